@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian package that hpki's build, tests and run need.
+# Idempotent: does nothing when all are present; runs apt-get update only when something
+# is missing. Needs root (or sudo) only when it has something to install.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  g++ cmake ninja-build make pkg-config git ca-certificates
+  # libraries
+  libssl-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
+  libsqlite3-dev libpq-dev libp11-kit-dev
+  # tests, fuzzing, formatting, benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format
+  openssl softhsm2 opensc postgresql
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-deps: missing packages (${missing[*]}) and not root; run as root" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done" >&2

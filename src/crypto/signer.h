@@ -1,0 +1,41 @@
+// Key-use interfaces. A key file, a PKCS#11 token, or later a two-party co-signing protocol
+// are interchangeable behind these: callers never need the key to be an OpenSSL object.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/bytes.h"
+#include "core/error.h"
+#include "crypto/algorithm.h"
+
+namespace hpki::crypto {
+
+class Signer {
+ public:
+  virtual ~Signer() = default;
+  [[nodiscard]] virtual SignatureAlg algorithm() const = 0;
+  // DER SubjectPublicKeyInfo of the signing key.
+  [[nodiscard]] virtual const Bytes& public_key_der() const = 0;
+  // Signs `message` (the signer hashes it; for SM2 the hash covers Z_A computed with the
+  // signer's distinguishing ID). Returns the signature as it goes into a BIT STRING:
+  // PKCS#1 / PSS bytes for RSA, DER SEQUENCE{r, s} for ECDSA and SM2. Thread-safe.
+  [[nodiscard]] virtual Result<Bytes> sign(BytesView message) const = 0;
+};
+
+class Decrypter {
+ public:
+  virtual ~Decrypter() = default;
+  [[nodiscard]] virtual const Bytes& public_key_der() const = 0;
+  // RSA: OAEP (SHA-256); SM2: GM/T 0009 ciphertext (ASN.1 C1C3C2, or raw C1C3C2 / C1C2C3).
+  [[nodiscard]] virtual Result<SecretBytes> decrypt(BytesView ciphertext) const = 0;
+};
+
+// Verifies `signature` over `message` with the public key `spki_der`. For SM2 the
+// distinguishing ID is `sm2_id` (default GM/T 0009). Fails with kBadSignature when the
+// signature does not verify, with other codes for unusable keys or algorithm mismatches.
+[[nodiscard]] Result<void> verify_signature(BytesView spki_der, SignatureAlg alg, BytesView message,
+                                            BytesView signature,
+                                            std::string_view sm2_id = kSm2DefaultId);
+
+}  // namespace hpki::crypto

@@ -1,0 +1,2 @@
+// Fixture: an upward include that arch.layers must report.
+#include "crypto/signer.h"

@@ -1,0 +1,2 @@
+// Fixture: a direct OpenSSL include outside src/ossl/.
+#include <openssl/evp.h>

@@ -1,0 +1,71 @@
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+
+namespace hpki {
+namespace {
+
+Result<RawConfig> from(std::string_view text) {
+  auto doc = HPKI_TRY(ConfigDoc::parse(text, "hpki.toml"));
+  return read_config(doc);
+}
+
+TEST(Config, DefaultsWhenEmpty) {
+  auto c = from("").value();
+  EXPECT_EQ(c.server.api_listen.to_string(), "127.0.0.1:8443");
+  EXPECT_EQ(c.server.http_listen.port, 8080);
+  EXPECT_EQ(c.database.url, "sqlite:hpki.db");
+  EXPECT_EQ(c.sm2.distinguishing_id, "1234567812345678");
+}
+
+TEST(Config, ReadsValues) {
+  auto c = from(R"(
+[server]
+api_listen = "[::1]:9443"
+[database]
+url = "postgresql://hpki@127.0.0.1/hpki"
+[log]
+level = "debug"
+format = "json"
+)")
+               .value();
+  EXPECT_EQ(c.server.api_listen.host, "::1");
+  EXPECT_EQ(c.server.api_listen.to_string(), "[::1]:9443");
+  EXPECT_EQ(c.database.url, "postgresql://hpki@127.0.0.1/hpki");
+  EXPECT_EQ(c.log.format, "json");
+}
+
+void expect_error(std::string_view text, std::string_view needle) {
+  auto c = from(text);
+  ASSERT_FALSE(c) << text;
+  EXPECT_EQ(c.error().code(), ErrorCode::kConfigInvalid) << c.error().to_string();
+  EXPECT_NE(c.error().detail().find(needle), std::string::npos) << c.error().to_string();
+}
+
+TEST(Config, PreciseErrors) {
+  expect_error("[server\n", "hpki.toml:1:");
+  expect_error("[server]\napi_listen = 8443\n",
+               "server.api_listen (line 2, column 14): expected a string, found integer");
+  expect_error("[server]\napi_listen = \"localhost\"\n", "no port");
+  expect_error("[server]\napi_listen = \"1.2.3.4:99999\"\n", "port must be");
+  expect_error("[sever]\nx = 1\n", "unknown configuration key: sever.x (line 2)");
+  expect_error("[log]\nlevel = \"loud\"\n", "'loud' is not one of");
+  expect_error("[database]\nurl = \"mysql://x\"\n", "must start with");
+  expect_error("[keystore]\ntype = \"pkcs11\"\n", "needs pkcs11_module");
+  expect_error("[sm2]\ndistinguishing_id = \"\"\n", "must not be empty");
+  expect_error("[sm2]\ndistinguishing_id = \"ALICE\"\n", "allow_nonstandard_id");
+}
+
+TEST(Config, OtherSectionsCanBeClaimed) {
+  auto doc = ConfigDoc::parse("[tsa]\npolicy = \"1.2.3\"\n", "t").value();
+  EXPECT_TRUE(read_config(doc, {"tsa"}));
+}
+
+TEST(Config, MissingFile) {
+  auto c = load_config("/nonexistent/hpki.toml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code(), ErrorCode::kConfigMissing);
+}
+
+}  // namespace
+}  // namespace hpki
