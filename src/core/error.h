@@ -100,13 +100,16 @@ using Result = std::expected<T, Error>;
 
 // Propagates the error of a Result expression, else yields its value:
 //   Bytes der = HPKI_TRY(pem_decode(text, "CERTIFICATE"));
-// Uses a GNU statement expression (g++ and clang).
-#define HPKI_TRY(expr)                                                                \
-  __extension__({                                                                     \
-    auto&& hpki_try_result_ = (expr);                                                 \
-    if (!hpki_try_result_.has_value()) [[unlikely]]                                   \
-      return ::std::unexpected<::hpki::Error>(::std::move(hpki_try_result_).error()); \
-    ::std::move(hpki_try_result_).value();                                            \
+// Uses a GNU statement expression (g++ and clang); nests without shadowing.
+#define HPKI_CONCAT_INNER_(a, b) a##b
+#define HPKI_CONCAT_(a, b) HPKI_CONCAT_INNER_(a, b)
+#define HPKI_TRY(expr) HPKI_TRY_IMPL_(expr, HPKI_CONCAT_(hpki_try_result_, __COUNTER__))
+#define HPKI_TRY_IMPL_(expr, var)                                        \
+  __extension__({                                                        \
+    auto&& var = (expr);                                                 \
+    if (!var.has_value()) [[unlikely]]                                   \
+      return ::std::unexpected<::hpki::Error>(::std::move(var).error()); \
+    ::std::move(var).value();                                            \
   })
 
 // Internal invariant check (always on). Never for bad input: that is an Error.
