@@ -1,0 +1,48 @@
+// The hpki command line. One file per command group (STYLE.md "Naming"); each command calls
+// public service APIs only and writes to the injected streams, so tests can run it in-process.
+//
+// Exit codes (the contract later tooling relies on):
+//   0  success (for checks: valid / no error findings)
+//   1  a negative verdict: invalid signature or chain, lint errors
+//   2  usage error or bad input (unreadable/malformed file, unknown option or profile)
+//   3  operational failure (I/O, storage, key store, internal error)
+// Every failure prints one line "hpki: <error-name>: <detail>" on the error stream.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <ostream>
+#include <string>
+
+#include "core/error.h"
+
+namespace hpki::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitNegative = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitFailure = 3;
+
+struct Context {
+  std::ostream& out;
+  std::ostream& err;
+  std::string home;   // --home DIR (default $HPKI_HOME, else ./hpki-data)
+  bool json = false;  // --json
+  int exit_code = kExitOk;
+};
+
+// The exit code for an error (mapped once, here).
+[[nodiscard]] int exit_code_for(const Error& e);
+
+// Runs a command body: on error prints the one-line message and records the exit code.
+void run_command(Context& ctx, const std::function<Result<int>()>& body);
+
+// Command groups.
+void add_version_commands(CLI::App& app, Context& ctx);
+void add_cert_commands(CLI::App& app, Context& ctx);
+
+// Entry point used by main() and by in-process tests.
+[[nodiscard]] int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+}  // namespace hpki::cli

@@ -1,0 +1,71 @@
+// Distinguished names (RFC 5280 4.1.2.4, X.520; GB/T 20518 naming with Chinese values).
+//
+// A Name is an ordered list of RDNs, most significant first, as encoded. Building uses
+// UTF8String for values, PrintableString for countryName and for values that fit the
+// PrintableString alphabet when `prefer_printable` is set (issue 3: "UTF8String;
+// PrintableString for C and for values that fit"). Parsing accepts every DirectoryString
+// form (UTF8, Printable, IA5, BMP, Teletex, Universal) and keeps the original DER, which is
+// what certificates compare byte-for-byte where RFC 5280 allows it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/error.h"
+#include "der/oid.h"
+
+namespace hpki::x509 {
+
+// X.520 string types as encoded.
+enum class StringType { kUtf8, kPrintable, kIa5, kBmp, kTeletex, kUniversal };
+
+struct AttributeTypeAndValue {
+  der::Oid type;
+  std::string value;  // UTF-8
+  StringType string_type = StringType::kUtf8;
+  friend bool operator==(const AttributeTypeAndValue&, const AttributeTypeAndValue&) = default;
+};
+
+using Rdn = std::vector<AttributeTypeAndValue>;  // almost always one attribute
+
+struct Name {
+  std::vector<Rdn> rdns;
+  Bytes der;  // the encoded Name (set by parse_name and encode_name)
+
+  [[nodiscard]] bool empty() const { return rdns.empty(); }
+  // First value of an attribute type, or empty.
+  [[nodiscard]] std::string get(const der::Oid& type) const;
+  friend bool operator==(const Name& a, const Name& b) { return a.rdns == b.rdns; }
+};
+
+// Short names used by profiles, CLI and printing: C, ST, L, O, OU, CN, serialNumber,
+// organizationIdentifier, emailAddress.
+[[nodiscard]] Result<der::Oid> attribute_oid(std::string_view short_name);
+[[nodiscard]] std::string attribute_short_name(const der::Oid& type);  // dotted if unknown
+
+struct NameBuildOptions {
+  bool prefer_printable = true;  // PrintableString where the value fits
+  std::size_t max_value_length = 256;
+};
+
+// One attribute per RDN, in the given order. Empty values are skipped. Country must be two
+// letters; emailAddress is IA5String (PKCS#9). Values with control characters are refused.
+[[nodiscard]] Result<Name> build_name(
+    const std::vector<std::pair<std::string, std::string>>& attributes,  // (short name, value)
+    const NameBuildOptions& options = {});
+
+// Parses DER Name. Strict: every RDN non-empty, values valid for their string type.
+[[nodiscard]] Result<Name> parse_name(BytesView der);
+
+// RFC 4514 string, most significant RDN first as written in openssl -nameopt RFC2253 reversed:
+// "C=CN, ST=上海, O=示例医院, CN=张三" (the form `openssl x509 -nameopt utf8,sep_comma_plus_space`
+// prints). For display only.
+[[nodiscard]] std::string to_string(const Name& name);
+
+// RFC 5280 7.1 comparison (case-insensitive, whitespace-folded for strings; byte equality
+// otherwise). Used by path building.
+[[nodiscard]] bool names_match(const Name& a, const Name& b);
+
+}  // namespace hpki::x509
