@@ -1021,6 +1021,7 @@ Result<KeyRef> Pkcs11KeyStore::generate(const KeySpec& spec, std::string_view la
       attr(CKA_TOKEN, yes),
       attr(CKA_PRIVATE, no),
       attr(CKA_VERIFY, yes),
+      attr(CKA_WRAP, no),
       attr(CKA_LABEL, label.data(), label.size()),
       attr(CKA_ID, id.data(), id.size()),
   };
@@ -1033,6 +1034,7 @@ Result<KeyRef> Pkcs11KeyStore::generate(const KeySpec& spec, std::string_view la
       attr(CKA_SENSITIVE, yes),
       attr(CKA_EXTRACTABLE, no),
       attr(CKA_SIGN, yes),
+      attr(CKA_UNWRAP, no),
       attr(CKA_LABEL, label.data(), label.size()),
       attr(CKA_ID, id.data(), id.size()),
   };
@@ -1043,6 +1045,7 @@ Result<KeyRef> Pkcs11KeyStore::generate(const KeySpec& spec, std::string_view la
     priv.push_back(attr(CKA_DECRYPT, yes));
   } else {
     pub.push_back(attr(CKA_EC_PARAMS, ec_params.data(), ec_params.size()));
+    priv.push_back(attr(CKA_DECRYPT, no));
     priv.push_back(attr(CKA_DERIVE, no));
   }
   CK_OBJECT_HANDLE pub_handle = 0;
