@@ -301,17 +301,26 @@ void PgStore::release(std::unique_ptr<detail::PgConnection> conn) {
 }
 
 Result<void> PgStore::transact(const TxFn& fn) {
-  auto conn = HPKI_TRY(acquire());
-  auto* c = conn.get();
-  auto r = detail::run_transaction(
-      *c, "BEGIN ISOLATION LEVEL READ COMMITTED",
-      [&]() -> Result<void> {
-        detail::SqlTx tx(*c, clock_);
-        return fn(tx);
-      },
-      options_.max_retries);
-  release(std::move(conn));
-  return r;
+  // An idle pooled connection may have died (server restart, idle timeout) without libpq
+  // knowing until it is used. When that shows before fn ran, run again on a new connection;
+  // once fn has run, the outcome of a lost COMMIT is unknown and the error is returned.
+  for (int attempt = 0;; ++attempt) {
+    auto conn = HPKI_TRY(acquire());
+    auto* c = conn.get();
+    bool fn_ran = false;
+    auto r = detail::run_transaction(
+        *c, "BEGIN ISOLATION LEVEL READ COMMITTED",
+        [&]() -> Result<void> {
+          fn_ran = true;
+          detail::SqlTx tx(*c, clock_);
+          return fn(tx);
+        },
+        options_.max_retries);
+    const bool broken = !c->ok();
+    release(std::move(conn));
+    if (!r && broken && !fn_ran && attempt == 0) continue;
+    return r;
+  }
 }
 
 Result<int> PgStore::schema_version() {

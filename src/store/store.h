@@ -314,6 +314,7 @@ class Store {
   virtual ~Store() = default;
   [[nodiscard]] virtual Dialect dialect() const noexcept = 0;
   // Runs fn in a transaction; see the file comment for commit, rollback and retries.
+  // Thread-safe. fn must not call transact() on the same store (SQLite would deadlock).
   [[nodiscard]] virtual Result<void> transact(const TxFn& fn) = 0;
   // The schema version of the database (after migrations).
   [[nodiscard]] virtual Result<int> schema_version() = 0;

@@ -949,3 +949,34 @@ TEST(StoreMigrations, RenderPerDialect) {
 
 }  // namespace
 }  // namespace hpki::store
+
+namespace hpki::store {
+namespace {
+
+TEST(PgStore, ReconnectsWhenAPooledConnectionDied) {
+  TestDb db("postgresql");
+  ASSERT_EQ(db.error(), "");
+  FixedClock clock(kT0);
+  auto a = open_store(db.url(), clock, {.pool_size = 1});
+  ASSERT_TRUE(a.has_value()) << a.error().to_string();
+  ASSERT_EQ((*a)->next_counter("n").value(), 1);
+  // Another client kills every other session of this database (as a server restart would).
+  auto b = open_store(db.url(), clock);
+  ASSERT_TRUE(b.has_value());
+  auto killed = (*b)->transact_value<std::int64_t>([](Tx& tx) -> Result<std::int64_t> {
+    auto rows = HPKI_TRY(
+        tx.query("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname "
+                 "= current_database() AND pid <> pg_backend_pid()",
+                 {}));
+    return std::get<std::int64_t>(rows.at(0).at(0));
+  });
+  ASSERT_TRUE(killed.has_value()) << killed.error().to_string();
+  EXPECT_GE(*killed, 1);
+  std::this_thread::sleep_for(50ms);
+  auto next = (*a)->next_counter("n");
+  ASSERT_TRUE(next.has_value()) << next.error().to_string();
+  EXPECT_EQ(*next, 2);
+}
+
+}  // namespace
+}  // namespace hpki::store
