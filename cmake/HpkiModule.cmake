@@ -39,9 +39,11 @@ function(hpki_add_module name)
   endif()
 endfunction()
 
-# hpki_add_test(<module> SOURCES ... [LIBS ...] [LABELS ...]): one gtest binary per module.
+# hpki_add_test(<module> SOURCES ... [LIBS ...] [LABELS ...] [PROPERTIES <prop> <value>...]):
+# one gtest binary per module. PROPERTIES are set on every discovered test (e.g.
+# FIXTURES_REQUIRED pg); LABELS and ENVIRONMENT are set here already.
 function(hpki_add_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS;PROPERTIES" ${ARGN})
   add_executable(test_${name} ${T_SOURCES})
   hpki_warnings(test_${name})
   target_link_libraries(test_${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
@@ -51,5 +53,6 @@ function(hpki_add_test name)
   set_target_properties(test_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   include(GoogleTest)
   gtest_discover_tests(test_${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${T_LABELS};unit" ENVIRONMENT "HPKI_BIN=${CMAKE_BINARY_DIR}/bin/hpki")
+    PROPERTIES LABELS "${T_LABELS};unit" ENVIRONMENT "HPKI_BIN=${CMAKE_BINARY_DIR}/bin/hpki"
+    ${T_PROPERTIES})
 endfunction()

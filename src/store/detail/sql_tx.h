@@ -1,0 +1,82 @@
+// The Tx of both dialects: typed operations written once in portable SQL over a Connection.
+// Private to the store module.
+#pragma once
+
+#include "core/clock.h"
+#include "store/detail/connection.h"
+#include "store/store.h"
+
+namespace hpki::store::detail {
+
+class SqlTx final : public Tx {
+ public:
+  SqlTx(Connection& conn, const Clock& clock) : conn_(conn), clock_(clock) {}
+
+  [[nodiscard]] Dialect dialect() const noexcept override { return conn_.dialect(); }
+
+  Result<void> insert_ca(const CaRecord& ca) override;
+  Result<CaRecord> get_ca(std::string_view id) override;
+  Result<std::vector<CaRecord>> list_cas() override;
+
+  Result<void> reserve_certificate(const CertificateRecord& rec) override;
+  Result<void> complete_issuance(std::string_view ca_id, std::string_view serial,
+                                 BytesView der) override;
+  Result<void> set_status(std::string_view ca_id, std::string_view serial, CertStatus to,
+                          std::optional<CertStatus> expected) override;
+  Result<CertificateRecord> get_certificate(std::string_view ca_id,
+                                            std::string_view serial) override;
+  Result<std::vector<CertificateRecord>> find_certificates_by_serial(
+      std::string_view serial) override;
+  Result<std::vector<CertificateRecord>> search_certificates(
+      const CertificateFilter& filter) override;
+  Result<std::int64_t> count_certificates(const CertificateFilter& filter) override;
+  Result<std::vector<CertificateRecord>> list_issuing_without_der() override;
+
+  Result<void> insert_revocation(const RevocationRecord& rev) override;
+  Result<void> delete_revocation(std::string_view ca_id, std::string_view serial) override;
+  Result<std::optional<RevocationRecord>> find_revocation(std::string_view ca_id,
+                                                          std::string_view serial) override;
+  Result<std::vector<RevocationRecord>> list_revocations(
+      std::string_view ca_id, std::optional<std::int64_t> crl_shard) override;
+
+  Result<std::int64_t> insert_subject(const SubjectRecord& s) override;
+  Result<SubjectRecord> get_subject(std::int64_t id) override;
+  Result<void> update_subject(const SubjectRecord& s) override;
+  Result<void> delete_subject(std::int64_t id) override;
+  Result<std::optional<SubjectRecord>> find_subject_by_id_hash(BytesView id_number_hash) override;
+  Result<std::vector<SubjectRecord>> list_subjects(std::optional<SubjectKind> kind,
+                                                   std::optional<std::string> org,
+                                                   std::int64_t limit,
+                                                   std::int64_t offset) override;
+
+  Result<std::optional<AuditRecord>> lock_audit_tail() override;
+  Result<std::int64_t> append_audit(const AuditRecord& e) override;
+  Result<std::vector<AuditRecord>> read_audit(std::int64_t from_seq, std::int64_t limit) override;
+  Result<std::optional<AuditRecord>> last_audit() override;
+  Result<void> insert_checkpoint(const AuditCheckpoint& c) override;
+  Result<std::vector<AuditCheckpoint>> list_checkpoints() override;
+
+  Result<void> insert_key_ref(const KeyRefRecord& k) override;
+  Result<KeyRefRecord> get_key_ref(std::string_view id) override;
+  Result<std::vector<KeyRefRecord>> list_key_refs() override;
+  Result<void> insert_api_key(const ApiKeyRecord& k) override;
+  Result<std::optional<ApiKeyRecord>> find_api_key_by_hash(BytesView hash) override;
+  Result<void> revoke_api_key(std::string_view id, TimePoint at) override;
+
+  Result<std::int64_t> next_counter(std::string_view name) override;
+
+  Result<std::int64_t> exec(std::string_view sql, std::span<const Value> params) override;
+  Result<std::vector<Row>> query(std::string_view sql, std::span<const Value> params) override;
+
+ private:
+  [[nodiscard]] std::int64_t now() const noexcept { return to_unix(clock_.now()); }
+  [[nodiscard]] Result<std::vector<CertificateRecord>> query_certificates(
+      std::string_view where_and_order, std::span<const Value> params);
+  [[nodiscard]] Result<std::string> filter_sql(const CertificateFilter& f,
+                                               std::vector<Value>& params) const;
+
+  Connection& conn_;
+  const Clock& clock_;
+};
+
+}  // namespace hpki::store::detail

@@ -1,0 +1,333 @@
+#include "store/pg_store.h"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "store/detail/connection.h"
+#include "store/detail/sql_tx.h"
+#include "store/migrations.h"
+
+namespace hpki::store {
+namespace detail {
+namespace {
+
+// Type OIDs of pg_type.h (stable since PostgreSQL 7).
+constexpr Oid kBoolOid = 16;
+constexpr Oid kByteaOid = 17;
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kInt2Oid = 21;
+constexpr Oid kInt4Oid = 23;
+
+// `?` -> `$n`, outside string literals, quoted identifiers and comments.
+std::string number_placeholders(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  int n = 0;
+  char quote = 0;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    const char ch = sql[i];
+    if (quote != 0) {
+      out.push_back(ch);
+      if (ch == quote) quote = 0;
+      continue;
+    }
+    if (ch == '\'' || ch == '"') {
+      quote = ch;
+      out.push_back(ch);
+    } else if (ch == '?') {
+      out += "$" + std::to_string(++n);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// bytea in text output format "hex" (the default since PostgreSQL 9.0): "\x0a1b...".
+Result<Bytes> decode_bytea(std::string_view s) {
+  if (!s.starts_with("\\x") || s.size() % 2 != 0) {
+    return fail(ErrorCode::kStorage, "postgresql: bytea not in hex format");
+  }
+  Bytes out;
+  out.reserve(s.size() / 2 - 1);
+  for (std::size_t i = 2; i < s.size(); i += 2) {
+    const int hi = hex_value(s[i]);
+    const int lo = hex_value(s[i + 1]);
+    if (hi < 0 || lo < 0) return fail(ErrorCode::kStorage, "postgresql: bad bytea hex");
+    out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
+  }
+  return out;
+}
+
+void ignore_notice(void*, const char*) {}
+
+}  // namespace
+
+class PgConnection final : public Connection {
+ public:
+  explicit PgConnection(PGconn* c) : conn_(c) {}
+  ~PgConnection() override { PQfinish(conn_); }
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  [[nodiscard]] Dialect dialect() const noexcept override { return Dialect::kPostgres; }
+
+  [[nodiscard]] bool ok() const noexcept { return PQstatus(conn_) == CONNECTION_OK; }
+
+  Result<std::int64_t> exec(std::string_view sql, std::span<const Value> params) override {
+    auto res = HPKI_TRY(run(sql, params));
+    return changed(res.get());
+  }
+
+  Result<std::vector<Row>> query(std::string_view sql, std::span<const Value> params) override {
+    auto res = HPKI_TRY(run(sql, params));
+    PGresult* r = res.get();
+    const int nrows = PQntuples(r);
+    const int ncols = PQnfields(r);
+    std::vector<Row> rows;
+    rows.reserve(static_cast<std::size_t>(nrows));
+    for (int i = 0; i < nrows; ++i) {
+      Row row;
+      row.reserve(static_cast<std::size_t>(ncols));
+      for (int c = 0; c < ncols; ++c) {
+        if (PQgetisnull(r, i, c) != 0) {
+          row.emplace_back(std::monostate{});
+          continue;
+        }
+        std::string_view text(PQgetvalue(r, i, c), static_cast<std::size_t>(PQgetlength(r, i, c)));
+        switch (PQftype(r, c)) {
+          case kInt2Oid:
+          case kInt4Oid:
+          case kInt8Oid: {
+            std::int64_t v = 0;
+            auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+            if (ec != std::errc{} || p != text.data() + text.size()) {
+              return fail(ErrorCode::kStorage, "postgresql: bad integer in result");
+            }
+            row.emplace_back(v);
+            break;
+          }
+          case kBoolOid:
+            row.emplace_back(std::int64_t{text == "t" ? 1 : 0});
+            break;
+          case kByteaOid:
+            row.emplace_back(HPKI_TRY(decode_bytea(text)));
+            break;
+          default:
+            row.emplace_back(std::string(text));
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  Result<std::int64_t> exec_script(std::string_view sql) override {
+    std::string text(sql);
+    ResultPtr res(PQexec(conn_, text.c_str()));
+    HPKI_TRY(check(res.get()));
+    return changed(res.get());
+  }
+
+  Result<void> commit() override {
+    ResultPtr res(PQexec(conn_, "COMMIT"));
+    HPKI_TRY(check(res.get()));
+    // COMMIT of a transaction that had failed reports success with the tag ROLLBACK.
+    if (std::strcmp(PQcmdStatus(res.get()), "ROLLBACK") == 0) {
+      return fail(ErrorCode::kStorage, "postgresql: transaction was aborted and rolled back");
+    }
+    return {};
+  }
+
+  void rollback() noexcept override {
+    if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+      PQclear(PQexec(conn_, "ROLLBACK"));
+    }
+  }
+
+ private:
+  struct ResultDeleter {
+    void operator()(PGresult* r) const noexcept { PQclear(r); }
+  };
+  using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+  static std::int64_t changed(PGresult* r) {
+    const char* t = PQcmdTuples(r);
+    std::int64_t n = 0;
+    if (t != nullptr && *t != '\0') std::from_chars(t, t + std::strlen(t), n);
+    return n;
+  }
+
+  Result<ResultPtr> run(std::string_view sql, std::span<const Value> params) {
+    const std::string text = number_placeholders(sql);
+    std::vector<std::string> storage(params.size());
+    std::vector<const char*> values(params.size(), nullptr);
+    std::vector<int> lengths(params.size(), 0);
+    std::vector<int> formats(params.size(), 0);
+    std::vector<Oid> types(params.size(), 0);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const Value& v = params[i];
+      if (const auto* n = std::get_if<std::int64_t>(&v)) {
+        storage[i] = std::to_string(*n);
+        values[i] = storage[i].c_str();
+        types[i] = kInt8Oid;
+      } else if (const auto* s = std::get_if<std::string>(&v)) {
+        values[i] = s->c_str();
+      } else if (const auto* b = std::get_if<Bytes>(&v)) {
+        // Binary format: no escaping. A non-null pointer even for an empty value.
+        values[i] = b->empty() ? "" : reinterpret_cast<const char*>(b->data());
+        lengths[i] = static_cast<int>(b->size());
+        formats[i] = 1;
+        types[i] = kByteaOid;
+      }
+    }
+    ResultPtr res(PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), types.data(),
+                               values.data(), lengths.data(), formats.data(), 0));
+    HPKI_TRY(check(res.get()));
+    return res;
+  }
+
+  Result<void> check(PGresult* r) {
+    const auto st = r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) return {};
+    const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    std::string msg = r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    const std::string_view code = state != nullptr ? state : "";
+    if (code == "40001" || code == "40P01" || code == "55P03") {
+      // serialization_failure, deadlock_detected, lock_not_available
+      mark_transient();
+      return fail(ErrorCode::kUnavailable, "postgresql: " + msg);
+    }
+    if (code == "23505") return fail(ErrorCode::kConflict, "postgresql: " + msg);
+    if (code == "23503") {
+      return fail(ErrorCode::kConflict, "postgresql: foreign key constraint: " + msg);
+    }
+    if (code == "23514" || code == "23502" || code.starts_with("22")) {
+      return fail(ErrorCode::kInvalidArgument, "postgresql: " + msg);
+    }
+    if (code.starts_with("08") || !ok()) {
+      return fail(ErrorCode::kUnavailable, "postgresql: connection: " + msg);
+    }
+    return fail(ErrorCode::kStorage, "postgresql: " + msg);
+  }
+
+  PGconn* conn_;
+};
+
+}  // namespace detail
+
+namespace {
+
+Result<std::unique_ptr<detail::PgConnection>> connect(const std::string& url) {
+  PGconn* c = PQconnectdb(url.c_str());
+  if (c == nullptr) return fail(ErrorCode::kUnavailable, "postgresql: out of memory");
+  auto conn = std::make_unique<detail::PgConnection>(c);
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(c);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    return fail(ErrorCode::kUnavailable, "postgresql: cannot connect: " + msg);
+  }
+  // Notices (e.g. "relation already exists, skipping") are not errors: keep stderr clean.
+  PQsetNoticeProcessor(c, detail::ignore_notice, nullptr);
+  HPKI_TRY(conn->exec_script("SET client_min_messages = warning; SET TIME ZONE 'UTC'"));
+  return conn;
+}
+
+}  // namespace
+
+PgStore::PgStore(std::string url, const Clock& clock, const StoreOptions& options)
+    : url_(std::move(url)), clock_(clock), options_(options) {}
+
+PgStore::~PgStore() = default;
+
+Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& url, const Clock& clock,
+                                               const StoreOptions& options) {
+  if (options.pool_size < 1) return fail(ErrorCode::kInvalidArgument, "pool_size must be >= 1");
+  std::unique_ptr<PgStore> store(new PgStore(url, clock, options));
+  auto conn = HPKI_TRY(connect(url));
+  auto* c = conn.get();
+  HPKI_TRY(detail::run_transaction(
+      *c, "BEGIN ISOLATION LEVEL READ COMMITTED",
+      [&]() -> Result<void> {
+        HPKI_TRY(detail::migrate(*c, options.target_schema_version, detail::to_unix(clock.now())));
+        return {};
+      },
+      options.max_retries));
+  store->open_ = 1;
+  store->idle_.push_back(std::move(conn));
+  return store;
+}
+
+Result<std::unique_ptr<detail::PgConnection>> PgStore::acquire() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !idle_.empty() || open_ < options_.pool_size; });
+  if (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    if (c->ok()) return c;
+    --open_;  // broken: replace it below
+  }
+  ++open_;
+  lock.unlock();
+  auto c = connect(url_);
+  if (!c) {
+    lock.lock();
+    --open_;
+    cv_.notify_one();
+  }
+  return c;
+}
+
+void PgStore::release(std::unique_ptr<detail::PgConnection> conn) {
+  std::lock_guard lock(mu_);
+  if (conn->ok()) {
+    idle_.push_back(std::move(conn));
+  } else {
+    --open_;
+  }
+  cv_.notify_one();
+}
+
+Result<void> PgStore::transact(const TxFn& fn) {
+  // An idle pooled connection may have died (server restart, idle timeout) without libpq
+  // knowing until it is used. When that shows before fn ran, run again on a new connection;
+  // once fn has run, the outcome of a lost COMMIT is unknown and the error is returned.
+  for (int attempt = 0;; ++attempt) {
+    auto conn = HPKI_TRY(acquire());
+    auto* c = conn.get();
+    bool fn_ran = false;
+    auto r = detail::run_transaction(
+        *c, "BEGIN ISOLATION LEVEL READ COMMITTED",
+        [&]() -> Result<void> {
+          fn_ran = true;
+          detail::SqlTx tx(*c, clock_);
+          return fn(tx);
+        },
+        options_.max_retries);
+    const bool broken = !c->ok();
+    release(std::move(conn));
+    if (!r && broken && !fn_ran && attempt == 0) continue;
+    return r;
+  }
+}
+
+Result<int> PgStore::schema_version() {
+  auto conn = HPKI_TRY(acquire());
+  auto v = detail::read_schema_version(*conn);
+  release(std::move(conn));
+  return v;
+}
+
+}  // namespace hpki::store

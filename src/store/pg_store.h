@@ -1,0 +1,52 @@
+// PostgreSQL implementation of Store (for HA and scale; DESIGN.md "One machine by default,
+// many when needed"). libpq's C API; a small pool of connections (at most
+// StoreOptions::pool_size) so that several threads run transactions at once. Transactions
+// run at READ COMMITTED; what must be serialised is by row locks (counters, unique keys) or
+// advisory transaction locks (audit chain, migrations). Deadlocks and serialization failures
+// are retried. A connection found broken is dropped and replaced on the next use.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace hpki::store {
+
+namespace detail {
+class PgConnection;
+}
+
+class PgStore final : public Store {
+ public:
+  // `url` is a libpq connection URI ("postgresql://user@host:port/db?..."). Connects once,
+  // migrates under an advisory lock, and keeps the connection in the pool.
+  [[nodiscard]] static Result<std::unique_ptr<PgStore>> open(const std::string& url,
+                                                             const Clock& clock,
+                                                             const StoreOptions& options);
+  ~PgStore() override;
+  PgStore(const PgStore&) = delete;
+  PgStore& operator=(const PgStore&) = delete;
+
+  [[nodiscard]] Dialect dialect() const noexcept override { return Dialect::kPostgres; }
+  [[nodiscard]] Result<void> transact(const TxFn& fn) override;
+  [[nodiscard]] Result<int> schema_version() override;
+
+ private:
+  PgStore(std::string url, const Clock& clock, const StoreOptions& options);
+  [[nodiscard]] Result<std::unique_ptr<detail::PgConnection>> acquire();
+  void release(std::unique_ptr<detail::PgConnection> conn);
+
+  std::string url_;
+  const Clock& clock_;
+  StoreOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<detail::PgConnection>> idle_;
+  int open_ = 0;  // connections in use or idle
+};
+
+}  // namespace hpki::store

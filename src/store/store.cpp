@@ -1,0 +1,118 @@
+#include "store/store.h"
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "store/detail/connection.h"
+#include "store/pg_store.h"
+#include "store/sqlite_store.h"
+
+namespace hpki::store {
+namespace {
+
+template <typename E, std::size_t N>
+Result<E> parse_enum(std::string_view s, const std::string_view (&names)[N],
+                     std::string_view what) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == s) return static_cast<E>(i);
+  }
+  return fail(ErrorCode::kInvalidArgument,
+              "unknown " + std::string(what) + " '" + std::string(s) + "'");
+}
+
+constexpr std::string_view kFamilies[] = {"rsa", "ecdsa", "sm2"};
+constexpr std::string_view kRoles[] = {"root", "issuing", "ocsp", "tsa"};
+constexpr std::string_view kStatuses[] = {"issuing", "issued", "revoked", "hold",
+                                          "never_delivered"};
+constexpr std::string_view kKinds[] = {"staff", "organization", "device"};
+
+}  // namespace
+
+std::string_view to_string(CaFamily v) noexcept { return kFamilies[static_cast<int>(v)]; }
+std::string_view to_string(CaRole v) noexcept { return kRoles[static_cast<int>(v)]; }
+std::string_view to_string(CertStatus v) noexcept { return kStatuses[static_cast<int>(v)]; }
+std::string_view to_string(SubjectKind v) noexcept { return kKinds[static_cast<int>(v)]; }
+
+Result<CaFamily> parse_ca_family(std::string_view s) {
+  return parse_enum<CaFamily>(s, kFamilies, "CA family");
+}
+Result<CaRole> parse_ca_role(std::string_view s) {
+  return parse_enum<CaRole>(s, kRoles, "CA role");
+}
+Result<CertStatus> parse_cert_status(std::string_view s) {
+  return parse_enum<CertStatus>(s, kStatuses, "certificate status");
+}
+Result<SubjectKind> parse_subject_kind(std::string_view s) {
+  return parse_enum<SubjectKind>(s, kKinds, "subject kind");
+}
+
+bool is_serial_hex(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char ch : s) {
+    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) return false;
+  }
+  return true;
+}
+
+Result<std::unique_ptr<Store>> open_store(std::string_view url, const Clock& clock,
+                                          const StoreOptions& options) {
+  if (url.starts_with("sqlite:")) {
+    std::string_view path = url.substr(7);
+    if (path.starts_with("//")) path.remove_prefix(2);  // "sqlite:///abs/path"
+    if (path.empty()) return fail(ErrorCode::kInvalidArgument, "sqlite URL without a path");
+    auto s = HPKI_TRY(SqliteStore::open(std::string(path), clock, options));
+    return std::unique_ptr<Store>(std::move(s));
+  }
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    auto s = HPKI_TRY(PgStore::open(std::string(url), clock, options));
+    return std::unique_ptr<Store>(std::move(s));
+  }
+  return fail(ErrorCode::kInvalidArgument,
+              "database URL must start with sqlite: or postgresql:// (got '" +
+                  std::string(url.substr(0, 16)) + "...')");
+}
+
+namespace detail {
+
+std::int64_t to_unix(TimePoint t) noexcept {
+  return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+TimePoint from_unix(std::int64_t s) noexcept {
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::seconds(s)));
+}
+
+Result<void> run_transaction(Connection& conn, std::string_view begin_sql,
+                             const std::function<Result<void>()>& body, int max_retries) {
+  for (int attempt = 0;; ++attempt) {
+    const bool may_retry = attempt < max_retries;
+    if (attempt > 0) {
+      // Back off a little, staggered by thread so that contenders do not collide again.
+      const auto jitter = std::hash<std::thread::id>{}(std::this_thread::get_id()) % 7;
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(static_cast<long>(attempt * 3 + static_cast<int>(jitter))));
+    }
+    conn.clear_transient_failure();
+    auto begun = conn.exec_script(begin_sql);
+    if (!begun) {
+      conn.rollback();
+      if (conn.transient_failure() && may_retry) continue;
+      return fail(begun.error());
+    }
+    auto r = body();
+    if (!r) {
+      conn.rollback();
+      if (conn.transient_failure() && may_retry) continue;
+      return r;
+    }
+    auto c = conn.commit();
+    if (c) return {};
+    conn.rollback();
+    if (conn.transient_failure() && may_retry) continue;
+    return c;
+  }
+}
+
+}  // namespace detail
+}  // namespace hpki::store

@@ -1,0 +1,352 @@
+// The CA's database (issue 4 "Storage", DESIGN.md "The issuance pipeline"): one interface,
+// two real implementations with the same schema and the same behaviour — SQLite (embedded
+// default, WAL) and PostgreSQL (libpq, pooled connections).
+//
+// Everything happens inside a transaction:
+//
+//   auto r = store.transact([&](store::Tx& tx) -> Result<void> {
+//     HPKI_TRY(tx.reserve_certificate(record));   // kConflict on a duplicate serial
+//     return tx.append_audit(entry).transform([](auto) {});
+//   });
+//
+// The function commits when it returns a value and rolls back when it returns an error.
+// When the database reports a transient failure (SQLITE_BUSY, a PostgreSQL serialization
+// failure or deadlock) the whole transaction is rolled back and the function is run again,
+// up to StoreOptions::max_retries times: it must therefore only touch the database and its
+// own locals (no signing, no network) or be idempotent. A batch of writes in one transaction
+// (group commit, issue 5) is simply several calls on the same Tx.
+//
+// The store keeps bytes and strings; it knows nothing of X.509 or keys. It validates what it
+// stores only as far as the schema requires (serials are lowercase hex, enums are known).
+// Times are stored as INTEGER unix seconds (sub-second parts are dropped). created_at /
+// updated_at columns are stamped by the store from the injected Clock; times that carry
+// meaning (revocation time, audit time, validity) are given by the caller.
+//
+// Error codes: kStorage (database failure), kNotFound (get_* of a missing row), kConflict
+// (unique or foreign-key constraint, duplicate serial, unexpected current status),
+// kInvalidArgument (a value the schema refuses), kUnavailable (transient failure still
+// present after the retries, or no connection), kSchemaMismatch (database written by a newer
+// hpki). A Tx must not be used after its transact() function returns. After an error on
+// PostgreSQL the transaction is aborted: return the error.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/clock.h"
+#include "core/error.h"
+
+namespace hpki::store {
+
+enum class Dialect { kSqlite, kPostgres };
+
+enum class CaFamily { kRsa, kEcdsa, kSm2 };
+enum class CaRole { kRoot, kIssuing, kOcsp, kTsa };
+enum class CertStatus { kIssuing, kIssued, kRevoked, kHold, kNeverDelivered };
+enum class SubjectKind { kStaff, kOrganization, kDevice };
+
+// Stable names as stored in the database: "rsa", "issuing", "never_delivered", "staff", ...
+[[nodiscard]] std::string_view to_string(CaFamily v) noexcept;
+[[nodiscard]] std::string_view to_string(CaRole v) noexcept;
+[[nodiscard]] std::string_view to_string(CertStatus v) noexcept;
+[[nodiscard]] std::string_view to_string(SubjectKind v) noexcept;
+// Inverse of to_string; kInvalidArgument for an unknown name.
+[[nodiscard]] Result<CaFamily> parse_ca_family(std::string_view s);
+[[nodiscard]] Result<CaRole> parse_ca_role(std::string_view s);
+[[nodiscard]] Result<CertStatus> parse_cert_status(std::string_view s);
+[[nodiscard]] Result<SubjectKind> parse_subject_kind(std::string_view s);
+
+struct CaRecord {
+  std::string id{};  // e.g. "sm2-issuing"
+  CaFamily family = CaFamily::kRsa;
+  CaRole role = CaRole::kRoot;
+  std::string key_ref{};                   // key store reference of the CA key
+  Bytes certificate{};                     // DER
+  std::optional<std::string> parent_id{};  // issuer CA; none for a root
+  std::string subject{};                   // display form of the subject DN
+  TimePoint created_at{};                  // set by the store
+};
+
+struct CertificateRecord {
+  std::string ca_id{};
+  std::string serial{};                      // lowercase hex, no colons, no leading "0x"
+  std::string subject{};                     // display form of the subject DN
+  std::string org{};                         // organization as certified (for search)
+  std::string dept{};                        // department as certified (for search)
+  std::optional<std::int64_t> subject_id{};  // subjects.id, when built from a record
+  std::string profile{};
+  CertStatus status = CertStatus::kIssuing;
+  TimePoint not_before{};
+  TimePoint not_after{};
+  std::optional<Bytes> der{};      // absent while issuing
+  Bytes tbs_hash{};                // hash of the TBSCertificate, written before signing
+  std::optional<Bytes> request{};  // the CSR (DER), when there was one
+  std::string key_type{};          // e.g. "sm2", "rsa-2048"
+  std::string requested_by{};      // actor
+  std::int64_t crl_shard = 0;
+  TimePoint created_at{};  // set by the store
+  TimePoint updated_at{};  // set by the store
+};
+
+struct RevocationRecord {
+  std::string ca_id{};
+  std::string serial{};
+  int reason = 0;  // RFC 5280 5.3.1 CRLReason code
+  TimePoint revoked_at{};
+  std::optional<TimePoint> invalidity_date{};  // RFC 5280 5.3.2
+};
+
+// A staff member, organization or device whose data builds certificate subjects.
+// Personal identifiers are kept only encrypted (id_number_enc, by the caller with a key from
+// the key store) plus a keyed hash for exact lookup (id_number_hash); the store never sees
+// the clear value.
+struct SubjectRecord {
+  std::int64_t id = 0;  // assigned by insert_subject
+  SubjectKind kind = SubjectKind::kStaff;
+  std::string name{};
+  std::string org{};
+  std::string dept{};
+  std::string province{};
+  std::string city{};
+  std::string email{};
+  std::vector<std::string> dns{};  // stored as a JSON array
+  std::optional<Bytes> id_number_enc{};
+  std::optional<Bytes> id_number_hash{};
+  std::string staff_no{};
+  std::string licence_no{};
+  std::string org_code{};  // unified social credit code
+  TimePoint created_at{};  // set by the store
+};
+
+// One audit log row. The audit module computes prev_hash / hash; the store keeps them as is
+// (it must be able to store a broken chain for the tamper tests to detect).
+struct AuditRecord {
+  std::int64_t seq = 0;  // 0 in append_audit: the store assigns last seq + 1
+  TimePoint at{};
+  std::string actor{};
+  std::string action{};
+  std::string object{};
+  std::string outcome{};
+  std::string details{};   // JSON text
+  std::string hash_alg{};  // "sha256" | "sm3"
+  Bytes prev_hash{};
+  Bytes hash{};
+};
+
+struct AuditCheckpoint {
+  std::int64_t seq = 0;  // last audit seq covered
+  std::int64_t tree_size = 0;
+  Bytes root_hash{};
+  Bytes signature{};
+  std::string key_ref{};
+  TimePoint signed_at{};
+};
+
+struct KeyRefRecord {
+  std::string id{};
+  std::string store_kind{};  // "file" | "pkcs11"
+  std::string label{};
+  std::string key_type{};
+  TimePoint created_at{};  // set by the store
+};
+
+struct ApiKeyRecord {
+  std::string id{};
+  Bytes hash{};  // keyed hash of the secret; the secret itself is never stored
+  std::string role{};
+  std::string org{};
+  TimePoint created_at{};  // set by the store
+  std::optional<TimePoint> revoked_at{};
+};
+
+// Certificate search (issue 4 "search"). Empty / absent fields do not filter.
+struct CertificateFilter {
+  std::optional<std::string> ca_id{};
+  std::string serial_prefix{};        // hex, any case, colons allowed
+  std::string subject_contains{};     // substring of the subject, ASCII case-insensitive
+  std::optional<std::string> org{};   // exact
+  std::optional<std::string> dept{};  // exact
+  std::optional<std::string> profile{};
+  std::optional<std::int64_t> subject_id{};  // e.g. found by identifier hash
+  std::vector<CertStatus> statuses{};        // any of these
+  // Expiring within D at time T: {.not_after_from = T, .not_after_to = T + D}.
+  std::optional<TimePoint> not_after_from{};  // not_after >= this
+  std::optional<TimePoint> not_after_to{};    // not_after <= this
+  std::int64_t limit = 100;                   // 1..kMaxSearchLimit
+  std::int64_t offset = 0;
+};
+inline constexpr std::int64_t kMaxSearchLimit = 10000;
+
+// A raw SQL value, for Tx::exec / Tx::query.
+using Value = std::variant<std::monostate, std::int64_t, std::string, Bytes>;
+using Row = std::vector<Value>;
+
+class Tx {
+ public:
+  virtual ~Tx() = default;
+  [[nodiscard]] virtual Dialect dialect() const noexcept = 0;
+
+  // --- CAs
+  // kConflict when the id exists; kConflict (foreign key) when parent_id is unknown.
+  [[nodiscard]] virtual Result<void> insert_ca(const CaRecord& ca) = 0;
+  [[nodiscard]] virtual Result<CaRecord> get_ca(std::string_view id) = 0;
+  // Ordered by created_at, id.
+  [[nodiscard]] virtual Result<std::vector<CaRecord>> list_cas() = 0;
+
+  // --- certificates (the issuance pipeline)
+  // Pipeline step 3: writes the record with status kIssuing (the given status is ignored),
+  // no DER, and its tbs_hash. kConflict when (ca_id, serial) exists — the transaction stays
+  // usable, so the caller may draw another serial; kConflict (foreign key) for an unknown CA.
+  [[nodiscard]] virtual Result<void> reserve_certificate(const CertificateRecord& rec) = 0;
+  // Pipeline step 5: stores the DER and sets kIssued. kNotFound when there is no such
+  // record; kConflict when it is not kIssuing.
+  [[nodiscard]] virtual Result<void> complete_issuance(std::string_view ca_id,
+                                                       std::string_view serial, BytesView der) = 0;
+  // Sets the status; with `expected`, only when the current status is that one (else
+  // kConflict). kNotFound when there is no such record.
+  [[nodiscard]] virtual Result<void> set_status(std::string_view ca_id, std::string_view serial,
+                                                CertStatus to,
+                                                std::optional<CertStatus> expected) = 0;
+  [[nodiscard]] virtual Result<CertificateRecord> get_certificate(std::string_view ca_id,
+                                                                  std::string_view serial) = 0;
+  // All CAs' certificates with this serial (normally zero or one).
+  [[nodiscard]] virtual Result<std::vector<CertificateRecord>> find_certificates_by_serial(
+      std::string_view serial) = 0;
+  // Newest first (created_at desc, then ca_id, serial); kInvalidArgument on a bad filter.
+  [[nodiscard]] virtual Result<std::vector<CertificateRecord>> search_certificates(
+      const CertificateFilter& filter) = 0;
+  // Number of matches of the filter, ignoring limit and offset.
+  [[nodiscard]] virtual Result<std::int64_t> count_certificates(
+      const CertificateFilter& filter) = 0;
+  // Crash recovery (pipeline step 6): records left kIssuing without DER.
+  [[nodiscard]] virtual Result<std::vector<CertificateRecord>> list_issuing_without_der() = 0;
+
+  // --- revocations
+  // kConflict when one exists for (ca_id, serial); kConflict (foreign key) when the
+  // certificate does not exist.
+  [[nodiscard]] virtual Result<void> insert_revocation(const RevocationRecord& rev) = 0;
+  // Release from hold. kNotFound when there is none.
+  [[nodiscard]] virtual Result<void> delete_revocation(std::string_view ca_id,
+                                                       std::string_view serial) = 0;
+  [[nodiscard]] virtual Result<std::optional<RevocationRecord>> find_revocation(
+      std::string_view ca_id, std::string_view serial) = 0;
+  // Revocations of a CA (for its CRL), optionally of one CRL shard; ordered by serial.
+  [[nodiscard]] virtual Result<std::vector<RevocationRecord>> list_revocations(
+      std::string_view ca_id, std::optional<std::int64_t> crl_shard) = 0;
+
+  // --- subjects
+  // Returns the new id. kConflict when id_number_hash is already used by another subject.
+  [[nodiscard]] virtual Result<std::int64_t> insert_subject(const SubjectRecord& s) = 0;
+  [[nodiscard]] virtual Result<SubjectRecord> get_subject(std::int64_t id) = 0;
+  // Replaces every field but id and created_at. kNotFound when absent.
+  [[nodiscard]] virtual Result<void> update_subject(const SubjectRecord& s) = 0;
+  // kNotFound when absent; kConflict while certificates refer to it.
+  [[nodiscard]] virtual Result<void> delete_subject(std::int64_t id) = 0;
+  [[nodiscard]] virtual Result<std::optional<SubjectRecord>> find_subject_by_id_hash(
+      BytesView id_number_hash) = 0;
+  // Ordered by id; `kind` / `org` filter when given.
+  [[nodiscard]] virtual Result<std::vector<SubjectRecord>> list_subjects(
+      std::optional<SubjectKind> kind, std::optional<std::string> org, std::int64_t limit,
+      std::int64_t offset) = 0;
+
+  // --- audit log
+  // Serialises appenders until the end of this transaction (across processes and nodes) and
+  // returns the last entry (none when the log is empty). Call it before computing the next
+  // entry's hash chain link, then append_audit in the same transaction.
+  [[nodiscard]] virtual Result<std::optional<AuditRecord>> lock_audit_tail() = 0;
+  // Appends and returns the seq; seq 0 means last seq + 1. kConflict when seq is taken;
+  // kInvalidArgument when a given seq is not greater than the last one.
+  [[nodiscard]] virtual Result<std::int64_t> append_audit(const AuditRecord& e) = 0;
+  // Entries with from_seq <= seq, ascending, at most `limit`.
+  [[nodiscard]] virtual Result<std::vector<AuditRecord>> read_audit(std::int64_t from_seq,
+                                                                    std::int64_t limit) = 0;
+  [[nodiscard]] virtual Result<std::optional<AuditRecord>> last_audit() = 0;
+  [[nodiscard]] virtual Result<void> insert_checkpoint(const AuditCheckpoint& c) = 0;
+  // Ascending by seq.
+  [[nodiscard]] virtual Result<std::vector<AuditCheckpoint>> list_checkpoints() = 0;
+
+  // --- key references, API keys
+  [[nodiscard]] virtual Result<void> insert_key_ref(const KeyRefRecord& k) = 0;
+  [[nodiscard]] virtual Result<KeyRefRecord> get_key_ref(std::string_view id) = 0;
+  [[nodiscard]] virtual Result<std::vector<KeyRefRecord>> list_key_refs() = 0;
+  [[nodiscard]] virtual Result<void> insert_api_key(const ApiKeyRecord& k) = 0;
+  [[nodiscard]] virtual Result<std::optional<ApiKeyRecord>> find_api_key_by_hash(
+      BytesView hash) = 0;
+  // kNotFound when absent or already revoked.
+  [[nodiscard]] virtual Result<void> revoke_api_key(std::string_view id, TimePoint at) = 0;
+
+  // --- counters (CRL numbers, TSA serials)
+  // Returns the next value of the named counter (1 for a new one). Strictly increasing in
+  // commit order across threads, processes and nodes; a value is never handed out twice.
+  [[nodiscard]] virtual Result<std::int64_t> next_counter(std::string_view name) = 0;
+
+  // --- raw SQL, for tests and maintenance tools; bypasses every invariant above.
+  // Placeholders are `?` in both dialects (no `?` inside string literals). Returns the number
+  // of rows changed. Without params, `sql` may hold several statements.
+  [[nodiscard]] virtual Result<std::int64_t> exec(std::string_view sql,
+                                                  std::span<const Value> params = {}) = 0;
+  [[nodiscard]] virtual Result<std::vector<Row>> query(std::string_view sql,
+                                                       std::span<const Value> params = {}) = 0;
+};
+
+struct StoreOptions {
+  int max_retries = 8;  // extra runs of a transaction after a transient failure
+  std::chrono::milliseconds busy_timeout{5000};  // SQLite lock wait
+  int pool_size = 8;                             // PostgreSQL connections at most
+  // For tests of the refusal only: the newest schema version this binary applies.
+  std::optional<int> target_schema_version{};
+};
+
+class Store {
+ public:
+  using TxFn = std::function<Result<void>(Tx&)>;
+
+  virtual ~Store() = default;
+  [[nodiscard]] virtual Dialect dialect() const noexcept = 0;
+  // Runs fn in a transaction; see the file comment for commit, rollback and retries.
+  // Thread-safe. fn must not call transact() on the same store (SQLite would deadlock).
+  [[nodiscard]] virtual Result<void> transact(const TxFn& fn) = 0;
+  // The schema version of the database (after migrations).
+  [[nodiscard]] virtual Result<int> schema_version() = 0;
+
+  // transact() for a function returning Result<T>: the value of the committed run.
+  template <typename T, typename F>
+  [[nodiscard]] Result<T> transact_value(F&& fn) {
+    std::optional<T> out;
+    HPKI_TRY(transact([&](Tx& tx) -> Result<void> {
+      out.reset();
+      out.emplace(HPKI_TRY(fn(tx)));
+      return {};
+    }));
+    return std::move(*out);
+  }
+
+  // next_counter in a transaction of its own.
+  [[nodiscard]] Result<std::int64_t> next_counter(std::string_view name) {
+    return transact_value<std::int64_t>([&](Tx& tx) { return tx.next_counter(name); });
+  }
+};
+
+// Opens (creating when needed) and migrates the database at `url`:
+//   "sqlite:<path>"            a file (created with its directory's permissions)
+//   "postgresql://..." / "postgres://..."   a libpq connection URI
+// The clock must outlive the store. kInvalidArgument for another scheme, kSchemaMismatch
+// when the database has a newer schema than this binary, kStorage / kUnavailable when it
+// cannot be opened.
+[[nodiscard]] Result<std::unique_ptr<Store>> open_store(std::string_view url, const Clock& clock,
+                                                        const StoreOptions& options = {});
+
+// Lowercase hex check for serials: non-empty, [0-9a-f] only.
+[[nodiscard]] bool is_serial_hex(std::string_view s) noexcept;
+
+}  // namespace hpki::store
