@@ -226,32 +226,57 @@ Result<SecretBytes> SoftwareDecrypter::decrypt(BytesView ciphertext,
   return ossl::pkey_decrypt(pkey, *der);
 }
 
+struct PublicKey::Impl {
+  ossl::Ptr<EVP_PKEY> pkey;
+  Bytes der;
+  KeySpec spec;
+};
+
+Result<PublicKey> PublicKey::from_spki(BytesView spki_der) {
+  auto impl = std::make_shared<Impl>();
+  impl->pkey = HPKI_TRY(ossl::pkey_from_spki(spki_der));
+  impl->spec = HPKI_TRY(spec_of(impl->pkey.get()));
+  impl->der.assign(spki_der.begin(), spki_der.end());
+  return PublicKey(std::move(impl));
+}
+
+const Bytes& PublicKey::der() const { return impl_->der; }
+
+KeySpec PublicKey::spec() const { return impl_->spec; }
+
+Result<void> PublicKey::verify(SignatureAlg alg, BytesView message, BytesView signature,
+                               std::string_view sm2_id) const {
+  if (!signature_alg_fits(alg, impl_->spec.type)) {
+    return fail(ErrorCode::kKeyMismatch, std::string(signature_alg_name(alg)) + " does not fit a " +
+                                             key_spec_name(impl_->spec) + " key");
+  }
+  HPKI_TRY(check_sm2_id(alg, sm2_id));
+  return ossl::digest_verify(impl_->pkey.get(), sign_options(alg, sm2_id), message, signature);
+}
+
+Result<Bytes> PublicKey::encrypt(BytesView plaintext) const {
+  if (impl_->spec.type != KeyType::kRsa && impl_->spec.type != KeyType::kSm2) {
+    return fail(ErrorCode::kUnsupportedAlgorithm,
+                "encryption needs an RSA or SM2 key, not " + key_spec_name(impl_->spec));
+  }
+  if (plaintext.empty()) return fail(ErrorCode::kInvalidArgument, "empty plaintext");
+  return ossl::pkey_encrypt(impl_->pkey.get(), plaintext);
+}
+
 Result<KeySpec> key_spec_of(BytesView spki_der) {
   ossl::Ptr<EVP_PKEY> pkey = HPKI_TRY(ossl::pkey_from_spki(spki_der));
   return spec_of(pkey.get());
 }
 
 Result<Bytes> encrypt(BytesView spki_der, BytesView plaintext) {
-  ossl::Ptr<EVP_PKEY> pkey = HPKI_TRY(ossl::pkey_from_spki(spki_der));
-  const KeySpec spec = HPKI_TRY(spec_of(pkey.get()));
-  if (spec.type != KeyType::kRsa && spec.type != KeyType::kSm2) {
-    return fail(ErrorCode::kUnsupportedAlgorithm,
-                "encryption needs an RSA or SM2 key, not " + key_spec_name(spec));
-  }
-  if (plaintext.empty()) return fail(ErrorCode::kInvalidArgument, "empty plaintext");
-  return ossl::pkey_encrypt(pkey.get(), plaintext);
+  PublicKey key = HPKI_TRY(PublicKey::from_spki(spki_der));
+  return key.encrypt(plaintext);
 }
 
 Result<void> verify_signature(BytesView spki_der, SignatureAlg alg, BytesView message,
                               BytesView signature, std::string_view sm2_id) {
-  ossl::Ptr<EVP_PKEY> pkey = HPKI_TRY(ossl::pkey_from_spki(spki_der));
-  const KeySpec spec = HPKI_TRY(spec_of(pkey.get()));
-  if (!signature_alg_fits(alg, spec.type)) {
-    return fail(ErrorCode::kKeyMismatch, std::string(signature_alg_name(alg)) + " does not fit a " +
-                                             key_spec_name(spec) + " key");
-  }
-  HPKI_TRY(check_sm2_id(alg, sm2_id));
-  return ossl::digest_verify(pkey.get(), sign_options(alg, sm2_id), message, signature);
+  PublicKey key = HPKI_TRY(PublicKey::from_spki(spki_der));
+  return key.verify(alg, message, signature, sm2_id);
 }
 
 }  // namespace hpki::crypto

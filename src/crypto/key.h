@@ -97,6 +97,28 @@ class SoftwareDecrypter final : public Decrypter {
   PrivateKey key_;
 };
 
+// A parsed public key (SPKI decoded once; decoding costs about as much as an ECDSA verify in
+// OpenSSL 3.0, so hot paths keep a PublicKey rather than calling verify_signature on bytes).
+// Immutable; copies share the key; thread-safe.
+class PublicKey {
+ public:
+  // DER SubjectPublicKeyInfo; errors as key_spec_of.
+  [[nodiscard]] static Result<PublicKey> from_spki(BytesView spki_der);
+  [[nodiscard]] const Bytes& der() const;
+  [[nodiscard]] KeySpec spec() const;
+  // As crypto::verify_signature (signer.h).
+  [[nodiscard]] Result<void> verify(SignatureAlg alg, BytesView message, BytesView signature,
+                                    std::string_view sm2_id = kSm2DefaultId) const;
+  // As crypto::encrypt below.
+  [[nodiscard]] Result<Bytes> encrypt(BytesView plaintext) const;
+
+  struct Impl;
+
+ private:
+  explicit PublicKey(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+};
+
 // The key type and size of a DER SubjectPublicKeyInfo. kMalformed / kTrailingData for bad DER,
 // kUnsupportedAlgorithm for other key types or curves and RSA under 2048 bits.
 [[nodiscard]] Result<KeySpec> key_spec_of(BytesView spki_der);

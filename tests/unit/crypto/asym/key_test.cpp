@@ -299,3 +299,27 @@ TEST(Encryption, Sm2GarbageNeverCrashes) {
 
 }  // namespace
 }  // namespace hpki::crypto
+
+namespace hpki::crypto {
+namespace {
+
+TEST(PublicKeyTest, ParsedOnceVerifiesAndEncrypts) {
+  auto pub = PublicKey::from_spki(testing::sm2().public_key_der()).value();
+  EXPECT_EQ(pub.spec().type, KeyType::kSm2);
+  EXPECT_EQ(pub.der(), testing::sm2().public_key_der());
+  const Bytes msg = to_bytes("m");
+  Bytes sig = testing::sm2().signer().value()->sign(msg).value();
+  EXPECT_TRUE(pub.verify(SignatureAlg::kSm2Sm3, msg, sig).has_value());
+  EXPECT_EQ(pub.verify(SignatureAlg::kSm2Sm3, to_bytes("n"), sig).error().code(),
+            ErrorCode::kBadSignature);
+  EXPECT_EQ(pub.verify(SignatureAlg::kEcdsaSha256, msg, sig).error().code(),
+            ErrorCode::kKeyMismatch);
+  Bytes ct = pub.encrypt(msg).value();
+  EXPECT_EQ(testing::sm2().decrypter().value()->decrypt(ct).value().as_string_view(), "m");
+  auto ec = PublicKey::from_spki(testing::p256().public_key_der()).value();
+  EXPECT_EQ(ec.encrypt(msg).error().code(), ErrorCode::kUnsupportedAlgorithm);
+  EXPECT_EQ(PublicKey::from_spki(to_bytes("x")).error().code(), ErrorCode::kMalformed);
+}
+
+}  // namespace
+}  // namespace hpki::crypto
