@@ -166,9 +166,10 @@ Result<KeyRef> FileKeyStore::import_key(const PrivateKey& key, std::string_view 
 
   std::uint8_t rnd[8];
   HPKI_TRY(ossl::random_bytes(rnd));
-  std::string suffix;
-  for (std::uint8_t b : rnd) suffix += "0123456789abcdef"[b & 0xf];
-  const std::filesystem::path tmp = dir_ / ("." + std::string(label) + ".tmp-" + suffix);
+  std::string tmp_name(1, '.');  // hidden, and never a valid label
+  tmp_name.append(label).append(".tmp-");
+  for (std::uint8_t b : rnd) tmp_name.push_back("0123456789abcdef"[b & 0xf]);
+  const std::filesystem::path tmp = dir_ / tmp_name;
   {
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (fd.get() < 0) return fail(ErrorCode::kIo, tmp.string() + ": " + errno_text(errno));
