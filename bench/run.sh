@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# make bench: runs hpki's sign/verify micro-benchmarks and `openssl speed` for the same
+# algorithms in the same run, and prints them side by side with the ratio hpki / openssl.
+#   usage: bench/run.sh BUILD_DIR   (BUILD_DIR from the `release` preset, e.g. build-release)
+# Environment: BENCH_SECONDS (default 2) = seconds per measurement for both tools.
+# Both run single-threaded. openssl speed signs a precomputed digest with a cached key; hpki
+# hashes a 32-byte message through its API, so the ratio shows the cost of our layer.
+set -euo pipefail
+
+BUILD_DIR=${1:?usage: bench/run.sh BUILD_DIR}
+SECONDS_PER=${BENCH_SECONDS:-2}
+BIN="$BUILD_DIR/bench/bench_sign"
+[ -x "$BIN" ] || { echo "bench/run.sh: $BIN not built (cmake --preset release)" >&2; exit 1; }
+command -v jq >/dev/null || { echo "bench/run.sh: jq is required (scripts/install-deps.sh)" >&2; exit 1; }
+
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+
+echo "== hpki micro-benchmarks ($BIN, ${SECONDS_PER}s each)" >&2
+"$BIN" --benchmark_min_time="$SECONDS_PER" --benchmark_format=json >"$OUT/hpki.json" 2>"$OUT/hpki.err" || {
+  cat "$OUT/hpki.err" >&2; exit 1; }
+
+echo "== openssl speed -seconds $SECONDS_PER rsa2048 rsa3072 ecdsap256 ecdsap384 sm2" >&2
+# -mr: machine-readable lines, all rates in operations per second:
+#   +F2:<i>:<bits>:<sign/s>:<verify/s>             RSA
+#   +F4:<i>:<bits>:<sign/s>:<verify/s>             ECDSA
+#   +F7:<i>:<bits>:<curve>:<sign/s>:<verify/s>     SM2 (OpenSSL 3.0 has `speed sm2`)
+openssl speed -mr -seconds "$SECONDS_PER" rsa2048 rsa3072 ecdsap256 ecdsap384 sm2 \
+  >"$OUT/openssl.txt" 2>"$OUT/openssl.err" || { cat "$OUT/openssl.err" >&2; exit 1; }
+
+# "alg op rate" lines from openssl.
+awk -F: '
+  /^\+F2:/ { print "rsa" $3, "sign", $4; print "rsa" $3, "verify", $5 }
+  /^\+F4:/ { a = ($3 == 256) ? "p256" : ($3 == 384) ? "p384" : "ec" $3; print a, "sign", $4; print a, "verify", $5 }
+  /^\+F7:/ { print "sm2", "sign", $5; print "sm2", "verify", $6 }
+' "$OUT/openssl.txt" >"$OUT/openssl.rates"
+
+# "alg op rate" lines from hpki (benchmark names are "<op>/<alg>").
+jq -r '.benchmarks[] | select(.run_type == "iteration") |
+       (.name | split("/")) as $n | "\($n[1]) \($n[0]) \(.items_per_second)"' \
+  "$OUT/hpki.json" >"$OUT/hpki.rates"
+
+echo
+echo "$(openssl version) on $(nproc) cores; hpki $(git -C "$(dirname "$0")/.." describe --always --dirty 2>/dev/null || echo '?')"
+awk '
+  NR == FNR { ossl[$1 " " $2] = $3; next }
+  { hpki[$1 " " $2] = $3; order[++n] = $1 " " $2 }
+  END {
+    printf "%-8s %-12s %14s %14s %7s\n", "alg", "op", "hpki ops/s", "openssl ops/s", "ratio"
+    for (i = 1; i <= n; i++) {
+      split(order[i], k, " ")
+      base = (k[2] == "verify_spki") ? k[1] " verify" : order[i]
+      o = ossl[base]
+      if (o == "") { printf "%-8s %-12s %14.0f %14s %7s\n", k[1], k[2], hpki[order[i]], "-", "-"; continue }
+      printf "%-8s %-12s %14.0f %14.0f %7.2f\n", k[1], k[2], hpki[order[i]], o, hpki[order[i]] / o
+    }
+  }
+' "$OUT/openssl.rates" "$OUT/hpki.rates"
+echo "(ratio = hpki / openssl; verify_spki includes decoding the SubjectPublicKeyInfo each time)"

@@ -1,0 +1,95 @@
+// ossl/ecdsa_sig.h and ossl/spki.h: raw <-> DER signature conversion and SPKI building.
+#include <gtest/gtest.h>
+
+#include "core/encoding.h"
+#include "ossl/ecdsa_sig.h"
+#include "ossl/pkey.h"
+#include "ossl/spki.h"
+
+namespace hpki::ossl {
+namespace {
+
+Bytes hex(std::string_view h) { return hex_decode(h).value(); }
+
+TEST(EcdsaSig, RawToDerAndBack) {
+  // r has its top bit set (needs a 0x00 pad in DER), s has a leading zero byte (shorter INTEGER).
+  const Bytes raw =
+      hex("AB1DB64DE7C40EDBDE6651C9B8EBDB804673DB836E5D5C7FE15DCF9ED2725037"
+          "002714451FF69B0BB930B379E192E7CD5FA6E3C41C7FBD8303B799AB54A54621");
+  auto der = ecdsa_sig_raw_to_der(raw);
+  ASSERT_TRUE(der.has_value()) << der.error().to_string();
+  EXPECT_EQ(hex_encode(*der),
+            "3044022100ab1db64de7c40edbde6651c9b8ebdb804673db836e5d5c7fe15dcf9ed2725037"
+            "021f2714451ff69b0bb930b379e192e7cd5fa6e3c41c7fbd8303b799ab54a54621");
+  auto back = ecdsa_sig_der_to_raw(*der, 32);
+  ASSERT_TRUE(back.has_value()) << back.error().to_string();
+  EXPECT_EQ(*back, raw);
+}
+
+TEST(EcdsaSig, RejectsBadInput) {
+  EXPECT_EQ(ecdsa_sig_raw_to_der({}).error().code(), ErrorCode::kMalformed);
+  EXPECT_EQ(ecdsa_sig_raw_to_der(hex("010203")).error().code(), ErrorCode::kMalformed);
+  EXPECT_EQ(ecdsa_sig_raw_to_der(Bytes(64, 0)).error().code(), ErrorCode::kMalformed);
+  // r does not fit in 32 bytes.
+  const Bytes der48 = ecdsa_sig_raw_to_der(Bytes(96, 0x11)).value();
+  EXPECT_EQ(ecdsa_sig_der_to_raw(der48, 32).error().code(), ErrorCode::kMalformed);
+  EXPECT_TRUE(ecdsa_sig_der_to_raw(der48, 48).has_value());
+  // Trailing byte, truncation, non-minimal INTEGER.
+  Bytes trailing = der48;
+  trailing.push_back(0);
+  EXPECT_EQ(ecdsa_sig_der_to_raw(trailing, 48).error().code(), ErrorCode::kMalformed);
+  EXPECT_EQ(ecdsa_sig_der_to_raw(BytesView(der48).first(10), 48).error().code(),
+            ErrorCode::kMalformed);
+  EXPECT_EQ(ecdsa_sig_der_to_raw(hex("3008020300000102010a"), 32).error().code(),
+            ErrorCode::kMalformed);
+  EXPECT_EQ(ecdsa_sig_der_to_raw(hex("30"), 32).error().code(), ErrorCode::kMalformed);
+}
+
+TEST(Spki, FromEcPointMatchesOpenSslEncoding) {
+  for (EcCurve c : {EcCurve::kP256, EcCurve::kP384, EcCurve::kSm2}) {
+    auto key = generate_ec(c).value();
+    const Bytes spki = pkey_to_spki(key.get()).value();
+    // The uncompressed point is the tail of the SPKI BIT STRING.
+    const std::size_t point_len = c == EcCurve::kP384 ? 97 : 65;
+    BytesView point = BytesView(spki).last(point_len);
+    ASSERT_EQ(point[0], 0x04);
+    auto built = spki_from_ec_point(c, point);
+    ASSERT_TRUE(built.has_value()) << built.error().to_string();
+    EXPECT_EQ(*built, spki);
+    if (c == EcCurve::kSm2) {
+      auto loaded = pkey_from_spki(*built).value();
+      EXPECT_EQ(pkey_info(loaded.get()).value().family, PkeyFamily::kSm2);
+    }
+    // A point off the curve is refused.
+    Bytes bad(point.begin(), point.end());
+    bad.back() ^= 1;
+    EXPECT_EQ(spki_from_ec_point(c, bad).error().code(), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_FALSE(spki_from_ec_point(EcCurve::kP256, {}).has_value());
+}
+
+TEST(Spki, FromRsaComponents) {
+  auto key = generate_rsa(2048).value();
+  BIGNUM* n = nullptr;
+  BIGNUM* e = nullptr;
+  ASSERT_EQ(EVP_PKEY_get_bn_param(key.get(), "n", &n), 1);
+  ASSERT_EQ(EVP_PKEY_get_bn_param(key.get(), "e", &e), 1);
+  Bytes nb(static_cast<std::size_t>(BN_num_bytes(n)));
+  Bytes eb(static_cast<std::size_t>(BN_num_bytes(e)));
+  BN_bn2bin(n, nb.data());
+  BN_bn2bin(e, eb.data());
+  BN_free(n);
+  BN_free(e);
+  auto built = spki_from_rsa(nb, eb);
+  ASSERT_TRUE(built.has_value()) << built.error().to_string();
+  EXPECT_EQ(*built, pkey_to_spki(key.get()).value());
+  // Leading zero bytes are accepted; an even exponent and a tiny modulus are not.
+  Bytes padded = nb;
+  padded.insert(padded.begin(), 0);
+  EXPECT_EQ(spki_from_rsa(padded, eb).value(), *built);
+  EXPECT_EQ(spki_from_rsa(nb, hex("010000")).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(spki_from_rsa(BytesView(nb).first(64), eb).error().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace hpki::ossl
