@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <sstream>
 #include <string>
 
 #include "der/oids.h"
@@ -182,6 +184,86 @@ TEST_F(OpensslInterop, ReaderReadsGenconfOutputAndWriterReproducesIt) {
                  return {};
                }).has_value());
   EXPECT_EQ(as_string(w.view()), der_text);
+}
+
+TEST_F(OpensslInterop, NamedOidsAreTheOnesOpensslKnows) {
+  // Every constant of oids.h, encoded by us, is rendered by `openssl asn1parse` with our display
+  // name, or with OpenSSL's long name listed here; only OIDs under 1.2.156 (Chinese arcs that
+  // OpenSSL 3.0 partly lacks) may come back as bare dotted numbers.
+  const std::map<std::string, std::string> kOpensslLongName = {
+      {"SM2", "sm2"},
+      {"SM3", "sm3"},
+      {"RSA-SM3", "sm3WithRSAEncryption"},
+      {"SM4-ECB", "sm4-ecb"},
+      {"SM4-CBC", "sm4-cbc"},
+      {"subjectDirectoryAttributes", "X509v3 Subject Directory Attributes"},
+      {"subjectKeyIdentifier", "X509v3 Subject Key Identifier"},
+      {"keyUsage", "X509v3 Key Usage"},
+      {"subjectAltName", "X509v3 Subject Alternative Name"},
+      {"issuerAltName", "X509v3 Issuer Alternative Name"},
+      {"basicConstraints", "X509v3 Basic Constraints"},
+      {"cRLNumber", "X509v3 CRL Number"},
+      {"cRLReason", "X509v3 CRL Reason Code"},
+      {"invalidityDate", "Invalidity Date"},
+      {"deltaCRL", "X509v3 Delta CRL Indicator"},
+      {"issuingDistributionPoint", "X509v3 Issuing Distribution Point"},
+      {"certificateIssuer", "X509v3 Certificate Issuer"},
+      {"nameConstraints", "X509v3 Name Constraints"},
+      {"crlDistributionPoints", "X509v3 CRL Distribution Points"},
+      {"certificatePolicies", "X509v3 Certificate Policies"},
+      {"anyPolicy", "X509v3 Any Policy"},
+      {"policyMappings", "X509v3 Policy Mappings"},
+      {"authorityKeyIdentifier", "X509v3 Authority Key Identifier"},
+      {"policyConstraints", "X509v3 Policy Constraints"},
+      {"extendedKeyUsage", "X509v3 Extended Key Usage"},
+      {"anyExtendedKeyUsage", "Any Extended Key Usage"},
+      {"freshestCRL", "X509v3 Freshest CRL"},
+      {"inhibitAnyPolicy", "X509v3 Inhibit Any Policy"},
+      {"authorityInfoAccess", "Authority Information Access"},
+      {"subjectInfoAccess", "Subject Information Access"},
+      {"id-qt-cps", "Policy Qualifier CPS"},
+      {"id-qt-unotice", "Policy Qualifier User Notice"},
+      {"serverAuth", "TLS Web Server Authentication"},
+      {"clientAuth", "TLS Web Client Authentication"},
+      {"codeSigning", "Code Signing"},
+      {"emailProtection", "E-mail Protection"},
+      {"timeStamping", "Time Stamping"},
+      {"OCSPSigning", "OCSP Signing"},
+      {"caIssuers", "CA Issuers"},
+      {"ad_timestamping", "AD Time Stamping"},
+      {"caRepository", "CA Repository"},
+      {"basicOCSPResponse", "Basic OCSP Response"},
+      {"Nonce", "OCSP Nonce"},
+      {"noCheck", "OCSP No Check"},
+      {"extensionRequest", "Extension Request"},
+      {"signingCertificateV2", "id-smime-aa-signingCertificateV2"},
+  };
+  Writer w;
+  w.add_sequence([](Writer& s) {
+    for (const auto& e : known_oids()) s.add_oid(e.oid);
+  });
+  const fs::path file = dir_ / "oids.der";
+  write_file(file, w.view());
+  const auto [rc, out] = run("openssl asn1parse -inform DER -in " + file.string());
+  ASSERT_EQ(rc, 0) << out;
+  std::istringstream lines(out);
+  std::string line;
+  std::getline(lines, line);  // the SEQUENCE
+  for (const auto& e : known_oids()) {
+    ASSERT_TRUE(std::getline(lines, line)) << "missing line for " << e.name;
+    const auto colon = line.rfind(':');
+    ASSERT_NE(colon, std::string::npos) << line;
+    std::string shown = line.substr(colon + 1);
+    while (!shown.empty() && shown.back() == ' ') shown.pop_back();
+    if (shown == e.name) continue;
+    if (shown == e.dotted) {
+      EXPECT_TRUE(e.dotted.starts_with("1.2.156.")) << e.name << " unknown to OpenSSL";
+      continue;
+    }
+    const auto it = kOpensslLongName.find(std::string(e.name));
+    ASSERT_NE(it, kOpensslLongName.end()) << e.name << " shown as " << shown;
+    EXPECT_EQ(shown, it->second) << e.name;
+  }
 }
 
 }  // namespace
