@@ -504,26 +504,19 @@ Result<std::string> Reader::read_teletex_string(Tag tag) {
 
 Result<DecodedString> Reader::read_any_string() {
   const Tag tag = HPKI_TRY(peek_tag());
-  Result<std::string> s =
-      fail(error_at(offset(), "a character string", "found " + tag.to_string()));
-  if (tag == kUtf8String)
-    s = read_utf8_string();
-  else if (tag == kPrintableString)
-    s = read_printable_string();
-  else if (tag == kIa5String)
-    s = read_ia5_string();
-  else if (tag == kBmpString)
-    s = read_bmp_string();
-  else if (tag == kTeletexString)
-    s = read_teletex_string();
-  else if (tag == kUniversalString)
-    s = read_universal_string();
-  else if (tag == kVisibleString)
-    s = read_visible_string();
-  else if (tag == kNumericString)
-    s = read_numeric_string();
-  if (!s) return fail(std::move(s).error());
-  return DecodedString{tag, std::move(*s)};
+  Result<std::string> (Reader::*read)(Tag) = nullptr;
+  if (tag == kUtf8String) read = &Reader::read_utf8_string;
+  if (tag == kPrintableString) read = &Reader::read_printable_string;
+  if (tag == kIa5String) read = &Reader::read_ia5_string;
+  if (tag == kBmpString) read = &Reader::read_bmp_string;
+  if (tag == kTeletexString) read = &Reader::read_teletex_string;
+  if (tag == kUniversalString) read = &Reader::read_universal_string;
+  if (tag == kVisibleString) read = &Reader::read_visible_string;
+  if (tag == kNumericString) read = &Reader::read_numeric_string;
+  if (read == nullptr)
+    return fail(error_at(offset(), "a character string", "found " + tag.to_string()));
+  std::string utf8 = HPKI_TRY((this->*read)(tag));
+  return DecodedString{tag, std::move(utf8)};
 }
 
 Result<Time> Reader::read_utc_time(Tag tag) { return read_value<Time>(tag, decode_utc_time); }

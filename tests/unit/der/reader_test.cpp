@@ -295,6 +295,8 @@ TEST(Reader, TimeRules) {
   expect_malformed(gen("20500101000000.5Z"), "15 characters");  // fractional seconds
   expect_malformed(gen("20500101000000.Z"), "15 characters");
   expect_malformed(gen("205001010000000"), "'Z'");
+  expect_malformed(gen("20500101000000+0800"), "15 characters");  // offset instead of Z
+  expect_malformed(gen("2050010100000Z0"), "non-digit");
   expect_malformed(gen("21000229000000Z"), "day");  // 2100 is not a leap year
   expect_malformed(gen("2050010100000Z"), "15 characters");
 }
