@@ -46,6 +46,7 @@ function(hpki_add_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS;PROPERTIES" ${ARGN})
   add_executable(test_${name} ${T_SOURCES})
   hpki_warnings(test_${name})
+  target_include_directories(test_${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(test_${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
   target_compile_definitions(test_${name} PRIVATE
     HPKI_SOURCE_DIR="${PROJECT_SOURCE_DIR}"

@@ -5,6 +5,7 @@
 // Encoders live in extensions_encode.cpp, parsers in extensions_parse.cpp.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>

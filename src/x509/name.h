@@ -19,11 +19,22 @@
 namespace hpki::x509 {
 
 // X.520 string types as encoded.
-enum class StringType { kUtf8, kPrintable, kIa5, kBmp, kTeletex, kUniversal };
+enum class StringType {
+  kUtf8,
+  kPrintable,
+  kIa5,
+  kBmp,
+  kTeletex,
+  kUniversal,
+  kNumeric,
+  kVisible,
+  kOther
+};
 
 struct AttributeTypeAndValue {
   der::Oid type;
-  std::string value;  // UTF-8
+  std::string value;  // UTF-8 (kOther: "#" + hex of the DER value, as RFC 4514 2.4)
+  Bytes value_der;    // the encoded value element as received or written
   StringType string_type = StringType::kUtf8;
   friend bool operator==(const AttributeTypeAndValue&, const AttributeTypeAndValue&) = default;
 };

@@ -1,0 +1,418 @@
+#include "x509/lint.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "der/oids.h"
+#include "der/reader.h"
+#include "der/writer.h"
+#include "x509/spki.h"
+
+namespace hpki::x509 {
+namespace {
+
+class Findings {
+ public:
+  void error(std::string_view id, std::string_view source, std::string message) {
+    add(Severity::kError, id, source, std::move(message));
+  }
+  void warn(std::string_view id, std::string_view source, std::string message) {
+    add(Severity::kWarning, id, source, std::move(message));
+  }
+  void notice(std::string_view id, std::string_view source, std::string message) {
+    add(Severity::kNotice, id, source, std::move(message));
+  }
+  std::vector<Finding> take() { return std::move(items_); }
+
+ private:
+  void add(Severity s, std::string_view id, std::string_view source, std::string message) {
+    items_.push_back(Finding{std::string(id), s, std::string(source), std::move(message)});
+  }
+  std::vector<Finding> items_;
+};
+
+int year_of(TimePoint t) {
+  auto days = std::chrono::floor<std::chrono::days>(t);
+  return static_cast<int>(std::chrono::year_month_day(days).year());
+}
+
+bool is_internal_name(const std::string& dns) {
+  // CA/B BR 7.1.4.2.1 / 4.2.2: no internal names — single-label names and reserved TLDs.
+  if (dns.find('.') == std::string::npos) return true;
+  static const char* kReserved[] = {".local", ".localhost", ".internal", ".lan",
+                                    ".home",  ".corp",      ".intranet", ".private",
+                                    ".test",  ".example",   ".invalid",  ".localdomain"};
+  for (const char* suffix : kReserved) {
+    if (dns.ends_with(suffix)) return true;
+  }
+  return false;
+}
+
+bool is_reserved_ip(const Bytes& ip) {
+  if (ip.size() == 4) {
+    return ip[0] == 10 || ip[0] == 127 || (ip[0] == 172 && (ip[1] & 0xf0) == 16) ||
+           (ip[0] == 192 && ip[1] == 168) || (ip[0] == 169 && ip[1] == 254) || ip[0] == 0;
+  }
+  if (ip.size() == 16) {
+    return (ip[0] & 0xfe) == 0xfc || (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80) ||
+           std::all_of(ip.begin(), ip.end() - 1, [](std::uint8_t b) { return b == 0; });
+  }
+  return false;
+}
+
+void lint_extensions_generic(const Certificate& c, Findings& f) {
+  std::set<der::Oid> seen;
+  for (const auto& e : c.extensions()) {
+    // RFC 5280 4.2: a certificate MUST NOT include more than one instance of an extension.
+    if (!seen.insert(e.oid).second) {
+      f.error("e_duplicate_extension", "RFC 5280 4.2",
+              "extension " + e.oid.to_string() + " appears more than once");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& ctx) {
+  Findings f;
+  // ---- RFC 5280 4.1 basic fields ----
+  const auto& serial = c.serial();
+  // RFC 5280 4.1.2.2: serial MUST be positive and no longer than 20 octets.
+  if (!der::integer_is_positive(serial)) {
+    f.error("e_serial_not_positive", "RFC 5280 4.1.2.2", "serial number is not positive");
+  }
+  if (serial.size() > 20) {
+    f.error("e_serial_too_long", "RFC 5280 4.1.2.2",
+            "serial number is " + std::to_string(serial.size()) + " octets (max 20)");
+  }
+  if (c.version() != 3) f.error("e_not_v3", "RFC 5280 4.1.2.1", "certificate is not version 3");
+  // RFC 5280 4.1.1.2: signatureAlgorithm MUST be the same as tbsCertificate.signature.
+  if (c.signature_algorithm().der != c.tbs_signature_algorithm().der) {
+    f.error("e_signature_algorithm_mismatch", "RFC 5280 4.1.1.2",
+            "signatureAlgorithm differs from tbsCertificate.signature");
+  }
+  if (!c.signature_alg()) {
+    f.error(
+        "e_signature_algorithm_unsupported", "RFC 5280 4.1.1.2",
+        "unsupported or malformed signature algorithm " + c.signature_algorithm().oid.to_string());
+  }
+  // RFC 5280 4.1.2.5: notBefore < notAfter (a certificate valid for no time is an error).
+  const auto& v = c.validity();
+  if (v.not_before >= v.not_after) {
+    f.error("e_validity_not_before_after_not_after", "RFC 5280 4.1.2.5",
+            "notBefore is not before notAfter");
+  }
+  // RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
+  for (auto [t, enc, name] : {std::tuple{v.not_before, v.not_before_encoding, "notBefore"},
+                              std::tuple{v.not_after, v.not_after_encoding, "notAfter"}}) {
+    const bool want_utc = year_of(t) < 2050;
+    if (want_utc != (enc == TimeEncoding::kUtcTime)) {
+      f.error("e_time_encoding", "RFC 5280 4.1.2.5",
+              std::string(name) + " for year " + std::to_string(year_of(t)) + " must be " +
+                  (want_utc ? "UTCTime" : "GeneralizedTime"));
+    }
+  }
+  if (c.issuer().empty()) f.error("e_issuer_empty", "RFC 5280 4.1.2.4", "issuer name is empty");
+  if (c.has_unique_ids())
+    f.error("e_unique_id_present", "RFC 5280 4.1.2.8",
+            "CAs conforming to this profile MUST NOT generate unique identifiers");
+
+  lint_extensions_generic(c, f);
+
+  // ---- Extensions ----
+  std::optional<BasicConstraints> bc;
+  if (const auto* e = c.find_extension(der::oids::kBasicConstraints)) {
+    auto p = parse_basic_constraints(e->value);
+    if (!p) {
+      f.error("e_basic_constraints_malformed", "RFC 5280 4.2.1.9", p.error().detail());
+    } else {
+      bc = *p;
+      // RFC 5280 4.2.1.9: MUST be critical in CA certificates that validate signatures.
+      if (bc->ca && !e->critical)
+        f.error("e_basic_constraints_not_critical", "RFC 5280 4.2.1.9",
+                "basicConstraints of a CA must be critical");
+    }
+  }
+  const bool is_ca = bc && bc->ca;
+  std::optional<KeyUsageBits> ku_bits;
+  if (const auto* e = c.find_extension(der::oids::kKeyUsage)) {
+    auto p = parse_key_usage(e->value);
+    if (!p) {
+      f.error("e_key_usage_malformed", "RFC 5280 4.2.1.3", p.error().detail());
+    } else {
+      ku_bits = *p;
+      // RFC 5280 4.2.1.3: SHOULD be critical (hpki: required).
+      if (!e->critical)
+        f.error("e_key_usage_not_critical", "RFC 5280 4.2.1.3", "keyUsage must be critical");
+      if (*ku_bits == 0)
+        f.error("e_key_usage_empty", "RFC 5280 4.2.1.3", "keyUsage has no bit set");
+    }
+  } else if (is_ca) {
+    // RFC 5280 4.2.1.3: CA certificates MUST include keyUsage.
+    f.error("e_ca_key_usage_missing", "RFC 5280 4.2.1.3", "CA certificate without keyUsage");
+  }
+  const KeyUsageBits cert_sign = 1u << 5;
+  if (ku_bits && (*ku_bits & cert_sign) != 0 && !is_ca) {
+    // RFC 5280 4.2.1.3: keyCertSign only when cA is TRUE.
+    f.error("e_key_cert_sign_without_ca", "RFC 5280 4.2.1.3",
+            "keyCertSign asserted but basicConstraints cA is not TRUE");
+  }
+  if (is_ca && ku_bits && (*ku_bits & cert_sign) == 0) {
+    // RFC 5280 4.2.1.9: cA TRUE with a keyUsage that lacks keyCertSign.
+    f.error("e_ca_without_key_cert_sign", "RFC 5280 4.2.1.9",
+            "cA is TRUE but keyUsage lacks keyCertSign");
+  }
+  if (bc && bc->path_len && (!is_ca || !ku_bits || (*ku_bits & cert_sign) == 0)) {
+    f.error("e_path_len_without_ca", "RFC 5280 4.2.1.9",
+            "pathLenConstraint requires cA TRUE and keyCertSign");
+  }
+  if (is_ca && c.version() == 3 && !c.find_extension(der::oids::kBasicConstraints)) {
+    f.error("e_ca_basic_constraints_missing", "RFC 5280 4.2.1.9",
+            "CA certificate without basicConstraints");
+  }
+  // RFC 5280 4.2.1.2: SKI MUST appear in CA certificates, SHOULD in end entities (hpki: always).
+  std::optional<Bytes> ski;
+  if (const auto* e = c.find_extension(der::oids::kSubjectKeyIdentifier)) {
+    auto p = parse_subject_key_identifier(e->value);
+    if (p)
+      ski = *p;
+    else
+      f.error("e_ski_malformed", "RFC 5280 4.2.1.2", p.error().detail());
+    if (e->critical)
+      f.error("e_ski_critical", "RFC 5280 4.2.1.2", "subjectKeyIdentifier must not be critical");
+  } else {
+    f.error("e_ski_missing", "RFC 5280 4.2.1.2", "subjectKeyIdentifier is missing");
+  }
+  // RFC 5280 4.2.1.1: AKI MUST be present except in self-signed certificates; never critical.
+  std::optional<AuthorityKeyIdentifier> aki;
+  if (const auto* e = c.find_extension(der::oids::kAuthorityKeyIdentifier)) {
+    auto p = parse_authority_key_identifier(e->value);
+    if (p)
+      aki = *p;
+    else
+      f.error("e_aki_malformed", "RFC 5280 4.2.1.1", p.error().detail());
+    if (e->critical)
+      f.error("e_aki_critical", "RFC 5280 4.2.1.1", "authorityKeyIdentifier must not be critical");
+    if (p && !p->key_id)
+      f.error("e_aki_no_key_id", "RFC 5280 4.2.1.1",
+              "authorityKeyIdentifier without keyIdentifier");
+  } else if (!c.is_self_issued()) {
+    f.error("e_aki_missing", "RFC 5280 4.2.1.1", "authorityKeyIdentifier is missing");
+  }
+  // RFC 5280 4.2.1.6: SAN critical iff the subject is empty; an empty subject needs a SAN.
+  std::vector<GeneralName> sans;
+  if (const auto* e = c.find_extension(der::oids::kSubjectAltName)) {
+    auto p = parse_general_names(e->value);
+    if (!p)
+      f.error("e_san_malformed", "RFC 5280 4.2.1.6", p.error().detail());
+    else
+      sans = *p;
+    if (c.subject().empty() && !e->critical)
+      f.error("e_san_not_critical_empty_subject", "RFC 5280 4.2.1.6",
+              "SAN must be critical when the subject is empty");
+    if (!c.subject().empty() && e->critical)
+      f.error("e_san_critical_with_subject", "RFC 5280 4.2.1.6",
+              "SAN should not be critical when the subject is not empty");
+  } else if (c.subject().empty()) {
+    f.error("e_subject_empty_without_san", "RFC 5280 4.2.1.6",
+            "empty subject and no subjectAltName");
+  }
+  // RFC 5280 4.2.1.10: nameConstraints only in CA certificates, MUST be critical.
+  if (const auto* e = c.find_extension(der::oids::kNameConstraints)) {
+    if (!is_ca)
+      f.error("e_name_constraints_not_ca", "RFC 5280 4.2.1.10",
+              "nameConstraints in a non-CA certificate");
+    if (!e->critical)
+      f.error("e_name_constraints_not_critical", "RFC 5280 4.2.1.10",
+              "nameConstraints must be critical");
+  }
+  std::vector<der::Oid> ekus;
+  bool eku_critical = false;
+  if (const auto* e = c.find_extension(der::oids::kExtKeyUsage)) {
+    auto p = parse_extended_key_usage(e->value);
+    if (p)
+      ekus = *p;
+    else
+      f.error("e_eku_malformed", "RFC 5280 4.2.1.12", p.error().detail());
+    eku_critical = e->critical;
+  }
+  auto has_eku = [&](const der::Oid& o) {
+    return std::find(ekus.begin(), ekus.end(), o) != ekus.end();
+  };
+  // RFC 3161 2.3: a TSA certificate has exactly one EKU, timeStamping, critical.
+  if (has_eku(der::oids::kTimeStamping) && (ekus.size() != 1 || !eku_critical)) {
+    f.error("e_tsa_eku", "RFC 3161 2.3",
+            "timeStamping must be the only extended key usage and be critical");
+  }
+  if (c.find_extension(der::oids::kOcspNoCheck) && !has_eku(der::oids::kOcspSigning)) {
+    f.warn("w_ocsp_nocheck_without_ocsp_signing", "RFC 6960 4.2.2.2.1",
+           "id-pkix-ocsp-nocheck in a certificate without OCSPSigning");
+  }
+
+  // ---- Issuer ----
+  if (ctx.issuer != nullptr) {
+    if (!names_match(c.issuer(), ctx.issuer->subject())) {
+      f.error("e_issuer_name_mismatch", "RFC 5280 4.1.2.4",
+              "issuer does not match the issuing CA's subject");
+    }
+    if (aki && aki->key_id) {
+      if (const auto* e = ctx.issuer->find_extension(der::oids::kSubjectKeyIdentifier)) {
+        auto issuer_ski = parse_subject_key_identifier(e->value);
+        if (issuer_ski && *issuer_ski != *aki->key_id) {
+          f.error("e_aki_ski_mismatch", "RFC 5280 4.2.1.1",
+                  "authorityKeyIdentifier differs from the issuer's subjectKeyIdentifier");
+        }
+      }
+    }
+  }
+
+  // ---- CA/Browser Forum Baseline Requirements (SSL server certificates) ----
+  // With a profile, the profile says whether the BRs apply (private device certificates with
+  // serverAuth are not publicly trusted); without one (`hpki cert lint`), serverAuth implies them.
+  const bool cabf =
+      ctx.cabf_server || (ctx.profile ? ctx.profile->cabf_server : has_eku(der::oids::kServerAuth));
+  if (cabf && !is_ca) {
+    std::vector<const GeneralName*> dns_ip;
+    for (const auto& g : sans) {
+      if (g.type == GeneralName::Type::kDns || g.type == GeneralName::Type::kIp)
+        dns_ip.push_back(&g);
+    }
+    if (dns_ip.empty())
+      f.error("e_cabf_san_missing", "CA/B BR 7.1.2.7.12",
+              "SSL server certificate without dNSName or iPAddress SAN");
+    for (const auto* g : dns_ip) {
+      if (g->type == GeneralName::Type::kDns && is_internal_name(g->text)) {
+        f.error("e_cabf_internal_name", "CA/B BR 7.1.4.2.1",
+                "internal name '" + g->text + "' in an SSL certificate");
+      }
+      if (g->type == GeneralName::Type::kIp && is_reserved_ip(g->ip)) {
+        f.error("e_cabf_reserved_ip", "CA/B BR 7.1.4.2.1",
+                "reserved IP address in an SSL certificate");
+      }
+    }
+    // CA/B BR 6.3.2: at most 398 days.
+    if (v.not_after - v.not_before > std::chrono::days(398)) {
+      f.error("e_cabf_validity_too_long", "CA/B BR 6.3.2",
+              "SSL certificate valid for more than 398 days");
+    }
+    if (auto k = c.key_spec(); k && k->type == crypto::KeyType::kRsa && k->rsa_bits < 2048) {
+      f.error("e_cabf_rsa_too_small", "CA/B BR 6.1.5", "RSA key smaller than 2048 bits");
+    }
+    // CA/B BR 7.1.4.3: a commonName, if present, must be one of the SAN values.
+    std::string cn = c.subject().get(der::oids::kCommonName);
+    if (!cn.empty()) {
+      bool found = std::any_of(sans.begin(), sans.end(), [&](const GeneralName& g) {
+        return (g.type == GeneralName::Type::kDns || g.type == GeneralName::Type::kIp) &&
+               g.text == cn;
+      });
+      if (!found)
+        f.error("e_cabf_cn_not_in_san", "CA/B BR 7.1.4.3",
+                "commonName '" + cn + "' is not one of the SAN entries");
+    }
+  }
+
+  // ---- Profile rules ----
+  if (const Profile* prof = ctx.profile) {
+    auto key = c.key_spec();
+    if (key && !prof->allows(*key)) {
+      f.error("e_profile_key_algorithm", "hpki profile " + prof->name,
+              crypto::key_spec_name(*key) + " keys are not allowed");
+    }
+    if (key && ku_bits && *ku_bits != prof->key_usage_for(key->type)) {
+      f.error("e_profile_key_usage", "hpki profile " + prof->name,
+              "keyUsage differs from the profile");
+    }
+    if (v.not_after - v.not_before > std::chrono::days(prof->max_days)) {
+      f.error("e_profile_validity", "hpki profile " + prof->name,
+              "validity exceeds " + std::to_string(prof->max_days) + " days");
+    }
+    std::vector<std::string> cert_ekus;
+    for (const auto& o : ekus) cert_ekus.push_back(o.to_string());
+    if (cert_ekus != prof->extended_key_usage) {
+      f.error("e_profile_eku", "hpki profile " + prof->name,
+              "extended key usage differs from the profile");
+    }
+    // GB/T 25056 dual certificates: signing and encryption usages never share a key.
+    if (ku_bits && (*ku_bits & 0x02) != 0 && (*ku_bits & 0x0c) != 0) {
+      f.error("e_profile_sign_and_encrypt", "GB/T 25056 / GM/T 0015",
+              "nonRepudiation combined with key or data encipherment");
+    }
+    for (const auto& [id, rule] : prof->identifiers) {
+      if (!rule.required) continue;
+      bool present = false;
+      if (id == "id_number") {
+        present = c.find_extension(der::oids::kGmIdentifyCode) ||
+                  c.find_extension(der::oids::kGmResidentIdCardNumber) ||
+                  !c.subject().get(der::oids::kSerialNumber).empty();
+      } else if (id == "org_code") {
+        present = c.find_extension(der::oids::kGmOrganizationCode) ||
+                  c.find_extension(der::oids::kGmUnifiedSocialCreditCode);
+      } else {
+        present = true;  // health extensions: OIDs from configuration, checked by the builder
+      }
+      if (!present)
+        f.error("e_profile_identifier_missing", "hpki profile " + prof->name,
+                "required identifier " + id + " is missing");
+    }
+    for (const auto& req : prof->subject_required) {
+      auto oid = attribute_oid(req);
+      if (oid && c.subject().get(*oid).empty()) {
+        f.error("e_profile_subject_attribute", "hpki profile " + prof->name,
+                "subject attribute " + req + " is required");
+      }
+    }
+  }
+  return f.take();
+}
+
+Result<std::vector<Finding>> lint_tbs_certificate(BytesView tbs_der, const LintContext& ctx) {
+  // Wrap the TBS with its own signature algorithm and an empty signature so the certificate
+  // parser can read it; nothing signature-related is linted here.
+  der::Reader r(tbs_der);
+  auto tbs = HPKI_TRY(r.read_sequence());
+  HPKI_TRY(r.expect_end());
+  if (tbs.peek_is(der::Tag::context_constructed(0))) (void)tbs.read_tlv();
+  (void)tbs.read_tlv();  // serial
+  auto alg = HPKI_TRY(tbs.read_tlv());
+  der::Writer w;
+  HPKI_TRY(w.add_sequence([&](der::Writer& c) -> Result<void> {
+    HPKI_TRY(c.add_raw(tbs_der));
+    HPKI_TRY(c.add_raw(alg.encoded));
+    return c.add_bit_string({});
+  }));
+  auto cert = Certificate::parse(w.bytes());
+  if (!cert)
+    return fail(Error{ErrorCode::kLintFailed, "TBS does not parse: " + cert.error().detail()});
+  auto findings = lint_certificate(**cert, ctx);
+  // The placeholder signature algorithm check is meaningful (same bytes), keep all findings.
+  return findings;
+}
+
+bool has_errors(const std::vector<Finding>& findings) {
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const Finding& f) { return f.severity == Severity::kError; });
+}
+
+std::string_view severity_name(Severity s) {
+  switch (s) {
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kNotice:
+      return "notice";
+  }
+  return "unknown";
+}
+
+std::string format_findings(const std::vector<Finding>& findings) {
+  std::string out;
+  for (const auto& f : findings) {
+    out += std::string(severity_name(f.severity)) + " " + f.id + " [" + f.source +
+           "]: " + f.message + "\n";
+  }
+  return out;
+}
+
+}  // namespace hpki::x509
