@@ -139,30 +139,31 @@ CrlCheckResult check_crl_for(const Crl& crl, std::span<const Certificate* const>
   }
 
   // RFC 5280 6.3.3 (f), (g): a candidate issuer with a matching name, cRLSign if keyUsage is
-  // present, whose key verifies the signature.
+  // present, whose key verifies the signature. When none qualifies, the diagnostic names the
+  // most telling reason: a key that did sign but may not sign CRLs, then a bad signature.
   std::string_view why = diag::kCrlIssuerNotFound;
   std::string why_detail = "no candidate issuer certificate has the CRL issuer's name";
   const Certificate* signer = nullptr;
   for (const Certificate* cand : issuers) {
     if (cand == nullptr || !names_match(cand->subject(), crl.issuer())) continue;
+    bool crl_sign = true;
     if (const Extension* ku = cand->find_extension(der::oids::kKeyUsage)) {
       auto bits = parse_key_usage(ku->value);
-      if (!bits || (*bits & x509::ku(KeyUsageBit::kCrlSign)) == 0) {
-        if (why != diag::kCrlSignatureInvalid) {
-          why = diag::kCrlIssuerNoCrlSign;
-          why_detail = "the issuer certificate's keyUsage does not assert cRLSign";
-        }
-        continue;
-      }
+      crl_sign = bits && (*bits & x509::ku(KeyUsageBit::kCrlSign)) != 0;
     }
-    auto ok = crl.verify_signature(cand->spki_der(), options.sm2_id);
-    if (!ok) {
+    auto ok = options.verify_signature ? options.verify_signature(crl, *cand)
+                                       : crl.verify_signature(cand->spki_der(), options.sm2_id);
+    if (ok && crl_sign) {
+      signer = cand;
+      break;
+    }
+    if (ok) {
+      why = diag::kCrlIssuerNoCrlSign;
+      why_detail = "the signing key's certificate has a keyUsage without cRLSign";
+    } else if (why != diag::kCrlIssuerNoCrlSign) {
       why = diag::kCrlSignatureInvalid;
       why_detail = "CRL signature: " + ok.error().to_string();
-      continue;
     }
-    signer = cand;
-    break;
   }
   if (signer == nullptr) return unknown(why, std::move(why_detail));
 

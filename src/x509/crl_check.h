@@ -18,6 +18,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -61,12 +62,16 @@ inline constexpr std::string_view kCrlSignatureInvalid = "crl_signature_invalid"
 }  // namespace diag
 
 struct CrlCheckOptions {
-  TimePoint at{};                               // the validation time
-  std::optional<std::chrono::seconds> max_age;  // thisUpdate older than this is too old
+  TimePoint at{};                                    // the validation time
+  std::optional<std::chrono::seconds> max_age = {};  // thisUpdate older than this is too old
   // The subject certificate's distribution point the CRL was fetched for; nullptr when the
   // certificate has no cRLDistributionPoints (then an IDP naming a distribution point fails).
   const DistributionPoint* distribution_point = nullptr;
   std::string_view sm2_id = crypto::kSm2DefaultId;
+  // RFC 5280 6.3.3 (g): checks the CRL signature with a candidate issuer's key. Empty (the
+  // default): crl.verify_signature(issuer.spki_der(), sm2_id), with crypto's key policy (e.g.
+  // RSA below 2048 bits is refused). Path validation may pass one that uses cached keys.
+  std::function<Result<void>(const Crl& crl, const Certificate& issuer)> verify_signature = {};
 };
 
 struct CrlCheckResult {
