@@ -40,7 +40,10 @@ struct RevokedEntry {
   TimePoint revocation_date;
   std::optional<RevocationReason> reason;
   std::optional<TimePoint> invalidity_date;
-  std::vector<Extension> extensions;  // all entry extensions as parsed (builder: extra ones)
+  // Entry extensions other than reasonCode and invalidityDate (those two are decoded into the
+  // fields above by the parser and encoded from them by the builder). Unknown critical ones
+  // are kept: the parser accepts them, the CRL checks (crl_check.h) refuse such a CRL.
+  std::vector<Extension> extensions;
 };
 
 struct CrlTemplate {
@@ -57,6 +60,12 @@ struct CrlTemplate {
 // Lints (see lint.h) and signs. kLintFailed lists the findings.
 [[nodiscard]] Result<Bytes> build_crl(const CrlTemplate& t, const crypto::Signer& signer);
 
+// A parsed CRL. Strict DER; size limit kMaxCrlSize (kTooLarge); other errors kBadCrl naming
+// the field. RFC 5280 5.1.2.1: v1 (no version field) may carry neither CRL nor entry
+// extensions; a version field must be 1 (v2). An empty revokedCertificates SEQUENCE is refused
+// (5.1.2.6). The values of cRLNumber, deltaCRLIndicator and issuingDistributionPoint are
+// checked; other extensions (including unknown critical ones) are kept for the caller.
+// Not checked here: signatures (verify_signature), dates, scope (crl_check.h).
 class Crl {
  public:
   [[nodiscard]] static Result<std::shared_ptr<const Crl>> parse(BytesView der);
@@ -77,7 +86,7 @@ class Crl {
   [[nodiscard]] const Bytes& signature() const { return signature_; }
   [[nodiscard]] std::optional<Bytes> crl_number() const;
   [[nodiscard]] bool is_delta() const;
-  // Entry for a serial (INTEGER content bytes), or nullptr.
+  // Entry for a serial (INTEGER content bytes), or nullptr. Linear in the number of entries.
   [[nodiscard]] const RevokedEntry* find(BytesView serial) const;
 
   [[nodiscard]] Result<void> verify_signature(

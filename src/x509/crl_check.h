@@ -1,0 +1,95 @@
+// Using a CRL to decide the revocation status of one certificate (RFC 5280 6.3.3), apart from
+// parsing (crl.h). Path validation calls this for each certificate of a validated path; the
+// CRL is a complete CRL fetched for one of the certificate's distribution points.
+//
+// What it checks, in RFC 5280 6.3.3 order: the distribution point is one hpki supports (no
+// reasons subset, no cRLIssuer: indirect CRLs are not supported), signatureAlgorithm equals
+// the TBS signature field and is supported, thisUpdate <= at < nextUpdate and an optional
+// maximum age, (b)(1) the CRL issuer matches the certificate issuer (RFC 5280 7.1 name
+// comparison), the CRL is complete (not a delta), (b)(2) the issuingDistributionPoint scope
+// (names, onlyContainsUserCerts / onlyContainsCACerts; indirect, onlySomeReasons and attribute
+// certificates are unsupported), no unknown critical CRL or entry extension (5.2, 5.3), (f)
+// a candidate issuer whose subject matches, whose keyUsage (if present) asserts cRLSign, and
+// (g) whose key verifies the signature (SM2 with the given ID), then (l) the serial lookup.
+//
+// Several issuer candidates may be given (key rollover: the CA's old and new certificates).
+// It does not build or validate the issuer's certification path: the caller passes issuer
+// certificates from an already validated path.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "crypto/algorithm.h"
+#include "x509/certificate.h"
+#include "x509/crl.h"
+#include "x509/extensions.h"
+
+namespace hpki::x509 {
+
+enum class CrlStatus { kGood, kRevoked, kUnknown };
+[[nodiscard]] std::string_view crl_status_name(CrlStatus s);  // "good", "revoked", "unknown"
+
+// Diagnostic ids (stable; used in logs, API responses and tests).
+namespace diag {
+inline constexpr std::string_view kCrlGood = "crl_good";
+inline constexpr std::string_view kCrlRevoked = "crl_revoked";
+inline constexpr std::string_view kCrlDpReasonsUnsupported = "crl_dp_reasons_unsupported";
+inline constexpr std::string_view kCrlIndirectUnsupported = "crl_indirect_unsupported";
+inline constexpr std::string_view kCrlSignatureAlgorithmMismatch =
+    "crl_signature_algorithm_mismatch";
+inline constexpr std::string_view kCrlSignatureAlgorithmUnsupported =
+    "crl_signature_algorithm_unsupported";
+inline constexpr std::string_view kCrlNotYetValid = "crl_not_yet_valid";  // thisUpdate > at
+inline constexpr std::string_view kCrlExpired = "crl_expired";            // nextUpdate <= at
+inline constexpr std::string_view kCrlTooOld = "crl_too_old";             // max_age exceeded
+inline constexpr std::string_view kCrlWrongIssuer = "crl_wrong_issuer";
+inline constexpr std::string_view kCrlDeltaUnsupported = "crl_delta_unsupported";
+inline constexpr std::string_view kCrlIdpMalformed = "crl_idp_malformed";
+inline constexpr std::string_view kCrlIdpNameMismatch = "crl_idp_name_mismatch";
+inline constexpr std::string_view kCrlIdpScopeMismatch = "crl_idp_scope_mismatch";
+inline constexpr std::string_view kCrlIdpReasonsUnsupported = "crl_idp_reasons_unsupported";
+inline constexpr std::string_view kCrlUnknownCriticalExtension = "crl_unknown_critical_extension";
+inline constexpr std::string_view kCrlUnknownCriticalEntryExtension =
+    "crl_unknown_critical_entry_extension";
+inline constexpr std::string_view kCrlIssuerNoCrlSign = "crl_issuer_no_crl_sign";
+inline constexpr std::string_view kCrlIssuerNotFound = "crl_issuer_not_found";
+inline constexpr std::string_view kCrlSignatureInvalid = "crl_signature_invalid";
+}  // namespace diag
+
+struct CrlCheckOptions {
+  TimePoint at{};                                    // the validation time
+  std::optional<std::chrono::seconds> max_age = {};  // thisUpdate older than this is too old
+  // The subject certificate's distribution point the CRL was fetched for; nullptr when the
+  // certificate has no cRLDistributionPoints (then an IDP naming a distribution point fails).
+  const DistributionPoint* distribution_point = nullptr;
+  std::string_view sm2_id = crypto::kSm2DefaultId;
+  // RFC 5280 6.3.3 (g): checks the CRL signature with a candidate issuer's key. Empty (the
+  // default): crl.verify_signature(issuer.spki_der(), sm2_id), with crypto's key policy (e.g.
+  // RSA below 2048 bits is refused). Path validation may pass one that uses cached keys.
+  std::function<Result<void>(const Crl& crl, const Certificate& issuer)> verify_signature = {};
+};
+
+struct CrlCheckResult {
+  CrlStatus status = CrlStatus::kUnknown;
+  std::string_view diag;                    // one of diag::kCrl*
+  std::string detail;                       // human-readable
+  std::optional<RevokedEntry> entry;        // set when revoked
+  const Certificate* crl_issuer = nullptr;  // the candidate whose key signed the CRL
+};
+
+// `issuers`: candidate CRL issuer certificates (not null), e.g. the subject's issuer and, on
+// key rollover, the CA's other certificate(s).
+[[nodiscard]] CrlCheckResult check_crl_for(const Crl& crl,
+                                           std::span<const Certificate* const> issuers,
+                                           const Certificate& subject,
+                                           const CrlCheckOptions& options);
+[[nodiscard]] CrlCheckResult check_crl_for(const Crl& crl, const Certificate& issuer,
+                                           const Certificate& subject,
+                                           const CrlCheckOptions& options);
+
+}  // namespace hpki::x509
