@@ -12,7 +12,7 @@ PACKAGES=(
   libsqlite3-dev libpq-dev libp11-kit-dev
   # tests, fuzzing, formatting, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format
-  openssl softhsm2 opensc postgresql jq
+  openssl softhsm2 opensc postgresql sqlite3 jq
 )
 
 missing=()

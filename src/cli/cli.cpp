@@ -61,7 +61,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   app.fallthrough();
 
   add_version_commands(app, ctx);
+  add_ca_commands(app, ctx);
   add_cert_commands(app, ctx);
+  add_audit_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

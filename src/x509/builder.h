@@ -89,6 +89,11 @@ struct IssuedCertificate {
   std::vector<Finding> findings;  // warnings/notices (errors stop issuance)
 };
 
+// lint (errors: kLintFailed with every finding in the detail) -> sign -> assemble, for a TBS
+// built by build_tbs_certificate (the CA pipeline records the TBS hash in between).
+[[nodiscard]] Result<IssuedCertificate> lint_and_sign(BytesView tbs, const LintContext& ctx,
+                                                      const crypto::Signer& signer);
+
 // build -> lint (errors: kLintFailed with every finding in the detail) -> sign.
 [[nodiscard]] Result<IssuedCertificate> issue_certificate(const IssueParams& p,
                                                           const BuildSettings& s,

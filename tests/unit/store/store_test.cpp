@@ -2,6 +2,8 @@
 // server started by the CTest fixture "pg" (scripts/pg-test-server.sh). The PostgreSQL cases
 // fail, never skip, when the server is not there.
 #include <gtest/gtest.h>
+
+#include "tests/support/test_db.h"
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -23,81 +25,12 @@ namespace hpki::store {
 namespace {
 
 using namespace std::chrono_literals;
+using test::TestDb;
+using test::pg_admin_exec;
+using test::pg_admin_url;
 
 const TimePoint kT0 = TimePoint(std::chrono::seconds(1'800'000'000));
 
-std::string pg_admin_url() {
-  if (const char* env = std::getenv("HPKI_TEST_PG_URL"); env != nullptr && *env != '\0') {
-    return env;
-  }
-  std::ifstream in(HPKI_PG_URL_FILE);
-  std::string url;
-  std::getline(in, url);
-  return url;
-}
-
-// Runs one statement outside a transaction on the admin database (CREATE/DROP DATABASE).
-std::string pg_admin_exec(const std::string& url, const std::string& sql) {
-  PGconn* c = PQconnectdb(url.c_str());
-  std::string err;
-  if (PQstatus(c) != CONNECTION_OK) {
-    err = PQerrorMessage(c);
-  } else {
-    PGresult* r = PQexec(c, sql.c_str());
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) err = PQresultErrorMessage(r);
-    PQclear(r);
-  }
-  PQfinish(c);
-  return err;
-}
-
-// A fresh, empty database of the backend under test, dropped afterwards.
-class TestDb {
- public:
-  explicit TestDb(std::string backend) : backend_(std::move(backend)) {
-    static std::atomic<int> counter{0};
-    const std::string tag = std::to_string(::getpid()) + "_" + std::to_string(counter++);
-    if (backend_ == "sqlite") {
-      std::string tmpl = ::testing::TempDir() + "hpki-store-XXXXXX";
-      if (::mkdtemp(tmpl.data()) == nullptr) {
-        error_ = "mkdtemp failed";
-        return;
-      }
-      dir_ = tmpl;
-      url_ = "sqlite:" + dir_ + "/hpki.db";
-    } else {
-      admin_url_ = pg_admin_url();
-      if (admin_url_.empty()) {
-        error_ =
-            "no PostgreSQL test server: the CTest fixture store.pg_start did not run or "
-            "failed (see scripts/pg-test-server.sh); " HPKI_PG_URL_FILE " is missing";
-        return;
-      }
-      db_name_ = "hpki_t_" + tag;
-      error_ = pg_admin_exec(admin_url_, "CREATE DATABASE " + db_name_);
-      const auto slash = admin_url_.rfind('/');
-      url_ = admin_url_.substr(0, slash + 1) + db_name_;
-    }
-  }
-  ~TestDb() {
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-    if (!db_name_.empty())
-      pg_admin_exec(admin_url_, "DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
-  }
-  TestDb(const TestDb&) = delete;
-  TestDb& operator=(const TestDb&) = delete;
-
-  [[nodiscard]] const std::string& url() const { return url_; }
-  [[nodiscard]] const std::string& error() const { return error_; }
-
- private:
-  std::string backend_;
-  std::string dir_;
-  std::string admin_url_;
-  std::string db_name_;
-  std::string url_;
-  std::string error_;
-};
 
 class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -952,6 +885,8 @@ TEST(StoreMigrations, RenderPerDialect) {
 
 namespace hpki::store {
 namespace {
+
+using test::TestDb;
 
 TEST(PgStore, ReconnectsWhenAPooledConnectionDied) {
   TestDb db("postgresql");

@@ -1,0 +1,730 @@
+#include "ca/ca_service.h"
+
+#include <nlohmann/json.hpp>
+
+#include "ca/crash.h"
+#include "core/encoding.h"
+#include "core/pem.h"
+#include "crypto/digest.h"
+#include "crypto/key.h"
+#include "crypto/pkcs12.h"
+#include "der/oids.h"
+#include "x509/csr.h"
+
+namespace hpki::ca {
+namespace {
+
+using store::CaRole;
+using store::CertStatus;
+
+std::string family_prefix(CaFamily f) { return std::string(store::to_string(f)); }
+
+std::string key_type_name(const crypto::KeySpec& k) { return crypto::key_spec_name(k); }
+
+const char* family_title(CaFamily f) {
+  switch (f) {
+    case CaFamily::kRsa: return "RSA";
+    case CaFamily::kEcdsa: return "ECDSA";
+    case CaFamily::kSm2: return "SM2";
+  }
+  return "";
+}
+
+struct FamilyKeys {
+  crypto::KeySpec root, issuing, leaf;
+};
+
+FamilyKeys keys_of(CaFamily f) {
+  using crypto::KeyType;
+  switch (f) {
+    case CaFamily::kRsa: return {{KeyType::kRsa, 3072}, {KeyType::kRsa, 2048}, {KeyType::kRsa, 2048}};
+    case CaFamily::kEcdsa: return {{KeyType::kEcP384, 0}, {KeyType::kEcP256, 0}, {KeyType::kEcP256, 0}};
+    case CaFamily::kSm2: return {{KeyType::kSm2, 0}, {KeyType::kSm2, 0}, {KeyType::kSm2, 0}};
+  }
+  return {};
+}
+
+CaFamily family_for_key(const crypto::KeySpec& k, bool have_ecdsa) {
+  switch (k.type) {
+    case crypto::KeyType::kSm2: return CaFamily::kSm2;
+    case crypto::KeyType::kRsa: return CaFamily::kRsa;
+    default: return have_ecdsa ? CaFamily::kEcdsa : CaFamily::kRsa;
+  }
+}
+
+store::SubjectKind kind_for_profile(std::string_view profile) {
+  if (profile.starts_with("staff")) return store::SubjectKind::kStaff;
+  if (profile.starts_with("org")) return store::SubjectKind::kOrganization;
+  return store::SubjectKind::kDevice;
+}
+
+// Fills empty subject fields from the CSR's subject.
+void merge_csr_subject(x509::SubjectData& s, const x509::Name& n) {
+  auto take = [&](std::string& field, const der::Oid& oid) {
+    if (field.empty()) field = n.get(oid);
+  };
+  if (s.country.empty()) s.country = n.get(der::oids::kCountryName);
+  take(s.province, der::oids::kStateOrProvinceName);
+  take(s.city, der::oids::kLocalityName);
+  take(s.organization, der::oids::kOrganizationName);
+  take(s.department, der::oids::kOrganizationalUnitName);
+  take(s.common_name, der::oids::kCommonName);
+  take(s.email, der::oids::kEmailAddress);
+}
+
+// A SubjectData back from an issued certificate (renew / re-key / modify keep the subject).
+x509::SubjectData subject_from_cert(const x509::Certificate& c) {
+  x509::SubjectData s;
+  s.country.clear();
+  merge_csr_subject(s, c.subject());
+  if (s.country.empty()) s.country = "CN";
+  if (const auto* e = c.find_extension(der::oids::kSubjectAltName)) {
+    if (auto names = x509::parse_general_names(e->value)) {
+      for (const auto& g : *names) {
+        switch (g.type) {
+          case x509::GeneralName::Type::kDns: s.dns_names.push_back(g.text); break;
+          case x509::GeneralName::Type::kRfc822: s.emails.push_back(g.text); break;
+          case x509::GeneralName::Type::kUri: s.uris.push_back(g.text); break;
+          default: break;
+        }
+      }
+    }
+  }
+  // IP SANs: the parser keeps bytes only; render them.
+  if (const auto* e = c.find_extension(der::oids::kSubjectAltName)) {
+    if (auto names = x509::parse_general_names(e->value)) {
+      for (const auto& g : *names) {
+        if (g.type != x509::GeneralName::Type::kIp) continue;
+        std::string text;
+        if (g.ip.size() == 4) {
+          text = std::to_string(g.ip[0]) + "." + std::to_string(g.ip[1]) + "." + std::to_string(g.ip[2]) + "." +
+                 std::to_string(g.ip[3]);
+        } else if (g.ip.size() == 16) {
+          for (std::size_t i = 0; i < 16; i += 2) {
+            if (i) text += ':';
+            text += hex_encode(BytesView(g.ip).subspan(i, 2));
+          }
+        }
+        if (!text.empty()) s.ip_addresses.push_back(text);
+      }
+    }
+  }
+  // Identifiers carried in the certificate.
+  if (const auto* e = c.find_extension(der::oids::kGmIdentifyCode)) {
+    if (auto id = x509::parse_identify_code(e->value)) s.identifiers["id_number"] = id->value;
+  }
+  if (const auto* e = c.find_extension(der::oids::kGmResidentIdCardNumber)) {
+    if (auto v = x509::parse_printable_identifier(e->value)) s.identifiers["id_number"] = *v;
+  }
+  for (const auto& oid : {der::oids::kGmOrganizationCode, der::oids::kGmUnifiedSocialCreditCode}) {
+    if (const auto* e = c.find_extension(oid)) {
+      if (auto v = x509::parse_printable_identifier(e->value)) s.identifiers["org_code"] = *v;
+    }
+  }
+  if (const auto* e = c.find_extension(der::oids::kGmInsuranceNumber)) {
+    if (auto v = x509::parse_printable_identifier(e->value)) s.identifiers["insurance_number"] = *v;
+  }
+  return s;
+}
+
+std::string rfc3339(TimePoint t) { return format_rfc3339(t); }
+
+}  // namespace
+
+std::string ca_id(CaFamily family, CaRole role) {
+  return family_prefix(family) + "-" + std::string(store::to_string(role));
+}
+
+std::string_view CertStatusInfo::word() const {
+  switch (status) {
+    case CertStatus::kRevoked:
+    case CertStatus::kNeverDelivered: return "revoked";
+    case CertStatus::kHold: return "hold";
+    case CertStatus::kIssuing: return "issuing";
+    case CertStatus::kIssued: return "good";
+  }
+  return "unknown";
+}
+
+Result<std::string> normalize_serial(std::string_view serial) {
+  std::string out;
+  for (char c : serial) {
+    if (c == ':') continue;
+    if (std::isxdigit(static_cast<unsigned char>(c)) == 0) {
+      return fail(ErrorCode::kInvalidArgument, "serial '" + std::string(serial) + "' is not hexadecimal");
+    }
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (out.starts_with("0x")) out = out.substr(2);
+  while (out.size() > 1 && out[0] == '0') out.erase(0, 1);
+  if (out.empty()) return fail(ErrorCode::kInvalidArgument, "empty serial");
+  return out;
+}
+
+crypto::KeyStore& CaService::keys_for(std::string_view key_ref) {
+  if (key_ref.starts_with("pkcs11:") && d_.hsm_keys != nullptr) return *d_.hsm_keys;
+  return *d_.file_keys;
+}
+
+Result<std::unique_ptr<crypto::Signer>> CaService::ca_signer(const store::CaRecord& ca) {
+  return keys_for(ca.key_ref).signer(crypto::KeyRef{ca.key_ref}, std::nullopt, d_.home->base.sm2.distinguishing_id);
+}
+
+Result<void> CaService::audit(store::Tx& tx, const std::string& actor, std::string_view action,
+                              const std::string& object, std::string_view outcome, const std::string& details) {
+  if (d_.audit == nullptr) return {};
+  audit::Event e;
+  e.actor = actor;
+  e.action = std::string(action);
+  e.object = object;
+  e.outcome = std::string(outcome);
+  e.details = details;
+  HPKI_TRY(d_.audit->append(tx, e));
+  return {};
+}
+
+Result<std::vector<store::CaRecord>> CaService::list_cas() {
+  return d_.store->transact_value<std::vector<store::CaRecord>>([](store::Tx& tx) { return tx.list_cas(); });
+}
+
+Result<std::vector<Bytes>> CaService::chain(CaFamily family) {
+  return d_.store->transact_value<std::vector<Bytes>>([&](store::Tx& tx) -> Result<std::vector<Bytes>> {
+    std::vector<Bytes> out;
+    auto issuing = tx.get_ca(ca_id(family, CaRole::kIssuing));
+    if (!issuing) {
+      return fail(ErrorCode::kNotFound, "no " + family_prefix(family) + " hierarchy in this home (ca init --families)");
+    }
+    out.push_back(issuing->certificate);
+    std::optional<std::string> parent = issuing->parent_id;
+    while (parent) {
+      auto p = HPKI_TRY(tx.get_ca(*parent));
+      out.push_back(p.certificate);
+      parent = p.parent_id;
+    }
+    return out;
+  });
+}
+
+Result<CaService::IssuerCtx> CaService::issuer_for(CaFamily family) {
+  IssuerCtx ctx;
+  auto rec = d_.store->transact_value<store::CaRecord>(
+      [&](store::Tx& tx) { return tx.get_ca(ca_id(family, CaRole::kIssuing)); });
+  if (!rec) {
+    return fail(ErrorCode::kNotFound, "no " + family_prefix(family) + " issuing CA in this home (hpki ca init --families " +
+                                          family_prefix(family) + ")");
+  }
+  ctx.record = std::move(*rec);
+  ctx.cert = HPKI_TRY(x509::Certificate::parse(ctx.record.certificate));
+  auto ski = x509::key_identifier(ctx.cert->spki_der());
+  ctx.info = x509::IssuerInfo{ctx.cert->subject(), HPKI_TRY(std::move(ski)), ctx.record.id};
+  ctx.signer = HPKI_TRY(ca_signer(ctx.record));
+  return ctx;
+}
+
+Result<std::optional<std::int64_t>> CaService::upsert_subject(const std::string& profile, const x509::SubjectData& s) {
+  if (d_.pii == nullptr) return std::optional<std::int64_t>{};
+  store::SubjectRecord rec;
+  rec.kind = kind_for_profile(profile);
+  rec.name = s.common_name;
+  rec.org = s.organization;
+  rec.dept = s.department;
+  rec.province = s.province;
+  rec.city = s.city;
+  rec.email = s.email.empty() && !s.emails.empty() ? s.emails.front() : s.email;
+  rec.dns = s.dns_names;
+  auto get = [&](const char* k) {
+    auto it = s.identifiers.find(k);
+    return it == s.identifiers.end() ? std::string() : it->second;
+  };
+  rec.staff_no = get("staff_no");
+  rec.licence_no = get("licence_no");
+  rec.org_code = get("org_code");
+  std::string id_number = get("id_number");
+  if (!id_number.empty()) {
+    rec.id_number_enc = HPKI_TRY(d_.pii->encrypt(normalize_identifier(id_number)));
+    rec.id_number_hash = HPKI_TRY(d_.pii->lookup_hash(id_number));
+  }
+  return d_.store->transact_value<std::optional<std::int64_t>>([&](store::Tx& tx) -> Result<std::optional<std::int64_t>> {
+    if (rec.id_number_hash) {
+      if (auto existing = HPKI_TRY(tx.find_subject_by_id_hash(*rec.id_number_hash))) {
+        store::SubjectRecord upd = rec;
+        upd.id = existing->id;
+        HPKI_TRY(tx.update_subject(upd));
+        return std::optional<std::int64_t>{existing->id};
+      }
+    }
+    return std::optional<std::int64_t>{HPKI_TRY(tx.insert_subject(rec))};
+  });
+}
+
+Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, IssuerCtx& issuer,
+                                            const x509::SubjectData& subject, Bytes spki, std::optional<Bytes> request,
+                                            std::optional<int> days, const std::vector<x509::Extension>& requested,
+                                            const std::string& actor, std::string_view action,
+                                            std::optional<store::CertificateRecord> supersede) {
+  const std::string step(action);
+  auto subject_id = HPKI_TRY(upsert_subject(profile.name, subject));
+  auto key = x509::spki_key_spec(spki);
+  x509::IssueParams p;
+  p.profile = &profile;
+  p.subject = subject;
+  p.subject_spki = std::move(spki);
+  p.not_before = std::chrono::floor<std::chrono::seconds>(d_.clock->now());
+  p.validity_days = days;
+  p.issuer = &issuer.info;
+  p.requested_extensions = requested;
+
+  // Steps 2-3: build the TBS with a fresh serial and reserve it durably.
+  Bytes tbs;
+  store::CertificateRecord rec;
+  for (int attempt = 0;; ++attempt) {
+    p.serial = HPKI_TRY(x509::generate_serial(*d_.random));
+    tbs = HPKI_TRY(x509::build_tbs_certificate(p, d_.home->build, issuer.signer->algorithm()));
+    const int d = days.value_or(profile.default_days);
+    rec = store::CertificateRecord{};
+    rec.ca_id = issuer.record.id;
+    rec.serial = hex_encode(p.serial);
+    rec.org = subject.organization;
+    rec.dept = subject.department;
+    rec.subject_id = subject_id;
+    rec.profile = profile.name;
+    rec.not_before = p.not_before;
+    rec.not_after = p.not_before + std::chrono::days(d) - std::chrono::seconds(1);
+    rec.tbs_hash = HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, tbs));
+    rec.request = request;
+    rec.key_type = key ? key_type_name(*key) : "unknown";
+    rec.requested_by = actor;
+    rec.crl_shard = static_cast<std::int64_t>(p.serial.back() % static_cast<unsigned>(d_.home->ca.crl_shards));
+    auto reserved = d_.store->transact([&](store::Tx& tx) { return tx.reserve_certificate(rec); });
+    if (reserved) break;
+    if (reserved.error().code() != ErrorCode::kConflict || attempt >= 4) return fail(reserved.error());
+  }
+  crash_point(step + ".after_reserve");
+
+  // Step 4: lint and sign.
+  x509::LintContext lint_ctx{.profile = &profile, .issuer = issuer.cert.get(), .cabf_server = profile.cabf_server};
+  auto signed_cert = x509::lint_and_sign(tbs, lint_ctx, *issuer.signer);
+  if (!signed_cert) {
+    // Nothing was signed: record the serial as never delivered (and revoked, so status queries
+    // for it are answered conservatively), then report the error.
+    auto err = signed_cert.error();
+    (void)d_.store->transact([&](store::Tx& tx) -> Result<void> {
+      HPKI_TRY(tx.set_status(rec.ca_id, rec.serial, CertStatus::kNeverDelivered, CertStatus::kIssuing));
+      HPKI_TRY(tx.insert_revocation({rec.ca_id, rec.serial, 0, d_.clock->now(), std::nullopt}));
+      return audit(tx, actor, "cert." + step, rec.ca_id + "/" + rec.serial, "failure",
+                   nlohmann::json{{"error", err.to_string()}}.dump());
+    });
+    return fail(err);
+  }
+  crash_point(step + ".after_sign");
+
+  auto cert = HPKI_TRY(x509::Certificate::parse(signed_cert->der));
+  rec.subject = x509::to_string(cert->subject());
+  // Step 5: store the certificate, (modify) revoke the old one, audit — one transaction.
+  HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
+    HPKI_TRY(tx.complete_issuance(rec.ca_id, rec.serial, signed_cert->der));
+    if (supersede) {
+      auto cur = HPKI_TRY(tx.get_certificate(supersede->ca_id, supersede->serial));
+      if (cur.status == CertStatus::kHold) HPKI_TRY(tx.delete_revocation(cur.ca_id, cur.serial));
+      if (cur.status != CertStatus::kIssued && cur.status != CertStatus::kHold) {
+        return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is " + std::string(store::to_string(cur.status)));
+      }
+      HPKI_TRY(tx.insert_revocation({cur.ca_id, cur.serial, static_cast<int>(x509::RevocationReason::kSuperseded),
+                                     d_.clock->now(), std::nullopt}));
+      HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kRevoked, cur.status));
+      HPKI_TRY(audit(tx, actor, "cert.revoke", cur.ca_id + "/" + cur.serial, "success",
+                     nlohmann::json{{"reason", "superseded"}, {"superseded_by", rec.serial}}.dump()));
+    }
+    crash_point(step + ".before_commit");
+    return audit(tx, actor, "cert." + step, rec.ca_id + "/" + rec.serial, "success",
+                 nlohmann::json{{"profile", profile.name},
+                                {"subject", rec.subject},
+                                {"not_after", rfc3339(rec.not_after)},
+                                {"key", rec.key_type}}
+                     .dump());
+  }));
+  crash_point(step + ".after_commit");
+
+  IssueResult out;
+  out.ca_id = rec.ca_id;
+  out.serial = rec.serial;
+  out.der = std::move(signed_cert->der);
+  out.chain = HPKI_TRY(chain(issuer.record.family));
+  out.not_after = cert->validity().not_after;
+  return out;
+}
+
+Result<IssueResult> CaService::issue(const IssueRequest& r) {
+  auto pit = d_.profiles->find(r.profile);
+  if (pit == d_.profiles->end()) {
+    std::string names;
+    for (const auto& [n, _] : *d_.profiles) names += (names.empty() ? "" : ", ") + n;
+    return fail(ErrorCode::kUnknownProfile, "unknown profile '" + r.profile + "' (available: " + names + ")");
+  }
+  const x509::Profile& profile = pit->second;
+  if (profile.kind != x509::CertKind::kEndEntity) {
+    return fail(ErrorCode::kPolicyRefused, "profile " + r.profile + " is for CA certificates (created by ca init)");
+  }
+  x509::SubjectData subject = r.subject.data;
+  Bytes spki;
+  std::optional<Bytes> request;
+  std::vector<x509::Extension> requested;
+  std::optional<crypto::PrivateKey> key;
+  if (r.csr && r.keygen) return fail(ErrorCode::kInvalidArgument, "give either a CSR or key generation, not both");
+  if (r.csr) {
+    auto csr = x509::CertificationRequest::parse_any(*r.csr);
+    if (!csr) return fail(Error{csr.error().code() == ErrorCode::kTooLarge ? ErrorCode::kTooLarge : ErrorCode::kBadCsr,
+                                csr.error().detail()});
+    HPKI_TRY((*csr)->verify_pop(d_.home->base.sm2.distinguishing_id));
+    spki = (*csr)->spki_der();
+    request = (*csr)->der();
+    requested = (*csr)->requested_extensions();
+    merge_csr_subject(subject, (*csr)->subject());
+  } else if (r.keygen) {
+    key = HPKI_TRY(crypto::PrivateKey::generate(r.keygen->spec));
+    spki = key->public_key_der();
+  } else {
+    return fail(ErrorCode::kInvalidArgument, "a CSR or key generation (--keygen --alg ALG) is required");
+  }
+  if (subject.country.empty()) subject.country = "CN";
+  auto spec = x509::spki_key_spec(spki);
+  if (!spec) return fail(Error{ErrorCode::kBadCsr, "subject key: " + spec.error().detail()});
+  CaFamily family;
+  if (r.family) {
+    family = *r.family;
+  } else {
+    auto have = d_.store->transact_value<store::CaRecord>(
+        [&](store::Tx& tx) { return tx.get_ca(ca_id(CaFamily::kEcdsa, CaRole::kIssuing)); });
+    family = family_for_key(*spec, have.has_value());
+  }
+  auto issuer = HPKI_TRY(issuer_for(family));
+  auto out = HPKI_TRY(run_pipeline(profile, issuer, subject, spki, request, r.days, requested, r.actor, "issue",
+                                   std::nullopt));
+  if (key) {
+    if (key->spec().type == crypto::KeyType::kSm2) {
+      auto pem = HPKI_TRY(key->to_encrypted_pem(r.keygen->passphrase));
+      out.key_package = to_bytes(pem);
+      out.key_package_format = "pkcs8-pem";
+    } else {
+      out.key_package = HPKI_TRY(crypto::make_pkcs12(*key, out.der, out.chain, r.keygen->passphrase, subject.common_name));
+      out.key_package_format = "pkcs12";
+    }
+  }
+  return out;
+}
+
+Result<store::CertificateRecord> CaService::find_one(std::string_view serial_in) {
+  auto serial = HPKI_TRY(normalize_serial(serial_in));
+  auto recs = HPKI_TRY(d_.store->transact_value<std::vector<store::CertificateRecord>>(
+      [&](store::Tx& tx) { return tx.find_certificates_by_serial(serial); }));
+  if (recs.empty()) return fail(ErrorCode::kNotFound, "no certificate with serial " + serial);
+  if (recs.size() > 1) return fail(ErrorCode::kConflict, "serial " + serial + " exists under several CAs");
+  return recs.front();
+}
+
+namespace {
+Result<std::pair<const x509::Profile*, x509::CertificatePtr>> old_cert(
+    const store::CertificateRecord& rec, const std::map<std::string, x509::Profile>& profiles) {
+  if (!rec.der) return fail(ErrorCode::kBadState, "certificate " + rec.serial + " was never delivered");
+  if (rec.status != CertStatus::kIssued && rec.status != CertStatus::kHold) {
+    return fail(ErrorCode::kBadState, "certificate " + rec.serial + " is " + std::string(store::to_string(rec.status)));
+  }
+  auto it = profiles.find(rec.profile);
+  if (it == profiles.end()) return fail(ErrorCode::kUnknownProfile, "profile '" + rec.profile + "' no longer exists");
+  auto cert = HPKI_TRY(x509::Certificate::parse(*rec.der));
+  return std::pair{&it->second, cert};
+}
+}  // namespace
+
+Result<IssueResult> CaService::renew(std::string_view serial, std::optional<int> days, const std::string& actor) {
+  auto rec = HPKI_TRY(find_one(serial));
+  auto [profile, cert] = HPKI_TRY(old_cert(rec, *d_.profiles));
+  auto ca = HPKI_TRY(d_.store->transact_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
+  auto issuer = HPKI_TRY(issuer_for(ca.family));
+  auto subject = subject_from_cert(*cert);
+  if (rec.subject_id && d_.pii) {
+    // Identifiers not in the certificate (e.g. health extensions) come from the subject record.
+    auto srec = d_.store->transact_value<store::SubjectRecord>([&](store::Tx& tx) { return tx.get_subject(*rec.subject_id); });
+    if (srec) {
+      if (!srec->staff_no.empty()) subject.identifiers.try_emplace("staff_no", srec->staff_no);
+      if (!srec->licence_no.empty()) subject.identifiers.try_emplace("licence_no", srec->licence_no);
+    }
+  }
+  return run_pipeline(*profile, issuer, subject, cert->spki_der(), rec.request, days, {}, actor, "renew", std::nullopt);
+}
+
+Result<IssueResult> CaService::rekey(std::string_view serial, std::optional<Bytes> csr,
+                                     std::optional<KeygenOptions> keygen, const std::string& actor) {
+  auto rec = HPKI_TRY(find_one(serial));
+  auto [profile, cert] = HPKI_TRY(old_cert(rec, *d_.profiles));
+  IssueRequest r;
+  r.profile = profile->name;
+  auto ca = HPKI_TRY(d_.store->transact_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
+  r.family = ca.family;
+  r.csr = std::move(csr);
+  r.keygen = std::move(keygen);
+  r.subject.data = subject_from_cert(*cert);
+  r.actor = actor;
+  if (r.csr) {
+    // The subject stays that of the certificate, whatever the new CSR says.
+    auto parsed = x509::CertificationRequest::parse_any(*r.csr);
+    if (parsed && (*parsed)->spki_der() == cert->spki_der()) {
+      return fail(ErrorCode::kPolicyRefused, "re-key needs a new key; the CSR has the certificate's key (use renew)");
+    }
+  }
+  return issue(r);
+}
+
+Result<IssueResult> CaService::modify(std::string_view serial, const SubjectInput& changes, const std::string& actor) {
+  auto rec = HPKI_TRY(find_one(serial));
+  auto [profile, cert] = HPKI_TRY(old_cert(rec, *d_.profiles));
+  auto ca = HPKI_TRY(d_.store->transact_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
+  auto issuer = HPKI_TRY(issuer_for(ca.family));
+  x509::SubjectData s = subject_from_cert(*cert);
+  const auto& c = changes.data;
+  auto set = [](std::string& field, const std::string& v) {
+    if (!v.empty()) field = v;
+  };
+  set(s.country, c.country);
+  set(s.province, c.province);
+  set(s.city, c.city);
+  set(s.organization, c.organization);
+  set(s.department, c.department);
+  set(s.common_name, c.common_name);
+  set(s.email, c.email);
+  if (!c.dns_names.empty()) s.dns_names = c.dns_names;
+  if (!c.ip_addresses.empty()) s.ip_addresses = c.ip_addresses;
+  if (!c.emails.empty()) s.emails = c.emails;
+  for (const auto& [k, v] : c.identifiers) s.identifiers[k] = v;
+  return run_pipeline(*profile, issuer, s, cert->spki_der(), rec.request, std::nullopt, {}, actor, "modify", rec);
+}
+
+Result<CertStatusInfo> CaService::status_in(store::Tx& tx, const store::CertificateRecord& rec) {
+  CertStatusInfo info;
+  info.ca_id = rec.ca_id;
+  info.serial = rec.serial;
+  info.status = rec.status;
+  if (auto rev = HPKI_TRY(tx.find_revocation(rec.ca_id, rec.serial))) {
+    info.reason = static_cast<x509::RevocationReason>(rev->reason);
+    info.revoked_at = rev->revoked_at;
+    info.invalidity_date = rev->invalidity_date;
+  }
+  return info;
+}
+
+Result<CertStatusInfo> CaService::revoke(std::string_view serial, x509::RevocationReason reason,
+                                         std::optional<TimePoint> invalidity_date, const std::string& actor) {
+  auto rec = HPKI_TRY(find_one(serial));
+  if (reason == x509::RevocationReason::kCertificateHold) return hold(serial, actor);
+  if (reason == x509::RevocationReason::kRemoveFromCrl) {
+    return fail(ErrorCode::kInvalidArgument, "removeFromCRL is not a revocation reason (use release)");
+  }
+  if (invalidity_date && *invalidity_date > d_.clock->now()) {
+    return fail(ErrorCode::kInvalidArgument, "invalidity date is in the future");
+  }
+  auto out = d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) -> Result<CertStatusInfo> {
+    auto cur = HPKI_TRY(tx.get_certificate(rec.ca_id, rec.serial));
+    if (cur.status == CertStatus::kHold) {
+      HPKI_TRY(tx.delete_revocation(cur.ca_id, cur.serial));
+    } else if (cur.status != CertStatus::kIssued) {
+      return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is already " + std::string(store::to_string(cur.status)));
+    }
+    HPKI_TRY(tx.insert_revocation({cur.ca_id, cur.serial, static_cast<int>(reason), d_.clock->now(), invalidity_date}));
+    HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kRevoked, cur.status));
+    HPKI_TRY(audit(tx, actor, "cert.revoke", cur.ca_id + "/" + cur.serial, "success",
+                   nlohmann::json{{"reason", x509::reason_name(reason)}}.dump()));
+    crash_point("revoke.before_commit");
+    cur.status = CertStatus::kRevoked;
+    return status_in(tx, cur);
+  });
+  crash_point("revoke.after_commit");
+  return out;
+}
+
+Result<CertStatusInfo> CaService::hold(std::string_view serial, const std::string& actor) {
+  auto rec = HPKI_TRY(find_one(serial));
+  return d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) -> Result<CertStatusInfo> {
+    auto cur = HPKI_TRY(tx.get_certificate(rec.ca_id, rec.serial));
+    if (cur.status != CertStatus::kIssued) {
+      return fail(ErrorCode::kBadState, "only a good certificate can be put on hold; " + cur.serial + " is " +
+                                            std::string(store::to_string(cur.status)));
+    }
+    HPKI_TRY(tx.insert_revocation({cur.ca_id, cur.serial, static_cast<int>(x509::RevocationReason::kCertificateHold),
+                                   d_.clock->now(), std::nullopt}));
+    HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kHold, CertStatus::kIssued));
+    HPKI_TRY(audit(tx, actor, "cert.hold", cur.ca_id + "/" + cur.serial, "success", "{}"));
+    cur.status = CertStatus::kHold;
+    return status_in(tx, cur);
+  });
+}
+
+Result<CertStatusInfo> CaService::release(std::string_view serial, const std::string& actor) {
+  auto rec = HPKI_TRY(find_one(serial));
+  return d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) -> Result<CertStatusInfo> {
+    auto cur = HPKI_TRY(tx.get_certificate(rec.ca_id, rec.serial));
+    if (cur.status != CertStatus::kHold) {
+      return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is not on hold");
+    }
+    HPKI_TRY(tx.delete_revocation(cur.ca_id, cur.serial));
+    HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kIssued, CertStatus::kHold));
+    HPKI_TRY(audit(tx, actor, "cert.release", cur.ca_id + "/" + cur.serial, "success", "{}"));
+    cur.status = CertStatus::kIssued;
+    return status_in(tx, cur);
+  });
+}
+
+Result<CertStatusInfo> CaService::status(std::string_view serial) {
+  auto rec = HPKI_TRY(find_one(serial));
+  return d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) { return status_in(tx, rec); });
+}
+
+Result<CertView> CaService::show(std::string_view serial) {
+  CertView v;
+  v.record = HPKI_TRY(find_one(serial));
+  v.status = HPKI_TRY(d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) { return status_in(tx, v.record); }));
+  if (v.record.subject_id && d_.pii) {
+    auto s = d_.store->transact_value<store::SubjectRecord>([&](store::Tx& tx) { return tx.get_subject(*v.record.subject_id); });
+    if (s && s->id_number_enc) {
+      if (auto id = d_.pii->decrypt(*s->id_number_enc)) v.identifiers_masked["id_number"] = mask_identifier(*id);
+    }
+    if (s && !s->staff_no.empty()) v.identifiers_masked["staff_no"] = s->staff_no;
+    if (s && !s->licence_no.empty()) v.identifiers_masked["licence_no"] = s->licence_no;
+    if (s && !s->org_code.empty()) v.identifiers_masked["org_code"] = s->org_code;
+  }
+  return v;
+}
+
+Result<std::vector<store::CertificateRecord>> CaService::search(store::CertificateFilter f,
+                                                                 std::optional<std::string> id_number) {
+  if (id_number) {
+    if (d_.pii == nullptr) return fail(ErrorCode::kUnavailable, "personal-data key not available");
+    auto h = HPKI_TRY(d_.pii->lookup_hash(*id_number));
+    auto s = HPKI_TRY(d_.store->transact_value<std::optional<store::SubjectRecord>>(
+        [&](store::Tx& tx) { return tx.find_subject_by_id_hash(h); }));
+    if (!s) return std::vector<store::CertificateRecord>{};
+    f.subject_id = s->id;
+  }
+  return d_.store->transact_value<std::vector<store::CertificateRecord>>(
+      [&](store::Tx& tx) { return tx.search_certificates(f); });
+}
+
+Result<int> CaService::recover(std::optional<int> grace_seconds) {
+  const auto grace = std::chrono::seconds(grace_seconds.value_or(d_.home->ca.recovery_grace_seconds));
+  const auto now = d_.clock->now();
+  return d_.store->transact_value<int>([&](store::Tx& tx) -> Result<int> {
+    int n = 0;
+    for (const auto& rec : HPKI_TRY(tx.list_issuing_without_der())) {
+      if (rec.created_at > now - grace) continue;  // possibly in flight on another node
+      HPKI_TRY(tx.set_status(rec.ca_id, rec.serial, CertStatus::kNeverDelivered, CertStatus::kIssuing));
+      HPKI_TRY(tx.insert_revocation({rec.ca_id, rec.serial, 0, now, std::nullopt}));
+      HPKI_TRY(audit(tx, "hpki", "cert.never_delivered", rec.ca_id + "/" + rec.serial, "success",
+                     nlohmann::json{{"tbs_hash", hex_encode(rec.tbs_hash)}}.dump()));
+      ++n;
+    }
+    return n;
+  });
+}
+
+Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
+  const auto& profiles = *d_.profiles;
+  // The audit checkpoint key, once per home.
+  if (!d_.file_keys->public_key(crypto::KeyRef{std::string(kAuditKeyRef)})) {
+    const crypto::KeySpec spec = d_.audit != nullptr && d_.audit->hash_alg() == crypto::HashAlg::kSha256
+                                     ? crypto::KeySpec{crypto::KeyType::kEcP256, 0}
+                                     : crypto::KeySpec{crypto::KeyType::kSm2, 0};
+    auto ref = HPKI_TRY(d_.file_keys->generate(spec, "audit"));
+    HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
+      HPKI_TRY(tx.insert_key_ref({ref.id, "file", "audit", key_type_name(spec), {}}));
+      return audit(tx, o.actor, "key.create", ref.id, "success", nlohmann::json{{"purpose", "audit checkpoints"}}.dump());
+    }));
+  }
+  for (CaFamily fam : o.families) {
+    const std::string root_id = ca_id(fam, CaRole::kRoot);
+    auto exists = d_.store->transact_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(root_id); });
+    if (exists) return fail(ErrorCode::kAlreadyExists, "the " + family_prefix(fam) + " hierarchy already exists");
+    const FamilyKeys ks = keys_of(fam);
+    crypto::KeyStore& store_for_family = (o.hsm && fam != CaFamily::kSm2 && d_.hsm_keys) ? *d_.hsm_keys : *d_.file_keys;
+    const std::string sm2_id = d_.home->base.sm2.distinguishing_id;
+    x509::SubjectData base;
+    base.country = d_.home->ca.country;
+    base.province = d_.home->ca.province;
+    base.city = d_.home->ca.city;
+    base.organization = d_.home->ca.organization;
+
+    // Root (self-signed).
+    auto root_ref = HPKI_TRY(store_for_family.generate(ks.root, root_id));
+    auto root_signer = HPKI_TRY(store_for_family.signer(root_ref, std::nullopt, sm2_id));
+    x509::IssueParams rp;
+    rp.profile = &profiles.at("root-ca");
+    rp.subject = base;
+    rp.subject.common_name = d_.home->ca.organization + " " + family_title(fam) + " Root CA";
+    rp.subject_spki = root_signer->public_key_der();
+    rp.serial = HPKI_TRY(x509::generate_serial(*d_.random));
+    rp.not_before = std::chrono::floor<std::chrono::seconds>(d_.clock->now());
+    auto root_issued = HPKI_TRY(x509::issue_certificate(rp, d_.home->build, *root_signer));
+    auto root_cert = HPKI_TRY(x509::Certificate::parse(root_issued.der));
+    HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
+      HPKI_TRY(tx.insert_key_ref({root_ref.id, std::string(store_for_family.kind()), root_id, key_type_name(ks.root), {}}));
+      HPKI_TRY(tx.insert_ca({root_id, fam, CaRole::kRoot, root_ref.id, root_issued.der, std::nullopt,
+                             x509::to_string(root_cert->subject()), {}}));
+      store::CertificateRecord rec;
+      rec.ca_id = root_id;
+      rec.serial = hex_encode(rp.serial);
+      rec.subject = x509::to_string(root_cert->subject());
+      rec.org = base.organization;
+      rec.profile = "root-ca";
+      rec.not_before = root_cert->validity().not_before;
+      rec.not_after = root_cert->validity().not_after;
+      rec.tbs_hash = root_issued.tbs_hash;
+      rec.key_type = key_type_name(ks.root);
+      rec.requested_by = o.actor;
+      HPKI_TRY(tx.reserve_certificate(rec));
+      HPKI_TRY(tx.complete_issuance(root_id, rec.serial, root_issued.der));
+      return audit(tx, o.actor, "ca.create", root_id, "success",
+                   nlohmann::json{{"subject", rec.subject}, {"key", rec.key_type}, {"key_ref", root_ref.id}}.dump());
+    }));
+
+    // Issuing CA, signed by the root.
+    const std::string issuing_id = ca_id(fam, CaRole::kIssuing);
+    auto iss_ref = HPKI_TRY(store_for_family.generate(ks.issuing, issuing_id));
+    auto iss_pub = HPKI_TRY(store_for_family.public_key(iss_ref));
+    IssuerCtx root_ctx;
+    root_ctx.record = HPKI_TRY(d_.store->transact_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(root_id); }));
+    root_ctx.cert = root_cert;
+    root_ctx.info = x509::IssuerInfo{root_cert->subject(), HPKI_TRY(x509::key_identifier(root_cert->spki_der())), root_id};
+    root_ctx.signer = std::move(root_signer);
+    x509::SubjectData iss_subject = base;
+    iss_subject.common_name = d_.home->ca.organization + " " + family_title(fam) + " Issuing CA";
+    // Issue through the pipeline (reserve, lint, sign, store, audit) under the root.
+    auto iss = HPKI_TRY(run_pipeline(profiles.at("issuing-ca"), root_ctx, iss_subject, iss_pub, std::nullopt, std::nullopt, {},
+                                     o.actor, "issue", std::nullopt));
+    HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
+      HPKI_TRY(tx.insert_key_ref({iss_ref.id, std::string(store_for_family.kind()), issuing_id, key_type_name(ks.issuing), {}}));
+      auto c = HPKI_TRY(x509::Certificate::parse(iss.der));
+      HPKI_TRY(tx.insert_ca({issuing_id, fam, CaRole::kIssuing, iss_ref.id, iss.der, root_id, x509::to_string(c->subject()), {}}));
+      return audit(tx, o.actor, "ca.create", issuing_id, "success", nlohmann::json{{"serial", iss.serial}, {"key_ref", iss_ref.id}}.dump());
+    }));
+
+    // OCSP responder and TSA certificates under the issuing CA.
+    auto issuing_ctx = HPKI_TRY(issuer_for(fam));
+    for (auto [role, profile_name, cn] :
+         {std::tuple{CaRole::kOcsp, "ocsp-responder", "OCSP Responder"}, std::tuple{CaRole::kTsa, "tsa", "Time Stamping Authority"}}) {
+      const std::string id = ca_id(fam, role);
+      auto ref = HPKI_TRY(store_for_family.generate(ks.leaf, id));
+      auto pub = HPKI_TRY(store_for_family.public_key(ref));
+      x509::SubjectData s = base;
+      s.common_name = d_.home->ca.organization + " " + family_title(fam) + " " + cn;
+      auto issued = HPKI_TRY(run_pipeline(profiles.at(profile_name), issuing_ctx, s, pub, std::nullopt, std::nullopt, {},
+                                          o.actor, "issue", std::nullopt));
+      HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
+        HPKI_TRY(tx.insert_key_ref({ref.id, std::string(store_for_family.kind()), id, key_type_name(ks.leaf), {}}));
+        auto c = HPKI_TRY(x509::Certificate::parse(issued.der));
+        HPKI_TRY(tx.insert_ca({id, fam, role, ref.id, issued.der, issuing_id, x509::to_string(c->subject()), {}}));
+        return audit(tx, o.actor, "ca.create", id, "success", nlohmann::json{{"serial", issued.serial}}.dump());
+      }));
+    }
+  }
+  return {};
+}
+
+}  // namespace hpki::ca

@@ -1,0 +1,177 @@
+// The certificate authority (issue 4, DESIGN.md "The issuance pipeline"): hierarchy creation and
+// the certificate lifecycle — issue, renew, re-key, modify, revoke, hold, release, status, show,
+// search — with crash safety and an audit entry for every state change.
+//
+// Issuance pipeline:
+//   1. parse the CSR and check its proof of possession (or generate the key);
+//   2. build the TBS from profile + subject, draw a random serial;
+//   3. transaction A: reserve the serial with status `issuing` and the TBS hash (durable
+//      before any signature);
+//   4. lint, sign through the CA's Signer (file key, PKCS#11 ...);
+//   5. transaction B: store the DER, status `issued`, audit entry (modify: also revoke the old
+//      certificate with reason superseded, atomically).
+//   6. recover(): at start, `issuing` records older than the grace period are recorded as
+//      never delivered and revoked, so hpki never answers "unknown" for a serial it produced.
+// The service knows nothing of HTTP or the CLI; errors are values.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "ca/home.h"
+#include "ca/pii.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "crypto/keystore.h"
+#include "store/store.h"
+#include "x509/builder.h"
+#include "x509/certificate.h"
+#include "x509/crl.h"
+#include "x509/profile.h"
+
+namespace hpki::ca {
+
+using store::CaFamily;
+
+[[nodiscard]] std::string ca_id(CaFamily family, store::CaRole role);  // "sm2-issuing", ...
+
+// The audit checkpoint key in the file key store (SM2 when the audit hash is SM3, else P-256).
+inline constexpr std::string_view kAuditKeyRef = "file:audit";
+
+struct SubjectInput {
+  x509::SubjectData data;  // names, SANs, identifiers (id_number, staff_no, licence_no, org_code ...)
+};
+
+struct KeygenOptions {
+  crypto::KeySpec spec;
+  SecretBytes passphrase;  // protects the returned key package
+};
+
+struct IssueRequest {
+  std::string profile;
+  std::optional<CaFamily> family;  // default: from the subject key type
+  std::optional<Bytes> csr;        // PEM or DER
+  std::optional<KeygenOptions> keygen;
+  SubjectInput subject;  // empty fields are taken from the CSR subject
+  std::optional<int> days;
+  std::string actor = "cli";
+};
+
+struct IssueResult {
+  std::string ca_id;
+  std::string serial;  // lowercase hex
+  Bytes der;
+  std::vector<Bytes> chain;  // issuing CA first, root last
+  TimePoint not_after{};
+  std::string status = "issued";
+  // Server-side key generation: PKCS#12 (RSA/ECDSA) or encrypted PKCS#8 PEM (SM2).
+  std::optional<Bytes> key_package;
+  std::string key_package_format;  // "pkcs12" | "pkcs8-pem"
+};
+
+struct CertStatusInfo {
+  std::string ca_id;
+  std::string serial;
+  store::CertStatus status = store::CertStatus::kIssued;
+  std::optional<x509::RevocationReason> reason;
+  std::optional<TimePoint> revoked_at;
+  std::optional<TimePoint> invalidity_date;
+  // "good" | "revoked" | "hold" (never_delivered reports "revoked").
+  [[nodiscard]] std::string_view word() const;
+};
+
+struct CertView {
+  store::CertificateRecord record;
+  std::optional<CertStatusInfo> status;
+  std::map<std::string, std::string> identifiers_masked;  // from the subject record
+};
+
+struct InitHierarchyOptions {
+  std::vector<CaFamily> families{CaFamily::kRsa, CaFamily::kSm2};
+  bool hsm = false;  // RSA/ECDSA CA keys on the PKCS#11 token
+  std::string actor = "cli";
+};
+
+// Everything the service needs, owned by the caller (the runtime / tests).
+struct CaDeps {
+  const HomeConfig* home = nullptr;
+  store::Store* store = nullptr;
+  crypto::KeyStore* file_keys = nullptr;
+  crypto::KeyStore* hsm_keys = nullptr;  // optional
+  const PiiProtector* pii = nullptr;
+  audit::AuditLog* audit = nullptr;
+  const Clock* clock = nullptr;
+  Random* random = nullptr;
+  const std::map<std::string, x509::Profile>* profiles = nullptr;
+};
+
+class CaService {
+ public:
+  explicit CaService(CaDeps deps) : d_(deps) {}
+
+  // Creates root, issuing, OCSP responder and TSA certificates per family. kAlreadyExists when
+  // the family's CAs exist.
+  [[nodiscard]] Result<void> init_hierarchy(const InitHierarchyOptions& o);
+  [[nodiscard]] Result<std::vector<store::CaRecord>> list_cas();
+  // PEM chain: issuing CA first, root last.
+  [[nodiscard]] Result<std::vector<Bytes>> chain(CaFamily family);
+
+  [[nodiscard]] Result<IssueResult> issue(const IssueRequest& r);
+  // Same key, new validity and serial.
+  [[nodiscard]] Result<IssueResult> renew(std::string_view serial, std::optional<int> days, const std::string& actor);
+  // New key (CSR or keygen); the subject stays.
+  [[nodiscard]] Result<IssueResult> rekey(std::string_view serial, std::optional<Bytes> csr,
+                                          std::optional<KeygenOptions> keygen, const std::string& actor);
+  // New certificate with changed subject data; the old one is revoked (superseded) atomically.
+  [[nodiscard]] Result<IssueResult> modify(std::string_view serial, const SubjectInput& changes,
+                                           const std::string& actor);
+  [[nodiscard]] Result<CertStatusInfo> revoke(std::string_view serial, x509::RevocationReason reason,
+                                              std::optional<TimePoint> invalidity_date, const std::string& actor);
+  [[nodiscard]] Result<CertStatusInfo> hold(std::string_view serial, const std::string& actor);
+  [[nodiscard]] Result<CertStatusInfo> release(std::string_view serial, const std::string& actor);
+  [[nodiscard]] Result<CertStatusInfo> status(std::string_view serial);
+  [[nodiscard]] Result<CertView> show(std::string_view serial);
+  [[nodiscard]] Result<std::vector<store::CertificateRecord>> search(store::CertificateFilter f,
+                                                                      std::optional<std::string> id_number = {});
+
+  // Pipeline step 6. Returns the number of records resolved as never delivered.
+  [[nodiscard]] Result<int> recover(std::optional<int> grace_seconds = std::nullopt);
+
+  // A signer for a CA (by id); used by CRL / OCSP / TSA later.
+  [[nodiscard]] Result<std::unique_ptr<crypto::Signer>> ca_signer(const store::CaRecord& ca);
+
+ private:
+  struct IssuerCtx {
+    store::CaRecord record;
+    x509::CertificatePtr cert;
+    x509::IssuerInfo info;
+    std::unique_ptr<crypto::Signer> signer;
+  };
+  [[nodiscard]] Result<IssuerCtx> issuer_for(CaFamily family);
+  [[nodiscard]] Result<store::CertificateRecord> find_one(std::string_view serial);
+  [[nodiscard]] Result<std::optional<std::int64_t>> upsert_subject(const std::string& profile,
+                                                                   const x509::SubjectData& s);
+  // Steps 2-5. `supersede`: the (ca, serial) to revoke as superseded in the same transaction.
+  [[nodiscard]] Result<IssueResult> run_pipeline(const x509::Profile& profile, IssuerCtx& issuer,
+                                                 const x509::SubjectData& subject, Bytes spki,
+                                                 std::optional<Bytes> request, std::optional<int> days,
+                                                 const std::vector<x509::Extension>& requested,
+                                                 const std::string& actor, std::string_view action,
+                                                 std::optional<store::CertificateRecord> supersede);
+  [[nodiscard]] Result<void> audit(store::Tx& tx, const std::string& actor, std::string_view action,
+                                   const std::string& object, std::string_view outcome, const std::string& details);
+  [[nodiscard]] crypto::KeyStore& keys_for(std::string_view key_ref);
+  [[nodiscard]] Result<CertStatusInfo> status_in(store::Tx& tx, const store::CertificateRecord& rec);
+
+  CaDeps d_;
+};
+
+// Normalises a serial given on the command line / API: any case, optional colons, optional
+// leading zeros kept as hex digits; kInvalidArgument when not hex.
+[[nodiscard]] Result<std::string> normalize_serial(std::string_view serial);
+
+}  // namespace hpki::ca

@@ -1,0 +1,129 @@
+#include "ca/home.h"
+
+#include <sstream>
+
+namespace hpki::ca {
+
+std::filesystem::path config_path(const std::filesystem::path& home) { return home / "hpki.toml"; }
+
+Result<HomeConfig> load_home(const std::filesystem::path& home, const std::filesystem::path& config_file) {
+  const auto file = config_file.empty() ? config_path(home) : config_file;
+  if (!std::filesystem::exists(file)) {
+    return fail(ErrorCode::kConfigMissing, "no hpki home at '" + home.string() +
+                                               "' (no hpki.toml); create one with `hpki ca init --home " +
+                                               home.string() + "`");
+  }
+  auto doc = HPKI_TRY(ConfigDoc::load_file(file));
+  HomeConfig h;
+  h.home = std::filesystem::absolute(home);
+  // [ca]
+  auto str = [&](std::string_view key, std::string& out) -> Result<void> {
+    if (auto v = HPKI_TRY(doc.get_string(key))) out = *v;
+    return {};
+  };
+  HPKI_TRY(str("ca.organization", h.ca.organization));
+  HPKI_TRY(str("ca.country", h.ca.country));
+  HPKI_TRY(str("ca.province", h.ca.province));
+  HPKI_TRY(str("ca.city", h.ca.city));
+  HPKI_TRY(str("ca.base_url", h.ca.base_url));
+  if (!h.ca.base_url.starts_with("http://") && !h.ca.base_url.starts_with("https://")) {
+    return fail(ErrorCode::kConfigInvalid, doc.where("ca.base_url") + ": must be an http:// or https:// URL");
+  }
+  while (h.ca.base_url.ends_with('/')) h.ca.base_url.pop_back();
+  if (auto v = HPKI_TRY(doc.get_int("ca.recovery_grace_seconds"))) {
+    if (*v < 0 || *v > 86400) return fail(ErrorCode::kConfigInvalid, doc.where("ca.recovery_grace_seconds") + ": 0..86400");
+    h.ca.recovery_grace_seconds = static_cast<int>(*v);
+  }
+  if (auto v = HPKI_TRY(doc.get_int("ca.crl_shards"))) {
+    if (*v < 1 || *v > 4096) return fail(ErrorCode::kConfigInvalid, doc.where("ca.crl_shards") + ": 1..4096");
+    h.ca.crl_shards = static_cast<int>(*v);
+  }
+  // [x509]
+  h.build.base_url = h.ca.base_url;
+  std::string style = "implicit";
+  HPKI_TRY(str("x509.identify_code_tagging", style));
+  if (style == "implicit") {
+    h.build.identify_code_style = x509::TagStyle::kImplicit;
+  } else if (style == "explicit") {
+    h.build.identify_code_style = x509::TagStyle::kExplicit;
+  } else {
+    return fail(ErrorCode::kConfigInvalid, doc.where("x509.identify_code_tagging") + ": implicit or explicit");
+  }
+  if (auto v = HPKI_TRY(doc.get_bool("x509.gmt0015_2023"))) h.build.gmt0015_2023 = *v;
+  for (const auto& name : HPKI_TRY(doc.keys_of("x509.health_oids"))) {
+    std::string key = "x509.health_oids." + name;
+    auto v = HPKI_TRY(doc.get_string(key));
+    if (name != "staff_no" && name != "licence_no" && name != "institution_code") {
+      return fail(ErrorCode::kConfigInvalid, doc.where(key) + ": unknown identifier (staff_no, licence_no, institution_code)");
+    }
+    auto oid = der::Oid::from_string(v.value_or(""));
+    if (!oid) return fail(ErrorCode::kConfigInvalid, doc.where(key) + ": " + oid.error().detail());
+    h.build.health_oids[name] = *oid;
+  }
+  // [audit]
+  std::string hash = "sm3";
+  HPKI_TRY(str("audit.hash", hash));
+  if (hash == "sm3") {
+    h.audit_hash = crypto::HashAlg::kSm3;
+  } else if (hash == "sha256") {
+    h.audit_hash = crypto::HashAlg::kSha256;
+  } else {
+    return fail(ErrorCode::kConfigInvalid, doc.where("audit.hash") + ": sm3 or sha256");
+  }
+  h.base = HPKI_TRY(read_config(doc, {"tsa", "ocsp", "crl", "api", "serve"}));
+  if (h.base.database.url.starts_with("sqlite:")) {
+    std::filesystem::path p = h.base.database.url.substr(7);
+    if (p.is_relative()) p = h.home / p;
+    h.database_url = "sqlite:" + p.string();
+  } else {
+    h.database_url = h.base.database.url;
+  }
+  h.keys_dir = std::filesystem::path(h.base.keystore.dir).is_relative() ? h.home / h.base.keystore.dir
+                                                                         : std::filesystem::path(h.base.keystore.dir);
+  h.profiles_dir = h.home / "profiles";
+  return h;
+}
+
+namespace {
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+}  // namespace
+
+std::string initial_config(const InitOptions& o) {
+  std::ostringstream s;
+  s << "# hpki configuration (created by `hpki ca init`). See config/hpki.example.toml.\n\n"
+    << "[server]\napi_listen = \"127.0.0.1:8443\"\nhttp_listen = \"127.0.0.1:8080\"\n\n"
+    << "[database]\nurl = " << quote(o.database_url.empty() ? "sqlite:hpki.db" : o.database_url) << "\n\n"
+    << "[keystore]\n# RSA/ECDSA CA keys: \"file\" (encrypted PKCS#8 under keys/) or \"pkcs11\" (an HSM).\n"
+    << "# SM2 keys always use the file key store unless the token supports SM2.\n"
+    << "type = " << quote(o.keystore_type) << "\ndir = \"keys\"\npassphrase_env = \"HPKI_PASSPHRASE\"\n";
+  if (!o.passphrase_file.empty()) {
+    s << "# DEMO ONLY: the passphrase is stored next to the keys. Production uses HPKI_PASSPHRASE\n"
+      << "# from a secret store, or an HSM.\npassphrase_file = " << quote(o.passphrase_file) << "\n";
+  }
+  if (o.keystore_type == "pkcs11") {
+    s << "pkcs11_module = " << quote(o.pkcs11_module) << "\npkcs11_token = " << quote(o.pkcs11_token)
+      << "\npkcs11_pin_env = \"HPKI_PKCS11_PIN\"\n";
+  }
+  s << "\n[log]\nlevel = \"info\"\nformat = \"text\"\n\n"
+    << "[sm2]\ndistinguishing_id = \"1234567812345678\"\n\n"
+    << "[ca]\norganization = " << quote(o.organization) << "\ncountry = \"CN\"\nbase_url = " << quote(o.base_url)
+    << "\nrecovery_grace_seconds = 60\ncrl_shards = 1\n\n"
+    << "[x509]\n# GM/T 0015 IdentifyCode tagging (the standard leaves it open): implicit | explicit\n"
+    << "identify_code_tagging = \"implicit\"\ngmt0015_2023 = false\n"
+    << "# Health-system identifier extensions: the OIDs of the health certificate format spec are\n"
+    << "# not public; configure the ones your platform requires, e.g.\n"
+    << "# [x509.health_oids]\n# staff_no = \"1.2.156.xxxx.1\"\n# licence_no = \"1.2.156.xxxx.2\"\n"
+    << "# institution_code = \"1.2.156.xxxx.3\"\n\n"
+    << "[audit]\n# Hash of the audit chain: sm3 | sha256\nhash = "
+    << quote(o.audit_hash == crypto::HashAlg::kSha256 ? "sha256" : "sm3") << "\n";
+  return s.str();
+}
+
+}  // namespace hpki::ca

@@ -1,0 +1,65 @@
+// The hpki home: everything one CA installation needs, in one directory.
+//
+//   <home>/hpki.toml     configuration (core sections + [ca] + [x509] + [audit])
+//   <home>/hpki.db       SQLite database (default; [database] url may point to PostgreSQL)
+//   <home>/keys/         file key store (encrypted PKCS#8, 0600), pii.key (wrapped data key)
+//   <home>/profiles/     certificate profiles (copied from the distribution at init)
+//
+// `--home DIR`, else $HPKI_HOME, else ./hpki-data (the CLI resolves this).
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "crypto/algorithm.h"
+#include "x509/builder.h"
+
+namespace hpki::ca {
+
+struct CaSettings {
+  std::string organization = "hpki";  // O of the CA certificates
+  std::string country = "CN";
+  std::string province;
+  std::string city;
+  std::string base_url = "http://127.0.0.1:8080";  // {base_url} in profile URL templates
+  // An `issuing` record older than this without a certificate is resolved as never delivered
+  // at start (issuance pipeline step 6). Other nodes may be issuing right now: keep > 0.
+  int recovery_grace_seconds = 60;
+  int crl_shards = 1;
+};
+
+struct HomeConfig {
+  std::filesystem::path home;
+  RawConfig base;
+  CaSettings ca;
+  x509::BuildSettings build;
+  crypto::HashAlg audit_hash = crypto::HashAlg::kSm3;
+  std::string database_url;  // resolved: sqlite paths made absolute
+  std::filesystem::path keys_dir;
+  std::filesystem::path profiles_dir;
+};
+
+[[nodiscard]] std::filesystem::path config_path(const std::filesystem::path& home);
+
+// Reads and validates <home>/hpki.toml (or `config_file` instead, used during init).
+[[nodiscard]] Result<HomeConfig> load_home(const std::filesystem::path& home,
+                                           const std::filesystem::path& config_file = {});
+
+struct InitOptions {
+  std::string organization = "hpki";
+  std::string base_url = "http://127.0.0.1:8080";
+  std::string database_url;  // empty: sqlite:hpki.db in the home
+  crypto::HashAlg audit_hash = crypto::HashAlg::kSm3;
+  std::string keystore_type = "file";  // "pkcs11" puts RSA/ECDSA CA keys on a token
+  std::string pkcs11_module;
+  std::string pkcs11_token;
+  std::string passphrase_file;  // demo homes: a 0600 file in the home
+};
+
+// The hpki.toml text for a new home.
+[[nodiscard]] std::string initial_config(const InitOptions& o);
+
+}  // namespace hpki::ca

@@ -1,0 +1,153 @@
+#include "cli/common.h"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "core/pem.h"
+
+namespace hpki::cli {
+
+std::filesystem::path default_profiles_dir() {
+  if (const char* p = std::getenv("HPKI_PROFILES"); p != nullptr && *p != '\0') return p;
+  return HPKI_DEFAULT_PROFILES_DIR;
+}
+
+Result<SecretBytes> prompt_passphrase(const std::string& prompt, bool confirm) {
+  if (::isatty(STDIN_FILENO) == 0) {
+    return fail(ErrorCode::kConfigMissing, "no passphrase: set HPKI_PASSPHRASE (or the configured passphrase_env) "
+                                           "or run on a terminal to be prompted");
+  }
+  auto read_one = [](const std::string& p) -> SecretBytes {
+    std::cerr << p << std::flush;
+    termios old{};
+    ::tcgetattr(STDIN_FILENO, &old);
+    termios noecho = old;
+    noecho.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &noecho);
+    std::string line;
+    std::getline(std::cin, line);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+    SecretBytes s(line);
+    secure_wipe(line.data(), line.size());
+    return s;
+  };
+  SecretBytes first = read_one(prompt);
+  if (confirm) {
+    SecretBytes second = read_one("Repeat: ");
+    if (!constant_time_equal(first.view(), second.view())) {
+      return fail(ErrorCode::kInvalidArgument, "the passphrases differ");
+    }
+  }
+  if (first.empty()) return fail(ErrorCode::kInvalidArgument, "empty passphrase");
+  return first;
+}
+
+Result<std::unique_ptr<ca::Runtime>> open_runtime(Context& ctx) {
+  auto cfg = HPKI_TRY(ca::load_home(ctx.home));
+  ca::OpenOptions o;
+  auto pass = ca::configured_passphrase(cfg);
+  if (pass) {
+    o.passphrase = std::move(*pass);
+  } else if (pass.error().code() == ErrorCode::kConfigMissing) {
+    o.passphrase = HPKI_TRY(prompt_passphrase("Key-store passphrase for " + ctx.home + ": ", false));
+  } else {
+    return fail(pass.error());
+  }
+  auto rt = HPKI_TRY(ca::Runtime::open(ctx.home, std::move(o)));
+  if (rt->recovered() > 0) {
+    ctx.err << "hpki: recovered " << rt->recovered()
+            << " interrupted issuance(s): recorded as never delivered and revoked\n";
+  }
+  return rt;
+}
+
+Result<Bytes> read_input_file(const std::string& path, std::size_t limit) {
+  std::error_code ec;
+  if (path == "-") {
+    Bytes data((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    if (data.size() > limit) return fail(ErrorCode::kTooLarge, "standard input larger than " + std::to_string(limit) + " bytes");
+    return data;
+  }
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return fail(ErrorCode::kNotFound, path + ": " + ec.message());
+  if (size > limit) return fail(ErrorCode::kTooLarge, path + ": larger than " + std::to_string(limit) + " bytes");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(ErrorCode::kIo, path + ": cannot open");
+  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+Result<void> write_output_file(const std::string& path, BytesView data, bool overwrite, std::filesystem::perms mode) {
+  if (path == "-") {
+    std::cout.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    return {};
+  }
+  std::error_code ec;
+  if (!overwrite && std::filesystem::exists(path, ec)) return fail(ErrorCode::kAlreadyExists, path + ": exists");
+  const std::string tmp = path + ".tmp-hpki";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return fail(ErrorCode::kIo, tmp + ": cannot write");
+    std::filesystem::permissions(tmp, mode, ec);
+    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    if (!out) return fail(ErrorCode::kIo, tmp + ": write failed");
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return fail(ErrorCode::kIo, path + ": " + ec.message());
+  return {};
+}
+
+void SubjectOptions::add_to(CLI::App* cmd) {
+  cmd->add_option("--name", name, "common name (CN): person, organization or host");
+  cmd->add_option("--org", org, "organization (O)");
+  cmd->add_option("--dept", dept, "department (OU)");
+  cmd->add_option("--province", province, "province (ST)");
+  cmd->add_option("--city", city, "city (L)");
+  cmd->add_option("--country", country, "country (C), default CN");
+  cmd->add_option("--email", email, "email address (subjectAltName rfc822Name)");
+  cmd->add_option("--dns", dns, "DNS name (subjectAltName; repeatable)");
+  cmd->add_option("--ip", ip, "IP address (subjectAltName; repeatable)");
+  cmd->add_option("--id-number", id_number, "identity-card number (GM/T 0015 IdentifyCode; stored encrypted)");
+  cmd->add_option("--staff-no", staff_no, "staff number (health-system extension)");
+  cmd->add_option("--licence-no", licence_no, "practitioner licence number (health-system extension)");
+  cmd->add_option("--org-code", org_code, "unified social credit code (GM/T 0015 OrganizationCode)");
+  cmd->add_option("--insurance-no", insurance_number, "social insurance number (GM/T 0015 InsuranceNumber)");
+  cmd->add_option("--institution-code", institution_code, "health institution code (health-system extension)");
+}
+
+ca::SubjectInput SubjectOptions::to_input() const {
+  ca::SubjectInput in;
+  auto& d = in.data;
+  d.country = country;
+  d.province = province;
+  d.city = city;
+  d.organization = org;
+  d.department = dept;
+  d.common_name = name;
+  if (!email.empty()) d.emails.push_back(email);
+  d.dns_names = dns;
+  d.ip_addresses = ip;
+  auto put = [&](const char* k, const std::string& v) {
+    if (!v.empty()) d.identifiers[k] = v;
+  };
+  put("id_number", id_number);
+  put("staff_no", staff_no);
+  put("licence_no", licence_no);
+  put("org_code", org_code);
+  put("insurance_number", insurance_number);
+  put("institution_code", institution_code);
+  return in;
+}
+
+std::string pem_chain(const std::vector<Bytes>& ders) {
+  std::string out;
+  for (const auto& d : ders) out += pem_encode("CERTIFICATE", d);
+  return out;
+}
+
+}  // namespace hpki::cli

@@ -1,0 +1,340 @@
+// The CA engine (issue 4) on SQLite and PostgreSQL: hierarchy creation, every lifecycle
+// operation for RSA and SM2, personal data protection, search, recovery of interrupted
+// issuances and the audit trail. CSRs and key packages are checked with the openssl CLI.
+#include <gtest/gtest.h>
+
+#include "ca/runtime.h"
+#include "core/pem.h"
+#include "der/oids.h"
+#include "tests/support/test_db.h"
+#include "tests/support/test_util.h"
+#include "x509/certificate.h"
+#include "x509/csr.h"
+
+namespace hpki::ca {
+namespace {
+
+using store::CaFamily;
+using store::CertStatus;
+
+class CaTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    db_ = std::make_unique<test::TestDb>(GetParam());
+    ASSERT_EQ(db_->error(), "");
+    InitOptions io;
+    io.organization = "示例医院";
+    io.database_url = db_->url();
+    InitHierarchyOptions ho;
+    ho.families = {CaFamily::kRsa, CaFamily::kSm2};
+    auto rt = Runtime::init(home(), io, ho, SecretBytes(std::string_view("correct horse battery")),
+                            std::filesystem::path(HPKI_SOURCE_DIR) / "profiles");
+    ASSERT_TRUE(rt) << rt.error().to_string();
+    rt_ = std::move(*rt);
+  }
+
+  std::filesystem::path home() const { return dir_.path() / "home"; }
+
+  // An openssl-made CSR: "rsa" | "ec" | "sm2" (SM2 with the standard distinguishing ID).
+  Bytes csr(const std::string& alg, const std::string& subj = "/C=CN/O=示例医院/OU=心内科/CN=张三") {
+    std::string key = dir_.file("k-" + std::to_string(n_++) + ".pem");
+    std::string out = key + ".csr";
+    std::string cmd = "openssl req -new -utf8 -nodes -keyout " + key + " -out " + out + " -subj '" + subj + "'";
+    if (alg == "rsa") cmd += " -newkey rsa:2048";
+    if (alg == "ec") cmd += " -newkey ec -pkeyopt ec_paramgen_curve:P-256";
+    if (alg == "sm2") cmd += " -newkey sm2 -sm3 -sigopt distid:1234567812345678";
+    auto r = test::run(cmd);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return test::read_file(out);
+  }
+
+  x509::SubjectData staff(std::string id = "310101199001011234") {
+    x509::SubjectData s;
+    s.organization = "示例医院";
+    s.department = "心内科";
+    s.common_name = "张三";
+    s.identifiers["id_number"] = std::move(id);
+    return s;
+  }
+
+  Result<IssueResult> issue_csr(const std::string& alg, const std::string& profile = "staff-sign",
+                                x509::SubjectData s = {}) {
+    IssueRequest r;
+    r.profile = profile;
+    r.csr = csr(alg);
+    r.subject.data = s.common_name.empty() ? staff() : std::move(s);
+    return rt_->ca().issue(r);
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<test::TestDb> db_;
+  std::unique_ptr<Runtime> rt_;
+  int n_ = 0;
+};
+
+TEST_P(CaTest, InitCreatesBothHierarchiesAndRefusesToOverwrite) {
+  auto cas = rt_->ca().list_cas().value();
+  std::set<std::string> ids;
+  for (const auto& c : cas) ids.insert(c.id);
+  EXPECT_EQ(ids, (std::set<std::string>{"rsa-root", "rsa-issuing", "rsa-ocsp", "rsa-tsa", "sm2-root", "sm2-issuing",
+                                        "sm2-ocsp", "sm2-tsa"}));
+  // Each CA certificate verifies under its parent, SM2 with the standard ID.
+  std::map<std::string, store::CaRecord> by_id;
+  for (const auto& c : cas) by_id[c.id] = c;
+  for (const auto& c : cas) {
+    auto cert = x509::Certificate::parse(c.certificate).value();
+    const auto& parent = c.parent_id ? by_id.at(*c.parent_id) : c;
+    auto pcert = x509::Certificate::parse(parent.certificate).value();
+    EXPECT_TRUE(x509::verify_certificate_signature(*cert, pcert->spki_der())) << c.id;
+  }
+  auto tsa = x509::Certificate::parse(by_id.at("sm2-tsa").certificate).value();
+  EXPECT_TRUE(tsa->find_extension(der::oids::kExtKeyUsage)->critical);
+  auto ocsp = x509::Certificate::parse(by_id.at("rsa-ocsp").certificate).value();
+  EXPECT_NE(ocsp->find_extension(der::oids::kOcspNoCheck), nullptr);
+  // Re-running init on the same home is refused, and nothing is overwritten.
+  auto before = test::read_file((home() / "hpki.toml").string());
+  auto again = Runtime::init(home(), {}, {}, SecretBytes(std::string_view("another passphrase")),
+                             std::filesystem::path(HPKI_SOURCE_DIR) / "profiles");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(test::read_file((home() / "hpki.toml").string()), before);
+  // Reopening with a wrong passphrase fails clearly.
+  auto wrong = Runtime::open(home(), {.passphrase = SecretBytes(std::string_view("wrong passphrase")), .recover = true});
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code(), ErrorCode::kBadPassphrase);
+}
+
+TEST_P(CaTest, IssueFromCsrForEveryFamilyAndVerifyChain) {
+  for (const std::string alg : {"rsa", "ec", "sm2"}) {
+    auto r = issue_csr(alg);
+    ASSERT_TRUE(r) << alg << ": " << r.error().to_string();
+    auto cert = x509::Certificate::parse(r->der).value();
+    EXPECT_EQ(cert->serial_hex(), r->serial);
+    ASSERT_EQ(r->chain.size(), 2u);
+    // SM2 keys are issued by the SM2 CA, RSA and EC keys by the RSA CA (no ECDSA hierarchy here).
+    EXPECT_EQ(r->ca_id, alg == "sm2" ? "sm2-issuing" : "rsa-issuing");
+    auto issuing = x509::Certificate::parse(r->chain[0]).value();
+    auto root = x509::Certificate::parse(r->chain[1]).value();
+    EXPECT_TRUE(x509::verify_certificate_signature(*cert, issuing->spki_der()));
+    EXPECT_TRUE(x509::verify_certificate_signature(*issuing, root->spki_der()));
+    if (alg != "sm2") {
+      test::write_file(dir_.file("chain.pem"), pem_encode("CERTIFICATE", r->chain[0]));
+      test::write_file(dir_.file("root.pem"), pem_encode("CERTIFICATE", r->chain[1]));
+      test::write_file(dir_.file("leaf.pem"), pem_encode("CERTIFICATE", r->der));
+      auto v = test::run("openssl verify -CAfile " + dir_.file("root.pem") + " -untrusted " + dir_.file("chain.pem") + " " +
+                         dir_.file("leaf.pem"));
+      EXPECT_EQ(v.exit_code, 0) << v.output;
+    }
+    auto st = rt_->ca().status(r->serial).value();
+    EXPECT_EQ(st.word(), "good");
+  }
+}
+
+TEST_P(CaTest, CsrProblemsAreRefused) {
+  IssueRequest r;
+  r.profile = "staff-sign";
+  r.subject.data = staff();
+  r.csr = to_bytes("-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n");
+  auto bad = rt_->ca().issue(r);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kBadCsr) << bad.error().to_string();
+  // An SM2 CSR signed with the empty ID fails proof of possession.
+  auto key = dir_.file("empty-id.pem");
+  auto out = dir_.file("empty-id.csr");
+  ASSERT_EQ(test::run("openssl req -new -nodes -newkey sm2 -sm3 -keyout " + key + " -out " + out + " -subj /CN=x").exit_code, 0);
+  r.csr = test::read_file(out);
+  auto pop = rt_->ca().issue(r);
+  ASSERT_FALSE(pop);
+  EXPECT_EQ(pop.error().code(), ErrorCode::kProofOfPossession) << pop.error().to_string();
+  // Unknown profile; CA profile; key not allowed by the profile.
+  r.csr = csr("ec");
+  r.profile = "nurse";
+  EXPECT_EQ(rt_->ca().issue(r).error().code(), ErrorCode::kUnknownProfile);
+  r.profile = "root-ca";
+  EXPECT_EQ(rt_->ca().issue(r).error().code(), ErrorCode::kPolicyRefused);
+  // Nothing was stored for the refused requests.
+  store::CertificateFilter f;
+  f.profile = "staff-sign";
+  EXPECT_TRUE(rt_->ca().search(f).value().empty());
+}
+
+TEST_P(CaTest, ServerSideKeyGenerationReturnsEncryptedKeys) {
+  for (const std::string alg : {"rsa2048", "p256", "sm2"}) {
+    IssueRequest r;
+    r.profile = "staff-enc";
+    r.subject.data = staff();
+    r.keygen = KeygenOptions{crypto::parse_key_spec(alg).value(), SecretBytes(std::string_view("pkg-pass-1"))};
+    auto res = rt_->ca().issue(r);
+    ASSERT_TRUE(res) << alg << ": " << res.error().to_string();
+    ASSERT_TRUE(res->key_package);
+    auto f = dir_.file("key-" + alg);
+    test::write_file(f, *res->key_package);
+    if (alg == "sm2") {
+      EXPECT_EQ(res->key_package_format, "pkcs8-pem");
+      auto v = test::run("openssl pkey -in " + f + " -passin pass:pkg-pass-1 -pubout");
+      EXPECT_EQ(v.exit_code, 0) << v.output;
+      auto wrong = test::run("openssl pkey -in " + f + " -passin pass:nope -noout");
+      EXPECT_NE(wrong.exit_code, 0);
+    } else {
+      EXPECT_EQ(res->key_package_format, "pkcs12");
+      auto v = test::run("openssl pkcs12 -in " + f + " -passin pass:pkg-pass-1 -nodes -info");
+      EXPECT_EQ(v.exit_code, 0) << v.output;
+      EXPECT_NE(v.output.find("BEGIN CERTIFICATE"), std::string::npos);
+      EXPECT_NE(v.output.find("PRIVATE KEY"), std::string::npos);
+    }
+  }
+}
+
+TEST_P(CaTest, LifecycleRsaAndSm2) {
+  for (const std::string alg : {"rsa", "sm2"}) {
+    SCOPED_TRACE(alg);
+    auto first = issue_csr(alg).value();
+    auto first_cert = x509::Certificate::parse(first.der).value();
+    // Renew: same key, new serial.
+    auto renewed = rt_->ca().renew(first.serial, 30, "test").value();
+    auto renewed_cert = x509::Certificate::parse(renewed.der).value();
+    EXPECT_NE(renewed.serial, first.serial);
+    EXPECT_EQ(renewed_cert->spki_der(), first_cert->spki_der());
+    EXPECT_EQ(renewed_cert->subject(), first_cert->subject());
+    EXPECT_LE(renewed_cert->validity().not_after - renewed_cert->validity().not_before, std::chrono::days(30));
+    // Re-key: new key; the same key is refused.
+    auto rk = rt_->ca().rekey(renewed.serial, csr(alg), std::nullopt, "test").value();
+    auto rk_cert = x509::Certificate::parse(rk.der).value();
+    EXPECT_NE(rk_cert->spki_der(), first_cert->spki_der());
+    EXPECT_EQ(rk_cert->subject(), first_cert->subject());
+    // Modify: new certificate with the new department; the old one revoked as superseded.
+    SubjectInput change;
+    change.data.department = "急诊科";
+    auto mod = rt_->ca().modify(rk.serial, change, "test").value();
+    auto mod_cert = x509::Certificate::parse(mod.der).value();
+    EXPECT_EQ(mod_cert->subject().get(der::oids::kOrganizationalUnitName), "急诊科");
+    auto old = rt_->ca().status(rk.serial).value();
+    EXPECT_EQ(old.word(), "revoked");
+    EXPECT_EQ(old.reason, x509::RevocationReason::kSuperseded);
+    EXPECT_EQ(rt_->ca().status(mod.serial).value().word(), "good");
+    // Hold and release.
+    EXPECT_EQ(rt_->ca().hold(mod.serial, "test").value().word(), "hold");
+    EXPECT_EQ(rt_->ca().status(mod.serial).value().reason, x509::RevocationReason::kCertificateHold);
+    EXPECT_EQ(rt_->ca().release(mod.serial, "test").value().word(), "good");
+    EXPECT_EQ(rt_->ca().release(mod.serial, "test").error().code(), ErrorCode::kBadState);
+    // Revoke with reason and invalidity date; a second revoke is refused.
+    auto inv = rt_->clock().now() - std::chrono::hours(2);
+    auto rv = rt_->ca().revoke(mod.serial, x509::RevocationReason::kKeyCompromise, inv, "test").value();
+    EXPECT_EQ(rv.word(), "revoked");
+    EXPECT_EQ(rv.reason, x509::RevocationReason::kKeyCompromise);
+    ASSERT_TRUE(rv.invalidity_date);
+    EXPECT_EQ(std::chrono::floor<std::chrono::seconds>(*rv.invalidity_date), std::chrono::floor<std::chrono::seconds>(inv));
+    EXPECT_EQ(rt_->ca().revoke(mod.serial, x509::RevocationReason::kKeyCompromise, std::nullopt, "test").error().code(),
+              ErrorCode::kBadState);
+    EXPECT_EQ(rt_->ca().renew(mod.serial, std::nullopt, "test").error().code(), ErrorCode::kBadState);
+    // Serials are accepted in any case and with colons.
+    std::string upper;
+    for (std::size_t i = 0; i < first.serial.size(); ++i) {
+      if (i && i % 2 == 0) upper += ':';
+      upper += static_cast<char>(std::toupper(static_cast<unsigned char>(first.serial[i])));
+    }
+    EXPECT_EQ(rt_->ca().status(upper).value().serial, first.serial);
+  }
+}
+
+TEST_P(CaTest, PersonalDataIsEncryptedMaskedAndSearchable) {
+  auto a = issue_csr("sm2").value();
+  x509::SubjectData other = staff("11010519491231002X");
+  other.common_name = "李四";
+  other.department = "儿科";
+  auto b = issue_csr("rsa", "staff-sign", other).value();
+  auto view = rt_->ca().show(a.serial).value();
+  EXPECT_EQ(view.identifiers_masked.at("id_number"), "310***********1234");
+  // The clear identifier is nowhere in the database rows.
+  auto rows = rt_->store()
+                  .transact_value<std::vector<store::Row>>([](store::Tx& tx) {
+                    return tx.query("SELECT id_number_enc, id_number_hash FROM subjects");
+                  })
+                  .value();
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) {
+    for (const auto& v : row) {
+      if (const auto* bytes = std::get_if<Bytes>(&v)) {
+        EXPECT_EQ(as_string(*bytes).find("310101199001011234"), std::string_view::npos);
+      }
+    }
+  }
+  // Exact lookup by identifier (case-insensitive X), by name, department, status, serial.
+  EXPECT_EQ(rt_->ca().search({}, "11010519491231002x").value().size(), 1u);
+  EXPECT_EQ(rt_->ca().search({}, "000000000000000000").value().size(), 0u);
+  store::CertificateFilter f;
+  f.subject_contains = "李四";
+  EXPECT_EQ(rt_->ca().search(f).value().front().serial, b.serial);
+  f = {};
+  f.dept = "心内科";
+  EXPECT_EQ(rt_->ca().search(f).value().front().serial, a.serial);
+  f = {};
+  f.serial_prefix = a.serial.substr(0, 6);
+  EXPECT_EQ(rt_->ca().search(f).value().size(), 1u);
+  ASSERT_TRUE(rt_->ca().revoke(b.serial, x509::RevocationReason::kAffiliationChanged, std::nullopt, "t"));
+  f = {};
+  f.statuses = {CertStatus::kRevoked};
+  f.profile = "staff-sign";
+  EXPECT_EQ(rt_->ca().search(f).value().size(), 1u);
+  f = {};
+  f.profile = "staff-sign";
+  f.not_after_from = rt_->clock().now();
+  f.not_after_to = rt_->clock().now() + std::chrono::days(800);
+  EXPECT_EQ(rt_->ca().search(f).value().size(), 2u);
+  f.not_after_to = rt_->clock().now() + std::chrono::days(100);
+  EXPECT_EQ(rt_->ca().search(f).value().size(), 0u);
+}
+
+TEST_P(CaTest, InterruptedIssuanceIsRecoveredAsNeverDelivered) {
+  // A record left `issuing` (as after a crash between reserve and store).
+  store::CertificateRecord rec;
+  rec.ca_id = "sm2-issuing";
+  rec.serial = "4a0b";
+  rec.profile = "staff-sign";
+  rec.not_before = rt_->clock().now();
+  rec.not_after = rt_->clock().now() + std::chrono::days(1);
+  rec.tbs_hash = Bytes(32, 7);
+  ASSERT_TRUE(rt_->store().transact([&](store::Tx& tx) { return tx.reserve_certificate(rec); }));
+  EXPECT_EQ(rt_->ca().recover(60).value(), 0);  // within the grace period: maybe in flight
+  EXPECT_EQ(rt_->ca().recover(0).value(), 1);
+  auto st = rt_->ca().status("4a0b").value();
+  EXPECT_EQ(st.status, CertStatus::kNeverDelivered);
+  EXPECT_EQ(st.word(), "revoked");
+  EXPECT_EQ(rt_->ca().recover(0).value(), 0);
+}
+
+TEST_P(CaTest, EveryChangeIsAuditedAndTheLogVerifies) {
+  auto a = issue_csr("rsa").value();
+  ASSERT_TRUE(rt_->ca().revoke(a.serial, x509::RevocationReason::kKeyCompromise, std::nullopt, "alice"));
+  auto entries = rt_->audit().list(rt_->store(), 1, 1000).value();
+  std::vector<std::string> actions;
+  for (const auto& e : entries) actions.push_back(e.action);
+  EXPECT_NE(std::find(actions.begin(), actions.end(), "ca.create"), actions.end());
+  EXPECT_NE(std::find(actions.begin(), actions.end(), "cert.issue"), actions.end());
+  EXPECT_EQ(entries.back().action, "cert.revoke");
+  EXPECT_EQ(entries.back().actor, "alice");
+  EXPECT_EQ(entries.back().object, "rsa-issuing/" + a.serial);
+  audit::VerifyOptions o;
+  o.resolve_key = [&](std::string_view ref) { return rt_->file_keys().public_key(crypto::KeyRef{std::string(ref)}); };
+  auto report = rt_->audit().verify(rt_->store(), o).value();
+  EXPECT_TRUE(report.ok()) << report.failure->message;
+  EXPECT_TRUE(report.signatures_checked);
+  EXPECT_GE(report.checkpoints_checked, 1);
+  // Tamper with one entry directly in the database: detected at that entry.
+  const auto seq = entries[entries.size() / 2].seq;
+  ASSERT_TRUE(rt_->store().transact([&](store::Tx& tx) -> Result<void> {
+    std::vector<store::Value> params{std::string("mallory"), seq};
+    HPKI_TRY(tx.exec("UPDATE audit_log SET actor = ? WHERE seq = ?", params));
+    return {};
+  }));
+  report = rt_->audit().verify(rt_->store(), o).value();
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.failure->seq, seq);
+  EXPECT_EQ(report.failure->reason, audit::reason::kHashMismatch);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CaTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& p) { return p.param; });
+
+}  // namespace
+}  // namespace hpki::ca
