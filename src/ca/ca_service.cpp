@@ -10,10 +10,12 @@
 #include "crypto/pkcs12.h"
 #include "der/oids.h"
 #include "x509/csr.h"
+#include "x509/spki.h"
 
 namespace hpki::ca {
 namespace {
 
+constexpr std::string_view kInitActor = "hpki-init";
 using store::CaRole;
 using store::CertStatus;
 
@@ -23,9 +25,12 @@ std::string key_type_name(const crypto::KeySpec& k) { return crypto::key_spec_na
 
 const char* family_title(CaFamily f) {
   switch (f) {
-    case CaFamily::kRsa: return "RSA";
-    case CaFamily::kEcdsa: return "ECDSA";
-    case CaFamily::kSm2: return "SM2";
+    case CaFamily::kRsa:
+      return "RSA";
+    case CaFamily::kEcdsa:
+      return "ECDSA";
+    case CaFamily::kSm2:
+      return "SM2";
   }
   return "";
 }
@@ -37,18 +42,24 @@ struct FamilyKeys {
 FamilyKeys keys_of(CaFamily f) {
   using crypto::KeyType;
   switch (f) {
-    case CaFamily::kRsa: return {{KeyType::kRsa, 3072}, {KeyType::kRsa, 2048}, {KeyType::kRsa, 2048}};
-    case CaFamily::kEcdsa: return {{KeyType::kEcP384, 0}, {KeyType::kEcP256, 0}, {KeyType::kEcP256, 0}};
-    case CaFamily::kSm2: return {{KeyType::kSm2, 0}, {KeyType::kSm2, 0}, {KeyType::kSm2, 0}};
+    case CaFamily::kRsa:
+      return {{KeyType::kRsa, 3072}, {KeyType::kRsa, 2048}, {KeyType::kRsa, 2048}};
+    case CaFamily::kEcdsa:
+      return {{KeyType::kEcP384, 0}, {KeyType::kEcP256, 0}, {KeyType::kEcP256, 0}};
+    case CaFamily::kSm2:
+      return {{KeyType::kSm2, 0}, {KeyType::kSm2, 0}, {KeyType::kSm2, 0}};
   }
   return {};
 }
 
 CaFamily family_for_key(const crypto::KeySpec& k, bool have_ecdsa) {
   switch (k.type) {
-    case crypto::KeyType::kSm2: return CaFamily::kSm2;
-    case crypto::KeyType::kRsa: return CaFamily::kRsa;
-    default: return have_ecdsa ? CaFamily::kEcdsa : CaFamily::kRsa;
+    case crypto::KeyType::kSm2:
+      return CaFamily::kSm2;
+    case crypto::KeyType::kRsa:
+      return CaFamily::kRsa;
+    default:
+      return have_ecdsa ? CaFamily::kEcdsa : CaFamily::kRsa;
   }
 }
 
@@ -82,10 +93,17 @@ x509::SubjectData subject_from_cert(const x509::Certificate& c) {
     if (auto names = x509::parse_general_names(e->value)) {
       for (const auto& g : *names) {
         switch (g.type) {
-          case x509::GeneralName::Type::kDns: s.dns_names.push_back(g.text); break;
-          case x509::GeneralName::Type::kRfc822: s.emails.push_back(g.text); break;
-          case x509::GeneralName::Type::kUri: s.uris.push_back(g.text); break;
-          default: break;
+          case x509::GeneralName::Type::kDns:
+            s.dns_names.push_back(g.text);
+            break;
+          case x509::GeneralName::Type::kRfc822:
+            s.emails.push_back(g.text);
+            break;
+          case x509::GeneralName::Type::kUri:
+            s.uris.push_back(g.text);
+            break;
+          default:
+            break;
         }
       }
     }
@@ -97,8 +115,8 @@ x509::SubjectData subject_from_cert(const x509::Certificate& c) {
         if (g.type != x509::GeneralName::Type::kIp) continue;
         std::string text;
         if (g.ip.size() == 4) {
-          text = std::to_string(g.ip[0]) + "." + std::to_string(g.ip[1]) + "." + std::to_string(g.ip[2]) + "." +
-                 std::to_string(g.ip[3]);
+          text = std::to_string(g.ip[0]) + "." + std::to_string(g.ip[1]) + "." +
+                 std::to_string(g.ip[2]) + "." + std::to_string(g.ip[3]);
         } else if (g.ip.size() == 16) {
           for (std::size_t i = 0; i < 16; i += 2) {
             if (i) text += ':';
@@ -138,10 +156,14 @@ std::string ca_id(CaFamily family, CaRole role) {
 std::string_view CertStatusInfo::word() const {
   switch (status) {
     case CertStatus::kRevoked:
-    case CertStatus::kNeverDelivered: return "revoked";
-    case CertStatus::kHold: return "hold";
-    case CertStatus::kIssuing: return "issuing";
-    case CertStatus::kIssued: return "good";
+    case CertStatus::kNeverDelivered:
+      return "revoked";
+    case CertStatus::kHold:
+      return "hold";
+    case CertStatus::kIssuing:
+      return "issuing";
+    case CertStatus::kIssued:
+      return "good";
   }
   return "unknown";
 }
@@ -151,7 +173,8 @@ Result<std::string> normalize_serial(std::string_view serial) {
   for (char c : serial) {
     if (c == ':') continue;
     if (std::isxdigit(static_cast<unsigned char>(c)) == 0) {
-      return fail(ErrorCode::kInvalidArgument, "serial '" + std::string(serial) + "' is not hexadecimal");
+      return fail(ErrorCode::kInvalidArgument,
+                  "serial '" + std::string(serial) + "' is not hexadecimal");
     }
     out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
@@ -167,11 +190,13 @@ crypto::KeyStore& CaService::keys_for(std::string_view key_ref) {
 }
 
 Result<std::unique_ptr<crypto::Signer>> CaService::ca_signer(const store::CaRecord& ca) {
-  return keys_for(ca.key_ref).signer(crypto::KeyRef{ca.key_ref}, std::nullopt, d_.home->base.sm2.distinguishing_id);
+  return keys_for(ca.key_ref)
+      .signer(crypto::KeyRef{ca.key_ref}, std::nullopt, d_.home->base.sm2.distinguishing_id);
 }
 
 Result<void> CaService::audit(store::Tx& tx, const std::string& actor, std::string_view action,
-                              const std::string& object, std::string_view outcome, const std::string& details) {
+                              const std::string& object, std::string_view outcome,
+                              const std::string& details) {
   if (d_.audit == nullptr) return {};
   audit::Event e;
   e.actor = actor;
@@ -184,25 +209,32 @@ Result<void> CaService::audit(store::Tx& tx, const std::string& actor, std::stri
 }
 
 Result<std::vector<store::CaRecord>> CaService::list_cas() {
-  return d_.store->transact_value<std::vector<store::CaRecord>>([](store::Tx& tx) { return tx.list_cas(); });
+  return d_.store->transact_value<std::vector<store::CaRecord>>(
+      [](store::Tx& tx) { return tx.list_cas(); });
 }
 
 Result<std::vector<Bytes>> CaService::chain(CaFamily family) {
-  return d_.store->transact_value<std::vector<Bytes>>([&](store::Tx& tx) -> Result<std::vector<Bytes>> {
-    std::vector<Bytes> out;
-    auto issuing = tx.get_ca(ca_id(family, CaRole::kIssuing));
-    if (!issuing) {
-      return fail(ErrorCode::kNotFound, "no " + family_prefix(family) + " hierarchy in this home (ca init --families)");
-    }
-    out.push_back(issuing->certificate);
-    std::optional<std::string> parent = issuing->parent_id;
-    while (parent) {
-      auto p = HPKI_TRY(tx.get_ca(*parent));
-      out.push_back(p.certificate);
-      parent = p.parent_id;
-    }
-    return out;
-  });
+  return chain_of(ca_id(family, CaRole::kIssuing));
+}
+
+Result<std::vector<Bytes>> CaService::chain_of(const std::string& id) {
+  return d_.store->transact_value<std::vector<Bytes>>(
+      [&](store::Tx& tx) -> Result<std::vector<Bytes>> {
+        std::vector<Bytes> out;
+        auto issuing = tx.get_ca(id);
+        if (!issuing) {
+          return fail(ErrorCode::kNotFound,
+                      "no CA " + id + " in this home (hpki ca init --families ...)");
+        }
+        out.push_back(issuing->certificate);
+        std::optional<std::string> parent = issuing->parent_id;
+        while (parent) {
+          auto p = HPKI_TRY(tx.get_ca(*parent));
+          out.push_back(p.certificate);
+          parent = p.parent_id;
+        }
+        return out;
+      });
 }
 
 Result<CaService::IssuerCtx> CaService::issuer_for(CaFamily family) {
@@ -210,7 +242,8 @@ Result<CaService::IssuerCtx> CaService::issuer_for(CaFamily family) {
   auto rec = d_.store->transact_value<store::CaRecord>(
       [&](store::Tx& tx) { return tx.get_ca(ca_id(family, CaRole::kIssuing)); });
   if (!rec) {
-    return fail(ErrorCode::kNotFound, "no " + family_prefix(family) + " issuing CA in this home (hpki ca init --families " +
+    return fail(ErrorCode::kNotFound, "no " + family_prefix(family) +
+                                          " issuing CA in this home (hpki ca init --families " +
                                           family_prefix(family) + ")");
   }
   ctx.record = std::move(*rec);
@@ -221,7 +254,8 @@ Result<CaService::IssuerCtx> CaService::issuer_for(CaFamily family) {
   return ctx;
 }
 
-Result<std::optional<std::int64_t>> CaService::upsert_subject(const std::string& profile, const x509::SubjectData& s) {
+Result<std::optional<std::int64_t>> CaService::upsert_subject(const std::string& profile,
+                                                              const x509::SubjectData& s) {
   if (d_.pii == nullptr) return std::optional<std::int64_t>{};
   store::SubjectRecord rec;
   rec.kind = kind_for_profile(profile);
@@ -244,26 +278,30 @@ Result<std::optional<std::int64_t>> CaService::upsert_subject(const std::string&
     rec.id_number_enc = HPKI_TRY(d_.pii->encrypt(normalize_identifier(id_number)));
     rec.id_number_hash = HPKI_TRY(d_.pii->lookup_hash(id_number));
   }
-  return d_.store->transact_value<std::optional<std::int64_t>>([&](store::Tx& tx) -> Result<std::optional<std::int64_t>> {
-    if (rec.id_number_hash) {
-      if (auto existing = HPKI_TRY(tx.find_subject_by_id_hash(*rec.id_number_hash))) {
-        store::SubjectRecord upd = rec;
-        upd.id = existing->id;
-        HPKI_TRY(tx.update_subject(upd));
-        return std::optional<std::int64_t>{existing->id};
-      }
-    }
-    return std::optional<std::int64_t>{HPKI_TRY(tx.insert_subject(rec))};
-  });
+  return d_.store->transact_value<std::optional<std::int64_t>>(
+      [&](store::Tx& tx) -> Result<std::optional<std::int64_t>> {
+        if (rec.id_number_hash) {
+          if (auto existing = HPKI_TRY(tx.find_subject_by_id_hash(*rec.id_number_hash))) {
+            store::SubjectRecord upd = rec;
+            upd.id = existing->id;
+            HPKI_TRY(tx.update_subject(upd));
+            return std::optional<std::int64_t>{existing->id};
+          }
+        }
+        return std::optional<std::int64_t>{HPKI_TRY(tx.insert_subject(rec))};
+      });
 }
 
 Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, IssuerCtx& issuer,
-                                            const x509::SubjectData& subject, Bytes spki, std::optional<Bytes> request,
-                                            std::optional<int> days, const std::vector<x509::Extension>& requested,
+                                            const x509::SubjectData& subject, Bytes spki,
+                                            std::optional<Bytes> request, std::optional<int> days,
+                                            const std::vector<x509::Extension>& requested,
                                             const std::string& actor, std::string_view action,
                                             std::optional<store::CertificateRecord> supersede) {
   const std::string step(action);
-  auto subject_id = HPKI_TRY(upsert_subject(profile.name, subject));
+  // CA, OCSP and TSA certificates (created by init) have no subject record.
+  std::optional<std::int64_t> subject_id;
+  if (actor != kInitActor) subject_id = HPKI_TRY(upsert_subject(profile.name, subject));
   auto key = x509::spki_key_spec(spki);
   x509::IssueParams p;
   p.profile = &profile;
@@ -284,6 +322,7 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
     rec = store::CertificateRecord{};
     rec.ca_id = issuer.record.id;
     rec.serial = hex_encode(p.serial);
+    rec.subject = x509::to_string(HPKI_TRY(x509::subject_name(p)));
     rec.org = subject.organization;
     rec.dept = subject.department;
     rec.subject_id = subject_id;
@@ -294,22 +333,26 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
     rec.request = request;
     rec.key_type = key ? key_type_name(*key) : "unknown";
     rec.requested_by = actor;
-    rec.crl_shard = static_cast<std::int64_t>(p.serial.back() % static_cast<unsigned>(d_.home->ca.crl_shards));
+    rec.crl_shard =
+        static_cast<std::int64_t>(p.serial.back() % static_cast<unsigned>(d_.home->ca.crl_shards));
     auto reserved = d_.store->transact([&](store::Tx& tx) { return tx.reserve_certificate(rec); });
     if (reserved) break;
-    if (reserved.error().code() != ErrorCode::kConflict || attempt >= 4) return fail(reserved.error());
+    if (reserved.error().code() != ErrorCode::kConflict || attempt >= 4)
+      return fail(reserved.error());
   }
   crash_point(step + ".after_reserve");
 
   // Step 4: lint and sign.
-  x509::LintContext lint_ctx{.profile = &profile, .issuer = issuer.cert.get(), .cabf_server = profile.cabf_server};
+  x509::LintContext lint_ctx{
+      .profile = &profile, .issuer = issuer.cert.get(), .cabf_server = profile.cabf_server};
   auto signed_cert = x509::lint_and_sign(tbs, lint_ctx, *issuer.signer);
   if (!signed_cert) {
     // Nothing was signed: record the serial as never delivered (and revoked, so status queries
     // for it are answered conservatively), then report the error.
     auto err = signed_cert.error();
     (void)d_.store->transact([&](store::Tx& tx) -> Result<void> {
-      HPKI_TRY(tx.set_status(rec.ca_id, rec.serial, CertStatus::kNeverDelivered, CertStatus::kIssuing));
+      HPKI_TRY(
+          tx.set_status(rec.ca_id, rec.serial, CertStatus::kNeverDelivered, CertStatus::kIssuing));
       HPKI_TRY(tx.insert_revocation({rec.ca_id, rec.serial, 0, d_.clock->now(), std::nullopt}));
       return audit(tx, actor, "cert." + step, rec.ca_id + "/" + rec.serial, "failure",
                    nlohmann::json{{"error", err.to_string()}}.dump());
@@ -319,7 +362,6 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
   crash_point(step + ".after_sign");
 
   auto cert = HPKI_TRY(x509::Certificate::parse(signed_cert->der));
-  rec.subject = x509::to_string(cert->subject());
   // Step 5: store the certificate, (modify) revoke the old one, audit — one transaction.
   HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
     HPKI_TRY(tx.complete_issuance(rec.ca_id, rec.serial, signed_cert->der));
@@ -327,13 +369,16 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
       auto cur = HPKI_TRY(tx.get_certificate(supersede->ca_id, supersede->serial));
       if (cur.status == CertStatus::kHold) HPKI_TRY(tx.delete_revocation(cur.ca_id, cur.serial));
       if (cur.status != CertStatus::kIssued && cur.status != CertStatus::kHold) {
-        return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is " + std::string(store::to_string(cur.status)));
+        return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is " +
+                                              std::string(store::to_string(cur.status)));
       }
-      HPKI_TRY(tx.insert_revocation({cur.ca_id, cur.serial, static_cast<int>(x509::RevocationReason::kSuperseded),
+      HPKI_TRY(tx.insert_revocation({cur.ca_id, cur.serial,
+                                     static_cast<int>(x509::RevocationReason::kSuperseded),
                                      d_.clock->now(), std::nullopt}));
       HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kRevoked, cur.status));
-      HPKI_TRY(audit(tx, actor, "cert.revoke", cur.ca_id + "/" + cur.serial, "success",
-                     nlohmann::json{{"reason", "superseded"}, {"superseded_by", rec.serial}}.dump()));
+      HPKI_TRY(
+          audit(tx, actor, "cert.revoke", cur.ca_id + "/" + cur.serial, "success",
+                nlohmann::json{{"reason", "superseded"}, {"superseded_by", rec.serial}}.dump()));
     }
     crash_point(step + ".before_commit");
     return audit(tx, actor, "cert." + step, rec.ca_id + "/" + rec.serial, "success",
@@ -349,7 +394,7 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
   out.ca_id = rec.ca_id;
   out.serial = rec.serial;
   out.der = std::move(signed_cert->der);
-  out.chain = HPKI_TRY(chain(issuer.record.family));
+  out.chain = HPKI_TRY(chain_of(issuer.record.id));
   out.not_after = cert->validity().not_after;
   return out;
 }
@@ -359,22 +404,27 @@ Result<IssueResult> CaService::issue(const IssueRequest& r) {
   if (pit == d_.profiles->end()) {
     std::string names;
     for (const auto& [n, _] : *d_.profiles) names += (names.empty() ? "" : ", ") + n;
-    return fail(ErrorCode::kUnknownProfile, "unknown profile '" + r.profile + "' (available: " + names + ")");
+    return fail(ErrorCode::kUnknownProfile,
+                "unknown profile '" + r.profile + "' (available: " + names + ")");
   }
   const x509::Profile& profile = pit->second;
   if (profile.kind != x509::CertKind::kEndEntity) {
-    return fail(ErrorCode::kPolicyRefused, "profile " + r.profile + " is for CA certificates (created by ca init)");
+    return fail(ErrorCode::kPolicyRefused,
+                "profile " + r.profile + " is for CA certificates (created by ca init)");
   }
   x509::SubjectData subject = r.subject.data;
   Bytes spki;
   std::optional<Bytes> request;
   std::vector<x509::Extension> requested;
   std::optional<crypto::PrivateKey> key;
-  if (r.csr && r.keygen) return fail(ErrorCode::kInvalidArgument, "give either a CSR or key generation, not both");
+  if (r.csr && r.keygen)
+    return fail(ErrorCode::kInvalidArgument, "give either a CSR or key generation, not both");
   if (r.csr) {
     auto csr = x509::CertificationRequest::parse_any(*r.csr);
-    if (!csr) return fail(Error{csr.error().code() == ErrorCode::kTooLarge ? ErrorCode::kTooLarge : ErrorCode::kBadCsr,
-                                csr.error().detail()});
+    if (!csr)
+      return fail(Error{
+          csr.error().code() == ErrorCode::kTooLarge ? ErrorCode::kTooLarge : ErrorCode::kBadCsr,
+          csr.error().detail()});
     HPKI_TRY((*csr)->verify_pop(d_.home->base.sm2.distinguishing_id));
     spki = (*csr)->spki_der();
     request = (*csr)->der();
@@ -384,7 +434,8 @@ Result<IssueResult> CaService::issue(const IssueRequest& r) {
     key = HPKI_TRY(crypto::PrivateKey::generate(r.keygen->spec));
     spki = key->public_key_der();
   } else {
-    return fail(ErrorCode::kInvalidArgument, "a CSR or key generation (--keygen --alg ALG) is required");
+    return fail(ErrorCode::kInvalidArgument,
+                "a CSR or key generation (--keygen --alg ALG) is required");
   }
   if (subject.country.empty()) subject.country = "CN";
   auto spec = x509::spki_key_spec(spki);
@@ -398,15 +449,16 @@ Result<IssueResult> CaService::issue(const IssueRequest& r) {
     family = family_for_key(*spec, have.has_value());
   }
   auto issuer = HPKI_TRY(issuer_for(family));
-  auto out = HPKI_TRY(run_pipeline(profile, issuer, subject, spki, request, r.days, requested, r.actor, "issue",
-                                   std::nullopt));
+  auto out = HPKI_TRY(run_pipeline(profile, issuer, subject, spki, request, r.days, requested,
+                                   r.actor, "issue", std::nullopt));
   if (key) {
     if (key->spec().type == crypto::KeyType::kSm2) {
       auto pem = HPKI_TRY(key->to_encrypted_pem(r.keygen->passphrase));
       out.key_package = to_bytes(pem);
       out.key_package_format = "pkcs8-pem";
     } else {
-      out.key_package = HPKI_TRY(crypto::make_pkcs12(*key, out.der, out.chain, r.keygen->passphrase, subject.common_name));
+      out.key_package = HPKI_TRY(
+          crypto::make_pkcs12(*key, out.der, out.chain, r.keygen->passphrase, subject.common_name));
       out.key_package_format = "pkcs12";
     }
   }
@@ -418,48 +470,59 @@ Result<store::CertificateRecord> CaService::find_one(std::string_view serial_in)
   auto recs = HPKI_TRY(d_.store->transact_value<std::vector<store::CertificateRecord>>(
       [&](store::Tx& tx) { return tx.find_certificates_by_serial(serial); }));
   if (recs.empty()) return fail(ErrorCode::kNotFound, "no certificate with serial " + serial);
-  if (recs.size() > 1) return fail(ErrorCode::kConflict, "serial " + serial + " exists under several CAs");
+  if (recs.size() > 1)
+    return fail(ErrorCode::kConflict, "serial " + serial + " exists under several CAs");
   return recs.front();
 }
 
 namespace {
 Result<std::pair<const x509::Profile*, x509::CertificatePtr>> old_cert(
     const store::CertificateRecord& rec, const std::map<std::string, x509::Profile>& profiles) {
-  if (!rec.der) return fail(ErrorCode::kBadState, "certificate " + rec.serial + " was never delivered");
+  if (!rec.der)
+    return fail(ErrorCode::kBadState, "certificate " + rec.serial + " was never delivered");
   if (rec.status != CertStatus::kIssued && rec.status != CertStatus::kHold) {
-    return fail(ErrorCode::kBadState, "certificate " + rec.serial + " is " + std::string(store::to_string(rec.status)));
+    return fail(ErrorCode::kBadState,
+                "certificate " + rec.serial + " is " + std::string(store::to_string(rec.status)));
   }
   auto it = profiles.find(rec.profile);
-  if (it == profiles.end()) return fail(ErrorCode::kUnknownProfile, "profile '" + rec.profile + "' no longer exists");
+  if (it == profiles.end())
+    return fail(ErrorCode::kUnknownProfile, "profile '" + rec.profile + "' no longer exists");
   auto cert = HPKI_TRY(x509::Certificate::parse(*rec.der));
   return std::pair{&it->second, cert};
 }
 }  // namespace
 
-Result<IssueResult> CaService::renew(std::string_view serial, std::optional<int> days, const std::string& actor) {
+Result<IssueResult> CaService::renew(std::string_view serial, std::optional<int> days,
+                                     const std::string& actor) {
   auto rec = HPKI_TRY(find_one(serial));
   auto [profile, cert] = HPKI_TRY(old_cert(rec, *d_.profiles));
-  auto ca = HPKI_TRY(d_.store->transact_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
+  auto ca = HPKI_TRY(d_.store->transact_value<store::CaRecord>(
+      [&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
   auto issuer = HPKI_TRY(issuer_for(ca.family));
   auto subject = subject_from_cert(*cert);
   if (rec.subject_id && d_.pii) {
     // Identifiers not in the certificate (e.g. health extensions) come from the subject record.
-    auto srec = d_.store->transact_value<store::SubjectRecord>([&](store::Tx& tx) { return tx.get_subject(*rec.subject_id); });
+    auto srec = d_.store->transact_value<store::SubjectRecord>(
+        [&](store::Tx& tx) { return tx.get_subject(*rec.subject_id); });
     if (srec) {
       if (!srec->staff_no.empty()) subject.identifiers.try_emplace("staff_no", srec->staff_no);
-      if (!srec->licence_no.empty()) subject.identifiers.try_emplace("licence_no", srec->licence_no);
+      if (!srec->licence_no.empty())
+        subject.identifiers.try_emplace("licence_no", srec->licence_no);
     }
   }
-  return run_pipeline(*profile, issuer, subject, cert->spki_der(), rec.request, days, {}, actor, "renew", std::nullopt);
+  return run_pipeline(*profile, issuer, subject, cert->spki_der(), rec.request, days, {}, actor,
+                      "renew", std::nullopt);
 }
 
 Result<IssueResult> CaService::rekey(std::string_view serial, std::optional<Bytes> csr,
-                                     std::optional<KeygenOptions> keygen, const std::string& actor) {
+                                     std::optional<KeygenOptions> keygen,
+                                     const std::string& actor) {
   auto rec = HPKI_TRY(find_one(serial));
   auto [profile, cert] = HPKI_TRY(old_cert(rec, *d_.profiles));
   IssueRequest r;
   r.profile = profile->name;
-  auto ca = HPKI_TRY(d_.store->transact_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
+  auto ca = HPKI_TRY(d_.store->transact_value<store::CaRecord>(
+      [&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
   r.family = ca.family;
   r.csr = std::move(csr);
   r.keygen = std::move(keygen);
@@ -469,16 +532,19 @@ Result<IssueResult> CaService::rekey(std::string_view serial, std::optional<Byte
     // The subject stays that of the certificate, whatever the new CSR says.
     auto parsed = x509::CertificationRequest::parse_any(*r.csr);
     if (parsed && (*parsed)->spki_der() == cert->spki_der()) {
-      return fail(ErrorCode::kPolicyRefused, "re-key needs a new key; the CSR has the certificate's key (use renew)");
+      return fail(ErrorCode::kPolicyRefused,
+                  "re-key needs a new key; the CSR has the certificate's key (use renew)");
     }
   }
   return issue(r);
 }
 
-Result<IssueResult> CaService::modify(std::string_view serial, const SubjectInput& changes, const std::string& actor) {
+Result<IssueResult> CaService::modify(std::string_view serial, const SubjectInput& changes,
+                                      const std::string& actor) {
   auto rec = HPKI_TRY(find_one(serial));
   auto [profile, cert] = HPKI_TRY(old_cert(rec, *d_.profiles));
-  auto ca = HPKI_TRY(d_.store->transact_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
+  auto ca = HPKI_TRY(d_.store->transact_value<store::CaRecord>(
+      [&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
   auto issuer = HPKI_TRY(issuer_for(ca.family));
   x509::SubjectData s = subject_from_cert(*cert);
   const auto& c = changes.data;
@@ -496,7 +562,8 @@ Result<IssueResult> CaService::modify(std::string_view serial, const SubjectInpu
   if (!c.ip_addresses.empty()) s.ip_addresses = c.ip_addresses;
   if (!c.emails.empty()) s.emails = c.emails;
   for (const auto& [k, v] : c.identifiers) s.identifiers[k] = v;
-  return run_pipeline(*profile, issuer, s, cert->spki_der(), rec.request, std::nullopt, {}, actor, "modify", rec);
+  return run_pipeline(*profile, issuer, s, cert->spki_der(), rec.request, std::nullopt, {}, actor,
+                      "modify", rec);
 }
 
 Result<CertStatusInfo> CaService::status_in(store::Tx& tx, const store::CertificateRecord& rec) {
@@ -513,11 +580,13 @@ Result<CertStatusInfo> CaService::status_in(store::Tx& tx, const store::Certific
 }
 
 Result<CertStatusInfo> CaService::revoke(std::string_view serial, x509::RevocationReason reason,
-                                         std::optional<TimePoint> invalidity_date, const std::string& actor) {
+                                         std::optional<TimePoint> invalidity_date,
+                                         const std::string& actor) {
   auto rec = HPKI_TRY(find_one(serial));
   if (reason == x509::RevocationReason::kCertificateHold) return hold(serial, actor);
   if (reason == x509::RevocationReason::kRemoveFromCrl) {
-    return fail(ErrorCode::kInvalidArgument, "removeFromCRL is not a revocation reason (use release)");
+    return fail(ErrorCode::kInvalidArgument,
+                "removeFromCRL is not a revocation reason (use release)");
   }
   if (invalidity_date && *invalidity_date > d_.clock->now()) {
     return fail(ErrorCode::kInvalidArgument, "invalidity date is in the future");
@@ -527,9 +596,11 @@ Result<CertStatusInfo> CaService::revoke(std::string_view serial, x509::Revocati
     if (cur.status == CertStatus::kHold) {
       HPKI_TRY(tx.delete_revocation(cur.ca_id, cur.serial));
     } else if (cur.status != CertStatus::kIssued) {
-      return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is already " + std::string(store::to_string(cur.status)));
+      return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is already " +
+                                            std::string(store::to_string(cur.status)));
     }
-    HPKI_TRY(tx.insert_revocation({cur.ca_id, cur.serial, static_cast<int>(reason), d_.clock->now(), invalidity_date}));
+    HPKI_TRY(tx.insert_revocation(
+        {cur.ca_id, cur.serial, static_cast<int>(reason), d_.clock->now(), invalidity_date}));
     HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kRevoked, cur.status));
     HPKI_TRY(audit(tx, actor, "cert.revoke", cur.ca_id + "/" + cur.serial, "success",
                    nlohmann::json{{"reason", x509::reason_name(reason)}}.dump()));
@@ -546,10 +617,12 @@ Result<CertStatusInfo> CaService::hold(std::string_view serial, const std::strin
   return d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) -> Result<CertStatusInfo> {
     auto cur = HPKI_TRY(tx.get_certificate(rec.ca_id, rec.serial));
     if (cur.status != CertStatus::kIssued) {
-      return fail(ErrorCode::kBadState, "only a good certificate can be put on hold; " + cur.serial + " is " +
+      return fail(ErrorCode::kBadState, "only a good certificate can be put on hold; " +
+                                            cur.serial + " is " +
                                             std::string(store::to_string(cur.status)));
     }
-    HPKI_TRY(tx.insert_revocation({cur.ca_id, cur.serial, static_cast<int>(x509::RevocationReason::kCertificateHold),
+    HPKI_TRY(tx.insert_revocation({cur.ca_id, cur.serial,
+                                   static_cast<int>(x509::RevocationReason::kCertificateHold),
                                    d_.clock->now(), std::nullopt}));
     HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kHold, CertStatus::kIssued));
     HPKI_TRY(audit(tx, actor, "cert.hold", cur.ca_id + "/" + cur.serial, "success", "{}"));
@@ -575,17 +648,21 @@ Result<CertStatusInfo> CaService::release(std::string_view serial, const std::st
 
 Result<CertStatusInfo> CaService::status(std::string_view serial) {
   auto rec = HPKI_TRY(find_one(serial));
-  return d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) { return status_in(tx, rec); });
+  return d_.store->transact_value<CertStatusInfo>(
+      [&](store::Tx& tx) { return status_in(tx, rec); });
 }
 
 Result<CertView> CaService::show(std::string_view serial) {
   CertView v;
   v.record = HPKI_TRY(find_one(serial));
-  v.status = HPKI_TRY(d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) { return status_in(tx, v.record); }));
+  v.status = HPKI_TRY(d_.store->transact_value<CertStatusInfo>(
+      [&](store::Tx& tx) { return status_in(tx, v.record); }));
   if (v.record.subject_id && d_.pii) {
-    auto s = d_.store->transact_value<store::SubjectRecord>([&](store::Tx& tx) { return tx.get_subject(*v.record.subject_id); });
+    auto s = d_.store->transact_value<store::SubjectRecord>(
+        [&](store::Tx& tx) { return tx.get_subject(*v.record.subject_id); });
     if (s && s->id_number_enc) {
-      if (auto id = d_.pii->decrypt(*s->id_number_enc)) v.identifiers_masked["id_number"] = mask_identifier(*id);
+      if (auto id = d_.pii->decrypt(*s->id_number_enc))
+        v.identifiers_masked["id_number"] = mask_identifier(*id);
     }
     if (s && !s->staff_no.empty()) v.identifiers_masked["staff_no"] = s->staff_no;
     if (s && !s->licence_no.empty()) v.identifiers_masked["licence_no"] = s->licence_no;
@@ -594,8 +671,8 @@ Result<CertView> CaService::show(std::string_view serial) {
   return v;
 }
 
-Result<std::vector<store::CertificateRecord>> CaService::search(store::CertificateFilter f,
-                                                                 std::optional<std::string> id_number) {
+Result<std::vector<store::CertificateRecord>> CaService::search(
+    store::CertificateFilter f, std::optional<std::string> id_number) {
   if (id_number) {
     if (d_.pii == nullptr) return fail(ErrorCode::kUnavailable, "personal-data key not available");
     auto h = HPKI_TRY(d_.pii->lookup_hash(*id_number));
@@ -609,13 +686,15 @@ Result<std::vector<store::CertificateRecord>> CaService::search(store::Certifica
 }
 
 Result<int> CaService::recover(std::optional<int> grace_seconds) {
-  const auto grace = std::chrono::seconds(grace_seconds.value_or(d_.home->ca.recovery_grace_seconds));
+  const auto grace =
+      std::chrono::seconds(grace_seconds.value_or(d_.home->ca.recovery_grace_seconds));
   const auto now = d_.clock->now();
   return d_.store->transact_value<int>([&](store::Tx& tx) -> Result<int> {
     int n = 0;
     for (const auto& rec : HPKI_TRY(tx.list_issuing_without_der())) {
       if (rec.created_at > now - grace) continue;  // possibly in flight on another node
-      HPKI_TRY(tx.set_status(rec.ca_id, rec.serial, CertStatus::kNeverDelivered, CertStatus::kIssuing));
+      HPKI_TRY(
+          tx.set_status(rec.ca_id, rec.serial, CertStatus::kNeverDelivered, CertStatus::kIssuing));
       HPKI_TRY(tx.insert_revocation({rec.ca_id, rec.serial, 0, now, std::nullopt}));
       HPKI_TRY(audit(tx, "hpki", "cert.never_delivered", rec.ca_id + "/" + rec.serial, "success",
                      nlohmann::json{{"tbs_hash", hex_encode(rec.tbs_hash)}}.dump()));
@@ -629,21 +708,27 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
   const auto& profiles = *d_.profiles;
   // The audit checkpoint key, once per home.
   if (!d_.file_keys->public_key(crypto::KeyRef{std::string(kAuditKeyRef)})) {
-    const crypto::KeySpec spec = d_.audit != nullptr && d_.audit->hash_alg() == crypto::HashAlg::kSha256
-                                     ? crypto::KeySpec{crypto::KeyType::kEcP256, 0}
-                                     : crypto::KeySpec{crypto::KeyType::kSm2, 0};
+    const crypto::KeySpec spec =
+        d_.audit != nullptr && d_.audit->hash_alg() == crypto::HashAlg::kSha256
+            ? crypto::KeySpec{crypto::KeyType::kEcP256, 0}
+            : crypto::KeySpec{crypto::KeyType::kSm2, 0};
     auto ref = HPKI_TRY(d_.file_keys->generate(spec, "audit"));
     HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
       HPKI_TRY(tx.insert_key_ref({ref.id, "file", "audit", key_type_name(spec), {}}));
-      return audit(tx, o.actor, "key.create", ref.id, "success", nlohmann::json{{"purpose", "audit checkpoints"}}.dump());
+      return audit(tx, o.actor, "key.create", ref.id, "success",
+                   nlohmann::json{{"purpose", "audit checkpoints"}}.dump());
     }));
   }
   for (CaFamily fam : o.families) {
     const std::string root_id = ca_id(fam, CaRole::kRoot);
-    auto exists = d_.store->transact_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(root_id); });
-    if (exists) return fail(ErrorCode::kAlreadyExists, "the " + family_prefix(fam) + " hierarchy already exists");
+    auto exists = d_.store->transact_value<store::CaRecord>(
+        [&](store::Tx& tx) { return tx.get_ca(root_id); });
+    if (exists)
+      return fail(ErrorCode::kAlreadyExists,
+                  "the " + family_prefix(fam) + " hierarchy already exists");
     const FamilyKeys ks = keys_of(fam);
-    crypto::KeyStore& store_for_family = (o.hsm && fam != CaFamily::kSm2 && d_.hsm_keys) ? *d_.hsm_keys : *d_.file_keys;
+    crypto::KeyStore& store_for_family =
+        (o.hsm && fam != CaFamily::kSm2 && d_.hsm_keys) ? *d_.hsm_keys : *d_.file_keys;
     const std::string sm2_id = d_.home->base.sm2.distinguishing_id;
     x509::SubjectData base;
     base.country = d_.home->ca.country;
@@ -664,9 +749,19 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
     auto root_issued = HPKI_TRY(x509::issue_certificate(rp, d_.home->build, *root_signer));
     auto root_cert = HPKI_TRY(x509::Certificate::parse(root_issued.der));
     HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
-      HPKI_TRY(tx.insert_key_ref({root_ref.id, std::string(store_for_family.kind()), root_id, key_type_name(ks.root), {}}));
-      HPKI_TRY(tx.insert_ca({root_id, fam, CaRole::kRoot, root_ref.id, root_issued.der, std::nullopt,
-                             x509::to_string(root_cert->subject()), {}}));
+      HPKI_TRY(tx.insert_key_ref({root_ref.id,
+                                  std::string(store_for_family.kind()),
+                                  root_id,
+                                  key_type_name(ks.root),
+                                  {}}));
+      HPKI_TRY(tx.insert_ca({root_id,
+                             fam,
+                             CaRole::kRoot,
+                             root_ref.id,
+                             root_issued.der,
+                             std::nullopt,
+                             x509::to_string(root_cert->subject()),
+                             {}}));
       store::CertificateRecord rec;
       rec.ca_id = root_id;
       rec.serial = hex_encode(rp.serial);
@@ -680,8 +775,10 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
       rec.requested_by = o.actor;
       HPKI_TRY(tx.reserve_certificate(rec));
       HPKI_TRY(tx.complete_issuance(root_id, rec.serial, root_issued.der));
-      return audit(tx, o.actor, "ca.create", root_id, "success",
-                   nlohmann::json{{"subject", rec.subject}, {"key", rec.key_type}, {"key_ref", root_ref.id}}.dump());
+      return audit(
+          tx, o.actor, "ca.create", root_id, "success",
+          nlohmann::json{{"subject", rec.subject}, {"key", rec.key_type}, {"key_ref", root_ref.id}}
+              .dump());
     }));
 
     // Issuing CA, signed by the root.
@@ -689,38 +786,58 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
     auto iss_ref = HPKI_TRY(store_for_family.generate(ks.issuing, issuing_id));
     auto iss_pub = HPKI_TRY(store_for_family.public_key(iss_ref));
     IssuerCtx root_ctx;
-    root_ctx.record = HPKI_TRY(d_.store->transact_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(root_id); }));
+    root_ctx.record = HPKI_TRY(d_.store->transact_value<store::CaRecord>(
+        [&](store::Tx& tx) { return tx.get_ca(root_id); }));
     root_ctx.cert = root_cert;
-    root_ctx.info = x509::IssuerInfo{root_cert->subject(), HPKI_TRY(x509::key_identifier(root_cert->spki_der())), root_id};
+    root_ctx.info = x509::IssuerInfo{
+        root_cert->subject(), HPKI_TRY(x509::key_identifier(root_cert->spki_der())), root_id};
     root_ctx.signer = std::move(root_signer);
     x509::SubjectData iss_subject = base;
     iss_subject.common_name = d_.home->ca.organization + " " + family_title(fam) + " Issuing CA";
     // Issue through the pipeline (reserve, lint, sign, store, audit) under the root.
-    auto iss = HPKI_TRY(run_pipeline(profiles.at("issuing-ca"), root_ctx, iss_subject, iss_pub, std::nullopt, std::nullopt, {},
-                                     o.actor, "issue", std::nullopt));
+    auto iss = HPKI_TRY(run_pipeline(profiles.at("issuing-ca"), root_ctx, iss_subject, iss_pub,
+                                     std::nullopt, std::nullopt, {}, std::string(kInitActor),
+                                     "issue", std::nullopt));
     HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
-      HPKI_TRY(tx.insert_key_ref({iss_ref.id, std::string(store_for_family.kind()), issuing_id, key_type_name(ks.issuing), {}}));
+      HPKI_TRY(tx.insert_key_ref({iss_ref.id,
+                                  std::string(store_for_family.kind()),
+                                  issuing_id,
+                                  key_type_name(ks.issuing),
+                                  {}}));
       auto c = HPKI_TRY(x509::Certificate::parse(iss.der));
-      HPKI_TRY(tx.insert_ca({issuing_id, fam, CaRole::kIssuing, iss_ref.id, iss.der, root_id, x509::to_string(c->subject()), {}}));
-      return audit(tx, o.actor, "ca.create", issuing_id, "success", nlohmann::json{{"serial", iss.serial}, {"key_ref", iss_ref.id}}.dump());
+      HPKI_TRY(tx.insert_ca({issuing_id,
+                             fam,
+                             CaRole::kIssuing,
+                             iss_ref.id,
+                             iss.der,
+                             root_id,
+                             x509::to_string(c->subject()),
+                             {}}));
+      return audit(tx, o.actor, "ca.create", issuing_id, "success",
+                   nlohmann::json{{"serial", iss.serial}, {"key_ref", iss_ref.id}}.dump());
     }));
 
     // OCSP responder and TSA certificates under the issuing CA.
     auto issuing_ctx = HPKI_TRY(issuer_for(fam));
     for (auto [role, profile_name, cn] :
-         {std::tuple{CaRole::kOcsp, "ocsp-responder", "OCSP Responder"}, std::tuple{CaRole::kTsa, "tsa", "Time Stamping Authority"}}) {
+         {std::tuple{CaRole::kOcsp, "ocsp-responder", "OCSP Responder"},
+          std::tuple{CaRole::kTsa, "tsa", "Time Stamping Authority"}}) {
       const std::string id = ca_id(fam, role);
       auto ref = HPKI_TRY(store_for_family.generate(ks.leaf, id));
       auto pub = HPKI_TRY(store_for_family.public_key(ref));
       x509::SubjectData s = base;
       s.common_name = d_.home->ca.organization + " " + family_title(fam) + " " + cn;
-      auto issued = HPKI_TRY(run_pipeline(profiles.at(profile_name), issuing_ctx, s, pub, std::nullopt, std::nullopt, {},
-                                          o.actor, "issue", std::nullopt));
+      auto issued =
+          HPKI_TRY(run_pipeline(profiles.at(profile_name), issuing_ctx, s, pub, std::nullopt,
+                                std::nullopt, {}, std::string(kInitActor), "issue", std::nullopt));
       HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
-        HPKI_TRY(tx.insert_key_ref({ref.id, std::string(store_for_family.kind()), id, key_type_name(ks.leaf), {}}));
+        HPKI_TRY(tx.insert_key_ref(
+            {ref.id, std::string(store_for_family.kind()), id, key_type_name(ks.leaf), {}}));
         auto c = HPKI_TRY(x509::Certificate::parse(issued.der));
-        HPKI_TRY(tx.insert_ca({id, fam, role, ref.id, issued.der, issuing_id, x509::to_string(c->subject()), {}}));
-        return audit(tx, o.actor, "ca.create", id, "success", nlohmann::json{{"serial", issued.serial}}.dump());
+        HPKI_TRY(tx.insert_ca(
+            {id, fam, role, ref.id, issued.der, issuing_id, x509::to_string(c->subject()), {}}));
+        return audit(tx, o.actor, "ca.create", id, "success",
+                     nlohmann::json{{"serial", issued.serial}}.dump());
       }));
     }
   }

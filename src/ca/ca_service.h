@@ -43,7 +43,8 @@ using store::CaFamily;
 inline constexpr std::string_view kAuditKeyRef = "file:audit";
 
 struct SubjectInput {
-  x509::SubjectData data;  // names, SANs, identifiers (id_number, staff_no, licence_no, org_code ...)
+  x509::SubjectData
+      data;  // names, SANs, identifiers (id_number, staff_no, licence_no, org_code ...)
 };
 
 struct KeygenOptions {
@@ -119,24 +120,30 @@ class CaService {
   [[nodiscard]] Result<std::vector<store::CaRecord>> list_cas();
   // PEM chain: issuing CA first, root last.
   [[nodiscard]] Result<std::vector<Bytes>> chain(CaFamily family);
+  // The chain of a CA by id: that CA's certificate first, its root last.
+  [[nodiscard]] Result<std::vector<Bytes>> chain_of(const std::string& ca_id);
 
   [[nodiscard]] Result<IssueResult> issue(const IssueRequest& r);
   // Same key, new validity and serial.
-  [[nodiscard]] Result<IssueResult> renew(std::string_view serial, std::optional<int> days, const std::string& actor);
+  [[nodiscard]] Result<IssueResult> renew(std::string_view serial, std::optional<int> days,
+                                          const std::string& actor);
   // New key (CSR or keygen); the subject stays.
   [[nodiscard]] Result<IssueResult> rekey(std::string_view serial, std::optional<Bytes> csr,
-                                          std::optional<KeygenOptions> keygen, const std::string& actor);
+                                          std::optional<KeygenOptions> keygen,
+                                          const std::string& actor);
   // New certificate with changed subject data; the old one is revoked (superseded) atomically.
   [[nodiscard]] Result<IssueResult> modify(std::string_view serial, const SubjectInput& changes,
                                            const std::string& actor);
-  [[nodiscard]] Result<CertStatusInfo> revoke(std::string_view serial, x509::RevocationReason reason,
-                                              std::optional<TimePoint> invalidity_date, const std::string& actor);
+  [[nodiscard]] Result<CertStatusInfo> revoke(std::string_view serial,
+                                              x509::RevocationReason reason,
+                                              std::optional<TimePoint> invalidity_date,
+                                              const std::string& actor);
   [[nodiscard]] Result<CertStatusInfo> hold(std::string_view serial, const std::string& actor);
   [[nodiscard]] Result<CertStatusInfo> release(std::string_view serial, const std::string& actor);
   [[nodiscard]] Result<CertStatusInfo> status(std::string_view serial);
   [[nodiscard]] Result<CertView> show(std::string_view serial);
-  [[nodiscard]] Result<std::vector<store::CertificateRecord>> search(store::CertificateFilter f,
-                                                                      std::optional<std::string> id_number = {});
+  [[nodiscard]] Result<std::vector<store::CertificateRecord>> search(
+      store::CertificateFilter f, std::optional<std::string> id_number = {});
 
   // Pipeline step 6. Returns the number of records resolved as never delivered.
   [[nodiscard]] Result<int> recover(std::optional<int> grace_seconds = std::nullopt);
@@ -158,14 +165,17 @@ class CaService {
   // Steps 2-5. `supersede`: the (ca, serial) to revoke as superseded in the same transaction.
   [[nodiscard]] Result<IssueResult> run_pipeline(const x509::Profile& profile, IssuerCtx& issuer,
                                                  const x509::SubjectData& subject, Bytes spki,
-                                                 std::optional<Bytes> request, std::optional<int> days,
+                                                 std::optional<Bytes> request,
+                                                 std::optional<int> days,
                                                  const std::vector<x509::Extension>& requested,
                                                  const std::string& actor, std::string_view action,
                                                  std::optional<store::CertificateRecord> supersede);
   [[nodiscard]] Result<void> audit(store::Tx& tx, const std::string& actor, std::string_view action,
-                                   const std::string& object, std::string_view outcome, const std::string& details);
+                                   const std::string& object, std::string_view outcome,
+                                   const std::string& details);
   [[nodiscard]] crypto::KeyStore& keys_for(std::string_view key_ref);
-  [[nodiscard]] Result<CertStatusInfo> status_in(store::Tx& tx, const store::CertificateRecord& rec);
+  [[nodiscard]] Result<CertStatusInfo> status_in(store::Tx& tx,
+                                                 const store::CertificateRecord& rec);
 
   CaDeps d_;
 };

@@ -6,12 +6,14 @@ namespace hpki::ca {
 
 std::filesystem::path config_path(const std::filesystem::path& home) { return home / "hpki.toml"; }
 
-Result<HomeConfig> load_home(const std::filesystem::path& home, const std::filesystem::path& config_file) {
+Result<HomeConfig> load_home(const std::filesystem::path& home,
+                             const std::filesystem::path& config_file) {
   const auto file = config_file.empty() ? config_path(home) : config_file;
   if (!std::filesystem::exists(file)) {
-    return fail(ErrorCode::kConfigMissing, "no hpki home at '" + home.string() +
-                                               "' (no hpki.toml); create one with `hpki ca init --home " +
-                                               home.string() + "`");
+    return fail(ErrorCode::kConfigMissing,
+                "no hpki home at '" + home.string() +
+                    "' (no hpki.toml); create one with `hpki ca init --home " + home.string() +
+                    "`");
   }
   auto doc = HPKI_TRY(ConfigDoc::load_file(file));
   HomeConfig h;
@@ -27,15 +29,18 @@ Result<HomeConfig> load_home(const std::filesystem::path& home, const std::files
   HPKI_TRY(str("ca.city", h.ca.city));
   HPKI_TRY(str("ca.base_url", h.ca.base_url));
   if (!h.ca.base_url.starts_with("http://") && !h.ca.base_url.starts_with("https://")) {
-    return fail(ErrorCode::kConfigInvalid, doc.where("ca.base_url") + ": must be an http:// or https:// URL");
+    return fail(ErrorCode::kConfigInvalid,
+                doc.where("ca.base_url") + ": must be an http:// or https:// URL");
   }
   while (h.ca.base_url.ends_with('/')) h.ca.base_url.pop_back();
   if (auto v = HPKI_TRY(doc.get_int("ca.recovery_grace_seconds"))) {
-    if (*v < 0 || *v > 86400) return fail(ErrorCode::kConfigInvalid, doc.where("ca.recovery_grace_seconds") + ": 0..86400");
+    if (*v < 0 || *v > 86400)
+      return fail(ErrorCode::kConfigInvalid, doc.where("ca.recovery_grace_seconds") + ": 0..86400");
     h.ca.recovery_grace_seconds = static_cast<int>(*v);
   }
   if (auto v = HPKI_TRY(doc.get_int("ca.crl_shards"))) {
-    if (*v < 1 || *v > 4096) return fail(ErrorCode::kConfigInvalid, doc.where("ca.crl_shards") + ": 1..4096");
+    if (*v < 1 || *v > 4096)
+      return fail(ErrorCode::kConfigInvalid, doc.where("ca.crl_shards") + ": 1..4096");
     h.ca.crl_shards = static_cast<int>(*v);
   }
   // [x509]
@@ -47,14 +52,16 @@ Result<HomeConfig> load_home(const std::filesystem::path& home, const std::files
   } else if (style == "explicit") {
     h.build.identify_code_style = x509::TagStyle::kExplicit;
   } else {
-    return fail(ErrorCode::kConfigInvalid, doc.where("x509.identify_code_tagging") + ": implicit or explicit");
+    return fail(ErrorCode::kConfigInvalid,
+                doc.where("x509.identify_code_tagging") + ": implicit or explicit");
   }
   if (auto v = HPKI_TRY(doc.get_bool("x509.gmt0015_2023"))) h.build.gmt0015_2023 = *v;
   for (const auto& name : HPKI_TRY(doc.keys_of("x509.health_oids"))) {
     std::string key = "x509.health_oids." + name;
     auto v = HPKI_TRY(doc.get_string(key));
     if (name != "staff_no" && name != "licence_no" && name != "institution_code") {
-      return fail(ErrorCode::kConfigInvalid, doc.where(key) + ": unknown identifier (staff_no, licence_no, institution_code)");
+      return fail(ErrorCode::kConfigInvalid,
+                  doc.where(key) + ": unknown identifier (staff_no, licence_no, institution_code)");
     }
     auto oid = der::Oid::from_string(v.value_or(""));
     if (!oid) return fail(ErrorCode::kConfigInvalid, doc.where(key) + ": " + oid.error().detail());
@@ -78,8 +85,9 @@ Result<HomeConfig> load_home(const std::filesystem::path& home, const std::files
   } else {
     h.database_url = h.base.database.url;
   }
-  h.keys_dir = std::filesystem::path(h.base.keystore.dir).is_relative() ? h.home / h.base.keystore.dir
-                                                                         : std::filesystem::path(h.base.keystore.dir);
+  h.keys_dir = std::filesystem::path(h.base.keystore.dir).is_relative()
+                   ? h.home / h.base.keystore.dir
+                   : std::filesystem::path(h.base.keystore.dir);
   h.profiles_dir = h.home / "profiles";
   return h;
 }
@@ -99,23 +107,29 @@ std::string initial_config(const InitOptions& o) {
   std::ostringstream s;
   s << "# hpki configuration (created by `hpki ca init`). See config/hpki.example.toml.\n\n"
     << "[server]\napi_listen = \"127.0.0.1:8443\"\nhttp_listen = \"127.0.0.1:8080\"\n\n"
-    << "[database]\nurl = " << quote(o.database_url.empty() ? "sqlite:hpki.db" : o.database_url) << "\n\n"
-    << "[keystore]\n# RSA/ECDSA CA keys: \"file\" (encrypted PKCS#8 under keys/) or \"pkcs11\" (an HSM).\n"
+    << "[database]\nurl = " << quote(o.database_url.empty() ? "sqlite:hpki.db" : o.database_url)
+    << "\n\n"
+    << "[keystore]\n# RSA/ECDSA CA keys: \"file\" (encrypted PKCS#8 under keys/) or \"pkcs11\" (an "
+       "HSM).\n"
     << "# SM2 keys always use the file key store unless the token supports SM2.\n"
-    << "type = " << quote(o.keystore_type) << "\ndir = \"keys\"\npassphrase_env = \"HPKI_PASSPHRASE\"\n";
+    << "type = " << quote(o.keystore_type)
+    << "\ndir = \"keys\"\npassphrase_env = \"HPKI_PASSPHRASE\"\n";
   if (!o.passphrase_file.empty()) {
     s << "# DEMO ONLY: the passphrase is stored next to the keys. Production uses HPKI_PASSPHRASE\n"
-      << "# from a secret store, or an HSM.\npassphrase_file = " << quote(o.passphrase_file) << "\n";
+      << "# from a secret store, or an HSM.\npassphrase_file = " << quote(o.passphrase_file)
+      << "\n";
   }
   if (o.keystore_type == "pkcs11") {
-    s << "pkcs11_module = " << quote(o.pkcs11_module) << "\npkcs11_token = " << quote(o.pkcs11_token)
-      << "\npkcs11_pin_env = \"HPKI_PKCS11_PIN\"\n";
+    s << "pkcs11_module = " << quote(o.pkcs11_module)
+      << "\npkcs11_token = " << quote(o.pkcs11_token) << "\npkcs11_pin_env = \"HPKI_PKCS11_PIN\"\n";
   }
   s << "\n[log]\nlevel = \"info\"\nformat = \"text\"\n\n"
     << "[sm2]\ndistinguishing_id = \"1234567812345678\"\n\n"
-    << "[ca]\norganization = " << quote(o.organization) << "\ncountry = \"CN\"\nbase_url = " << quote(o.base_url)
+    << "[ca]\norganization = " << quote(o.organization)
+    << "\ncountry = \"CN\"\nbase_url = " << quote(o.base_url)
     << "\nrecovery_grace_seconds = 60\ncrl_shards = 1\n\n"
-    << "[x509]\n# GM/T 0015 IdentifyCode tagging (the standard leaves it open): implicit | explicit\n"
+    << "[x509]\n# GM/T 0015 IdentifyCode tagging (the standard leaves it open): implicit | "
+       "explicit\n"
     << "identify_code_tagging = \"implicit\"\ngmt0015_2023 = false\n"
     << "# Health-system identifier extensions: the OIDs of the health certificate format spec are\n"
     << "# not public; configure the ones your platform requires, e.g.\n"

@@ -18,9 +18,11 @@ namespace hpki::ca {
 class PiiProtector {
  public:
   // Creates a new data secret and writes it wrapped to `file` (0600; refuses to overwrite).
-  [[nodiscard]] static Result<PiiProtector> create(const std::filesystem::path& file, const SecretBytes& passphrase);
+  [[nodiscard]] static Result<PiiProtector> create(const std::filesystem::path& file,
+                                                   const SecretBytes& passphrase);
   // kBadPassphrase when the passphrase does not unwrap the file.
-  [[nodiscard]] static Result<PiiProtector> open(const std::filesystem::path& file, const SecretBytes& passphrase);
+  [[nodiscard]] static Result<PiiProtector> open(const std::filesystem::path& file,
+                                                 const SecretBytes& passphrase);
 
   [[nodiscard]] Result<Bytes> encrypt(std::string_view value) const;
   [[nodiscard]] Result<std::string> decrypt(BytesView sealed) const;

@@ -27,8 +27,10 @@ Result<void> Runtime::wire(SecretBytes passphrase, bool create_pii) {
     hsm_keys_ = HPKI_TRY(crypto::Pkcs11KeyStore::open(o));
   }
   const auto pii_file = config_.keys_dir / "pii.key";
-  pii_ = create_pii ? HPKI_TRY(PiiProtector::create(pii_file, passphrase)) : HPKI_TRY(PiiProtector::open(pii_file, passphrase));
-  audit_ = std::make_unique<audit::AuditLog>(HPKI_TRY(audit::AuditLog::create(config_.audit_hash, clock_)));
+  pii_ = create_pii ? HPKI_TRY(PiiProtector::create(pii_file, passphrase))
+                    : HPKI_TRY(PiiProtector::open(pii_file, passphrase));
+  audit_ = std::make_unique<audit::AuditLog>(
+      HPKI_TRY(audit::AuditLog::create(config_.audit_hash, clock_)));
   profiles_ = HPKI_TRY(x509::load_profiles(config_.profiles_dir));
   HPKI_TRY(x509::check_standard_set(profiles_));
   CaDeps d;
@@ -45,37 +47,49 @@ Result<void> Runtime::wire(SecretBytes passphrase, bool create_pii) {
   return {};
 }
 
-Result<std::unique_ptr<Runtime>> Runtime::open(const std::filesystem::path& home, OpenOptions options) {
+Result<std::unique_ptr<Runtime>> Runtime::open(const std::filesystem::path& home,
+                                               OpenOptions options) {
   auto rt = std::unique_ptr<Runtime>(new Runtime());
   rt->config_ = HPKI_TRY(load_home(home));
-  SecretBytes pass = options.passphrase ? std::move(*options.passphrase) : HPKI_TRY(configured_passphrase(rt->config_));
+  SecretBytes pass = options.passphrase ? std::move(*options.passphrase)
+                                        : HPKI_TRY(configured_passphrase(rt->config_));
   HPKI_TRY(rt->wire(std::move(pass), false));
   if (options.recover) rt->recovered_ = HPKI_TRY(rt->service_->recover());
   return rt;
 }
 
-Result<std::unique_ptr<Runtime>> Runtime::init(const std::filesystem::path& home, const InitOptions& init,
-                                               const InitHierarchyOptions& hierarchy, SecretBytes passphrase,
+Result<std::unique_ptr<Runtime>> Runtime::init(const std::filesystem::path& home,
+                                               const InitOptions& init,
+                                               const InitHierarchyOptions& hierarchy,
+                                               SecretBytes passphrase,
                                                const std::filesystem::path& profiles_source) {
   // Never overwrite: an existing hpki.toml, or a non-empty directory, is refused.
   std::error_code ec;
   if (std::filesystem::exists(config_path(home))) {
-    return fail(ErrorCode::kAlreadyExists, "'" + home.string() + "' is already an hpki home (hpki.toml exists); refusing to overwrite");
+    return fail(ErrorCode::kAlreadyExists,
+                "'" + home.string() +
+                    "' is already an hpki home (hpki.toml exists); refusing to overwrite");
   }
   if (std::filesystem::exists(home) && !std::filesystem::is_empty(home, ec)) {
-    return fail(ErrorCode::kAlreadyExists, "'" + home.string() + "' exists and is not empty (an interrupted init?); "
-                                           "choose another --home or remove it");
+    return fail(ErrorCode::kAlreadyExists, "'" + home.string() +
+                                               "' exists and is not empty (an interrupted init?); "
+                                               "choose another --home or remove it");
   }
-  if (passphrase.size() < 8) return fail(ErrorCode::kInvalidArgument, "the key-store passphrase must have at least 8 characters");
+  if (passphrase.size() < 8)
+    return fail(ErrorCode::kInvalidArgument,
+                "the key-store passphrase must have at least 8 characters");
   std::filesystem::create_directories(home, ec);
   if (ec) return fail(ErrorCode::kIo, home.string() + ": " + ec.message());
   std::filesystem::permissions(home, std::filesystem::perms::owner_all, ec);
   // Profiles: copied so the home is self-contained and the operator can adapt them.
   std::filesystem::create_directories(home / "profiles", ec);
   for (const auto& e : std::filesystem::directory_iterator(profiles_source, ec)) {
-    if (e.path().extension() == ".toml") std::filesystem::copy_file(e.path(), home / "profiles" / e.path().filename(), ec);
+    if (e.path().extension() == ".toml")
+      std::filesystem::copy_file(e.path(), home / "profiles" / e.path().filename(), ec);
   }
-  if (ec) return fail(ErrorCode::kIo, "copying profiles from " + profiles_source.string() + ": " + ec.message());
+  if (ec)
+    return fail(ErrorCode::kIo,
+                "copying profiles from " + profiles_source.string() + ": " + ec.message());
   // The configuration is written to a temporary name and renamed last: a home with hpki.toml is
   // always complete.
   const auto tmp = home / "hpki.toml.init";

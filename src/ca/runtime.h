@@ -30,14 +30,15 @@ struct OpenOptions {
 
 class Runtime {
  public:
-  [[nodiscard]] static Result<std::unique_ptr<Runtime>> open(const std::filesystem::path& home, OpenOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<Runtime>> open(const std::filesystem::path& home,
+                                                             OpenOptions options);
 
   // Creates a new home (refuses an existing one), keys, database and the CA hierarchy.
   // `profiles_source` is copied to <home>/profiles.
-  [[nodiscard]] static Result<std::unique_ptr<Runtime>> init(const std::filesystem::path& home, const InitOptions& init,
-                                                             const InitHierarchyOptions& hierarchy,
-                                                             SecretBytes passphrase,
-                                                             const std::filesystem::path& profiles_source);
+  [[nodiscard]] static Result<std::unique_ptr<Runtime>> init(
+      const std::filesystem::path& home, const InitOptions& init,
+      const InitHierarchyOptions& hierarchy, SecretBytes passphrase,
+      const std::filesystem::path& profiles_source);
 
   [[nodiscard]] CaService& ca() { return *service_; }
   [[nodiscard]] store::Store& store() { return *store_; }

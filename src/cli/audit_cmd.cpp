@@ -9,12 +9,15 @@ void add_audit_commands(CLI::App& app, Context& ctx) {
   auto* audit = app.add_subcommand("audit", "the tamper-evident audit log");
   audit->require_subcommand(1);
 
-  auto* verify = audit->add_subcommand("verify", "check the whole audit log offline; report the first bad entry");
+  auto* verify = audit->add_subcommand(
+      "verify", "check the whole audit log offline; report the first bad entry");
   verify->callback([&ctx] {
     run_command(ctx, [&]() -> Result<int> {
       auto rt = HPKI_TRY(open_runtime(ctx));
       audit::VerifyOptions o;
-      o.resolve_key = [&](std::string_view key_ref) { return rt->file_keys().public_key(crypto::KeyRef{std::string(key_ref)}); };
+      o.resolve_key = [&](std::string_view key_ref) {
+        return rt->file_keys().public_key(crypto::KeyRef{std::string(key_ref)});
+      };
       auto report = HPKI_TRY(rt->audit().verify(rt->store(), o));
       if (ctx.json) {
         nlohmann::json j{{"ok", report.ok()},
@@ -29,25 +32,31 @@ void add_audit_commands(CLI::App& app, Context& ctx) {
         }
         ctx.out << j.dump() << "\n";
       } else if (report.ok()) {
-        ctx.out << "audit log OK: " << report.entries_checked << " entries, " << report.checkpoints_checked
-                << " checkpoints (signatures " << (report.signatures_checked ? "checked" : "not checked") << "), "
+        ctx.out << "audit log OK: " << report.entries_checked << " entries, "
+                << report.checkpoints_checked << " checkpoints (signatures "
+                << (report.signatures_checked ? "checked" : "not checked") << "), "
                 << report.unprotected_entries << " entries after the last checkpoint\n";
       } else {
-        ctx.out << "audit log BROKEN at entry " << report.failure->seq << ": " << report.failure->reason << ": "
-                << report.failure->message << "\n";
+        ctx.out << "audit log BROKEN at entry " << report.failure->seq << ": "
+                << report.failure->reason << ": " << report.failure->message << "\n";
       }
       return report.ok() ? kExitOk : kExitNegative;
     });
   });
 
-  auto* cp = audit->add_subcommand("checkpoint", "sign the Merkle tree head of the log with the audit key");
+  auto* cp = audit->add_subcommand("checkpoint",
+                                   "sign the Merkle tree head of the log with the audit key");
   cp->callback([&ctx] {
     run_command(ctx, [&]() -> Result<int> {
       auto rt = HPKI_TRY(open_runtime(ctx));
       auto signer = HPKI_TRY(rt->file_keys().signer(crypto::KeyRef{std::string(ca::kAuditKeyRef)}));
-      auto c = HPKI_TRY(rt->audit().checkpoint(rt->store(), *signer, std::string(ca::kAuditKeyRef)));
+      auto c =
+          HPKI_TRY(rt->audit().checkpoint(rt->store(), *signer, std::string(ca::kAuditKeyRef)));
       if (ctx.json) {
-        ctx.out << nlohmann::json{{"seq", c.seq}, {"root", hex_encode(c.root_hash)}, {"signed_at", format_rfc3339(c.signed_at)}}.dump()
+        ctx.out << nlohmann::json{{"seq", c.seq},
+                                  {"root", hex_encode(c.root_hash)},
+                                  {"signed_at", format_rfc3339(c.signed_at)}}
+                       .dump()
                 << "\n";
       } else {
         ctx.out << "checkpoint at entry " << c.seq << ": root " << hex_encode(c.root_hash) << "\n";
@@ -80,8 +89,8 @@ void add_audit_commands(CLI::App& app, Context& ctx) {
                        {"details", e.details},
                        {"hash", hex_encode(e.hash)}});
         } else {
-          ctx.out << e.seq << "\t" << format_rfc3339(e.at) << "\t" << e.actor << "\t" << e.action << "\t" << e.object
-                  << "\t" << e.outcome << "\n";
+          ctx.out << e.seq << "\t" << format_rfc3339(e.at) << "\t" << e.actor << "\t" << e.action
+                  << "\t" << e.object << "\t" << e.outcome << "\n";
         }
       }
       if (ctx.json) ctx.out << j.dump() << "\n";

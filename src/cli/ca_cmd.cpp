@@ -14,7 +14,8 @@ Result<std::vector<store::CaFamily>> parse_families(const std::string& list) {
   while (std::getline(ss, item, ',')) {
     if (item.empty()) continue;
     auto f = store::parse_ca_family(item);
-    if (!f) return fail(ErrorCode::kInvalidArgument, "unknown family '" + item + "' (rsa, ecdsa, sm2)");
+    if (!f)
+      return fail(ErrorCode::kInvalidArgument, "unknown family '" + item + "' (rsa, ecdsa, sm2)");
     if (std::find(out.begin(), out.end(), *f) == out.end()) out.push_back(*f);
   }
   if (out.empty()) return fail(ErrorCode::kInvalidArgument, "no family given");
@@ -39,13 +40,18 @@ void add_ca_commands(CLI::App& app, Context& ctx) {
     std::string passphrase_file;
   };
   auto args = std::make_shared<InitArgs>();
-  auto* init = ca_cmd->add_subcommand("init", "create a new hpki home with root, issuing, OCSP and TSA certificates");
-  init->add_option("--families", args->families, "comma-separated: rsa, ecdsa, sm2 (default rsa,sm2)");
+  auto* init = ca_cmd->add_subcommand(
+      "init", "create a new hpki home with root, issuing, OCSP and TSA certificates");
+  init->add_option("--families", args->families,
+                   "comma-separated: rsa, ecdsa, sm2 (default rsa,sm2)");
   init->add_option("--org", args->org, "organization name in the CA certificates");
-  init->add_option("--base-url", args->base_url, "public HTTP base URL for CRL / OCSP / CA certificate links");
-  init->add_option("--database", args->database, "database URL (default sqlite:hpki.db in the home)");
+  init->add_option("--base-url", args->base_url,
+                   "public HTTP base URL for CRL / OCSP / CA certificate links");
+  init->add_option("--database", args->database,
+                   "database URL (default sqlite:hpki.db in the home)");
   init->add_option("--audit-hash", args->audit_hash, "audit chain hash: sm3 or sha256");
-  init->add_flag("--hsm", args->hsm, "put RSA/ECDSA CA keys on a PKCS#11 token (PIN from HPKI_PKCS11_PIN)");
+  init->add_flag("--hsm", args->hsm,
+                 "put RSA/ECDSA CA keys on a PKCS#11 token (PIN from HPKI_PKCS11_PIN)");
   init->add_option("--hsm-module", args->hsm_module, "PKCS#11 module path");
   init->add_option("--hsm-token", args->hsm_token, "PKCS#11 token label");
   init->add_option("--passphrase-file", args->passphrase_file,
@@ -59,11 +65,13 @@ void add_ca_commands(CLI::App& app, Context& ctx) {
       if (args->audit_hash != "sm3" && args->audit_hash != "sha256") {
         return fail(ErrorCode::kInvalidArgument, "--audit-hash must be sm3 or sha256");
       }
-      io.audit_hash = args->audit_hash == "sha256" ? crypto::HashAlg::kSha256 : crypto::HashAlg::kSm3;
+      io.audit_hash =
+          args->audit_hash == "sha256" ? crypto::HashAlg::kSha256 : crypto::HashAlg::kSm3;
       ca::InitHierarchyOptions ho;
       ho.families = HPKI_TRY(parse_families(args->families));
       if (args->hsm) {
-        if (args->hsm_token.empty()) return fail(ErrorCode::kInvalidArgument, "--hsm needs --hsm-token LABEL");
+        if (args->hsm_token.empty())
+          return fail(ErrorCode::kInvalidArgument, "--hsm needs --hsm-token LABEL");
         io.keystore_type = "pkcs11";
         io.pkcs11_module = args->hsm_module;
         io.pkcs11_token = args->hsm_token;
@@ -80,10 +88,12 @@ void add_ca_commands(CLI::App& app, Context& ctx) {
         io.passphrase_file = std::filesystem::path(args->passphrase_file).filename().string();
       }
       auto pass_copy = pass.copy();
-      auto rt = HPKI_TRY(ca::Runtime::init(ctx.home, io, ho, std::move(pass), default_profiles_dir()));
+      auto rt =
+          HPKI_TRY(ca::Runtime::init(ctx.home, io, ho, std::move(pass), default_profiles_dir()));
       if (!io.passphrase_file.empty()) {
-        HPKI_TRY(write_output_file((std::filesystem::path(ctx.home) / io.passphrase_file).string(), pass_copy.view(), false,
-                                   std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+        HPKI_TRY(write_output_file(
+            (std::filesystem::path(ctx.home) / io.passphrase_file).string(), pass_copy.view(),
+            false, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
       }
       auto cas = HPKI_TRY(rt->ca().list_cas());
       if (ctx.json) {
@@ -118,8 +128,8 @@ void add_ca_commands(CLI::App& app, Context& ctx) {
         ctx.out << j.dump() << "\n";
       } else {
         for (const auto& c : cas) {
-          ctx.out << c.id << "\t" << store::to_string(c.family) << "\t" << store::to_string(c.role) << "\t" << c.subject
-                  << "\n";
+          ctx.out << c.id << "\t" << store::to_string(c.family) << "\t" << store::to_string(c.role)
+                  << "\t" << c.subject << "\n";
         }
       }
       return kExitOk;
@@ -128,13 +138,16 @@ void add_ca_commands(CLI::App& app, Context& ctx) {
 
   auto chain_family = std::make_shared<std::string>();
   auto chain_out = std::make_shared<std::string>("-");
-  auto* chain = ca_cmd->add_subcommand("chain", "write a family's CA chain as PEM (issuing CA first, root last)");
+  auto* chain = ca_cmd->add_subcommand(
+      "chain", "write a family's CA chain as PEM (issuing CA first, root last)");
   chain->add_option("--family", *chain_family, "rsa, ecdsa or sm2")->required();
   chain->add_option("--out", *chain_out, "output file (default: standard output)");
   chain->callback([&ctx, chain_family, chain_out] {
     run_command(ctx, [&]() -> Result<int> {
       auto fam = store::parse_ca_family(*chain_family);
-      if (!fam) return fail(ErrorCode::kInvalidArgument, "unknown family '" + *chain_family + "' (rsa, ecdsa, sm2)");
+      if (!fam)
+        return fail(ErrorCode::kInvalidArgument,
+                    "unknown family '" + *chain_family + "' (rsa, ecdsa, sm2)");
       auto rt = HPKI_TRY(open_runtime(ctx));
       auto ders = HPKI_TRY(rt->ca().chain(*fam));
       auto pem = pem_chain(ders);

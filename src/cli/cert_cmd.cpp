@@ -36,20 +36,25 @@ void add_key_options(CLI::App* cmd, KeyOut& k, std::string& csr) {
   cmd->add_option("--csr", csr, "PKCS#10 request (PEM or DER); its proof of possession is checked");
   cmd->add_flag("--keygen", k.keygen, "generate the key on the server");
   cmd->add_option("--alg", k.alg, "key algorithm for --keygen: rsa2048, rsa3072, p256, sm2");
-  cmd->add_option("--key-out", k.key_out,
-                  "where to write the generated key: PKCS#12 (RSA/ECDSA) or encrypted PKCS#8 PEM (SM2)");
-  cmd->add_option("--key-passphrase-env", k.pass_env,
-                  "environment variable holding the passphrase for --key-out (default HPKI_KEY_PASSPHRASE; "
-                  "if unset a random one is generated and printed once on standard error)");
+  cmd->add_option(
+      "--key-out", k.key_out,
+      "where to write the generated key: PKCS#12 (RSA/ECDSA) or encrypted PKCS#8 PEM (SM2)");
+  cmd->add_option(
+      "--key-passphrase-env", k.pass_env,
+      "environment variable holding the passphrase for --key-out (default HPKI_KEY_PASSPHRASE; "
+      "if unset a random one is generated and printed once on standard error)");
 }
 
-Result<std::optional<ca::KeygenOptions>> keygen_options(Context& ctx, const KeyOut& k, bool have_csr) {
+Result<std::optional<ca::KeygenOptions>> keygen_options(Context& ctx, const KeyOut& k,
+                                                        bool have_csr) {
   if (!k.keygen) {
-    if (!k.alg.empty() || !k.key_out.empty()) return fail(ErrorCode::kInvalidArgument, "--alg / --key-out need --keygen");
+    if (!k.alg.empty() || !k.key_out.empty())
+      return fail(ErrorCode::kInvalidArgument, "--alg / --key-out need --keygen");
     return std::optional<ca::KeygenOptions>{};
   }
   if (have_csr) return fail(ErrorCode::kInvalidArgument, "give either --csr or --keygen, not both");
-  if (k.alg.empty()) return fail(ErrorCode::kInvalidArgument, "--keygen needs --alg (rsa2048, rsa3072, p256, sm2)");
+  if (k.alg.empty())
+    return fail(ErrorCode::kInvalidArgument, "--keygen needs --alg (rsa2048, rsa3072, p256, sm2)");
   if (k.key_out.empty()) return fail(ErrorCode::kInvalidArgument, "--keygen needs --key-out FILE");
   ca::KeygenOptions o;
   o.spec = HPKI_TRY(crypto::parse_key_spec(k.alg));
@@ -66,14 +71,20 @@ Result<std::optional<ca::KeygenOptions>> keygen_options(Context& ctx, const KeyO
   return std::optional<ca::KeygenOptions>{std::move(o)};
 }
 
-Result<int> print_issued(Context& ctx, const ca::IssueResult& r, const std::string& out_path, const KeyOut* k) {
-  if (!out_path.empty()) HPKI_TRY(write_output_file(out_path, as_bytes(pem_encode("CERTIFICATE", r.der))));
+Result<int> print_issued(Context& ctx, const ca::IssueResult& r, const std::string& out_path,
+                         const KeyOut* k) {
+  if (!out_path.empty())
+    HPKI_TRY(write_output_file(out_path, as_bytes(pem_encode("CERTIFICATE", r.der))));
   if (r.key_package && k != nullptr) {
-    HPKI_TRY(write_output_file(k->key_out, *r.key_package, false,
-                               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+    HPKI_TRY(write_output_file(
+        k->key_out, *r.key_package, false,
+        std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
   }
   if (ctx.json) {
-    nlohmann::json j{{"serial", r.serial}, {"status", r.status}, {"not_after", format_rfc3339(r.not_after)}, {"ca", r.ca_id}};
+    nlohmann::json j{{"serial", r.serial},
+                     {"status", r.status},
+                     {"not_after", format_rfc3339(r.not_after)},
+                     {"ca", r.ca_id}};
     if (r.key_package) j["key_format"] = r.key_package_format;
     ctx.out << j.dump() << "\n";
   } else {
@@ -102,10 +113,13 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
       SubjectOptions subject;
     };
     auto a = std::make_shared<Args>();
-    auto* cmd = cert->add_subcommand("issue", "issue a certificate from a CSR or with a server-generated key");
-    cmd->add_option("--profile", a->profile, "certificate profile (staff-sign, staff-enc, org-sign, ssl-server, ...)")
+    auto* cmd = cert->add_subcommand(
+        "issue", "issue a certificate from a CSR or with a server-generated key");
+    cmd->add_option("--profile", a->profile,
+                    "certificate profile (staff-sign, staff-enc, org-sign, ssl-server, ...)")
         ->required();
-    cmd->add_option("--family", a->family, "CA family: rsa, ecdsa or sm2 (default: from the key type)");
+    cmd->add_option("--family", a->family,
+                    "CA family: rsa, ecdsa or sm2 (default: from the key type)");
     cmd->add_option("--out", a->out, "write the certificate (PEM) here");
     cmd->add_option("--days", a->days, "validity in days (default: the profile's)");
     add_key_options(cmd, a->key, a->csr);
@@ -136,14 +150,17 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
       SubjectOptions subject;
     };
     auto renew = std::make_shared<Args>();
-    auto* cmd = cert->add_subcommand("renew", "new certificate for the same key and subject (new serial and validity)");
+    auto* cmd = cert->add_subcommand(
+        "renew", "new certificate for the same key and subject (new serial and validity)");
     cmd->add_option("serial", renew->serial, "serial (hex, any case, colons allowed)")->required();
     cmd->add_option("--days", renew->days, "validity in days (default: the profile's)");
     cmd->add_option("--out", renew->out, "write the new certificate (PEM) here");
     cmd->callback([&ctx, renew] {
       run_command(ctx, [&]() -> Result<int> {
         auto rt = HPKI_TRY(open_runtime(ctx));
-        auto res = HPKI_TRY(rt->ca().renew(renew->serial, renew->days > 0 ? std::optional<int>(renew->days) : std::nullopt, "cli"));
+        auto res = HPKI_TRY(rt->ca().renew(
+            renew->serial, renew->days > 0 ? std::optional<int>(renew->days) : std::nullopt,
+            "cli"));
         return print_issued(ctx, res, renew->out, nullptr);
       });
     });
@@ -158,7 +175,9 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
         std::optional<Bytes> csr;
         if (!rekey->csr.empty()) csr = HPKI_TRY(read_input_file(rekey->csr, 1024 * 1024));
         auto kg = HPKI_TRY(keygen_options(ctx, rekey->key, csr.has_value()));
-        if (!csr && !kg) return fail(ErrorCode::kInvalidArgument, "rekey needs --csr FILE or --keygen --alg ALG --key-out FILE");
+        if (!csr && !kg)
+          return fail(ErrorCode::kInvalidArgument,
+                      "rekey needs --csr FILE or --keygen --alg ALG --key-out FILE");
         auto rt = HPKI_TRY(open_runtime(ctx));
         auto res = HPKI_TRY(rt->ca().rekey(rekey->serial, csr, std::move(kg), "cli"));
         return print_issued(ctx, res, rekey->out, &rekey->key);
@@ -166,7 +185,8 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
     });
 
     auto modify = std::make_shared<Args>();
-    cmd = cert->add_subcommand("modify", "new certificate with changed subject data; the old one is revoked (superseded)");
+    cmd = cert->add_subcommand(
+        "modify", "new certificate with changed subject data; the old one is revoked (superseded)");
     cmd->add_option("serial", modify->serial, "serial of the certificate to modify")->required();
     cmd->add_option("--out", modify->out, "write the new certificate (PEM) here");
     modify->subject.add_to(cmd);
@@ -190,23 +210,27 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--reason", rv->reason,
                     "unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, "
                     "cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise");
-    cmd->add_option("--invalidity-date", rv->invalidity, "when the key is known or suspected compromised (RFC 3339)");
+    cmd->add_option("--invalidity-date", rv->invalidity,
+                    "when the key is known or suspected compromised (RFC 3339)");
     cmd->callback([&ctx, rv] {
       run_command(ctx, [&]() -> Result<int> {
         auto reason = HPKI_TRY(x509::parse_reason(rv->reason));
         auto inv = HPKI_TRY(parse_optional_time(rv->invalidity));
         auto rt = HPKI_TRY(open_runtime(ctx));
         auto s = HPKI_TRY(rt->ca().revoke(rv->serial, reason, inv, "cli"));
-        if (ctx.json) ctx.out << status_json(s).dump() << "\n";
-        else ctx.out << status_line(s) << "\n";
+        if (ctx.json)
+          ctx.out << status_json(s).dump() << "\n";
+        else
+          ctx.out << status_line(s) << "\n";
         return kExitOk;
       });
     });
     for (const char* name : {"hold", "release", "status"}) {
       auto a = std::make_shared<Args>();
-      std::string help = std::string(name) == "hold"      ? "suspend a certificate (certificateHold)"
-                         : std::string(name) == "release" ? "release a certificate from hold"
-                                                          : "print good, revoked or hold (with reason and time)";
+      std::string help = std::string(name) == "hold" ? "suspend a certificate (certificateHold)"
+                         : std::string(name) == "release"
+                             ? "release a certificate from hold"
+                             : "print good, revoked or hold (with reason and time)";
       auto* c = cert->add_subcommand(name, help);
       c->add_option("serial", a->serial, "serial")->required();
       std::string which = name;
@@ -214,11 +238,16 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
         run_command(ctx, [&]() -> Result<int> {
           auto rt = HPKI_TRY(open_runtime(ctx));
           ca::CertStatusInfo s;
-          if (which == "hold") s = HPKI_TRY(rt->ca().hold(a->serial, "cli"));
-          else if (which == "release") s = HPKI_TRY(rt->ca().release(a->serial, "cli"));
-          else s = HPKI_TRY(rt->ca().status(a->serial));
-          if (ctx.json) ctx.out << status_json(s).dump() << "\n";
-          else ctx.out << status_line(s) << "\n";
+          if (which == "hold")
+            s = HPKI_TRY(rt->ca().hold(a->serial, "cli"));
+          else if (which == "release")
+            s = HPKI_TRY(rt->ca().release(a->serial, "cli"));
+          else
+            s = HPKI_TRY(rt->ca().status(a->serial));
+          if (ctx.json)
+            ctx.out << status_json(s).dump() << "\n";
+          else
+            ctx.out << status_line(s) << "\n";
           return kExitOk;
         });
       });
@@ -238,7 +267,8 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
         auto v = HPKI_TRY(rt->ca().show(*serial));
         const auto& r = v.record;
         if (*pem_out) {
-          if (!r.der) return fail(ErrorCode::kBadState, "certificate " + r.serial + " was never delivered");
+          if (!r.der)
+            return fail(ErrorCode::kBadState, "certificate " + r.serial + " was never delivered");
           ctx.out << pem_encode("CERTIFICATE", *r.der);
           return kExitOk;
         }
@@ -248,7 +278,8 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
                          {"org", r.org},
                          {"dept", r.dept},
                          {"profile", r.profile},
-                         {"status", v.status ? std::string(v.status->word()) : std::string(store::to_string(r.status))},
+                         {"status", v.status ? std::string(v.status->word())
+                                             : std::string(store::to_string(r.status))},
                          {"record_status", store::to_string(r.status)},
                          {"not_before", format_rfc3339(r.not_before)},
                          {"not_after", format_rfc3339(r.not_after)},
@@ -256,13 +287,15 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
                          {"requested_by", r.requested_by},
                          {"identifiers", v.identifiers_masked}};
         if (v.status && v.status->reason) j["reason"] = x509::reason_name(*v.status->reason);
-        if (v.status && v.status->revoked_at) j["revoked_at"] = format_rfc3339(*v.status->revoked_at);
+        if (v.status && v.status->revoked_at)
+          j["revoked_at"] = format_rfc3339(*v.status->revoked_at);
         if (ctx.json) {
           ctx.out << j.dump() << "\n";
         } else {
           for (auto it = j.begin(); it != j.end(); ++it) {
             if (it.key() == "identifiers") {
-              for (auto id = it->begin(); id != it->end(); ++id) ctx.out << id.key() << ": " << id->get<std::string>() << "\n";
+              for (auto id = it->begin(); id != it->end(); ++id)
+                ctx.out << id.key() << ": " << id->get<std::string>() << "\n";
             } else {
               ctx.out << it.key() << ": " << it->get<std::string>() << "\n";
             }
@@ -289,8 +322,10 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--profile", a->profile, "profile");
     cmd->add_option("--status", a->status, "issued, revoked, hold, never_delivered, issuing");
     cmd->add_option("--ca", a->ca, "CA id, e.g. sm2-issuing");
-    cmd->add_option("--id-number", a->id_number, "identity-card number (exact, via the keyed hash)");
-    cmd->add_option("--expiring-within", a->expiring_days, "days: certificates whose notAfter falls within");
+    cmd->add_option("--id-number", a->id_number,
+                    "identity-card number (exact, via the keyed hash)");
+    cmd->add_option("--expiring-within", a->expiring_days,
+                    "days: certificates whose notAfter falls within");
     cmd->add_option("--limit", a->limit, "page size (default 100)");
     cmd->add_option("--offset", a->offset, "page offset");
     cmd->callback([&ctx, a] {

@@ -19,8 +19,9 @@ std::filesystem::path default_profiles_dir() {
 
 Result<SecretBytes> prompt_passphrase(const std::string& prompt, bool confirm) {
   if (::isatty(STDIN_FILENO) == 0) {
-    return fail(ErrorCode::kConfigMissing, "no passphrase: set HPKI_PASSPHRASE (or the configured passphrase_env) "
-                                           "or run on a terminal to be prompted");
+    return fail(ErrorCode::kConfigMissing,
+                "no passphrase: set HPKI_PASSPHRASE (or the configured passphrase_env) "
+                "or run on a terminal to be prompted");
   }
   auto read_one = [](const std::string& p) -> SecretBytes {
     std::cerr << p << std::flush;
@@ -55,7 +56,8 @@ Result<std::unique_ptr<ca::Runtime>> open_runtime(Context& ctx) {
   if (pass) {
     o.passphrase = std::move(*pass);
   } else if (pass.error().code() == ErrorCode::kConfigMissing) {
-    o.passphrase = HPKI_TRY(prompt_passphrase("Key-store passphrase for " + ctx.home + ": ", false));
+    o.passphrase =
+        HPKI_TRY(prompt_passphrase("Key-store passphrase for " + ctx.home + ": ", false));
   } else {
     return fail(pass.error());
   }
@@ -71,30 +73,37 @@ Result<Bytes> read_input_file(const std::string& path, std::size_t limit) {
   std::error_code ec;
   if (path == "-") {
     Bytes data((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-    if (data.size() > limit) return fail(ErrorCode::kTooLarge, "standard input larger than " + std::to_string(limit) + " bytes");
+    if (data.size() > limit)
+      return fail(ErrorCode::kTooLarge,
+                  "standard input larger than " + std::to_string(limit) + " bytes");
     return data;
   }
   auto size = std::filesystem::file_size(path, ec);
   if (ec) return fail(ErrorCode::kNotFound, path + ": " + ec.message());
-  if (size > limit) return fail(ErrorCode::kTooLarge, path + ": larger than " + std::to_string(limit) + " bytes");
+  if (size > limit)
+    return fail(ErrorCode::kTooLarge, path + ": larger than " + std::to_string(limit) + " bytes");
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail(ErrorCode::kIo, path + ": cannot open");
   return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-Result<void> write_output_file(const std::string& path, BytesView data, bool overwrite, std::filesystem::perms mode) {
+Result<void> write_output_file(const std::string& path, BytesView data, bool overwrite,
+                               std::filesystem::perms mode) {
   if (path == "-") {
-    std::cout.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    std::cout.write(reinterpret_cast<const char*>(data.data()),
+                    static_cast<std::streamsize>(data.size()));
     return {};
   }
   std::error_code ec;
-  if (!overwrite && std::filesystem::exists(path, ec)) return fail(ErrorCode::kAlreadyExists, path + ": exists");
+  if (!overwrite && std::filesystem::exists(path, ec))
+    return fail(ErrorCode::kAlreadyExists, path + ": exists");
   const std::string tmp = path + ".tmp-hpki";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return fail(ErrorCode::kIo, tmp + ": cannot write");
     std::filesystem::permissions(tmp, mode, ec);
-    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size()));
     if (!out) return fail(ErrorCode::kIo, tmp + ": write failed");
   }
   std::filesystem::rename(tmp, path, ec);
@@ -112,12 +121,17 @@ void SubjectOptions::add_to(CLI::App* cmd) {
   cmd->add_option("--email", email, "email address (subjectAltName rfc822Name)");
   cmd->add_option("--dns", dns, "DNS name (subjectAltName; repeatable)");
   cmd->add_option("--ip", ip, "IP address (subjectAltName; repeatable)");
-  cmd->add_option("--id-number", id_number, "identity-card number (GM/T 0015 IdentifyCode; stored encrypted)");
+  cmd->add_option("--id-number", id_number,
+                  "identity-card number (GM/T 0015 IdentifyCode; stored encrypted)");
   cmd->add_option("--staff-no", staff_no, "staff number (health-system extension)");
-  cmd->add_option("--licence-no", licence_no, "practitioner licence number (health-system extension)");
-  cmd->add_option("--org-code", org_code, "unified social credit code (GM/T 0015 OrganizationCode)");
-  cmd->add_option("--insurance-no", insurance_number, "social insurance number (GM/T 0015 InsuranceNumber)");
-  cmd->add_option("--institution-code", institution_code, "health institution code (health-system extension)");
+  cmd->add_option("--licence-no", licence_no,
+                  "practitioner licence number (health-system extension)");
+  cmd->add_option("--org-code", org_code,
+                  "unified social credit code (GM/T 0015 OrganizationCode)");
+  cmd->add_option("--insurance-no", insurance_number,
+                  "social insurance number (GM/T 0015 InsuranceNumber)");
+  cmd->add_option("--institution-code", institution_code,
+                  "health institution code (health-system extension)");
 }
 
 ca::SubjectInput SubjectOptions::to_input() const {

@@ -21,13 +21,15 @@ namespace hpki::cli {
 // Reads a passphrase from the terminal without echo (kConfigMissing when stdin is not a tty).
 [[nodiscard]] Result<SecretBytes> prompt_passphrase(const std::string& prompt, bool confirm);
 
-[[nodiscard]] Result<Bytes> read_input_file(const std::string& path, std::size_t limit = 16 * 1024 * 1024);
+[[nodiscard]] Result<Bytes> read_input_file(const std::string& path,
+                                            std::size_t limit = 16 * 1024 * 1024);
 // Writes atomically (temp + rename) with `mode`; refuses to overwrite unless `overwrite`.
-[[nodiscard]] Result<void> write_output_file(const std::string& path, BytesView data, bool overwrite = true,
-                                             std::filesystem::perms mode = std::filesystem::perms::owner_read |
-                                                                           std::filesystem::perms::owner_write |
-                                                                           std::filesystem::perms::group_read |
-                                                                           std::filesystem::perms::others_read);
+[[nodiscard]] Result<void> write_output_file(
+    const std::string& path, BytesView data, bool overwrite = true,
+    std::filesystem::perms mode = std::filesystem::perms::owner_read |
+                                  std::filesystem::perms::owner_write |
+                                  std::filesystem::perms::group_read |
+                                  std::filesystem::perms::others_read);
 
 // Subject options shared by issue and modify.
 struct SubjectOptions {

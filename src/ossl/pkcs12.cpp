@@ -18,8 +18,9 @@ struct StackDeleter {
 
 }  // namespace
 
-Result<Bytes> pkcs12_create(BytesView pkcs8_der, BytesView cert_der, const std::vector<Bytes>& chain_der,
-                            const SecretBytes& passphrase, std::string_view friendly_name) {
+Result<Bytes> pkcs12_create(BytesView pkcs8_der, BytesView cert_der,
+                            const std::vector<Bytes>& chain_der, const SecretBytes& passphrase,
+                            std::string_view friendly_name) {
   const unsigned char* p = pkcs8_der.data();
   auto key = own(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(pkcs8_der.size())));
   if (!key) return fail(take_error(ErrorCode::kMalformed, "PKCS#12: private key"));
@@ -37,8 +38,9 @@ Result<Bytes> pkcs12_create(BytesView pkcs8_der, BytesView cert_der, const std::
   }
   std::string pass(passphrase.as_string_view());
   std::string name(friendly_name);
-  auto p12 = own(PKCS12_create_ex(pass.c_str(), name.c_str(), key.get(), cert.get(), chain.get(),
-                                  NID_aes_256_cbc, NID_aes_256_cbc, 600000, -1, 0, nullptr, nullptr));
+  auto p12 =
+      own(PKCS12_create_ex(pass.c_str(), name.c_str(), key.get(), cert.get(), chain.get(),
+                           NID_aes_256_cbc, NID_aes_256_cbc, 600000, -1, 0, nullptr, nullptr));
   secure_wipe(pass.data(), pass.size());
   if (!p12) return fail(take_error(ErrorCode::kCrypto, "PKCS12_create"));
   unsigned char* out = nullptr;
@@ -49,17 +51,18 @@ Result<Bytes> pkcs12_create(BytesView pkcs8_der, BytesView cert_der, const std::
   return der;
 }
 
-Result<SecretBytes> scrypt(const SecretBytes& passphrase, BytesView salt, std::uint64_t n, std::uint32_t r,
-                           std::uint32_t p, std::size_t out_len) {
+Result<SecretBytes> scrypt(const SecretBytes& passphrase, BytesView salt, std::uint64_t n,
+                           std::uint32_t r, std::uint32_t p, std::size_t out_len) {
   auto kdf = EVP_KDF_fetch(nullptr, "SCRYPT", nullptr);
   if (kdf == nullptr) return fail(take_error(ErrorCode::kCrypto, "EVP_KDF_fetch SCRYPT"));
   EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
   EVP_KDF_free(kdf);
   if (ctx == nullptr) return fail(take_error(ErrorCode::kCrypto, "EVP_KDF_CTX_new"));
   OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, const_cast<std::uint8_t*>(passphrase.data()),
-                                        passphrase.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<std::uint8_t*>(salt.data()), salt.size()),
+      OSSL_PARAM_construct_octet_string(
+          OSSL_KDF_PARAM_PASSWORD, const_cast<std::uint8_t*>(passphrase.data()), passphrase.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, const_cast<std::uint8_t*>(salt.data()),
+                                        salt.size()),
       OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
       OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),
       OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p),

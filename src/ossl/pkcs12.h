@@ -14,10 +14,12 @@ namespace hpki::ossl {
 // OpenSSL 3 and current browsers / Windows import. `friendly_name` labels the key.
 [[nodiscard]] Result<Bytes> pkcs12_create(BytesView pkcs8_der, BytesView cert_der,
                                           const std::vector<Bytes>& chain_der,
-                                          const SecretBytes& passphrase, std::string_view friendly_name);
+                                          const SecretBytes& passphrase,
+                                          std::string_view friendly_name);
 
 // scrypt(passphrase, salt, N, r, p) -> out_len bytes (EVP_KDF "SCRYPT").
-[[nodiscard]] Result<SecretBytes> scrypt(const SecretBytes& passphrase, BytesView salt, std::uint64_t n,
-                                         std::uint32_t r, std::uint32_t p, std::size_t out_len);
+[[nodiscard]] Result<SecretBytes> scrypt(const SecretBytes& passphrase, BytesView salt,
+                                         std::uint64_t n, std::uint32_t r, std::uint32_t p,
+                                         std::size_t out_len);
 
 }  // namespace hpki::ossl

@@ -180,6 +180,11 @@ Result<void> add_identifiers(const IssueParams& p, const BuildSettings& s, ExtLi
 
 }  // namespace
 
+Result<Name> subject_name(const IssueParams& p) {
+  if (p.profile == nullptr) return fail(ErrorCode::kInvalidArgument, "no profile");
+  return build_subject(p);
+}
+
 Result<Bytes> generate_serial(Random& random) {
   Bytes serial(16);
   HPKI_TRY(random.fill(serial));
@@ -319,12 +324,14 @@ Bytes assemble_certificate(BytesView tbs, crypto::SignatureAlg alg, BytesView si
   return w.take();
 }
 
-Result<IssuedCertificate> lint_and_sign(BytesView tbs, const LintContext& ctx, const crypto::Signer& signer) {
+Result<IssuedCertificate> lint_and_sign(BytesView tbs, const LintContext& ctx,
+                                        const crypto::Signer& signer) {
   IssuedCertificate out;
   out.tbs_hash = HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, tbs));
   auto findings = HPKI_TRY(lint_tbs_certificate(tbs, ctx));
   if (has_errors(findings)) {
-    return fail(ErrorCode::kLintFailed, "certificate not signed, lint found errors:\n" + format_findings(findings));
+    return fail(ErrorCode::kLintFailed,
+                "certificate not signed, lint found errors:\n" + format_findings(findings));
   }
   Bytes sig = HPKI_TRY(signer.sign(tbs));
   out.der = assemble_certificate(tbs, signer.algorithm(), sig);
@@ -333,13 +340,16 @@ Result<IssuedCertificate> lint_and_sign(BytesView tbs, const LintContext& ctx, c
 }
 
 Result<IssuedCertificate> issue_certificate(const IssueParams& p, const BuildSettings& s,
-                                            const crypto::Signer& signer, const Certificate* issuer_cert) {
+                                            const crypto::Signer& signer,
+                                            const Certificate* issuer_cert) {
   Bytes tbs = HPKI_TRY(build_tbs_certificate(p, s, signer.algorithm()));
   // Self-signed: the signer's key must be the subject key.
   if (p.issuer == nullptr && signer.public_key_der() != p.subject_spki) {
-    return fail(ErrorCode::kKeyMismatch, "self-signed certificate: signer key differs from the subject key");
+    return fail(ErrorCode::kKeyMismatch,
+                "self-signed certificate: signer key differs from the subject key");
   }
-  LintContext ctx{.profile = p.profile, .issuer = issuer_cert, .cabf_server = p.profile->cabf_server};
+  LintContext ctx{
+      .profile = p.profile, .issuer = issuer_cert, .cabf_server = p.profile->cabf_server};
   return lint_and_sign(tbs, ctx, signer);
 }
 

@@ -75,6 +75,9 @@ struct IssueParams {
 // 4.2.1.2 method (1)), for every key type including SM2 (what peers compute and expect).
 [[nodiscard]] Result<Bytes> key_identifier(BytesView spki_der);
 
+// The subject Name the builder would put in the certificate (profile order, required fields).
+[[nodiscard]] Result<Name> subject_name(const IssueParams& p);
+
 // Builds the TBSCertificate (no lint, no signature).
 [[nodiscard]] Result<Bytes> build_tbs_certificate(const IssueParams& p, const BuildSettings& s,
                                                   crypto::SignatureAlg signature_alg);

@@ -3,10 +3,10 @@
 // fail, never skip, when the server is not there.
 #include <gtest/gtest.h>
 
-#include "tests/support/test_db.h"
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "tests/support/test_db.h"
 
 #include <algorithm>
 #include <atomic>
@@ -25,12 +25,11 @@ namespace hpki::store {
 namespace {
 
 using namespace std::chrono_literals;
-using test::TestDb;
 using test::pg_admin_exec;
 using test::pg_admin_url;
+using test::TestDb;
 
 const TimePoint kT0 = TimePoint(std::chrono::seconds(1'800'000'000));
-
 
 class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
