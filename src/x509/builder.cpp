@@ -326,8 +326,10 @@ Result<IssuedCertificate> issue_certificate(const IssueParams& p, const BuildSet
   Bytes tbs = HPKI_TRY(build_tbs_certificate(p, s, alg));
   IssuedCertificate out;
   out.tbs_hash = HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, tbs));
-  LintContext ctx{
-      .profile = p.profile, .issuer = issuer_cert, .cabf_server = p.profile->cabf_server};
+  LintContext ctx{.profile = p.profile,
+                  .issuer = issuer_cert,
+                  .cabf_server = p.profile->cabf_server,
+                  .health_oids = s.health_oids};
   auto findings = HPKI_TRY(lint_tbs_certificate(tbs, ctx));
   if (has_errors(findings)) {
     return fail(ErrorCode::kLintFailed,
