@@ -2,10 +2,11 @@
 
 namespace hpki::cli {
 
-// `hpki cert ...` commands arrive with the X.509 engine (lint) and the CA engine (lifecycle).
+// `hpki cert ...`: lint now; the lifecycle commands arrive with the CA engine.
 void add_cert_commands(CLI::App& app, Context& ctx) {
-  (void)app;
-  (void)ctx;
+  auto* cert = app.add_subcommand("cert", "certificates");
+  cert->require_subcommand(1);
+  add_cert_lint_command(*cert, ctx);
 }
 
 }  // namespace hpki::cli

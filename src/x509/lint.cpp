@@ -422,8 +422,20 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
               want_ca ? "CA profile but basicConstraints cA is not TRUE"
                       : "end-entity profile but basicConstraints cA is TRUE");
     }
-    // hpki profile: keyUsage exactly as the profile states for this key type.
-    if (key && ku_bits && *ku_bits != prof->key_usage_for(key->type)) {
+    // GB/T 25056 / GM/T 0015 dual certificates: signing (nonRepudiation) and encryption usages
+    // never share a key.
+    const KeyUsageBits enc_bits = bit(KeyUsageBit::kKeyEncipherment) |
+                                  bit(KeyUsageBit::kDataEncipherment) |
+                                  bit(KeyUsageBit::kKeyAgreement);
+    const bool sign_and_encrypt = ku_bits && (*ku_bits & bit(KeyUsageBit::kNonRepudiation)) != 0 &&
+                                  (*ku_bits & enc_bits) != 0;
+    if (sign_and_encrypt) {
+      f.error("e_profile_sign_and_encrypt", "GB/T 25056 / GM/T 0015",
+              "nonRepudiation combined with key encipherment, data encipherment or key agreement");
+    }
+    // hpki profile: keyUsage exactly as the profile states for this key type (not repeated
+    // when the dual-certificate rule above already explains the difference).
+    if (key && ku_bits && !sign_and_encrypt && *ku_bits != prof->key_usage_for(key->type)) {
       f.error("e_profile_key_usage", src, "keyUsage differs from the profile");
     }
     // hpki profile: validity at most max_days (inclusive period, RFC 5280 4.1.2.5).
@@ -436,16 +448,6 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     for (const auto& o : ekus) cert_ekus.push_back(o.to_string());
     if (cert_ekus != prof->extended_key_usage) {
       f.error("e_profile_eku", src, "extended key usage differs from the profile");
-    }
-    // GB/T 25056 / GM/T 0015 dual certificates: signing (nonRepudiation) and encryption usages
-    // never share a key.
-    const KeyUsageBits enc_bits = bit(KeyUsageBit::kKeyEncipherment) |
-                                  bit(KeyUsageBit::kDataEncipherment) |
-                                  bit(KeyUsageBit::kKeyAgreement);
-    if (ku_bits && (*ku_bits & bit(KeyUsageBit::kNonRepudiation)) != 0 &&
-        (*ku_bits & enc_bits) != 0) {
-      f.error("e_profile_sign_and_encrypt", "GB/T 25056 / GM/T 0015",
-              "nonRepudiation combined with key encipherment, data encipherment or key agreement");
     }
     // hpki profile: required identifiers are present where the profile places them.
     for (const auto& [id, rule] : prof->identifiers) {
