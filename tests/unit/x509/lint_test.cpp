@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <sstream>
 
 #include "core/pem.h"
@@ -856,6 +858,29 @@ TEST(Lint, IssueLintsWithTheConfiguredHealthOids) {
   auto findings = lint_tbs_certificate(t.encode(), ctx);
   ASSERT_TRUE(findings) << findings.error().to_string();
   EXPECT_EQ(ids(*findings), Ids{"e_profile_identifier_missing"});
+}
+
+// ---- documentation -----------------------------------------------------------------------------
+
+TEST(Lint, EveryRuleIsDocumentedAndTested) {
+  // Rule ids as written in lint.cpp; each must be in docs/conformance.md "Lint rules" and
+  // asserted by a test in this file.
+  const auto root = std::filesystem::path(HPKI_SOURCE_DIR);
+  const std::string code = read_text(root / "src/x509/lint.cpp");
+  const std::string doc = read_text(root / "docs/conformance.md");
+  const std::string tests = read_text(root / "tests/unit/x509/lint_test.cpp");
+  std::set<std::string> rule_ids;
+  const std::regex id_re(R"re("([ew]_[a-z0-9_]+)")re");
+  for (auto it = std::sregex_iterator(code.begin(), code.end(), id_re);
+       it != std::sregex_iterator(); ++it) {
+    rule_ids.insert((*it)[1].str());
+  }
+  EXPECT_GE(rule_ids.size(), 50u);
+  for (const auto& id : rule_ids) {
+    EXPECT_NE(doc.find("| `" + id + "` |"), std::string::npos)
+        << id << " not in docs/conformance.md";
+    EXPECT_NE(tests.find("Ids{\"" + id + "\""), std::string::npos) << id << " has no test";
+  }
 }
 
 // ---- third-party certificates ----------------------------------------------------------------
