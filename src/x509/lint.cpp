@@ -65,6 +65,18 @@ bool is_internal_name(std::string dns) {
   return false;
 }
 
+// CA/B BR 1.6.1 "Wildcard Domain Name": "*." followed by a fully-qualified domain name; the
+// asterisk is a whole label, the leftmost one, and only one. Also refused: a wildcard directly
+// under a top-level domain ("*.cn"), which would cover a whole registry.
+bool is_bad_wildcard(const std::string& dns) {
+  if (dns.find('*') == std::string::npos) return false;
+  if (!dns.starts_with("*.")) return true;
+  std::string_view rest = std::string_view(dns).substr(2);
+  if (rest.find('*') != std::string_view::npos) return true;
+  if (rest.ends_with(".")) rest.remove_suffix(1);
+  return rest.find('.') == std::string_view::npos;
+}
+
 bool is_reserved_ip(const Bytes& ip) {
   // CA/B BR 1.6.1 "Reserved IP Address": IANA special-purpose ranges (the common ones).
   if (ip.size() == 4) {
@@ -374,6 +386,10 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
       if (g->type == GeneralName::Type::kDns && is_internal_name(g->text)) {
         f.error("e_cabf_internal_name", "CA/B BR 7.1.4.2.1",
                 "internal name '" + g->text + "' in an SSL certificate");
+      }
+      if (g->type == GeneralName::Type::kDns && is_bad_wildcard(g->text)) {
+        f.error("e_cabf_bad_wildcard", "CA/B BR 1.6.1",
+                "'" + g->text + "' is not a wildcard domain name ('*.' + a registered name)");
       }
       if (g->type == GeneralName::Type::kIp && is_reserved_ip(g->ip)) {
         f.error("e_cabf_reserved_ip", "CA/B BR 7.1.4.2.1",

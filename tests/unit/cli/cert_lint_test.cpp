@@ -175,6 +175,17 @@ TEST(CertLint, BadInputExitsTwoWithOneLine) {
   }
 }
 
+TEST(CertLint, UsageErrors) {
+  auto no_file = hpki({"cert", "lint"});
+  EXPECT_EQ(no_file.code, kExitUsage);
+  EXPECT_EQ(no_file.err, "hpki: usage: FILE is required\n");
+  auto no_command = hpki({"cert"});
+  EXPECT_EQ(no_command.code, kExitUsage);
+  auto help = hpki({"cert", "lint", "--help"});
+  EXPECT_EQ(help.code, kExitOk);
+  EXPECT_NE(help.out.find("--profiles-dir"), std::string::npos) << help.out;
+}
+
 TEST(CertLint, ProfileDirectory) {
   test::TempDir dir;
   test::write_file(dir.file("root.pem"), pem_encode("CERTIFICATE", good_root_der()));

@@ -658,6 +658,21 @@ TEST(Lint, CabfReservedIp) {
   EXPECT_EQ(ids(lint_certificate(*sign(t), ssl_ctx())), Ids{"e_cabf_reserved_ip"});
 }
 
+// CA/B BR 1.6.1
+TEST(Lint, CabfBadWildcard) {
+  Tbs t = ssl();
+  for (const char* bad : {"*.cn", "his.*.example.cn", "*.*.example.cn", "a*.example.cn"}) {
+    GeneralName g{
+        .type = GeneralName::Type::kDns, .text = bad, .ip = {}, .directory = {}, .raw = {}};
+    t.at(der::oids::kSubjectAltName).value =
+        san_value({dns_name("his.hospital.example.cn").value(), g});
+    EXPECT_EQ(ids(lint_certificate(*sign(t), ssl_ctx())), Ids{"e_cabf_bad_wildcard"}) << bad;
+  }
+  t.at(der::oids::kSubjectAltName).value = san_value(
+      {dns_name("his.hospital.example.cn").value(), dns_name("*.hospital.example.cn").value()});
+  EXPECT_EQ(ids(lint_certificate(*sign(t), ssl_ctx())), Ids{});
+}
+
 // CA/B BR 6.3.2
 TEST(Lint, CabfValidityTooLong) {
   Tbs t = ssl();
