@@ -343,8 +343,10 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
   crash_point(step + ".after_reserve");
 
   // Step 4: lint and sign.
-  x509::LintContext lint_ctx{
-      .profile = &profile, .issuer = issuer.cert.get(), .cabf_server = profile.cabf_server};
+  x509::LintContext lint_ctx{.profile = &profile,
+                             .issuer = issuer.cert.get(),
+                             .cabf_server = profile.cabf_server,
+                             .health_oids = d_.home->build.health_oids};
   auto signed_cert = x509::lint_and_sign(tbs, lint_ctx, *issuer.signer);
   if (!signed_cert) {
     // Nothing was signed: record the serial as never delivered (and revoked, so status queries

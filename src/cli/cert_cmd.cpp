@@ -103,6 +103,7 @@ Result<std::optional<TimePoint>> parse_optional_time(const std::string& s) {
 void add_cert_commands(CLI::App& app, Context& ctx) {
   auto* cert = app.add_subcommand("cert", "certificates: issue, lifecycle, query");
   cert->require_subcommand(1);
+  add_cert_lint_command(*cert, ctx);
 
   // issue
   {

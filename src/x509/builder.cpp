@@ -348,8 +348,10 @@ Result<IssuedCertificate> issue_certificate(const IssueParams& p, const BuildSet
     return fail(ErrorCode::kKeyMismatch,
                 "self-signed certificate: signer key differs from the subject key");
   }
-  LintContext ctx{
-      .profile = p.profile, .issuer = issuer_cert, .cabf_server = p.profile->cabf_server};
+  LintContext ctx{.profile = p.profile,
+                  .issuer = issuer_cert,
+                  .cabf_server = p.profile->cabf_server,
+                  .health_oids = s.health_oids};
   return lint_and_sign(tbs, ctx, signer);
 }
 

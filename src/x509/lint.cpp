@@ -37,25 +37,60 @@ int year_of(TimePoint t) {
   return static_cast<int>(std::chrono::year_month_day(days).year());
 }
 
-bool is_internal_name(const std::string& dns) {
-  // CA/B BR 7.1.4.2.1 / 4.2.2: no internal names — single-label names and reserved TLDs.
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](char ch) {
+    return (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+  });
+  return s;
+}
+
+// RFC 5280 4.1.2.5: the validity period is from notBefore through notAfter, inclusive.
+std::chrono::seconds validity_period(const Validity& v) {
+  return std::chrono::duration_cast<std::chrono::seconds>(v.not_after - v.not_before) +
+         std::chrono::seconds(1);
+}
+
+bool is_internal_name(std::string dns) {
+  // CA/B BR 7.1.4.2.1 / 4.2.2: no internal names (names that cannot be verified as belonging to
+  // a registered domain): single-label names and reserved or commonly used private suffixes.
+  dns = lower(std::move(dns));
+  if (dns.ends_with(".")) dns.pop_back();
   if (dns.find('.') == std::string::npos) return true;
-  static const char* kReserved[] = {".local", ".localhost", ".internal", ".lan",
-                                    ".home",  ".corp",      ".intranet", ".private",
-                                    ".test",  ".example",   ".invalid",  ".localdomain"};
+  static const char* kReserved[] = {".local",   ".localhost",   ".internal",  ".lan",  ".home",
+                                    ".corp",    ".intranet",    ".private",   ".test", ".example",
+                                    ".invalid", ".localdomain", ".home.arpa", ".onion"};
   for (const char* suffix : kReserved) {
     if (dns.ends_with(suffix)) return true;
   }
   return false;
 }
 
+// CA/B BR 1.6.1 "Wildcard Domain Name": "*." followed by a fully-qualified domain name; the
+// asterisk is a whole label, the leftmost one, and only one. Also refused: a wildcard directly
+// under a top-level domain ("*.cn"), which would cover a whole registry.
+bool is_bad_wildcard(const std::string& dns) {
+  if (dns.find('*') == std::string::npos) return false;
+  if (!dns.starts_with("*.")) return true;
+  std::string_view rest = std::string_view(dns).substr(2);
+  if (rest.find('*') != std::string_view::npos) return true;
+  if (rest.ends_with(".")) rest.remove_suffix(1);
+  return rest.find('.') == std::string_view::npos;
+}
+
 bool is_reserved_ip(const Bytes& ip) {
+  // CA/B BR 1.6.1 "Reserved IP Address": IANA special-purpose ranges (the common ones).
   if (ip.size() == 4) {
-    return ip[0] == 10 || ip[0] == 127 || (ip[0] == 172 && (ip[1] & 0xf0) == 16) ||
-           (ip[0] == 192 && ip[1] == 168) || (ip[0] == 169 && ip[1] == 254) || ip[0] == 0;
+    return ip[0] == 0 || ip[0] == 10 || ip[0] == 127 || ip[0] >= 224 ||
+           (ip[0] == 100 && (ip[1] & 0xc0) == 64) || (ip[0] == 169 && ip[1] == 254) ||
+           (ip[0] == 172 && (ip[1] & 0xf0) == 16) || (ip[0] == 192 && ip[1] == 168) ||
+           (ip[0] == 192 && ip[1] == 0 && (ip[2] == 0 || ip[2] == 2)) ||
+           (ip[0] == 198 && (ip[1] & 0xfe) == 18) ||
+           (ip[0] == 198 && ip[1] == 51 && ip[2] == 100) ||
+           (ip[0] == 203 && ip[1] == 0 && ip[2] == 113);
   }
   if (ip.size() == 16) {
-    return (ip[0] & 0xfe) == 0xfc || (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80) ||
+    return (ip[0] & 0xfe) == 0xfc || (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80) || ip[0] == 0xff ||
+           (ip[0] == 0x20 && ip[1] == 0x01 && ip[2] == 0x0d && ip[3] == 0xb8) ||
            std::all_of(ip.begin(), ip.end() - 1, [](std::uint8_t b) { return b == 0; });
   }
   return false;
@@ -72,30 +107,68 @@ void lint_extensions_generic(const Certificate& c, Findings& f) {
   }
 }
 
+// Whether a required identifier of a profile is in the certificate where the profile puts it.
+// nullopt: cannot be checked (health OID not configured).
+std::optional<bool> identifier_present(const Certificate& c, const std::string& id,
+                                       const IdentifierRule& rule, const LintContext& ctx) {
+  auto has = [&](const der::Oid& o) { return c.find_extension(o) != nullptr; };
+  switch (rule.placement) {
+    case IdentifierPlacement::kNone:
+      return std::nullopt;
+    case IdentifierPlacement::kSubjectSerialNumber:
+      return !c.subject().get(der::oids::kSerialNumber).empty();
+    case IdentifierPlacement::kGmt0015:
+    case IdentifierPlacement::kGmt0015v2023:
+      // GM/T 0015-2012 and -2023 forms are both accepted (the builder emits one, configured).
+      if (id == "id_number")
+        return has(der::oids::kGmIdentifyCode) || has(der::oids::kGmResidentIdCardNumber) ||
+               has(der::oids::kGmPassportNumber);
+      if (id == "insurance_number") return has(der::oids::kGmInsuranceNumber);
+      if (id == "org_code")
+        return has(der::oids::kGmOrganizationCode) || has(der::oids::kGmUnifiedSocialCreditCode);
+      return std::nullopt;
+    case IdentifierPlacement::kHealthExtension: {
+      auto it = ctx.health_oids.find(id);
+      if (it == ctx.health_oids.end()) return std::nullopt;
+      return has(it->second);
+    }
+  }
+  return std::nullopt;
+}
+
+constexpr KeyUsageBits bit(KeyUsageBit b) { return ku(b); }
+
 }  // namespace
 
 std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& ctx) {
   Findings f;
   // ---- RFC 5280 4.1 basic fields ----
   const auto& serial = c.serial();
-  // RFC 5280 4.1.2.2: serial MUST be positive and no longer than 20 octets.
+  // RFC 5280 4.1.2.2: serial MUST be a positive integer.
   if (!der::integer_is_positive(serial)) {
     f.error("e_serial_not_positive", "RFC 5280 4.1.2.2", "serial number is not positive");
   }
+  // RFC 5280 4.1.2.2: serial no longer than 20 octets.
   if (serial.size() > 20) {
     f.error("e_serial_too_long", "RFC 5280 4.1.2.2",
             "serial number is " + std::to_string(serial.size()) + " octets (max 20)");
   }
+  // RFC 5280 4.1.2.1: with extensions, as this profile expects, version MUST be 3.
   if (c.version() != 3) f.error("e_not_v3", "RFC 5280 4.1.2.1", "certificate is not version 3");
   // RFC 5280 4.1.1.2: signatureAlgorithm MUST be the same as tbsCertificate.signature.
   if (c.signature_algorithm().der != c.tbs_signature_algorithm().der) {
     f.error("e_signature_algorithm_mismatch", "RFC 5280 4.1.1.2",
             "signatureAlgorithm differs from tbsCertificate.signature");
   }
-  if (!c.signature_alg()) {
-    f.error(
-        "e_signature_algorithm_unsupported", "RFC 5280 4.1.1.2",
-        "unsupported or malformed signature algorithm " + c.signature_algorithm().oid.to_string());
+  // hpki algorithms: only the signature algorithms hpki signs and verifies (crypto/algorithm.h;
+  // no SHA-1, no MD5, PSS only with SHA-256 parameters).
+  if (!signature_alg_from(c.tbs_signature_algorithm())) {
+    f.error("e_signature_algorithm_unsupported", "hpki algorithms",
+            "unsupported or malformed signature algorithm " +
+                c.tbs_signature_algorithm().oid.to_string() +
+                (der::oid_name(c.tbs_signature_algorithm().oid).empty()
+                     ? std::string()
+                     : " (" + std::string(der::oid_name(c.tbs_signature_algorithm().oid)) + ")"));
   }
   // RFC 5280 4.1.2.5: notBefore < notAfter (a certificate valid for no time is an error).
   const auto& v = c.validity();
@@ -103,33 +176,39 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     f.error("e_validity_not_before_after_not_after", "RFC 5280 4.1.2.5",
             "notBefore is not before notAfter");
   }
-  // RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
+  // RFC 5280 4.1.2.5: UTCTime for dates through 2049, GeneralizedTime from 2050 (and before
+  // 1950, which UTCTime cannot express).
   for (auto [t, enc, name] : {std::tuple{v.not_before, v.not_before_encoding, "notBefore"},
                               std::tuple{v.not_after, v.not_after_encoding, "notAfter"}}) {
-    const bool want_utc = year_of(t) < 2050;
+    const int year = year_of(t);
+    const bool want_utc = year >= 1950 && year < 2050;
     if (want_utc != (enc == TimeEncoding::kUtcTime)) {
       f.error("e_time_encoding", "RFC 5280 4.1.2.5",
-              std::string(name) + " for year " + std::to_string(year_of(t)) + " must be " +
+              std::string(name) + " for year " + std::to_string(year) + " must be " +
                   (want_utc ? "UTCTime" : "GeneralizedTime"));
     }
   }
+  // RFC 5280 4.1.2.4: the issuer field MUST contain a non-empty distinguished name.
   if (c.issuer().empty()) f.error("e_issuer_empty", "RFC 5280 4.1.2.4", "issuer name is empty");
+  // RFC 5280 4.1.2.8: CAs conforming to this profile MUST NOT generate unique identifiers.
   if (c.has_unique_ids())
     f.error("e_unique_id_present", "RFC 5280 4.1.2.8",
-            "CAs conforming to this profile MUST NOT generate unique identifiers");
+            "issuerUniqueID / subjectUniqueID present (conforming CAs must not generate them)");
 
   lint_extensions_generic(c, f);
 
   // ---- Extensions ----
+  const auto* bc_ext = c.find_extension(der::oids::kBasicConstraints);
   std::optional<BasicConstraints> bc;
-  if (const auto* e = c.find_extension(der::oids::kBasicConstraints)) {
-    auto p = parse_basic_constraints(e->value);
+  if (bc_ext != nullptr) {
+    auto p = parse_basic_constraints(bc_ext->value);
     if (!p) {
+      // RFC 5280 4.2.1.9: BasicConstraints syntax.
       f.error("e_basic_constraints_malformed", "RFC 5280 4.2.1.9", p.error().detail());
     } else {
       bc = *p;
       // RFC 5280 4.2.1.9: MUST be critical in CA certificates that validate signatures.
-      if (bc->ca && !e->critical)
+      if (bc->ca && !bc_ext->critical)
         f.error("e_basic_constraints_not_critical", "RFC 5280 4.2.1.9",
                 "basicConstraints of a CA must be critical");
     }
@@ -139,39 +218,54 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
   if (const auto* e = c.find_extension(der::oids::kKeyUsage)) {
     auto p = parse_key_usage(e->value);
     if (!p) {
+      // RFC 5280 4.2.1.3: KeyUsage syntax.
       f.error("e_key_usage_malformed", "RFC 5280 4.2.1.3", p.error().detail());
     } else {
       ku_bits = *p;
-      // RFC 5280 4.2.1.3: SHOULD be critical (hpki: required).
+      // RFC 5280 4.2.1.3: conforming CAs SHOULD mark keyUsage critical (hpki: required).
       if (!e->critical)
         f.error("e_key_usage_not_critical", "RFC 5280 4.2.1.3", "keyUsage must be critical");
+      // RFC 5280 4.2.1.3: when keyUsage appears, at least one bit MUST be set.
       if (*ku_bits == 0)
         f.error("e_key_usage_empty", "RFC 5280 4.2.1.3", "keyUsage has no bit set");
+      // RFC 5280 4.2.1.3: encipherOnly / decipherOnly are undefined without keyAgreement.
+      if ((*ku_bits & (bit(KeyUsageBit::kEncipherOnly) | bit(KeyUsageBit::kDecipherOnly))) != 0 &&
+          (*ku_bits & bit(KeyUsageBit::kKeyAgreement)) == 0)
+        f.error("e_key_usage_encipher_only_without_key_agreement", "RFC 5280 4.2.1.3",
+                "encipherOnly or decipherOnly asserted without keyAgreement");
     }
   } else if (is_ca) {
-    // RFC 5280 4.2.1.3: CA certificates MUST include keyUsage.
+    // RFC 5280 4.2.1.3: CA certificates (signing certificates or CRLs) MUST include keyUsage.
     f.error("e_ca_key_usage_missing", "RFC 5280 4.2.1.3", "CA certificate without keyUsage");
   }
-  const KeyUsageBits cert_sign = 1u << 5;
-  if (ku_bits && (*ku_bits & cert_sign) != 0 && !is_ca) {
-    // RFC 5280 4.2.1.3: keyCertSign only when cA is TRUE.
+  const KeyUsageBits cert_sign = bit(KeyUsageBit::kKeyCertSign);
+  const bool has_cert_sign = ku_bits && (*ku_bits & cert_sign) != 0;
+  if (has_cert_sign && bc && !bc->ca) {
+    // RFC 5280 4.2.1.3: keyCertSign only when basicConstraints cA is TRUE.
     f.error("e_key_cert_sign_without_ca", "RFC 5280 4.2.1.3",
-            "keyCertSign asserted but basicConstraints cA is not TRUE");
+            "keyCertSign asserted but basicConstraints cA is FALSE");
   }
-  if (is_ca && ku_bits && (*ku_bits & cert_sign) == 0) {
+  if (has_cert_sign && bc_ext == nullptr) {
+    // RFC 5280 4.2.1.9: CA certificates MUST include basicConstraints with cA TRUE (and
+    // 4.2.1.3: keyCertSign only then).
+    f.error("e_ca_basic_constraints_missing", "RFC 5280 4.2.1.9",
+            "keyCertSign asserted in a certificate without basicConstraints");
+  }
+  if (is_ca && ku_bits && !has_cert_sign) {
     // RFC 5280 4.2.1.9: cA TRUE with a keyUsage that lacks keyCertSign.
     f.error("e_ca_without_key_cert_sign", "RFC 5280 4.2.1.9",
             "cA is TRUE but keyUsage lacks keyCertSign");
   }
-  if (bc && bc->path_len && (!is_ca || !ku_bits || (*ku_bits & cert_sign) == 0)) {
-    f.error("e_path_len_without_ca", "RFC 5280 4.2.1.9",
-            "pathLenConstraint requires cA TRUE and keyCertSign");
+  if (bc && bc->path_len && !is_ca) {
+    // RFC 5280 4.2.1.9: CAs MUST NOT include pathLenConstraint unless cA is TRUE.
+    f.error("e_path_len_without_ca", "RFC 5280 4.2.1.9", "pathLenConstraint with cA FALSE");
   }
-  if (is_ca && c.version() == 3 && !c.find_extension(der::oids::kBasicConstraints)) {
-    f.error("e_ca_basic_constraints_missing", "RFC 5280 4.2.1.9",
-            "CA certificate without basicConstraints");
+  if (is_ca && c.subject().empty()) {
+    // RFC 5280 4.1.2.6: if the subject is a CA, the subject field MUST be non-empty.
+    f.error("e_ca_subject_empty", "RFC 5280 4.1.2.6", "CA certificate with an empty subject");
   }
-  // RFC 5280 4.2.1.2: SKI MUST appear in CA certificates, SHOULD in end entities (hpki: always).
+  // RFC 5280 4.2.1.2: SKI MUST appear in CA certificates, SHOULD in end entities (hpki: always);
+  // never critical.
   std::optional<Bytes> ski;
   if (const auto* e = c.find_extension(der::oids::kSubjectKeyIdentifier)) {
     auto p = parse_subject_key_identifier(e->value);
@@ -184,7 +278,8 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
   } else {
     f.error("e_ski_missing", "RFC 5280 4.2.1.2", "subjectKeyIdentifier is missing");
   }
-  // RFC 5280 4.2.1.1: AKI MUST be present except in self-signed certificates; never critical.
+  // RFC 5280 4.2.1.1: AKI MUST be present except in self-signed certificates, with a
+  // keyIdentifier; never critical.
   std::optional<AuthorityKeyIdentifier> aki;
   if (const auto* e = c.find_extension(der::oids::kAuthorityKeyIdentifier)) {
     auto p = parse_authority_key_identifier(e->value);
@@ -211,9 +306,10 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     if (c.subject().empty() && !e->critical)
       f.error("e_san_not_critical_empty_subject", "RFC 5280 4.2.1.6",
               "SAN must be critical when the subject is empty");
+    // RFC 5280 4.2.1.6: with a non-empty subject, SAN SHOULD be non-critical.
     if (!c.subject().empty() && e->critical)
-      f.error("e_san_critical_with_subject", "RFC 5280 4.2.1.6",
-              "SAN should not be critical when the subject is not empty");
+      f.warn("w_san_critical_with_subject", "RFC 5280 4.2.1.6",
+             "SAN should not be critical when the subject is not empty");
   } else if (c.subject().empty()) {
     f.error("e_subject_empty_without_san", "RFC 5280 4.2.1.6",
             "empty subject and no subjectAltName");
@@ -245,6 +341,7 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     f.error("e_tsa_eku", "RFC 3161 2.3",
             "timeStamping must be the only extended key usage and be critical");
   }
+  // RFC 6960 4.2.2.2.1: id-pkix-ocsp-nocheck belongs in OCSP responder certificates.
   if (c.find_extension(der::oids::kOcspNoCheck) && !has_eku(der::oids::kOcspSigning)) {
     f.warn("w_ocsp_nocheck_without_ocsp_signing", "RFC 6960 4.2.2.2.1",
            "id-pkix-ocsp-nocheck in a certificate without OCSPSigning");
@@ -252,10 +349,12 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
 
   // ---- Issuer ----
   if (ctx.issuer != nullptr) {
+    // RFC 5280 4.1.2.4 / 6.1.3 (a)(4): the issuer name chains to the issuing CA's subject.
     if (!names_match(c.issuer(), ctx.issuer->subject())) {
       f.error("e_issuer_name_mismatch", "RFC 5280 4.1.2.4",
               "issuer does not match the issuing CA's subject");
     }
+    // RFC 5280 4.2.1.1: the keyIdentifier is the issuer's subjectKeyIdentifier.
     if (aki && aki->key_id) {
       if (const auto* e = ctx.issuer->find_extension(der::oids::kSubjectKeyIdentifier)) {
         auto issuer_ski = parse_subject_key_identifier(e->value);
@@ -278,33 +377,42 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
       if (g.type == GeneralName::Type::kDns || g.type == GeneralName::Type::kIp)
         dns_ip.push_back(&g);
     }
+    // CA/B BR 7.1.2.7.12: subjectAltName with at least one dNSName or iPAddress.
     if (dns_ip.empty())
       f.error("e_cabf_san_missing", "CA/B BR 7.1.2.7.12",
               "SSL server certificate without dNSName or iPAddress SAN");
     for (const auto* g : dns_ip) {
+      // CA/B BR 7.1.4.2.1: no internal names, no reserved IP addresses.
       if (g->type == GeneralName::Type::kDns && is_internal_name(g->text)) {
         f.error("e_cabf_internal_name", "CA/B BR 7.1.4.2.1",
                 "internal name '" + g->text + "' in an SSL certificate");
+      }
+      if (g->type == GeneralName::Type::kDns && is_bad_wildcard(g->text)) {
+        f.error("e_cabf_bad_wildcard", "CA/B BR 1.6.1",
+                "'" + g->text + "' is not a wildcard domain name ('*.' + a registered name)");
       }
       if (g->type == GeneralName::Type::kIp && is_reserved_ip(g->ip)) {
         f.error("e_cabf_reserved_ip", "CA/B BR 7.1.4.2.1",
                 "reserved IP address in an SSL certificate");
       }
     }
-    // CA/B BR 6.3.2: at most 398 days.
-    if (v.not_after - v.not_before > std::chrono::days(398)) {
+    // CA/B BR 6.3.2: validity period at most 398 days (counted inclusively, RFC 5280 4.1.2.5).
+    if (validity_period(v) > std::chrono::days(398)) {
       f.error("e_cabf_validity_too_long", "CA/B BR 6.3.2",
               "SSL certificate valid for more than 398 days");
     }
+    // CA/B BR 6.1.5: RSA modulus at least 2048 bits.
     if (auto k = c.key_spec(); k && k->type == crypto::KeyType::kRsa && k->rsa_bits < 2048) {
-      f.error("e_cabf_rsa_too_small", "CA/B BR 6.1.5", "RSA key smaller than 2048 bits");
+      f.error("e_cabf_rsa_too_small", "CA/B BR 6.1.5",
+              "RSA key of " + std::to_string(k->rsa_bits) + " bits (at least 2048)");
     }
     // CA/B BR 7.1.4.3: a commonName, if present, must be one of the SAN values.
     std::string cn = c.subject().get(der::oids::kCommonName);
     if (!cn.empty()) {
+      auto cn_ip = ip_address(cn);
       bool found = std::any_of(sans.begin(), sans.end(), [&](const GeneralName& g) {
-        return (g.type == GeneralName::Type::kDns || g.type == GeneralName::Type::kIp) &&
-               g.text == cn;
+        if (g.type == GeneralName::Type::kDns) return lower(g.text) == lower(cn);
+        return g.type == GeneralName::Type::kIp && cn_ip && cn_ip->ip == g.ip;
       });
       if (!found)
         f.error("e_cabf_cn_not_in_san", "CA/B BR 7.1.4.3",
@@ -314,52 +422,61 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
 
   // ---- Profile rules ----
   if (const Profile* prof = ctx.profile) {
+    const std::string src = "hpki profile " + prof->name;
     auto key = c.key_spec();
-    if (key && !prof->allows(*key)) {
-      f.error("e_profile_key_algorithm", "hpki profile " + prof->name,
+    // hpki profile: the subject key algorithm is one the profile allows.
+    if (!key) {
+      f.error("e_profile_key_algorithm", src, "subject key: " + key.error().detail());
+    } else if (!prof->allows(*key)) {
+      f.error("e_profile_key_algorithm", src,
               crypto::key_spec_name(*key) + " keys are not allowed");
     }
-    if (key && ku_bits && *ku_bits != prof->key_usage_for(key->type)) {
-      f.error("e_profile_key_usage", "hpki profile " + prof->name,
-              "keyUsage differs from the profile");
+    // hpki profile: a CA profile makes CA certificates, an end-entity profile never does.
+    const bool want_ca = prof->kind != CertKind::kEndEntity;
+    if (want_ca != is_ca) {
+      f.error("e_profile_kind", src,
+              want_ca ? "CA profile but basicConstraints cA is not TRUE"
+                      : "end-entity profile but basicConstraints cA is TRUE");
     }
-    if (v.not_after - v.not_before > std::chrono::days(prof->max_days)) {
-      f.error("e_profile_validity", "hpki profile " + prof->name,
+    // GB/T 25056 / GM/T 0015 dual certificates: signing (nonRepudiation) and encryption usages
+    // never share a key.
+    const KeyUsageBits enc_bits = bit(KeyUsageBit::kKeyEncipherment) |
+                                  bit(KeyUsageBit::kDataEncipherment) |
+                                  bit(KeyUsageBit::kKeyAgreement);
+    const bool sign_and_encrypt = ku_bits && (*ku_bits & bit(KeyUsageBit::kNonRepudiation)) != 0 &&
+                                  (*ku_bits & enc_bits) != 0;
+    if (sign_and_encrypt) {
+      f.error("e_profile_sign_and_encrypt", "GB/T 25056 / GM/T 0015",
+              "nonRepudiation combined with key encipherment, data encipherment or key agreement");
+    }
+    // hpki profile: keyUsage exactly as the profile states for this key type (not repeated
+    // when the dual-certificate rule above already explains the difference).
+    if (key && ku_bits && !sign_and_encrypt && *ku_bits != prof->key_usage_for(key->type)) {
+      f.error("e_profile_key_usage", src, "keyUsage differs from the profile");
+    }
+    // hpki profile: validity at most max_days (inclusive period, RFC 5280 4.1.2.5).
+    if (validity_period(v) > std::chrono::days(prof->max_days)) {
+      f.error("e_profile_validity", src,
               "validity exceeds " + std::to_string(prof->max_days) + " days");
     }
+    // hpki profile: extended key usage exactly as the profile states.
     std::vector<std::string> cert_ekus;
     for (const auto& o : ekus) cert_ekus.push_back(o.to_string());
     if (cert_ekus != prof->extended_key_usage) {
-      f.error("e_profile_eku", "hpki profile " + prof->name,
-              "extended key usage differs from the profile");
+      f.error("e_profile_eku", src, "extended key usage differs from the profile");
     }
-    // GB/T 25056 dual certificates: signing and encryption usages never share a key.
-    if (ku_bits && (*ku_bits & 0x02) != 0 && (*ku_bits & 0x0c) != 0) {
-      f.error("e_profile_sign_and_encrypt", "GB/T 25056 / GM/T 0015",
-              "nonRepudiation combined with key or data encipherment");
-    }
+    // hpki profile: required identifiers are present where the profile places them.
     for (const auto& [id, rule] : prof->identifiers) {
       if (!rule.required) continue;
-      bool present = false;
-      if (id == "id_number") {
-        present = c.find_extension(der::oids::kGmIdentifyCode) ||
-                  c.find_extension(der::oids::kGmResidentIdCardNumber) ||
-                  !c.subject().get(der::oids::kSerialNumber).empty();
-      } else if (id == "org_code") {
-        present = c.find_extension(der::oids::kGmOrganizationCode) ||
-                  c.find_extension(der::oids::kGmUnifiedSocialCreditCode);
-      } else {
-        present = true;  // health extensions: OIDs from configuration, checked by the builder
-      }
-      if (!present)
-        f.error("e_profile_identifier_missing", "hpki profile " + prof->name,
-                "required identifier " + id + " is missing");
+      auto present = identifier_present(c, id, rule, ctx);
+      if (present && !*present)
+        f.error("e_profile_identifier_missing", src, "required identifier " + id + " is missing");
     }
+    // hpki profile: required subject attributes are present.
     for (const auto& req : prof->subject_required) {
       auto oid = attribute_oid(req);
       if (oid && c.subject().get(*oid).empty()) {
-        f.error("e_profile_subject_attribute", "hpki profile " + prof->name,
-                "subject attribute " + req + " is required");
+        f.error("e_profile_subject_attribute", src, "subject attribute " + req + " is required");
       }
     }
   }

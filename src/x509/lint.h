@@ -4,6 +4,7 @@
 // BR section, GM/T / GB/T, or "hpki profile"); tests carry the same tags.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,8 +27,14 @@ struct LintContext {
   const Profile* profile = nullptr;     // profile rules when known
   const Certificate* issuer = nullptr;  // issuer checks (AKI matches SKI, name chaining)
   bool cabf_server = false;             // apply CA/B Forum BR (also implied by profile)
+  // Health-system identifier OIDs from configuration (BuildSettings::health_oids): a required
+  // identifier placed "health" is checked only when its OID is known here.
+  std::map<std::string, der::Oid> health_oids;
 };
 
+// Every rule of lint.cpp (RFC 5280, CA/B Forum BR for SSL server certificates, hpki profile
+// rules). Never fails: unparseable extension values are findings themselves. The rule list with
+// ids, severities and sources is docs/conformance.md "Lint rules".
 [[nodiscard]] std::vector<Finding> lint_certificate(const Certificate& cert,
                                                     const LintContext& ctx = {});
 // Lints an unsigned TBSCertificate (wrapped with a placeholder signature for parsing).
