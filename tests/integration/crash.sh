@@ -26,7 +26,7 @@ crash() {  # crash POINT command...: the command must die by SIGKILL
 
 invariants() {  # after a restart
   local label=$1
-  local all
+  local all s
   all=$(h --json cert list --limit 10000)
   expect_eq "$label: no issuing record left" 0 "$(jq '[.[] | select(.status == "issuing")] | length' <<<"$all")"
   for s in $(jq -r '.[] | select(.status == "never_delivered") | .serial' <<<"$all"); do
