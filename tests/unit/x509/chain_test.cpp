@@ -237,6 +237,40 @@ TEST(Builder, StaffCertificateContents) {
   EXPECT_EQ(leaf->serial()[0] & 0x80, 0);
 }
 
+TEST(Builder, Gmt0015FormsAndTaggingFromSettings) {
+  Ca root = make_root({KeyType::kSm2, 0}, "root-sm2");
+  Ca sub = make_sub(root, {KeyType::kSm2, 0}, "issuing-sm2");
+  auto build = [&](const std::string& profile, BuildSettings s) {
+    auto key = crypto::PrivateKey::generate({KeyType::kSm2, 0}).value();
+    IssueParams p;
+    p.profile = &profiles().at(profile);
+    p.subject = subject_for(profile);
+    p.subject_spki = key.public_key_der();
+    p.serial = serial().value();
+    p.not_before = now();
+    p.issuer = &sub.info;
+    return Certificate::parse(issue_certificate(p, s, *sub.signer, sub.cert.get()).value().der)
+        .value();
+  };
+  BuildSettings s = settings();
+  s.identify_code_style = TagStyle::kExplicit;
+  auto explicit_cert = build("staff-sign", s);
+  EXPECT_EQ(explicit_cert->find_extension(der::oids::kGmIdentifyCode)->value[0], 0xa0);
+  s.gmt0015_2023 = true;
+  auto staff = build("staff-sign", s);
+  EXPECT_EQ(staff->find_extension(der::oids::kGmIdentifyCode), nullptr);
+  ASSERT_NE(staff->find_extension(der::oids::kGmResidentIdCardNumber), nullptr);
+  EXPECT_EQ(
+      parse_printable_identifier(staff->find_extension(der::oids::kGmResidentIdCardNumber)->value)
+          .value(),
+      "310101199001011234");
+  auto org = build("org-sign", s);
+  ASSERT_NE(org->find_extension(der::oids::kGmUnifiedSocialCreditCode), nullptr);
+  EXPECT_EQ(org->find_extension(der::oids::kGmOrganizationCode), nullptr);
+  // Private extensions are non-critical (GM/T 0015 practice; xipki checks the same).
+  EXPECT_FALSE(org->find_extension(der::oids::kGmUnifiedSocialCreditCode)->critical);
+}
+
 TEST(Builder, RefusesWhatTheProfileForbids) {
   Ca root = make_root({KeyType::kEcP256, 0}, "root-ecdsa");
   Ca sub = make_sub(root, {KeyType::kEcP256, 0}, "issuing-ecdsa");
