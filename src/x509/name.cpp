@@ -178,7 +178,8 @@ Result<Name> build_name(const std::vector<std::pair<std::string, std::string>>& 
       return fail(ErrorCode::kInvalidArgument,
                   "name attribute " + short_name + " is not valid UTF-8");
     }
-    for (unsigned char c : value) {
+    for (char ch : value) {
+      const auto c = static_cast<unsigned char>(ch);
       if (c < 0x20 || c == 0x7f) {
         return fail(ErrorCode::kInvalidArgument,
                     "name attribute " + short_name + " contains a control character");
