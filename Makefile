@@ -28,10 +28,12 @@ bench: deps
 	@cmake --build --preset release -j $(JOBS)
 	@bash bench/run.sh build-release
 
-fuzz: deps
+fuzz:
+	@bash scripts/install-deps.sh --fuzz
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS)
-	@echo "fuzz targets in build-fuzz/fuzz/ (run e.g. build-fuzz/fuzz/fuzz_pem -max_total_time=60 fuzz/corpus/pem)"
+	@echo "fuzz targets in build-fuzz/fuzz/; run e.g. (new inputs go to the first directory):"
+	@echo "  mkdir -p /tmp/corpus && build-fuzz/fuzz/fuzz_pem -max_total_time=60 /tmp/corpus fuzz/corpus/pem"
 
 format:
 	@git ls-files '*.h' '*.cpp' | xargs clang-format -i

@@ -15,6 +15,12 @@ PACKAGES=(
   openssl softhsm2 opensc postgresql sqlite3 jq
 )
 
+# `make fuzz` (libFuzzer) needs a clang whose C++ front end handles libstdc++ 12's
+# <expected>: clang 16 (clang 14 lacks conditionally trivial special members).
+if [ "${1:-}" == "--fuzz" ]; then
+  PACKAGES+=(clang-16 libclang-rt-16-dev)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
