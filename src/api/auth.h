@@ -1,0 +1,198 @@
+// Authentication and roles of the API (issue 5 "Authentication and roles"). No HTTP here: the
+// server maps a request's credentials to a Principal (authenticate_api_key /
+// principal_from_certificate), then asks authorize() before each operation.
+//
+// Roles (docs/operations.md "Authentication and roles" is the operator's copy):
+//   admin        everything, every organization.
+//   ra_officer   lifecycle of certificates and subject records of its own organization.
+//   auditor      read-only: CAs, profiles, certificates, subjects, the audit log.
+//   integration  a hospital system (HIS, EMR, PACS...): issue, sign, verify, read certificates
+//                of its own organization.
+// ra_officer and integration always carry an organization; an auditor may carry one (then it
+// only sees that organization); admin never does.
+//
+// Organization scope: a principal with an organization may only touch objects of that
+// organization. An object of another organization is reported as kNotFound — exactly what a
+// missing object gives — so that callers cannot learn which serials or subjects exist
+// elsewhere. A wrong role is kPermissionDenied.
+//
+// Credentials, both kept in the api_keys table (no secret and no certificate is stored):
+//  - API keys "hpki_<id>_<secret>": <id> is 16 lowercase hex characters, <secret> is 32 CSPRNG
+//    bytes in base64url without padding (43 characters). The database keeps only
+//    HMAC-SHA256(pepper, "hpki-apikey/1" || 0x00 || whole key). Lookup hashes the presented key
+//    and finds the row by that (unique, indexed) hash: no secret is ever compared byte by
+//    byte, so timing reveals nothing about a stored key.
+//  - Operator client certificates (issued by hpki from the `operator` profile and registered
+//    with `hpki operator add`): id "op-<16 hex>", hash
+//    HMAC-SHA256(pepper, "hpki-operator-cert/1" || 0x00 || certificate DER).
+// The pepper is 32 random bytes in <home>/keys/apikey.pepper (0600, created at first use). A
+// copy of the database alone is therefore not enough to test guessed keys offline; every node
+// sharing one database must have the same pepper file.
+//
+// Authentication failures (unknown, malformed or revoked key; unregistered, revoked or
+// no-longer-valid operator certificate) are all kPermissionDenied with one fixed detail
+// ("invalid credentials"): the HTTP edge answers 401 to a kPermissionDenied from the
+// authentication step, and 403 to a kPermissionDenied from authorize(). Other codes
+// (kStorage, kUnavailable...) are infrastructure failures (500 / 503).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "core/bytes.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/random.h"
+#include "store/store.h"
+#include "x509/certificate.h"
+
+namespace hpki::api {
+
+enum class Role { kAdmin, kRaOfficer, kAuditor, kIntegration };
+
+// "admin", "ra_officer", "auditor", "integration".
+[[nodiscard]] std::string_view to_string(Role r) noexcept;
+// kInvalidArgument for an unknown name.
+[[nodiscard]] Result<Role> parse_role(std::string_view s);
+inline constexpr Role kAllRoles[] = {Role::kAdmin, Role::kRaOfficer, Role::kAuditor,
+                                     Role::kIntegration};
+
+enum class Permission {
+  kCaRead,         // CAs, chains
+  kProfileRead,    // certificate profiles
+  kCertIssue,      // issue from a CSR or with key generation
+  kCertRead,       // list / search / show / status
+  kCertLifecycle,  // renew, rekey, modify, revoke, hold, release
+  kSubjectRead,    // subject records
+  kSubjectWrite,   // create / change / delete subject records
+  kAuditRead,      // audit entries and checkpoints
+  kSign,           // signing services for an organization (issue 5+: sign / TSA)
+  kVerify,         // verification services
+  kAdmin,          // API keys, operators, CA administration
+};
+[[nodiscard]] std::string_view to_string(Permission p) noexcept;
+inline constexpr Permission kAllPermissions[] = {
+    Permission::kCaRead,       Permission::kProfileRead,   Permission::kCertIssue,
+    Permission::kCertRead,     Permission::kCertLifecycle, Permission::kSubjectRead,
+    Permission::kSubjectWrite, Permission::kAuditRead,     Permission::kSign,
+    Permission::kVerify,       Permission::kAdmin};
+
+// The role table.
+[[nodiscard]] bool role_has(Role r, Permission p) noexcept;
+// Whether the role must / may carry an organization.
+[[nodiscard]] bool role_requires_org(Role r) noexcept;
+[[nodiscard]] bool role_allows_org(Role r) noexcept;
+
+enum class PrincipalKind { kApiKey, kClientCertificate };
+[[nodiscard]] std::string_view to_string(PrincipalKind k) noexcept;
+
+struct Principal {
+  std::string id{};  // the api_keys id: "<16 hex>" for a key, "op-<16 hex>" for an operator
+  Role role = Role::kAuditor;
+  std::optional<std::string> org{};
+  PrincipalKind kind = PrincipalKind::kApiKey;
+
+  // The audit actor: "api-key:<id>" or "operator:<id>".
+  [[nodiscard]] std::string actor() const;
+};
+
+// May `p` exercise `perm` on an object of organization `object_org`?
+//  - the role lacks the permission: kPermissionDenied;
+//  - `p` has an organization and `object_org` is given and differs: kNotFound (no leak);
+//  - `object_org` absent (collections, CAs, profiles): allowed — the caller must then filter
+//    what it returns with org_scope(p).
+[[nodiscard]] Result<void> authorize(const Principal& p, Permission perm,
+                                     std::optional<std::string_view> object_org);
+// For creating an object of `new_org` (issuing for, creating a subject of): the same, but
+// another organization is kPermissionDenied (nothing exists yet, there is nothing to hide).
+[[nodiscard]] Result<void> authorize_create(const Principal& p, Permission perm,
+                                            std::string_view new_org);
+// The organization a principal's listings must be restricted to (none: everything).
+[[nodiscard]] std::optional<std::string> org_scope(const Principal& p);
+
+// --- the pepper
+
+inline constexpr std::size_t kPepperSize = 32;
+// Reads `file`, or creates it (0600, 32 CSPRNG bytes, atomically: two processes starting
+// together end up with the same pepper). kConfigInvalid when the file has another size.
+[[nodiscard]] Result<SecretBytes> load_or_create_pepper(const std::filesystem::path& file);
+// <keys_dir>/apikey.pepper
+[[nodiscard]] std::filesystem::path pepper_path(const std::filesystem::path& keys_dir);
+
+// --- API keys
+
+inline constexpr std::string_view kApiKeyPrefix = "hpki_";
+inline constexpr std::size_t kApiKeySecretBytes = 32;
+inline constexpr std::size_t kMaxTokenSize = 256;
+
+struct NewApiKey {
+  std::string id{};
+  std::string key{};  // the whole bearer token; shown once, never stored
+};
+
+// Everything key management needs. The references must outlive the calls.
+struct AuthContext {
+  store::Store& store;
+  const audit::AuditLog& audit;
+  const SecretBytes& pepper;
+  Random& random;
+  const Clock& clock;
+};
+
+// Creates a key for `role` (org per role_requires_org / role_allows_org, else
+// kInvalidArgument) and audits "auth.apikey_create" by `actor` in the same transaction.
+[[nodiscard]] Result<NewApiKey> create_api_key(const AuthContext& ctx, Role role,
+                                               std::optional<std::string> org,
+                                               const std::string& actor);
+// The principal of a bearer token; kPermissionDenied ("invalid credentials") when malformed,
+// unknown or revoked.
+[[nodiscard]] Result<Principal> authenticate_api_key(store::Store& store, const SecretBytes& pepper,
+                                                     std::string_view bearer_token);
+// Revokes a key or an operator registration by id and audits "auth.apikey_revoke" (or
+// "auth.operator_revoke"). kNotFound when absent or already revoked.
+[[nodiscard]] Result<void> revoke_credential(const AuthContext& ctx, std::string_view id,
+                                             const std::string& actor);
+
+struct CredentialInfo {
+  std::string id{};
+  Role role = Role::kAuditor;
+  std::string org{};
+  PrincipalKind kind = PrincipalKind::kApiKey;
+  TimePoint created_at{};
+  std::optional<TimePoint> revoked_at{};
+};
+// Every key and operator registration (never the hash), ordered by created_at, id.
+[[nodiscard]] Result<std::vector<CredentialInfo>> list_credentials(store::Store& store);
+
+// --- operators (client certificates)
+
+inline constexpr std::string_view kOperatorProfile = "operator";
+
+// Registers an operator certificate. It must be a certificate hpki issued from the
+// `operator` profile and is currently kIssued (else kInvalidArgument / kBadState); a
+// certificate already registered (and not revoked) gives kConflict. Audits
+// "auth.operator_add". Returns the registration id ("op-<16 hex>").
+[[nodiscard]] Result<std::string> register_operator(const AuthContext& ctx,
+                                                    const x509::Certificate& cert, Role role,
+                                                    std::optional<std::string> org,
+                                                    const std::string& actor);
+// Maps a client certificate — whose chain the TLS layer has already verified — to its
+// principal. kPermissionDenied ("invalid credentials") when not registered, when the
+// registration is revoked, when hpki's record of the certificate is no longer kIssued
+// (revoked, on hold) or when `now` is outside its validity.
+[[nodiscard]] Result<Principal> principal_from_certificate(store::Store& store,
+                                                           const SecretBytes& pepper,
+                                                           const x509::Certificate& leaf,
+                                                           TimePoint now);
+
+// The keyed hashes (public for tests and tools).
+[[nodiscard]] Result<Bytes> api_key_hash(const SecretBytes& pepper, std::string_view token);
+[[nodiscard]] Result<Bytes> certificate_hash(const SecretBytes& pepper, BytesView der);
+
+}  // namespace hpki::api
