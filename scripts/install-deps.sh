@@ -9,10 +9,10 @@ PACKAGES=(
   g++ cmake ninja-build make pkg-config git ca-certificates
   # libraries
   libssl-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
-  libsqlite3-dev libpq-dev libp11-kit-dev
+  libsqlite3-dev libpq-dev libp11-kit-dev libboost-dev
   # tests, fuzzing, formatting, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format
-  openssl softhsm2 opensc postgresql sqlite3 jq
+  openssl softhsm2 opensc postgresql sqlite3 jq curl
 )
 
 # `make fuzz` (libFuzzer) needs a clang whose C++ front end handles libstdc++ 12's

@@ -1,0 +1,91 @@
+// Internal: the shared state of a running Server (Boost types live here, not in server.h).
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "http/server.h"
+#include "http/worker_pool.h"
+
+namespace hpki::http::detail {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+// Defined in tls_session.cpp (the only src/http file that sees Asio's SSL headers).
+struct TlsHolder;
+[[nodiscard]] Result<std::shared_ptr<TlsHolder>> make_tls_holder(const TlsConfig& config);
+
+struct ListenerState {
+  ListenerConfig config;
+  std::shared_ptr<TlsHolder> tls;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::uint16_t port = 0;
+};
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Called (from any thread) when the server stops: close if no request is being handled.
+  virtual void on_stop() = 0;
+};
+
+void start_plain_session(tcp::socket socket, ListenerState& listener, Server::Core& core);
+void start_tls_session(tcp::socket socket, ListenerState& listener, Server::Core& core);
+
+}  // namespace hpki::http::detail
+
+namespace hpki::http {
+
+struct Server::Core {
+  explicit Core(ServerOptions opts);
+
+  // Limit/route-error answer in the listener's body format.
+  [[nodiscard]] Response error_response(const detail::ListenerState& listener, int status,
+                                        std::string_view type_suffix, std::string_view title,
+                                        std::string_view detail) const;
+  [[nodiscard]] std::string request_id(std::optional<std::string_view> from_client);
+  void record(const detail::ListenerState& listener, std::string_view route,
+              std::string_view method, int status, std::chrono::steady_clock::duration took,
+              std::string_view request_id, std::string_view peer);
+  // Returns false when stopping (the caller closes the connection).
+  bool register_session(const std::shared_ptr<detail::SessionBase>& session);
+  void unregister_session(detail::SessionBase* session);
+  void update_queue_gauges();
+
+  // Declaration order matters for destruction: whatever pending Asio handlers (sessions)
+  // touch on destruction is declared before `ioc`; objects using `ioc` after it.
+  ServerOptions options;
+  std::shared_ptr<MetricsRegistry> metrics;
+  std::unique_ptr<RateLimiter> limiter;
+  Gauge* queue_depth_gauge = nullptr;
+  Gauge* busy_workers_gauge = nullptr;
+  Gauge* connections_gauge = nullptr;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::uint64_t> request_seq{0};
+  std::string request_id_prefix;
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::unordered_map<detail::SessionBase*, std::weak_ptr<detail::SessionBase>> sessions;
+  bool stopped = false;
+  std::unique_ptr<WorkerPool> workers;
+  std::vector<std::thread> io_threads;
+  detail::net::io_context ioc;
+  std::optional<detail::net::executor_work_guard<detail::net::io_context::executor_type>> work;
+  std::vector<std::unique_ptr<detail::ListenerState>> listeners;
+};
+
+}  // namespace hpki::http

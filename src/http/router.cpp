@@ -1,0 +1,109 @@
+#include "http/router.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace hpki::http {
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (path.empty() || path.front() != '/') return out;
+  path.remove_prefix(1);
+  while (true) {
+    auto pos = path.find('/');
+    out.push_back(path.substr(0, pos));
+    if (pos == std::string_view::npos) break;
+    path.remove_prefix(pos + 1);
+  }
+  return out;
+}
+
+bool is_param(std::string_view seg) {
+  return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+}
+
+}  // namespace
+
+Router& Router::add(std::string_view method, std::string_view pattern, Handler handler,
+                    RouteOptions options) {
+  HPKI_CHECK(!method.empty() && !pattern.empty() && pattern.front() == '/');
+  HPKI_CHECK(handler != nullptr);
+  for (const Entry& e : entries_) {
+    HPKI_CHECK(!(e.route.method == method && e.route.pattern == pattern));
+  }
+  Entry e;
+  e.route = Route{std::string(method), std::string(pattern), std::move(options)};
+  for (std::string_view seg : split_path(pattern)) {
+    if (is_param(seg)) {
+      HPKI_CHECK(seg.find_first_of("{}/", 1) == seg.size() - 1);
+    } else {
+      HPKI_CHECK(seg.find_first_of("{}") == std::string_view::npos);
+      ++e.literals;
+    }
+    e.segments.emplace_back(seg);
+  }
+  e.handler = std::move(handler);
+  entries_.push_back(std::move(e));
+  return *this;
+}
+
+RouteMatch Router::match(std::string_view method, std::string_view path) const {
+  RouteMatch result;
+  std::vector<std::string_view> segs = split_path(path);
+  if (segs.empty()) return result;
+  const Entry* best = nullptr;
+  std::map<std::string, std::string> best_params;
+  for (const Entry& e : entries_) {
+    if (e.segments.size() != segs.size()) continue;
+    std::map<std::string, std::string> params;
+    bool ok = true;
+    for (std::size_t i = 0; i < segs.size() && ok; ++i) {
+      const std::string& pat = e.segments[i];
+      if (is_param(pat)) {
+        auto decoded = segs[i].empty() ? std::nullopt : percent_decode(segs[i], false);
+        if (!decoded || decoded->empty()) {
+          ok = false;
+        } else {
+          params.emplace(pat.substr(1, pat.size() - 2), std::move(*decoded));
+        }
+      } else {
+        ok = pat == segs[i];
+      }
+    }
+    if (!ok) continue;
+    if (e.route.method != method) {
+      if (std::find(result.allowed.begin(), result.allowed.end(), e.route.method) ==
+          result.allowed.end()) {
+        result.allowed.push_back(e.route.method);
+      }
+      continue;
+    }
+    if (best == nullptr || e.literals > best->literals) {
+      best = &e;
+      best_params = std::move(params);
+    }
+  }
+  if (best != nullptr) {
+    result.kind = RouteMatch::Kind::kFound;
+    result.route = &best->route;
+    result.handler = &best->handler;
+    result.params = std::move(best_params);
+    result.allowed.clear();
+    return result;
+  }
+  std::sort(result.allowed.begin(), result.allowed.end());
+  result.kind =
+      result.allowed.empty() ? RouteMatch::Kind::kNotFound : RouteMatch::Kind::kMethodNotAllowed;
+  return result;
+}
+
+std::vector<Route> Router::routes() const {
+  std::vector<Route> out;
+  out.reserve(entries_.size());
+  for (const Entry& e : entries_) out.push_back(e.route);
+  return out;
+}
+
+}  // namespace hpki::http

@@ -1,0 +1,71 @@
+// Route table: (method, pattern) -> handler, with "{name}" path parameters.
+//
+// A pattern is "/"-separated; a segment "{name}" matches exactly one non-empty segment (after
+// percent-decoding it is handed to the handler as a path parameter). When several routes
+// match a path, the one with more literal segments wins ("/certs/search" over "/certs/{id}").
+// match() distinguishes "no route for this path" (404) from "path known, method not" (405,
+// with the allowed methods). The table is built once before the server starts and is
+// read-only afterwards (safe to share between threads).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/message.h"
+
+namespace hpki::http {
+
+using Handler = std::function<Response(const Request&)>;
+
+struct RouteOptions {
+  // Reachable without credentials (health, metrics, CA certificates, CRLs, OpenAPI).
+  bool public_route = false;
+  // Subject to the server's per-key rate limiter.
+  bool rate_limited = true;
+  // Request body limit for this route; 0 = the server default.
+  std::size_t max_body_bytes = 0;
+  // One-line description (OpenAPI summary, logs).
+  std::string summary = {};
+};
+
+struct Route {
+  std::string method;   // upper case
+  std::string pattern;  // e.g. "/api/v1/certificates/{serial}/revoke"
+  RouteOptions options;
+};
+
+struct RouteMatch {
+  enum class Kind { kFound, kNotFound, kMethodNotAllowed };
+  Kind kind = Kind::kNotFound;
+  const Route* route = nullptr;
+  const Handler* handler = nullptr;
+  std::map<std::string, std::string> params;
+  std::vector<std::string> allowed;  // for kMethodNotAllowed, sorted
+};
+
+class Router {
+ public:
+  // Programming errors (bad pattern, duplicate method+pattern) abort via HPKI_CHECK.
+  Router& add(std::string_view method, std::string_view pattern, Handler handler,
+              RouteOptions options = {});
+
+  // `path` is the raw (not yet decoded) path of the request target, without the query.
+  [[nodiscard]] RouteMatch match(std::string_view method, std::string_view path) const;
+
+  [[nodiscard]] std::vector<Route> routes() const;
+
+ private:
+  struct Entry {
+    Route route;
+    std::vector<std::string> segments;
+    std::size_t literals = 0;
+    Handler handler;
+  };
+  std::vector<Entry> entries_;
+};
+
+}  // namespace hpki::http

@@ -1,0 +1,84 @@
+#include "http/router.h"
+
+#include <gtest/gtest.h>
+
+namespace hpki::http {
+namespace {
+
+Handler tag(std::string name) {
+  return [name](const Request&) { return Response::text(200, name); };
+}
+
+TEST(Router, MatchesLiteralAndParams) {
+  Router r;
+  r.add("GET", "/api/v1/certificates", tag("list"));
+  r.add("GET", "/api/v1/certificates/{serial}", tag("show"));
+  r.add(
+      "POST", "/api/v1/certificates/{serial}/revoke", tag("revoke"),
+      RouteOptions{
+          .public_route = false, .rate_limited = true, .max_body_bytes = 10, .summary = "Revoke"});
+  r.add("GET", "/api/v1/certificates/search", tag("search"));
+
+  auto m = r.match("POST", "/api/v1/certificates/0A1B%2F2/revoke");
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(m.route->pattern, "/api/v1/certificates/{serial}/revoke");
+  EXPECT_EQ(m.params.at("serial"), "0A1B/2");
+  EXPECT_EQ(m.route->options.max_body_bytes, 10u);
+  EXPECT_EQ((*m.handler)(Request{}).body, "revoke");
+
+  // A literal segment beats a parameter.
+  m = r.match("GET", "/api/v1/certificates/search");
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ((*m.handler)(Request{}).body, "search");
+  EXPECT_TRUE(m.params.empty());
+  m = r.match("GET", "/api/v1/certificates/77");
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(m.params.at("serial"), "77");
+}
+
+TEST(Router, NotFoundAndMethodNotAllowed) {
+  Router r;
+  r.add("GET", "/a/{id}", tag("get"));
+  r.add("DELETE", "/a/{id}", tag("del"));
+  EXPECT_EQ(r.match("GET", "/b/1").kind, RouteMatch::Kind::kNotFound);
+  EXPECT_EQ(r.match("GET", "/a").kind, RouteMatch::Kind::kNotFound);
+  EXPECT_EQ(r.match("GET", "/a/").kind, RouteMatch::Kind::kNotFound);  // empty param
+  EXPECT_EQ(r.match("GET", "/a/1/2").kind, RouteMatch::Kind::kNotFound);
+  EXPECT_EQ(r.match("GET", "relative").kind, RouteMatch::Kind::kNotFound);
+  EXPECT_EQ(r.match("GET", "/a/%zz").kind, RouteMatch::Kind::kNotFound);  // bad escape
+  auto m = r.match("PUT", "/a/1");
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kMethodNotAllowed);
+  EXPECT_EQ(m.allowed, (std::vector<std::string>{"DELETE", "GET"}));
+}
+
+TEST(Router, RouteTable) {
+  Router r;
+  r.add("GET", "/healthz", tag("h"), RouteOptions{.public_route = true});
+  r.add("POST", "/x/{y}", tag("x"));
+  auto routes = r.routes();
+  ASSERT_EQ(routes.size(), 2u);
+  EXPECT_EQ(routes[0].method, "GET");
+  EXPECT_EQ(routes[0].pattern, "/healthz");
+  EXPECT_TRUE(routes[0].options.public_route);
+  EXPECT_FALSE(routes[1].options.public_route);
+  EXPECT_EQ(routes[1].pattern, "/x/{y}");
+}
+
+TEST(Router, DuplicateRouteIsAProgrammingError) {
+  Router r;
+  r.add("GET", "/a", tag("1"));
+  EXPECT_DEATH(r.add("GET", "/a", tag("2")), "");
+  EXPECT_DEATH(r.add("GET", "/b/{x", tag("2")), "");
+}
+
+TEST(PercentDecode, Strict) {
+  EXPECT_EQ(percent_decode("a%20b+c", false), "a b+c");
+  EXPECT_EQ(percent_decode("a%20b+c", true), "a b c");
+  EXPECT_EQ(percent_decode("%e4%b8%ad", false), "\xe4\xb8\xad");
+  EXPECT_FALSE(percent_decode("%2", false));
+  EXPECT_FALSE(percent_decode("%", false));
+  EXPECT_FALSE(percent_decode("%g0", false));
+}
+
+}  // namespace
+}  // namespace hpki::http
