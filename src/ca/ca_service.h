@@ -57,6 +57,9 @@ struct IssueRequest {
   std::optional<CaFamily> family;  // default: from the subject key type
   std::optional<Bytes> csr;        // PEM or DER
   std::optional<KeygenOptions> keygen;
+  // An existing public key (DER SPKI) whose private key hpki holds itself (e.g. the API's TLS
+  // key); no proof of possession is asked for. Not reachable from the CLI or the API.
+  std::optional<Bytes> internal_spki;
   SubjectInput subject;  // empty fields are taken from the CSR subject
   std::optional<int> days;
   std::string actor = "cli";

@@ -46,7 +46,7 @@ class Runtime {
   [[nodiscard]] audit::AuditLog& audit() { return *audit_; }
   [[nodiscard]] const Clock& clock() const { return clock_; }
   [[nodiscard]] const std::map<std::string, x509::Profile>& profiles() const { return profiles_; }
-  [[nodiscard]] crypto::KeyStore& file_keys() { return *file_keys_; }
+  [[nodiscard]] crypto::FileKeyStore& file_keys() { return *file_keys_; }
   [[nodiscard]] int recovered() const { return recovered_; }
 
  private:

@@ -47,7 +47,8 @@ void run_command(Context& ctx, const std::function<Result<int>()>& body) {
   ctx.exit_code = exit_code_for(r.error());
 }
 
-int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+        const std::vector<Registrar>& extra) {
   CLI::App app{"hpki: certificate authority and trust services for hospitals"};
   app.require_subcommand(1);
   Context ctx{.out = out, .err = err, .home = {}, .json = false, .exit_code = kExitOk};
@@ -65,6 +66,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   add_cert_commands(app, ctx);
   add_audit_commands(app, ctx);
   add_apikey_commands(app, ctx);
+  for (const auto& r : extra) r(app, ctx);
 
   try {
     app.parse(argc, argv);

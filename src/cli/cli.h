@@ -14,6 +14,7 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 
@@ -48,7 +49,10 @@ void add_apikey_commands(CLI::App& app, Context& ctx);
 // `hpki cert lint` (cert_lint_cmd.cpp), registered under the `cert` group.
 void add_cert_lint_command(CLI::App& cert, Context& ctx);
 
-// Entry point used by main() and by in-process tests.
-[[nodiscard]] int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+// Entry point used by main() and by in-process tests. `extra` registers command groups that
+// live above the CLI layer (app/: `hpki serve`).
+using Registrar = std::function<void(CLI::App&, Context&)>;
+[[nodiscard]] int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+                      const std::vector<Registrar>& extra = {});
 
 }  // namespace hpki::cli

@@ -1,0 +1,646 @@
+#include "api/routes.h"
+
+#include <nlohmann/json.hpp>
+
+#include "api/auth.h"
+#include "core/encoding.h"
+#include "core/pem.h"
+#include "crypto/algorithm.h"
+#include "http/problem.h"
+#include "x509/certificate.h"
+
+namespace hpki::api {
+namespace {
+
+using nlohmann::json;
+
+// ---------------------------------------------------------------------------------------------
+// Route table: one entry per route drives both the router and the OpenAPI document.
+struct RouteSpec {
+  std::string_view method;
+  std::string_view pattern;
+  std::string_view summary;
+  std::optional<Permission> permission;  // nullopt: public
+  std::string_view request_schema;       // "" when there is no body
+  int success = 200;
+};
+
+constexpr RouteSpec kApiRoutes[] = {
+    {"GET", "/api/v1/cas", "List the certificate authorities", Permission::kCaRead, "", 200},
+    {"GET", "/api/v1/cas/{id}/chain", "A CA's chain as PEM, the CA first, its root last",
+     Permission::kCaRead, "", 200},
+    {"GET", "/api/v1/profiles", "List the certificate profiles", Permission::kProfileRead, "", 200},
+    {"POST", "/api/v1/certificates",
+     "Issue a certificate from a CSR or with server-side key generation", Permission::kCertIssue,
+     "IssueRequest", 201},
+    {"GET", "/api/v1/certificates", "Search certificates (paged)", Permission::kCertRead, "", 200},
+    {"GET", "/api/v1/certificates/{serial}", "Show a certificate", Permission::kCertRead, "", 200},
+    {"GET", "/api/v1/certificates/{serial}/status", "good, revoked or hold", Permission::kCertRead,
+     "", 200},
+    {"POST", "/api/v1/certificates/{serial}/renew", "Same key, new serial and validity",
+     Permission::kCertLifecycle, "RenewRequest", 201},
+    {"POST", "/api/v1/certificates/{serial}/rekey", "New key (CSR or key generation), same subject",
+     Permission::kCertLifecycle, "RekeyRequest", 201},
+    {"POST", "/api/v1/certificates/{serial}/modify",
+     "New certificate with changed subject data; the old one superseded",
+     Permission::kCertLifecycle, "ModifyRequest", 201},
+    {"POST", "/api/v1/certificates/{serial}/revoke", "Revoke (RFC 5280 reason)",
+     Permission::kCertLifecycle, "RevokeRequest", 200},
+    {"POST", "/api/v1/certificates/{serial}/hold", "Suspend (certificateHold)",
+     Permission::kCertLifecycle, "", 200},
+    {"POST", "/api/v1/certificates/{serial}/release", "Release from hold",
+     Permission::kCertLifecycle, "", 200},
+    {"GET", "/api/v1/audit", "Audit log entries", Permission::kAuditRead, "", 200},
+    {"GET", "/api/v1/audit/checkpoints", "Signed audit checkpoints", Permission::kAuditRead, "",
+     200},
+    {"GET", "/api/v1/openapi.json", "This document", std::nullopt, "", 200},
+};
+
+http::Response json_response(int status, const json& j) {
+  return http::Response::json(status, j.dump());
+}
+
+http::Response unauthenticated(std::string_view detail) {
+  return http::problem(401, "unauthenticated", "Unauthenticated", detail)
+      .set_header("WWW-Authenticate", "Bearer realm=\"hpki\"");
+}
+
+Result<Principal> authenticate(ApiContext& c, const http::Request& req) {
+  if (auto h = req.header("authorization")) {
+    std::string_view v = *h;
+    if (!v.starts_with("Bearer "))
+      return fail(ErrorCode::kPermissionDenied, "expected 'Authorization: Bearer <api-key>'");
+    return authenticate_api_key(c.runtime->store(), *c.pepper, v.substr(7));
+  }
+  if (!req.peer_chain.empty()) {
+    auto leaf = HPKI_TRY(x509::Certificate::parse(req.peer_chain.front()));
+    return principal_from_certificate(c.runtime->store(), *c.pepper, *leaf,
+                                      c.runtime->clock().now());
+  }
+  return fail(ErrorCode::kPermissionDenied,
+              "no credentials: send 'Authorization: Bearer <api-key>' or a client certificate");
+}
+
+using Body = std::function<Result<http::Response>(const Principal&)>;
+
+// Authentication (401), authorization (403), then the body; errors mapped once, here.
+http::Response guarded(ApiContext& c, const http::Request& req, Permission perm, const Body& body) {
+  auto who = authenticate(c, req);
+  if (!who) {
+    if (who.error().code() == ErrorCode::kPermissionDenied)
+      return unauthenticated(who.error().detail());
+    return http::problem_for(who.error());
+  }
+  if (auto ok = authorize(*who, perm, std::nullopt); !ok) {
+    // Role problems are 403; an org-scoped principal reaching another org's object gets 404 from
+    // the body's own authorize() call.
+    if (ok.error().code() == ErrorCode::kPermissionDenied) return http::problem_for(ok.error());
+  }
+  auto r = body(*who);
+  if (!r) return http::problem_for(r.error());
+  return std::move(*r);
+}
+
+Result<json> parse_body(const http::Request& req) {
+  if (req.body.empty()) return json::object();
+  auto j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) return fail(ErrorCode::kMalformed, "request body is not valid JSON");
+  if (!j.is_object()) return fail(ErrorCode::kMalformed, "request body must be a JSON object");
+  return j;
+}
+
+Result<std::string> str(const json& j, const char* key, bool required = false) {
+  if (!j.contains(key) || j.at(key).is_null()) {
+    if (required)
+      return fail(ErrorCode::kInvalidArgument, std::string("missing field '") + key + "'");
+    return std::string();
+  }
+  if (!j.at(key).is_string())
+    return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' must be a string");
+  return j.at(key).get<std::string>();
+}
+
+Result<ca::SubjectInput> subject_from(const json& j) {
+  ca::SubjectInput in;
+  if (!j.contains("subject")) return in;
+  const json& s = j.at("subject");
+  if (!s.is_object()) return fail(ErrorCode::kInvalidArgument, "'subject' must be an object");
+  auto& d = in.data;
+  d.common_name = HPKI_TRY(str(s, "name"));
+  d.organization = HPKI_TRY(str(s, "org"));
+  d.department = HPKI_TRY(str(s, "dept"));
+  d.province = HPKI_TRY(str(s, "province"));
+  d.city = HPKI_TRY(str(s, "city"));
+  d.country = HPKI_TRY(str(s, "country"));
+  if (auto e = HPKI_TRY(str(s, "email")); !e.empty()) d.emails.push_back(e);
+  for (const char* list : {"dns", "ip"}) {
+    if (!s.contains(list)) continue;
+    if (!s.at(list).is_array())
+      return fail(ErrorCode::kInvalidArgument, std::string("'") + list + "' must be an array");
+    for (const auto& v : s.at(list)) {
+      if (!v.is_string())
+        return fail(ErrorCode::kInvalidArgument,
+                    std::string("'") + list + "' entries must be strings");
+      (std::string_view(list) == "dns" ? d.dns_names : d.ip_addresses)
+          .push_back(v.get<std::string>());
+    }
+  }
+  for (const char* id : {"id_number", "staff_no", "licence_no", "org_code", "insurance_number",
+                         "institution_code"}) {
+    if (auto v = HPKI_TRY(str(s, id)); !v.empty()) d.identifiers[id] = v;
+  }
+  return in;
+}
+
+Result<std::optional<ca::KeygenOptions>> keygen_from(const json& j) {
+  if (!j.contains("keygen")) return std::optional<ca::KeygenOptions>{};
+  const json& k = j.at("keygen");
+  if (!k.is_object()) return fail(ErrorCode::kInvalidArgument, "'keygen' must be an object");
+  ca::KeygenOptions o;
+  o.spec = HPKI_TRY(crypto::parse_key_spec(HPKI_TRY(str(k, "alg", true))));
+  auto pass = HPKI_TRY(str(k, "passphrase", true));
+  if (pass.size() < 8)
+    return fail(ErrorCode::kInvalidArgument, "keygen.passphrase must have at least 8 characters");
+  o.passphrase = SecretBytes(std::string_view(pass));
+  return std::optional<ca::KeygenOptions>{std::move(o)};
+}
+
+json issued_json(const ca::IssueResult& r) {
+  json chain = json::array();
+  for (const auto& c : r.chain) chain.push_back(pem_encode("CERTIFICATE", c));
+  json j{{"serial", r.serial},
+         {"ca", r.ca_id},
+         {"status", r.status},
+         {"not_after", format_rfc3339(r.not_after)},
+         {"certificate", pem_encode("CERTIFICATE", r.der)},
+         {"chain", chain}};
+  if (r.key_package) {
+    j["key_format"] = r.key_package_format;
+    j["key"] = r.key_package_format == "pkcs12" ? base64_encode(*r.key_package)
+                                                : std::string(as_string(*r.key_package));
+  }
+  return j;
+}
+
+json status_json(const ca::CertStatusInfo& s) {
+  json j{{"serial", s.serial}, {"ca", s.ca_id}, {"status", s.word()}};
+  if (s.reason) j["reason"] = x509::reason_name(*s.reason);
+  if (s.revoked_at) j["revoked_at"] = format_rfc3339(*s.revoked_at);
+  if (s.invalidity_date) j["invalidity_date"] = format_rfc3339(*s.invalidity_date);
+  return j;
+}
+
+json record_json(const store::CertificateRecord& r) {
+  return json{{"serial", r.serial},
+              {"ca", r.ca_id},
+              {"subject", r.subject},
+              {"org", r.org},
+              {"dept", r.dept},
+              {"profile", r.profile},
+              {"status", store::to_string(r.status)},
+              {"not_before", format_rfc3339(r.not_before)},
+              {"not_after", format_rfc3339(r.not_after)},
+              {"key", r.key_type}};
+}
+
+// The certificate named in the path, checked against the principal's organization (another
+// organization's certificate is 404: no existence leak).
+Result<ca::CertView> scoped_cert(ApiContext& c, const Principal& p, const http::Request& req,
+                                 Permission perm) {
+  auto v = c.runtime->ca().show(req.param("serial").value_or(""));
+  if (!v) return fail(v.error());
+  HPKI_TRY(authorize(p, perm, v->record.org));
+  return v;
+}
+
+void count_issued(ApiContext& c, const ca::IssueResult& r, std::string_view profile) {
+  if (c.metrics == nullptr) return;
+  c.metrics
+      ->counter("hpki_certificates_issued_total", "Certificates issued",
+                {{"ca", r.ca_id}, {"profile", std::string(profile)}})
+      .inc();
+}
+
+}  // namespace
+
+void add_api_routes(http::Router& router, ApiContext& c) {
+  auto add = [&](const RouteSpec& spec,
+                 std::function<Result<http::Response>(const http::Request&, const Principal&)> fn) {
+    http::RouteOptions o;
+    o.summary = std::string(spec.summary);
+    o.public_route = !spec.permission.has_value();
+    router.add(
+        spec.method, spec.pattern,
+        [&c, spec, fn](const http::Request& req) {
+          return guarded(c, req, *spec.permission, [&](const Principal& p) { return fn(req, p); });
+        },
+        o);
+  };
+  auto spec = [](std::string_view method, std::string_view pattern) -> const RouteSpec& {
+    for (const auto& s : kApiRoutes) {
+      if (s.method == method && s.pattern == pattern) return s;
+    }
+    std::abort();
+  };
+
+  add(spec("GET", "/api/v1/cas"),
+      [&c](const http::Request&, const Principal&) -> Result<http::Response> {
+        json out = json::array();
+        for (const auto& ca : HPKI_TRY(c.runtime->ca().list_cas())) {
+          out.push_back({{"id", ca.id},
+                         {"family", store::to_string(ca.family)},
+                         {"role", store::to_string(ca.role)},
+                         {"subject", ca.subject},
+                         {"parent", ca.parent_id.value_or("")},
+                         {"certificate", pem_encode("CERTIFICATE", ca.certificate)}});
+        }
+        return json_response(200, out);
+      });
+  add(spec("GET", "/api/v1/cas/{id}/chain"),
+      [&c](const http::Request& req, const Principal&) -> Result<http::Response> {
+        auto chain = HPKI_TRY(c.runtime->ca().chain_of(std::string(req.param("id").value_or(""))));
+        std::string pem;
+        for (const auto& d : chain) pem += pem_encode("CERTIFICATE", d);
+        return http::Response::text(200, pem, "application/pem-certificate-chain");
+      });
+  add(spec("GET", "/api/v1/profiles"),
+      [&c](const http::Request&, const Principal&) -> Result<http::Response> {
+        json out = json::array();
+        for (const auto& [name, p] : c.runtime->profiles()) {
+          json algs = json::array();
+          for (const auto& k : p.key_algorithms) algs.push_back(crypto::key_spec_name(k));
+          out.push_back({{"name", name},
+                         {"description", p.description},
+                         {"key_algorithms", algs},
+                         {"default_days", p.default_days},
+                         {"max_days", p.max_days}});
+        }
+        return json_response(200, out);
+      });
+  add(spec("POST", "/api/v1/certificates"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        auto j = HPKI_TRY(parse_body(req));
+        ca::IssueRequest r;
+        r.profile = HPKI_TRY(str(j, "profile", true));
+        if (auto f = HPKI_TRY(str(j, "family")); !f.empty())
+          r.family = HPKI_TRY(store::parse_ca_family(f));
+        if (auto csr = HPKI_TRY(str(j, "csr")); !csr.empty()) r.csr = to_bytes(csr);
+        r.keygen = HPKI_TRY(keygen_from(j));
+        r.subject = HPKI_TRY(subject_from(j));
+        if (j.contains("days")) {
+          if (!j.at("days").is_number_integer())
+            return fail(ErrorCode::kInvalidArgument, "'days' must be an integer");
+          r.days = j.at("days").get<int>();
+        }
+        // Organization-scoped principals issue only for their own organization (default: theirs).
+        if (auto scope = org_scope(p)) {
+          if (r.subject.data.organization.empty()) r.subject.data.organization = *scope;
+        }
+        HPKI_TRY(authorize_create(p, Permission::kCertIssue, r.subject.data.organization));
+        r.actor = p.actor();
+        auto res = HPKI_TRY(c.runtime->ca().issue(r));
+        count_issued(c, res, r.profile);
+        return json_response(201, issued_json(res));
+      });
+  add(spec("GET", "/api/v1/certificates"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        store::CertificateFilter f;
+        auto q = [&](std::string_view k) { return std::string(req.query_param(k).value_or("")); };
+        if (auto s = q("serial"); !s.empty()) f.serial_prefix = HPKI_TRY(ca::normalize_serial(s));
+        f.subject_contains = q("name");
+        if (auto v = q("org"); !v.empty()) f.org = v;
+        if (auto v = q("dept"); !v.empty()) f.dept = v;
+        if (auto v = q("profile"); !v.empty()) f.profile = v;
+        if (auto v = q("ca"); !v.empty()) f.ca_id = v;
+        if (auto v = q("status"); !v.empty())
+          f.statuses.push_back(HPKI_TRY(store::parse_cert_status(v)));
+        auto num = [&](std::string_view k, std::int64_t dflt) -> Result<std::int64_t> {
+          auto v = q(k);
+          if (v.empty()) return dflt;
+          try {
+            std::size_t pos = 0;
+            auto n = std::stoll(v, &pos);
+            if (pos != v.size() || n < 0) throw std::invalid_argument("x");
+            return static_cast<std::int64_t>(n);
+          } catch (...) {
+            return fail(ErrorCode::kInvalidArgument,
+                        "query parameter '" + std::string(k) + "' must be a non-negative integer");
+          }
+        };
+        f.limit = HPKI_TRY(num("limit", 100));
+        f.offset = HPKI_TRY(num("offset", 0));
+        if (f.limit < 1 || f.limit > 1000)
+          return fail(ErrorCode::kInvalidArgument, "limit must be 1..1000");
+        if (auto days = HPKI_TRY(num("expiring_within", -1)); days >= 0) {
+          f.not_after_from = c.runtime->clock().now();
+          f.not_after_to = c.runtime->clock().now() + std::chrono::days(days);
+        }
+        if (auto scope = org_scope(p)) {
+          if (f.org && *f.org != *scope)
+            return json_response(
+                200, json{{"items", json::array()}, {"limit", f.limit}, {"offset", f.offset}});
+          f.org = *scope;
+        }
+        std::optional<std::string> id;
+        if (auto v = q("id_number"); !v.empty()) id = v;
+        json items = json::array();
+        for (const auto& r : HPKI_TRY(c.runtime->ca().search(f, id)))
+          items.push_back(record_json(r));
+        return json_response(200, json{{"items", items}, {"limit", f.limit}, {"offset", f.offset}});
+      });
+  add(spec("GET", "/api/v1/certificates/{serial}"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        auto v = HPKI_TRY(scoped_cert(c, p, req, Permission::kCertRead));
+        json j = record_json(v.record);
+        if (v.status) j["revocation"] = status_json(*v.status);
+        j["identifiers"] = v.identifiers_masked;
+        if (v.record.der) j["certificate"] = pem_encode("CERTIFICATE", *v.record.der);
+        return json_response(200, j);
+      });
+  add(spec("GET", "/api/v1/certificates/{serial}/status"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        auto v = HPKI_TRY(scoped_cert(c, p, req, Permission::kCertRead));
+        return json_response(200, status_json(*v.status));
+      });
+  add(spec("POST", "/api/v1/certificates/{serial}/renew"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        auto v = HPKI_TRY(scoped_cert(c, p, req, Permission::kCertLifecycle));
+        auto j = HPKI_TRY(parse_body(req));
+        std::optional<int> days;
+        if (j.contains("days")) days = j.at("days").get<int>();
+        auto r = HPKI_TRY(c.runtime->ca().renew(v.record.serial, days, p.actor()));
+        count_issued(c, r, v.record.profile);
+        return json_response(201, issued_json(r));
+      });
+  add(spec("POST", "/api/v1/certificates/{serial}/rekey"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        auto v = HPKI_TRY(scoped_cert(c, p, req, Permission::kCertLifecycle));
+        auto j = HPKI_TRY(parse_body(req));
+        std::optional<Bytes> csr;
+        if (auto s = HPKI_TRY(str(j, "csr")); !s.empty()) csr = to_bytes(s);
+        auto kg = HPKI_TRY(keygen_from(j));
+        if (!csr && !kg) return fail(ErrorCode::kInvalidArgument, "rekey needs 'csr' or 'keygen'");
+        auto r = HPKI_TRY(c.runtime->ca().rekey(v.record.serial, csr, std::move(kg), p.actor()));
+        count_issued(c, r, v.record.profile);
+        return json_response(201, issued_json(r));
+      });
+  add(spec("POST", "/api/v1/certificates/{serial}/modify"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        auto v = HPKI_TRY(scoped_cert(c, p, req, Permission::kCertLifecycle));
+        auto j = HPKI_TRY(parse_body(req));
+        auto subject = HPKI_TRY(subject_from(j));
+        if (!subject.data.organization.empty())
+          HPKI_TRY(authorize_create(p, Permission::kCertLifecycle, subject.data.organization));
+        auto r = HPKI_TRY(c.runtime->ca().modify(v.record.serial, subject, p.actor()));
+        count_issued(c, r, v.record.profile);
+        return json_response(201, issued_json(r));
+      });
+  add(spec("POST", "/api/v1/certificates/{serial}/revoke"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        auto v = HPKI_TRY(scoped_cert(c, p, req, Permission::kCertLifecycle));
+        auto j = HPKI_TRY(parse_body(req));
+        auto reason = HPKI_TRY(
+            x509::parse_reason(j.contains("reason") ? HPKI_TRY(str(j, "reason")) : "unspecified"));
+        std::optional<TimePoint> inv;
+        if (auto s = HPKI_TRY(str(j, "invalidity_date")); !s.empty())
+          inv = HPKI_TRY(parse_rfc3339(s));
+        auto s = HPKI_TRY(c.runtime->ca().revoke(v.record.serial, reason, inv, p.actor()));
+        if (c.metrics)
+          c.metrics
+              ->counter("hpki_certificates_revoked_total", "Certificates revoked",
+                        {{"ca", s.ca_id}})
+              .inc();
+        return json_response(200, status_json(s));
+      });
+  add(spec("POST", "/api/v1/certificates/{serial}/hold"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        auto v = HPKI_TRY(scoped_cert(c, p, req, Permission::kCertLifecycle));
+        return json_response(
+            200, status_json(HPKI_TRY(c.runtime->ca().hold(v.record.serial, p.actor()))));
+      });
+  add(spec("POST", "/api/v1/certificates/{serial}/release"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        auto v = HPKI_TRY(scoped_cert(c, p, req, Permission::kCertLifecycle));
+        return json_response(
+            200, status_json(HPKI_TRY(c.runtime->ca().release(v.record.serial, p.actor()))));
+      });
+  add(spec("GET", "/api/v1/audit"),
+      [&c](const http::Request& req, const Principal&) -> Result<http::Response> {
+        std::int64_t from = 1, limit = 100;
+        try {
+          if (auto v = req.query_param("from")) from = std::stoll(std::string(*v));
+          if (auto v = req.query_param("limit")) limit = std::stoll(std::string(*v));
+        } catch (...) {
+          return fail(ErrorCode::kInvalidArgument, "from and limit must be integers");
+        }
+        if (limit < 1 || limit > 1000 || from < 1)
+          return fail(ErrorCode::kInvalidArgument, "from >= 1, limit 1..1000");
+        json out = json::array();
+        for (const auto& e : HPKI_TRY(c.runtime->audit().list(c.runtime->store(), from, limit))) {
+          out.push_back({{"seq", e.seq},
+                         {"at", format_rfc3339(e.at)},
+                         {"actor", e.actor},
+                         {"action", e.action},
+                         {"object", e.object},
+                         {"outcome", e.outcome},
+                         {"details", json::parse(e.details, nullptr, false)},
+                         {"hash", hex_encode(e.hash)}});
+        }
+        return json_response(200, out);
+      });
+  add(spec("GET", "/api/v1/audit/checkpoints"),
+      [&c](const http::Request&, const Principal&) -> Result<http::Response> {
+        auto cps = HPKI_TRY(c.runtime->store().transact_value<std::vector<store::AuditCheckpoint>>(
+            [](store::Tx& tx) { return tx.list_checkpoints(); }));
+        json out = json::array();
+        for (const auto& cp : cps) {
+          out.push_back({{"seq", cp.seq},
+                         {"tree_size", cp.tree_size},
+                         {"root", hex_encode(cp.root_hash)},
+                         {"signature", base64_encode(cp.signature)},
+                         {"key_ref", cp.key_ref},
+                         {"signed_at", format_rfc3339(cp.signed_at)}});
+        }
+        return json_response(200, out);
+      });
+  router.add(
+      "GET", "/api/v1/openapi.json",
+      [](const http::Request&) { return http::Response::json(200, openapi_json()); },
+      http::RouteOptions{.public_route = true,
+                         .rate_limited = false,
+                         .max_body_bytes = 0,
+                         .summary = "This document"});
+}
+
+void add_public_routes(http::Router& router, ApiContext& c) {
+  // AIA caIssuers: the CA certificate in DER (RFC 5280 4.2.2.1: application/pkix-cert).
+  router.add(
+      "GET", "/ca/{file}",
+      [&c](const http::Request& req) {
+        std::string file(req.param("file").value_or(""));
+        if (!file.ends_with(".crt")) return http::problem(404, "not-found", "Not Found");
+        std::string id = file.substr(0, file.size() - 4);
+        auto cas = c.runtime->ca().list_cas();
+        if (!cas) return http::problem_for(cas.error());
+        for (const auto& ca : *cas) {
+          if (ca.id == id) {
+            http::Response r;
+            r.status = 200;
+            r.body.assign(ca.certificate.begin(), ca.certificate.end());
+            r.set_header("Content-Type", "application/pkix-cert")
+                .set_header("Cache-Control", "max-age=86400");
+            return r;
+          }
+        }
+        return http::problem(404, "not-found", "Not Found", "no CA " + id);
+      },
+      http::RouteOptions{.public_route = true,
+                         .rate_limited = false,
+                         .max_body_bytes = 0,
+                         .summary = "CA certificate (DER)"});
+  router.add(
+      "GET", "/readyz",
+      [&c](const http::Request&) {
+        // Ready when the database answers and the CA keys are usable.
+        auto cas = c.runtime->ca().list_cas();
+        if (!cas)
+          return http::Response::text(503,
+                                      "database unavailable: " + cas.error().to_string() + "\n");
+        for (const auto& ca : *cas) {
+          if (ca.role != store::CaRole::kIssuing) continue;
+          if (auto s = c.runtime->ca().ca_signer(ca); !s)
+            return http::Response::text(503, "key unavailable: " + ca.id + "\n");
+        }
+        return http::Response::text(200, "ready\n");
+      },
+      http::RouteOptions{.public_route = true,
+                         .rate_limited = false,
+                         .max_body_bytes = 0,
+                         .summary = "Readiness"});
+}
+
+const std::string& openapi_json() {
+  static const std::string doc = [] {
+    json paths = json::object();
+    for (const auto& s : kApiRoutes) {
+      json op{{"summary", s.summary},
+              {"operationId", std::string(s.method) + " " + std::string(s.pattern)}};
+      json params = json::array();
+      std::string_view pat = s.pattern;
+      for (std::size_t pos = pat.find('{'); pos != std::string_view::npos;
+           pos = pat.find('{', pos + 1)) {
+        auto end = pat.find('}', pos);
+        params.push_back({{"name", std::string(pat.substr(pos + 1, end - pos - 1))},
+                          {"in", "path"},
+                          {"required", true},
+                          {"schema", {{"type", "string"}}}});
+      }
+      if (!params.empty()) op["parameters"] = params;
+      if (!s.request_schema.empty()) {
+        op["requestBody"] = {
+            {"required", true},
+            {"content",
+             {{"application/json",
+               {{"schema",
+                 {{"$ref", "#/components/schemas/" + std::string(s.request_schema)}}}}}}}};
+      }
+      json responses{{std::to_string(s.success), {{"description", "Success"}}}};
+      json problem{{"content",
+                    {{"application/problem+json",
+                      {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
+      for (auto [code, what] : {std::pair{"400", "Malformed request"},
+                                {"401", "No or invalid credentials"},
+                                {"403", "The role does not allow this"},
+                                {"404", "Not found (or another organization's)"},
+                                {"409", "Conflict with the current state"},
+                                {"413", "Body too large"},
+                                {"422", "Refused by policy or lint"},
+                                {"429", "Rate limited"}}) {
+        json r = problem;
+        r["description"] = what;
+        responses[code] = r;
+      }
+      op["responses"] = responses;
+      if (s.permission) {
+        op["security"] = json::array({{{"bearer", json::array()}}, {{"mtls", json::array()}}});
+        op["x-hpki-permission"] = to_string(*s.permission);
+      } else {
+        op["security"] = json::array();
+      }
+      std::string method(s.method);
+      for (auto& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      paths[std::string(s.pattern)][method] = op;
+    }
+    json subject{{"type", "object"},
+                 {"properties",
+                  {{"name", {{"type", "string"}}},
+                   {"org", {{"type", "string"}}},
+                   {"dept", {{"type", "string"}}},
+                   {"province", {{"type", "string"}}},
+                   {"city", {{"type", "string"}}},
+                   {"country", {{"type", "string"}}},
+                   {"email", {{"type", "string"}}},
+                   {"dns", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                   {"ip", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                   {"id_number", {{"type", "string"}}},
+                   {"staff_no", {{"type", "string"}}},
+                   {"licence_no", {{"type", "string"}}},
+                   {"org_code", {{"type", "string"}}}}}};
+    json keygen{{"type", "object"},
+                {"required", {"alg", "passphrase"}},
+                {"properties",
+                 {{"alg", {{"type", "string"}, {"enum", {"rsa2048", "rsa3072", "p256", "sm2"}}}},
+                  {"passphrase", {{"type", "string"}, {"minLength", 8}}}}}};
+    json d{{"openapi", "3.1.0"},
+           {"info",
+            {{"title", "hpki API"},
+             {"version", "1"},
+             {"description",
+              "Certificate authority for hospitals: certificates for staff, organizations and "
+              "devices in RSA/ECDSA and SM2."}}},
+           {"paths", paths},
+           {"components",
+            {{"securitySchemes",
+              {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
+               {"mtls", {{"type", "mutualTLS"}}}}},
+             {"schemas",
+              {{"Problem",
+                {{"type", "object"},
+                 {"properties",
+                  {{"type", {{"type", "string"}}},
+                   {"title", {{"type", "string"}}},
+                   {"status", {{"type", "integer"}}},
+                   {"detail", {{"type", "string"}}}}}}},
+               {"Subject", subject},
+               {"Keygen", keygen},
+               {"IssueRequest",
+                {{"type", "object"},
+                 {"required", {"profile"}},
+                 {"properties",
+                  {{"profile", {{"type", "string"}}},
+                   {"family", {{"type", "string"}, {"enum", {"rsa", "ecdsa", "sm2"}}}},
+                   {"csr", {{"type", "string"}, {"description", "PEM PKCS#10"}}},
+                   {"keygen", {{"$ref", "#/components/schemas/Keygen"}}},
+                   {"subject", {{"$ref", "#/components/schemas/Subject"}}},
+                   {"days", {{"type", "integer"}}}}}}},
+               {"RenewRequest",
+                {{"type", "object"}, {"properties", {{"days", {{"type", "integer"}}}}}}},
+               {"RekeyRequest",
+                {{"type", "object"},
+                 {"properties",
+                  {{"csr", {{"type", "string"}}},
+                   {"keygen", {{"$ref", "#/components/schemas/Keygen"}}}}}}},
+               {"ModifyRequest",
+                {{"type", "object"},
+                 {"properties", {{"subject", {{"$ref", "#/components/schemas/Subject"}}}}}}},
+               {"RevokeRequest",
+                {{"type", "object"},
+                 {"properties",
+                  {{"reason", {{"type", "string"}}},
+                   {"invalidity_date", {{"type", "string"}, {"format", "date-time"}}}}}}}}}}}};
+    return d.dump(2) + "\n";
+  }();
+  return doc;
+}
+
+}  // namespace hpki::api

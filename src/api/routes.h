@@ -1,0 +1,32 @@
+// The REST API (issue 5) on top of the CA service: /api/v1/... routes with authentication
+// (Bearer API key or an operator client certificate), role checks, organization scoping (another
+// organization's object is 404, no existence leak) and RFC 9457 problem responses; plus the
+// routes conventionally served over plain HTTP (CA certificates for AIA caIssuers, /readyz).
+// Services never see HTTP; this file is the edge where errors become statuses.
+#pragma once
+
+#include <string>
+
+#include "ca/runtime.h"
+#include "core/bytes.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+namespace hpki::api {
+
+struct ApiContext {
+  ca::Runtime* runtime = nullptr;
+  const SecretBytes* pepper = nullptr;       // API key / operator hash pepper
+  http::MetricsRegistry* metrics = nullptr;  // issuance counters (may be null)
+};
+
+// /api/v1/... (HTTPS listener).
+void add_api_routes(http::Router& router, ApiContext& ctx);
+// /ca/{id}.crt, /readyz (plain HTTP listener; also mounted on the API listener).
+void add_public_routes(http::Router& router, ApiContext& ctx);
+
+// The OpenAPI 3.1 document describing the API routes (served at /api/v1/openapi.json and
+// committed as docs/openapi.json).
+[[nodiscard]] const std::string& openapi_json();
+
+}  // namespace hpki::api

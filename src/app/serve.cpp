@@ -1,0 +1,170 @@
+// `hpki serve`: wires the CA runtime, the REST API routes and the HTTP server together and
+// runs until SIGTERM / SIGINT (graceful: in-flight requests finish).
+#include "app/serve.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "api/auth.h"
+#include "api/routes.h"
+#include "cli/common.h"
+#include "core/log.h"
+#include "core/pem.h"
+#include "crypto/key.h"
+#include "http/server.h"
+
+namespace hpki::app {
+namespace {
+
+struct ServeArgs {
+  std::string role = "all";
+  std::string api_listen;
+  std::string http_listen;
+  std::size_t threads = 2;
+  std::size_t workers = 4;
+};
+
+// The API's TLS server certificate: issued once by the RSA (else first) issuing CA from the
+// `device` profile for localhost / 127.0.0.1 (the `ssl-server` profile applies the CA/B Forum
+// rules, which forbid internal names). Kept in <home>/tls/.
+Result<http::TlsConfig> ensure_tls(ca::Runtime& rt, std::ostream& err) {
+  const auto dir = rt.config().home / "tls";
+  const auto chain_file = dir / "api-chain.pem";
+  const crypto::KeyRef key_ref{"file:api-tls"};
+  if (!std::filesystem::exists(chain_file)) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (!rt.file_keys().public_key(key_ref)) {
+      HPKI_TRY(rt.file_keys().generate({crypto::KeyType::kRsa, 2048}, "api-tls"));
+    }
+    auto cas = HPKI_TRY(rt.ca().list_cas());
+    std::optional<store::CaFamily> family;
+    for (const auto& c : cas) {
+      if (c.role == store::CaRole::kIssuing && (!family || c.family == store::CaFamily::kRsa))
+        family = c.family;
+    }
+    if (!family)
+      return fail(ErrorCode::kBadState, "no issuing CA to issue the API's TLS certificate");
+    ca::IssueRequest r;
+    r.profile = "device";
+    r.family = *family;
+    r.internal_spki = HPKI_TRY(rt.file_keys().public_key(key_ref));
+    r.subject.data.common_name = "localhost";
+    r.subject.data.organization = rt.config().ca.organization;
+    r.subject.data.dns_names = {"localhost"};
+    r.subject.data.ip_addresses = {"127.0.0.1", "::1"};
+    r.actor = "hpki-serve";
+    auto issued = HPKI_TRY(rt.ca().issue(r));
+    std::string pem = pem_encode("CERTIFICATE", issued.der);
+    for (std::size_t i = 0; i + 1 < issued.chain.size(); ++i)
+      pem += pem_encode("CERTIFICATE", issued.chain[i]);
+    std::ofstream(chain_file) << pem;
+    std::ofstream(dir / "ca.pem") << pem_encode("CERTIFICATE", issued.chain.back());
+    err << "hpki: issued the API's TLS certificate (" << issued.serial << "); clients trust "
+        << (dir / "ca.pem").string() << "\n";
+  }
+  http::TlsConfig tls;
+  std::ifstream in(chain_file);
+  tls.cert_chain_pem.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  auto key = HPKI_TRY(rt.file_keys().load(key_ref));
+  auto der = HPKI_TRY(key.to_pkcs8_der());
+  tls.private_key_pem = pem_encode("PRIVATE KEY", der.view());
+  // Client certificates are requested (not required) and verified against hpki's CAs.
+  tls.request_client_cert = true;
+  for (const auto& c : HPKI_TRY(rt.ca().list_cas())) {
+    if (c.role == store::CaRole::kRoot || c.role == store::CaRole::kIssuing)
+      tls.trusted_client_ca_der.push_back(c.certificate);
+  }
+  return tls;
+}
+
+Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
+  if (a.role != "all" && a.role != "api") {
+    return fail(ErrorCode::kUnsupported, "role '" + a.role + "' is not available yet (all, api)");
+  }
+  auto rt = HPKI_TRY(cli::open_runtime(ctx));
+  const auto& cfg = rt->config();
+  auto lvl = HPKI_TRY(log::parse_level(cfg.base.log.level));
+  log::init(lvl, cfg.base.log.format == "json" ? log::Format::kJson : log::Format::kText);
+  ListenAddress api_addr = cfg.base.server.api_listen;
+  ListenAddress http_addr = cfg.base.server.http_listen;
+  if (!a.api_listen.empty()) api_addr = HPKI_TRY(parse_listen_address(a.api_listen));
+  if (!a.http_listen.empty()) http_addr = HPKI_TRY(parse_listen_address(a.http_listen));
+
+  auto pepper = HPKI_TRY(api::load_or_create_pepper(api::pepper_path(cfg.keys_dir)));
+  auto tls = HPKI_TRY(ensure_tls(*rt, ctx.err));
+  auto metrics = std::make_shared<http::MetricsRegistry>();
+  api::ApiContext actx{rt.get(), &pepper, metrics.get()};
+
+  auto api_router = std::make_shared<http::Router>();
+  api::add_api_routes(*api_router, actx);
+  api::add_public_routes(*api_router, actx);
+  http::add_operational_routes(*api_router, metrics);
+  auto http_router = std::make_shared<http::Router>();
+  api::add_public_routes(*http_router, actx);
+  http::add_operational_routes(*http_router, metrics);
+
+  http::ServerOptions o;
+  o.io_threads = a.threads;
+  o.worker_threads = a.workers;
+  o.max_body_bytes = cfg.base.server.max_body_bytes;
+  o.metrics = metrics;
+  // Rate limiting per API key (the id part of "hpki_<id>_<secret>"), else per client address.
+  o.rate_limit_key = [](const http::Request& req) -> std::string {
+    if (auto h = req.header("authorization"); h && h->starts_with("Bearer hpki_")) {
+      auto rest = h->substr(12);
+      return "key:" + std::string(rest.substr(0, rest.find('_')));
+    }
+    auto peer = std::string_view(req.peer);
+    return "ip:" + std::string(peer.substr(0, peer.rfind(':')));
+  };
+  std::vector<http::ListenerConfig> listeners;
+  listeners.push_back(
+      {.name = "api", .address = api_addr, .router = api_router, .tls = tls, .problem_json = true});
+  listeners.push_back({.name = "http",
+                       .address = http_addr,
+                       .router = http_router,
+                       .tls = std::nullopt,
+                       .problem_json = false});
+
+  // Signals are taken by sigwait() below: block them before any server thread starts.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  auto server = HPKI_TRY(http::Server::start(o, listeners));
+  ctx.out << "hpki serving " << cfg.home.string() << "\n"
+          << "  API  https://" << ListenAddress{api_addr.host, server->port(0)}.to_string()
+          << "/api/v1/\n"
+          << "  HTTP http://" << ListenAddress{http_addr.host, server->port(1)}.to_string() << "/\n"
+          << std::flush;
+  log::info("listening: api {} http {}", server->port(0), server->port(1));
+  int sig = 0;
+  sigwait(&set, &sig);
+  log::info("signal {}: shutting down (in-flight requests finish)", sig);
+  server->stop();
+  return cli::kExitOk;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, cli::Context& ctx) {
+  auto a = std::make_shared<ServeArgs>();
+  auto* cmd = app.add_subcommand("serve", "run the network service (REST API, CA certificates)");
+  cmd->add_option("--role", a->role, "all | api (ocsp and tsa nodes come later)");
+  cmd->add_option("--api-listen", a->api_listen,
+                  "HTTPS API listener ADDR:PORT (default from hpki.toml, 127.0.0.1:8443)");
+  cmd->add_option("--http-listen", a->http_listen,
+                  "plain HTTP listener ADDR:PORT (default 127.0.0.1:8080)");
+  cmd->add_option("--threads", a->threads, "I/O threads (default 2)");
+  cmd->add_option("--workers", a->workers,
+                  "worker threads for crypto and database work (default 4)");
+  cmd->callback(
+      [&ctx, a] { cli::run_command(ctx, [&]() -> Result<int> { return serve(ctx, *a); }); });
+}
+
+}  // namespace hpki::app
