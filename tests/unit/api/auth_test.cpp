@@ -1,0 +1,397 @@
+// Authentication and roles (issue 5): the whole role x permission x organization matrix, API
+// keys (format, hashing, authentication, revocation, audit) and operator certificates, on
+// SQLite and PostgreSQL.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <map>
+#include <regex>
+#include <set>
+
+#include "api/auth.h"
+#include "ca/runtime.h"
+#include "core/encoding.h"
+#include "crypto/random.h"
+#include "tests/support/test_db.h"
+#include "tests/support/test_util.h"
+#include "x509/certificate.h"
+
+namespace hpki::api {
+namespace {
+
+using P = Permission;
+
+// The expected table, written independently of auth.cpp.
+const std::map<Role, std::set<Permission>>& expected_table() {
+  static const std::map<Role, std::set<Permission>> t = {
+      {Role::kAdmin,
+       {P::kCaRead, P::kProfileRead, P::kCertIssue, P::kCertRead, P::kCertLifecycle,
+        P::kSubjectRead, P::kSubjectWrite, P::kAuditRead, P::kSign, P::kVerify, P::kAdmin}},
+      {Role::kRaOfficer,
+       {P::kCaRead, P::kProfileRead, P::kCertIssue, P::kCertRead, P::kCertLifecycle,
+        P::kSubjectRead, P::kSubjectWrite, P::kVerify}},
+      {Role::kAuditor,
+       {P::kCaRead, P::kProfileRead, P::kCertRead, P::kSubjectRead, P::kAuditRead, P::kVerify}},
+      {Role::kIntegration,
+       {P::kCaRead, P::kProfileRead, P::kCertIssue, P::kCertRead, P::kSign, P::kVerify}},
+  };
+  return t;
+}
+
+Principal principal(Role r, std::optional<std::string> org) {
+  return Principal{
+      .id = "0123456789abcdef", .role = r, .org = std::move(org), .kind = PrincipalKind::kApiKey};
+}
+
+TEST(Roles, NamesRoundTripAndUnknownIsRefused) {
+  for (Role r : kAllRoles) EXPECT_EQ(parse_role(to_string(r)).value(), r);
+  EXPECT_EQ(to_string(Role::kRaOfficer), "ra_officer");
+  auto bad = parse_role("root");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(parse_role("Admin"));
+  std::set<std::string_view> names;
+  for (P p : kAllPermissions) names.insert(to_string(p));
+  EXPECT_EQ(names.size(), std::size(kAllPermissions));
+}
+
+// Every role x permission x {no object org, own org, other org, empty org}.
+TEST(Roles, WholeMatrix) {
+  for (Role r : kAllRoles) {
+    const std::optional<std::string> org =
+        role_requires_org(r) ? std::optional<std::string>("示例医院") : std::nullopt;
+    for (P perm : kAllPermissions) {
+      const bool allowed = expected_table().at(r).contains(perm);
+      EXPECT_EQ(role_has(r, perm), allowed) << to_string(r) << " " << to_string(perm);
+      const auto p = principal(r, org);
+      for (std::optional<std::string_view> object :
+           {std::optional<std::string_view>{}, std::optional<std::string_view>("示例医院"),
+            std::optional<std::string_view>("其他医院"), std::optional<std::string_view>("")}) {
+        auto res = authorize(p, perm, object);
+        const std::string what = std::string(to_string(r)) + " " + std::string(to_string(perm)) +
+                                 " on '" + std::string(object.value_or("<none>")) + "'";
+        if (!allowed) {
+          // A wrong role is 403 whatever the organization.
+          ASSERT_FALSE(res) << what;
+          EXPECT_EQ(res.error().code(), ErrorCode::kPermissionDenied) << what;
+        } else if (org && object && *object != *org) {
+          // Another organization's object: indistinguishable from a missing one.
+          ASSERT_FALSE(res) << what;
+          EXPECT_EQ(res.error().code(), ErrorCode::kNotFound) << what;
+          EXPECT_EQ(res.error().detail(), "not found") << what;
+        } else {
+          EXPECT_TRUE(res) << what << ": " << res.error().to_string();
+        }
+      }
+    }
+  }
+}
+
+TEST(Roles, OrganizationScopes) {
+  EXPECT_TRUE(role_requires_org(Role::kRaOfficer));
+  EXPECT_TRUE(role_requires_org(Role::kIntegration));
+  EXPECT_FALSE(role_requires_org(Role::kAuditor));
+  EXPECT_TRUE(role_allows_org(Role::kAuditor));
+  EXPECT_FALSE(role_allows_org(Role::kAdmin));
+  // An auditor with an organization sees only that one.
+  auto scoped = principal(Role::kAuditor, "示例医院");
+  EXPECT_EQ(authorize(scoped, P::kAuditRead, "其他医院").error().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(authorize(scoped, P::kAuditRead, "示例医院"));
+  EXPECT_EQ(org_scope(scoped), std::optional<std::string>("示例医院"));
+  EXPECT_EQ(org_scope(principal(Role::kAuditor, std::nullopt)), std::nullopt);
+  // Admin ignores an organization even if one were recorded.
+  auto admin = principal(Role::kAdmin, "示例医院");
+  EXPECT_TRUE(authorize(admin, P::kCertLifecycle, "其他医院"));
+  EXPECT_EQ(org_scope(admin), std::nullopt);
+  // Creating for another organization is a plain refusal (nothing to hide).
+  auto ra = principal(Role::kRaOfficer, "示例医院");
+  EXPECT_TRUE(authorize_create(ra, P::kCertIssue, "示例医院"));
+  EXPECT_EQ(authorize_create(ra, P::kCertIssue, "其他医院").error().code(),
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(authorize_create(principal(Role::kAuditor, std::nullopt), P::kCertIssue, "示例医院")
+                .error()
+                .code(),
+            ErrorCode::kPermissionDenied);
+  EXPECT_TRUE(authorize_create(admin, P::kSubjectWrite, "其他医院"));
+  EXPECT_EQ(principal(Role::kIntegration, "x").actor(), "api-key:0123456789abcdef");
+  auto op = principal(Role::kRaOfficer, "x");
+  op.id = "op-0123456789abcdef";
+  op.kind = PrincipalKind::kClientCertificate;
+  EXPECT_EQ(op.actor(), "operator:op-0123456789abcdef");
+}
+
+TEST(Pepper, CreatedOnceWithMode0600AndReused) {
+  test::TempDir dir;
+  const auto file = pepper_path(dir.path());
+  auto a = load_or_create_pepper(file);
+  ASSERT_TRUE(a) << a.error().to_string();
+  EXPECT_EQ(a->size(), kPepperSize);
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto b = load_or_create_pepper(file).value();
+  EXPECT_TRUE(constant_time_equal(a->view(), b.view()));
+  // No temporary file is left behind.
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++entries;
+  EXPECT_EQ(entries, 1);
+  test::write_file(file.string(), std::string_view("short"));
+  auto bad = load_or_create_pepper(file);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kConfigInvalid);
+}
+
+class AuthTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    db_ = std::make_unique<test::TestDb>(GetParam());
+    ASSERT_EQ(db_->error(), "");
+    ca::InitOptions io;
+    io.organization = "示例医院";
+    io.database_url = db_->url();
+    ca::InitHierarchyOptions ho;
+    ho.families = {store::CaFamily::kSm2};
+    auto rt = ca::Runtime::init(dir_.path() / "home", io, ho,
+                                SecretBytes(std::string_view("correct horse battery")),
+                                std::filesystem::path(HPKI_SOURCE_DIR) / "profiles");
+    ASSERT_TRUE(rt) << rt.error().to_string();
+    rt_ = std::move(*rt);
+    auto pepper = load_or_create_pepper(pepper_path(rt_->config().keys_dir));
+    ASSERT_TRUE(pepper) << pepper.error().to_string();
+    pepper_ = std::move(*pepper);
+  }
+
+  AuthContext ctx() {
+    return AuthContext{.store = rt_->store(),
+                       .audit = rt_->audit(),
+                       .pepper = pepper_,
+                       .random = random_,
+                       .clock = rt_->clock()};
+  }
+
+  std::vector<store::AuditRecord> audit_entries() {
+    return rt_->store()
+        .transact_value<std::vector<store::AuditRecord>>(
+            [](store::Tx& tx) { return tx.read_audit(1, 10000); })
+        .value();
+  }
+
+  // An SM2 certificate of `profile` from an openssl-made CSR.
+  x509::CertificatePtr issue(const std::string& profile, const std::string& cn) {
+    const std::string key = dir_.file("k-" + cn + ".pem");
+    const std::string csr = key + ".csr";
+    auto r = test::run(
+        "openssl req -new -utf8 -nodes -newkey sm2 -sm3 -sigopt "
+        "distid:1234567812345678 -keyout " +
+        key + " -out " + csr + " -subj '/C=CN/O=示例医院/CN=" + cn + "'");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    ca::IssueRequest req;
+    req.profile = profile;
+    req.csr = test::read_file(csr);
+    req.subject.data.organization = "示例医院";
+    req.subject.data.common_name = cn;
+    if (profile != "operator") req.subject.data.identifiers["id_number"] = "310101199001011234";
+    auto issued = rt_->ca().issue(req);
+    EXPECT_TRUE(issued) << issued.error().to_string();
+    if (!issued) return nullptr;
+    return x509::Certificate::parse(issued->der).value();
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<test::TestDb> db_;
+  std::unique_ptr<ca::Runtime> rt_;
+  SecretBytes pepper_;
+  crypto::SystemRandom random_;
+};
+
+TEST_P(AuthTest, ApiKeyLifecycle) {
+  auto k = create_api_key(ctx(), Role::kIntegration, "示例医院", "cli:test");
+  ASSERT_TRUE(k) << k.error().to_string();
+  EXPECT_TRUE(std::regex_match(k->key, std::regex("hpki_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")))
+      << k->key;
+  EXPECT_EQ(k->key.substr(5, 16), k->id);
+  // At least 32 bytes of entropy behind the id.
+  EXPECT_EQ(base64url_decode(k->key.substr(22)).value().size(), kApiKeySecretBytes);
+
+  auto p = authenticate_api_key(rt_->store(), pepper_, k->key);
+  ASSERT_TRUE(p) << p.error().to_string();
+  EXPECT_EQ(p->id, k->id);
+  EXPECT_EQ(p->role, Role::kIntegration);
+  EXPECT_EQ(p->org, std::optional<std::string>("示例医院"));
+  EXPECT_EQ(p->kind, PrincipalKind::kApiKey);
+
+  // Only the keyed hash is stored: not the key, not the secret, not an unkeyed hash.
+  auto rows = rt_->store()
+                  .transact_value<std::vector<store::Row>>([](store::Tx& tx) {
+                    return tx.query("SELECT id, hash, role, org FROM api_keys");
+                  })
+                  .value();
+  ASSERT_EQ(rows.size(), 1u);
+  const auto& stored_hash = std::get<Bytes>(rows[0][1]);
+  EXPECT_EQ(stored_hash, api_key_hash(pepper_, k->key).value());
+  EXPECT_EQ(stored_hash.size(), 32u);
+  for (const auto& v : rows[0]) {
+    if (const auto* s = std::get_if<std::string>(&v)) {
+      EXPECT_EQ(s->find(k->key.substr(22)), std::string::npos);
+    }
+  }
+
+  // Each wrong token is refused with the same outcome.
+  std::string flipped = k->key;
+  flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
+  std::string other_id = k->key;
+  other_id[5] = other_id[5] == '0' ? '1' : '0';
+  for (const std::string& bad :
+       {flipped, other_id, std::string(""), std::string("hpki_"), k->key.substr(0, 30),
+        "Bearer " + k->key, k->key + "x", std::string(300, 'a'), "HPKI_" + k->key.substr(5)}) {
+    auto r = authenticate_api_key(rt_->store(), pepper_, bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code(), ErrorCode::kPermissionDenied) << bad;
+    EXPECT_EQ(r.error().detail(), "invalid credentials") << bad;
+  }
+  // Another pepper (another installation) does not accept the key.
+  SecretBytes other_pepper(kPepperSize);
+  ASSERT_TRUE(random_.fill(std::span<std::uint8_t>(other_pepper.data(), other_pepper.size())));
+  EXPECT_FALSE(authenticate_api_key(rt_->store(), other_pepper, k->key));
+
+  // Listing shows the key, never its hash.
+  auto list = list_credentials(rt_->store()).value();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].id, k->id);
+  EXPECT_EQ(list[0].role, Role::kIntegration);
+  EXPECT_EQ(list[0].org, "示例医院");
+  EXPECT_FALSE(list[0].revoked_at);
+
+  // Revocation: the key stops working; revoking twice is kNotFound.
+  ASSERT_TRUE(revoke_credential(ctx(), k->id, "cli:test"));
+  auto after = authenticate_api_key(rt_->store(), pepper_, k->key);
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.error().code(), ErrorCode::kPermissionDenied);
+  auto again = revoke_credential(ctx(), k->id, "cli:test");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(revoke_credential(ctx(), "ffffffffffffffff", "cli:test").error().code(),
+            ErrorCode::kNotFound);
+  EXPECT_TRUE(list_credentials(rt_->store()).value()[0].revoked_at);
+
+  // Audit: creation and revocation, by the actor, in a chain that still verifies.
+  auto entries = audit_entries();
+  std::vector<std::string> actions;
+  for (const auto& e : entries) {
+    if (e.action.starts_with("auth.")) {
+      actions.push_back(e.action);
+      EXPECT_EQ(e.actor, "cli:test");
+      EXPECT_EQ(e.object, "api-key:" + k->id);
+      EXPECT_EQ(e.details.find(k->key.substr(22)), std::string::npos);
+    }
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"auth.apikey_create", "auth.apikey_revoke"}));
+  auto report = rt_->audit().verify(rt_->store(), {});
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok());
+}
+
+TEST_P(AuthTest, KeysAreUniqueAndRoleOrgRulesAreEnforced) {
+  std::set<std::string> ids;
+  for (Role r : kAllRoles) {
+    std::optional<std::string> org;
+    if (role_requires_org(r)) org = "示例医院";
+    auto k = create_api_key(ctx(), r, org, "cli:test");
+    ASSERT_TRUE(k) << k.error().to_string();
+    ids.insert(k->id);
+    auto p = authenticate_api_key(rt_->store(), pepper_, k->key).value();
+    EXPECT_EQ(p.role, r);
+    EXPECT_EQ(p.org, org);
+  }
+  EXPECT_EQ(ids.size(), 4u);
+  for (auto [role, org] : std::vector<std::pair<Role, std::optional<std::string>>>{
+           {Role::kRaOfficer, std::nullopt},
+           {Role::kIntegration, std::string("")},
+           {Role::kAdmin, std::string("示例医院")}}) {
+    auto k = create_api_key(ctx(), role, org, "cli:test");
+    ASSERT_FALSE(k) << to_string(role);
+    EXPECT_EQ(k.error().code(), ErrorCode::kInvalidArgument);
+  }
+  EXPECT_EQ(list_credentials(rt_->store()).value().size(), 4u);
+}
+
+TEST_P(AuthTest, OperatorCertificates) {
+  auto op = issue("operator", "operator-1");
+  auto staff = issue("staff-sign", "张三");
+  ASSERT_TRUE(op && staff);
+  const auto now = rt_->clock().now();
+
+  // Unregistered: refused like a wrong key.
+  auto none = principal_from_certificate(rt_->store(), pepper_, *op, now);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code(), ErrorCode::kPermissionDenied);
+
+  // Only operator-profile certificates issued here can be registered.
+  auto wrong_profile = register_operator(ctx(), *staff, Role::kRaOfficer, "示例医院", "cli:test");
+  ASSERT_FALSE(wrong_profile);
+  EXPECT_EQ(wrong_profile.error().code(), ErrorCode::kInvalidArgument);
+  auto ca_cert = x509::Certificate::parse(rt_->ca().list_cas().value()[0].certificate).value();
+  EXPECT_EQ(
+      register_operator(ctx(), *ca_cert, Role::kAdmin, std::nullopt, "cli:test").error().code(),
+      ErrorCode::kInvalidArgument);
+  EXPECT_EQ(
+      register_operator(ctx(), *op, Role::kRaOfficer, std::nullopt, "cli:test").error().code(),
+      ErrorCode::kInvalidArgument);
+
+  auto id = register_operator(ctx(), *op, Role::kRaOfficer, "示例医院", "cli:test");
+  ASSERT_TRUE(id) << id.error().to_string();
+  EXPECT_TRUE(std::regex_match(*id, std::regex("op-[0-9a-f]{16}")));
+  auto p = principal_from_certificate(rt_->store(), pepper_, *op, now);
+  ASSERT_TRUE(p) << p.error().to_string();
+  EXPECT_EQ(p->id, *id);
+  EXPECT_EQ(p->role, Role::kRaOfficer);
+  EXPECT_EQ(p->org, std::optional<std::string>("示例医院"));
+  EXPECT_EQ(p->kind, PrincipalKind::kClientCertificate);
+  EXPECT_EQ(p->actor(), "operator:" + *id);
+  // The staff certificate of the same CA is still no operator.
+  EXPECT_FALSE(principal_from_certificate(rt_->store(), pepper_, *staff, now));
+  // Registered twice: conflict.
+  EXPECT_EQ(register_operator(ctx(), *op, Role::kAdmin, std::nullopt, "cli:test").error().code(),
+            ErrorCode::kConflict);
+
+  // Outside the validity period.
+  EXPECT_FALSE(principal_from_certificate(rt_->store(), pepper_, *op,
+                                          op->validity().not_after + std::chrono::hours(1)));
+  EXPECT_FALSE(principal_from_certificate(rt_->store(), pepper_, *op,
+                                          op->validity().not_before - std::chrono::hours(1)));
+
+  // On hold in hpki: refused; released: accepted again.
+  ASSERT_TRUE(rt_->ca().hold(op->serial_hex(), "cli:test"));
+  EXPECT_EQ(principal_from_certificate(rt_->store(), pepper_, *op, now).error().code(),
+            ErrorCode::kPermissionDenied);
+  ASSERT_TRUE(rt_->ca().release(op->serial_hex(), "cli:test"));
+  EXPECT_TRUE(principal_from_certificate(rt_->store(), pepper_, *op, now));
+
+  // The registration shows up in the list as a client certificate; revoking it ends access.
+  auto list = list_credentials(rt_->store()).value();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].kind, PrincipalKind::kClientCertificate);
+  ASSERT_TRUE(revoke_credential(ctx(), *id, "cli:test"));
+  EXPECT_EQ(principal_from_certificate(rt_->store(), pepper_, *op, now).error().code(),
+            ErrorCode::kPermissionDenied);
+
+  std::vector<std::string> actions;
+  for (const auto& e : audit_entries()) {
+    if (e.action.starts_with("auth.")) actions.push_back(e.action);
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"auth.operator_add", "auth.operator_revoke"}));
+
+  // A revoked certificate cannot be registered.
+  auto op2 = issue("operator", "operator-2");
+  ASSERT_TRUE(op2);
+  ASSERT_TRUE(rt_->ca().revoke(op2->serial_hex(), x509::RevocationReason::kKeyCompromise,
+                               std::nullopt, "cli:test"));
+  EXPECT_EQ(register_operator(ctx(), *op2, Role::kAuditor, std::nullopt, "cli:test").error().code(),
+            ErrorCode::kBadState);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuthTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& p) { return p.param; });
+
+}  // namespace
+}  // namespace hpki::api
