@@ -153,6 +153,9 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
 }  // namespace
 
 void add_serve_command(CLI::App& app, cli::Context& ctx) {
+  auto* doc = app.add_subcommand("openapi", "print the OpenAPI 3.1 document of the REST API");
+  doc->callback([&ctx] { ctx.out << api::openapi_json(); });
+
   auto a = std::make_shared<ServeArgs>();
   auto* cmd = app.add_subcommand("serve", "run the network service (REST API, CA certificates)");
   cmd->add_option("--role", a->role, "all | api (ocsp and tsa nodes come later)");

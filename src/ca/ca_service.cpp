@@ -435,6 +435,8 @@ Result<IssueResult> CaService::issue(const IssueRequest& r) {
   } else if (r.keygen) {
     key = HPKI_TRY(crypto::PrivateKey::generate(r.keygen->spec));
     spki = key->public_key_der();
+  } else if (r.internal_spki) {
+    spki = *r.internal_spki;
   } else {
     return fail(ErrorCode::kInvalidArgument,
                 "a CSR or key generation (--keygen --alg ALG) is required");

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The REST API over real HTTPS on loopback (issue 5), on SQLite or PostgreSQL:
+#   tests/integration/api.sh sqlite|postgresql
+# Every non-public route of the OpenAPI document: no credentials -> 401; issuance, lifecycle,
+# search; RFC 9457 problems for bad input; the role matrix (403) and organization scoping (404);
+# metrics; graceful SIGTERM.
+source "$(dirname "$0")/lib.sh"
+setup_db "$1"
+H=$WORK/home
+new_home "$H" rsa,sm2
+h() { "$HPKI" --home "$H" "$@"; }
+ADMIN=$(h apikey create --role admin 2>/dev/null | tail -n 1)
+AUDITOR=$(h apikey create --role auditor 2>/dev/null | tail -n 1)
+RA_A=$(h apikey create --role ra_officer --org 示例医院 2>/dev/null | tail -n 1)
+RA_B=$(h apikey create --role ra_officer --org 其他医院 2>/dev/null | tail -n 1)
+
+"$HPKI" --home "$H" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
+SERVER=$!
+stop_server() { kill "$SERVER" 2>/dev/null || true; }
+trap 'stop_server; cleanup' EXIT
+for _ in $(seq 1 100); do grep -q '^  HTTP' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
+API=$(grep -o 'https://[^ ]*' "$WORK/serve.out" | head -n 1)   # .../api/v1/
+PLAIN=$(grep -o 'http://[^ ]*' "$WORK/serve.out" | head -n 1)
+check "server started" test -n "$API"
+C=(curl -s --cacert "$H/tls/ca.pem")
+code() { "${C[@]}" -o "$WORK/body" -w '%{http_code}' "$@"; }
+
+# Public routes.
+expect_eq "healthz" 200 "$(code "${PLAIN}healthz")"
+expect_eq "readyz" 200 "$(code "${PLAIN}readyz")"
+expect_eq "CA certificate over plain HTTP" 200 "$(code "${PLAIN}ca/sm2-root.crt")"
+check "CA certificate is DER" openssl x509 -inform DER -in "$WORK/body" -noout
+"${C[@]}" "${API}openapi.json" >"$WORK/openapi.json"
+check "served OpenAPI document is the committed one" diff -q "$WORK/openapi.json" "$(dirname "$0")/../../docs/openapi.json"
+
+# Issue (RSA from a CSR, SM2 with key generation).
+openssl req -new -newkey rsa:2048 -nodes -keyout "$WORK/k.pem" -out "$WORK/r.csr" -subj "/CN=pacs" 2>/dev/null
+body=$(jq -n --rawfile csr "$WORK/r.csr" '{profile:"device", csr:$csr, subject:{name:"pacs-1", org:"示例医院", dns:["pacs.example.cn"]}}')
+expect_eq "issue from CSR: 201" 201 "$(code -H "Authorization: Bearer $ADMIN" "${API}certificates" -d "$body")"
+RSA_SERIAL=$(jq -r .serial "$WORK/body")
+jq -r .certificate "$WORK/body" >"$WORK/leaf.pem"
+jq -r '.chain[0]' "$WORK/body" >"$WORK/issuing.pem"
+jq -r '.chain[1]' "$WORK/body" >"$WORK/root.pem"
+check "issued certificate verifies with openssl" openssl verify -CAfile "$WORK/root.pem" -untrusted "$WORK/issuing.pem" "$WORK/leaf.pem"
+sm2='{"profile":"staff-sign","family":"sm2","keygen":{"alg":"sm2","passphrase":"doctor-pass-1"},"subject":{"name":"张三","org":"示例医院","id_number":"310101199001011234"}}'
+expect_eq "issue with SM2 key generation: 201" 201 "$(code -H "Authorization: Bearer $RA_A" "${API}certificates" -d "$sm2")"
+SM2_SERIAL=$(jq -r .serial "$WORK/body")
+jq -r .key "$WORK/body" >"$WORK/sm2.key"
+check "SM2 key comes back encrypted and opens with its passphrase" openssl pkey -in "$WORK/sm2.key" -passin pass:doctor-pass-1 -noout
+
+# Every non-public route: no credentials -> 401 (routes from the OpenAPI document).
+while read -r method path; do
+  url="${API%/api/v1/}${path//\{serial\}/$RSA_SERIAL}"
+  url="${url//\{id\}/rsa-issuing}"
+  expect_eq "401 without credentials: $method $path" 401 "$(code -X "$method" "$url")"
+done < <(jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[] | select(.value.security != []) | "\(.key | ascii_upcase) \($p)"' "$WORK/openapi.json")
+expect_eq "401 with a wrong key" 401 "$(code -H "Authorization: Bearer hpki_0000000000000000_x" "${API}cas")"
+
+# Roles and organizations.
+expect_eq "auditor may not issue: 403" 403 "$(code -H "Authorization: Bearer $AUDITOR" "${API}certificates" -d "$sm2")"
+expect_eq "auditor reads the audit log" 200 "$(code -H "Authorization: Bearer $AUDITOR" "${API}audit?limit=5")"
+expect_eq "ra_officer may not read the audit log: 403" 403 "$(code -H "Authorization: Bearer $RA_A" "${API}audit")"
+expect_eq "another organization's certificate is 404" 404 "$(code -H "Authorization: Bearer $RA_B" "${API}certificates/$SM2_SERIAL")"
+expect_eq "and cannot be revoked: 404" 404 "$(code -H "Authorization: Bearer $RA_B" "${API}certificates/$SM2_SERIAL/revoke" -d '{}')"
+expect_eq "own organization's certificate is visible" 200 "$(code -H "Authorization: Bearer $RA_A" "${API}certificates/$SM2_SERIAL")"
+check "identity number masked in the API" grep -q '310\*\*\*\*\*\*\*\*\*\*\*1234' "$WORK/body"
+expect_eq "ra_officer cannot issue for another organization: 403" 403 \
+  "$(code -H "Authorization: Bearer $RA_B" "${API}certificates" -d "$sm2")"
+n=$("${C[@]}" -H "Authorization: Bearer $RA_B" "${API}certificates" | jq '.items | length')
+expect_eq "listing is scoped to the organization" 0 "$n"
+
+# Bad input: RFC 9457 problem types.
+problem() {  # problem EXPECTED_STATUS TYPE_SUFFIX curl-args...
+  local status=$1 type=$2; shift 2
+  local got; got=$(code -H "Authorization: Bearer $ADMIN" "$@")
+  expect_eq "problem $type: status" "$status" "$got"
+  expect_eq "problem $type: type" "https://hpki.dev/problems/$type" "$(jq -r .type "$WORK/body")"
+}
+problem 400 malformed "${API}certificates" -d '{"profile": '
+problem 400 unknown-profile "${API}certificates" -d '{"profile":"nurse","keygen":{"alg":"p256","passphrase":"12345678"},"subject":{"name":"x"}}'
+problem 400 bad-csr "${API}certificates" -d '{"profile":"staff-sign","csr":"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n","subject":{"name":"x"}}'
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout "$WORK/k384.pem" -out "$WORK/r384.csr" -subj "/CN=x" 2>/dev/null
+problem 422 policy-refused "${API}certificates" -d "$(jq -n --rawfile csr "$WORK/r384.csr" '{profile:"staff-sign", csr:$csr, subject:{name:"x", org:"示例医院"}}')"
+head -c 2000000 /dev/zero | tr '\0' 'a' >"$WORK/big"
+expect_eq "oversized body: 413" 413 "$(code -H "Authorization: Bearer $ADMIN" "${API}certificates" --data-binary @"$WORK/big")"
+
+# Lifecycle.
+expect_eq "hold" hold "$("${C[@]}" -H "Authorization: Bearer $ADMIN" -X POST "${API}certificates/$RSA_SERIAL/hold" | jq -r .status)"
+expect_eq "release" good "$("${C[@]}" -H "Authorization: Bearer $ADMIN" -X POST "${API}certificates/$RSA_SERIAL/release" | jq -r .status)"
+expect_eq "renew: 201" 201 "$(code -H "Authorization: Bearer $ADMIN" "${API}certificates/$RSA_SERIAL/renew" -d '{"days":30}')"
+expect_eq "revoke" keyCompromise "$("${C[@]}" -H "Authorization: Bearer $ADMIN" "${API}certificates/$RSA_SERIAL/revoke" -d '{"reason":"keyCompromise"}' | jq -r .reason)"
+expect_eq "status after revoke" revoked "$("${C[@]}" -H "Authorization: Bearer $ADMIN" "${API}certificates/$RSA_SERIAL/status" | jq -r .status)"
+expect_eq "second revoke: 409" 409 "$(code -H "Authorization: Bearer $ADMIN" "${API}certificates/$RSA_SERIAL/revoke" -d '{}')"
+
+# Metrics and audit of API calls.
+check "metrics count issuance" grep -q '^hpki_certificates_issued_total' <("${C[@]}" "${PLAIN}metrics")
+check "metrics count requests per route" grep -q 'route="/api/v1/certificates"' <("${C[@]}" "${PLAIN}metrics")
+check "audit records the API caller" grep -q "api-key:" <(h audit list --limit 1000)
+
+# Graceful stop.
+kill -TERM "$SERVER"
+set +e
+wait "$SERVER"; rc=$?
+set -e
+expect_eq "SIGTERM: clean exit" 0 "$rc"
+finish
