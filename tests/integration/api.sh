@@ -13,6 +13,8 @@ ADMIN=$(h apikey create --role admin 2>/dev/null | tail -n 1)
 AUDITOR=$(h apikey create --role auditor 2>/dev/null | tail -n 1)
 RA_A=$(h apikey create --role ra_officer --org 示例医院 2>/dev/null | tail -n 1)
 RA_B=$(h apikey create --role ra_officer --org 其他医院 2>/dev/null | tail -n 1)
+INTEG_B=$(h apikey create --role integration --org 其他医院 2>/dev/null | tail -n 1)
+AUDITOR_B=$(h apikey create --role auditor --org 其他医院 2>/dev/null | tail -n 1)
 
 "$HPKI" --home "$H" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
 SERVER=$!
@@ -54,6 +56,27 @@ while read -r method path; do
   url="${url//\{id\}/rsa-issuing}"
   expect_eq "401 without credentials: $method $path" 401 "$(code -X "$method" "$url")"
 done < <(jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[] | select(.value.security != []) | "\(.key | ascii_upcase) \($p)"' "$WORK/openapi.json")
+# The role matrix for every protected route: a role without the route's permission gets 403; a
+# role with it, scoped to another organization, gets 404 for a certificate of 示例医院. The
+# expected permissions per role are written here independently of src/api/auth.cpp.
+declare -A ALLOWED=(
+  [auditor]="ca.read profile.read cert.read subject.read audit.read"
+  [ra_officer]="ca.read profile.read cert.read cert.issue cert.lifecycle subject.read subject.write verify"
+  [integration]="ca.read profile.read cert.read cert.issue sign verify"
+)
+declare -A KEY_OF=([auditor]=$AUDITOR_B [ra_officer]=$RA_B [integration]=$INTEG_B)
+while read -r method path perm; do
+  url="${API%/api/v1/}${path//\{serial\}/$SM2_SERIAL}"
+  url="${url//\{id\}/rsa-issuing}"
+  for role in auditor ra_officer integration; do
+    if [[ " ${ALLOWED[$role]} " != *" $perm "* ]]; then
+      expect_eq "403 for $role: $method $path" 403 "$(code -X "$method" -H "Authorization: Bearer ${KEY_OF[$role]}" "$url" -d '{}')"
+    elif [[ "$path" == *"{serial}"* ]]; then
+      expect_eq "404 for $role of another org: $method $path" 404 "$(code -X "$method" -H "Authorization: Bearer ${KEY_OF[$role]}" "$url" -d '{}')"
+    fi
+  done
+done < <(jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[] | select(.value.security != []) | "\(.key | ascii_upcase) \($p) \(.value["x-hpki-permission"])"' "$WORK/openapi.json")
+expect_eq "the SM2 certificate is untouched by the refused calls" good "$("${C[@]}" -H "Authorization: Bearer $ADMIN" "${API}certificates/$SM2_SERIAL/status" | jq -r .status)"
 expect_eq "401 with a wrong key" 401 "$(code -H "Authorization: Bearer hpki_0000000000000000_x" "${API}cas")"
 
 # Roles and organizations.
