@@ -5,8 +5,11 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "api/auth.h"
 #include "api/routes.h"
@@ -25,6 +28,7 @@ struct ServeArgs {
   std::string http_listen;
   std::size_t threads = 2;
   std::size_t workers = 4;
+  int checkpoint_minutes = 10;
 };
 
 // The API's TLS server certificate: issued once by the RSA (else first) issuing CA from the
@@ -143,10 +147,38 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
           << "  HTTP http://" << ListenAddress{http_addr.host, server->port(1)}.to_string() << "/\n"
           << std::flush;
   log::info("listening: api {} http {}", server->port(0), server->port(1));
+  // Audit checkpoints: every `checkpoint_minutes` and at shutdown, so the unprotected tail of the
+  // log (entries after the newest signed checkpoint) stays short.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  auto checkpoint = [&rt] {
+    auto signer = rt->file_keys().signer(crypto::KeyRef{std::string(ca::kAuditKeyRef)});
+    if (!signer) return log::error("audit checkpoint: {}", signer.error().to_string());
+    auto c = rt->audit().checkpoint(rt->store(), **signer, std::string(ca::kAuditKeyRef));
+    if (!c) return log::error("audit checkpoint: {}", c.error().to_string());
+    log::debug("audit checkpoint at entry {}", c->seq);
+  };
+  std::thread checkpointer([&] {
+    std::unique_lock lock(mu);
+    while (
+        !cv.wait_for(lock, std::chrono::minutes(a.checkpoint_minutes), [&] { return stopping; })) {
+      lock.unlock();
+      checkpoint();
+      lock.lock();
+    }
+  });
   int sig = 0;
   sigwait(&set, &sig);
   log::info("signal {}: shutting down (in-flight requests finish)", sig);
   server->stop();
+  {
+    std::lock_guard lock(mu);
+    stopping = true;
+  }
+  cv.notify_all();
+  checkpointer.join();
+  checkpoint();
   return cli::kExitOk;
 }
 

@@ -126,4 +126,6 @@ set +e
 wait "$SERVER"; rc=$?
 set -e
 expect_eq "SIGTERM: clean exit" 0 "$rc"
+# The shutdown checkpoint covers every entry, including the API calls above.
+check "a checkpoint at shutdown leaves no unprotected entries" grep -q '0 entries after the last checkpoint' <(h audit verify)
 finish
