@@ -50,6 +50,16 @@ constexpr RouteSpec kApiRoutes[] = {
      Permission::kCertLifecycle, "", 200},
     {"POST", "/api/v1/certificates/{serial}/release", "Release from hold",
      Permission::kCertLifecycle, "", 200},
+    {"GET", "/api/v1/subjects", "List subject records (staff, organizations, devices)",
+     Permission::kSubjectRead, "", 200},
+    {"POST", "/api/v1/subjects", "Create a subject record", Permission::kSubjectWrite,
+     "SubjectRequest", 201},
+    {"GET", "/api/v1/subjects/{id}", "Show a subject record (identifiers masked)",
+     Permission::kSubjectRead, "", 200},
+    {"PUT", "/api/v1/subjects/{id}", "Replace a subject record", Permission::kSubjectWrite,
+     "SubjectRequest", 200},
+    {"DELETE", "/api/v1/subjects/{id}", "Delete a subject record without certificates",
+     Permission::kSubjectWrite, "", 204},
     {"GET", "/api/v1/audit", "Audit log entries", Permission::kAuditRead, "", 200},
     {"GET", "/api/v1/audit/checkpoints", "Signed audit checkpoints", Permission::kAuditRead, "",
      200},
@@ -210,6 +220,50 @@ Result<ca::CertView> scoped_cert(ApiContext& c, const Principal& p, const http::
   auto v = c.runtime->ca().show(req.param("serial").value_or(""));
   if (!v) return fail(v.error());
   HPKI_TRY(authorize(p, perm, v->record.org));
+  return v;
+}
+
+json subject_json(const ca::SubjectView& v) {
+  const auto& r = v.record;
+  json j{{"id", r.id},
+         {"kind", store::to_string(r.kind)},
+         {"name", r.name},
+         {"org", r.org},
+         {"dept", r.dept},
+         {"province", r.province},
+         {"city", r.city},
+         {"email", r.email},
+         {"dns", r.dns},
+         {"staff_no", r.staff_no},
+         {"licence_no", r.licence_no},
+         {"org_code", r.org_code},
+         {"created_at", format_rfc3339(r.created_at)}};
+  if (!v.id_number_masked.empty()) j["id_number"] = v.id_number_masked;
+  return j;
+}
+
+Result<ca::SubjectChange> subject_change(const http::Request& req) {
+  auto j = HPKI_TRY(parse_body(req));
+  ca::SubjectChange c;
+  c.kind =
+      HPKI_TRY(store::parse_subject_kind(j.contains("kind") ? HPKI_TRY(str(j, "kind")) : "staff"));
+  c.data = HPKI_TRY(subject_from(j)).data;
+  return c;
+}
+
+Result<std::int64_t> subject_id(const http::Request& req) {
+  std::string v(req.param("id").value_or(""));
+  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return fail(ErrorCode::kNotFound, "no subject " + v);
+  }
+  return std::stoll(v);
+}
+
+// The subject named in the path, checked against the principal's organization.
+Result<ca::SubjectView> scoped_subject(ApiContext& c, const Principal& p, const http::Request& req,
+                                       Permission perm) {
+  auto v = HPKI_TRY(c.runtime->ca().get_subject(HPKI_TRY(subject_id(req))));
+  HPKI_TRY(authorize(p, perm, v.record.org));
   return v;
 }
 
@@ -423,6 +477,62 @@ void add_api_routes(http::Router& router, ApiContext& c) {
         auto v = HPKI_TRY(scoped_cert(c, p, req, Permission::kCertLifecycle));
         return json_response(
             200, status_json(HPKI_TRY(c.runtime->ca().release(v.record.serial, p.actor()))));
+      });
+  add(spec("GET", "/api/v1/subjects"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        std::optional<store::SubjectKind> kind;
+        if (auto k = req.query_param("kind")) kind = HPKI_TRY(store::parse_subject_kind(*k));
+        std::optional<std::string> org;
+        if (auto o = req.query_param("org")) org = std::string(*o);
+        if (auto scope = org_scope(p)) {
+          if (org && *org != *scope) return json_response(200, json{{"items", json::array()}});
+          org = *scope;
+        }
+        std::int64_t limit = 100, offset = 0;
+        try {
+          if (auto v = req.query_param("limit")) limit = std::stoll(std::string(*v));
+          if (auto v = req.query_param("offset")) offset = std::stoll(std::string(*v));
+        } catch (...) {
+          return fail(ErrorCode::kInvalidArgument, "limit and offset must be integers");
+        }
+        if (limit < 1 || limit > 1000 || offset < 0)
+          return fail(ErrorCode::kInvalidArgument, "limit 1..1000, offset >= 0");
+        json items = json::array();
+        for (const auto& v : HPKI_TRY(c.runtime->ca().list_subjects(kind, org, limit, offset)))
+          items.push_back(subject_json(v));
+        return json_response(200, json{{"items", items}, {"limit", limit}, {"offset", offset}});
+      });
+  add(spec("POST", "/api/v1/subjects"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        auto change = HPKI_TRY(subject_change(req));
+        if (auto scope = org_scope(p); scope && change.data.organization.empty())
+          change.data.organization = *scope;
+        HPKI_TRY(authorize_create(p, Permission::kSubjectWrite, change.data.organization));
+        return json_response(
+            201, subject_json(HPKI_TRY(c.runtime->ca().create_subject(change, p.actor()))));
+      });
+  add(spec("GET", "/api/v1/subjects/{id}"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        return json_response(
+            200, subject_json(HPKI_TRY(scoped_subject(c, p, req, Permission::kSubjectRead))));
+      });
+  add(spec("PUT", "/api/v1/subjects/{id}"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        auto v = HPKI_TRY(scoped_subject(c, p, req, Permission::kSubjectWrite));
+        auto change = HPKI_TRY(subject_change(req));
+        if (change.data.organization.empty()) change.data.organization = v.record.org;
+        HPKI_TRY(authorize_create(p, Permission::kSubjectWrite, change.data.organization));
+        return json_response(
+            200,
+            subject_json(HPKI_TRY(c.runtime->ca().update_subject(v.record.id, change, p.actor()))));
+      });
+  add(spec("DELETE", "/api/v1/subjects/{id}"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        auto v = HPKI_TRY(scoped_subject(c, p, req, Permission::kSubjectWrite));
+        HPKI_TRY(c.runtime->ca().delete_subject(v.record.id, p.actor()));
+        http::Response r;
+        r.status = 204;
+        return r;
       });
   add(spec("GET", "/api/v1/audit"),
       [&c](const http::Request& req, const Principal&) -> Result<http::Response> {

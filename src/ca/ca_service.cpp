@@ -689,6 +689,107 @@ Result<std::vector<store::CertificateRecord>> CaService::search(
       [&](store::Tx& tx) { return tx.search_certificates(f); });
 }
 
+Result<store::SubjectRecord> CaService::subject_record(const SubjectChange& c) {
+  if (d_.pii == nullptr) return fail(ErrorCode::kUnavailable, "personal-data key not available");
+  const auto& s = c.data;
+  if (s.common_name.empty()) return fail(ErrorCode::kInvalidArgument, "a subject needs a name");
+  store::SubjectRecord rec;
+  rec.kind = c.kind;
+  rec.name = s.common_name;
+  rec.org = s.organization;
+  rec.dept = s.department;
+  rec.province = s.province;
+  rec.city = s.city;
+  rec.email = s.emails.empty() ? s.email : s.emails.front();
+  rec.dns = s.dns_names;
+  auto get = [&](const char* k) {
+    auto it = s.identifiers.find(k);
+    return it == s.identifiers.end() ? std::string() : it->second;
+  };
+  rec.staff_no = get("staff_no");
+  rec.licence_no = get("licence_no");
+  rec.org_code = get("org_code");
+  if (auto id = get("id_number"); !id.empty()) {
+    rec.id_number_enc = HPKI_TRY(d_.pii->encrypt(normalize_identifier(id)));
+    rec.id_number_hash = HPKI_TRY(d_.pii->lookup_hash(id));
+  }
+  return rec;
+}
+
+SubjectView CaService::view_of(store::SubjectRecord r) const {
+  SubjectView v;
+  if (r.id_number_enc && d_.pii != nullptr) {
+    if (auto id = d_.pii->decrypt(*r.id_number_enc)) v.id_number_masked = mask_identifier(*id);
+  }
+  r.id_number_enc.reset();
+  r.id_number_hash.reset();
+  v.record = std::move(r);
+  return v;
+}
+
+Result<SubjectView> CaService::create_subject(const SubjectChange& s, const std::string& actor) {
+  auto rec = HPKI_TRY(subject_record(s));
+  rec.id =
+      HPKI_TRY(d_.store->transact_value<std::int64_t>([&](store::Tx& tx) -> Result<std::int64_t> {
+        auto id = tx.insert_subject(rec);
+        if (!id) {
+          if (id.error().code() == ErrorCode::kConflict) {
+            return fail(ErrorCode::kAlreadyExists, "a subject with this identity number exists");
+          }
+          return fail(id.error());
+        }
+        HPKI_TRY(
+            audit(tx, actor, "subject.create", "subject/" + std::to_string(*id), "success",
+                  nlohmann::json{{"kind", store::to_string(rec.kind)}, {"org", rec.org}}.dump()));
+        return *id;
+      }));
+  return view_of(std::move(rec));
+}
+
+Result<SubjectView> CaService::get_subject(std::int64_t id) {
+  auto rec = HPKI_TRY(d_.store->transact_value<store::SubjectRecord>(
+      [&](store::Tx& tx) { return tx.get_subject(id); }));
+  return view_of(std::move(rec));
+}
+
+Result<SubjectView> CaService::update_subject(std::int64_t id, const SubjectChange& s,
+                                              const std::string& actor) {
+  auto rec = HPKI_TRY(subject_record(s));
+  rec.id = id;
+  HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
+    auto old = HPKI_TRY(tx.get_subject(id));
+    if (!rec.id_number_enc) {  // keep the identity number unless a new one is given
+      rec.id_number_enc = old.id_number_enc;
+      rec.id_number_hash = old.id_number_hash;
+    }
+    HPKI_TRY(tx.update_subject(rec));
+    return audit(tx, actor, "subject.update", "subject/" + std::to_string(id), "success", "{}");
+  }));
+  return get_subject(id);
+}
+
+Result<void> CaService::delete_subject(std::int64_t id, const std::string& actor) {
+  return d_.store->transact([&](store::Tx& tx) -> Result<void> {
+    auto r = tx.delete_subject(id);
+    if (!r && r.error().code() == ErrorCode::kConflict) {
+      return fail(ErrorCode::kConflict, "subject " + std::to_string(id) +
+                                            " has certificates; revoke them, the record stays");
+    }
+    HPKI_TRY(std::move(r));
+    return audit(tx, actor, "subject.delete", "subject/" + std::to_string(id), "success", "{}");
+  });
+}
+
+Result<std::vector<SubjectView>> CaService::list_subjects(std::optional<store::SubjectKind> kind,
+                                                          std::optional<std::string> org,
+                                                          std::int64_t limit, std::int64_t offset) {
+  auto recs = HPKI_TRY(d_.store->transact_value<std::vector<store::SubjectRecord>>(
+      [&](store::Tx& tx) { return tx.list_subjects(kind, org, limit, offset); }));
+  std::vector<SubjectView> out;
+  for (auto& r : recs) out.push_back(view_of(std::move(r)));
+  return out;
+}
+
 Result<int> CaService::recover(std::optional<int> grace_seconds) {
   const auto grace =
       std::chrono::seconds(grace_seconds.value_or(d_.home->ca.recovery_grace_seconds));

@@ -94,6 +94,19 @@ struct CertView {
   std::map<std::string, std::string> identifiers_masked;  // from the subject record
 };
 
+// A subject record (staff member, organization, device) as shown to operators: identifiers
+// masked, never the clear identity number.
+struct SubjectView {
+  store::SubjectRecord record;  // id_number_enc / id_number_hash cleared
+  std::string id_number_masked;
+};
+
+struct SubjectChange {
+  store::SubjectKind kind = store::SubjectKind::kStaff;
+  x509::SubjectData data;  // common_name, organization, department, province, city, emails,
+                           // dns_names, identifiers (id_number, staff_no, licence_no, org_code)
+};
+
 struct InitHierarchyOptions {
   std::vector<CaFamily> families{CaFamily::kRsa, CaFamily::kSm2};
   bool hsm = false;  // RSA/ECDSA CA keys on the PKCS#11 token
@@ -148,6 +161,17 @@ class CaService {
   [[nodiscard]] Result<std::vector<store::CertificateRecord>> search(
       store::CertificateFilter f, std::optional<std::string> id_number = {});
 
+  // Subject records (RA data from which certificate subjects are built). Each change is audited.
+  [[nodiscard]] Result<SubjectView> create_subject(const SubjectChange& s,
+                                                   const std::string& actor);
+  [[nodiscard]] Result<SubjectView> get_subject(std::int64_t id);
+  [[nodiscard]] Result<SubjectView> update_subject(std::int64_t id, const SubjectChange& s,
+                                                   const std::string& actor);
+  [[nodiscard]] Result<void> delete_subject(std::int64_t id, const std::string& actor);
+  [[nodiscard]] Result<std::vector<SubjectView>> list_subjects(
+      std::optional<store::SubjectKind> kind, std::optional<std::string> org, std::int64_t limit,
+      std::int64_t offset);
+
   // Pipeline step 6. Returns the number of records resolved as never delivered.
   [[nodiscard]] Result<int> recover(std::optional<int> grace_seconds = std::nullopt);
 
@@ -179,6 +203,8 @@ class CaService {
   [[nodiscard]] crypto::KeyStore& keys_for(std::string_view key_ref);
   [[nodiscard]] Result<CertStatusInfo> status_in(store::Tx& tx,
                                                  const store::CertificateRecord& rec);
+  [[nodiscard]] Result<store::SubjectRecord> subject_record(const SubjectChange& s);
+  [[nodiscard]] SubjectView view_of(store::SubjectRecord r) const;
 
   CaDeps d_;
 };
