@@ -99,4 +99,23 @@ std::optional<std::string> percent_decode(std::string_view in, bool plus_is_spac
   return out;
 }
 
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(
+    std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string_view q = query;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view part = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    auto key = percent_decode(part.substr(0, eq), true);
+    auto value = percent_decode(
+        eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), true);
+    if (!key || !value) return std::nullopt;
+    out.emplace_back(std::move(*key), std::move(*value));
+  }
+  return out;
+}
+
 }  // namespace hpki::http

@@ -50,4 +50,9 @@ struct Response {
 // space). Returns nullopt on a malformed escape.
 [[nodiscard]] std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space);
 
+// Splits an application/x-www-form-urlencoded query ("a=1&b=x%20y") into decoded pairs in
+// order (empty parts skipped, a missing '=' gives an empty value); nullopt on a bad escape.
+[[nodiscard]] std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(
+    std::string_view query);
+
 }  // namespace hpki::http

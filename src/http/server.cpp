@@ -33,23 +33,6 @@ Response run_handler(const Handler& handler, const Request& request) {
   return problem_for(Error{ErrorCode::kInternal, "handler threw"});
 }
 
-std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view q) {
-  std::vector<std::pair<std::string, std::string>> out;
-  while (!q.empty()) {
-    auto amp = q.find('&');
-    std::string_view part = q.substr(0, amp);
-    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
-    if (part.empty()) continue;
-    auto eq = part.find('=');
-    auto key = percent_decode(part.substr(0, eq), true);
-    auto value = percent_decode(
-        eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), true);
-    if (!key || !value) return std::nullopt;
-    out.emplace_back(std::move(*key), std::move(*value));
-  }
-  return out;
-}
-
 std::string peer_string(const tcp::socket& socket) {
   boost::system::error_code ec;
   auto ep = socket.remote_endpoint(ec);

@@ -66,7 +66,8 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{10000};
   std::chrono::milliseconds shutdown_grace{10000};
   // Rate limiting: applied to routes with RouteOptions::rate_limited when `rate_limit_key`
-  // is set and returns a non-empty key (e.g. API key id, else client IP).
+  // is set and returns a non-empty key (e.g. API key id, else client IP). Called on an I/O
+  // thread after the request is read: must be cheap and must not block.
   std::function<std::string(const Request&)> rate_limit_key;
   RateLimitOptions rate_limit;
   // Registry to record into; when null the server owns one (see Server::metrics()).

@@ -38,8 +38,6 @@ inline constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // Runs a handler on a worker thread; exceptions become a generic 500.
 Response run_handler(const Handler& handler, const Request& request);
-// Splits "a=1&b=x%20y" into decoded pairs; nullopt on a malformed escape.
-std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view q);
 
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {

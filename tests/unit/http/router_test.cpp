@@ -82,3 +82,18 @@ TEST(PercentDecode, Strict) {
 
 }  // namespace
 }  // namespace hpki::http
+
+namespace hpki::http {
+namespace {
+
+TEST(ParseQuery, DecodesPairsInOrder) {
+  auto q = parse_query("a=1&b=x+y%21&&c&a=2");
+  ASSERT_TRUE(q.has_value());
+  using P = std::pair<std::string, std::string>;
+  EXPECT_EQ(*q, (std::vector<P>{{"a", "1"}, {"b", "x y!"}, {"c", ""}, {"a", "2"}}));
+  EXPECT_FALSE(parse_query("a=%G1").has_value());
+  EXPECT_TRUE(parse_query("")->empty());
+}
+
+}  // namespace
+}  // namespace hpki::http
