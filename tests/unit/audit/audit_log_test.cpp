@@ -3,9 +3,11 @@
 // SM2 key; RSA in one case). Tamper tests edit, delete, insert and reorder rows directly with
 // SQL and check that verify() names the first bad entry and the reason.
 #include <gtest/gtest.h>
+
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "tests/support/test_db.h"
 
 #include <atomic>
 #include <filesystem>
@@ -41,75 +43,7 @@ const TimePoint kT0 = TimePoint(std::chrono::seconds(1'800'000'000));
 
 // ---------------------------------------------------------------- databases
 
-std::string pg_admin_url() {
-  if (const char* env = std::getenv("HPKI_TEST_PG_URL"); env != nullptr && *env != '\0') {
-    return env;
-  }
-  std::ifstream in(HPKI_PG_URL_FILE);
-  std::string url;
-  std::getline(in, url);
-  return url;
-}
-
-std::string pg_admin_exec(const std::string& url, const std::string& sql) {
-  PGconn* c = PQconnectdb(url.c_str());
-  std::string err;
-  if (PQstatus(c) != CONNECTION_OK) {
-    err = PQerrorMessage(c);
-  } else {
-    PGresult* r = PQexec(c, sql.c_str());
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) err = PQresultErrorMessage(r);
-    PQclear(r);
-  }
-  PQfinish(c);
-  return err;
-}
-
-// A fresh, empty database of the backend under test, dropped afterwards. PostgreSQL cases
-// fail, never skip, when the fixture's server is not there.
-class TestDb {
- public:
-  explicit TestDb(const std::string& backend) {
-    static std::atomic<int> counter{0};
-    const std::string tag = std::to_string(::getpid()) + "_" + std::to_string(counter++);
-    if (backend == "sqlite") {
-      std::string tmpl = ::testing::TempDir() + "hpki-audit-XXXXXX";
-      if (::mkdtemp(tmpl.data()) == nullptr) {
-        error_ = "mkdtemp failed";
-        return;
-      }
-      dir_ = tmpl;
-      url_ = "sqlite:" + dir_ + "/hpki.db";
-    } else {
-      admin_url_ = pg_admin_url();
-      if (admin_url_.empty()) {
-        error_ = "no PostgreSQL test server (CTest fixture store.pg_start); " HPKI_PG_URL_FILE
-                 " is missing";
-        return;
-      }
-      db_name_ = "hpki_audit_" + tag;
-      error_ = pg_admin_exec(admin_url_, "CREATE DATABASE " + db_name_);
-      url_ = admin_url_.substr(0, admin_url_.rfind('/') + 1) + db_name_;
-    }
-  }
-  ~TestDb() {
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-    if (!db_name_.empty())
-      pg_admin_exec(admin_url_, "DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
-  }
-  TestDb(const TestDb&) = delete;
-  TestDb& operator=(const TestDb&) = delete;
-
-  [[nodiscard]] const std::string& url() const { return url_; }
-  [[nodiscard]] const std::string& error() const { return error_; }
-
- private:
-  std::string dir_;
-  std::string admin_url_;
-  std::string db_name_;
-  std::string url_;
-  std::string error_;
-};
+using test::TestDb;  // tests/support/test_db.h: fresh SQLite file or PostgreSQL database
 
 // ---------------------------------------------------------------- keys (generated once)
 
