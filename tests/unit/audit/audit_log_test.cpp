@@ -7,7 +7,6 @@
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "tests/support/test_db.h"
 
 #include <atomic>
 #include <filesystem>
@@ -26,6 +25,7 @@
 #include "crypto/digest.h"
 #include "crypto/key.h"
 #include "store/store.h"
+#include "tests/support/test_db.h"
 
 namespace hpki::crypto {
 // Readable test parameters ("sm3" rather than "4-byte object").
