@@ -21,7 +21,7 @@ test: build
 test-asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
-	@ctest --preset asan -j $(JOBS) -LE slow
+	@ctest --preset asan -j $(JOBS) -L 'unit|fuzz'
 
 bench: deps
 	@cmake --preset release >/dev/null
