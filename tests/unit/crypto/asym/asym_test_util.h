@@ -17,30 +17,13 @@
 
 #include "core/bytes.h"
 #include "crypto/key.h"
+#include "tests/support/test_util.h"
 
 namespace hpki::crypto::testing {
 
-// A unique directory removed at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "hpki-asym-XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    if (p == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-  [[nodiscard]] std::string file(std::string_view name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+// Temporary directories and file reading: the shared test helpers.
+using hpki::test::read_file;
+using hpki::test::TempDir;
 
 inline void write_file(const std::string& path, BytesView data) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
@@ -51,10 +34,6 @@ inline void write_file(const std::string& path, std::string_view text) {
   write_file(path, as_bytes(text));
 }
 
-inline Bytes read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
 inline std::string read_text(const std::string& path) {
   Bytes b = read_file(path);
   return std::string(as_string(b));
