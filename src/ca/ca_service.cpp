@@ -391,6 +391,8 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
                      .dump());
   }));
   crash_point(step + ".after_commit");
+  if (supersede) notify(supersede->ca_id, supersede->serial, "revoke");
+  notify(rec.ca_id, rec.serial, step);
 
   IssueResult out;
   out.ca_id = rec.ca_id;
@@ -583,6 +585,11 @@ Result<CertStatusInfo> CaService::status_in(store::Tx& tx, const store::Certific
   return info;
 }
 
+void CaService::notify(const std::string& ca_id, const std::string& serial,
+                       std::string action) const {
+  if (d_.on_status_change) d_.on_status_change(StatusChange{ca_id, serial, std::move(action)});
+}
+
 Result<CertStatusInfo> CaService::revoke(std::string_view serial, x509::RevocationReason reason,
                                          std::optional<TimePoint> invalidity_date,
                                          const std::string& actor) {
@@ -613,12 +620,13 @@ Result<CertStatusInfo> CaService::revoke(std::string_view serial, x509::Revocati
     return status_in(tx, cur);
   });
   crash_point("revoke.after_commit");
+  if (out) notify(rec.ca_id, rec.serial, "revoke");
   return out;
 }
 
 Result<CertStatusInfo> CaService::hold(std::string_view serial, const std::string& actor) {
   auto rec = HPKI_TRY(find_one(serial));
-  return d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) -> Result<CertStatusInfo> {
+  auto out = d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) -> Result<CertStatusInfo> {
     auto cur = HPKI_TRY(tx.get_certificate(rec.ca_id, rec.serial));
     if (cur.status != CertStatus::kIssued) {
       return fail(ErrorCode::kBadState, "only a good certificate can be put on hold; " +
@@ -633,11 +641,13 @@ Result<CertStatusInfo> CaService::hold(std::string_view serial, const std::strin
     cur.status = CertStatus::kHold;
     return status_in(tx, cur);
   });
+  if (out) notify(rec.ca_id, rec.serial, "hold");
+  return out;
 }
 
 Result<CertStatusInfo> CaService::release(std::string_view serial, const std::string& actor) {
   auto rec = HPKI_TRY(find_one(serial));
-  return d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) -> Result<CertStatusInfo> {
+  auto out = d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) -> Result<CertStatusInfo> {
     auto cur = HPKI_TRY(tx.get_certificate(rec.ca_id, rec.serial));
     if (cur.status != CertStatus::kHold) {
       return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is not on hold");
@@ -648,6 +658,8 @@ Result<CertStatusInfo> CaService::release(std::string_view serial, const std::st
     cur.status = CertStatus::kIssued;
     return status_in(tx, cur);
   });
+  if (out) notify(rec.ca_id, rec.serial, "release");
+  return out;
 }
 
 Result<CertStatusInfo> CaService::status(std::string_view serial) {
@@ -794,8 +806,10 @@ Result<int> CaService::recover(std::optional<int> grace_seconds) {
   const auto grace =
       std::chrono::seconds(grace_seconds.value_or(d_.home->ca.recovery_grace_seconds));
   const auto now = d_.clock->now();
-  return d_.store->transact_value<int>([&](store::Tx& tx) -> Result<int> {
+  std::vector<std::pair<std::string, std::string>> resolved;
+  auto n_out = d_.store->transact_value<int>([&](store::Tx& tx) -> Result<int> {
     int n = 0;
+    resolved.clear();
     for (const auto& rec : HPKI_TRY(tx.list_issuing_without_der())) {
       if (rec.created_at > now - grace) continue;  // possibly in flight on another node
       HPKI_TRY(
@@ -803,10 +817,15 @@ Result<int> CaService::recover(std::optional<int> grace_seconds) {
       HPKI_TRY(tx.insert_revocation({rec.ca_id, rec.serial, 0, now, std::nullopt}));
       HPKI_TRY(audit(tx, "hpki", "cert.never_delivered", rec.ca_id + "/" + rec.serial, "success",
                      nlohmann::json{{"tbs_hash", hex_encode(rec.tbs_hash)}}.dump()));
+      resolved.emplace_back(rec.ca_id, rec.serial);
       ++n;
     }
     return n;
   });
+  if (n_out) {
+    for (const auto& [ca, serial] : resolved) notify(ca, serial, "never_delivered");
+  }
+  return n_out;
 }
 
 Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {

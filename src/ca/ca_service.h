@@ -15,6 +15,7 @@
 // The service knows nothing of HTTP or the CLI; errors are values.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -113,6 +114,17 @@ struct InitHierarchyOptions {
   std::string actor = "cli";
 };
 
+// A committed change of a certificate's status (issued, revoked, hold, released, superseded,
+// never delivered). Delivered after the transaction commits, on the caller's thread; listeners
+// (the OCSP responder re-signs, the CRL publisher regenerates) must be quick and must not throw.
+struct StatusChange {
+  std::string ca_id;
+  std::string serial;
+  std::string action;  // "issue" | "renew" | "rekey" | "modify" | "revoke" | "hold" | "release" |
+                       // "never_delivered"
+};
+using StatusListener = std::function<void(const StatusChange&)>;
+
 // Everything the service needs, owned by the caller (the runtime / tests).
 struct CaDeps {
   const HomeConfig* home = nullptr;
@@ -124,11 +136,15 @@ struct CaDeps {
   const Clock* clock = nullptr;
   Random* random = nullptr;
   const std::map<std::string, x509::Profile>* profiles = nullptr;
+  StatusListener on_status_change;  // optional
 };
 
 class CaService {
  public:
-  explicit CaService(CaDeps deps) : d_(deps) {}
+  explicit CaService(CaDeps deps) : d_(std::move(deps)) {}
+
+  // Replaces the status listener (set it before the service is shared between threads).
+  void set_status_listener(StatusListener l) { d_.on_status_change = std::move(l); }
 
   // Creates root, issuing, OCSP responder and TSA certificates per family. kAlreadyExists when
   // the family's CAs exist.
@@ -205,6 +221,7 @@ class CaService {
                                                  const store::CertificateRecord& rec);
   [[nodiscard]] Result<store::SubjectRecord> subject_record(const SubjectChange& s);
   [[nodiscard]] SubjectView view_of(store::SubjectRecord r) const;
+  void notify(const std::string& ca_id, const std::string& serial, std::string action) const;
 
   CaDeps d_;
 };

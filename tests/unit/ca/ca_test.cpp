@@ -253,6 +253,22 @@ TEST_P(CaTest, LifecycleRsaAndSm2) {
   }
 }
 
+TEST_P(CaTest, CommittedStatusChangesReachTheListener) {
+  std::vector<std::string> seen;
+  rt_->ca().set_status_listener(
+      [&](const StatusChange& c) { seen.push_back(c.action + " " + c.ca_id + "/" + c.serial); });
+  auto a = issue_csr("sm2").value();
+  ASSERT_TRUE(rt_->ca().hold(a.serial, "t"));
+  ASSERT_TRUE(rt_->ca().release(a.serial, "t"));
+  auto m = rt_->ca().modify(a.serial, {}, "t").value();
+  // A refused change (already revoked) commits nothing and notifies nothing.
+  EXPECT_FALSE(rt_->ca().revoke(a.serial, x509::RevocationReason::kKeyCompromise, {}, "t"));
+  ASSERT_TRUE(rt_->ca().revoke(m.serial, x509::RevocationReason::kKeyCompromise, {}, "t"));
+  const std::string o = "sm2-issuing/" + a.serial, n = "sm2-issuing/" + m.serial;
+  EXPECT_EQ(seen, (std::vector<std::string>{"issue " + o, "hold " + o, "release " + o,
+                                            "revoke " + o, "modify " + n, "revoke " + n}));
+}
+
 TEST_P(CaTest, PersonalDataIsEncryptedMaskedAndSearchable) {
   auto a = issue_csr("sm2").value();
   x509::SubjectData other = staff("11010519491231002X");
