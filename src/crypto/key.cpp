@@ -279,4 +279,13 @@ Result<void> verify_signature(BytesView spki_der, SignatureAlg alg, BytesView me
   return key.verify(alg, message, signature, sm2_id);
 }
 
+Result<void> verify_rsa_pkcs1_sha1(BytesView spki_der, BytesView message, BytesView signature) {
+  ossl::Ptr<EVP_PKEY> pkey = HPKI_TRY(ossl::pkey_from_spki(spki_der));
+  if (HPKI_TRY(spec_of(pkey.get())).type != KeyType::kRsa)
+    return fail(ErrorCode::kKeyMismatch, "sha1WithRSAEncryption needs an RSA key");
+  ossl::SignOptions o;
+  o.digest = "SHA1";
+  return ossl::digest_verify(pkey.get(), o, message, signature);
+}
+
 }  // namespace hpki::crypto

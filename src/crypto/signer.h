@@ -38,4 +38,10 @@ class Decrypter {
                                             BytesView signature,
                                             std::string_view sm2_id = kSm2DefaultId);
 
+// RSA PKCS#1 v1.5 with SHA-1, for VERIFYING only: OCSP responses and CRLs of existing
+// responders still carry sha1WithRSAEncryption (RFC 6960 test data, older public CAs). hpki
+// never signs with SHA-1 (there is no SignatureAlg for it). kKeyMismatch for a non-RSA key.
+[[nodiscard]] Result<void> verify_rsa_pkcs1_sha1(BytesView spki_der, BytesView message,
+                                                 BytesView signature);
+
 }  // namespace hpki::crypto
