@@ -12,12 +12,14 @@
 #include <thread>
 
 #include "api/auth.h"
+#include "api/ocsp_routes.h"
 #include "api/routes.h"
 #include "cli/common.h"
 #include "core/log.h"
 #include "core/pem.h"
 #include "crypto/key.h"
 #include "http/server.h"
+#include "revocation/ocsp_responder.h"
 
 namespace hpki::app {
 namespace {
@@ -85,9 +87,90 @@ Result<http::TlsConfig> ensure_tls(ca::Runtime& rt, std::ostream& err) {
   return tls;
 }
 
+// The OCSP responder over the runtime's database, with one signer per delegated responder
+// certificate (`<family>-ocsp`, created by `hpki ca init`).
+Result<std::unique_ptr<revocation::OcspResponder>> make_responder(ca::Runtime& rt,
+                                                                  std::size_t sign_threads) {
+  revocation::OcspResponderSettings s;
+  s.validity = std::chrono::seconds(rt.config().ocsp.validity_seconds);
+  s.refresh_after = std::chrono::seconds(rt.config().ocsp.refresh_after_seconds);
+  s.sign_threads = sign_threads;
+  auto r = std::make_unique<revocation::OcspResponder>(
+      rt.store(), rt.clock(),
+      [&rt](const store::CaRecord& ocsp) { return rt.ca().ca_signer(ocsp); }, s);
+  HPKI_TRY(r->load());
+  return r;
+}
+
+// `--role ocsp`: the responder alone on the plain listener (with /healthz /readyz /metrics).
+// When the database goes away it keeps answering from memory; /readyz says so (503).
+Result<int> serve_ocsp(cli::Context& ctx, const ServeArgs& a, sigset_t set) {
+  auto rt = HPKI_TRY(cli::open_runtime(ctx));
+  const auto& cfg = rt->config();
+  auto lvl = HPKI_TRY(log::parse_level(cfg.base.log.level));
+  log::init(lvl, cfg.base.log.format == "json" ? log::Format::kJson : log::Format::kText);
+  ListenAddress http_addr = cfg.base.server.http_listen;
+  if (!a.http_listen.empty()) http_addr = HPKI_TRY(parse_listen_address(a.http_listen));
+  auto metrics = std::make_shared<http::MetricsRegistry>();
+  auto responder = HPKI_TRY(make_responder(*rt, a.workers));
+  api::publish_ocsp_metrics(*responder, *metrics);
+  auto router = std::make_shared<http::Router>();
+  api::add_ocsp_routes(*router, *responder, metrics, rt->clock());
+  http::add_operational_routes(*router, metrics);
+  router->add(
+      "GET", "/readyz",
+      [&responder](const http::Request&) {
+        auto h = responder->health();
+        if (!h.database_ok) {
+          return http::Response::text(
+              503, "degraded: database unavailable (" + h.reason +
+                       "); answering from the pre-signed cache: " + std::to_string(h.responses) +
+                       " responses, " + std::to_string(h.expired) + " expired\n");
+        }
+        return http::Response::text(200, "ready\n");
+      },
+      http::RouteOptions{.public_route = true,
+                         .rate_limited = false,
+                         .max_body_bytes = 0,
+                         .summary = "Readiness"});
+  http::ServerOptions o;
+  o.io_threads = a.threads;
+  o.worker_threads = a.workers;
+  o.max_body_bytes = cfg.base.server.max_body_bytes;
+  o.metrics = metrics;
+  std::vector<http::ListenerConfig> listeners;
+  listeners.push_back({.name = "http",
+                       .address = http_addr,
+                       .router = router,
+                       .tls = std::nullopt,
+                       .problem_json = false});
+  auto server = HPKI_TRY(http::Server::start(o, listeners));
+  responder->start(std::chrono::seconds(cfg.ocsp.sync_seconds),
+                   [&] { api::publish_ocsp_metrics(*responder, *metrics); });
+  ctx.out << "hpki OCSP responder for " << cfg.home.string() << "\n"
+          << "  HTTP http://" << ListenAddress{http_addr.host, server->port(0)}.to_string()
+          << "/ocsp\n"
+          << std::flush;
+  log::info("ocsp responder listening: http {}", server->port(0));
+  int sig = 0;
+  sigwait(&set, &sig);
+  log::info("signal {}: shutting down", sig);
+  server->stop();
+  responder->stop();
+  return cli::kExitOk;
+}
+
 Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
-  if (a.role != "all" && a.role != "api") {
-    return fail(ErrorCode::kUnsupported, "role '" + a.role + "' is not available yet (all, api)");
+  if (a.role != "all" && a.role != "api" && a.role != "ocsp") {
+    return fail(ErrorCode::kUnsupported, "role '" + a.role + "' is not available (all, api, ocsp)");
+  }
+  if (a.role == "ocsp") {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    return serve_ocsp(ctx, a, set);
   }
   auto rt = HPKI_TRY(cli::open_runtime(ctx));
   const auto& cfg = rt->config();
@@ -110,6 +193,16 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   auto http_router = std::make_shared<http::Router>();
   api::add_public_routes(*http_router, actx);
   http::add_operational_routes(*http_router, metrics);
+  // The OCSP responder (role all): re-signs as soon as the CA commits a status change.
+  std::unique_ptr<revocation::OcspResponder> responder;
+  if (a.role == "all") {
+    responder = HPKI_TRY(make_responder(*rt, a.workers));
+    rt->ca().set_status_listener([r = responder.get()](const ca::StatusChange& c) {
+      r->on_status_change(c.ca_id, c.serial);
+    });
+    api::add_ocsp_routes(*http_router, *responder, metrics, rt->clock());
+    api::publish_ocsp_metrics(*responder, *metrics);
+  }
 
   http::ServerOptions o;
   o.io_threads = a.threads;
@@ -147,6 +240,10 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
           << "  HTTP http://" << ListenAddress{http_addr.host, server->port(1)}.to_string() << "/\n"
           << std::flush;
   log::info("listening: api {} http {}", server->port(0), server->port(1));
+  if (responder) {
+    responder->start(std::chrono::seconds(cfg.ocsp.sync_seconds),
+                     [&] { api::publish_ocsp_metrics(*responder, *metrics); });
+  }
   // Audit checkpoints: every `checkpoint_minutes` and at shutdown, so the unprotected tail of the
   // log (entries after the newest signed checkpoint) stays short.
   std::mutex mu;
@@ -172,6 +269,7 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   sigwait(&set, &sig);
   log::info("signal {}: shutting down (in-flight requests finish)", sig);
   server->stop();
+  if (responder) responder->stop();
   {
     std::lock_guard lock(mu);
     stopping = true;
@@ -190,7 +288,8 @@ void add_serve_command(CLI::App& app, cli::Context& ctx) {
 
   auto a = std::make_shared<ServeArgs>();
   auto* cmd = app.add_subcommand("serve", "run the network service (REST API, CA certificates)");
-  cmd->add_option("--role", a->role, "all | api (ocsp and tsa nodes come later)");
+  cmd->add_option("--role", a->role,
+                  "all | api | ocsp (the OCSP responder alone; tsa nodes come later)");
   cmd->add_option("--api-listen", a->api_listen,
                   "HTTPS API listener ADDR:PORT (default from hpki.toml, 127.0.0.1:8443)");
   cmd->add_option("--http-listen", a->http_listen,

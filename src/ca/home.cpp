@@ -43,6 +43,24 @@ Result<HomeConfig> load_home(const std::filesystem::path& home,
       return fail(ErrorCode::kConfigInvalid, doc.where("ca.crl_shards") + ": 1..4096");
     h.ca.crl_shards = static_cast<int>(*v);
   }
+  // [ocsp]
+  if (auto v = HPKI_TRY(doc.get_int("ocsp.validity_seconds"))) {
+    if (*v < 60 || *v > 30 * 86400)
+      return fail(ErrorCode::kConfigInvalid, doc.where("ocsp.validity_seconds") + ": 60..2592000");
+    h.ocsp.validity_seconds = static_cast<int>(*v);
+    h.ocsp.refresh_after_seconds = h.ocsp.validity_seconds / 2;
+  }
+  if (auto v = HPKI_TRY(doc.get_int("ocsp.refresh_after_seconds"))) {
+    if (*v < 1 || *v > h.ocsp.validity_seconds / 2)
+      return fail(ErrorCode::kConfigInvalid, doc.where("ocsp.refresh_after_seconds") +
+                                                 ": 1..validity_seconds/2");
+    h.ocsp.refresh_after_seconds = static_cast<int>(*v);
+  }
+  if (auto v = HPKI_TRY(doc.get_int("ocsp.sync_seconds"))) {
+    if (*v < 1 || *v > 3600)
+      return fail(ErrorCode::kConfigInvalid, doc.where("ocsp.sync_seconds") + ": 1..3600");
+    h.ocsp.sync_seconds = static_cast<int>(*v);
+  }
   // [x509]
   h.build.base_url = h.ca.base_url;
   std::string style = "implicit";

@@ -31,10 +31,22 @@ struct CaSettings {
   int crl_shards = 1;
 };
 
+// [ocsp]: the OCSP responder (revocation/ocsp_responder.h).
+struct OcspConfig {
+  int validity_seconds = 86400;  // nextUpdate - thisUpdate of a pre-signed response
+  // Pre-signed responses are re-signed once this much of their validity has passed (at most
+  // half, RFC 5019 6: well before nextUpdate).
+  int refresh_after_seconds = 43200;
+  // How often the responder looks for status changes made by other processes / nodes and for
+  // responses due for refresh; also how quickly it notices the database is back.
+  int sync_seconds = 10;
+};
+
 struct HomeConfig {
   std::filesystem::path home;
   RawConfig base;
   CaSettings ca;
+  OcspConfig ocsp;
   x509::BuildSettings build;
   crypto::HashAlg audit_hash = crypto::HashAlg::kSm3;
   std::string database_url;  // resolved: sqlite paths made absolute

@@ -118,10 +118,26 @@ CREATE TABLE api_keys (
 );
 )sql";
 
+// Version 2: pre-signed OCSP responses (issue 6), shared by every responder node. One row per
+// certificate: the newest response and the window it covers.
+constexpr std::string_view kV2Ocsp = R"sql(
+CREATE TABLE ocsp_responses (
+  ca_id TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('good', 'revoked', 'unknown')),
+  this_update {int} NOT NULL,
+  next_update {int} NOT NULL,
+  der {blob} NOT NULL,
+  PRIMARY KEY (ca_id, serial)
+);
+CREATE INDEX ocsp_responses_next_update ON ocsp_responses (next_update);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {.version = 1,
      .description = "issue 4: CAs, certificates, subjects, audit, counters",
      .sql = kV1},
+    {.version = 2, .description = "issue 6: pre-signed OCSP responses", .sql = kV2Ocsp},
 };
 
 // pg_advisory_xact_lock key of the migration ("hpkimigr").

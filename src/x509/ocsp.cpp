@@ -22,6 +22,8 @@ namespace {
 
 // RFC 6962 3.3: the SCT list may appear (critical or not) in singleExtensions.
 const der::Oid kOcspSctList = der::Oid::literal("1.3.6.1.4.1.11129.2.4.5");
+// RFC 6960 4.4.8.
+const der::Oid kOcspExtendedRevoke = der::Oid::literal("1.3.6.1.5.5.7.48.1.9");
 
 Error malformed(std::string detail) { return Error{ErrorCode::kMalformed, std::move(detail)}; }
 
@@ -407,10 +409,12 @@ Result<Bytes> build_ocsp_response(const OcspResponseTemplate& t, const crypto::S
       for (const auto& s : t.responses) HPKI_TRY(write_single_response(list, s));
       return {};
     }));
-    if (t.nonce) {
+    if (t.nonce || t.extended_revoke) {
       rd.add_explicit(1, [&](der::Writer& ex) {
         ex.add_sequence([&](der::Writer& l) {
-          write_extension(l, der::oids::kOcspNonce, false, nonce_extension_value(*t.nonce));
+          if (t.nonce)
+            write_extension(l, der::oids::kOcspNonce, false, nonce_extension_value(*t.nonce));
+          if (t.extended_revoke) write_extension(l, kOcspExtendedRevoke, false, Bytes{0x05, 0x00});
         });
       });
     }
@@ -696,7 +700,7 @@ OcspCheckResult check_ocsp_response(const BasicOcspResponse& resp, const Certifi
   out.signer = signer;
 
   for (const auto& e : resp.extensions()) {
-    if (e.critical && e.oid != der::oids::kOcspNonce)
+    if (e.critical && e.oid != der::oids::kOcspNonce && e.oid != kOcspExtendedRevoke)
       return with(OcspValidity::kUnhandledCriticalExtension);
   }
   // RFC 6960 4.2.2.1 / Chromium: producedAt must lie in the certificate's validity.

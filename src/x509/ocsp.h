@@ -105,6 +105,9 @@ struct OcspResponseTemplate {
   std::vector<OcspSingleResponse> responses;  // extensions are not written
   std::optional<BytesView> nonce;             // echoed (RFC 8954) when present
   std::vector<BytesView> certs;               // DER certificates (the responder certificate)
+  // RFC 6960 4.4.8 id-pkix-ocsp-extended-revoke: required when "revoked" answers a serial
+  // that was never issued (2.2: revocationTime 1970-01-01, reason certificateHold).
+  bool extended_revoke = false;
 };
 
 // A successful OCSPResponse with a BasicOCSPResponse signed by `signer` (whose public key

@@ -1,0 +1,153 @@
+#include "api/ocsp_routes.h"
+
+#include <ctime>
+
+#include "core/encoding.h"
+#include "crypto/digest.h"
+#include "http/problem.h"
+
+namespace hpki::api {
+namespace {
+
+constexpr std::string_view kRequestType = "application/ocsp-request";
+constexpr std::string_view kResponseType = "application/ocsp-response";
+
+// RFC 9110 5.6.7 IMF-fixdate.
+std::string http_date(TimePoint t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+// RFC 5019 5: base64 of the DER request, URL-encoded (the router has percent-decoded it);
+// base64url and missing padding are accepted too.
+std::optional<Bytes> decode_get_request(std::string_view param) {
+  std::string s;
+  s.reserve(param.size() + 3);
+  for (char c : param) {
+    if (c == '-') {
+      s.push_back('+');
+    } else if (c == '_') {
+      s.push_back('/');
+    } else if (c == ' ') {
+      s.push_back('+');  // a '+' a client sent unencoded in a query-like way
+    } else {
+      s.push_back(c);
+    }
+  }
+  while (s.size() % 4 != 0) s.push_back('=');
+  auto der = base64_decode(s);
+  if (!der) return std::nullopt;
+  return *der;
+}
+
+struct OcspMetrics {
+  std::shared_ptr<http::MetricsRegistry> registry;
+  http::Counter& status(x509::OcspResponseStatus s) const {
+    return registry->counter("hpki_ocsp_responses_total", "OCSP responses by responseStatus",
+                             {{"status", std::string(x509::ocsp_response_status_name(s))}});
+  }
+  http::Counter& cert(x509::OcspCertStatus s) const {
+    return registry->counter("hpki_ocsp_cert_status_total",
+                             "Certificate statuses answered by the OCSP responder",
+                             {{"status", std::string(x509::ocsp_cert_status_name(s))}});
+  }
+};
+
+http::Response answer(const http::Request& req, revocation::OcspResponder& responder,
+                      const OcspMetrics& m, BytesView der, const Clock& clock) {
+  auto a = responder.respond(der);
+  if (m.registry) {
+    m.status(a.status).inc();
+    for (auto s : a.cert_statuses) m.cert(s).inc();
+    if (a.from_cache)
+      m.registry->counter("hpki_ocsp_cache_hits_total", "OCSP answers served pre-signed").inc();
+    if (a.signed_now)
+      m.registry
+          ->counter("hpki_ocsp_signed_total", "OCSP responses signed", {{"kind", "on_demand"}})
+          .inc();
+  }
+  http::Response r;
+  r.status = 200;
+  r.body.assign(a.der.begin(), a.der.end());
+  r.set_header("Content-Type", std::string(kResponseType));
+  if (a.status == x509::OcspResponseStatus::kSuccessful && !a.signed_now) {
+    // RFC 5019 6.2: cacheable until nextUpdate.
+    const auto now = clock.now();
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(a.next_update - now);
+    const auto etag = "\"" +
+                      hex_encode(crypto::digest(crypto::HashAlg::kSha256, a.der).value_or(Bytes{}))
+                          .substr(0, 32) +
+                      "\"";
+    r.set_header("Cache-Control", "max-age=" + std::to_string(std::max<long>(0, left.count())) +
+                                      ", public, no-transform, must-revalidate")
+        .set_header("Last-Modified", http_date(a.produced_at))
+        .set_header("Expires", http_date(a.next_update))
+        .set_header("ETag", etag);
+    if (auto inm = req.header("if-none-match"); inm && *inm == etag) {
+      r.status = 304;
+      r.body.clear();
+    }
+  } else {
+    r.set_header("Cache-Control", "no-store");
+  }
+  return r;
+}
+
+}  // namespace
+
+void add_ocsp_routes(http::Router& router, revocation::OcspResponder& responder,
+                     std::shared_ptr<http::MetricsRegistry> metrics, const Clock& clock) {
+  OcspMetrics m{std::move(metrics)};
+  const http::RouteOptions opts{.public_route = true,
+                                .rate_limited = false,
+                                .max_body_bytes = x509::kMaxOcspRequestSize,
+                                .summary = "OCSP (RFC 6960 / RFC 5019)"};
+  router.add(
+      "POST", "/ocsp",
+      [&responder, m, &clock](const http::Request& req) {
+        auto ct = req.header("content-type").value_or("");
+        if (ct.substr(0, ct.find(';')) != kRequestType)
+          return http::Response::text(415, "expected Content-Type: application/ocsp-request\n");
+        const auto* p = reinterpret_cast<const std::uint8_t*>(req.body.data());
+        return answer(req, responder, m, BytesView(p, req.body.size()), clock);
+      },
+      opts);
+  router.add(
+      "GET", "/ocsp/{request}",
+      [&responder, m, &clock](const http::Request& req) {
+        auto der = decode_get_request(req.param("request").value_or(""));
+        if (!der) {
+          // RFC 6960 A.1: still an OCSP answer.
+          auto e = x509::build_ocsp_error_response(x509::OcspResponseStatus::kMalformedRequest);
+          if (m.registry) m.status(x509::OcspResponseStatus::kMalformedRequest).inc();
+          http::Response r;
+          r.body.assign(e.begin(), e.end());
+          r.set_header("Content-Type", std::string(kResponseType));
+          return r;
+        }
+        return answer(req, responder, m, *der, clock);
+      },
+      opts);
+}
+
+void publish_ocsp_metrics(const revocation::OcspResponder& responder,
+                          http::MetricsRegistry& metrics) {
+  const auto h = responder.health();
+  const auto& c = responder.counters();
+  metrics.gauge("hpki_ocsp_database_up", "1 when the OCSP responder's database answers")
+      .set(h.database_ok ? 1 : 0);
+  metrics.gauge("hpki_ocsp_presigned_responses", "Pre-signed OCSP responses held in memory")
+      .set(static_cast<double>(h.responses));
+  metrics.gauge("hpki_ocsp_expired_responses", "Held responses past nextUpdate (tryLater)")
+      .set(static_cast<double>(h.expired));
+  metrics.gauge("hpki_ocsp_presigned_signed", "OCSP responses signed ahead of time (total)")
+      .set(static_cast<double>(c.presigned.load()));
+  metrics.gauge("hpki_ocsp_signing_seconds", "Time spent signing OCSP responses (total)")
+      .set(c.sign_seconds.load());
+}
+
+}  // namespace hpki::api
