@@ -57,3 +57,13 @@ awk '
   }
 ' "$OUT/openssl.rates" "$OUT/hpki.rates"
 echo "(ratio = hpki / openssl; verify_spki includes decoding the SubjectPublicKeyInfo each time)"
+
+# OCSP responder against nginx, `openssl ocsp` and cfssl (issue 6); needs root (own network
+# namespace) and the bench-only packages (scripts/install-deps.sh --bench).
+echo
+if [ "$(id -u)" -eq 0 ] && command -v wrk >/dev/null && command -v nginx >/dev/null &&
+  command -v cfssl >/dev/null; then
+  bash "$(dirname "$0")/compare/ocsp.sh" "$BUILD_DIR"
+else
+  echo "(OCSP comparison skipped: needs root and wrk, nginx, cfssl — scripts/install-deps.sh --bench)"
+fi

@@ -20,6 +20,10 @@ PACKAGES=(
 if [ "${1:-}" == "--fuzz" ]; then
   PACKAGES+=(clang-16 libclang-rt-16-dev)
 fi
+# `make bench`'s OCSP comparison (bench/compare/ocsp.sh): load generator and the peers.
+if [ "${1:-}" == "--bench" ]; then
+  PACKAGES+=(wrk nginx-light golang-cfssl)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,240 @@
+// The OCSP responder (issue 6) over a real CA home on SQLite, for RSA and SM2 hierarchies:
+// every certificate is pre-signed at load; a status change committed by the CA reaches the
+// cached response at once; nonce / SHA-256 / several-CertID requests are signed on demand;
+// unknown / unauthorized / malformedRequest / reserved serials; a second node loads the stored
+// responses instead of signing; refresh after `refresh_after`. Every response is checked with
+// hpki's verifier (SM2 with the standard ID; another ID or a changed byte fails).
+#include "revocation/ocsp_responder.h"
+
+#include <gtest/gtest.h>
+
+#include "ca/runtime.h"
+#include "tests/support/test_util.h"
+#include "x509/ocsp.h"
+
+namespace hpki::revocation {
+namespace {
+
+using store::CaFamily;
+using x509::OcspCertStatus;
+using x509::OcspResponseStatus;
+
+class OcspResponderTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    family_ = GetParam() == "sm2" ? CaFamily::kSm2 : CaFamily::kRsa;
+    ca::InitOptions io;
+    io.organization = "示例医院";
+    ca::InitHierarchyOptions ho;
+    ho.families = {family_};  // one hierarchy per test: key generation dominates the time
+    auto rt = ca::Runtime::init(dir_.path() / "home", io, ho,
+                                SecretBytes(std::string_view("correct horse battery")),
+                                std::filesystem::path(HPKI_SOURCE_DIR) / "profiles");
+    ASSERT_TRUE(rt) << rt.error().to_string();
+    rt_ = std::move(*rt);
+    issuer_ = x509::Certificate::parse(rt_->ca().chain(family_).value().at(0)).value();
+  }
+
+  x509::CertificatePtr issue(const std::string& dns) {
+    ca::IssueRequest r;
+    r.profile = "device";
+    r.family = family_;
+    r.keygen = ca::KeygenOptions{
+        {family_ == CaFamily::kSm2 ? crypto::KeyType::kSm2 : crypto::KeyType::kEcP256, 0},
+        SecretBytes(std::string_view("key package pass"))};
+    r.subject.data.common_name = dns;
+    r.subject.data.organization = "示例医院";
+    r.subject.data.dns_names = {dns};
+    auto res = rt_->ca().issue(r);
+    EXPECT_TRUE(res) << res.error().to_string();
+    return x509::Certificate::parse(res->der).value();
+  }
+
+  std::unique_ptr<OcspResponder> responder(const Clock& clock) {
+    OcspResponderSettings s;
+    s.validity = std::chrono::hours(24);
+    s.refresh_after = std::chrono::hours(12);
+    auto r = std::make_unique<OcspResponder>(
+        rt_->store(), clock, [this](const store::CaRecord& c) { return rt_->ca().ca_signer(c); },
+        s);
+    auto loaded = r->load();
+    EXPECT_TRUE(loaded) << loaded.error().to_string();
+    return r;
+  }
+
+  Bytes request(const x509::Certificate& cert, crypto::HashAlg h = crypto::HashAlg::kSha1,
+                std::optional<Bytes> nonce = std::nullopt) {
+    auto id = x509::make_ocsp_cert_id(h, *issuer_, cert.serial()).value();
+    std::optional<BytesView> n;
+    if (nonce) n = *nonce;
+    return x509::build_ocsp_request({id}, n).value();
+  }
+
+  // Parses and checks an answer for `cert` with hpki's verifier.
+  x509::OcspCheckResult check(const OcspAnswer& a, const x509::Certificate& cert,
+                              std::string_view sm2_id = crypto::kSm2DefaultId) {
+    EXPECT_EQ(a.status, OcspResponseStatus::kSuccessful) << a.detail;
+    auto parsed = x509::parse_ocsp_response(a.der);
+    EXPECT_TRUE(parsed) << parsed.error().to_string();
+    x509::OcspCheckOptions o;
+    o.now = std::chrono::system_clock::now();
+    o.sm2_id = sm2_id;
+    return x509::check_ocsp_response(*parsed->basic, cert, *issuer_, o);
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<ca::Runtime> rt_;
+  CaFamily family_ = CaFamily::kRsa;
+  x509::CertificatePtr issuer_;
+  SystemClock clock_;
+};
+
+TEST_P(OcspResponderTest, PresignedAnswersAndStatusChanges) {
+  auto good = issue("good.example.cn");
+  auto other = issue("other.example.cn");
+  auto r = responder(clock_);
+  // Every certificate of the database got a response at load.
+  EXPECT_GE(r->counters().presigned.load(), 2u);
+  rt_->ca().set_status_listener(
+      [&](const ca::StatusChange& c) { r->on_status_change(c.ca_id, c.serial); });
+
+  auto a = r->respond(request(*good));
+  EXPECT_TRUE(a.from_cache);
+  EXPECT_FALSE(a.signed_now);
+  auto c = check(a, *good);
+  EXPECT_EQ(c.validity, x509::OcspValidity::kValid) << x509::ocsp_validity_name(c.validity);
+  EXPECT_EQ(c.status, OcspCertStatus::kGood);
+  EXPECT_EQ(a.next_update - a.this_update, std::chrono::hours(24));
+
+  if (family_ == CaFamily::kSm2) {
+    // SM2 with the standard ID; another ID, or a changed byte, does not verify.
+    EXPECT_NE(check(a, *good, "1234567812345679").validity, x509::OcspValidity::kValid);
+    auto parsed = x509::parse_ocsp_response(a.der).value();
+    const auto& signer_spki = parsed.basic->certs().at(0)->spki_der();
+    EXPECT_TRUE(parsed.basic->verify_signature(signer_spki));
+    EXPECT_FALSE(parsed.basic->verify_signature(signer_spki, "1234567812345679"));
+    Bytes bad = a.der;
+    const auto tbs = parsed.basic->tbs_der();
+    auto pos = std::search(bad.begin(), bad.end(), tbs.begin(), tbs.end());
+    ASSERT_NE(pos, bad.end());
+    pos[static_cast<std::ptrdiff_t>(tbs.size()) - 3] ^= 0x01;  // inside nextUpdate
+    auto tampered = x509::parse_ocsp_response(bad);
+    ASSERT_TRUE(tampered);
+    EXPECT_EQ(tampered->basic->verify_signature(signer_spki).error().code(),
+              ErrorCode::kBadSignature);
+  }
+
+  // Revoked through the CA: the cached response changes at once, no sync needed.
+  ASSERT_TRUE(rt_->ca().revoke(good->serial_hex(), x509::RevocationReason::kKeyCompromise,
+                               std::nullopt, "test"));
+  a = r->respond(request(*good));
+  EXPECT_TRUE(a.from_cache);
+  c = check(a, *good);
+  EXPECT_EQ(c.status, OcspCertStatus::kRevoked);
+  EXPECT_EQ(c.reason, x509::RevocationReason::kKeyCompromise);
+
+  // Hold and release.
+  ASSERT_TRUE(rt_->ca().hold(other->serial_hex(), "test"));
+  c = check(r->respond(request(*other)), *other);
+  EXPECT_EQ(c.status, OcspCertStatus::kRevoked);
+  EXPECT_EQ(c.reason, x509::RevocationReason::kCertificateHold);
+  ASSERT_TRUE(rt_->ca().release(other->serial_hex(), "test"));
+  c = check(r->respond(request(*other)), *other);
+  EXPECT_EQ(c.status, OcspCertStatus::kGood);
+
+  // A certificate issued after load is answered (and pre-signed) via the listener.
+  auto late = issue("late.example.cn");
+  a = r->respond(request(*late));
+  EXPECT_TRUE(a.from_cache);
+  EXPECT_EQ(check(a, *late).status, OcspCertStatus::kGood);
+}
+
+TEST_P(OcspResponderTest, OnDemandAndErrorAnswers) {
+  auto good = issue("good.example.cn");
+  auto r = responder(clock_);
+  // Nonce: signed now, echoed.
+  const Bytes nonce(32, 0x5a);
+  auto a = r->respond(request(*good, crypto::HashAlg::kSha1, nonce));
+  EXPECT_TRUE(a.signed_now);
+  EXPECT_FALSE(a.from_cache);
+  EXPECT_EQ(x509::parse_ocsp_response(a.der).value().basic->nonce(), nonce);
+  EXPECT_EQ(check(a, *good).status, OcspCertStatus::kGood);
+  // SHA-256 and SM3 CertIDs.
+  for (auto h : {crypto::HashAlg::kSha256, crypto::HashAlg::kSm3}) {
+    a = r->respond(request(*good, h));
+    EXPECT_EQ(check(a, *good).status, OcspCertStatus::kGood);
+  }
+  // Bad nonce length -> malformedRequest.
+  a = r->respond(request(*good, crypto::HashAlg::kSha1, Bytes(33, 1)));
+  EXPECT_EQ(a.status, OcspResponseStatus::kMalformedRequest);
+  EXPECT_EQ(x509::parse_ocsp_response(a.der).value().status, OcspResponseStatus::kMalformedRequest);
+  EXPECT_EQ(r->respond(Bytes{0x30, 0x00}).status, OcspResponseStatus::kMalformedRequest);
+  // A serial hpki never produced -> unknown.
+  auto id = x509::make_ocsp_cert_id(crypto::HashAlg::kSha1, *issuer_, Bytes{0x12, 0x34}).value();
+  a = r->respond(x509::build_ocsp_request({id}).value());
+  ASSERT_EQ(a.status, OcspResponseStatus::kSuccessful);
+  EXPECT_EQ(a.cert_statuses, std::vector<OcspCertStatus>{OcspCertStatus::kUnknown});
+  // Another issuer (the root) -> unauthorized.
+  auto root = x509::Certificate::parse(rt_->ca().chain(family_).value().back()).value();
+  auto foreign = x509::make_ocsp_cert_id(crypto::HashAlg::kSha1, *root, Bytes{0x01}).value();
+  EXPECT_EQ(r->respond(x509::build_ocsp_request({foreign}).value()).status,
+            OcspResponseStatus::kUnauthorized);
+  // A reserved serial (issuance under way or interrupted) -> revoked per RFC 6960 2.2.
+  const std::string ca_id = family_ == CaFamily::kSm2 ? "sm2-issuing" : "rsa-issuing";
+  ASSERT_TRUE(rt_->store().transact([&](store::Tx& tx) -> Result<void> {
+    store::CertificateRecord c;
+    c.ca_id = ca_id;
+    c.serial = "7a7a7a7a";
+    c.subject = "CN=reserved";
+    c.profile = "device";
+    c.not_before = std::chrono::system_clock::now();
+    c.not_after = c.not_before + std::chrono::hours(24);
+    c.tbs_hash = Bytes(32, 1);
+    c.key_type = "p256";
+    c.requested_by = "test";
+    return tx.reserve_certificate(c);
+  }));
+  auto rid =
+      x509::make_ocsp_cert_id(crypto::HashAlg::kSha1, *issuer_, Bytes{0x7a, 0x7a, 0x7a, 0x7a})
+          .value();
+  a = r->respond(x509::build_ocsp_request({rid}).value());
+  ASSERT_EQ(a.status, OcspResponseStatus::kSuccessful);
+  auto parsed = x509::parse_ocsp_response(a.der).value();
+  const auto& s = parsed.basic->responses().at(0);
+  EXPECT_EQ(s.status, OcspCertStatus::kRevoked);
+  EXPECT_EQ(s.revocation_time, TimePoint{});
+  EXPECT_EQ(s.reason, x509::RevocationReason::kCertificateHold);
+  ASSERT_EQ(parsed.basic->extensions().size(), 1u);
+  EXPECT_EQ(parsed.basic->extensions()[0].oid.to_string(), "1.3.6.1.5.5.7.48.1.9");
+}
+
+TEST_P(OcspResponderTest, SecondNodeLoadsStoredResponsesAndRefresh) {
+  auto good = issue("good.example.cn");
+  FixedClock clock(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+  auto first = responder(clock);
+  const auto signed_first = first->counters().presigned.load();
+  ASSERT_GE(signed_first, 1u);
+  // Another node on the same database signs nothing: it loads what the first one stored.
+  auto second = responder(clock);
+  EXPECT_EQ(second->counters().presigned.load(), 0u);
+  EXPECT_EQ(second->counters().loaded_from_db.load(), signed_first);
+  EXPECT_EQ(second->presigned(family_ == CaFamily::kSm2 ? "sm2-issuing" : "rsa-issuing",
+                              good->serial_hex()),
+            first->presigned(family_ == CaFamily::kSm2 ? "sm2-issuing" : "rsa-issuing",
+                             good->serial_hex()));
+  // Nothing is due before refresh_after; everything is re-signed after it.
+  clock.advance(std::chrono::hours(11));
+  EXPECT_EQ(second->sync().value(), 0u);
+  clock.advance(std::chrono::hours(2));
+  EXPECT_EQ(second->sync().value(), signed_first);
+  auto a = second->respond(request(*good));
+  EXPECT_TRUE(a.from_cache);
+  EXPECT_EQ(a.this_update, clock.now());
+  EXPECT_TRUE(second->health().database_ok);
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, OcspResponderTest, ::testing::Values("rsa", "sm2"),
+                         [](const auto& i) { return i.param; });
+
+}  // namespace
+}  // namespace hpki::revocation
