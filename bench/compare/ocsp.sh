@@ -41,6 +41,8 @@ export HPKI_PASSPHRASE=bench-passphrase
 H="$W/home"
 "$HPKI" --home "$H" ca init --families ecdsa >/dev/null
 printf '\n[ocsp]\nsync_seconds = 3600\n' >>"$H/hpki.toml"
+# A production OCSP node logs warnings only: at info every request writes an access-log line.
+sed -i 's/^level = "info"/level = "warn"/' "$H/hpki.toml"
 "$HPKI" --home "$H" ca chain --family ecdsa --out "$W/chain.pem"
 csplit -s -z -f "$W/ca-" "$W/chain.pem" '/-----BEGIN CERTIFICATE-----/' '{*}'   # ca-00 issuing, ca-01 root
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/leaf.key" \

@@ -52,8 +52,8 @@ Result<HomeConfig> load_home(const std::filesystem::path& home,
   }
   if (auto v = HPKI_TRY(doc.get_int("ocsp.refresh_after_seconds"))) {
     if (*v < 1 || *v > h.ocsp.validity_seconds / 2)
-      return fail(ErrorCode::kConfigInvalid, doc.where("ocsp.refresh_after_seconds") +
-                                                 ": 1..validity_seconds/2");
+      return fail(ErrorCode::kConfigInvalid,
+                  doc.where("ocsp.refresh_after_seconds") + ": 1..validity_seconds/2");
     h.ocsp.refresh_after_seconds = static_cast<int>(*v);
   }
   if (auto v = HPKI_TRY(doc.get_int("ocsp.sync_seconds"))) {
