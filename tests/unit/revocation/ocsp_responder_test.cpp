@@ -231,6 +231,14 @@ TEST_P(OcspResponderTest, SecondNodeLoadsStoredResponsesAndRefresh) {
   EXPECT_TRUE(a.from_cache);
   EXPECT_EQ(a.this_update, clock.now());
   EXPECT_TRUE(second->health().database_ok);
+  // Without a sync (as during a database outage) a response is served until its nextUpdate,
+  // then the answer is tryLater: the responder never extends a validity it cannot vouch for.
+  clock.advance(std::chrono::hours(23));
+  EXPECT_TRUE(second->respond(request(*good)).from_cache);
+  clock.advance(std::chrono::hours(2));
+  EXPECT_EQ(second->respond(request(*good)).status, OcspResponseStatus::kTryLater);
+  EXPECT_EQ(second->respond(request(*good, crypto::HashAlg::kSha1, Bytes(8, 1))).status,
+            OcspResponseStatus::kTryLater);
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, OcspResponderTest, ::testing::Values("rsa", "sm2"),
