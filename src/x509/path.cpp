@@ -219,9 +219,19 @@ class PolicyTree {
   [[nodiscard]] std::vector<std::string> leaf_policies(std::size_t n) const {
     std::vector<std::string> out;
     if (null_ || n >= levels_.size()) return out;
-    for (const auto& node : levels_[n]) {
-      if (node.deleted) continue;
-      std::string s = node.valid_policy.to_string();
+    for (std::size_t k = 0; k < levels_[n].size(); ++k) {
+      if (levels_[n][k].deleted) continue;
+      // The policy in the trust anchor's domain: the highest ancestor below anyPolicy nodes
+      // (policy mapping renames policies on the way down).
+      std::size_t d = n, idx = k;
+      while (d > 1) {
+        const Node& node = levels_[d][idx];
+        const Node& parent = levels_[d - 1][static_cast<std::size_t>(node.parent)];
+        if (parent.valid_policy == der::oids::kAnyPolicy) break;
+        idx = static_cast<std::size_t>(node.parent);
+        --d;
+      }
+      std::string s = levels_[d][idx].valid_policy.to_string();
       if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(std::move(s));
     }
     std::sort(out.begin(), out.end());
