@@ -123,6 +123,10 @@ CrlCheckResult check_crl_for(const Crl& crl, std::span<const Certificate* const>
 
   // RFC 5280 5.2: a CRL with an unrecognized critical extension MUST NOT be used.
   for (const auto& e : crl.extensions()) {
+    // RFC 5280 5.2.3: cRLNumber MUST be non-critical; a CRL marking it critical is not
+    // conforming and is not used.
+    if (e.critical && e.oid == der::oids::kCrlNumber)
+      return unknown(diag::kCrlUnknownCriticalExtension, "cRLNumber marked critical");
     if (e.critical && !is_known_crl_extension(e.oid))
       return unknown(diag::kCrlUnknownCriticalExtension,
                      "unknown critical CRL extension " + e.oid.to_string());

@@ -129,7 +129,8 @@ NcMatch name_in_subtree(const GeneralName& name, const GeneralName& base, bool f
       // RFC 5280 4.2.1.10: a URI constraint with a leading period is a domain (subdomains
       // only); otherwise it names exactly one host.
       const std::string c = ascii_lower(base.text);
-      if (!c.empty() && c.front() == '.') return dns_in(host, c) ? NcMatch::kMatch : NcMatch::kNoMatch;
+      if (!c.empty() && c.front() == '.')
+        return dns_in(host, c) ? NcMatch::kMatch : NcMatch::kNoMatch;
       return host == c ? NcMatch::kMatch : NcMatch::kNoMatch;
     }
     case T::kIp:

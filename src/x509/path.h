@@ -67,7 +67,8 @@ inline constexpr std::string_view kRevocationUnknown = "revocation_unknown";
 inline constexpr std::string_view kNameMismatch = "name_mismatch";  // target identity
 inline constexpr std::string_view kEkuMissing = "eku_missing";
 inline constexpr std::string_view kKeyUsageMissing = "key_usage_missing";
-inline constexpr std::string_view kWebPkiProfile = "webpki_profile";
+inline constexpr std::string_view kProfileViolation = "rfc5280_profile_violation";
+inline constexpr std::string_view kWebPkiProfile = "webpki_profile_violation";
 }  // namespace diag
 
 enum class Rules { kRfc5280, kWebPki };

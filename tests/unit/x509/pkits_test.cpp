@@ -99,6 +99,10 @@ TEST(Pkits, AllCases) {
     o.revocation = &revocation;
     o.key_policy.allow_legacy_rsa_insecure = true;  // PKITS CAs use 1024-bit RSA
     PathReport r = validate_path(target, pool, anchors, o);
+    if (const char* only = std::getenv("HPKI_PKITS_CASE"); only != nullptr && id == only) {
+      std::cout << path_report_text(r);
+      for (const auto& c : pool) std::cout << "pool: " << to_string(c->subject()) << "\n";
+    }
     if (r.valid == expect_valid) {
       ++passed;
     } else {
