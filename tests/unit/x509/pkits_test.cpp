@@ -97,7 +97,6 @@ TEST(Pkits, AllCases) {
     o.initial_policy_mapping_inhibit = f[10] == "true";
     o.initial_any_policy_inhibit = f[11] == "true";
     o.revocation = &revocation;
-    o.key_policy.allow_legacy_rsa_insecure = true;  // PKITS CAs use 1024-bit RSA
     PathReport r = validate_path(target, pool, anchors, o);
     if (const char* only = std::getenv("HPKI_PKITS_CASE"); only != nullptr && id == only) {
       std::cout << path_report_text(r);
