@@ -89,6 +89,7 @@ struct NameConstraints {
 // RFC 5280 5.2.5 issuingDistributionPoint.
 struct IssuingDistributionPoint {
   std::vector<GeneralName> full_name;
+  std::optional<Bytes> relative_name;  // nameRelativeToCRLIssuer, raw (parsed only)
   bool only_contains_user_certs = false;
   bool only_contains_ca_certs = false;
   std::optional<std::uint16_t> only_some_reasons;

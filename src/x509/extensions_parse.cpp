@@ -358,8 +358,7 @@ Result<IssuingDistributionPoint> parse_issuing_distribution_point(BytesView v) {
         auto s = HPKI_TRY(r.read_sequence());
         IssuingDistributionPoint idp;
         if (auto name = HPKI_TRY(s.read_optional_explicit(0))) {
-          std::optional<Bytes> rel;
-          idp.full_name = HPKI_TRY(read_dp_name(*name, rel));
+          idp.full_name = HPKI_TRY(read_dp_name(*name, idp.relative_name));
         }
         auto flag = [&](std::uint32_t n, bool& out) -> Result<void> {
           if (auto b = HPKI_TRY(s.read_optional(der::Tag::context(n)))) {

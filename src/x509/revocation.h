@@ -1,15 +1,23 @@
-// Revocation from CRLs supplied by the caller (RFC 5280 6.3), as a RevocationSource for path
-// validation (path.h). Each certificate of a path is looked up in the CRLs whose issuer name
-// matches its issuer; every CRL is checked by check_crl_for (crl_check.h): currency at the
-// validation time, scope (issuingDistributionPoint against the certificate's
-// cRLDistributionPoints), critical extensions, cRLSign, signature. The CRL signer may be the
-// certificate's issuer on the path or another certificate with the issuer's name (a separate
-// CRL-signing key, RFC 5280 6.3.3 (f)) that itself validates to the same anchors.
+// Revocation from CRLs supplied by the caller: the RFC 5280 6.3.3 CRL processing algorithm, as
+// a RevocationSource for path validation (path.h).
 //
-// A revoked entry in any usable CRL wins; otherwise one usable CRL that does not list the
-// certificate makes it good; otherwise the status is unknown with the most telling diagnostic.
-// Not supported: delta CRLs (ignored: a delta is never used as a complete CRL), indirect CRLs
-// and reason-partitioned CRLs (reported as unknown).
+// For each distribution point of the certificate (or, without cRLDistributionPoints, one
+// whose CRL issuer is the certificate issuer), every complete CRL in scope is used until all
+// reasons are covered or the certificate is found revoked:
+//   (b)(1) the CRL issuer is the certificate issuer, or the DP's cRLIssuer for an indirect CRL
+//          (issuingDistributionPoint indirectCRL);
+//   (b)(2) issuingDistributionPoint names (fullName or nameRelativeToCRLIssuer) against the
+//          DP's, onlyContainsUserCerts / onlyContainsCACerts / onlyContainsAttributeCerts;
+//   (c), (d) reasons (DP reasons and IDP onlySomeReasons) accumulate in a reasons mask;
+//   (a), (e)-(h) currency at the validation time, signatureAlgorithm consistency, no unknown
+//          critical CRL or entry extension, a signer certificate with the CRL issuer's name,
+//          cRLSign when it has keyUsage, a valid path to the same anchors (the certificate's
+//          issuer on the path, or any other certificate given here that validates), signature;
+//   (i), (j) a delta CRL (deltaCRLIndicator) of the same issuer and scope whose base is not newer
+//          than the complete CRL is applied first (removeFromCRL un-revokes);
+//   (k) entries, with certificateIssuer tracked across entries of an indirect CRL.
+// Revoked (including certificateHold) wins; all reasons covered without an entry is good; else
+// unknown with the most telling diagnostic (crl_check.h ids).
 #pragma once
 
 #include <vector>
@@ -22,8 +30,8 @@ namespace hpki::x509 {
 
 class CrlRevocationSource final : public RevocationSource {
  public:
-  // `crls`: complete CRLs to use. `certificates`: further certificates that may have signed
-  // them (e.g. the same pool as the path's intermediates and anchors).
+  // `crls`: complete and delta CRLs. `certificates`: certificates that may have signed them
+  // (e.g. the path's intermediates and anchors, separate CRL signing certificates).
   CrlRevocationSource(std::vector<CrlPtr> crls, std::vector<CertificatePtr> certificates)
       : crls_(std::move(crls)), certificates_(std::move(certificates)) {}
 
