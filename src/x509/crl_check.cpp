@@ -100,6 +100,10 @@ CrlCheckResult check_crl_for(const Crl& crl, std::span<const Certificate* const>
     if (idp->only_some_reasons)
       return unknown(diag::kCrlIdpReasonsUnsupported,
                      "issuingDistributionPoint has onlySomeReasons (partial CRL)");
+    if (idp->relative_name)  // RFC 5280 6.3.3 (b)(2)(i) with nameRelativeToCRLIssuer: see
+                             // revocation.h, which handles it
+      return unknown(diag::kCrlIdpNameMismatch,
+                     "issuingDistributionPoint nameRelativeToCRLIssuer is not supported here");
     if (!idp->full_name.empty()) {
       // (b)(2)(i); RFC 5280 5.2.5: identical encodings in the certificate and the CRL.
       const DistributionPoint* dp = options.distribution_point;

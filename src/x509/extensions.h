@@ -70,9 +70,10 @@ struct PolicyQualifiedInfo {
 };
 
 struct DistributionPoint {
-  std::vector<GeneralName> full_name;   // distributionPoint fullName (URIs)
-  std::optional<Bytes> relative_name;   // nameRelativeToCRLIssuer, raw
-  std::optional<std::uint8_t> reasons;  // ReasonFlags first octet, if present
+  std::vector<GeneralName> full_name;         // distributionPoint fullName (URIs)
+  std::optional<Bytes> relative_name;         // nameRelativeToCRLIssuer, raw
+  std::optional<std::uint8_t> reasons;        // ReasonFlags first octet, if present
+  std::optional<std::uint16_t> reason_flags;  // all ReasonFlags: bit n = 1 << n (parsed only)
   std::vector<GeneralName> crl_issuer;
 };
 

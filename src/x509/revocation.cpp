@@ -18,8 +18,9 @@ using ReasonMask = std::uint16_t;
 inline constexpr ReasonMask kAllReasons = 0x1FE;
 
 ReasonMask dp_reasons(const DistributionPoint& dp) {
+  if (dp.reason_flags) return static_cast<ReasonMask>(*dp.reason_flags & kAllReasons);
   if (!dp.reasons) return kAllReasons;
-  // The parser keeps the first octet: bit n of the string is (octet >> (7 - n)) & 1.
+  // Only the first octet known: bit n of the string is (octet >> (7 - n)) & 1.
   ReasonMask m = 0;
   for (unsigned n = 1; n < 8; ++n) {
     if (((*dp.reasons >> (7 - n)) & 1u) != 0) m = static_cast<ReasonMask>(m | (1u << n));
@@ -157,7 +158,14 @@ class Checker {
   }
 
  private:
-  void fail_with(std::string_view id, std::string detail) { failure_ = {id, std::move(detail)}; }
+  // Keeps the most telling failure: a CRL of another issuer says less than a CRL that was in
+  // scope and could not be used.
+  void fail_with(std::string_view id, std::string detail) {
+    if (id == diag::kCrlWrongIssuer && failure_.diag != diag::kCrlIssuerNotFound &&
+        failure_.diag != diag::kCrlWrongIssuer)
+      return;
+    failure_ = {id, std::move(detail)};
+  }
 
   // Processes one complete CRL for one DP; returns a revoked answer, or nullopt (and updates
   // `reasons_mask` when the CRL was usable).
