@@ -397,4 +397,16 @@ RevocationAnswer CrlRevocationSource::check(const RevocationQuery& q) const {
   return checker.run();
 }
 
+RevocationAnswer CombinedRevocationSource::check(const RevocationQuery& query) const {
+  std::optional<RevocationAnswer> first;
+  for (const RevocationSource* source : sources_) {
+    if (source == nullptr) continue;
+    RevocationAnswer a = source->check(query);
+    if (a.status != RevocationStatus::kUnknown) return a;
+    if (!first) first = std::move(a);
+  }
+  if (first) return *first;
+  return {RevocationStatus::kUnknown, diag::kCrlIssuerNotFound, "no revocation source"};
+}
+
 }  // namespace hpki::x509

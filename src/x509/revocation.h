@@ -42,4 +42,17 @@ class CrlRevocationSource final : public RevocationSource {
   std::vector<CertificatePtr> certificates_;
 };
 
+// Several sources asked in order (e.g. OCSP responses, then CRLs, then hpki's store): the first
+// good or revoked answer wins; when all are unknown, the first source's answer is returned.
+class CombinedRevocationSource final : public RevocationSource {
+ public:
+  explicit CombinedRevocationSource(std::vector<const RevocationSource*> sources)
+      : sources_(std::move(sources)) {}
+
+  [[nodiscard]] RevocationAnswer check(const RevocationQuery& query) const override;
+
+ private:
+  std::vector<const RevocationSource*> sources_;
+};
+
 }  // namespace hpki::x509

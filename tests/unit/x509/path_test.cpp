@@ -107,6 +107,17 @@ TEST(PathSm2, CrlsSignedWithSm2) {
     EXPECT_EQ(r.chain[0].revocation, RevocationStatus::kRevoked);
   }
   {
+    // Sources combined (as OCSP + CRLs will be): the first definitive answer wins.
+    CrlRevocationSource empty({}, {});
+    CrlRevocationSource crls({root_crl, crl_of(issuing, {})}, {issuing.cert, root.cert});
+    CombinedRevocationSource combined({&empty, &crls});
+    o.revocation = &combined;
+    EXPECT_TRUE(validate_path(leaf, {issuing.cert}, {root.cert}, o).valid);
+    CombinedRevocationSource only_empty({&empty});
+    o.revocation = &only_empty;
+    EXPECT_EQ(validate_path(leaf, {issuing.cert}, {root.cert}, o).status, diag::kRevocationUnknown);
+  }
+  {
     // RFC 5280 6.3.3: no CRL for the issuing CA's certificate -> status unknown -> invalid.
     CrlRevocationSource src({crl_of(issuing, {})}, {issuing.cert, root.cert});
     o.revocation = &src;
