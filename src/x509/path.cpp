@@ -96,12 +96,15 @@ bool is_processed_extension(const der::Oid& oid) {
 
 // ---- RFC 5280 6.1.2 (a) valid_policy_tree --------------------------------------------------
 
+inline constexpr std::size_t kMaxPolicyNodes = 4096;
+
 class PolicyTree {
  public:
   PolicyTree() {
     levels_.push_back({Node{der::oids::kAnyPolicy, {der::oids::kAnyPolicy}, -1, false}});
   }
   [[nodiscard]] bool null() const { return null_; }
+  [[nodiscard]] bool too_large() const { return too_large_; }
   void make_null() { null_ = true; }
 
   // 6.1.3 (d) for certificate i (1-based) with its policies.
@@ -247,6 +250,13 @@ class PolicyTree {
   };
 
   void add(std::size_t depth, const der::Oid& policy, int parent) {
+    // Bounded: policy trees grow with policies x mappings per level (CVE-2023-0464 in
+    // OpenSSL); a tree past the limit is treated as empty and reported.
+    if (++nodes_ > kMaxPolicyNodes) {
+      too_large_ = true;
+      null_ = true;
+      return;
+    }
     levels_[depth].push_back(Node{policy, {policy}, parent, false});
   }
   bool has_child_with(std::size_t depth, int parent, const der::Oid& policy) const {
@@ -284,6 +294,8 @@ class PolicyTree {
 
   std::vector<std::vector<Node>> levels_;
   bool null_ = false;
+  bool too_large_ = false;
+  std::size_t nodes_ = 1;
 };
 
 // ---- validation context -------------------------------------------------------------------
@@ -791,6 +803,7 @@ PathReport process_path(Context& ctx, const std::vector<CertificatePtr>& chain) 
   std::uint64_t max_path_length = n;
   NcState nc;
   const Certificate* working_issuer = chain[n].get();
+  bool policy_tree_reported = false;
 
   // The trust anchor certificate: validity, profile, and its name constraints (applied as
   // trust anchor constraints, RFC 5937 3.2 / what browsers do).
@@ -856,6 +869,10 @@ PathReport process_path(Context& ctx, const std::vector<CertificatePtr>& chain) 
         std::vector<der::Oid> policies;
         for (const auto& p : *cp) policies.push_back(p.policy);
         tree.process_certificate(i, policies, inhibit_any > 0 || (!is_leaf && self_issued));
+        if (tree.too_large() && !policy_tree_reported) {
+          policy_tree_reported = true;
+          add_diag(cr, diag::kPolicyTreeTooLarge, "the valid policy tree exceeds its size limit");
+        }
       }
     } else {
       tree.make_null();  // (e)

@@ -62,6 +62,7 @@ inline constexpr std::string_view kNameConstraintViolation = "name_constraint_vi
 inline constexpr std::string_view kNameConstraintUnsupported = "name_constraint_unsupported";
 inline constexpr std::string_view kPolicyAnyPolicyMapping = "policy_mapping_any_policy";
 inline constexpr std::string_view kExplicitPolicyRequired = "explicit_policy_required";
+inline constexpr std::string_view kPolicyTreeTooLarge = "policy_tree_too_large";
 inline constexpr std::string_view kRevoked = "revoked";
 inline constexpr std::string_view kRevocationUnknown = "revocation_unknown";
 inline constexpr std::string_view kNameMismatch = "name_mismatch";  // target identity

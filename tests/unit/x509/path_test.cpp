@@ -151,6 +151,58 @@ TEST(PathLegacyRsa, OptInOnly) {
   EXPECT_TRUE(r.valid) << path_report_text(r);
 }
 
+// RFC 5280 6.1.3 (d) / 6.1.4 (b): policies x mappings make the valid_policy_tree grow
+// multiplicatively per level (OpenSSL CVE-2023-0464). Two CAs mapping 45 policies each onto all
+// 45 would need ~91,000 nodes at the leaf; the tree is bounded and the path refused.
+TEST(PathPolicy, TreeSizeIsBounded) {
+  test::TempDir dir;
+  const std::string d = dir.path().string();
+  std::string policies, mappings;
+  for (int i = 1; i <= 45; ++i) {
+    policies += (i > 1 ? ", " : "") + std::string("1.2.3.") + std::to_string(i);
+    for (int j = 1; j <= 45; ++j) {
+      mappings += (mappings.empty() ? "" : ", ") + std::string("1.2.3.") + std::to_string(i) +
+                  ":1.2.3." + std::to_string(j);
+    }
+  }
+  test::write_file(d + "/ca.ext",
+                   "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+                   "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+                   "certificatePolicies=" +
+                       policies + "\npolicyMappings=critical," + mappings + "\n");
+  test::write_file(d + "/ee.ext",
+                   "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+                   "certificatePolicies=" +
+                       policies + "\nsubjectAltName=DNS:ee.example\n");
+  const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+  auto sh = test::run(
+      "(cd " + d + " && openssl req -x509" + key +
+      " -keyout root.key -out root.pem -days 30 -subj /CN=root"
+      " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign"
+      " && openssl req" +
+      key +
+      " -keyout ca1.key -out ca1.csr -subj /CN=ca1"
+      " && openssl req" +
+      key +
+      " -keyout ca2.key -out ca2.csr -subj /CN=ca2"
+      " && openssl req" +
+      key +
+      " -keyout ee.key -out ee.csr -subj /CN=ee"
+      " && openssl x509 -req -in ca1.csr -CA root.pem -CAkey root.key -CAcreateserial -out ca1.pem"
+      " -days 10 -extfile ca.ext"
+      " && openssl x509 -req -in ca2.csr -CA ca1.pem -CAkey ca1.key -CAcreateserial -out ca2.pem"
+      " -days 10 -extfile ca.ext"
+      " && openssl x509 -req -in ee.csr -CA ca2.pem -CAkey ca2.key -CAcreateserial -out ee.pem"
+      " -days 10 -extfile ee.ext)");
+  ASSERT_EQ(sh.exit_code, 0) << sh.output;
+  PathOptions o{.at = testca::now()};
+  const PathReport r = validate_path(load(d + "/ee.pem").front(),
+                                     {load(d + "/ca1.pem").front(), load(d + "/ca2.pem").front()},
+                                     {load(d + "/root.pem").front()}, o);
+  EXPECT_FALSE(r.valid);
+  EXPECT_EQ(r.status, diag::kPolicyTreeTooLarge) << path_report_text(r);
+}
+
 TEST(PathBundle, PemDerAndConcatenatedDer) {
   const auto pem_two = test::read_file(kSm + "/chain-ca.crt");
   auto two = parse_certificate_bundle(pem_two);
