@@ -16,7 +16,9 @@ run: build
 	@bash scripts/run.sh
 
 test: build
-	@ctest --preset dev -j $(JOBS)
+	@ctest --preset dev -j $(JOBS); rc=$$?; \
+	  for f in build/conformance/pkits.txt build/conformance/limbo.txt; do \
+	    [ -f $$f ] && head -n 1 $$f; done; exit $$rc
 
 test-asan: deps
 	@cmake --preset asan >/dev/null

@@ -16,13 +16,14 @@ namespace {
 inline constexpr std::string_view kPemPrivateKey = "PRIVATE KEY";
 inline constexpr std::string_view kPemEncryptedPrivateKey = "ENCRYPTED PRIVATE KEY";
 
-Result<KeySpec> spec_of(const EVP_PKEY* pkey) {
+Result<KeySpec> spec_of(const EVP_PKEY* pkey, int min_rsa_bits = 2048) {
   ossl::PkeyInfo info = HPKI_TRY(ossl::pkey_info(pkey));
   switch (info.family) {
     case ossl::PkeyFamily::kRsa:
-      if (info.bits < 2048) {
+      if (info.bits < min_rsa_bits) {
         return fail(ErrorCode::kUnsupportedAlgorithm,
-                    "RSA key of " + std::to_string(info.bits) + " bits (at least 2048 required)");
+                    "RSA key of " + std::to_string(info.bits) + " bits (at least " +
+                        std::to_string(min_rsa_bits) + " required)");
       }
       return KeySpec{KeyType::kRsa, info.bits};
     case ossl::PkeyFamily::kSm2:
@@ -233,9 +234,14 @@ struct PublicKey::Impl {
 };
 
 Result<PublicKey> PublicKey::from_spki(BytesView spki_der) {
+  return from_spki(spki_der, VerifyPolicy{});
+}
+
+Result<PublicKey> PublicKey::from_spki(BytesView spki_der, const VerifyPolicy& policy) {
   auto impl = std::make_shared<Impl>();
   impl->pkey = HPKI_TRY(ossl::pkey_from_spki(spki_der));
-  impl->spec = HPKI_TRY(spec_of(impl->pkey.get()));
+  impl->spec = HPKI_TRY(
+      spec_of(impl->pkey.get(), policy.allow_legacy_rsa_insecure ? kMinLegacyRsaBits : 2048));
   impl->der.assign(spki_der.begin(), spki_der.end());
   return PublicKey(std::move(impl));
 }
@@ -286,6 +292,13 @@ Result<void> verify_rsa_pkcs1_sha1(BytesView spki_der, BytesView message, BytesV
   ossl::SignOptions o;
   o.digest = "SHA1";
   return ossl::digest_verify(pkey.get(), o, message, signature);
+}
+
+Result<void> verify_signature(BytesView spki_der, SignatureAlg alg, BytesView message,
+                              BytesView signature, std::string_view sm2_id,
+                              const VerifyPolicy& policy) {
+  PublicKey key = HPKI_TRY(PublicKey::from_spki(spki_der, policy));
+  return key.verify(alg, message, signature, sm2_id);
 }
 
 }  // namespace hpki::crypto

@@ -97,6 +97,17 @@ class SoftwareDecrypter final : public Decrypter {
   PrivateKey key_;
 };
 
+// Key policy for signature verification only. The defaults are hpki's policy (RSA keys of at
+// least 2048 bits); anything weaker is opt-in and says so in its name. It never applies to keys
+// hpki generates, imports or signs with.
+struct VerifyPolicy {
+  // Accept RSA public keys of kMinLegacyRsaBits..2047 bits, for validating historic or
+  // third-party chains (e.g. NIST PKITS, whose CAs use 1024-bit RSA). Insecure: a 1024-bit RSA
+  // signature is no longer proof of anything; use only when the caller accepts that.
+  bool allow_legacy_rsa_insecure = false;
+};
+inline constexpr int kMinLegacyRsaBits = 1024;
+
 // A parsed public key (SPKI decoded once; decoding costs about as much as an ECDSA verify in
 // OpenSSL 3.0, so hot paths keep a PublicKey rather than calling verify_signature on bytes).
 // Immutable; copies share the key; thread-safe.
@@ -104,6 +115,8 @@ class PublicKey {
  public:
   // DER SubjectPublicKeyInfo; errors as key_spec_of.
   [[nodiscard]] static Result<PublicKey> from_spki(BytesView spki_der);
+  // The same under an explicit verification policy (see VerifyPolicy).
+  [[nodiscard]] static Result<PublicKey> from_spki(BytesView spki_der, const VerifyPolicy& policy);
   [[nodiscard]] const Bytes& der() const;
   [[nodiscard]] KeySpec spec() const;
   // As crypto::verify_signature (signer.h).

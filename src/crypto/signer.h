@@ -44,4 +44,10 @@ class Decrypter {
 [[nodiscard]] Result<void> verify_rsa_pkcs1_sha1(BytesView spki_der, BytesView message,
                                                  BytesView signature);
 
+struct VerifyPolicy;  // key.h
+// The same under an explicit verification policy (e.g. legacy RSA key sizes, key.h).
+[[nodiscard]] Result<void> verify_signature(BytesView spki_der, SignatureAlg alg, BytesView message,
+                                            BytesView signature, std::string_view sm2_id,
+                                            const VerifyPolicy& policy);
+
 }  // namespace hpki::crypto

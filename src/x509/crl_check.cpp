@@ -100,6 +100,10 @@ CrlCheckResult check_crl_for(const Crl& crl, std::span<const Certificate* const>
     if (idp->only_some_reasons)
       return unknown(diag::kCrlIdpReasonsUnsupported,
                      "issuingDistributionPoint has onlySomeReasons (partial CRL)");
+    if (idp->relative_name)  // RFC 5280 6.3.3 (b)(2)(i) with nameRelativeToCRLIssuer: see
+                             // revocation.h, which handles it
+      return unknown(diag::kCrlIdpNameMismatch,
+                     "issuingDistributionPoint nameRelativeToCRLIssuer is not supported here");
     if (!idp->full_name.empty()) {
       // (b)(2)(i); RFC 5280 5.2.5: identical encodings in the certificate and the CRL.
       const DistributionPoint* dp = options.distribution_point;
@@ -123,6 +127,10 @@ CrlCheckResult check_crl_for(const Crl& crl, std::span<const Certificate* const>
 
   // RFC 5280 5.2: a CRL with an unrecognized critical extension MUST NOT be used.
   for (const auto& e : crl.extensions()) {
+    // RFC 5280 5.2.3: cRLNumber MUST be non-critical; a CRL marking it critical is not
+    // conforming and is not used.
+    if (e.critical && e.oid == der::oids::kCrlNumber)
+      return unknown(diag::kCrlUnknownCriticalExtension, "cRLNumber marked critical");
     if (e.critical && !is_known_crl_extension(e.oid))
       return unknown(diag::kCrlUnknownCriticalExtension,
                      "unknown critical CRL extension " + e.oid.to_string());

@@ -70,9 +70,10 @@ struct PolicyQualifiedInfo {
 };
 
 struct DistributionPoint {
-  std::vector<GeneralName> full_name;   // distributionPoint fullName (URIs)
-  std::optional<Bytes> relative_name;   // nameRelativeToCRLIssuer, raw
-  std::optional<std::uint8_t> reasons;  // ReasonFlags first octet, if present
+  std::vector<GeneralName> full_name;         // distributionPoint fullName (URIs)
+  std::optional<Bytes> relative_name;         // nameRelativeToCRLIssuer, raw
+  std::optional<std::uint8_t> reasons;        // ReasonFlags first octet, if present
+  std::optional<std::uint16_t> reason_flags;  // all ReasonFlags: bit n = 1 << n (parsed only)
   std::vector<GeneralName> crl_issuer;
 };
 
@@ -89,6 +90,7 @@ struct NameConstraints {
 // RFC 5280 5.2.5 issuingDistributionPoint.
 struct IssuingDistributionPoint {
   std::vector<GeneralName> full_name;
+  std::optional<Bytes> relative_name;  // nameRelativeToCRLIssuer, raw (parsed only)
   bool only_contains_user_certs = false;
   bool only_contains_ca_certs = false;
   std::optional<std::uint16_t> only_some_reasons;

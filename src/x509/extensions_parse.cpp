@@ -240,6 +240,8 @@ Result<std::vector<DistributionPoint>> parse_crl_distribution_points(BytesView v
           if (auto reasons = HPKI_TRY(dp.read_optional(der::Tag::context(1)))) {
             auto bits = HPKI_TRY(der::decode_bit_string(reasons->value));
             d.reasons = bits.bytes.empty() ? std::uint8_t{0} : bits.bytes[0];
+            // The whole ReasonFlags (aACompromise is bit 8, in the second octet).
+            d.reason_flags = static_cast<std::uint16_t>(HPKI_TRY(bits.to_flags()));
           }
           if (auto issuer =
                   HPKI_TRY(dp.read_optional_constructed(der::Tag::context_constructed(2)))) {
@@ -358,8 +360,7 @@ Result<IssuingDistributionPoint> parse_issuing_distribution_point(BytesView v) {
         auto s = HPKI_TRY(r.read_sequence());
         IssuingDistributionPoint idp;
         if (auto name = HPKI_TRY(s.read_optional_explicit(0))) {
-          std::optional<Bytes> rel;
-          idp.full_name = HPKI_TRY(read_dp_name(*name, rel));
+          idp.full_name = HPKI_TRY(read_dp_name(*name, idp.relative_name));
         }
         auto flag = [&](std::uint32_t n, bool& out) -> Result<void> {
           if (auto b = HPKI_TRY(s.read_optional(der::Tag::context(n)))) {
@@ -383,7 +384,8 @@ Result<IssuingDistributionPoint> parse_issuing_distribution_point(BytesView v) {
         int only = idp.only_contains_user_certs + idp.only_contains_ca_certs +
                    idp.only_contains_attribute_certs;
         if (only > 1) return fail(ErrorCode::kMalformed, "more than one onlyContains* is TRUE");
-        if (idp.full_name.empty() && only == 0 && !idp.only_some_reasons && !idp.indirect_crl) {
+        if (idp.full_name.empty() && !idp.relative_name && only == 0 && !idp.only_some_reasons &&
+            !idp.indirect_crl) {
           return fail(ErrorCode::kMalformed, "empty issuingDistributionPoint");
         }
         return idp;

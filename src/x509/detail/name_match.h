@@ -1,0 +1,28 @@
+// Name matching shared by path validation: RFC 5280 4.2.1.10 name constraints and RFC 6125
+// identity matching. Private to the x509 module.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "x509/extensions.h"
+#include "x509/name.h"
+
+namespace hpki::x509::detail {
+
+enum class NcMatch { kMatch, kNoMatch, kUnsupported };
+
+// Whether `name` lies within the subtree `base` (same GeneralName form assumed by the caller;
+// a different form is kNoMatch). `for_exclusion`: a SAN wildcard dNSName lies within a subtree
+// when any name it could stand for does (so "*.example.com" is caught by an exclusion of
+// "host.example.com").
+[[nodiscard]] NcMatch name_in_subtree(const GeneralName& name, const GeneralName& base,
+                                      bool for_exclusion);
+
+// RFC 5280 4.2.1.10 directoryName: `base`'s RDNs are the first RDNs of `name`.
+[[nodiscard]] bool dn_in_subtree(const Name& name, const Name& base);
+
+// Lower-case ASCII.
+[[nodiscard]] std::string ascii_lower(std::string_view s);
+
+}  // namespace hpki::x509::detail
