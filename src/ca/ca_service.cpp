@@ -208,6 +208,17 @@ Result<void> CaService::audit(store::Tx& tx, const std::string& actor, std::stri
   return {};
 }
 
+CaService::CaService(CaDeps deps)
+    : d_(std::move(deps)), batcher_(std::make_unique<store::CommitBatcher>(*d_.store)) {}
+
+Result<void> CaService::record_event(const audit::Event& e) {
+  if (d_.audit == nullptr) return {};
+  return batcher_->run([&](store::Tx& tx) -> Result<void> {
+    HPKI_TRY(d_.audit->append(tx, e));
+    return {};
+  });
+}
+
 Result<std::vector<store::CaRecord>> CaService::list_cas() {
   return d_.store->transact_value<std::vector<store::CaRecord>>(
       [](store::Tx& tx) { return tx.list_cas(); });
@@ -335,7 +346,9 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
     rec.requested_by = actor;
     rec.crl_shard =
         static_cast<std::int64_t>(p.serial.back() % static_cast<unsigned>(d_.home->ca.crl_shards));
-    auto reserved = d_.store->transact([&](store::Tx& tx) { return tx.reserve_certificate(rec); });
+    // Durable before any signature: run() returns once the (possibly shared) transaction
+    // holding the reservation has committed.
+    auto reserved = batcher_->run([&](store::Tx& tx) { return tx.reserve_certificate(rec); });
     if (reserved) break;
     if (reserved.error().code() != ErrorCode::kConflict || attempt >= 4)
       return fail(reserved.error());
@@ -364,8 +377,9 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
   crash_point(step + ".after_sign");
 
   auto cert = HPKI_TRY(x509::Certificate::parse(signed_cert->der));
-  // Step 5: store the certificate, (modify) revoke the old one, audit — one transaction.
-  HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
+  // Step 5: store the certificate, (modify) revoke the old one, audit — one unit of work, in a
+  // transaction shared with concurrent issuances (group commit).
+  HPKI_TRY(batcher_->run([&](store::Tx& tx) -> Result<void> {
     HPKI_TRY(tx.complete_issuance(rec.ca_id, rec.serial, signed_cert->der));
     if (supersede) {
       auto cur = HPKI_TRY(tx.get_certificate(supersede->ca_id, supersede->serial));

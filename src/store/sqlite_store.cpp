@@ -201,14 +201,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
 }
 
 Result<void> SqliteStore::transact(const TxFn& fn) {
-  std::lock_guard lock(mu_);
-  return detail::run_transaction(
-      *conn_, "BEGIN IMMEDIATE",
-      [&]() -> Result<void> {
-        detail::SqlTx tx(*conn_, clock_);
-        return fn(tx);
-      },
-      options_.max_retries);
+  return observed([&]() -> Result<void> {
+    std::lock_guard lock(mu_);
+    return detail::run_transaction(
+        *conn_, "BEGIN IMMEDIATE",
+        [&]() -> Result<void> {
+          detail::SqlTx tx(*conn_, clock_);
+          return fn(tx);
+        },
+        options_.max_retries);
+  });
 }
 
 Result<int> SqliteStore::schema_version() {

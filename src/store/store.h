@@ -307,11 +307,33 @@ struct StoreOptions {
   std::optional<int> target_schema_version{};
 };
 
+// Names the operation of the transactions a thread runs, for the transaction observer (metrics:
+// database latency by operation). RAII: restores the previous label. `op` must outlive the scope
+// (use string literals).
+class TxLabel {
+ public:
+  explicit TxLabel(std::string_view op) noexcept;
+  ~TxLabel();
+  TxLabel(const TxLabel&) = delete;
+  TxLabel& operator=(const TxLabel&) = delete;
+  // The calling thread's label; "other" outside any scope.
+  [[nodiscard]] static std::string_view current() noexcept;
+
+ private:
+  std::string_view previous_;
+};
+
+// Called after every transact() with the thread's TxLabel, the wall time of the whole call
+// (retries included) and whether it committed. Must be thread-safe, quick, and not throw.
+using TxObserver = std::function<void(std::string_view op, std::chrono::nanoseconds, bool ok)>;
+
 class Store {
  public:
   using TxFn = std::function<Result<void>(Tx&)>;
 
   virtual ~Store() = default;
+  // Sets the transaction observer (before the store is shared between threads).
+  void set_observer(TxObserver o) { observer_ = std::move(o); }
   [[nodiscard]] virtual Dialect dialect() const noexcept = 0;
   // Runs fn in a transaction; see the file comment for commit, rollback and retries.
   // Thread-safe. fn must not call transact() on the same store (SQLite would deadlock).
@@ -335,6 +357,13 @@ class Store {
   [[nodiscard]] Result<std::int64_t> next_counter(std::string_view name) {
     return transact_value<std::int64_t>([&](Tx& tx) { return tx.next_counter(name); });
   }
+
+ protected:
+  // For implementations: runs `run` (one whole transact) and reports it to the observer.
+  [[nodiscard]] Result<void> observed(const std::function<Result<void>()>& run);
+
+ private:
+  TxObserver observer_;
 };
 
 // Opens (creating when needed) and migrates the database at `url`:
