@@ -102,6 +102,7 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   auto tls = HPKI_TRY(ensure_tls(*rt, ctx.err));
   auto metrics = std::make_shared<http::MetricsRegistry>();
   api::ApiContext actx{rt.get(), &pepper, metrics.get()};
+  api::add_runtime_metrics(actx);
 
   auto api_router = std::make_shared<http::Router>();
   api::add_api_routes(*api_router, actx);
