@@ -116,6 +116,8 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   o.io_threads = a.threads;
   o.worker_threads = a.workers;
   o.max_body_bytes = cfg.base.server.max_body_bytes;
+  o.rate_limit.rate_per_second = static_cast<double>(cfg.base.server.rate_limit_per_second);
+  o.rate_limit.burst = static_cast<double>(cfg.base.server.rate_limit_burst);
   o.metrics = metrics;
   // Rate limiting per API key (the id part of "hpki_<id>_<secret>"), else per client address.
   o.rate_limit_key = [](const http::Request& req) -> std::string {

@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -213,8 +214,11 @@ class CaService {
   };
   [[nodiscard]] Result<IssuerCtx> issuer_for(CaFamily family);
   [[nodiscard]] Result<store::CertificateRecord> find_one(std::string_view serial);
-  [[nodiscard]] Result<std::optional<std::int64_t>> upsert_subject(const std::string& profile,
-                                                                   const x509::SubjectData& s);
+  // The subject record for an issuance (personal identifiers encrypted); none without PII
+  // protection. upsert_subject stores it (updating the record with the same identity number).
+  [[nodiscard]] Result<std::optional<store::SubjectRecord>> subject_for(const std::string& profile,
+                                                                        const x509::SubjectData& s);
+  [[nodiscard]] Result<std::int64_t> upsert_subject(store::Tx& tx, const store::SubjectRecord& rec);
   // Steps 2-5. `supersede`: the (ca, serial) to revoke as superseded in the same transaction.
   [[nodiscard]] Result<IssueResult> run_pipeline(const x509::Profile& profile, IssuerCtx& issuer,
                                                  const x509::SubjectData& subject, Bytes spki,
@@ -235,6 +239,10 @@ class CaService {
 
   CaDeps d_;
   std::unique_ptr<store::CommitBatcher> batcher_;
+  // CA records and chains by CA id (immutable once created; filled on first use).
+  std::unique_ptr<std::mutex> cache_mu_ = std::make_unique<std::mutex>();
+  std::map<std::string, store::CaRecord> ca_cache_;
+  std::map<std::string, std::vector<Bytes>> chain_cache_;
 };
 
 // Normalises a serial given on the command line / API: any case, optional colons, optional
