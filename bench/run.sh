@@ -57,3 +57,8 @@ awk '
   }
 ' "$OUT/openssl.rates" "$OUT/hpki.rates"
 echo "(ratio = hpki / openssl; verify_spki includes decoding the SubjectPublicKeyInfo each time)"
+
+# Issuance through the REST API against cfssl (issue 5).
+echo
+echo "== bench/compare/issuance.sh" >&2
+bash "$(dirname "$0")/compare/issuance.sh" "$BUILD_DIR"

@@ -21,6 +21,11 @@ if [ "${1:-}" == "--fuzz" ]; then
   PACKAGES+=(clang-16 libclang-rt-16-dev)
 fi
 
+# `make bench` (bench/compare/*.sh): the servers and load generator hpki is compared with.
+if [ "${1:-}" == "--bench" ]; then
+  PACKAGES+=(golang-cfssl wrk)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -120,15 +120,15 @@ Result<void> audit_call(ApiContext& c, const http::Request& req, const Principal
 
 // Authentication (401), authorization (403), then the body; errors mapped once, here.
 http::Response guarded(ApiContext& c, const http::Request& req, Permission perm, const Body& body) {
+  // Database time of this call (the credential lookup included) is reported under its route;
+  // transactions of the group-commit leader are reported as "group_commit".
+  store::TxLabel label(req.route);
   auto who = authenticate(c, req);
   if (!who) {
     if (who.error().code() == ErrorCode::kPermissionDenied)
       return unauthenticated(who.error().detail());
     return http::problem_for(who.error());
   }
-  // Database time of this call is reported under its route (transactions of the group-commit
-  // leader are reported as "group_commit").
-  store::TxLabel label(req.route);
   http::Response out;
   if (auto ok = authorize(*who, perm, std::nullopt);
       !ok && ok.error().code() == ErrorCode::kPermissionDenied) {

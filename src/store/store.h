@@ -338,6 +338,11 @@ class Store {
   // Runs fn in a transaction; see the file comment for commit, rollback and retries.
   // Thread-safe. fn must not call transact() on the same store (SQLite would deadlock).
   [[nodiscard]] virtual Result<void> transact(const TxFn& fn) = 0;
+  // Runs fn in a read-only transaction on a consistent snapshot; fn must not write (SQLite
+  // refuses writes there with kStorage). SQLite runs these on separate reader connections,
+  // concurrently with the writer (WAL), so reads never queue behind a commit; PostgreSQL runs
+  // them like transact(). Same retries, observer and thread-safety as transact().
+  [[nodiscard]] virtual Result<void> read(const TxFn& fn) { return transact(fn); }
   // The schema version of the database (after migrations).
   [[nodiscard]] virtual Result<int> schema_version() = 0;
 
@@ -346,6 +351,18 @@ class Store {
   [[nodiscard]] Result<T> transact_value(F&& fn) {
     std::optional<T> out;
     HPKI_TRY(transact([&](Tx& tx) -> Result<void> {
+      out.reset();
+      out.emplace(HPKI_TRY(fn(tx)));
+      return {};
+    }));
+    return std::move(*out);
+  }
+
+  // read() for a function returning Result<T>.
+  template <typename T, typename F>
+  [[nodiscard]] Result<T> read_value(F&& fn) {
+    std::optional<T> out;
+    HPKI_TRY(read([&](Tx& tx) -> Result<void> {
       out.reset();
       out.emplace(HPKI_TRY(fn(tx)));
       return {};

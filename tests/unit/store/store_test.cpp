@@ -919,6 +919,39 @@ TEST_P(StoreTest, CommitBatcherReturnsValuesAndErrorsOfASingleUnit) {
   EXPECT_EQ(batcher.stats().shared_batches, 0u);
 }
 
+TEST_P(StoreTest, ReadOnlyTransactionsSeeCommittedDataAndRefuseWrites) {
+  add_root();
+  auto ca = store_->read_value<CaRecord>([](Tx& tx) { return tx.get_ca("rsa-root"); });
+  ASSERT_TRUE(ca) << ca.error().to_string();
+  EXPECT_EQ(ca->subject, "CN=Root");
+  // A commit after a read is visible to the next read (no stale pooled snapshot).
+  run([](Tx& tx) { return tx.insert_ca(root_ca("rsa-root-2")); });
+  auto n = store_->read_value<std::size_t>(
+      [](Tx& tx) -> Result<std::size_t> { return HPKI_TRY(tx.list_cas()).size(); });
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, 2u);
+  if (GetParam() == "sqlite") {
+    auto w = store_->read([](Tx& tx) { return tx.insert_ca(root_ca("rsa-root-3")); });
+    EXPECT_FALSE(w) << "a write in a read-only transaction must fail on SQLite";
+  }
+  // Readers run while another thread holds the writer (SQLite: not blocked by its mutex).
+  std::atomic<bool> in_write{false};
+  std::atomic<bool> release{false};
+  std::thread writer([&] {
+    (void)store_->transact([&](Tx& tx) -> Result<void> {
+      HPKI_TRY(tx.next_counter("w"));
+      in_write = true;
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return {};
+    });
+  });
+  while (!in_write) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto during = store_->read_value<CaRecord>([](Tx& tx) { return tx.get_ca("rsa-root"); });
+  release = true;
+  writer.join();
+  EXPECT_TRUE(during) << during.error().to_string();
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
