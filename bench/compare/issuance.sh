@@ -15,17 +15,18 @@
 # Prints certificates/s, the ratio hpki / cfssl for P-256, and hpki's SM2 rate as a fraction of
 # the raw limit. Afterwards it checks that hpki stored every certificate it answered 201 for
 # and that the audit log verifies.
-# Environment: BENCH_SECONDS (default 10) per run, BENCH_CONNECTIONS (default 32),
-# BENCH_WRK_THREADS (default 2), BENCH_WORKERS (hpki worker threads, default 32), BENCH_PG.
+# Environment: BENCH_SECONDS (default 10) per run, BENCH_CONNECTIONS (default 64),
+# BENCH_WRK_THREADS (default 2), BENCH_WORKERS (hpki worker threads, default: as many as
+# connections — a worker waits for its group commit, so concurrency hides the fsync), BENCH_PG.
 set -euo pipefail
 
 BUILD_DIR=$(cd "${1:?usage: bench/compare/issuance.sh BUILD_DIR}" && pwd)
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 HPKI="$BUILD_DIR/bin/hpki"
 SECS=${BENCH_SECONDS:-10}
-CONNS=${BENCH_CONNECTIONS:-32}
+CONNS=${BENCH_CONNECTIONS:-64}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
-WORKERS=${BENCH_WORKERS:-32}
+WORKERS=${BENCH_WORKERS:-$CONNS}
 NCSR=64
 [ -x "$HPKI" ] || { echo "issuance.sh: $HPKI not built (cmake --preset release)" >&2; exit 1; }
 for t in cfssl wrk openssl jq curl; do
