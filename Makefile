@@ -26,6 +26,7 @@ test-asan: deps
 	@ctest --preset asan -j $(JOBS) -L 'unit|fuzz'
 
 bench: deps
+	@bash scripts/install-deps.sh --bench
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 	@bash bench/run.sh build-release

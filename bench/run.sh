@@ -67,3 +67,7 @@ if [ "$(id -u)" -eq 0 ] && command -v wrk >/dev/null && command -v nginx >/dev/n
 else
   echo "(OCSP comparison skipped: needs root and wrk, nginx, cfssl — scripts/install-deps.sh --bench)"
 fi
+# Issuance through the REST API against cfssl (issue 5).
+echo
+echo "== bench/compare/issuance.sh" >&2
+bash "$(dirname "$0")/compare/issuance.sh" "$BUILD_DIR"

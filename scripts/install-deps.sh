@@ -20,7 +20,7 @@ PACKAGES=(
 if [ "${1:-}" == "--fuzz" ]; then
   PACKAGES+=(clang-16 libclang-rt-16-dev)
 fi
-# `make bench`'s OCSP comparison (bench/compare/ocsp.sh): load generator and the peers.
+# `make bench` (bench/compare/*.sh): the load generator and the peers hpki is compared with.
 if [ "${1:-}" == "--bench" ]; then
   PACKAGES+=(wrk nginx-light golang-cfssl)
 fi

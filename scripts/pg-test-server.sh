@@ -10,7 +10,9 @@
 # Uses Debian's `postgresql` package (binaries in /usr/lib/postgresql/<major>/bin; PG_BIN
 # overrides). initdb refuses to run as root: as root the server runs as the unprivileged
 # system user `hpki-test` (created if missing); otherwise as the calling user. Trust
-# authentication, loopback only, fsync off: for tests, never for data.
+# authentication, loopback only, fsync off: for tests, never for data. PG_DURABLE=1 keeps
+# PostgreSQL's durable defaults (fsync, synchronous_commit, full_page_writes): for benchmarks
+# that claim durable storage (bench/compare/issuance.sh).
 set -euo pipefail
 
 usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
@@ -87,12 +89,13 @@ do_start() {
     echo "pg-test-server: initdb failed" >&2
     exit 1
   fi
+  local speed="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PG_DURABLE:-0}" == "1" ] && speed=""
   for tries in $(seq 1 20); do
     port=$((20000 + RANDOM % 40000))
     port_in_use "$port" && continue
     if as_user "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -t 30 \
-        -o "-p $port -k $pgdir/sock -c listen_addresses=127.0.0.1 -c fsync=off \
-            -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        -o "-p $port -k $pgdir/sock -c listen_addresses=127.0.0.1 $speed -c max_connections=200" \
         start >/dev/null 2>&1; then
       started=1
       break

@@ -316,7 +316,8 @@ Result<Principal> authenticate_api_key(store::Store& store, const SecretBytes& p
   }
   const auto id = rest.substr(0, 2 * kIdBytes);
   const auto hash = HPKI_TRY(api_key_hash(pepper, token));
-  auto rec = HPKI_TRY(store.transact_value<std::optional<store::ApiKeyRecord>>(
+  // A read-only snapshot: on SQLite it does not queue behind the writer's commits.
+  auto rec = HPKI_TRY(store.read_value<std::optional<store::ApiKeyRecord>>(
       [&](store::Tx& tx) { return tx.find_api_key_by_hash(hash); }));
   if (!rec || rec->revoked_at || rec->id != id) return std::unexpected(invalid_credentials());
   auto p = HPKI_TRY(principal_of(*rec));

@@ -3,10 +3,12 @@
 #include <nlohmann/json.hpp>
 
 #include "api/auth.h"
+#include "audit/audit_log.h"
 #include "core/encoding.h"
 #include "core/pem.h"
 #include "crypto/algorithm.h"
 #include "http/problem.h"
+#include "store/commit_batcher.h"
 #include "x509/certificate.h"
 
 namespace hpki::api {
@@ -93,22 +95,58 @@ Result<Principal> authenticate(ApiContext& c, const http::Request& req) {
 
 using Body = std::function<Result<http::Response>(const Principal&)>;
 
+// "Every call is audited with the caller's identity" (issue 5). State changes are audited by the
+// CA service itself, in their own transaction; here the edge records what the service does not:
+// every read (GET) and every refused or failed call of an authenticated caller — actor = the
+// principal, action = "api.<METHOD> <route pattern>", object = the path, outcome = success /
+// denied / failure with the HTTP status in the details. The entry goes through the CA's
+// group-commit batcher, so concurrent reads share transactions. A read whose audit entry
+// cannot be written is not answered (503): no unaudited reads.
+Result<void> audit_call(ApiContext& c, const http::Request& req, const Principal& p, int status) {
+  std::string_view outcome = audit::outcome::kSuccess;
+  if (status == 401 || status == 403) {
+    outcome = audit::outcome::kDenied;
+  } else if (status >= 400) {
+    outcome = audit::outcome::kFailure;
+  }
+  audit::Event e;
+  e.actor = p.actor();
+  e.action = "api." + req.method + " " + req.route;
+  e.object = req.path.substr(0, 512);
+  e.outcome = std::string(outcome);
+  e.details = json{{"status", status}}.dump();
+  return c.runtime->ca().record_event(e);
+}
+
 // Authentication (401), authorization (403), then the body; errors mapped once, here.
 http::Response guarded(ApiContext& c, const http::Request& req, Permission perm, const Body& body) {
+  // Database time of this call (the credential lookup included) is reported under its route;
+  // transactions of the group-commit leader are reported as "group_commit".
+  store::TxLabel label(req.route);
   auto who = authenticate(c, req);
   if (!who) {
     if (who.error().code() == ErrorCode::kPermissionDenied)
       return unauthenticated(who.error().detail());
     return http::problem_for(who.error());
   }
-  if (auto ok = authorize(*who, perm, std::nullopt); !ok) {
+  http::Response out;
+  if (auto ok = authorize(*who, perm, std::nullopt);
+      !ok && ok.error().code() == ErrorCode::kPermissionDenied) {
     // Role problems are 403; an org-scoped principal reaching another org's object gets 404 from
     // the body's own authorize() call.
-    if (ok.error().code() == ErrorCode::kPermissionDenied) return http::problem_for(ok.error());
+    out = http::problem_for(ok.error());
+  } else {
+    auto r = body(*who);
+    out = r ? std::move(*r) : http::problem_for(r.error());
   }
-  auto r = body(*who);
-  if (!r) return http::problem_for(r.error());
-  return std::move(*r);
+  const bool read = req.method == "GET" || req.method == "HEAD";
+  if (read || out.status >= 400) {
+    if (auto a = audit_call(c, req, *who, out.status); !a && read && out.status < 400) {
+      return http::problem_for(
+          Error{ErrorCode::kUnavailable, "the audit log cannot be written: " + a.error().detail()});
+    }
+  }
+  return out;
 }
 
 Result<json> parse_body(const http::Request& req) {
@@ -267,15 +305,58 @@ Result<ca::SubjectView> scoped_subject(ApiContext& c, const Principal& p, const 
   return v;
 }
 
+// "sm2-issuing" -> "sm2" (CA ids are "<family>-<role>", ca::ca_id).
+std::string family_of(std::string_view ca_id) {
+  return std::string(ca_id.substr(0, ca_id.find('-')));
+}
+
 void count_issued(ApiContext& c, const ca::IssueResult& r, std::string_view profile) {
   if (c.metrics == nullptr) return;
   c.metrics
       ->counter("hpki_certificates_issued_total", "Certificates issued",
-                {{"ca", r.ca_id}, {"profile", std::string(profile)}})
+                {{"family", family_of(r.ca_id)}, {"profile", std::string(profile)}})
+      .inc();
+}
+
+void count_revoked(ApiContext& c, std::string_view ca_id, std::string_view profile) {
+  if (c.metrics == nullptr) return;
+  c.metrics
+      ->counter("hpki_certificates_revoked_total", "Certificates revoked",
+                {{"family", family_of(ca_id)}, {"profile", std::string(profile)}})
       .inc();
 }
 
 }  // namespace
+
+void add_runtime_metrics(ApiContext& c) {
+  if (c.metrics == nullptr) return;
+  http::MetricsRegistry* m = c.metrics;
+  static const std::vector<double> kDbBuckets{
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+  c.runtime->store().set_observer([m](std::string_view op, std::chrono::nanoseconds d, bool ok) {
+    m->histogram("hpki_db_transaction_seconds",
+                 "Database transaction duration (retries included) by operation: the API route, "
+                 "group_commit for shared transactions, other",
+                 {{"op", std::string(op)}, {"outcome", ok ? "commit" : "error"}}, kDbBuckets)
+        .observe(std::chrono::duration<double>(d).count());
+  });
+  auto& batcher = c.runtime->ca().batcher();
+  static const std::vector<double> kUnitBuckets{1, 2, 4, 8, 16, 32, 64, 128};
+  batcher.set_observer([m](std::size_t units, bool committed) {
+    m->histogram("hpki_commit_batch_units", "Units of work per group-commit transaction", {},
+                 kUnitBuckets)
+        .observe(static_cast<double>(units));
+    if (!committed && units > 1) {
+      m->counter("hpki_commit_batch_fallbacks_total",
+                 "Shared transactions that failed (their units were rerun alone)")
+          .inc();
+    }
+  });
+  auto& depth =
+      m->gauge("hpki_commit_queue_depth", "Units of work waiting for a group-commit transaction");
+  m->add_collector(
+      [&batcher, &depth] { depth.set(static_cast<double>(batcher.stats().queue_depth)); });
+}
 
 void add_api_routes(http::Router& router, ApiContext& c) {
   auto add = [&](const RouteSpec& spec,
@@ -447,6 +528,7 @@ void add_api_routes(http::Router& router, ApiContext& c) {
           HPKI_TRY(authorize_create(p, Permission::kCertLifecycle, subject.data.organization));
         auto r = HPKI_TRY(c.runtime->ca().modify(v.record.serial, subject, p.actor()));
         count_issued(c, r, v.record.profile);
+        count_revoked(c, v.record.ca_id, v.record.profile);  // the old one, superseded
         return json_response(201, issued_json(r));
       });
   add(spec("POST", "/api/v1/certificates/{serial}/revoke"),
@@ -459,11 +541,7 @@ void add_api_routes(http::Router& router, ApiContext& c) {
         if (auto s = HPKI_TRY(str(j, "invalidity_date")); !s.empty())
           inv = HPKI_TRY(parse_rfc3339(s));
         auto s = HPKI_TRY(c.runtime->ca().revoke(v.record.serial, reason, inv, p.actor()));
-        if (c.metrics)
-          c.metrics
-              ->counter("hpki_certificates_revoked_total", "Certificates revoked",
-                        {{"ca", s.ca_id}})
-              .inc();
+        count_revoked(c, s.ca_id, v.record.profile);
         return json_response(200, status_json(s));
       });
   add(spec("POST", "/api/v1/certificates/{serial}/hold"),

@@ -17,11 +17,15 @@ namespace hpki::api {
 struct ApiContext {
   ca::Runtime* runtime = nullptr;
   const SecretBytes* pepper = nullptr;       // API key / operator hash pepper
-  http::MetricsRegistry* metrics = nullptr;  // issuance counters (may be null)
+  http::MetricsRegistry* metrics = nullptr;  // issuance / revocation counters (may be null)
 };
 
 // /api/v1/... (HTTPS listener).
 void add_api_routes(http::Router& router, ApiContext& ctx);
+// Instruments the runtime for /metrics (c.metrics; nothing when null): database transaction
+// latency by operation (hpki_db_transaction_seconds), group-commit batch sizes and queue depth.
+// Sets the store's and the batcher's observers: call once, before serving.
+void add_runtime_metrics(ApiContext& ctx);
 // /ca/{id}.crt, /readyz (plain HTTP listener; also mounted on the API listener).
 void add_public_routes(http::Router& router, ApiContext& ctx);
 

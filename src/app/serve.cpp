@@ -185,6 +185,7 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   auto tls = HPKI_TRY(ensure_tls(*rt, ctx.err));
   auto metrics = std::make_shared<http::MetricsRegistry>();
   api::ApiContext actx{rt.get(), &pepper, metrics.get()};
+  api::add_runtime_metrics(actx);
 
   auto api_router = std::make_shared<http::Router>();
   api::add_api_routes(*api_router, actx);
@@ -208,6 +209,8 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   o.io_threads = a.threads;
   o.worker_threads = a.workers;
   o.max_body_bytes = cfg.base.server.max_body_bytes;
+  o.rate_limit.rate_per_second = static_cast<double>(cfg.base.server.rate_limit_per_second);
+  o.rate_limit.burst = static_cast<double>(cfg.base.server.rate_limit_burst);
   o.metrics = metrics;
   // Rate limiting per API key (the id part of "hpki_<id>_<secret>"), else per client address.
   o.rate_limit_key = [](const http::Request& req) -> std::string {

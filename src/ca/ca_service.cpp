@@ -208,6 +208,17 @@ Result<void> CaService::audit(store::Tx& tx, const std::string& actor, std::stri
   return {};
 }
 
+CaService::CaService(CaDeps deps)
+    : d_(std::move(deps)), batcher_(std::make_unique<store::CommitBatcher>(*d_.store)) {}
+
+Result<void> CaService::record_event(const audit::Event& e) {
+  if (d_.audit == nullptr) return {};
+  return batcher_->run([&](store::Tx& tx) -> Result<void> {
+    HPKI_TRY(d_.audit->append(tx, e));
+    return {};
+  });
+}
+
 Result<std::vector<store::CaRecord>> CaService::list_cas() {
   return d_.store->transact_value<std::vector<store::CaRecord>>(
       [](store::Tx& tx) { return tx.list_cas(); });
@@ -218,7 +229,12 @@ Result<std::vector<Bytes>> CaService::chain(CaFamily family) {
 }
 
 Result<std::vector<Bytes>> CaService::chain_of(const std::string& id) {
-  return d_.store->transact_value<std::vector<Bytes>>(
+  // CA certificates never change once created: chains are cached after the first lookup.
+  {
+    std::lock_guard lock(*cache_mu_);
+    if (auto it = chain_cache_.find(id); it != chain_cache_.end()) return it->second;
+  }
+  auto chain = d_.store->transact_value<std::vector<Bytes>>(
       [&](store::Tx& tx) -> Result<std::vector<Bytes>> {
         std::vector<Bytes> out;
         auto issuing = tx.get_ca(id);
@@ -235,12 +251,29 @@ Result<std::vector<Bytes>> CaService::chain_of(const std::string& id) {
         }
         return out;
       });
+  if (chain) {
+    std::lock_guard lock(*cache_mu_);
+    chain_cache_.insert_or_assign(id, *chain);
+  }
+  return chain;
 }
 
 Result<CaService::IssuerCtx> CaService::issuer_for(CaFamily family) {
   IssuerCtx ctx;
-  auto rec = d_.store->transact_value<store::CaRecord>(
-      [&](store::Tx& tx) { return tx.get_ca(ca_id(family, CaRole::kIssuing)); });
+  const std::string id = ca_id(family, CaRole::kIssuing);
+  std::optional<store::CaRecord> cached;
+  {
+    std::lock_guard lock(*cache_mu_);
+    if (auto it = ca_cache_.find(id); it != ca_cache_.end()) cached = it->second;
+  }
+  auto rec =
+      cached
+          ? Result<store::CaRecord>(std::move(*cached))
+          : d_.store->transact_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(id); });
+  if (rec && !cached) {
+    std::lock_guard lock(*cache_mu_);
+    ca_cache_.insert_or_assign(id, *rec);
+  }
   if (!rec) {
     return fail(ErrorCode::kNotFound, "no " + family_prefix(family) +
                                           " issuing CA in this home (hpki ca init --families " +
@@ -254,9 +287,9 @@ Result<CaService::IssuerCtx> CaService::issuer_for(CaFamily family) {
   return ctx;
 }
 
-Result<std::optional<std::int64_t>> CaService::upsert_subject(const std::string& profile,
-                                                              const x509::SubjectData& s) {
-  if (d_.pii == nullptr) return std::optional<std::int64_t>{};
+Result<std::optional<store::SubjectRecord>> CaService::subject_for(const std::string& profile,
+                                                                   const x509::SubjectData& s) {
+  if (d_.pii == nullptr) return std::optional<store::SubjectRecord>{};
   store::SubjectRecord rec;
   rec.kind = kind_for_profile(profile);
   rec.name = s.common_name;
@@ -278,18 +311,19 @@ Result<std::optional<std::int64_t>> CaService::upsert_subject(const std::string&
     rec.id_number_enc = HPKI_TRY(d_.pii->encrypt(normalize_identifier(id_number)));
     rec.id_number_hash = HPKI_TRY(d_.pii->lookup_hash(id_number));
   }
-  return d_.store->transact_value<std::optional<std::int64_t>>(
-      [&](store::Tx& tx) -> Result<std::optional<std::int64_t>> {
-        if (rec.id_number_hash) {
-          if (auto existing = HPKI_TRY(tx.find_subject_by_id_hash(*rec.id_number_hash))) {
-            store::SubjectRecord upd = rec;
-            upd.id = existing->id;
-            HPKI_TRY(tx.update_subject(upd));
-            return std::optional<std::int64_t>{existing->id};
-          }
-        }
-        return std::optional<std::int64_t>{HPKI_TRY(tx.insert_subject(rec))};
-      });
+  return std::optional<store::SubjectRecord>{std::move(rec)};
+}
+
+Result<std::int64_t> CaService::upsert_subject(store::Tx& tx, const store::SubjectRecord& rec) {
+  if (rec.id_number_hash) {
+    if (auto existing = HPKI_TRY(tx.find_subject_by_id_hash(*rec.id_number_hash))) {
+      store::SubjectRecord upd = rec;
+      upd.id = existing->id;
+      HPKI_TRY(tx.update_subject(upd));
+      return existing->id;
+    }
+  }
+  return tx.insert_subject(rec);
 }
 
 Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, IssuerCtx& issuer,
@@ -300,8 +334,10 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
                                             std::optional<store::CertificateRecord> supersede) {
   const std::string step(action);
   // CA, OCSP and TSA certificates (created by init) have no subject record.
-  std::optional<std::int64_t> subject_id;
-  if (actor != kInitActor) subject_id = HPKI_TRY(upsert_subject(profile.name, subject));
+  // The subject record is written in the reservation's unit of work (step 3), so that an
+  // issuance costs no transaction of its own for it.
+  std::optional<store::SubjectRecord> subject_rec;
+  if (actor != kInitActor) subject_rec = HPKI_TRY(subject_for(profile.name, subject));
   auto key = x509::spki_key_spec(spki);
   x509::IssueParams p;
   p.profile = &profile;
@@ -325,7 +361,7 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
     rec.subject = x509::to_string(HPKI_TRY(x509::subject_name(p)));
     rec.org = subject.organization;
     rec.dept = subject.department;
-    rec.subject_id = subject_id;
+    rec.subject_id = std::nullopt;  // set in the unit below
     rec.profile = profile.name;
     rec.not_before = p.not_before;
     rec.not_after = p.not_before + std::chrono::days(d) - std::chrono::seconds(1);
@@ -335,7 +371,13 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
     rec.requested_by = actor;
     rec.crl_shard =
         static_cast<std::int64_t>(p.serial.back() % static_cast<unsigned>(d_.home->ca.crl_shards));
-    auto reserved = d_.store->transact([&](store::Tx& tx) { return tx.reserve_certificate(rec); });
+    // Durable before any signature: run() returns once the (possibly shared) transaction
+    // holding the reservation has committed.
+    auto reserved = batcher_->run([&](store::Tx& tx) -> Result<void> {
+      rec.subject_id = std::nullopt;
+      if (subject_rec) rec.subject_id = HPKI_TRY(upsert_subject(tx, *subject_rec));
+      return tx.reserve_certificate(rec);
+    });
     if (reserved) break;
     if (reserved.error().code() != ErrorCode::kConflict || attempt >= 4)
       return fail(reserved.error());
@@ -364,8 +406,9 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
   crash_point(step + ".after_sign");
 
   auto cert = HPKI_TRY(x509::Certificate::parse(signed_cert->der));
-  // Step 5: store the certificate, (modify) revoke the old one, audit — one transaction.
-  HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
+  // Step 5: store the certificate, (modify) revoke the old one, audit — one unit of work, in a
+  // transaction shared with concurrent issuances (group commit).
+  HPKI_TRY(batcher_->run([&](store::Tx& tx) -> Result<void> {
     HPKI_TRY(tx.complete_issuance(rec.ca_id, rec.serial, signed_cert->der));
     if (supersede) {
       auto cur = HPKI_TRY(tx.get_certificate(supersede->ca_id, supersede->serial));

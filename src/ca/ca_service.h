@@ -6,10 +6,11 @@
 //   1. parse the CSR and check its proof of possession (or generate the key);
 //   2. build the TBS from profile + subject, draw a random serial;
 //   3. transaction A: reserve the serial with status `issuing` and the TBS hash (durable
-//      before any signature);
+//      before any signature); under concurrency A is shared by several issuances (group commit,
+//      store::CommitBatcher) and each waits for its commit before signing;
 //   4. lint, sign through the CA's Signer (file key, PKCS#11 ...);
 //   5. transaction B: store the DER, status `issued`, audit entry (modify: also revoke the old
-//      certificate with reason superseded, atomically).
+//      certificate with reason superseded, atomically); shared like A.
 //   6. recover(): at start, `issuing` records older than the grace period are recorded as
 //      never delivered and revoked, so hpki never answers "unknown" for a serial it produced.
 // The service knows nothing of HTTP or the CLI; errors are values.
@@ -18,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +30,7 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "crypto/keystore.h"
+#include "store/commit_batcher.h"
 #include "store/store.h"
 #include "x509/builder.h"
 #include "x509/certificate.h"
@@ -141,7 +144,8 @@ struct CaDeps {
 
 class CaService {
  public:
-  explicit CaService(CaDeps deps) : d_(std::move(deps)) {}
+  // deps.store must be set; the service runs its pipeline writes through a CommitBatcher on it.
+  explicit CaService(CaDeps deps);
 
   // Replaces the status listener (set it before the service is shared between threads).
   void set_status_listener(StatusListener l) { d_.on_status_change = std::move(l); }
@@ -191,6 +195,13 @@ class CaService {
   // Pipeline step 6. Returns the number of records resolved as never delivered.
   [[nodiscard]] Result<int> recover(std::optional<int> grace_seconds = std::nullopt);
 
+  // Appends an audit entry in a transaction shared with concurrent writers (group commit), e.g.
+  // for read-only API calls; returns once it is durable. Nothing when there is no audit log.
+  [[nodiscard]] Result<void> record_event(const audit::Event& e);
+
+  // The group-commit batcher of the pipeline (steps 3 and 5) and of record_event, for metrics.
+  [[nodiscard]] store::CommitBatcher& batcher() noexcept { return *batcher_; }
+
   // A signer for a CA (by id); used by CRL / OCSP / TSA later.
   [[nodiscard]] Result<std::unique_ptr<crypto::Signer>> ca_signer(const store::CaRecord& ca);
 
@@ -203,8 +214,11 @@ class CaService {
   };
   [[nodiscard]] Result<IssuerCtx> issuer_for(CaFamily family);
   [[nodiscard]] Result<store::CertificateRecord> find_one(std::string_view serial);
-  [[nodiscard]] Result<std::optional<std::int64_t>> upsert_subject(const std::string& profile,
-                                                                   const x509::SubjectData& s);
+  // The subject record for an issuance (personal identifiers encrypted); none without PII
+  // protection. upsert_subject stores it (updating the record with the same identity number).
+  [[nodiscard]] Result<std::optional<store::SubjectRecord>> subject_for(const std::string& profile,
+                                                                        const x509::SubjectData& s);
+  [[nodiscard]] Result<std::int64_t> upsert_subject(store::Tx& tx, const store::SubjectRecord& rec);
   // Steps 2-5. `supersede`: the (ca, serial) to revoke as superseded in the same transaction.
   [[nodiscard]] Result<IssueResult> run_pipeline(const x509::Profile& profile, IssuerCtx& issuer,
                                                  const x509::SubjectData& subject, Bytes spki,
@@ -224,6 +238,11 @@ class CaService {
   void notify(const std::string& ca_id, const std::string& serial, std::string action) const;
 
   CaDeps d_;
+  std::unique_ptr<store::CommitBatcher> batcher_;
+  // CA records and chains by CA id (immutable once created; filled on first use).
+  std::unique_ptr<std::mutex> cache_mu_ = std::make_unique<std::mutex>();
+  std::map<std::string, store::CaRecord> ca_cache_;
+  std::map<std::string, std::vector<Bytes>> chain_cache_;
 };
 
 // Normalises a serial given on the command line / API: any case, optional colons, optional

@@ -280,6 +280,16 @@ Result<RawConfig> read_config(ConfigDoc& doc, const std::set<std::string>& other
     }
     c.server.max_body_bytes = static_cast<std::size_t>(*v);
   }
+  for (auto [key, out] :
+       {std::pair{"server.rate_limit_per_second", &c.server.rate_limit_per_second},
+        std::pair{"server.rate_limit_burst", &c.server.rate_limit_burst}}) {
+    if (auto v = HPKI_TRY(doc.get_int(key))) {
+      if (*v < 1 || *v > 10'000'000) {
+        return fail(ErrorCode::kConfigInvalid, doc.where(key) + ": must be between 1 and 10000000");
+      }
+      *out = *v;
+    }
+  }
 
   HPKI_TRY(set_if(doc, "database.url", c.database.url));
   if (!c.database.url.starts_with("sqlite:") && !c.database.url.starts_with("postgresql://") &&

@@ -72,6 +72,9 @@ struct RawConfig {
     ListenAddress api_listen{"127.0.0.1", 8443};
     ListenAddress http_listen{"127.0.0.1", 8080};
     std::size_t max_body_bytes = 1024 * 1024;
+    // Token bucket per API key (else per client address) on rate-limited routes.
+    std::int64_t rate_limit_per_second = 50;
+    std::int64_t rate_limit_burst = 100;
   } server;
   struct Database {
     // "sqlite:<path relative to home or absolute>" or "postgresql://..." (libpq URL).

@@ -137,7 +137,16 @@ Histogram& MetricsRegistry::histogram(std::string_view name, std::string_view he
   return *series(name, help, Type::kHistogram, labels, &buckets).histogram;
 }
 
+void MetricsRegistry::add_collector(std::function<void()> fn) {
+  std::lock_guard lock(collectors_mutex_);
+  collectors_.push_back(std::move(fn));
+}
+
 std::string MetricsRegistry::render() const {
+  {
+    std::lock_guard lock(collectors_mutex_);
+    for (const auto& fn : collectors_) fn();
+  }
   std::lock_guard lock(mutex_);
   std::string out;
   for (const auto& [name, family] : families_) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,6 +66,10 @@ class MetricsRegistry {
   Histogram& histogram(std::string_view name, std::string_view help, const Labels& labels = {},
                        const std::vector<double>& buckets = default_latency_buckets());
 
+  // Registers a function run at the start of every render(), to refresh gauges that mirror
+  // state held elsewhere (queue depths). It may create and update metrics; it must not render.
+  void add_collector(std::function<void()> fn);
+
   // Text format 0.0.4; families sorted by name, series by labels.
   [[nodiscard]] std::string render() const;
 
@@ -86,6 +91,8 @@ class MetricsRegistry {
   Series& series(std::string_view name, std::string_view help, Type type, const Labels& labels,
                  const std::vector<double>* buckets);
 
+  mutable std::mutex collectors_mutex_;
+  std::vector<std::function<void()>> collectors_;
   mutable std::mutex mutex_;
   std::map<std::string, Family, std::less<>> families_;
 };

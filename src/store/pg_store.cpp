@@ -301,6 +301,10 @@ void PgStore::release(std::unique_ptr<detail::PgConnection> conn) {
 }
 
 Result<void> PgStore::transact(const TxFn& fn) {
+  return observed([&]() -> Result<void> { return transact_once(fn); });
+}
+
+Result<void> PgStore::transact_once(const TxFn& fn) {
   // An idle pooled connection may have died (server restart, idle timeout) without libpq
   // knowing until it is used. When that shows before fn ran, run again on a new connection;
   // once fn has run, the outcome of a lost COMMIT is unknown and the error is returned.

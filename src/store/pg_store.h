@@ -36,6 +36,7 @@ class PgStore final : public Store {
   [[nodiscard]] Result<int> schema_version() override;
 
  private:
+  [[nodiscard]] Result<void> transact_once(const TxFn& fn);
   PgStore(std::string url, const Clock& clock, const StoreOptions& options);
   [[nodiscard]] Result<std::unique_ptr<detail::PgConnection>> acquire();
   void release(std::unique_ptr<detail::PgConnection> conn);

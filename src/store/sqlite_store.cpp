@@ -1,5 +1,7 @@
 #include "store/sqlite_store.h"
 
+#include <algorithm>
+
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -154,9 +156,9 @@ class SqliteConnection final : public Connection {
 
 }  // namespace detail
 
-SqliteStore::SqliteStore(std::unique_ptr<detail::SqliteConnection> conn, const Clock& clock,
-                         const StoreOptions& options)
-    : conn_(std::move(conn)), clock_(clock), options_(options) {}
+SqliteStore::SqliteStore(std::unique_ptr<detail::SqliteConnection> conn, std::string path,
+                         const Clock& clock, const StoreOptions& options)
+    : path_(std::move(path)), conn_(std::move(conn)), clock_(clock), options_(options) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -197,18 +199,67 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
       },
       options.max_retries);
   if (!migrated) return fail(migrated.error().with_context(path));
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn), clock, options));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn), path, clock, options));
 }
 
 Result<void> SqliteStore::transact(const TxFn& fn) {
-  std::lock_guard lock(mu_);
-  return detail::run_transaction(
-      *conn_, "BEGIN IMMEDIATE",
-      [&]() -> Result<void> {
-        detail::SqlTx tx(*conn_, clock_);
-        return fn(tx);
-      },
-      options_.max_retries);
+  return observed([&]() -> Result<void> {
+    std::lock_guard lock(mu_);
+    return detail::run_transaction(
+        *conn_, "BEGIN IMMEDIATE",
+        [&]() -> Result<void> {
+          detail::SqlTx tx(*conn_, clock_);
+          return fn(tx);
+        },
+        options_.max_retries);
+  });
+}
+
+Result<std::unique_ptr<detail::SqliteConnection>> SqliteStore::acquire_reader() {
+  {
+    std::lock_guard lock(readers_mu_);
+    if (!readers_.empty()) {
+      auto c = std::move(readers_.back());
+      readers_.pop_back();
+      return c;
+    }
+  }
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(
+      path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE,
+      nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    return fail(ErrorCode::kStorage, "sqlite: cannot open " + path_ + ": " + msg);
+  }
+  auto conn = std::make_unique<detail::SqliteConnection>(db);
+  sqlite3_busy_timeout(db, static_cast<int>(options_.busy_timeout.count()));
+  sqlite3_extended_result_codes(db, 1);
+  HPKI_TRY(conn->exec_script("PRAGMA query_only = ON; PRAGMA foreign_keys = ON;"));
+  return conn;
+}
+
+void SqliteStore::release_reader(std::unique_ptr<detail::SqliteConnection> c) {
+  std::lock_guard lock(readers_mu_);
+  if (readers_.size() < static_cast<std::size_t>(std::max(options_.pool_size, 1)))
+    readers_.push_back(std::move(c));
+}
+
+Result<void> SqliteStore::read(const TxFn& fn) {
+  return observed([&]() -> Result<void> {
+    auto conn = HPKI_TRY(acquire_reader());
+    // BEGIN (deferred): a WAL read snapshot, taken at the first read; never waits for the writer.
+    auto r = detail::run_transaction(
+        *conn, "BEGIN",
+        [&]() -> Result<void> {
+          detail::SqlTx tx(*conn, clock_);
+          return fn(tx);
+        },
+        options_.max_retries);
+    release_reader(std::move(conn));
+    return r;
+  });
 }
 
 Result<int> SqliteStore::schema_version() {

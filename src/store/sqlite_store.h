@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "store/store.h"
 
@@ -33,13 +34,20 @@ class SqliteStore final : public Store {
 
   [[nodiscard]] Dialect dialect() const noexcept override { return Dialect::kSqlite; }
   [[nodiscard]] Result<void> transact(const TxFn& fn) override;
+  // On a pooled reader connection (query_only), without the writer's mutex.
+  [[nodiscard]] Result<void> read(const TxFn& fn) override;
   [[nodiscard]] Result<int> schema_version() override;
 
  private:
-  SqliteStore(std::unique_ptr<detail::SqliteConnection> conn, const Clock& clock,
+  SqliteStore(std::unique_ptr<detail::SqliteConnection> conn, std::string path, const Clock& clock,
               const StoreOptions& options);
+  [[nodiscard]] Result<std::unique_ptr<detail::SqliteConnection>> acquire_reader();
+  void release_reader(std::unique_ptr<detail::SqliteConnection> c);
 
   std::mutex mu_;
+  std::string path_;
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<detail::SqliteConnection>> readers_;
   std::unique_ptr<detail::SqliteConnection> conn_;
   const Clock& clock_;
   StoreOptions options_;

@@ -73,6 +73,22 @@ Result<std::unique_ptr<Store>> open_store(std::string_view url, const Clock& clo
                   std::string(url.substr(0, 16)) + "...')");
 }
 
+namespace {
+thread_local std::string_view t_tx_label = "other";
+}  // namespace
+
+TxLabel::TxLabel(std::string_view op) noexcept : previous_(t_tx_label) { t_tx_label = op; }
+TxLabel::~TxLabel() { t_tx_label = previous_; }
+std::string_view TxLabel::current() noexcept { return t_tx_label; }
+
+Result<void> Store::observed(const std::function<Result<void>()>& run) {
+  if (!observer_) return run();
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run();
+  observer_(t_tx_label, std::chrono::steady_clock::now() - start, r.has_value());
+  return r;
+}
+
 namespace detail {
 
 std::int64_t to_unix(TimePoint t) noexcept {

@@ -307,15 +307,42 @@ struct StoreOptions {
   std::optional<int> target_schema_version{};
 };
 
+// Names the operation of the transactions a thread runs, for the transaction observer (metrics:
+// database latency by operation). RAII: restores the previous label. `op` must outlive the scope
+// (use string literals).
+class TxLabel {
+ public:
+  explicit TxLabel(std::string_view op) noexcept;
+  ~TxLabel();
+  TxLabel(const TxLabel&) = delete;
+  TxLabel& operator=(const TxLabel&) = delete;
+  // The calling thread's label; "other" outside any scope.
+  [[nodiscard]] static std::string_view current() noexcept;
+
+ private:
+  std::string_view previous_;
+};
+
+// Called after every transact() with the thread's TxLabel, the wall time of the whole call
+// (retries included) and whether it committed. Must be thread-safe, quick, and not throw.
+using TxObserver = std::function<void(std::string_view op, std::chrono::nanoseconds, bool ok)>;
+
 class Store {
  public:
   using TxFn = std::function<Result<void>(Tx&)>;
 
   virtual ~Store() = default;
+  // Sets the transaction observer (before the store is shared between threads).
+  void set_observer(TxObserver o) { observer_ = std::move(o); }
   [[nodiscard]] virtual Dialect dialect() const noexcept = 0;
   // Runs fn in a transaction; see the file comment for commit, rollback and retries.
   // Thread-safe. fn must not call transact() on the same store (SQLite would deadlock).
   [[nodiscard]] virtual Result<void> transact(const TxFn& fn) = 0;
+  // Runs fn in a read-only transaction on a consistent snapshot; fn must not write (SQLite
+  // refuses writes there with kStorage). SQLite runs these on separate reader connections,
+  // concurrently with the writer (WAL), so reads never queue behind a commit; PostgreSQL runs
+  // them like transact(). Same retries, observer and thread-safety as transact().
+  [[nodiscard]] virtual Result<void> read(const TxFn& fn) { return transact(fn); }
   // The schema version of the database (after migrations).
   [[nodiscard]] virtual Result<int> schema_version() = 0;
 
@@ -331,10 +358,29 @@ class Store {
     return std::move(*out);
   }
 
+  // read() for a function returning Result<T>.
+  template <typename T, typename F>
+  [[nodiscard]] Result<T> read_value(F&& fn) {
+    std::optional<T> out;
+    HPKI_TRY(read([&](Tx& tx) -> Result<void> {
+      out.reset();
+      out.emplace(HPKI_TRY(fn(tx)));
+      return {};
+    }));
+    return std::move(*out);
+  }
+
   // next_counter in a transaction of its own.
   [[nodiscard]] Result<std::int64_t> next_counter(std::string_view name) {
     return transact_value<std::int64_t>([&](Tx& tx) { return tx.next_counter(name); });
   }
+
+ protected:
+  // For implementations: runs `run` (one whole transact) and reports it to the observer.
+  [[nodiscard]] Result<void> observed(const std::function<Result<void>()>& run);
+
+ private:
+  TxObserver observer_;
 };
 
 // Opens (creating when needed) and migrates the database at `url`:

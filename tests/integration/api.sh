@@ -131,6 +131,21 @@ expect_eq "second revoke: 409" 409 "$(code -H "Authorization: Bearer $ADMIN" "${
 check "metrics count issuance" grep -q '^hpki_certificates_issued_total' <("${C[@]}" "${PLAIN}metrics")
 check "metrics count requests per route" grep -q 'route="/api/v1/certificates"' <("${C[@]}" "${PLAIN}metrics")
 check "audit records the API caller" grep -q "api-key:" <(h audit list --limit 1000)
+M=$("${C[@]}" "${PLAIN}metrics")
+check "metrics: issued per family and profile" grep -q '^hpki_certificates_issued_total{family="sm2",profile="staff-sign"}' <<<"$M"
+check "metrics: revoked per family and profile" grep -q '^hpki_certificates_revoked_total{family="rsa",profile=' <<<"$M"
+check "metrics: database latency by operation" grep -q '^hpki_db_transaction_seconds_bucket{.*op="group_commit"' <<<"$M"
+check "metrics: database latency of a route" grep -q '^hpki_db_transaction_seconds_count{.*op="/api/v1/certificates/{serial}/status"' <<<"$M"
+check "metrics: commit batcher queue depth" grep -q '^hpki_commit_queue_depth ' <<<"$M"
+check "metrics: worker pool queue depth" grep -q '^http_worker_queue_depth ' <<<"$M"
+check "metrics: group-commit batch sizes" grep -q '^hpki_commit_batch_units_count ' <<<"$M"
+# Reads are audited too, with the caller's identity (the auditor's key id is its middle part).
+AUDITOR_ID=$(cut -d_ -f2 <<<"$AUDITOR")
+expect_eq "auditor lists CAs" 200 "$(code -H "Authorization: Bearer $AUDITOR" "${API}cas")"
+check "a GET by the auditor key is audited naming that key" \
+  grep -qP "\tapi-key:$AUDITOR_ID\tapi\.GET /api/v1/cas\t" <(h audit list --limit 10000)
+check "a refused call is audited as denied" grep -qP "\tapi-key:$AUDITOR_ID\tapi\.POST /api/v1/certificates\t.*\tdenied" <(h audit list --limit 10000)
+check "the audit log still verifies" h audit verify
 
 # Graceful stop.
 kill -TERM "$SERVER"

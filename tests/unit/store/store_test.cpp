@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "store/commit_batcher.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
@@ -844,6 +845,111 @@ TEST_P(StoreTest, KeyRefsAndApiKeys) {
 
 TEST_P(StoreTest, DialectMatchesTheUrl) {
   EXPECT_EQ(store_->dialect(), GetParam() == "sqlite" ? Dialect::kSqlite : Dialect::kPostgres);
+}
+
+// Group commit (issue 5): many threads reserve and complete certificates through one batcher;
+// every unit commits exactly once, batches really hold several units, and one failing unit
+// (a duplicate serial) gets its own error while the units it shared a batch with commit.
+TEST_P(StoreTest, CommitBatcherSharesTransactionsAndIsolatesAFailingUnit) {
+  add_root();
+  CommitBatcher batcher(*store_);
+  std::atomic<int> ops{0};
+  std::atomic<int> observed_units{0};
+  batcher.set_observer([&](std::size_t n, bool) { observed_units += static_cast<int>(n); });
+  store_->set_observer([&](std::string_view op, std::chrono::nanoseconds, bool) {
+    if (op == "group_commit") ++ops;
+  });
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 25;
+  std::atomic<int> failures{0};
+  std::atomic<int> conflicts{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        char serial[16];
+        std::snprintf(serial, sizeof serial, "%02x%04x", t + 1, i);
+        auto c = cert("rsa-root", serial);
+        if (!batcher.run([&](Tx& tx) { return tx.reserve_certificate(c); })) ++failures;
+        const Bytes der{0x30, 0x00};
+        if (!batcher.run([&](Tx& tx) { return tx.complete_issuance("rsa-root", serial, der); }))
+          ++failures;
+        // Every 5th round re-reserves a serial that exists: a unit that fails on its own.
+        if (i % 5 == 0) {
+          auto r = batcher.run([&](Tx& tx) { return tx.reserve_certificate(c); });
+          if (!r && r.error().code() == ErrorCode::kConflict) ++conflicts;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(conflicts.load(), kThreads * (kPerThread / 5));
+  CertificateFilter f;
+  f.statuses = {CertStatus::kIssued};
+  f.limit = kMaxSearchLimit;
+  auto n = store_->transact_value<std::int64_t>([&](Tx& tx) { return tx.count_certificates(f); });
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, kThreads * kPerThread);
+  f.statuses = {CertStatus::kIssuing};
+  EXPECT_EQ(store_->transact_value<std::int64_t>([&](Tx& tx) { return tx.count_certificates(f); })
+                .value(),
+            0);
+  const auto st = batcher.stats();
+  EXPECT_EQ(st.units, static_cast<std::uint64_t>(kThreads * (2 * kPerThread + kPerThread / 5)));
+  EXPECT_EQ(static_cast<std::uint64_t>(observed_units.load()), st.units);
+  EXPECT_GT(st.shared_batches, 0u) << "no batch held more than one unit";
+  EXPECT_GT(st.max_batch, 1u);
+  EXPECT_LT(st.batches, st.units);
+  EXPECT_EQ(st.queue_depth, 0u);
+  EXPECT_GE(ops.load(), static_cast<int>(st.batches));
+}
+
+TEST_P(StoreTest, CommitBatcherReturnsValuesAndErrorsOfASingleUnit) {
+  add_root();
+  CommitBatcher batcher(*store_);
+  auto v = batcher.run_value<std::int64_t>([](Tx& tx) { return tx.next_counter("crl/x"); });
+  ASSERT_TRUE(v) << v.error().to_string();
+  EXPECT_EQ(*v, 1);
+  const Bytes der{0x30, 0x00};
+  auto bad = batcher.run([&](Tx& tx) { return tx.complete_issuance("rsa-root", "ff", der); });
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(batcher.stats().batches, 2u);
+  EXPECT_EQ(batcher.stats().shared_batches, 0u);
+}
+
+TEST_P(StoreTest, ReadOnlyTransactionsSeeCommittedDataAndRefuseWrites) {
+  add_root();
+  auto ca = store_->read_value<CaRecord>([](Tx& tx) { return tx.get_ca("rsa-root"); });
+  ASSERT_TRUE(ca) << ca.error().to_string();
+  EXPECT_EQ(ca->subject, "CN=Root");
+  // A commit after a read is visible to the next read (no stale pooled snapshot).
+  run([](Tx& tx) { return tx.insert_ca(root_ca("rsa-root-2")); });
+  auto n = store_->read_value<std::size_t>(
+      [](Tx& tx) -> Result<std::size_t> { return HPKI_TRY(tx.list_cas()).size(); });
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, 2u);
+  if (GetParam() == "sqlite") {
+    auto w = store_->read([](Tx& tx) { return tx.insert_ca(root_ca("rsa-root-3")); });
+    EXPECT_FALSE(w) << "a write in a read-only transaction must fail on SQLite";
+  }
+  // Readers run while another thread holds the writer (SQLite: not blocked by its mutex).
+  std::atomic<bool> in_write{false};
+  std::atomic<bool> release{false};
+  std::thread writer([&] {
+    (void)store_->transact([&](Tx& tx) -> Result<void> {
+      HPKI_TRY(tx.next_counter("w"));
+      in_write = true;
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return {};
+    });
+  });
+  while (!in_write) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto during = store_->read_value<CaRecord>([](Tx& tx) { return tx.get_ca("rsa-root"); });
+  release = true;
+  writer.join();
+  EXPECT_TRUE(during) << during.error().to_string();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),
