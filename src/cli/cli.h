@@ -46,6 +46,8 @@ void add_ca_commands(CLI::App& app, Context& ctx);
 void add_audit_commands(CLI::App& app, Context& ctx);
 // `hpki apikey ...` and `hpki operator ...` (apikey_cmd.cpp).
 void add_apikey_commands(CLI::App& app, Context& ctx);
+// `hpki ts request|verify` (ts_cmd.cpp): RFC 3161 client and token verifier.
+void add_ts_commands(CLI::App& app, Context& ctx);
 // `hpki cert lint` (cert_lint_cmd.cpp), registered under the `cert` group.
 void add_cert_lint_command(CLI::App& cert, Context& ctx);
 

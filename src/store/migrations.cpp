@@ -118,10 +118,28 @@ CREATE TABLE api_keys (
 );
 )sql";
 
+// Issue 7: every RFC 3161 token the TSA issues (recorded before signing, the token added after).
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE timestamps (
+  serial {int_pk},
+  tsa_id TEXT NOT NULL REFERENCES cas (id),
+  gen_time {int} NOT NULL,
+  hash_alg TEXT NOT NULL,
+  imprint {blob} NOT NULL,
+  policy TEXT NOT NULL,
+  nonce {blob},
+  requester TEXT NOT NULL,
+  token {blob},
+  created_at {int} NOT NULL
+);
+CREATE INDEX timestamps_gen_time ON timestamps (gen_time);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {.version = 1,
      .description = "issue 4: CAs, certificates, subjects, audit, counters",
      .sql = kV1},
+    {.version = 2, .description = "issue 7: timestamps", .sql = kV2},
 };
 
 // pg_advisory_xact_lock key of the migration ("hpkimigr").
