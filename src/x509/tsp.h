@@ -146,7 +146,8 @@ struct TokenVerifyOptions {
 
 struct TokenVerifyResult {
   TstInfo info;
-  CertificatePtr tsa;                 // the signer
+  CertificatePtr tsa;                                                          // the signer
+  crypto::SignatureAlg signature_alg = crypto::SignatureAlg::kRsaPkcs1Sha256;  // of the token
   std::vector<CertificatePtr> chain;  // TSA first, the trust anchor last
 };
 
