@@ -123,6 +123,12 @@ TsaReply TsaService::respond(BytesView request, std::optional<store::CaFamily> f
 
   // 3. Clock safety, serial, record and audit: durable before anything is signed.
   const auto gen_time = std::chrono::time_point_cast<std::chrono::seconds>(d_.clock->now());
+  // A token must verify at its genTime: the TSA certificate has to be valid then.
+  if (TimePoint(gen_time) < unit->cert->validity().not_before ||
+      TimePoint(gen_time) > unit->cert->validity().not_after) {
+    log::error("TSA {}: certificate not valid at {}", unit->record.id, format_rfc3339(gen_time));
+    return reject(FailureInfo::kSystemFailure, "the TSA certificate is not valid now");
+  }
   bool clock_behind = false;
   std::int64_t serial = 0;
   auto recorded = d_.store->transact([&](store::Tx& tx) -> Result<void> {

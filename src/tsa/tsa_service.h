@@ -23,7 +23,8 @@
 //      as CMS SignedData (x509/cms.h: eContentType id-ct-TSTInfo, contentType, messageDigest,
 //      signingCertificateV2; SM2 with SM3 and the GM/T 0009 ID; RSA/ECDSA with SHA-256); the
 //      TSA certificate and its issuing CA are included when certReq is true.
-//   5. The token is stored with its record. Any failure after 1-2 -> systemFailure.
+//   5. The token is stored with its record. Any failure after 1-2 -> systemFailure, also when
+//      the TSA certificate is not valid at genTime (expired or not yet valid).
 // respond() never fails: every outcome is a DER TimeStampResp.
 #pragma once
 
