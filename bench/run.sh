@@ -57,3 +57,8 @@ awk '
   }
 ' "$OUT/openssl.rates" "$OUT/hpki.rates"
 echo "(ratio = hpki / openssl; verify_spki includes decoding the SubjectPublicKeyInfo each time)"
+
+# Side-by-side service benchmarks (each prints its own table).
+echo
+echo "== RFC 3161 TSA over HTTP (bench/compare/tsa.sh)" >&2
+bash "$(dirname "$0")/compare/tsa.sh" "$BUILD_DIR"

@@ -700,8 +700,10 @@ void add_tsa_routes(http::Router& router, ApiContext& c) {
   };
   for (const char* pattern : {"/tsa", "/tsa/{family}"}) {
     router.add("POST", pattern, handle,
+               // Not rate-limited per client: one HIS server time-stamps for a whole hospital;
+               // overload is bounded by the worker queue (503) and the load balancer.
                http::RouteOptions{.public_route = true,
-                                  .rate_limited = true,
+                                  .rate_limited = false,
                                   .max_body_bytes = x509::tsp::kMaxRequestSize,
                                   .summary = "RFC 3161 time-stamping"});
   }

@@ -282,14 +282,17 @@ TEST_P(TokenTest, SignerMustBeATsa) {
 
 // openssl ts -verify accepts the RSA and ECDSA tokens (SM2: OpenSSL 3.0 uses the empty ID).
 TEST_P(TokenTest, OpensslVerifies) {
-  if (GetParam().type == KeyType::kSm2)
-    GTEST_SKIP() << "OpenSSL 3.0 verifies SM2 with the empty ID";
   test::write_file(dir_.file("data"), data_);
   test::write_file(dir_.file("r.tsr"), token_for(data_, std::nullopt, true));
   test::write_file(dir_.file("root.pem"), pem_encode("CERTIFICATE", root_.cert->der()));
   auto r = test::run("openssl ts -verify -data " + dir_.file("data") + " -in " +
                      dir_.file("r.tsr") + " -CAfile " + dir_.file("root.pem"));
-  EXPECT_NE(r.output.find("Verification: OK"), std::string::npos) << r.output;
+  if (GetParam().type == KeyType::kSm2) {
+    // OpenSSL 3.0 checks SM2 signatures (token, certificates) with the empty ID: it fails.
+    EXPECT_EQ(r.output.find("Verification: OK"), std::string::npos) << r.output;
+  } else {
+    EXPECT_NE(r.output.find("Verification: OK"), std::string::npos) << r.output;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, TokenTest,
