@@ -121,26 +121,32 @@ TsaReply TsaService::respond(BytesView request, std::optional<store::CaFamily> f
                   family ? "no " + std::string(store::to_string(*family)) + " TSA here"
                          : "no TSA for this hash algorithm");
 
-  // 3. Clock safety, serial, record and audit: durable before anything is signed.
-  const auto gen_time = std::chrono::time_point_cast<std::chrono::seconds>(d_.clock->now());
-  // A token must verify at its genTime: the TSA certificate has to be valid then.
-  if (TimePoint(gen_time) < unit->cert->validity().not_before ||
-      TimePoint(gen_time) > unit->cert->validity().not_after) {
-    log::error("TSA {}: certificate not valid at {}", unit->record.id, format_rfc3339(gen_time));
-    return reject(FailureInfo::kSystemFailure, "the TSA certificate is not valid now");
-  }
-  bool clock_behind = false;
+  // 3. Clock safety, serial, record and audit: durable before anything is signed. The serial
+  // is taken first: its counter row (PostgreSQL) or the database write lock (SQLite) orders
+  // the TSA's transactions, and the clock is read after it, so genTimes follow commit order
+  // and concurrent requests never see each other's genTime "in the future".
+  enum class Refusal { kNone, kClockBehind, kCertificateNotValid };
+  Refusal refusal = Refusal::kNone;
   std::int64_t serial = 0;
+  std::chrono::sys_seconds gen_time{};
   auto recorded = d_.store->transact([&](store::Tx& tx) -> Result<void> {
-    clock_behind = false;
+    refusal = Refusal::kNone;
+    serial = HPKI_TRY(tx.next_counter(kSerialCounter));
+    gen_time = std::chrono::time_point_cast<std::chrono::seconds>(d_.clock->now());
+    // A token must verify at its genTime: the TSA certificate has to be valid then.
+    if (TimePoint(gen_time) < unit->cert->validity().not_before ||
+        TimePoint(gen_time) > unit->cert->validity().not_after) {
+      refusal = Refusal::kCertificateNotValid;
+      return fail(ErrorCode::kBadState, "TSA " + unit->record.id + ": certificate not valid at " +
+                                            format_rfc3339(gen_time));
+    }
     auto last = HPKI_TRY(tx.last_timestamp_time());
     if (last && TimePoint(gen_time) < *last) {
-      clock_behind = true;
+      refusal = Refusal::kClockBehind;
       return fail(ErrorCode::kUnavailable, "the clock reads " + format_rfc3339(gen_time) +
                                                ", before the last genTime " +
                                                format_rfc3339(*last));
     }
-    serial = HPKI_TRY(tx.next_counter(kSerialCounter));
     store::TimestampRecord rec;
     rec.serial = serial;
     rec.tsa_id = unit->record.id;
@@ -164,9 +170,14 @@ TsaReply TsaService::respond(BytesView request, std::optional<store::CaFamily> f
     return {};
   });
   if (!recorded) {
-    if (clock_behind) {
+    // A refusal rolls the transaction back: no serial is consumed, nothing is recorded.
+    if (refusal == Refusal::kClockBehind) {
       log::error("TSA: {}", recorded.error().detail());
       return reject(FailureInfo::kTimeNotAvailable, "the time source is not available");
+    }
+    if (refusal == Refusal::kCertificateNotValid) {
+      log::error("{}", recorded.error().detail());
+      return reject(FailureInfo::kSystemFailure, "the TSA certificate is not valid now");
     }
     log::error("TSA: recording a timestamp failed: {}", recorded.error().to_string());
     return reject(FailureInfo::kSystemFailure, "internal error");

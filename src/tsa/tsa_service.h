@@ -10,10 +10,12 @@
 //   1. TimeStampReq parsed (x509/tsp.h, size limited): malformed -> rejection badDataFormat;
 //      version other than 1 -> badRequest.
 //   2. messageImprint: SHA-256/384/512 or SM3 with a digest of that length, else badAlg
-//      (SHA-1 is refused: RFC 5816 / CA practice; a wrong length is badDataFormat).
+//      (SHA-1 is refused: its collisions make a SHA-1 imprint worthless as evidence; a wrong
+//      length is badDataFormat).
 //      reqPolicy other than the configured policy -> unacceptedPolicy; any request extension
 //      -> unacceptedExtension (none is supported).
-//   3. In one transaction: clock safety — when the injected clock reads earlier than the
+//   3. In one transaction (the serial first, then the clock: genTimes follow commit order):
+//      clock safety — when the injected clock reads earlier than the
 //      latest genTime recorded (the clock was stepped back), rejection timeNotAvailable and
 //      nothing is issued; otherwise serial = next_counter("tsa.serial") (strictly increasing
 //      across restarts and nodes), the record (serial, genTime, imprint, requester ...) is
