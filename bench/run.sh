@@ -71,3 +71,7 @@ fi
 echo
 echo "== bench/compare/issuance.sh" >&2
 bash "$(dirname "$0")/compare/issuance.sh" "$BUILD_DIR"
+# Side-by-side service benchmarks (each prints its own table).
+echo
+echo "== RFC 3161 TSA over HTTP (bench/compare/tsa.sh)" >&2
+bash "$(dirname "$0")/compare/tsa.sh" "$BUILD_DIR"

@@ -13,6 +13,8 @@ PACKAGES=(
   # tests, fuzzing, formatting, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format
   openssl softhsm2 opensc postgresql sqlite3 jq curl
+  # benchmarks: HTTP load generator (bench/compare/tsa.sh)
+  wrk
 )
 
 # `make fuzz` (libFuzzer) needs a clang whose C++ front end handles libstdc++ 12's

@@ -10,6 +10,7 @@
 #include "http/problem.h"
 #include "store/commit_batcher.h"
 #include "x509/certificate.h"
+#include "x509/tsp.h"
 
 namespace hpki::api {
 namespace {
@@ -65,6 +66,9 @@ constexpr RouteSpec kApiRoutes[] = {
     {"GET", "/api/v1/audit", "Audit log entries", Permission::kAuditRead, "", 200},
     {"GET", "/api/v1/audit/checkpoints", "Signed audit checkpoints", Permission::kAuditRead, "",
      200},
+    {"GET", "/api/v1/timestamps/{serial}",
+     "A recorded RFC 3161 timestamp (serial, genTime, imprint, requester, token)",
+     Permission::kVerify, "", 200},
     {"GET", "/api/v1/openapi.json", "This document", std::nullopt, "", 200},
 };
 
@@ -651,6 +655,24 @@ void add_api_routes(http::Router& router, ApiContext& c) {
         }
         return json_response(200, out);
       });
+  add(spec("GET", "/api/v1/timestamps/{serial}"),
+      [&c](const http::Request& req, const Principal&) -> Result<http::Response> {
+        if (c.tsa == nullptr) return fail(ErrorCode::kUnavailable, "no TSA on this node");
+        std::string v(req.param("serial").value_or(""));
+        if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+          return fail(ErrorCode::kNotFound, "no timestamp " + v);
+        auto t = HPKI_TRY(c.tsa->get(std::stoll(v)));
+        json j{{"serial", t.serial},
+               {"tsa", t.tsa_id},
+               {"gen_time", format_rfc3339(t.gen_time)},
+               {"hash", t.hash_alg},
+               {"imprint", hex_encode(t.imprint)},
+               {"policy", t.policy},
+               {"requester", t.requester}};
+        if (t.nonce) j["nonce"] = hex_encode(*t.nonce);
+        if (t.token) j["token"] = base64_encode(*t.token);
+        return json_response(200, j);
+      });
   router.add(
       "GET", "/api/v1/openapi.json",
       [](const http::Request&) { return http::Response::json(200, openapi_json()); },
@@ -705,6 +727,64 @@ void add_public_routes(http::Router& router, ApiContext& c) {
                          .rate_limited = false,
                          .max_body_bytes = 0,
                          .summary = "Readiness"});
+}
+
+void add_tsa_routes(http::Router& router, ApiContext& c) {
+  auto handle = [&c](const http::Request& req) {
+    auto reply_of = [](int status, const tsa::TsaReply& r) {
+      http::Response resp;
+      resp.status = status;
+      resp.body.assign(r.der.begin(), r.der.end());
+      resp.set_header("Content-Type", "application/timestamp-reply");
+      return resp;
+    };
+    auto refuse = [&](int status, x509::tsp::FailureInfo f, std::string text) {
+      tsa::TsaReply r;
+      r.der = x509::tsp::encode_response({.status = x509::tsp::PkiStatus::kRejection,
+                                          .status_string = std::move(text),
+                                          .fail_info = f,
+                                          .token = std::nullopt});
+      return reply_of(status, r);
+    };
+    // RFC 3161 3.4: the query is application/timestamp-query (parameters ignored).
+    std::string type(req.header("content-type").value_or(""));
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && type.back() == ' ') type.pop_back();
+    for (auto& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (type != "application/timestamp-query")
+      return refuse(415, x509::tsp::FailureInfo::kBadRequest,
+                    "Content-Type must be application/timestamp-query");
+    if (c.tsa == nullptr)
+      return refuse(503, x509::tsp::FailureInfo::kSystemFailure, "no TSA on this node");
+    std::optional<store::CaFamily> family;
+    if (auto f = req.param("family")) {
+      auto parsed = store::parse_ca_family(*f);
+      if (!parsed)
+        return refuse(404, x509::tsp::FailureInfo::kBadRequest,
+                      "unknown TSA '" + std::string(*f) + "' (rsa, ecdsa, sm2)");
+      family = *parsed;
+    }
+    std::string_view peer = req.peer;
+    const std::string requester = "ip:" + std::string(peer.substr(0, peer.rfind(':')));
+    auto r = c.tsa->respond(to_bytes(req.body), family, requester);
+    if (c.metrics != nullptr) {
+      c.metrics
+          ->counter("hpki_timestamps_total", "RFC 3161 responses",
+                    {{"tsa", r.tsa_id.empty() ? "none" : r.tsa_id},
+                     {"status", std::string(x509::tsp::to_string(r.status))}})
+          .inc();
+    }
+    return reply_of(200, r);
+  };
+  for (const char* pattern : {"/tsa", "/tsa/{family}"}) {
+    router.add("POST", pattern, handle,
+               // Not rate-limited per client: one HIS server time-stamps for a whole hospital;
+               // overload is bounded by the worker queue (503) and the load balancer.
+               http::RouteOptions{.public_route = true,
+                                  .rate_limited = false,
+                                  .max_body_bytes = x509::tsp::kMaxRequestSize,
+                                  .summary = "RFC 3161 time-stamping"});
+  }
 }
 
 const std::string& openapi_json() {

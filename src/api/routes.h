@@ -11,6 +11,7 @@
 #include "core/bytes.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "tsa/tsa_service.h"
 
 namespace hpki::api {
 
@@ -18,6 +19,7 @@ struct ApiContext {
   ca::Runtime* runtime = nullptr;
   const SecretBytes* pepper = nullptr;       // API key / operator hash pepper
   http::MetricsRegistry* metrics = nullptr;  // issuance / revocation counters (may be null)
+  const tsa::TsaService* tsa = nullptr;      // the TSA (routes answer 503 without one)
 };
 
 // /api/v1/... (HTTPS listener).
@@ -29,6 +31,10 @@ void add_runtime_metrics(ApiContext& ctx);
 // /ca/{id}.crt, /readyz (plain HTTP listener; also mounted on the API listener).
 void add_public_routes(http::Router& router, ApiContext& ctx);
 
+// RFC 3161 over HTTP (RFC 3161 3.4): POST /tsa, /tsa/{family} with application/timestamp-query,
+// answered application/timestamp-reply (a TimeStampResp for every outcome, HTTP 415 for another
+// media type). Public routes (plain HTTP listener, API listener, `serve --role tsa`).
+void add_tsa_routes(http::Router& router, ApiContext& ctx);
 // The OpenAPI 3.1 document describing the API routes (served at /api/v1/openapi.json and
 // committed as docs/openapi.json).
 [[nodiscard]] const std::string& openapi_json();

@@ -20,6 +20,7 @@
 #include "crypto/key.h"
 #include "http/server.h"
 #include "revocation/ocsp_responder.h"
+#include "tsa/tsa_service.h"
 
 namespace hpki::app {
 namespace {
@@ -160,9 +161,26 @@ Result<int> serve_ocsp(cli::Context& ctx, const ServeArgs& a, sigset_t set) {
   return cli::kExitOk;
 }
 
+// The RFC 3161 TSA from the [tsa] settings, signing with the CA service's key access.
+Result<std::unique_ptr<tsa::TsaService>> make_tsa(ca::Runtime& rt) {
+  const auto& t = rt.config().tsa;
+  tsa::TsaOptions o;
+  o.policy = HPKI_TRY(der::Oid::from_string(t.policy));
+  o.accuracy = {
+      .seconds = t.accuracy_seconds, .millis = t.accuracy_millis, .micros = t.accuracy_micros};
+  o.include_tsa_name = t.tsa_name;
+  return tsa::TsaService::create(
+      {.store = &rt.store(),
+       .audit = &rt.audit(),
+       .clock = &rt.clock(),
+       .signer_for = [&rt](const store::CaRecord& ca) { return rt.ca().ca_signer(ca); }},
+      o);
+}
+
 Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
-  if (a.role != "all" && a.role != "api" && a.role != "ocsp") {
-    return fail(ErrorCode::kUnsupported, "role '" + a.role + "' is not available (all, api, ocsp)");
+  if (a.role != "all" && a.role != "api" && a.role != "ocsp" && a.role != "tsa") {
+    return fail(ErrorCode::kUnsupported,
+                "role '" + a.role + "' is not available (all, api, ocsp, tsa)");
   }
   if (a.role == "ocsp") {
     sigset_t set;
@@ -182,17 +200,21 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   if (!a.http_listen.empty()) http_addr = HPKI_TRY(parse_listen_address(a.http_listen));
 
   auto pepper = HPKI_TRY(api::load_or_create_pepper(api::pepper_path(cfg.keys_dir)));
-  auto tls = HPKI_TRY(ensure_tls(*rt, ctx.err));
   auto metrics = std::make_shared<http::MetricsRegistry>();
-  api::ApiContext actx{rt.get(), &pepper, metrics.get()};
+  std::unique_ptr<tsa::TsaService> tsa_service;
+  if (auto t = make_tsa(*rt)) {
+    tsa_service = std::move(*t);
+  } else if (a.role == "tsa") {
+    return fail(t.error().with_context("TSA"));
+  } else {
+    log::warn("TSA not available: {}", t.error().to_string());
+  }
+  api::ApiContext actx{rt.get(), &pepper, metrics.get(), tsa_service.get()};
   api::add_runtime_metrics(actx);
 
-  auto api_router = std::make_shared<http::Router>();
-  api::add_api_routes(*api_router, actx);
-  api::add_public_routes(*api_router, actx);
-  http::add_operational_routes(*api_router, metrics);
   auto http_router = std::make_shared<http::Router>();
-  api::add_public_routes(*http_router, actx);
+  if (a.role != "tsa") api::add_public_routes(*http_router, actx);
+  api::add_tsa_routes(*http_router, actx);
   http::add_operational_routes(*http_router, metrics);
   // The OCSP responder (role all): re-signs as soon as the CA commits a status change.
   std::unique_ptr<revocation::OcspResponder> responder;
@@ -203,6 +225,16 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
     });
     api::add_ocsp_routes(*http_router, *responder, metrics, rt->clock());
     api::publish_ocsp_metrics(*responder, *metrics);
+  }
+  std::shared_ptr<http::Router> api_router;
+  std::optional<http::TlsConfig> tls;
+  if (a.role != "tsa") {
+    tls = HPKI_TRY(ensure_tls(*rt, ctx.err));
+    api_router = std::make_shared<http::Router>();
+    api::add_api_routes(*api_router, actx);
+    api::add_public_routes(*api_router, actx);
+    api::add_tsa_routes(*api_router, actx);
+    http::add_operational_routes(*api_router, metrics);
   }
 
   http::ServerOptions o;
@@ -222,8 +254,13 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
     return "ip:" + std::string(peer.substr(0, peer.rfind(':')));
   };
   std::vector<http::ListenerConfig> listeners;
-  listeners.push_back(
-      {.name = "api", .address = api_addr, .router = api_router, .tls = tls, .problem_json = true});
+  if (api_router) {
+    listeners.push_back({.name = "api",
+                         .address = api_addr,
+                         .router = api_router,
+                         .tls = tls,
+                         .problem_json = true});
+  }
   listeners.push_back({.name = "http",
                        .address = http_addr,
                        .router = http_router,
@@ -237,12 +274,20 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   auto server = HPKI_TRY(http::Server::start(o, listeners));
-  ctx.out << "hpki serving " << cfg.home.string() << "\n"
-          << "  API  https://" << ListenAddress{api_addr.host, server->port(0)}.to_string()
-          << "/api/v1/\n"
-          << "  HTTP http://" << ListenAddress{http_addr.host, server->port(1)}.to_string() << "/\n"
-          << std::flush;
-  log::info("listening: api {} http {}", server->port(0), server->port(1));
+  const std::size_t http_index = api_router ? 1 : 0;
+  ctx.out << "hpki serving " << cfg.home.string() << " (role " << a.role << ")\n";
+  if (api_router) {
+    ctx.out << "  API  https://" << ListenAddress{api_addr.host, server->port(0)}.to_string()
+            << "/api/v1/\n";
+  }
+  ctx.out << "  HTTP http://" << ListenAddress{http_addr.host, server->port(http_index)}.to_string()
+          << "/\n";
+  if (tsa_service) {
+    ctx.out << "  TSA  http://"
+            << ListenAddress{http_addr.host, server->port(http_index)}.to_string() << "/tsa\n";
+  }
+  ctx.out << std::flush;
+  log::info("listening: http {}", server->port(http_index));
   if (responder) {
     responder->start(std::chrono::seconds(cfg.ocsp.sync_seconds),
                      [&] { api::publish_ocsp_metrics(*responder, *metrics); });
@@ -291,8 +336,10 @@ void add_serve_command(CLI::App& app, cli::Context& ctx) {
 
   auto a = std::make_shared<ServeArgs>();
   auto* cmd = app.add_subcommand("serve", "run the network service (REST API, CA certificates)");
-  cmd->add_option("--role", a->role,
-                  "all | api | ocsp (the OCSP responder alone; tsa nodes come later)");
+  cmd->add_option(
+      "--role", a->role,
+      "all | api | ocsp | tsa (ocsp: the OCSP responder alone; tsa: /tsa alone; both on the "
+      "plain HTTP listener with /healthz, /metrics)");
   cmd->add_option("--api-listen", a->api_listen,
                   "HTTPS API listener ADDR:PORT (default from hpki.toml, 127.0.0.1:8443)");
   cmd->add_option("--http-listen", a->http_listen,

@@ -1,6 +1,7 @@
 #include "ca/home.h"
 
 #include <sstream>
+#include <tuple>
 
 namespace hpki::ca {
 
@@ -95,7 +96,21 @@ Result<HomeConfig> load_home(const std::filesystem::path& home,
   } else {
     return fail(ErrorCode::kConfigInvalid, doc.where("audit.hash") + ": sm3 or sha256");
   }
-  h.base = HPKI_TRY(read_config(doc, {"tsa", "ocsp", "crl", "api", "serve"}));
+  // [tsa]
+  HPKI_TRY(str("tsa.policy", h.tsa.policy));
+  if (auto oid = der::Oid::from_string(h.tsa.policy); !oid)
+    return fail(ErrorCode::kConfigInvalid, doc.where("tsa.policy") + ": " + oid.error().detail());
+  for (auto [key, out, max] : {std::tuple{"tsa.accuracy_seconds", &h.tsa.accuracy_seconds, 3600},
+                               std::tuple{"tsa.accuracy_millis", &h.tsa.accuracy_millis, 999},
+                               std::tuple{"tsa.accuracy_micros", &h.tsa.accuracy_micros, 999}}) {
+    if (auto v = HPKI_TRY(doc.get_int(key))) {
+      if (*v < 0 || *v > max)
+        return fail(ErrorCode::kConfigInvalid, doc.where(key) + ": 0.." + std::to_string(max));
+      *out = static_cast<int>(*v);
+    }
+  }
+  if (auto v = HPKI_TRY(doc.get_bool("tsa.tsa_name"))) h.tsa.tsa_name = *v;
+  h.base = HPKI_TRY(read_config(doc, {"ocsp", "crl", "api", "serve"}));
   if (h.base.database.url.starts_with("sqlite:")) {
     std::filesystem::path p = h.base.database.url.substr(7);
     if (p.is_relative()) p = h.home / p;
@@ -154,7 +169,10 @@ std::string initial_config(const InitOptions& o) {
     << "# [x509.health_oids]\n# staff_no = \"1.2.156.xxxx.1\"\n# licence_no = \"1.2.156.xxxx.2\"\n"
     << "# institution_code = \"1.2.156.xxxx.3\"\n\n"
     << "[audit]\n# Hash of the audit chain: sm3 | sha256\nhash = "
-    << quote(o.audit_hash == crypto::HashAlg::kSha256 ? "sha256" : "sm3") << "\n";
+    << quote(o.audit_hash == crypto::HashAlg::kSha256 ? "sha256" : "sm3") << "\n\n"
+    << "[tsa]\n# RFC 3161 TSA: the TSAPolicyId in every token (use your organization's OID) and\n"
+    << "# the accuracy of genTime.\npolicy = \"1.3.6.1.4.1.59999.3161.1\"\naccuracy_seconds = 1\n"
+    << "accuracy_millis = 0\naccuracy_micros = 0\ntsa_name = true\n";
   return s.str();
 }
 

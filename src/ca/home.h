@@ -42,6 +42,16 @@ struct OcspConfig {
   int sync_seconds = 10;
 };
 
+// [tsa] (issue 7): the RFC 3161 TSA's policy and accuracy. Plain data; the application hands
+// it to tsa::TsaService (the ca module does not know the TSA).
+struct TsaSettings {
+  std::string policy = "1.3.6.1.4.1.59999.3161.1";  // TSAPolicyId, dotted
+  int accuracy_seconds = 1;                         // TSTInfo accuracy (0 0 0: omitted)
+  int accuracy_millis = 0;                          // 0..999
+  int accuracy_micros = 0;                          // 0..999
+  bool tsa_name = true;                             // TSTInfo.tsa = the TSA's directoryName
+};
+
 struct HomeConfig {
   std::filesystem::path home;
   RawConfig base;
@@ -49,6 +59,7 @@ struct HomeConfig {
   OcspConfig ocsp;
   x509::BuildSettings build;
   crypto::HashAlg audit_hash = crypto::HashAlg::kSm3;
+  TsaSettings tsa;
   std::string database_url;  // resolved: sqlite paths made absolute
   std::filesystem::path keys_dir;
   std::filesystem::path profiles_dir;

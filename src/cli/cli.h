@@ -48,6 +48,8 @@ void add_audit_commands(CLI::App& app, Context& ctx);
 void add_apikey_commands(CLI::App& app, Context& ctx);
 // `hpki verify cert` (verify_cmd.cpp): RFC 5280 path validation.
 void add_verify_commands(CLI::App& app, Context& ctx);
+// `hpki ts request|verify` (ts_cmd.cpp): RFC 3161 client and token verifier.
+void add_ts_commands(CLI::App& app, Context& ctx);
 // `hpki cert lint` (cert_lint_cmd.cpp), registered under the `cert` group.
 void add_cert_lint_command(CLI::App& cert, Context& ctx);
 

@@ -131,6 +131,21 @@ CREATE TABLE ocsp_responses (
   PRIMARY KEY (ca_id, serial)
 );
 CREATE INDEX ocsp_responses_next_update ON ocsp_responses (next_update);
+// Version 3 (issue 7): every RFC 3161 token the TSA issues (recorded before signing, the token added after).
+constexpr std::string_view kV3Timestamps = R"sql(
+CREATE TABLE timestamps (
+  serial {int_pk},
+  tsa_id TEXT NOT NULL REFERENCES cas (id),
+  gen_time {int} NOT NULL,
+  hash_alg TEXT NOT NULL,
+  imprint {blob} NOT NULL,
+  policy TEXT NOT NULL,
+  nonce {blob},
+  requester TEXT NOT NULL,
+  token {blob},
+  created_at {int} NOT NULL
+);
+CREATE INDEX timestamps_gen_time ON timestamps (gen_time);
 )sql";
 
 constexpr Migration kMigrations[] = {
@@ -138,6 +153,7 @@ constexpr Migration kMigrations[] = {
      .description = "issue 4: CAs, certificates, subjects, audit, counters",
      .sql = kV1},
     {.version = 2, .description = "issue 6: pre-signed OCSP responses", .sql = kV2Ocsp},
+    {.version = 3, .description = "issue 7: timestamps", .sql = kV3Timestamps},
 };
 
 // pg_advisory_xact_lock key of the migration ("hpkimigr").

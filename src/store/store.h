@@ -169,6 +169,21 @@ struct ApiKeyRecord {
   std::optional<TimePoint> revoked_at{};
 };
 
+// One RFC 3161 token issued by the TSA (issue 7): written before the token is signed (the
+// durable record of DESIGN.md principle 2), the token DER added once signed.
+struct TimestampRecord {
+  std::int64_t serial = 0;       // TSTInfo serialNumber (the "tsa.serial" counter)
+  std::string tsa_id{};          // e.g. "sm2-tsa"
+  TimePoint gen_time{};          // TSTInfo genTime (whole seconds)
+  std::string hash_alg{};        // messageImprint hash, e.g. "sha256", "sm3"
+  Bytes imprint{};               // messageImprint hashedMessage
+  std::string policy{};          // TSTInfo policy OID, dotted
+  std::optional<Bytes> nonce{};  // INTEGER content octets
+  std::string requester{};       // e.g. "ip:127.0.0.1", "api-key:his-01"
+  std::optional<Bytes> token{};  // ContentInfo DER, once signed
+  TimePoint created_at{};        // set by the store
+};
+
 // Certificate search (issue 4 "search"). Empty / absent fields do not filter.
 struct CertificateFilter {
   std::optional<std::string> ca_id{};
@@ -289,6 +304,15 @@ class Tx {
   // Returns the next value of the named counter (1 for a new one). Strictly increasing in
   // commit order across threads, processes and nodes; a value is never handed out twice.
   [[nodiscard]] virtual Result<std::int64_t> next_counter(std::string_view name) = 0;
+
+  // --- timestamps (issue 7)
+  // kConflict when the serial exists.
+  [[nodiscard]] virtual Result<void> insert_timestamp(const TimestampRecord& t) = 0;
+  // kNotFound when there is no such serial.
+  [[nodiscard]] virtual Result<void> set_timestamp_token(std::int64_t serial, BytesView token) = 0;
+  [[nodiscard]] virtual Result<TimestampRecord> get_timestamp(std::int64_t serial) = 0;
+  // The latest genTime recorded (the TSA's clock-safety check), none when there is none.
+  [[nodiscard]] virtual Result<std::optional<TimePoint>> last_timestamp_time() = 0;
 
   // --- raw SQL, for tests and maintenance tools; bypasses every invariant above.
   // Placeholders are `?` in both dialects (no `?` inside string literals). Returns the number

@@ -765,6 +765,64 @@ Result<std::int64_t> SqlTx::next_counter(std::string_view name) {
   return col_int(rows[0], 0, "counters.value");
 }
 
+// ---------------------------------------------------------------- timestamps
+
+namespace {
+constexpr std::string_view kTimestampCols =
+    "serial, tsa_id, gen_time, hash_alg, imprint, policy, nonce, requester, token, created_at";
+
+Result<TimestampRecord> read_timestamp(const Row& r) {
+  TimestampRecord t;
+  t.serial = HPKI_TRY(col_int(r, 0, "timestamps.serial"));
+  t.tsa_id = HPKI_TRY(col_text(r, 1, "timestamps.tsa_id"));
+  t.gen_time = HPKI_TRY(col_time(r, 2, "timestamps.gen_time"));
+  t.hash_alg = HPKI_TRY(col_text(r, 3, "timestamps.hash_alg"));
+  t.imprint = HPKI_TRY(col_blob(r, 4, "timestamps.imprint"));
+  t.policy = HPKI_TRY(col_text(r, 5, "timestamps.policy"));
+  t.nonce = HPKI_TRY(col_opt_blob(r, 6, "timestamps.nonce"));
+  t.requester = HPKI_TRY(col_text(r, 7, "timestamps.requester"));
+  t.token = HPKI_TRY(col_opt_blob(r, 8, "timestamps.token"));
+  t.created_at = HPKI_TRY(col_time(r, 9, "timestamps.created_at"));
+  return t;
+}
+}  // namespace
+
+Result<void> SqlTx::insert_timestamp(const TimestampRecord& t) {
+  if (t.serial <= 0 || t.tsa_id.empty() || t.hash_alg.empty() || t.policy.empty()) {
+    return fail(ErrorCode::kInvalidArgument, "timestamp record: serial, TSA, hash or policy empty");
+  }
+  const Value p[] = {Value{t.serial},  text(t.tsa_id),    Value{to_unix(t.gen_time)},
+                     text(t.hash_alg), blob(t.imprint),   text(t.policy),
+                     opt(t.nonce),     text(t.requester), opt(t.token),
+                     Value{now()}};
+  auto n =
+      HPKI_TRY(conn_.exec(cat({"INSERT INTO timestamps (", kTimestampCols,
+                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"}),
+                          p));
+  return expect_one(n, "timestamp " + std::to_string(t.serial));
+}
+
+Result<void> SqlTx::set_timestamp_token(std::int64_t serial, BytesView token) {
+  const Value p[] = {blob(token), Value{serial}};
+  auto n = HPKI_TRY(conn_.exec("UPDATE timestamps SET token = ? WHERE serial = ?", p));
+  if (n == 0) return fail(ErrorCode::kNotFound, "no timestamp " + std::to_string(serial));
+  return {};
+}
+
+Result<TimestampRecord> SqlTx::get_timestamp(std::int64_t serial) {
+  const Value p[] = {Value{serial}};
+  auto rows = HPKI_TRY(
+      conn_.query(cat({"SELECT ", kTimestampCols, " FROM timestamps WHERE serial = ?"}), p));
+  if (rows.empty()) return fail(ErrorCode::kNotFound, "no timestamp " + std::to_string(serial));
+  return read_timestamp(rows[0]);
+}
+
+Result<std::optional<TimePoint>> SqlTx::last_timestamp_time() {
+  auto rows = HPKI_TRY(conn_.query("SELECT MAX(gen_time) FROM timestamps", {}));
+  if (rows.empty()) return std::optional<TimePoint>{};
+  return col_opt_time(rows[0], 0, "MAX(timestamps.gen_time)");
+}
+
 // ---------------------------------------------------------------- raw
 
 Result<std::int64_t> SqlTx::exec(std::string_view sql, std::span<const Value> params) {

@@ -64,6 +64,10 @@ class SqlTx final : public Tx {
   Result<void> revoke_api_key(std::string_view id, TimePoint at) override;
 
   Result<std::int64_t> next_counter(std::string_view name) override;
+  Result<void> insert_timestamp(const TimestampRecord& t) override;
+  Result<void> set_timestamp_token(std::int64_t serial, BytesView token) override;
+  Result<TimestampRecord> get_timestamp(std::int64_t serial) override;
+  Result<std::optional<TimePoint>> last_timestamp_time() override;
 
   Result<std::int64_t> exec(std::string_view sql, std::span<const Value> params) override;
   Result<std::vector<Row>> query(std::string_view sql, std::span<const Value> params) override;

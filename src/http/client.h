@@ -1,0 +1,35 @@
+// A small synchronous HTTP/1.1 client (Boost.Beast) for the CLI: one request per connection,
+// plain http:// URLs only (RFC 3161 3.4 time-stamping, later OCSP and CRL fetches). Not for
+// servers: it blocks the calling thread.
+//
+// Errors: kInvalidArgument for a URL that is not http://host[:port][/path]; kUnavailable when
+// the host cannot be resolved or reached or the exchange fails or exceeds `timeout`;
+// kTooLarge when the response body exceeds `max_body_bytes`. An HTTP error status is not an
+// Error: the caller reads ClientResponse::status.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "core/bytes.h"
+#include "core/error.h"
+
+namespace hpki::http {
+
+struct ClientResponse {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+struct ClientOptions {
+  std::chrono::milliseconds timeout{10000};
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
+};
+
+[[nodiscard]] Result<ClientResponse> post(std::string_view url, std::string_view content_type,
+                                          BytesView body, const ClientOptions& options = {});
+
+}  // namespace hpki::http

@@ -1,0 +1,118 @@
+// The RFC 3161 time-stamping authority (issue 7). One TSA per CA family, from the CA records
+// `<family>-tsa` that `hpki ca init` creates (certificate with the critical timeStamping EKU,
+// RFC 3161 2.3); the service never sees HTTP and never opens key stores itself: the
+// application injects a SignerProvider (the CA service's ca_signer).
+//
+// Which TSA signs: the family asked for (the /tsa/<family> path), else by the requested hash:
+// SM3 -> the SM2 TSA, SHA-256/384/512 -> the RSA TSA (the ECDSA one when there is no RSA TSA).
+//
+// Per request (respond()):
+//   1. TimeStampReq parsed (x509/tsp.h, size limited): malformed -> rejection badDataFormat;
+//      version other than 1 -> badRequest.
+//   2. messageImprint: SHA-256/384/512 or SM3 with a digest of that length, else badAlg
+//      (SHA-1 is refused: its collisions make a SHA-1 imprint worthless as evidence; a wrong
+//      length is badDataFormat).
+//      reqPolicy other than the configured policy -> unacceptedPolicy; any request extension
+//      -> unacceptedExtension (none is supported).
+//   3. In one transaction (the serial first, then the clock: genTimes follow commit order):
+//      clock safety — when the injected clock reads earlier than the
+//      latest genTime recorded (the clock was stepped back), rejection timeNotAvailable and
+//      nothing is issued; otherwise serial = next_counter("tsa.serial") (strictly increasing
+//      across restarts and nodes), the record (serial, genTime, imprint, requester ...) is
+//      written and the issuance audited ("timestamp.issue").
+//   4. TSTInfo { v1, policy, messageImprint copied exactly, serial, genTime (whole seconds),
+//      accuracy, ordering false, nonce echoed, tsa = directoryName of the TSA (option) } signed
+//      as CMS SignedData (x509/cms.h: eContentType id-ct-TSTInfo, contentType, messageDigest,
+//      signingCertificateV2; SM2 with SM3 and the GM/T 0009 ID; RSA/ECDSA with SHA-256); the
+//      TSA certificate and its issuing CA are included when certReq is true.
+//   5. The token is stored with its record. Any failure after 1-2 -> systemFailure, also when
+//      the TSA certificate is not valid at genTime (expired or not yet valid).
+// respond() never fails: every outcome is a DER TimeStampResp.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "core/bytes.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "crypto/signer.h"
+#include "der/oid.h"
+#include "store/store.h"
+#include "x509/certificate.h"
+#include "x509/tsp.h"
+
+namespace hpki::tsa {
+
+inline constexpr std::string_view kSerialCounter = "tsa.serial";
+inline constexpr std::string_view kAuditAction = "timestamp.issue";
+// Default policy OID when none is configured: hpki's arc under the 2.25 UUID arc is not
+// registered, so the default is the private-use example arc; deployments configure their own.
+inline constexpr std::string_view kDefaultPolicy = "1.3.6.1.4.1.59999.3161.1";
+
+struct TsaOptions {
+  der::Oid policy = der::Oid::literal("1.3.6.1.4.1.59999.3161.1");
+  x509::tsp::Accuracy accuracy{.seconds = 1, .millis = 0, .micros = 0};
+  bool include_tsa_name = true;  // TSTInfo.tsa = directoryName of the TSA certificate
+};
+
+using SignerProvider =
+    std::function<Result<std::unique_ptr<crypto::Signer>>(const store::CaRecord&)>;
+
+struct TsaDeps {
+  store::Store* store = nullptr;
+  const audit::AuditLog* audit = nullptr;
+  const Clock* clock = nullptr;
+  SignerProvider signer_for;
+};
+
+struct TsaReply {
+  Bytes der;  // DER TimeStampResp, always set
+  x509::tsp::PkiStatus status = x509::tsp::PkiStatus::kRejection;
+  std::optional<x509::tsp::FailureInfo> fail_info{};
+  std::string status_string{};
+  std::optional<std::int64_t> serial{};
+  std::string tsa_id{};
+};
+
+class TsaService {
+ public:
+  // Loads every `<family>-tsa` CA record, checks its certificate (critical timeStamping EKU)
+  // and gets its signer. kNotFound when there is no TSA at all; kBadCertificate for a TSA
+  // certificate that does not qualify.
+  [[nodiscard]] static Result<std::unique_ptr<TsaService>> create(TsaDeps deps, TsaOptions options);
+
+  // See the file comment. `family` comes from the path (/tsa/rsa ...), `requester` is recorded
+  // (e.g. "ip:127.0.0.1"). Thread-safe.
+  [[nodiscard]] TsaReply respond(BytesView request, std::optional<store::CaFamily> family,
+                                 std::string_view requester) const;
+
+  // A recorded token (kNotFound when unknown).
+  [[nodiscard]] Result<store::TimestampRecord> get(std::int64_t serial) const;
+
+  [[nodiscard]] std::vector<store::CaFamily> families() const;
+  [[nodiscard]] const TsaOptions& options() const { return options_; }
+
+ private:
+  struct Unit {
+    store::CaRecord record;
+    x509::CertificatePtr cert;
+    std::vector<x509::CertificatePtr> chain;  // the issuing CA (included on certReq)
+    std::unique_ptr<crypto::Signer> signer;
+  };
+  TsaService(TsaDeps deps, TsaOptions options) : d_(std::move(deps)), options_(options) {}
+  [[nodiscard]] const Unit* pick(std::optional<store::CaFamily> family, crypto::HashAlg hash) const;
+
+  TsaDeps d_;
+  TsaOptions options_;
+  std::map<store::CaFamily, Unit> units_;
+};
+
+}  // namespace hpki::tsa

@@ -1,0 +1,235 @@
+// The RFC 3161 TSA service (issue 7) on SQLite and PostgreSQL: TSA choice by hash and by
+// family, TSTInfo fields, serials strictly increasing across restarts and threads, clock safety
+// (timeNotAvailable when the clock is behind the last genTime), every PKIStatus rejection, the
+// record and the audit entry of each token.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "ca/runtime.h"
+#include "crypto/digest.h"
+#include "der/oids.h"
+#include "tests/support/test_db.h"
+#include "tests/support/test_util.h"
+#include "tsa/tsa_service.h"
+#include "x509/cms.h"
+#include "x509/tsp.h"
+
+namespace hpki::tsa {
+namespace {
+
+using store::CaFamily;
+using x509::tsp::FailureInfo;
+using x509::tsp::PkiStatus;
+
+class TsaTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    db_ = std::make_unique<test::TestDb>(GetParam());
+    ASSERT_EQ(db_->error(), "");
+    ca::InitOptions io;
+    io.organization = "示例医院";
+    io.database_url = db_->url();
+    ca::InitHierarchyOptions ho;
+    ho.families = {CaFamily::kRsa, CaFamily::kSm2};
+    auto rt = ca::Runtime::init(dir_.path() / "home", io, ho,
+                                SecretBytes(std::string_view("correct horse battery")),
+                                std::filesystem::path(HPKI_SOURCE_DIR) / "profiles");
+    ASSERT_TRUE(rt) << rt.error().to_string();
+    rt_ = std::move(*rt);
+    // The TSA certificates were just issued: time-stamp after their notBefore.
+    clock_.set(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) +
+               std::chrono::seconds(120));
+    tsa_ = make();
+    ASSERT_NE(tsa_, nullptr);
+  }
+
+  std::unique_ptr<TsaService> make() {
+    auto s = TsaService::create(
+        {.store = &rt_->store(),
+         .audit = &rt_->audit(),
+         .clock = &clock_,
+         .signer_for = [this](const store::CaRecord& ca) { return rt_->ca().ca_signer(ca); }},
+        {.policy = kPolicy,
+         .accuracy = {.seconds = 1, .millis = 0, .micros = 0},
+         .include_tsa_name = true});
+    EXPECT_TRUE(s) << s.error().to_string();
+    return s ? std::move(*s) : nullptr;
+  }
+
+  static Bytes query(crypto::HashAlg h, std::string_view data, bool cert_req = true,
+                     std::optional<der::Oid> policy = std::nullopt) {
+    x509::tsp::TimeStampReq r;
+    r.message_imprint = {x509::cms::hash_oid(h), {}, crypto::digest(h, to_bytes(data)).value()};
+    r.nonce = Bytes{0x33, 0x44, 0x55};
+    r.cert_req = cert_req;
+    r.req_policy = std::move(policy);
+    return x509::tsp::encode_request(r).value();
+  }
+
+  x509::tsp::TstInfo granted(const TsaReply& r) {
+    EXPECT_EQ(r.status, PkiStatus::kGranted) << r.status_string;
+    auto resp = x509::tsp::parse_response(r.der).value();
+    EXPECT_EQ(resp.status, PkiStatus::kGranted);
+    auto sd = x509::cms::parse_signed_data(resp.token.value()).value();
+    return x509::tsp::parse_tst_info(sd.content.value()).value();
+  }
+
+  void expect_rejected(BytesView q, FailureInfo f, std::optional<CaFamily> family = {}) {
+    auto r = tsa_->respond(q, family, "test");
+    EXPECT_EQ(r.status, PkiStatus::kRejection);
+    EXPECT_EQ(r.fail_info, f) << r.status_string;
+    auto resp = x509::tsp::parse_response(r.der);
+    ASSERT_TRUE(resp);
+    EXPECT_EQ(resp->fail_info, f);
+    EXPECT_FALSE(resp->token);
+  }
+
+  const der::Oid kPolicy = der::Oid::literal("1.2.156.112233.3161.1");
+  test::TempDir dir_;
+  std::unique_ptr<test::TestDb> db_;
+  std::unique_ptr<ca::Runtime> rt_;
+  FixedClock clock_{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
+  std::unique_ptr<TsaService> tsa_;
+};
+
+TEST_P(TsaTest, GrantsAndChoosesTheTsa) {
+  auto r = tsa_->respond(query(crypto::HashAlg::kSha256, "doc"), std::nullopt, "ip:10.0.0.1");
+  auto info = granted(r);
+  EXPECT_EQ(r.tsa_id, "rsa-tsa");
+  EXPECT_EQ(info.version, 1);
+  EXPECT_EQ(info.policy, kPolicy);
+  EXPECT_EQ(info.gen_time, clock_.now());
+  EXPECT_EQ(info.nonce, (Bytes{0x33, 0x44, 0x55}));
+  EXPECT_FALSE(info.ordering);
+  ASSERT_TRUE(info.accuracy);
+  EXPECT_EQ(info.accuracy->seconds, 1);
+  EXPECT_TRUE(info.tsa_name.has_value());
+  EXPECT_EQ(info.message_imprint.hashed_message,
+            crypto::digest(crypto::HashAlg::kSha256, to_bytes(std::string_view("doc"))).value());
+  // SM3 -> the SM2 TSA; the family from the path wins over the hash.
+  EXPECT_EQ(tsa_->respond(query(crypto::HashAlg::kSm3, "doc"), std::nullopt, "t").tsa_id,
+            "sm2-tsa");
+  EXPECT_EQ(tsa_->respond(query(crypto::HashAlg::kSha384, "doc"), CaFamily::kSm2, "t").tsa_id,
+            "sm2-tsa");
+  EXPECT_EQ(tsa_->respond(query(crypto::HashAlg::kSm3, "doc"), CaFamily::kRsa, "t").tsa_id,
+            "rsa-tsa");
+  // The token verifies against the family's root (SM2 with the standard ID).
+  auto roots = rt_->ca().chain(CaFamily::kSm2).value();
+  auto root = x509::Certificate::parse(roots.back()).value();
+  auto sm2 = tsa_->respond(query(crypto::HashAlg::kSm3, "evidence"), std::nullopt, "t");
+  const Bytes data = to_bytes(std::string_view("evidence"));
+  auto v = x509::tsp::verify_token(
+      sm2.der,
+      {.data = BytesView(data), .trust_anchors = {root}, .nonce = Bytes{0x33, 0x44, 0x55}});
+  ASSERT_TRUE(v.has_value()) << v.error().detail();
+  EXPECT_EQ(v->signature_alg, crypto::SignatureAlg::kSm2Sm3);
+}
+
+TEST_P(TsaTest, CertReqControlsTheCertificates) {
+  auto with = x509::tsp::parse_response(
+      tsa_->respond(query(crypto::HashAlg::kSha256, "a", true), std::nullopt, "t").der);
+  auto without = x509::tsp::parse_response(
+      tsa_->respond(query(crypto::HashAlg::kSha256, "a", false), std::nullopt, "t").der);
+  EXPECT_EQ(x509::cms::parse_signed_data(*with->token).value().certificates.size(), 2u);
+  EXPECT_TRUE(x509::cms::parse_signed_data(*without->token).value().certificates.empty());
+}
+
+TEST_P(TsaTest, SerialsIncreaseAcrossRestartsAndThreads) {
+  std::int64_t last = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto r = tsa_->respond(query(crypto::HashAlg::kSha256, "x"), std::nullopt, "t");
+    ASSERT_TRUE(r.serial);
+    EXPECT_GT(*r.serial, last);
+    EXPECT_EQ(x509::tsp::serial_value(granted(r)).value(), *r.serial);
+    last = *r.serial;
+  }
+  tsa_ = make();  // a restart: the serial comes from the database counter
+  auto r = tsa_->respond(query(crypto::HashAlg::kSm3, "x"), std::nullopt, "t");
+  ASSERT_TRUE(r.serial);
+  EXPECT_GT(*r.serial, last);
+  std::mutex mu;
+  std::set<std::int64_t> seen;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) {
+        auto x = tsa_->respond(query(crypto::HashAlg::kSha256, "p"), std::nullopt, "t");
+        std::lock_guard lock(mu);
+        if (x.serial) seen.insert(*x.serial);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(seen.size(), 20u);
+}
+
+TEST_P(TsaTest, ClockBehindTheLastGenTimeIsRefused) {
+  auto first = tsa_->respond(query(crypto::HashAlg::kSha256, "x"), std::nullopt, "t");
+  ASSERT_EQ(first.status, PkiStatus::kGranted);
+  clock_.advance(-std::chrono::seconds(30));  // the clock is stepped back
+  expect_rejected(query(crypto::HashAlg::kSha256, "x"), FailureInfo::kTimeNotAvailable);
+  // Also after a restart (the last genTime is persisted).
+  tsa_ = make();
+  expect_rejected(query(crypto::HashAlg::kSm3, "x"), FailureInfo::kTimeNotAvailable);
+  clock_.advance(std::chrono::seconds(30));  // back in time order: granted, next serial
+  auto again = tsa_->respond(query(crypto::HashAlg::kSha256, "x"), std::nullopt, "t");
+  ASSERT_EQ(again.status, PkiStatus::kGranted);
+  EXPECT_EQ(*again.serial, *first.serial + 1);  // refusals consumed no serial
+}
+
+TEST_P(TsaTest, Rejections) {
+  auto q = query(crypto::HashAlg::kSha256, "x");
+  expect_rejected(BytesView(q).first(q.size() - 3), FailureInfo::kBadDataFormat);
+  expect_rejected({}, FailureInfo::kBadDataFormat);
+  expect_rejected(query(crypto::HashAlg::kSha1, "x"), FailureInfo::kBadAlg);
+  x509::tsp::TimeStampReq r;
+  r.message_imprint = {der::Oid::literal("1.2.3.4.5"), {}, Bytes(32, 1)};
+  expect_rejected(x509::tsp::encode_request(r).value(), FailureInfo::kBadAlg);
+  r.message_imprint = {der::oids::kSha256, {}, Bytes(20, 1)};
+  expect_rejected(x509::tsp::encode_request(r).value(), FailureInfo::kBadDataFormat);
+  r.message_imprint = {der::oids::kSha256, {}, Bytes(32, 1)};
+  r.version = 2;
+  expect_rejected(x509::tsp::encode_request(r).value(), FailureInfo::kBadRequest);
+  r.version = 1;
+  r.extensions = {{der::Oid::literal("1.2.3"), false, Bytes{0x05, 0x00}}};
+  expect_rejected(x509::tsp::encode_request(r).value(), FailureInfo::kUnacceptedExtension);
+  expect_rejected(query(crypto::HashAlg::kSha256, "x", true, der::Oid::literal("1.2.3.4")),
+                  FailureInfo::kUnacceptedPolicy);
+  // The configured policy itself is accepted.
+  EXPECT_EQ(
+      tsa_->respond(query(crypto::HashAlg::kSha256, "x", true, kPolicy), std::nullopt, "t").status,
+      PkiStatus::kGranted);
+  expect_rejected(q, FailureInfo::kBadRequest, CaFamily::kEcdsa);  // no ECDSA TSA here
+  // A genTime outside the TSA certificate's validity is never issued.
+  clock_.advance(std::chrono::hours(24 * 365 * 30));
+  expect_rejected(q, FailureInfo::kSystemFailure);
+}
+
+TEST_P(TsaTest, EveryTokenIsRecordedAndAudited) {
+  auto r = tsa_->respond(query(crypto::HashAlg::kSm3, "record me"), std::nullopt, "ip:192.0.2.7");
+  ASSERT_TRUE(r.serial);
+  auto rec = tsa_->get(*r.serial);
+  ASSERT_TRUE(rec) << rec.error().to_string();
+  EXPECT_EQ(rec->tsa_id, "sm2-tsa");
+  EXPECT_EQ(rec->hash_alg, "sm3");
+  EXPECT_EQ(rec->requester, "ip:192.0.2.7");
+  EXPECT_EQ(rec->policy, kPolicy.to_string());
+  EXPECT_EQ(rec->gen_time, clock_.now());
+  EXPECT_EQ(rec->nonce, (Bytes{0x33, 0x44, 0x55}));
+  ASSERT_TRUE(rec->token);
+  EXPECT_EQ(*rec->token, *x509::tsp::parse_response(r.der).value().token);
+  EXPECT_EQ(tsa_->get(987654).error().code(), ErrorCode::kNotFound);
+  auto entries = rt_->audit().list(rt_->store(), 1, 10000).value();
+  ASSERT_FALSE(entries.empty());
+  EXPECT_EQ(entries.back().action, kAuditAction);
+  EXPECT_EQ(entries.back().object, "sm2-tsa/" + std::to_string(*r.serial));
+  EXPECT_EQ(entries.back().actor, "ip:192.0.2.7");
+  EXPECT_TRUE(rt_->audit().verify(rt_->store(), {}).value().ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TsaTest, ::testing::Values("sqlite", "postgresql"));
+
+}  // namespace
+}  // namespace hpki::tsa
