@@ -131,7 +131,10 @@ CREATE TABLE ocsp_responses (
   PRIMARY KEY (ca_id, serial)
 );
 CREATE INDEX ocsp_responses_next_update ON ocsp_responses (next_update);
-// Version 3 (issue 7): every RFC 3161 token the TSA issues (recorded before signing, the token added after).
+)sql";
+
+// Version 3 (issue 7): every RFC 3161 token the TSA issues (recorded before signing, the token
+// added after).
 constexpr std::string_view kV3Timestamps = R"sql(
 CREATE TABLE timestamps (
   serial {int_pk},
