@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "api/auth.h"
+#include "api/crl_routes.h"
 #include "api/routes.h"
 #include "cli/common.h"
 #include "core/log.h"
@@ -103,12 +104,22 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   auto metrics = std::make_shared<http::MetricsRegistry>();
   api::ApiContext actx{rt.get(), &pepper, metrics.get()};
 
+  // CRLs (issue 6): published on schedule and after each revocation, hold or release; served
+  // from the database on both listeners.
+  auto crls = cli::make_crl_publisher(*rt);
+  api::observe_crl_metrics(*crls, *metrics);
+  rt->ca().set_status_listener([p = crls.get()](const ca::StatusChange& c) {
+    p->on_status_change(c.ca_id, c.serial, c.action);
+  });
+
   auto api_router = std::make_shared<http::Router>();
   api::add_api_routes(*api_router, actx);
   api::add_public_routes(*api_router, actx);
+  api::add_crl_routes(*api_router, *crls, rt->clock(), metrics.get());
   http::add_operational_routes(*api_router, metrics);
   auto http_router = std::make_shared<http::Router>();
   api::add_public_routes(*http_router, actx);
+  api::add_crl_routes(*http_router, *crls, rt->clock(), metrics.get());
   http::add_operational_routes(*http_router, metrics);
 
   http::ServerOptions o;
@@ -141,6 +152,7 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   auto server = HPKI_TRY(http::Server::start(o, listeners));
+  crls->start();
   ctx.out << "hpki serving " << cfg.home.string() << "\n"
           << "  API  https://" << ListenAddress{api_addr.host, server->port(0)}.to_string()
           << "/api/v1/\n"
@@ -172,6 +184,8 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   sigwait(&set, &sig);
   log::info("signal {}: shutting down (in-flight requests finish)", sig);
   server->stop();
+  crls->stop();
+  rt->ca().set_status_listener({});
   {
     std::lock_guard lock(mu);
     stopping = true;
@@ -189,7 +203,8 @@ void add_serve_command(CLI::App& app, cli::Context& ctx) {
   doc->callback([&ctx] { ctx.out << api::openapi_json(); });
 
   auto a = std::make_shared<ServeArgs>();
-  auto* cmd = app.add_subcommand("serve", "run the network service (REST API, CA certificates)");
+  auto* cmd =
+      app.add_subcommand("serve", "run the network service (REST API, CA certificates, CRLs)");
   cmd->add_option("--role", a->role, "all | api (ocsp and tsa nodes come later)");
   cmd->add_option("--api-listen", a->api_listen,
                   "HTTPS API listener ADDR:PORT (default from hpki.toml, 127.0.0.1:8443)");

@@ -165,7 +165,10 @@ std::string initial_config(const InitOptions& o) {
     << "[sm2]\ndistinguishing_id = \"1234567812345678\"\n\n"
     << "[ca]\norganization = " << quote(o.organization)
     << "\ncountry = \"CN\"\nbase_url = " << quote(o.base_url)
-    << "\nrecovery_grace_seconds = 60\ncrl_shards = 1\n\n"
+    << "\nrecovery_grace_seconds = 60\ncrl_shards = " << o.crl_shards << "\n\n"
+    << "[crl]\n# CRL publication (docs/operations.md \"CRLs\"); times in seconds.\n"
+    << "validity_seconds = 604800\nregenerate_before_seconds = 259200\n"
+    << "delta_interval_seconds = 3600\nregenerate_on_revoke = true\n\n"
     << "[x509]\n# GM/T 0015 IdentifyCode tagging (the standard leaves it open): implicit | "
        "explicit\n"
     << "identify_code_tagging = \"implicit\"\ngmt0015_2023 = false\n"

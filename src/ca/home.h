@@ -68,6 +68,7 @@ struct HomeConfig {
 struct InitOptions {
   std::string organization = "hpki";
   std::string base_url = "http://127.0.0.1:8080";
+  int crl_shards = 1;
   std::string database_url;  // empty: sqlite:hpki.db in the home
   crypto::HashAlg audit_hash = crypto::HashAlg::kSm3;
   std::string keystore_type = "file";  // "pkcs11" puts RSA/ECDSA CA keys on a token

@@ -199,8 +199,8 @@ Result<store::CrlRecord> CrlPublisher::sign_and_store(const CrlScope& scope, boo
     return {};
   }));
   const auto elapsed = std::chrono::duration<double>(SteadyClock::now() - t0);
-  log::info("CRL {} number {} published: {} entries, {} bytes, {:.3f} s", rec.name, number, entries,
-            rec.der.size(), elapsed.count());
+  log::debug("CRL {} number {} published: {} entries, {} bytes, {:.3f} s", rec.name, number,
+             entries, rec.der.size(), elapsed.count());
   if (observer_) {
     observer_(CrlGenerated{.name = rec.name,
                            .delta = delta,
