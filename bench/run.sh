@@ -57,3 +57,8 @@ awk '
   }
 ' "$OUT/openssl.rates" "$OUT/hpki.rates"
 echo "(ratio = hpki / openssl; verify_spki includes decoding the SubjectPublicKeyInfo each time)"
+
+# CRL generation at scale (issue 6): 1,000,000 revoked entries, target < 10 s.
+echo
+echo "== CRL generation (bench/crl.sh)" >&2
+bash "$(dirname "$0")/crl.sh" "$BUILD_DIR" "${CRL_BENCH_ENTRIES:-1000000}"
