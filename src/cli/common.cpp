@@ -178,9 +178,11 @@ revocation::CrlPublisherOptions crl_options(const ca::HomeConfig& h) {
 }
 
 std::unique_ptr<revocation::CrlPublisher> make_crl_publisher(ca::Runtime& rt) {
-  return std::make_unique<revocation::CrlPublisher>(
+  auto pub = std::make_unique<revocation::CrlPublisher>(
       rt.store(), rt.clock(), [&rt](const store::CaRecord& ca) { return rt.ca().ca_signer(ca); },
       crl_options(rt.config()));
+  pub->set_audit(&rt.audit());
+  return pub;
 }
 
 std::unique_ptr<revocation::CrlPublisher> publish_crls_on_change(ca::Runtime& rt) {

@@ -1,5 +1,7 @@
 #include "revocation/crl_publisher.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <unordered_map>
 
@@ -196,6 +198,22 @@ Result<store::CrlRecord> CrlPublisher::sign_and_store(const CrlScope& scope, boo
   HPKI_TRY(store_.transact([&](store::Tx& tx) -> Result<void> {
     HPKI_TRY(tx.insert_crl(rec));
     HPKI_TRY(tx.prune_crls(rec.name, options_.keep));
+    if (audit_ != nullptr) {
+      nlohmann::json details{
+          {"ca", rec.ca_id},
+          {"crl_number", rec.crl_number},
+          {"delta", rec.delta},
+          {"entries", rec.entries},
+          {"this_update", format_rfc3339(rec.this_update)},
+          {"next_update", format_rfc3339(rec.next_update)},
+          {"sha256", hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, rec.der)))}};
+      if (rec.base_crl_number) details["base_crl_number"] = *rec.base_crl_number;
+      HPKI_TRY(audit_->append(tx, audit::Event{.actor = "crl-publisher",
+                                               .action = "crl.publish",
+                                               .object = rec.name + "/" + std::to_string(number),
+                                               .outcome = std::string(audit::outcome::kSuccess),
+                                               .details = details.dump()}));
+    }
     return {};
   }));
   const auto elapsed = std::chrono::duration<double>(SteadyClock::now() - t0);

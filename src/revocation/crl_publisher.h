@@ -47,6 +47,7 @@
 #include <utility>
 #include <vector>
 
+#include "audit/audit_log.h"
 #include "core/bytes.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -110,6 +111,9 @@ class CrlPublisher {
 
   [[nodiscard]] const CrlPublisherOptions& options() const { return options_; }
   void set_observer(GenerationObserver o) { observer_ = std::move(o); }
+  // With an audit log, each stored CRL appends "crl.publish" (actor "crl-publisher") in the
+  // same transaction (DESIGN.md: every object a CA key signs is accounted for).
+  void set_audit(const audit::AuditLog* audit) { audit_ = audit; }
 
   // The scopes of every root and issuing CA in the store.
   [[nodiscard]] Result<std::vector<CrlScope>> scopes();
@@ -168,6 +172,7 @@ class CrlPublisher {
   SignerFactory signers_;
   CrlPublisherOptions options_;
   GenerationObserver observer_;
+  const audit::AuditLog* audit_ = nullptr;
 
   // One generation per scope at a time (numbers of a scope are then also in signing order).
   std::mutex scope_locks_mu_;

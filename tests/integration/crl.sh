@@ -90,6 +90,8 @@ PY
     check "sm2: signature algorithm SM2-with-SM3" grep -q "SM2-with-SM3" <(openssl crl -inform DER -in "$D/crl.der" -noout -text)
   fi
 done
+check "audit records each published CRL" grep -q 'crl.publish' <(h audit list --limit 10000)
+check "audit log verifies" grep -q '^audit log OK' <(h audit verify)
 expect_eq "generate for an OCSP responder CA: usage error" 2 "$(h crl generate --ca rsa-ocsp --out "$WORK/x.pem" 2>/dev/null; echo $?)"
 expect_eq "generate for an unknown CA: usage error" 2 "$(h crl generate --ca nope --out "$WORK/x.pem" 2>/dev/null; echo $?)"
 expect_eq "show a file that is not a CRL: usage error" 2 "$(h crl show "$WORK/rsa/good.pem" 2>/dev/null; echo $?)"
@@ -107,13 +109,13 @@ stop_server() {
   if [ -n "$PG_DB" ]; then psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS ${PG_DB}_2 WITH (FORCE)" >/dev/null 2>&1 || true; fi
 }
 trap 'stop_server; cleanup' EXIT
-for _ in $(seq 1 100); do grep -q '^  HTTP' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 600); do grep -q "^  HTTP" "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
 PLAIN=$(grep -o 'http://[^ ]*' "$WORK/serve.out" | head -n 1)
 check "server started" test -n "$PLAIN"
 fetch() {  # fetch URL_PATH OUT: HTTP status; headers in OUT.h
   curl -s -D "$2.h" -o "$2" -w '%{http_code}' "${PLAIN%/}$1"
 }
-for _ in $(seq 1 100); do [ "$(fetch /crl/rsa-root.crl "$WORK/probe")" == 200 ] && break; sleep 0.1; done
+for _ in $(seq 1 600); do [ "$(fetch /crl/rsa-root.crl "$WORK/probe")" == 200 ] && break; sleep 0.1; done
 expect_eq "the scheduler published the root's CRL at start" 200 "$(fetch /crl/rsa-root.crl "$WORK/root.crl")"
 expect_eq "unknown CRL: 404" 404 "$(fetch /crl/rsa-issuing-9.crl "$WORK/none")"
 expect_eq "not a .crl name: 404" 404 "$(fetch /crl/rsa-root "$WORK/none")"

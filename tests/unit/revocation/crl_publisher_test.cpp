@@ -65,6 +65,7 @@ class CrlPublisherTest : public ::testing::TestWithParam<std::string> {
     pub_ = std::make_unique<CrlPublisher>(
         rt_->store(), clock_, [this](const store::CaRecord& ca) { return rt_->ca().ca_signer(ca); },
         o);
+    pub_->set_audit(&rt_->audit());
   }
 
   std::string issue(CaFamily family, const std::string& cn = "张三") {
@@ -154,6 +155,15 @@ TEST_P(CrlPublisherTest, CompleteCrlListsRevocationsAndChecksAsRevoked) {
   ASSERT_EQ(dps.size(), 1u);
   EXPECT_EQ(dps[0].full_name.at(0).text, "http://127.0.0.1:8080/crl/rsa-issuing-delta.crl");
   EXPECT_EQ(crl->find_extension(der::oids::kIssuingDistributionPoint), nullptr);
+  // Accounted for in the audit log.
+  auto audited = rt_->store()
+                     .transact_value<std::vector<store::AuditRecord>>(
+                         [](store::Tx& tx) { return tx.read_audit(1, 10000); })
+                     .value();
+  EXPECT_TRUE(std::any_of(audited.begin(), audited.end(), [&](const store::AuditRecord& a) {
+    return a.action == "crl.publish" &&
+           a.object == "rsa-issuing/" + std::to_string(rec->crl_number);
+  }));
   EXPECT_EQ(
       std::chrono::duration_cast<std::chrono::hours>(*crl->next_update() - crl->this_update()),
       std::chrono::hours(24));
