@@ -75,3 +75,7 @@ bash "$(dirname "$0")/compare/issuance.sh" "$BUILD_DIR"
 echo
 echo "== RFC 3161 TSA over HTTP (bench/compare/tsa.sh)" >&2
 bash "$(dirname "$0")/compare/tsa.sh" "$BUILD_DIR"
+# CRL generation at scale (issue 6): 1,000,000 revoked entries, target < 10 s.
+echo
+echo "== CRL generation (bench/crl.sh)" >&2
+bash "$(dirname "$0")/crl.sh" "$BUILD_DIR" "${CRL_BENCH_ENTRIES:-1000000}"

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "api/auth.h"
+#include "api/crl_routes.h"
 #include "api/ocsp_routes.h"
 #include "api/routes.h"
 #include "cli/common.h"
@@ -19,6 +20,7 @@
 #include "core/pem.h"
 #include "crypto/key.h"
 #include "http/server.h"
+#include "revocation/crl_publisher.h"
 #include "revocation/ocsp_responder.h"
 #include "tsa/tsa_service.h"
 
@@ -212,20 +214,30 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   api::ApiContext actx{rt.get(), &pepper, metrics.get(), tsa_service.get()};
   api::add_runtime_metrics(actx);
 
+  // CRLs (issue 6): published on schedule and after each revocation, hold or release; served
+  // from the database on both listeners (not by a TSA node).
+  std::unique_ptr<revocation::CrlPublisher> crls;
+  if (a.role != "tsa") {
+    crls = cli::make_crl_publisher(*rt);
+    api::observe_crl_metrics(*crls, *metrics);
+  }
   auto http_router = std::make_shared<http::Router>();
   if (a.role != "tsa") api::add_public_routes(*http_router, actx);
+  if (crls) api::add_crl_routes(*http_router, *crls, rt->clock(), metrics.get());
   api::add_tsa_routes(*http_router, actx);
   http::add_operational_routes(*http_router, metrics);
   // The OCSP responder (role all): re-signs as soon as the CA commits a status change.
   std::unique_ptr<revocation::OcspResponder> responder;
   if (a.role == "all") {
     responder = HPKI_TRY(make_responder(*rt, a.workers));
-    rt->ca().set_status_listener([r = responder.get()](const ca::StatusChange& c) {
-      r->on_status_change(c.ca_id, c.serial);
-    });
     api::add_ocsp_routes(*http_router, *responder, metrics, rt->clock());
     api::publish_ocsp_metrics(*responder, *metrics);
   }
+  // Committed status changes: the responder re-signs, the CRL publisher republishes.
+  rt->ca().set_status_listener([r = responder.get(), p = crls.get()](const ca::StatusChange& c) {
+    if (r) r->on_status_change(c.ca_id, c.serial);
+    if (p) p->on_status_change(c.ca_id, c.serial, c.action);
+  });
   std::shared_ptr<http::Router> api_router;
   std::optional<http::TlsConfig> tls;
   if (a.role != "tsa") {
@@ -233,6 +245,7 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
     api_router = std::make_shared<http::Router>();
     api::add_api_routes(*api_router, actx);
     api::add_public_routes(*api_router, actx);
+    if (crls) api::add_crl_routes(*api_router, *crls, rt->clock(), metrics.get());
     api::add_tsa_routes(*api_router, actx);
     http::add_operational_routes(*api_router, metrics);
   }
@@ -288,6 +301,7 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   }
   ctx.out << std::flush;
   log::info("listening: http {}", server->port(http_index));
+  if (crls) crls->start();
   if (responder) {
     responder->start(std::chrono::seconds(cfg.ocsp.sync_seconds),
                      [&] { api::publish_ocsp_metrics(*responder, *metrics); });
@@ -318,6 +332,8 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   log::info("signal {}: shutting down (in-flight requests finish)", sig);
   server->stop();
   if (responder) responder->stop();
+  if (crls) crls->stop();
+  rt->ca().set_status_listener({});
   {
     std::lock_guard lock(mu);
     stopping = true;
@@ -335,7 +351,8 @@ void add_serve_command(CLI::App& app, cli::Context& ctx) {
   doc->callback([&ctx] { ctx.out << api::openapi_json(); });
 
   auto a = std::make_shared<ServeArgs>();
-  auto* cmd = app.add_subcommand("serve", "run the network service (REST API, CA certificates)");
+  auto* cmd =
+      app.add_subcommand("serve", "run the network service (REST API, CA certificates, CRLs)");
   cmd->add_option(
       "--role", a->role,
       "all | api | ocsp | tsa (ocsp: the OCSP responder alone; tsa: /tsa alone; both on the "

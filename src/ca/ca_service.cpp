@@ -353,6 +353,13 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
   store::CertificateRecord rec;
   for (int attempt = 0;; ++attempt) {
     p.serial = HPKI_TRY(x509::generate_serial(*d_.random));
+    // The CRL shard (issue 6) follows from the serial; with partitioned CRLs an issuing CA's
+    // certificates name their shard's CRL in cRLDistributionPoints ("{shard}"). A root's CRL
+    // (covering the CAs it certified) is never partitioned.
+    const auto shard =
+        static_cast<std::int64_t>(p.serial.back() % static_cast<unsigned>(d_.home->ca.crl_shards));
+    p.crl_shard.reset();
+    if (d_.home->ca.crl_shards > 1 && issuer.record.role != CaRole::kRoot) p.crl_shard = shard;
     tbs = HPKI_TRY(x509::build_tbs_certificate(p, d_.home->build, issuer.signer->algorithm()));
     const int d = days.value_or(profile.default_days);
     rec = store::CertificateRecord{};
@@ -369,8 +376,7 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
     rec.request = request;
     rec.key_type = key ? key_type_name(*key) : "unknown";
     rec.requested_by = actor;
-    rec.crl_shard =
-        static_cast<std::int64_t>(p.serial.back() % static_cast<unsigned>(d_.home->ca.crl_shards));
+    rec.crl_shard = shard;
     // Durable before any signature: run() returns once the (possibly shared) transaction
     // holding the reservation has committed.
     auto reserved = batcher_->run([&](store::Tx& tx) -> Result<void> {

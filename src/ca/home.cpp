@@ -62,6 +62,44 @@ Result<HomeConfig> load_home(const std::filesystem::path& home,
       return fail(ErrorCode::kConfigInvalid, doc.where("ocsp.sync_seconds") + ": 1..3600");
     h.ocsp.sync_seconds = static_cast<int>(*v);
   }
+  // [crl]
+  for (const auto& name : HPKI_TRY(doc.keys_of("crl"))) {
+    const std::string key = "crl." + name;
+    auto seconds = [&](std::int64_t& out, std::int64_t min, std::int64_t max) -> Result<void> {
+      if (auto v = HPKI_TRY(doc.get_int(key))) {
+        if (*v < min || *v > max)
+          return fail(ErrorCode::kConfigInvalid,
+                      doc.where(key) + ": " + std::to_string(min) + ".." + std::to_string(max));
+        out = *v;
+      }
+      return {};
+    };
+    if (name == "validity_seconds") {
+      HPKI_TRY(seconds(h.crl.validity_seconds, 60, 366 * 86400));
+    } else if (name == "regenerate_before_seconds") {
+      HPKI_TRY(seconds(h.crl.regenerate_before_seconds, 0, 366 * 86400));
+    } else if (name == "delta_interval_seconds") {
+      HPKI_TRY(seconds(h.crl.delta_interval_seconds, 0, 31 * 86400));
+    } else if (name == "check_interval_seconds") {
+      HPKI_TRY(seconds(h.crl.check_interval_seconds, 1, 86400));
+    } else if (name == "keep") {
+      std::int64_t keep = h.crl.keep;
+      HPKI_TRY(seconds(keep, 1, 1000));
+      h.crl.keep = static_cast<int>(keep);
+    } else if (name == "regenerate_on_revoke") {
+      if (auto v = HPKI_TRY(doc.get_bool(key))) h.crl.regenerate_on_revoke = *v;
+    } else {
+      return fail(
+          ErrorCode::kConfigInvalid,
+          doc.where(key) +
+              ": unknown key (validity_seconds, regenerate_before_seconds, "
+              "delta_interval_seconds, regenerate_on_revoke, check_interval_seconds, keep)");
+    }
+  }
+  if (h.crl.regenerate_before_seconds >= h.crl.validity_seconds) {
+    return fail(ErrorCode::kConfigInvalid, doc.where("crl.regenerate_before_seconds") +
+                                               ": must be less than validity_seconds");
+  }
   // [x509]
   h.build.base_url = h.ca.base_url;
   std::string style = "implicit";
@@ -160,7 +198,10 @@ std::string initial_config(const InitOptions& o) {
     << "[sm2]\ndistinguishing_id = \"1234567812345678\"\n\n"
     << "[ca]\norganization = " << quote(o.organization)
     << "\ncountry = \"CN\"\nbase_url = " << quote(o.base_url)
-    << "\nrecovery_grace_seconds = 60\ncrl_shards = 1\n\n"
+    << "\nrecovery_grace_seconds = 60\ncrl_shards = " << o.crl_shards << "\n\n"
+    << "[crl]\n# CRL publication (docs/operations.md \"CRLs\"); times in seconds.\n"
+    << "validity_seconds = 604800\nregenerate_before_seconds = 259200\n"
+    << "delta_interval_seconds = 3600\nregenerate_on_revoke = true\n\n"
     << "[x509]\n# GM/T 0015 IdentifyCode tagging (the standard leaves it open): implicit | "
        "explicit\n"
     << "identify_code_tagging = \"implicit\"\ngmt0015_2023 = false\n"

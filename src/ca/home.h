@@ -8,6 +8,7 @@
 // `--home DIR`, else $HPKI_HOME, else ./hpki-data (the CLI resolves this).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -52,11 +53,27 @@ struct TsaSettings {
   bool tsa_name = true;                             // TSTInfo.tsa = the TSA's directoryName
 };
 
+// [crl] (issue 6): CRL publication. Times in seconds.
+struct CrlSettings {
+  std::int64_t validity_seconds = 7 * 86400;  // nextUpdate - thisUpdate of complete CRLs
+  // A new complete CRL is published once the current one has less than this left, so
+  // relying parties always find a CRL that is still valid (the overlap).
+  std::int64_t regenerate_before_seconds = 3 * 86400;
+  // Delta CRLs (RFC 5280 5.2.4): a new one every interval, valid for two intervals; 0 = none.
+  std::int64_t delta_interval_seconds = 3600;
+  // Publish new CRLs right after a revocation, hold or release (the affected shard only).
+  bool regenerate_on_revoke = true;
+  // How often the scheduler looks at the published CRLs.
+  std::int64_t check_interval_seconds = 60;
+  int keep = 3;  // CRLs kept per name in the database (older ones are pruned)
+};
+
 struct HomeConfig {
   std::filesystem::path home;
   RawConfig base;
   CaSettings ca;
   OcspConfig ocsp;
+  CrlSettings crl;
   x509::BuildSettings build;
   crypto::HashAlg audit_hash = crypto::HashAlg::kSm3;
   TsaSettings tsa;
@@ -74,6 +91,7 @@ struct HomeConfig {
 struct InitOptions {
   std::string organization = "hpki";
   std::string base_url = "http://127.0.0.1:8080";
+  int crl_shards = 1;
   std::string database_url;  // empty: sqlite:hpki.db in the home
   crypto::HashAlg audit_hash = crypto::HashAlg::kSm3;
   std::string keystore_type = "file";  // "pkcs11" puts RSA/ECDSA CA keys on a token

@@ -194,6 +194,7 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx, modify] {
       run_command(ctx, [&]() -> Result<int> {
         auto rt = HPKI_TRY(open_runtime(ctx));
+        auto crls = publish_crls_on_change(*rt);
         auto res = HPKI_TRY(rt->ca().modify(modify->serial, modify->subject.to_input(), "cli"));
         return print_issued(ctx, res, modify->out, nullptr);
       });
@@ -218,6 +219,7 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
         auto reason = HPKI_TRY(x509::parse_reason(rv->reason));
         auto inv = HPKI_TRY(parse_optional_time(rv->invalidity));
         auto rt = HPKI_TRY(open_runtime(ctx));
+        auto crls = publish_crls_on_change(*rt);
         auto s = HPKI_TRY(rt->ca().revoke(rv->serial, reason, inv, "cli"));
         if (ctx.json)
           ctx.out << status_json(s).dump() << "\n";
@@ -238,6 +240,7 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
       c->callback([&ctx, a, which] {
         run_command(ctx, [&]() -> Result<int> {
           auto rt = HPKI_TRY(open_runtime(ctx));
+          auto crls = publish_crls_on_change(*rt);
           ca::CertStatusInfo s;
           if (which == "hold")
             s = HPKI_TRY(rt->ca().hold(a->serial, "cli"));

@@ -65,6 +65,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   add_ca_commands(app, ctx);
   add_cert_commands(app, ctx);
   add_audit_commands(app, ctx);
+  add_crl_commands(app, ctx);
   add_apikey_commands(app, ctx);
   add_verify_commands(app, ctx);
   add_ts_commands(app, ctx);

@@ -44,6 +44,8 @@ void add_version_commands(CLI::App& app, Context& ctx);
 void add_cert_commands(CLI::App& app, Context& ctx);
 void add_ca_commands(CLI::App& app, Context& ctx);
 void add_audit_commands(CLI::App& app, Context& ctx);
+// `hpki crl generate|show` (crl_cmd.cpp).
+void add_crl_commands(CLI::App& app, Context& ctx);
 // `hpki apikey ...` and `hpki operator ...` (apikey_cmd.cpp).
 void add_apikey_commands(CLI::App& app, Context& ctx);
 // `hpki verify cert` (verify_cmd.cpp): RFC 5280 path validation.

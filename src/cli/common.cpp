@@ -164,4 +164,33 @@ std::string pem_chain(const std::vector<Bytes>& ders) {
   return out;
 }
 
+revocation::CrlPublisherOptions crl_options(const ca::HomeConfig& h) {
+  revocation::CrlPublisherOptions o;
+  o.base_url = h.ca.base_url;
+  o.crl_shards = h.ca.crl_shards;
+  o.validity = std::chrono::seconds(h.crl.validity_seconds);
+  o.regenerate_before = std::chrono::seconds(h.crl.regenerate_before_seconds);
+  o.delta_interval = std::chrono::seconds(h.crl.delta_interval_seconds);
+  o.regenerate_on_revoke = h.crl.regenerate_on_revoke;
+  o.check_interval = std::chrono::seconds(h.crl.check_interval_seconds);
+  o.keep = h.crl.keep;
+  return o;
+}
+
+std::unique_ptr<revocation::CrlPublisher> make_crl_publisher(ca::Runtime& rt) {
+  auto pub = std::make_unique<revocation::CrlPublisher>(
+      rt.store(), rt.clock(), [&rt](const store::CaRecord& ca) { return rt.ca().ca_signer(ca); },
+      crl_options(rt.config()));
+  pub->set_audit(&rt.audit());
+  return pub;
+}
+
+std::unique_ptr<revocation::CrlPublisher> publish_crls_on_change(ca::Runtime& rt) {
+  auto pub = make_crl_publisher(rt);
+  rt.ca().set_status_listener([p = pub.get()](const ca::StatusChange& c) {
+    p->on_status_change(c.ca_id, c.serial, c.action);
+  });
+  return pub;
+}
+
 }  // namespace hpki::cli

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "core/bytes.h"
 #include "core/error.h"
+#include "revocation/crl_publisher.h"
 
 namespace hpki::cli {
 
@@ -44,5 +45,14 @@ struct SubjectOptions {
 [[nodiscard]] std::filesystem::path default_profiles_dir();
 
 [[nodiscard]] std::string pem_chain(const std::vector<Bytes>& ders);
+
+// The CRL publisher settings of a home: [ca] base_url and crl_shards, [crl].
+[[nodiscard]] revocation::CrlPublisherOptions crl_options(const ca::HomeConfig& h);
+// A CRL publisher over the runtime's store and CA keys (not started).
+[[nodiscard]] std::unique_ptr<revocation::CrlPublisher> make_crl_publisher(ca::Runtime& rt);
+// For lifecycle commands: with [crl] regenerate_on_revoke, the affected CRLs are published
+// right after each committed revocation, hold or release of this process (a failure is logged,
+// the change itself stands). Keep the returned publisher alive while using `rt`.
+[[nodiscard]] std::unique_ptr<revocation::CrlPublisher> publish_crls_on_change(ca::Runtime& rt);
 
 }  // namespace hpki::cli

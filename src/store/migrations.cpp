@@ -151,12 +151,32 @@ CREATE TABLE timestamps (
 CREATE INDEX timestamps_gen_time ON timestamps (gen_time);
 )sql";
 
+// Version 4 (issue 6): generated CRLs, so every node serves the same bytes. One row per
+// (name, cRLNumber); `name` is the URL name ("rsa-issuing", "rsa-issuing-3-delta", ...).
+constexpr std::string_view kV4Crls = R"sql(
+CREATE TABLE crls (
+  name TEXT NOT NULL,
+  crl_number {int} NOT NULL,
+  ca_id TEXT NOT NULL REFERENCES cas (id),
+  shard {int} NOT NULL,
+  delta {int} NOT NULL CHECK (delta IN (0, 1)),
+  base_crl_number {int},
+  this_update {int} NOT NULL,
+  next_update {int} NOT NULL,
+  entries {int} NOT NULL,
+  der {blob} NOT NULL,
+  created_at {int} NOT NULL,
+  PRIMARY KEY (name, crl_number)
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {.version = 1,
      .description = "issue 4: CAs, certificates, subjects, audit, counters",
      .sql = kV1},
     {.version = 2, .description = "issue 6: pre-signed OCSP responses", .sql = kV2Ocsp},
     {.version = 3, .description = "issue 7: timestamps", .sql = kV3Timestamps},
+    {.version = 4, .description = "issue 6: generated CRLs", .sql = kV4Crls},
 };
 
 // pg_advisory_xact_lock key of the migration ("hpkimigr").

@@ -184,6 +184,21 @@ struct TimestampRecord {
   TimePoint created_at{};        // set by the store
 };
 
+// A generated CRL (issue 6), stored so that several nodes serve the same bytes.
+struct CrlRecord {
+  std::string name{};  // URL name: "rsa-issuing", "rsa-issuing-3", "rsa-issuing-delta", ...
+  std::int64_t crl_number = 0;  // RFC 5280 5.2.3 cRLNumber
+  std::string ca_id{};
+  std::int64_t shard = -1;  // the CRL shard (crl_shard of its certificates); -1: all of the CA's
+  bool delta = false;
+  std::optional<std::int64_t> base_crl_number{};  // delta CRLs: RFC 5280 5.2.4 BaseCRLNumber
+  TimePoint this_update{};
+  TimePoint next_update{};
+  std::int64_t entries = 0;  // revokedCertificates entries
+  Bytes der{};               // empty when read without DER
+  TimePoint created_at{};    // set by the store
+};
+
 // Certificate search (issue 4 "search"). Empty / absent fields do not filter.
 struct CertificateFilter {
   std::optional<std::string> ca_id{};
@@ -299,6 +314,17 @@ class Tx {
       BytesView hash) = 0;
   // kNotFound when absent or already revoked.
   [[nodiscard]] virtual Result<void> revoke_api_key(std::string_view id, TimePoint at) = 0;
+
+  // --- CRLs (issue 6)
+  // kConflict when (name, crl_number) exists; kConflict (foreign key) for an unknown CA;
+  // kInvalidArgument for an empty name or DER.
+  [[nodiscard]] virtual Result<void> insert_crl(const CrlRecord& crl) = 0;
+  // The CRL of that name with the highest number (none when there is none); `with_der` false
+  // leaves der empty (a cheap freshness check).
+  [[nodiscard]] virtual Result<std::optional<CrlRecord>> latest_crl(std::string_view name,
+                                                                    bool with_der) = 0;
+  // Deletes all but the `keep` (>= 1) highest-numbered CRLs of that name; returns how many.
+  [[nodiscard]] virtual Result<std::int64_t> prune_crls(std::string_view name, int keep) = 0;
 
   // --- counters (CRL numbers, TSA serials)
   // Returns the next value of the named counter (1 for a new one). Strictly increasing in

@@ -8,14 +8,14 @@
 #include "x509/spki.h"
 
 namespace hpki::x509 {
-namespace {
 
-Error refused(std::string detail) { return Error{ErrorCode::kPolicyRefused, std::move(detail)}; }
-
-std::string expand(std::string_view tmpl, const BuildSettings& s, std::string_view ca_id) {
+std::string expand_url_template(std::string_view tmpl, std::string_view base_url,
+                                std::string_view ca_id, std::optional<std::int64_t> crl_shard) {
+  const std::string shard = crl_shard ? "-" + std::to_string(*crl_shard) : std::string();
   std::string out(tmpl);
-  for (auto [ph, value] :
-       {std::pair<std::string_view, std::string_view>{"{base_url}", s.base_url}, {"{ca}", ca_id}}) {
+  for (auto [ph, value] : {std::pair<std::string_view, std::string_view>{"{base_url}", base_url},
+                           {"{ca}", ca_id},
+                           {"{shard}", shard}}) {
     for (auto pos = out.find(ph); pos != std::string::npos;
          pos = out.find(ph, pos + value.size())) {
       out.replace(pos, ph.size(), value);
@@ -23,6 +23,10 @@ std::string expand(std::string_view tmpl, const BuildSettings& s, std::string_vi
   }
   return out;
 }
+
+namespace {
+
+Error refused(std::string detail) { return Error{ErrorCode::kPolicyRefused, std::move(detail)}; }
 
 std::string subject_value(const SubjectData& d, std::string_view attr) {
   if (attr == "C") return d.country;
@@ -255,9 +259,12 @@ Result<Bytes> build_tbs_certificate(const IssueParams& p, const BuildSettings& s
   }
   if (!self_signed) {
     std::vector<std::string> crl, ocsp, issuers;
-    for (const auto& t : prof.crl_distribution_points) crl.push_back(expand(t, s, ca_id));
-    for (const auto& t : prof.ocsp_urls) ocsp.push_back(expand(t, s, ca_id));
-    for (const auto& t : prof.ca_issuers_urls) issuers.push_back(expand(t, s, ca_id));
+    auto expand = [&](const std::string& t) {
+      return expand_url_template(t, s.base_url, ca_id, p.crl_shard);
+    };
+    for (const auto& t : prof.crl_distribution_points) crl.push_back(expand(t));
+    for (const auto& t : prof.ocsp_urls) ocsp.push_back(expand(t));
+    for (const auto& t : prof.ca_issuers_urls) issuers.push_back(expand(t));
     if (!crl.empty())
       HPKI_TRY(
           ext.add(der::oids::kCrlDistributionPoints, false, encode_crl_distribution_points(crl)));

@@ -66,7 +66,16 @@ struct IssueParams {
   const IssuerInfo* issuer = nullptr;  // nullptr: self-signed (root CA)
   // Extensions the CSR asked for; honoured only where the profile allows (SAN types).
   std::vector<Extension> requested_extensions;
+  // The certificate's CRL shard when the CA publishes partitioned CRLs: "{shard}" in URL
+  // templates becomes "-N"; absent (one CRL per CA), "{shard}" becomes empty.
+  std::optional<std::int64_t> crl_shard;
 };
+
+// Expands a profile URL template: {base_url}, {ca} (the issuing CA's id) and {shard} ("-N"
+// for CRL shard N, empty without a shard). The CRL publisher names its CRLs the same way.
+[[nodiscard]] std::string expand_url_template(std::string_view tmpl, std::string_view base_url,
+                                              std::string_view ca_id,
+                                              std::optional<std::int64_t> crl_shard);
 
 // >= 64 bits of CSPRNG output (here 126), positive, minimal, 16 octets (RFC 5280 4.1.2.2).
 [[nodiscard]] Result<Bytes> generate_serial(Random& random);

@@ -330,6 +330,14 @@ Result<Bytes> build_crl(const CrlTemplate& t, const crypto::Signer& signer) {
           auto v = HPKI_TRY(encode_issuing_distribution_point(*t.idp));
           write_extension(exts, der::oids::kIssuingDistributionPoint, true, v);
         }
+        if (!t.freshest_crl.empty()) {
+          // RFC 5280 5.2.6: freshestCRL has the syntax of cRLDistributionPoints and MUST be
+          // non-critical; it does not appear in delta CRLs.
+          if (t.delta_base)
+            return fail(ErrorCode::kInvalidArgument, "freshestCRL in a delta CRL (RFC 5280 5.2.6)");
+          auto v = HPKI_TRY(encode_crl_distribution_points(t.freshest_crl));
+          write_extension(exts, der::oids::kFreshestCrl, false, v);
+        }
         return {};
       });
     });

@@ -54,6 +54,8 @@ struct CrlTemplate {
   Bytes crl_number;                 // big-endian unsigned magnitude
   std::optional<Bytes> delta_base;  // deltaCRLIndicator: base CRL number (makes a delta CRL)
   std::optional<IssuingDistributionPoint> idp;  // partitioned CRLs
+  // RFC 5280 5.2.6 freshestCRL (complete CRLs whose deltas are published): delta CRL URLs.
+  std::vector<std::string> freshest_crl;
   std::vector<RevokedEntry> revoked;
 };
 

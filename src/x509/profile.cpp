@@ -70,15 +70,15 @@ class ProfileReader {
 };
 
 Result<void> check_url_template(ProfileReader& r, std::string_view key, const std::string& url) {
-  // Placeholders allowed: {base_url}, {ca}. Anything else in braces is a typo.
+  // Placeholders allowed: {base_url}, {ca}, {shard}. Anything else in braces is a typo.
   for (std::size_t pos = url.find('{'); pos != std::string::npos; pos = url.find('{', pos + 1)) {
     auto end = url.find('}', pos);
     if (end == std::string::npos)
       return fail(r.error(key, "unclosed '{' in URL template '" + url + "'"));
     auto ph = std::string_view(url).substr(pos, end - pos + 1);
-    if (ph != "{base_url}" && ph != "{ca}") {
+    if (ph != "{base_url}" && ph != "{ca}" && ph != "{shard}") {
       return fail(r.error(key, "unknown placeholder " + std::string(ph) + " in '" + url +
-                                   "' (allowed: {base_url}, {ca})"));
+                                   "' (allowed: {base_url}, {ca}, {shard})"));
     }
   }
   if (!url.starts_with("{base_url}") && !url.starts_with("http://") &&

@@ -91,7 +91,8 @@ struct Profile {
   bool san_required = false;
   std::vector<std::string> san_allowed;  // subset of dns, ip, email, uri
 
-  // URL templates; "{base_url}" is the CA's public HTTP base, "{ca}" the issuing CA's id.
+  // URL templates; "{base_url}" is the CA's public HTTP base, "{ca}" the issuing CA's id,
+  // "{shard}" the certificate's CRL shard ("-N" when [ca] crl_shards > 1, else empty).
   std::vector<std::string> crl_distribution_points;
   std::vector<std::string> ocsp_urls;
   std::vector<std::string> ca_issuers_urls;

@@ -750,6 +750,64 @@ Result<void> SqlTx::revoke_api_key(std::string_view id, TimePoint at) {
   return {};
 }
 
+// ---------------------------------------------------------------- CRLs
+
+Result<void> SqlTx::insert_crl(const CrlRecord& crl) {
+  if (crl.name.empty()) return fail(ErrorCode::kInvalidArgument, "CRL name is empty");
+  if (crl.der.empty()) return fail(ErrorCode::kInvalidArgument, "CRL without DER");
+  const Value p[] = {text(crl.name),
+                     Value{crl.crl_number},
+                     text(crl.ca_id),
+                     Value{crl.shard},
+                     Value{std::int64_t{crl.delta ? 1 : 0}},
+                     opt(crl.base_crl_number),
+                     Value{to_unix(crl.this_update)},
+                     Value{to_unix(crl.next_update)},
+                     Value{crl.entries},
+                     blob(crl.der),
+                     Value{now()}};
+  auto n = HPKI_TRY(conn_.exec(
+      "INSERT INTO crls (name, crl_number, ca_id, shard, delta, base_crl_number, this_update, "
+      "next_update, entries, der, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT DO NOTHING",
+      p));
+  return expect_one(n, "CRL " + crl.name + " number " + std::to_string(crl.crl_number));
+}
+
+Result<std::optional<CrlRecord>> SqlTx::latest_crl(std::string_view name, bool with_der) {
+  const Value p[] = {text(name)};
+  auto rows = HPKI_TRY(conn_.query(
+      cat({"SELECT name, crl_number, ca_id, shard, delta, base_crl_number, this_update, "
+           "next_update, entries, created_at, ",
+           with_der ? "der" : "NULL",
+           " FROM crls WHERE name = ? ORDER BY crl_number DESC LIMIT 1"}),
+      p));
+  if (rows.empty()) return std::nullopt;
+  const Row& r = rows[0];
+  CrlRecord c;
+  c.name = HPKI_TRY(col_text(r, 0, "crls.name"));
+  c.crl_number = HPKI_TRY(col_int(r, 1, "crls.crl_number"));
+  c.ca_id = HPKI_TRY(col_text(r, 2, "crls.ca_id"));
+  c.shard = HPKI_TRY(col_int(r, 3, "crls.shard"));
+  c.delta = HPKI_TRY(col_int(r, 4, "crls.delta")) != 0;
+  c.base_crl_number = HPKI_TRY(col_opt_int(r, 5, "crls.base_crl_number"));
+  c.this_update = HPKI_TRY(col_time(r, 6, "crls.this_update"));
+  c.next_update = HPKI_TRY(col_time(r, 7, "crls.next_update"));
+  c.entries = HPKI_TRY(col_int(r, 8, "crls.entries"));
+  c.created_at = HPKI_TRY(col_time(r, 9, "crls.created_at"));
+  if (with_der) c.der = HPKI_TRY(col_blob(r, 10, "crls.der"));
+  return c;
+}
+
+Result<std::int64_t> SqlTx::prune_crls(std::string_view name, int keep) {
+  if (keep < 1) return fail(ErrorCode::kInvalidArgument, "prune_crls: keep at least one CRL");
+  const Value p[] = {text(name), text(name), Value{std::int64_t{keep}}};
+  return conn_.exec(
+      "DELETE FROM crls WHERE name = ? AND crl_number < (SELECT MIN(crl_number) FROM (SELECT "
+      "crl_number FROM crls WHERE name = ? ORDER BY crl_number DESC LIMIT ?) AS newest)",
+      p);
+}
+
 // ---------------------------------------------------------------- counters
 
 Result<std::int64_t> SqlTx::next_counter(std::string_view name) {

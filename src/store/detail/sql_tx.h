@@ -63,6 +63,10 @@ class SqlTx final : public Tx {
   Result<std::optional<ApiKeyRecord>> find_api_key_by_hash(BytesView hash) override;
   Result<void> revoke_api_key(std::string_view id, TimePoint at) override;
 
+  Result<void> insert_crl(const CrlRecord& crl) override;
+  Result<std::optional<CrlRecord>> latest_crl(std::string_view name, bool with_der) override;
+  Result<std::int64_t> prune_crls(std::string_view name, int keep) override;
+
   Result<std::int64_t> next_counter(std::string_view name) override;
   Result<void> insert_timestamp(const TimestampRecord& t) override;
   Result<void> set_timestamp_token(std::int64_t serial, BytesView token) override;

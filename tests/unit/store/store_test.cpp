@@ -843,6 +843,62 @@ TEST_P(StoreTest, KeyRefsAndApiKeys) {
   });
 }
 
+TEST_P(StoreTest, CrlsStoredLatestFirstAndPruned) {
+  add_root();
+  auto crl = [](std::int64_t number, bool delta) {
+    CrlRecord c;
+    c.name = delta ? "rsa-root-delta" : "rsa-root";
+    c.crl_number = number;
+    c.ca_id = "rsa-root";
+    c.delta = delta;
+    if (delta) c.base_crl_number = number - 1;
+    c.this_update = kT0;
+    c.next_update = kT0 + 24h;
+    c.entries = number;
+    c.der = Bytes(static_cast<std::size_t>(number), 0x30);
+    return c;
+  };
+  run([](Tx& tx) -> Result<void> {
+    EXPECT_FALSE(HPKI_TRY(tx.latest_crl("rsa-root", true)).has_value());
+    return {};
+  });
+  run([&](Tx& tx) -> Result<void> {
+    for (std::int64_t n : {1, 3, 2}) HPKI_TRY(tx.insert_crl(crl(n, false)));
+    HPKI_TRY(tx.insert_crl(crl(4, true)));
+    return {};
+  });
+  run([&](Tx& tx) -> Result<void> {
+    EXPECT_EQ(tx.insert_crl(crl(3, false)).error().code(), ErrorCode::kConflict);
+    return {};
+  });
+  auto orphan = store_->transact([&](Tx& tx) -> Result<void> {
+    auto c = crl(1, false);
+    c.ca_id = "nope";
+    c.name = "nope";
+    return tx.insert_crl(c);
+  });
+  ASSERT_FALSE(orphan);
+  EXPECT_EQ(orphan.error().code(), ErrorCode::kConflict);  // foreign key
+  run([&](Tx& tx) -> Result<void> {
+    auto head = HPKI_TRY(tx.latest_crl("rsa-root", false)).value();
+    EXPECT_EQ(head.crl_number, 3);
+    EXPECT_TRUE(head.der.empty());
+    EXPECT_FALSE(head.delta);
+    EXPECT_EQ(head.next_update, kT0 + 24h);
+    auto full = HPKI_TRY(tx.latest_crl("rsa-root", true)).value();
+    EXPECT_EQ(full.der.size(), 3u);
+    auto delta = HPKI_TRY(tx.latest_crl("rsa-root-delta", true)).value();
+    EXPECT_TRUE(delta.delta);
+    EXPECT_EQ(delta.base_crl_number, 3);
+    EXPECT_EQ(HPKI_TRY(tx.prune_crls("rsa-root", 2)), 1);
+    EXPECT_EQ(HPKI_TRY(tx.prune_crls("rsa-root", 2)), 0);
+    EXPECT_EQ(tx.prune_crls("rsa-root", 0).error().code(), ErrorCode::kInvalidArgument);
+    auto rows = HPKI_TRY(tx.query("SELECT MIN(crl_number) FROM crls WHERE name = 'rsa-root'", {}));
+    EXPECT_EQ(std::get<std::int64_t>(rows.at(0).at(0)), 2);
+    return {};
+  });
+}
+
 TEST_P(StoreTest, DialectMatchesTheUrl) {
   EXPECT_EQ(store_->dialect(), GetParam() == "sqlite" ? Dialect::kSqlite : Dialect::kPostgres);
 }
