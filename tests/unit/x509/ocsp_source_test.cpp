@@ -296,6 +296,64 @@ INSTANTIATE_TEST_SUITE_P(Families, OcspSourceTest,
                                            Family{"sm2", {KeyType::kSm2, 0}}),
                          [](const auto& p) { return std::string(p.param.name); });
 
+// ---- hpki verify cert --ocsp -----------------------------------------------------------------
+
+// The CLI with an SM2 chain: the leaf's status from a delegated responder (DER file), the
+// issuing CA's from the root's own response (PEM "OCSP RESPONSE"); exit 0 good, 1 revoked or
+// without status, 2 for an unreadable response file.
+TEST(VerifyCertOcspCli, GoodRevokedAndInputErrors) {
+  const char* bin = std::getenv("HPKI_BIN");
+  ASSERT_NE(bin, nullptr);
+  const KeySpec spec{KeyType::kSm2, 0};
+  auto root = testca::make_ca(spec, "cli-root", nullptr);
+  auto ca = testca::make_ca(spec, "cli-sub", &root);
+  auto responder = make_responder(ca, spec);
+  auto good = testca::issue_leaf(ca, spec, "good.example.cn");
+  auto bad = testca::issue_leaf(ca, spec, "bad.example.cn");
+  const TimePoint t0 = testca::now();
+  test::TempDir dir;
+  auto put = [&](const std::string& name, const Certificate& c) {
+    test::write_file(dir.file(name), testca::pem(c));
+    return dir.file(name);
+  };
+  const std::string root_f = put("root.pem", *root.cert), ca_f = put("ca.pem", *ca.cert),
+                    good_f = put("good.pem", *good), bad_f = put("bad.pem", *bad);
+  Bytes leaves_der, ca_der;
+  respond(responder, *ca.cert,
+          {{good.get()}, {bad.get(), OcspCertStatus::kRevoked, t0 - minutes(3), HashAlg::kSm3}}, t0,
+          hours(24), std::nullopt, &leaves_der);
+  respond(root, *root.cert, {{ca.cert.get()}}, t0, hours(24), std::nullopt, &ca_der);
+  test::write_file(dir.file("leaves.der"), leaves_der);
+  test::write_file(dir.file("ca-ocsp.pem"), pem_encode("OCSP RESPONSE", ca_der));
+  test::write_file(dir.file("garbage.der"), "not an OCSP response");
+  const std::string base = std::string(bin) + " verify cert ";
+  const std::string rest = " --intermediate " + ca_f + " --trust " + root_f + " --at " +
+                           format_rfc3339(t0 + minutes(1)) + " --ocsp " + dir.file("leaves.der");
+  const std::string with_ca = rest + " --ocsp " + dir.file("ca-ocsp.pem");
+
+  auto r = test::run(base + good_f + with_ca + " --json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("\"revocation\": \"good\""), std::string::npos) << r.output;
+  r = test::run(base + bad_f + with_ca);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("ocsp_revoked"), std::string::npos) << r.output;
+  // Without a status for the issuing CA the path is invalid (revocation_unknown).
+  r = test::run(base + good_f + rest);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("revocation_unknown"), std::string::npos) << r.output;
+  // After nextUpdate, unless a tolerance covers the drift.
+  const std::string late = " --intermediate " + ca_f + " --trust " + root_f + " --at " +
+                           format_rfc3339(t0 + hours(24) + minutes(2)) + " --ocsp " +
+                           dir.file("leaves.der") + " --ocsp " + dir.file("ca-ocsp.pem");
+  r = test::run(base + good_f + late);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("ocsp_expired"), std::string::npos) << r.output;
+  EXPECT_EQ(test::run(base + good_f + late + " --ocsp-tolerance 300").exit_code, 0);
+  // Input errors.
+  EXPECT_EQ(test::run(base + good_f + with_ca + " --ocsp " + dir.file("garbage.der")).exit_code, 2);
+  EXPECT_EQ(test::run(base + good_f + with_ca + " --ocsp /nonexistent").exit_code, 2);
+}
+
 // ---- BoringSSL OCSP set through the source ------------------------------------------------
 
 std::vector<std::vector<std::string>> read_tsv(const std::filesystem::path& p) {
