@@ -296,6 +296,42 @@ INSTANTIATE_TEST_SUITE_P(Families, OcspSourceTest,
                                            Family{"sm2", {KeyType::kSm2, 0}}),
                          [](const auto& p) { return std::string(p.param.name); });
 
+// ---- bundles -------------------------------------------------------------------------------
+
+TEST(OcspResponseBundle, PemDerAndRefusals) {
+  const KeySpec spec{KeyType::kEcP256, 0};
+  auto ca = testca::make_ca(spec, "bundle-ca", nullptr);
+  auto leaf = testca::issue_leaf(ca, spec, "leaf.example.cn");
+  const TimePoint t0 = testca::now();
+  Bytes a, b;
+  respond(ca, *ca.cert, {{leaf.get()}}, t0, hours(24), std::nullopt, &a);
+  respond(ca, *ca.cert, {{leaf.get(), OcspCertStatus::kRevoked, t0}}, t0, hours(24), std::nullopt,
+          &b);
+  Bytes both = a;
+  both.insert(both.end(), b.begin(), b.end());
+  auto der = parse_ocsp_response_bundle(both);
+  ASSERT_TRUE(der) << der.error().to_string();
+  EXPECT_EQ(der->size(), 2u);
+  const std::string pem = pem_encode("CERTIFICATE", ca.cert->der()) +
+                          pem_encode("OCSP RESPONSE", a) + pem_encode("OCSP RESPONSE", b);
+  auto from_pem = parse_ocsp_response_bundle(as_bytes(pem));
+  ASSERT_TRUE(from_pem) << from_pem.error().to_string();
+  ASSERT_EQ(from_pem->size(), 2u);
+  EXPECT_EQ((*from_pem)[1]->responses().at(0).status, OcspCertStatus::kRevoked);
+  // A non-successful response carries no status: refused, naming it.
+  auto later = parse_ocsp_response_bundle(build_ocsp_error_response(OcspResponseStatus::kTryLater));
+  ASSERT_FALSE(later);
+  EXPECT_EQ(later.error().code(), ErrorCode::kUnexpectedType);
+  EXPECT_NE(later.error().to_string().find("tryLater"), std::string::npos)
+      << later.error().to_string();
+  // Certificates only: nothing to use.
+  auto none = parse_ocsp_response_bundle(as_bytes(testca::pem(*ca.cert)));
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code(), ErrorCode::kUnexpectedType);
+  Bytes cut(a.begin(), a.end() - 10);
+  EXPECT_FALSE(parse_ocsp_response_bundle(cut));
+}
+
 // ---- hpki verify cert --ocsp -----------------------------------------------------------------
 
 // The CLI with an SM2 chain: the leaf's status from a delegated responder (DER file), the
