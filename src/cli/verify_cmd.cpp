@@ -2,14 +2,19 @@
 // anchors given as files. The contract (issue 8, used by conformance tooling):
 //
 //   hpki verify cert LEAF [--intermediate FILE]... --trust FILE [--trust FILE]... [--crl FILE]...
-//     [--at TIME] [--policy OID]... [--require-explicit-policy] [--inhibit-policy-mapping]
+//     [--ocsp FILE]... [--ocsp-tolerance SECONDS] [--at TIME] [--policy OID]...
+//     [--require-explicit-policy] [--inhibit-policy-mapping]
 //     [--inhibit-any-policy] [--dns-name NAME | --ip ADDR | --email ADDR] [--eku OID]...
 //     [--key-usage NAME]... [--max-depth N] [--rules rfc5280|webpki] [--json]
 //
 // Exit 0 valid, 1 invalid, 2 usage or input error (unreadable or malformed file, bad option
 // value). Files are PEM or DER and may hold several certificates / CRLs; further certificates
-// in the LEAF file join the intermediates. With --crl, every certificate of the path needs a
-// status from the CRLs (a missing CRL makes the path invalid).
+// in the LEAF file join the intermediates. With --crl or --ocsp (hpki's extension of the
+// contract: DER or PEM "OCSP RESPONSE" files of RFC 6960 responses), every certificate of the
+// path needs a status: OCSP responses are asked first, then the CRLs (a certificate with
+// neither makes the path invalid).
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +25,7 @@
 #include "core/clock.h"
 #include "der/oids.h"
 #include "x509/bundle.h"
+#include "x509/ocsp_source.h"
 #include "x509/path.h"
 #include "x509/profile.h"
 #include "x509/revocation.h"
@@ -29,7 +35,8 @@ namespace {
 
 struct VerifyCertOptions {
   std::string leaf;
-  std::vector<std::string> intermediates, trust, crls, policies, ekus, key_usages;
+  std::vector<std::string> intermediates, trust, crls, ocsp, policies, ekus, key_usages;
+  std::int64_t ocsp_tolerance = 0;
   std::string at;
   bool require_explicit_policy = false;
   bool inhibit_policy_mapping = false;
@@ -52,6 +59,13 @@ Result<std::vector<x509::CrlPtr>> load_crls(const std::string& path) {
   auto crls = x509::parse_crl_bundle(data);
   if (!crls) return fail(crls.error().with_context(path));
   return *crls;
+}
+
+Result<std::vector<x509::BasicOcspResponsePtr>> load_ocsp(const std::string& path) {
+  auto data = HPKI_TRY(read_input_file(path, x509::kMaxBundleSize));
+  auto list = x509::parse_ocsp_response_bundle(data);
+  if (!list) return fail(list.error().with_context(path));
+  return *list;
 }
 
 // Dotted OIDs, or the RFC 5280 4.2.1.12 short names.
@@ -135,8 +149,20 @@ Result<int> run_verify_cert(const VerifyCertOptions& o, Context& ctx) {
   }
   std::vector<x509::CertificatePtr> all = pool;
   all.insert(all.end(), anchors.begin(), anchors.end());
-  x509::CrlRevocationSource revocation(crls, all);
-  if (!o.crls.empty()) opts.revocation = &revocation;
+  std::vector<x509::BasicOcspResponsePtr> responses;
+  for (const auto& f : o.ocsp) {
+    auto list = HPKI_TRY(load_ocsp(f));
+    responses.insert(responses.end(), list.begin(), list.end());
+  }
+  x509::OcspSourceOptions ocsp_options;
+  ocsp_options.tolerance = std::chrono::seconds(o.ocsp_tolerance);
+  x509::OcspRevocationSource ocsp(std::move(responses), std::move(ocsp_options));
+  x509::CrlRevocationSource crl(crls, all);
+  std::vector<const x509::RevocationSource*> sources;
+  if (!o.ocsp.empty()) sources.push_back(&ocsp);
+  if (!o.crls.empty()) sources.push_back(&crl);
+  x509::CombinedRevocationSource revocation(sources);
+  if (!sources.empty()) opts.revocation = &revocation;
 
   const x509::PathReport report = x509::validate_path(leaf_file.front(), pool, anchors, opts);
   ctx.out << (ctx.json ? x509::path_report_json(report) : x509::path_report_text(report));
@@ -158,6 +184,12 @@ void add_verify_commands(CLI::App& app, Context& ctx) {
   cmd->add_option("--intermediate", o->intermediates, "untrusted intermediate certificates");
   cmd->add_option("--trust", o->trust, "trust anchor certificates")->required();
   cmd->add_option("--crl", o->crls, "CRLs; given any, every certificate needs a status");
+  cmd->add_option("--ocsp", o->ocsp,
+                  "OCSP responses (DER or PEM); asked before the CRLs; given any, every "
+                  "certificate needs a status");
+  cmd->add_option("--ocsp-tolerance", o->ocsp_tolerance,
+                  "clock tolerance in seconds on OCSP thisUpdate/nextUpdate (default 0)")
+      ->check(CLI::Range(0, 86400));
   cmd->add_option("--at", o->at, "validation time, RFC 3339 (default: now)");
   cmd->add_option("--policy", o->policies, "initial policy set (default anyPolicy)");
   cmd->add_flag("--require-explicit-policy", o->require_explicit_policy);

@@ -64,4 +64,16 @@ Result<std::vector<CrlPtr>> parse_crl_bundle(BytesView data) {
                               [](BytesView der) { return Crl::parse(der); });
 }
 
+Result<std::vector<BasicOcspResponsePtr>> parse_ocsp_response_bundle(BytesView data) {
+  return parse_bundle<BasicOcspResponsePtr>(
+      data, "OCSP RESPONSE", "OCSP RESPONSE", [](BytesView der) -> Result<BasicOcspResponsePtr> {
+        auto r = HPKI_TRY(parse_ocsp_response(der));
+        if (r.status != OcspResponseStatus::kSuccessful || !r.basic)
+          return fail(ErrorCode::kUnexpectedType,
+                      "OCSPResponse status " + std::string(ocsp_response_status_name(r.status)) +
+                          " carries no BasicOCSPResponse");
+        return r.basic;
+      });
+}
+
 }  // namespace hpki::x509

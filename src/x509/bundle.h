@@ -1,6 +1,6 @@
-// Files of several certificates or CRLs, as `hpki verify cert` and the API accept them: PEM
-// with any number of CERTIFICATE / X509 CRL blocks (other blocks are skipped), or DER, one
-// structure or several concatenated.
+// Files of several certificates, CRLs or OCSP responses, as `hpki verify cert` and the API accept
+// them: PEM with any number of CERTIFICATE / X509 CRL / OCSP RESPONSE blocks (other blocks are
+// skipped), or DER, one structure or several concatenated.
 //
 // Errors: kTooLarge beyond kMaxBundleSize or kMaxBundleItems; kUnexpectedType when the input
 // holds none of the wanted structures; otherwise the first item's parse error (kBadCertificate,
@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "x509/certificate.h"
 #include "x509/crl.h"
+#include "x509/ocsp.h"
 
 namespace hpki::x509 {
 
@@ -21,5 +22,8 @@ inline constexpr std::size_t kMaxBundleItems = 10000;
 
 [[nodiscard]] Result<std::vector<CertificatePtr>> parse_certificate_bundle(BytesView data);
 [[nodiscard]] Result<std::vector<CrlPtr>> parse_crl_bundle(BytesView data);
+// OCSPResponse (RFC 6960 4.2.1) items, each successful with a BasicOCSPResponse (returned
+// parsed). A response with another status is refused: kUnexpectedType naming the status.
+[[nodiscard]] Result<std::vector<BasicOcspResponsePtr>> parse_ocsp_response_bundle(BytesView data);
 
 }  // namespace hpki::x509

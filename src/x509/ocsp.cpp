@@ -680,7 +680,8 @@ OcspCheckResult check_ocsp_response(const BasicOcspResponse& resp, const Certifi
   if (!signer) {
     for (const auto& c : resp.certs()) {
       if (resp.responder_is(*c) &&
-          is_authorised_delegate(*c, issuer, resp.produced_at(), o.sm2_id)) {
+          is_authorised_delegate(*c, issuer, resp.produced_at(), o.sm2_id) &&
+          (!o.accept_delegate || o.accept_delegate(c))) {
         signer = c;
         break;
       }
@@ -717,11 +718,11 @@ OcspCheckResult check_ocsp_response(const BasicOcspResponse& resp, const Certifi
         return with(OcspValidity::kUnhandledCriticalExtension);
     }
     // RFC 5019 4 / RFC 6960 3.2 items 4-5: thisUpdate recent enough, nextUpdate not passed.
-    if (s.this_update > o.now) {
+    if (s.this_update > o.now + o.tolerance) {
       date_problem = OcspValidity::kNotYetValid;
       continue;
     }
-    if (s.next_update && *s.next_update < o.now) {
+    if (s.next_update && *s.next_update + o.tolerance < o.now) {
       date_problem = OcspValidity::kExpired;
       continue;
     }

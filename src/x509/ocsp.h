@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -198,6 +199,13 @@ struct OcspCheckOptions {
   // "local configuration").
   std::vector<CertificatePtr> trusted_responders;
   std::string_view sm2_id = crypto::kSm2DefaultId;
+  // Clock tolerance on the SingleResponse dates: usable when thisUpdate <= now + tolerance and
+  // now <= nextUpdate + tolerance.
+  std::chrono::seconds tolerance{0};
+  // Extra condition on a delegated responder certificate (4.2.2.2), after the built-in ones
+  // (issued by `issuer`, EKU OCSPSigning, valid at producedAt): e.g. valid at the validation
+  // time and not revoked unless id-pkix-ocsp-nocheck. Empty: no extra condition.
+  std::function<bool(const CertificatePtr& delegate)> accept_delegate = {};
 };
 
 struct OcspCheckResult {

@@ -13,7 +13,8 @@
 //     set, explicit policy, policy mapping inhibit and anyPolicy inhibit,
 //   - unrecognized critical extensions,
 //   - revocation through a RevocationSource (CRLs supplied by the caller: CrlRevocationSource in
-//     x509/revocation.h; OCSP or a store can implement the same interface),
+//     x509/revocation.h; OCSP responses: OcspRevocationSource in x509/ocsp_source.h; hpki's own
+//     store: revocation/store_source.h; several in order: CombinedRevocationSource),
 //   - the caller's requirements on the target: identity (DNS name, IP address, e-mail; RFC 6125
 //     matching), extended key usages, key usages.
 // `Rules::kWebPki` adds CA/Browser Forum profile checks on top (see docs/conformance.md).
@@ -104,8 +105,9 @@ struct RevocationQuery {
   std::function<bool(const CertificatePtr&)> validate_other;
 };
 
-// A source of revocation information: caller-supplied CRLs (revocation.h), OCSP responses or
-// hpki's store implement it. kUnknown means "no usable information".
+// A source of revocation information: caller-supplied CRLs (revocation.h), OCSP responses
+// (ocsp_source.h) and hpki's store (revocation/store_source.h) implement it. kUnknown means "no
+// usable information".
 class RevocationSource {
  public:
   virtual ~RevocationSource() = default;

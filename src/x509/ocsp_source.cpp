@@ -1,0 +1,148 @@
+#include "x509/ocsp_source.h"
+
+#include <algorithm>
+#include <string>
+
+#include "core/clock.h"
+#include "der/oids.h"
+
+namespace hpki::x509 {
+namespace {
+
+// How telling a failure is: a response for the certificate that could not be used says more
+// than a response about other certificates.
+int rank(OcspValidity v) {
+  switch (v) {
+    case OcspValidity::kValid:
+      return 9;
+    case OcspValidity::kNoMatchingResponse:
+      return 0;
+    case OcspValidity::kUntrustedResponder:
+      return 1;
+    case OcspValidity::kBadSignature:
+      return 2;
+    case OcspValidity::kUnhandledCriticalExtension:
+      return 3;
+    case OcspValidity::kBadProducedAt:
+      return 4;
+    case OcspValidity::kTooOld:
+      return 5;
+    case OcspValidity::kNotYetValid:
+      return 6;
+    case OcspValidity::kExpired:
+      return 7;
+  }
+  return 0;
+}
+
+std::string failure_detail(OcspValidity v) {
+  switch (v) {
+    case OcspValidity::kValid:
+      return "usable";
+    case OcspValidity::kNoMatchingResponse:
+      return "no OCSP response for this certificate (CertID of serial and issuer)";
+    case OcspValidity::kUntrustedResponder:
+      return "the OCSP responder is not authorised (neither the issuer nor a valid delegate "
+             "with id-kp-OCSPSigning issued by it)";
+    case OcspValidity::kBadSignature:
+      return "the OCSP response signature does not verify";
+    case OcspValidity::kUnhandledCriticalExtension:
+      return "the OCSP response has an unhandled critical extension";
+    case OcspValidity::kBadProducedAt:
+      return "producedAt lies outside the certificate's validity";
+    case OcspValidity::kTooOld:
+      return "thisUpdate is older than the maximum age at the validation time";
+    case OcspValidity::kNotYetValid:
+      return "thisUpdate is after the validation time";
+    case OcspValidity::kExpired:
+      return "nextUpdate is before the validation time";
+  }
+  return "unusable";
+}
+
+bool has_nocheck(const Certificate& c) {
+  return c.find_extension(der::oids::kOcspNoCheck) != nullptr;
+}
+
+}  // namespace
+
+std::string_view ocsp_validity_diag(OcspValidity v) {
+  switch (v) {
+    case OcspValidity::kValid:
+      return diag::kOcspGood;
+    case OcspValidity::kNoMatchingResponse:
+      return diag::kOcspNoResponse;
+    case OcspValidity::kUnhandledCriticalExtension:
+      return diag::kOcspUnhandledCriticalExtension;
+    case OcspValidity::kNotYetValid:
+      return diag::kOcspNotYetValid;
+    case OcspValidity::kExpired:
+      return diag::kOcspExpired;
+    case OcspValidity::kTooOld:
+      return diag::kOcspTooOld;
+    case OcspValidity::kBadProducedAt:
+      return diag::kOcspBadProducedAt;
+    case OcspValidity::kUntrustedResponder:
+      return diag::kOcspResponderNotAuthorised;
+    case OcspValidity::kBadSignature:
+      return diag::kOcspSignatureInvalid;
+  }
+  return diag::kOcspNoResponse;
+}
+
+RevocationAnswer OcspRevocationSource::check(const RevocationQuery& q) const {
+  const TimePoint at = std::chrono::floor<std::chrono::seconds>(q.at);
+  OcspCheckOptions o;
+  o.now = at;
+  o.max_age = options_.max_age;
+  o.tolerance = options_.tolerance;
+  o.trusted_responders = options_.trusted_responders;
+  o.sm2_id = q.sm2_id;
+  // RFC 6960 4.2.2.2: a delegate is valid at the validation time; 4.2.2.2.1: without
+  // id-pkix-ocsp-nocheck its own status must be checked (its path, revocation included).
+  o.accept_delegate = [&q, at](const CertificatePtr& d) {
+    if (at < d->validity().not_before || at > d->validity().not_after) return false;
+    if (has_nocheck(*d)) return true;
+    return q.validate_other && q.validate_other(d);
+  };
+
+  std::optional<RevocationAnswer> good, unknown;
+  OcspValidity worst = OcspValidity::kNoMatchingResponse;
+  for (const auto& resp : responses_) {
+    if (!resp) continue;
+    const OcspCheckResult r = check_ocsp_response(*resp, q.subject, q.issuer, o);
+    if (r.validity != OcspValidity::kValid) {
+      if (rank(r.validity) > rank(worst)) worst = r.validity;
+      continue;
+    }
+    const std::string by = r.signer ? " (responder " + to_string(r.signer->subject()) + ")" : "";
+    switch (r.status) {
+      case OcspCertStatus::kRevoked: {
+        const TimePoint when = r.revocation_time.value_or(TimePoint{});
+        std::string why = r.reason ? " (" + std::string(reason_name(*r.reason)) + ")" : "";
+        if (when <= at)
+          return {RevocationStatus::kRevoked, diag::kOcspRevoked,
+                  "serial " + q.subject.serial_hex() + " revoked at " + format_rfc3339(when) + why +
+                      " per OCSP" + by};
+        if (!good)
+          good = RevocationAnswer{RevocationStatus::kGood, diag::kOcspGood,
+                                  "revoked only at " + format_rfc3339(when) + why +
+                                      ", after the validation time, per OCSP" + by};
+        break;
+      }
+      case OcspCertStatus::kGood:
+        good = RevocationAnswer{RevocationStatus::kGood, diag::kOcspGood, "good per OCSP" + by};
+        break;
+      case OcspCertStatus::kUnknown:
+        if (!unknown)
+          unknown = RevocationAnswer{RevocationStatus::kUnknown, diag::kOcspCertUnknown,
+                                     "the OCSP responder does not know the certificate" + by};
+        break;
+    }
+  }
+  if (good) return *good;
+  if (unknown) return *unknown;
+  return {RevocationStatus::kUnknown, ocsp_validity_diag(worst), failure_detail(worst)};
+}
+
+}  // namespace hpki::x509
