@@ -175,7 +175,9 @@ Result<std::unique_ptr<tsa::TsaService>> make_tsa(ca::Runtime& rt) {
       {.store = &rt.store(),
        .audit = &rt.audit(),
        .clock = &rt.clock(),
-       .signer_for = [&rt](const store::CaRecord& ca) { return rt.ca().ca_signer(ca); }},
+       .signer_for = [&rt](const store::CaRecord& ca) { return rt.ca().ca_signer(ca); },
+       // One group-commit batcher for the node: tokens and issuances share commits.
+       .batcher = &rt.ca().batcher()},
       o);
 }
 

@@ -8,7 +8,10 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <climits>
+#include <optional>
+#include <span>
 
 #include "ossl/error.h"
 #include "ossl/random.h"
@@ -220,8 +223,63 @@ Result<Ptr<EVP_PKEY>> pkey_from_private_scalar(EcCurve curve, BytesView scalar) 
   return ensure_sm2_type(own(raw));
 }
 
+namespace {
+
+// The DER of a SubjectPublicKeyInfo for a named-curve EC key (RFC 5480 2.1.1, GM/T 0015 for
+// SM2: id-ecPublicKey with the sm2p256v1 curve) up to and including the BIT STRING's
+// unused-bits octet; the uncompressed point (0x04 || X || Y) follows and ends the SPKI.
+struct NamedCurveSpki {
+  std::span<const unsigned char> prefix;
+  std::size_t point_size;
+  const char* group;
+  const char* type;  // the key manager: SM2 keys are SM2-typed (as d2i_PUBKEY gives them)
+};
+constexpr unsigned char kP256Prefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                         0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                         0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+constexpr unsigned char kSm2Prefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                        0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x81, 0x1c,
+                                        0xcf, 0x55, 0x01, 0x82, 0x2d, 0x03, 0x42, 0x00};
+constexpr unsigned char kP384Prefix[] = {0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86,
+                                         0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
+                                         0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00};
+const NamedCurveSpki kNamedCurveSpkis[] = {{kP256Prefix, 65, "P-256", "EC"},
+                                           {kSm2Prefix, 65, "SM2", "SM2"},
+                                           {kP384Prefix, 97, "P-384", "EC"}};
+
+// Fast path of pkey_from_spki for the exact DER of a named-curve EC key with an uncompressed
+// point: EVP_PKEY_fromdata instead of d2i_PUBKEY, whose OpenSSL 3.0 decoder framework costs
+// about 5x more per call (docs/performance.md). The point is still checked to lie on the curve
+// (EC_POINT_oct2point in the import). nullopt: not this shape, use d2i_PUBKEY.
+std::optional<Result<Ptr<EVP_PKEY>>> ec_pkey_from_spki(BytesView der) {
+  for (const auto& n : kNamedCurveSpkis) {
+    if (der.size() != n.prefix.size() + n.point_size ||
+        !std::equal(n.prefix.begin(), n.prefix.end(), der.begin()) ||
+        der[n.prefix.size()] != 0x04) {
+      continue;
+    }
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(n.group), 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+                                          const_cast<unsigned char*>(der.data() + n.prefix.size()),
+                                          n.point_size),
+        OSSL_PARAM_construct_end()};
+    Ptr<EVP_PKEY_CTX> ctx = own(EVP_PKEY_CTX_new_from_name(nullptr, n.type, nullptr));
+    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1)
+      return fail(take_error(ErrorCode::kInternal, "EVP_PKEY_fromdata_init"));
+    EVP_PKEY* raw = nullptr;
+    if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params) != 1)
+      return fail(take_error(ErrorCode::kMalformed, "SubjectPublicKeyInfo (EC point)"));
+    return own(raw);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<Ptr<EVP_PKEY>> pkey_from_spki(BytesView der) {
   if (der.size() > kMaxKeyDer) return fail(ErrorCode::kTooLarge, "SubjectPublicKeyInfo too large");
+  if (auto fast = ec_pkey_from_spki(der)) return std::move(*fast);
   const unsigned char* p = der.data();
   Ptr<EVP_PKEY> pkey = own(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (!pkey) return fail(take_error(ErrorCode::kMalformed, "SubjectPublicKeyInfo"));

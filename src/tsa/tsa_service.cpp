@@ -32,9 +32,17 @@ TsaReply reject(FailureInfo f, std::string text) {
 
 }  // namespace
 
+TsaService::TsaService(TsaDeps deps, TsaOptions options)
+    : d_(std::move(deps)), options_(std::move(options)) {
+  if (d_.batcher == nullptr) own_batcher_ = std::make_unique<store::CommitBatcher>(*d_.store);
+  batcher_ = d_.batcher != nullptr ? d_.batcher : own_batcher_.get();
+}
+
 Result<std::unique_ptr<TsaService>> TsaService::create(TsaDeps deps, TsaOptions options) {
   if (deps.store == nullptr || deps.audit == nullptr || deps.clock == nullptr || !deps.signer_for)
     return fail(ErrorCode::kInvalidArgument, "TSA: store, audit log, clock and signers required");
+  if (deps.batcher != nullptr && &deps.batcher->store() != deps.store)
+    return fail(ErrorCode::kInvalidArgument, "TSA: the batcher must run on the TSA's store");
   std::unique_ptr<TsaService> s(new TsaService(std::move(deps), std::move(options)));
   auto cas = HPKI_TRY(s->d_.store->transact_value<std::vector<store::CaRecord>>(
       [](store::Tx& tx) { return tx.list_cas(); }));
@@ -123,13 +131,16 @@ TsaReply TsaService::respond(BytesView request, std::optional<store::CaFamily> f
 
   // 3. Clock safety, serial, record and audit: durable before anything is signed. The serial
   // is taken first: its counter row (PostgreSQL) or the database write lock (SQLite) orders
-  // the TSA's transactions, and the clock is read after it, so genTimes follow commit order
-  // and concurrent requests never see each other's genTime "in the future".
+  // the TSA's transactions — and inside a shared group-commit transaction the units run one
+  // after the other in queue order — and the clock is read after it, so genTimes follow
+  // commit order and concurrent requests never see each other's genTime "in the future".
+  // The unit may run twice (store retries; the batcher reruns the units of a failed shared
+  // transaction alone): every output is reset first.
   enum class Refusal { kNone, kClockBehind, kCertificateNotValid };
   Refusal refusal = Refusal::kNone;
   std::int64_t serial = 0;
   std::chrono::sys_seconds gen_time{};
-  auto recorded = d_.store->transact([&](store::Tx& tx) -> Result<void> {
+  auto recorded = batcher_->run([&](store::Tx& tx) -> Result<void> {
     refusal = Refusal::kNone;
     serial = HPKI_TRY(tx.next_counter(kSerialCounter));
     gen_time = std::chrono::time_point_cast<std::chrono::seconds>(d_.clock->now());
@@ -210,7 +221,8 @@ TsaReply TsaService::respond(BytesView request, std::optional<store::CaFamily> f
     so.include_signer_certificate = req->cert_req;
     if (req->cert_req) so.extra_certificates = unit->chain;
     auto ci = HPKI_TRY(x509::cms::sign(tst, *unit->cert, *unit->signer, so));
-    HPKI_TRY(d_.store->transact(
+    // 5. Durable before it is returned: the token joins the next group commit.
+    HPKI_TRY(batcher_->run(
         [&](store::Tx& tx) -> Result<void> { return tx.set_timestamp_token(serial, ci); }));
     return ci;
   }();
@@ -230,8 +242,13 @@ TsaReply TsaService::respond(BytesView request, std::optional<store::CaFamily> f
 }
 
 Result<store::TimestampRecord> TsaService::get(std::int64_t serial) const {
-  return d_.store->transact_value<store::TimestampRecord>(
-      [&](store::Tx& tx) { return tx.get_timestamp(serial); });
+  std::optional<store::TimestampRecord> out;
+  HPKI_TRY(d_.store->read([&](store::Tx& tx) -> Result<void> {
+    out.reset();
+    out.emplace(HPKI_TRY(tx.get_timestamp(serial)));
+    return {};
+  }));
+  return std::move(*out);
 }
 
 }  // namespace hpki::tsa

@@ -14,19 +14,28 @@
 //      length is badDataFormat).
 //      reqPolicy other than the configured policy -> unacceptedPolicy; any request extension
 //      -> unacceptedExtension (none is supported).
-//   3. In one transaction (the serial first, then the clock: genTimes follow commit order):
+//   3. In one unit of work (the serial first, then the clock: genTimes follow commit order):
 //      clock safety — when the injected clock reads earlier than the
 //      latest genTime recorded (the clock was stepped back), rejection timeNotAvailable and
 //      nothing is issued; otherwise serial = next_counter("tsa.serial") (strictly increasing
 //      across restarts and nodes), the record (serial, genTime, imprint, requester ...) is
-//      written and the issuance audited ("timestamp.issue").
+//      written and the issuance audited ("timestamp.issue"). The unit runs through the
+//      group-commit batcher (store/commit_batcher.h): concurrent requests share one
+//      transaction, run in queue order inside it (so serials and genTimes still follow commit
+//      order), and respond() waits until that transaction has committed — the record and its
+//      audit entry are durable before the TSA key signs.
 //   4. TSTInfo { v1, policy, messageImprint copied exactly, serial, genTime (whole seconds),
 //      accuracy, ordering false, nonce echoed, tsa = directoryName of the TSA (option) } signed
 //      as CMS SignedData (x509/cms.h: eContentType id-ct-TSTInfo, contentType, messageDigest,
 //      signingCertificateV2; SM2 with SM3 and the GM/T 0009 ID; RSA/ECDSA with SHA-256); the
 //      TSA certificate and its issuing CA are included when certReq is true.
-//   5. The token is stored with its record. Any failure after 1-2 -> systemFailure, also when
-//      the TSA certificate is not valid at genTime (expired or not yet valid).
+//   5. The token is stored with its record, again as a unit of the batcher (it shares the
+//      commit of the next batch: other requests' records and tokens), and respond() returns
+//      only after that commit — a granted token is always durable in the database. Any failure
+//      after 1-2 -> systemFailure, also when the TSA certificate is not valid at genTime
+//      (expired or not yet valid).
+// Signing (step 4) runs on the caller's thread without any lock: concurrent callers (the HTTP
+// worker pool) sign in parallel while the batcher commits for the others.
 // respond() never fails: every outcome is a DER TimeStampResp.
 #pragma once
 
@@ -45,6 +54,7 @@
 #include "core/error.h"
 #include "crypto/signer.h"
 #include "der/oid.h"
+#include "store/commit_batcher.h"
 #include "store/store.h"
 #include "x509/certificate.h"
 #include "x509/tsp.h"
@@ -71,6 +81,10 @@ struct TsaDeps {
   const audit::AuditLog* audit = nullptr;
   const Clock* clock = nullptr;
   SignerProvider signer_for;
+  // Group commit for the TSA's writes. Pass the CA service's batcher (ca::CaService::batcher())
+  // so that tokens and issuances share commits; null: the TSA owns a batcher on `store`. Must
+  // be a batcher on `store` and outlive the service.
+  store::CommitBatcher* batcher = nullptr;
 };
 
 struct TsaReply {
@@ -94,8 +108,11 @@ class TsaService {
   [[nodiscard]] TsaReply respond(BytesView request, std::optional<store::CaFamily> family,
                                  std::string_view requester) const;
 
-  // A recorded token (kNotFound when unknown).
+  // A recorded token (kNotFound when unknown). Runs on the store's read path (Store::read).
   [[nodiscard]] Result<store::TimestampRecord> get(std::int64_t serial) const;
+
+  // The batcher the TSA's writes go through (its own or the one given in TsaDeps).
+  [[nodiscard]] store::CommitBatcher& batcher() const noexcept { return *batcher_; }
 
   [[nodiscard]] std::vector<store::CaFamily> families() const;
   [[nodiscard]] const TsaOptions& options() const { return options_; }
@@ -107,12 +124,14 @@ class TsaService {
     std::vector<x509::CertificatePtr> chain;  // the issuing CA (included on certReq)
     std::unique_ptr<crypto::Signer> signer;
   };
-  TsaService(TsaDeps deps, TsaOptions options) : d_(std::move(deps)), options_(options) {}
+  TsaService(TsaDeps deps, TsaOptions options);
   [[nodiscard]] const Unit* pick(std::optional<store::CaFamily> family, crypto::HashAlg hash) const;
 
   TsaDeps d_;
   TsaOptions options_;
   std::map<store::CaFamily, Unit> units_;
+  std::unique_ptr<store::CommitBatcher> own_batcher_;  // when TsaDeps::batcher is null
+  store::CommitBatcher* batcher_ = nullptr;
 };
 
 }  // namespace hpki::tsa

@@ -4,6 +4,9 @@
 // record and the audit entry of each token.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -45,12 +48,13 @@ class TsaTest : public ::testing::TestWithParam<std::string> {
     ASSERT_NE(tsa_, nullptr);
   }
 
-  std::unique_ptr<TsaService> make() {
+  std::unique_ptr<TsaService> make(store::CommitBatcher* batcher = nullptr) {
     auto s = TsaService::create(
         {.store = &rt_->store(),
          .audit = &rt_->audit(),
          .clock = &clock_,
-         .signer_for = [this](const store::CaRecord& ca) { return rt_->ca().ca_signer(ca); }},
+         .signer_for = [this](const store::CaRecord& ca) { return rt_->ca().ca_signer(ca); },
+         .batcher = batcher},
         {.policy = kPolicy,
          .accuracy = {.seconds = 1, .millis = 0, .micros = 0},
          .include_tsa_name = true});
@@ -226,6 +230,101 @@ TEST_P(TsaTest, EveryTokenIsRecordedAndAudited) {
   EXPECT_EQ(entries.back().action, kAuditAction);
   EXPECT_EQ(entries.back().object, "sm2-tsa/" + std::to_string(*r.serial));
   EXPECT_EQ(entries.back().actor, "ip:192.0.2.7");
+  EXPECT_TRUE(rt_->audit().verify(rt_->store(), {}).value().ok());
+}
+
+// Group commit: concurrent requests share transactions (batches of more than one unit), and
+// still every serial is unique, serials follow commit order (audit sequence) with genTimes
+// never going backwards, every granted token is recorded with its token and audited, and the
+// audit chain verifies. Runs on the CA service's batcher, as `hpki serve` does, with
+// issuance-side events in the same batches.
+TEST_P(TsaTest, ConcurrentRequestsShareCommits) {
+  tsa_ = make(&rt_->ca().batcher());
+  ASSERT_NE(tsa_, nullptr);
+  ASSERT_EQ(&tsa_->batcher(), &rt_->ca().batcher());
+  const auto before = tsa_->batcher().stats();
+  // Hold the batcher inside a transaction until several requests are queued behind it: the
+  // next batch then deterministically holds more than one unit.
+  constexpr int kThreads = 6;
+  constexpr int kPerThread = 8;
+  std::atomic<bool> holding{false};
+  std::thread holder([&] {
+    auto held = tsa_->batcher().run([&](store::Tx&) -> Result<void> {
+      holding = true;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (tsa_->batcher().stats().queue_depth < 3 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return {};
+    });
+    EXPECT_TRUE(held) << held.error().to_string();
+  });
+  while (!holding.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::atomic<bool> done{false};
+  std::thread ticker([&] {  // the clock moves on while requests run: genTimes differ
+    while (!done.load()) {
+      clock_.advance(std::chrono::seconds(1));
+      std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    }
+  });
+  std::mutex mu;
+  std::map<std::int64_t, Bytes> tokens;  // serial -> token of the reply
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const auto h = (t + i) % 2 == 0 ? crypto::HashAlg::kSha256 : crypto::HashAlg::kSm3;
+        auto r = tsa_->respond(query(h, "c" + std::to_string(t * 100 + i)), std::nullopt,
+                               "thread-" + std::to_string(t));
+        std::lock_guard lock(mu);
+        EXPECT_EQ(r.status, PkiStatus::kGranted) << r.status_string;
+        if (!r.serial) continue;
+        auto resp = x509::tsp::parse_response(r.der);
+        EXPECT_TRUE(resp && resp->token);
+        if (resp && resp->token) {
+          EXPECT_TRUE(tokens.emplace(*r.serial, *resp->token).second);
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  holder.join();
+  done = true;
+  ticker.join();
+  ASSERT_EQ(tokens.size(), static_cast<std::size_t>(kThreads * kPerThread));  // serials unique
+
+  const auto after = tsa_->batcher().stats();
+  EXPECT_GT(after.shared_batches, before.shared_batches);
+  EXPECT_GT(after.max_batch, 1u);
+  // Every unit of the TSA (record, then token) went through the batcher.
+  EXPECT_GE(after.units - before.units, static_cast<std::uint64_t>(2 * kThreads * kPerThread));
+
+  // Each token is recorded with exactly the returned token; genTime never goes backwards in
+  // serial order, and equals the token's genTime.
+  TimePoint last_gen{};
+  for (const auto& [serial, token] : tokens) {
+    auto rec = tsa_->get(serial);
+    ASSERT_TRUE(rec) << rec.error().to_string();
+    ASSERT_TRUE(rec->token);
+    EXPECT_EQ(*rec->token, token);
+    EXPECT_GE(rec->gen_time, last_gen) << "serial " << serial;
+    last_gen = rec->gen_time;
+    auto sd = x509::cms::parse_signed_data(token).value();
+    auto info = x509::tsp::parse_tst_info(sd.content.value()).value();
+    EXPECT_EQ(x509::tsp::serial_value(info).value(), serial);
+    EXPECT_EQ(info.gen_time, rec->gen_time);
+  }
+
+  // One audit entry per token, in serial order along the audit sequence (commit order).
+  auto entries = rt_->audit().list(rt_->store(), 1, 10000).value();
+  std::vector<std::int64_t> audited;
+  for (const auto& e : entries) {
+    if (e.action != kAuditAction) continue;
+    audited.push_back(std::stoll(e.object.substr(e.object.find('/') + 1)));
+  }
+  ASSERT_EQ(audited.size(), tokens.size());
+  for (std::size_t i = 1; i < audited.size(); ++i) EXPECT_LT(audited[i - 1], audited[i]);
+  EXPECT_EQ(audited.front(), tokens.begin()->first);
+  EXPECT_EQ(audited.back(), tokens.rbegin()->first);
   EXPECT_TRUE(rt_->audit().verify(rt_->store(), {}).value().ok());
 }
 

@@ -68,6 +68,42 @@ TEST(Spki, FromEcPointMatchesOpenSslEncoding) {
   EXPECT_FALSE(spki_from_ec_point(EcCurve::kP256, {}).has_value());
 }
 
+// pkey_from_spki decodes named-curve EC keys with EVP_PKEY_fromdata (fast path) and anything
+// else with d2i_PUBKEY: both give the same key, points off the curve are refused on the fast
+// path too, and near-misses of the fast shape (compressed point, trailing byte) still decode
+// exactly as before.
+TEST(Spki, EcFastPathMatchesTheDecoder) {
+  for (EcCurve c : {EcCurve::kP256, EcCurve::kP384, EcCurve::kSm2}) {
+    auto key = generate_ec(c).value();
+    const Bytes spki = pkey_to_spki(key.get()).value();
+    auto loaded = pkey_from_spki(spki);
+    ASSERT_TRUE(loaded.has_value()) << loaded.error().to_string();
+    EXPECT_EQ(pkey_to_spki(loaded->get()).value(), spki);
+    EXPECT_EQ(EVP_PKEY_eq(loaded->get(), key.get()), 1);
+    const auto info = pkey_info(loaded->get()).value();
+    EXPECT_EQ(info.family, c == EcCurve::kSm2 ? PkeyFamily::kSm2 : PkeyFamily::kEc);
+    // The loaded key verifies a signature of the generated key.
+    SignOptions o;
+    o.digest = c == EcCurve::kP384 ? "SHA384" : (c == EcCurve::kSm2 ? "SM3" : "SHA256");
+    if (c == EcCurve::kSm2) o.sm2_id = "1234567812345678";
+    const Bytes msg{1, 2, 3};
+    auto sig = digest_sign(key.get(), o, msg).value();
+    EXPECT_TRUE(digest_verify(loaded->get(), o, msg, sig).has_value());
+    // A point off the curve: kMalformed.
+    Bytes bad = spki;
+    bad.back() ^= 1;
+    EXPECT_EQ(pkey_from_spki(bad).error().code(), ErrorCode::kMalformed);
+    // Trailing data after the fast shape: refused as before.
+    Bytes trailing = spki;
+    trailing.push_back(0);
+    EXPECT_FALSE(pkey_from_spki(trailing).has_value());
+    // Not 0x04 (hybrid/garbage form marker): handled by the decoder, refused.
+    Bytes marker = spki;
+    marker[marker.size() - (c == EcCurve::kP384 ? 97 : 65)] = 0x05;
+    EXPECT_FALSE(pkey_from_spki(marker).has_value());
+  }
+}
+
 TEST(Spki, FromRsaComponents) {
   auto key = generate_rsa(2048).value();
   BIGNUM* n = nullptr;
