@@ -2,7 +2,8 @@
 // holds and verifying CMS signatures with a report (sign/sign_service.h).
 //
 //   hpki key import --name NAME --in KEY.pem       an organization key into the file key store
-//   hpki sign --key KEYREF --cert CERT.pem [--chain FILE] --in FILE --out FILE.p7s
+//   hpki key register --id ID --ref KEYREF --cert CERT.pem [--chain FILE] --org ORG
+//   hpki sign --key ID|KEYREF [--cert CERT.pem] [--chain FILE] --in FILE --out FILE.p7s
 //             [--detached | --raw] [--tsa URL] [--gmt0010]
 //   hpki verify cms FILE.p7s [--content FILE] --trust FILE... [--intermediate FILE]...
 //             [--crl FILE]... [--require-revocation] [--json]
@@ -10,6 +11,7 @@
 // KEYREF is file:NAME (the home's file key store) or pkcs11:LABEL (the configured token). With
 // --tsa the signature gets an RFC 3161 signatureTimeStampToken from that TSA (CAdES-T).
 // verify cms exits 0 valid, 1 invalid, 2 usage or input error.
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +25,7 @@
 #include "crypto/key.h"
 #include "crypto/random.h"
 #include "http/client.h"
+#include "sign/key_registry.h"
 #include "sign/sign_service.h"
 #include "x509/bundle.h"
 #include "x509/cms.h"
@@ -45,6 +48,15 @@ struct VerifyCmsArgs {
 struct ImportArgs {
   std::string name, in;
 };
+
+struct RegisterArgs {
+  std::string id, ref, cert, chain, org;
+  bool replace = false;
+};
+
+sign::KeyRegistry registry_of(Context& ctx) {
+  return sign::KeyRegistry(std::filesystem::path(ctx.home) / "signing-keys");
+}
 
 Result<std::vector<x509::CertificatePtr>> certs_of(const std::vector<std::string>& files) {
   std::vector<x509::CertificatePtr> out;
@@ -89,7 +101,19 @@ sign::TimestampFn http_timestamp(std::string url) {
 Result<int> run_sign(Context& ctx, const SignArgs& a) {
   if (a.raw && (a.detached || !a.tsa.empty() || a.gmt0010))
     return fail(ErrorCode::kInvalidArgument, "--raw excludes --detached, --tsa and --gmt0010");
-  auto certs = HPKI_TRY(certs_of({a.cert}));
+  // A registered key id, or a key reference with --cert.
+  std::string key_ref = a.key;
+  std::vector<x509::CertificatePtr> certs;
+  if (a.key.find(':') == std::string::npos) {
+    auto reg = HPKI_TRY(registry_of(ctx).get(a.key));
+    key_ref = reg.key_ref;
+    certs = reg.certificates;
+  }
+  if (!a.cert.empty()) {
+    certs = HPKI_TRY(certs_of({a.cert}));
+  } else if (certs.empty()) {
+    return fail(ErrorCode::kInvalidArgument, "--key " + a.key + " needs --cert CERT.pem");
+  }
   std::vector<x509::CertificatePtr> chain(certs.begin() + 1, certs.end());
   if (!a.chain.empty()) {
     auto more = HPKI_TRY(certs_of({a.chain}));
@@ -97,8 +121,9 @@ Result<int> run_sign(Context& ctx, const SignArgs& a) {
   }
   const Bytes data = HPKI_TRY(read_input_file(a.in, sign::kMaxDataSize));
   auto rt = HPKI_TRY(open_runtime(ctx));
-  auto* store = HPKI_TRY(rt->keys_for(a.key));
-  auto signer = HPKI_TRY(store->signer(crypto::KeyRef{a.key}, std::nullopt, crypto::kSm2DefaultId));
+  auto* store = HPKI_TRY(rt->keys_for(key_ref));
+  auto signer =
+      HPKI_TRY(store->signer(crypto::KeyRef{key_ref}, std::nullopt, crypto::kSm2DefaultId));
   sign::SigningIdentity id{signer.get(), certs.front(), chain};
   sign::SignRequest req;
   req.mode =
@@ -161,17 +186,35 @@ Result<int> run_key_import(Context& ctx, const ImportArgs& a) {
   return kExitOk;
 }
 
+Result<int> run_key_register(Context& ctx, const RegisterArgs& a) {
+  auto certs = HPKI_TRY(certs_of({a.cert}));
+  if (!a.chain.empty()) {
+    auto more = HPKI_TRY(certs_of({a.chain}));
+    certs.insert(certs.end(), more.begin(), more.end());
+  }
+  auto rt = HPKI_TRY(open_runtime(ctx));
+  auto* store = HPKI_TRY(rt->keys_for(a.ref));
+  const Bytes spki = HPKI_TRY(store->public_key(crypto::KeyRef{a.ref}));
+  if (spki != certs.front()->spki_der())
+    return fail(ErrorCode::kKeyMismatch, a.ref + " is not the key of " + a.cert);
+  HPKI_TRY(registry_of(ctx).add({a.id, a.ref, a.org, certs}, a.replace));
+  ctx.out << "registered " << a.id << " (" << a.ref << ", org " << a.org << ")\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_sign_commands(CLI::App& app, Context& ctx) {
   auto s = std::make_shared<SignArgs>();
   auto* cmd = app.add_subcommand(
       "sign", "sign a file with a key the home holds (CMS SignedData or raw signature)");
-  cmd->add_option("--key", s->key, "key reference: file:NAME or pkcs11:LABEL")->required();
+  cmd->add_option("--key", s->key,
+                  "a registered key id (hpki key register), or a key reference file:NAME / "
+                  "pkcs11:LABEL with --cert")
+      ->required();
   cmd->add_option("--cert", s->cert,
                   "the key's certificate (PEM or DER; more certificates in "
-                  "the file are the chain)")
-      ->required();
+                  "the file are the chain); optional for a registered key id");
   cmd->add_option("--chain", s->chain, "issuing CA certificates to include");
   cmd->add_option("--in", s->in, "the file to sign")->required();
   cmd->add_option("--out", s->out, "the signature (.p7s, DER)")->required();
@@ -188,6 +231,18 @@ void add_sign_commands(CLI::App& app, Context& ctx) {
   imp->add_option("--name", k->name, "label (letters, digits, '-', '_', '.')")->required();
   imp->add_option("--in", k->in, "the private key, unencrypted PKCS#8 PEM")->required();
   imp->callback([k, &ctx] { run_command(ctx, [&]() { return run_key_import(ctx, *k); }); });
+
+  auto g = std::make_shared<RegisterArgs>();
+  auto* reg = key->add_subcommand(
+      "register", "register a key as an organization's signing key (hpki sign, POST /api/v1/sign)");
+  reg->add_option("--id", g->id, "the key id used by hpki sign --key and the API")->required();
+  reg->add_option("--ref", g->ref, "key reference: file:NAME or pkcs11:LABEL")->required();
+  reg->add_option("--cert", g->cert, "the key's certificate (more certificates = chain)")
+      ->required();
+  reg->add_option("--chain", g->chain, "issuing CA certificates");
+  reg->add_option("--org", g->org, "the organization the key signs for")->required();
+  reg->add_flag("--replace", g->replace, "replace an existing registration");
+  reg->callback([g, &ctx] { run_command(ctx, [&]() { return run_key_register(ctx, *g); }); });
 }
 
 void add_verify_cms_command(CLI::App& verify, Context& ctx) {

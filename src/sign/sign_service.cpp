@@ -72,11 +72,25 @@ std::string_view tsp_diag_of(std::string_view detail) {
 // time (the path's validation time) counts as good and is noted.
 class SigningTimeRevocation final : public x509::RevocationSource {
  public:
-  SigningTimeRevocation(const x509::RevocationSource& inner, const std::vector<x509::CrlPtr>& crls,
+  SigningTimeRevocation(const std::vector<const x509::RevocationSource*>& sources,
+                        const x509::RevocationSource& inner, const std::vector<x509::CrlPtr>& crls,
                         TimePoint now)
-      : inner_(inner), crls_(crls), now_(now) {}
+      : sources_(sources), inner_(inner), crls_(crls), now_(now) {}
 
   [[nodiscard]] x509::RevocationAnswer check(const x509::RevocationQuery& q) const override {
+    // Time-aware sources answer as of the signing time themselves.
+    std::optional<x509::RevocationAnswer> first;
+    for (const auto* s : sources_) {
+      auto a = s->check(q);
+      if (a.status == x509::RevocationStatus::kGood && a.diag == diag::kRevokedAfterSigning) {
+        std::lock_guard lock(mu_);
+        notes_.push_back({diag::kRevokedAfterSigning,
+                          "serial " + q.subject.serial_hex() + ": " + a.detail});
+      }
+      if (a.status != x509::RevocationStatus::kUnknown) return a;
+      if (!first) first = std::move(a);
+    }
+    if (crls_.empty() && first) return *first;
     const TimePoint at = std::max(now_, q.at);
     const x509::RevocationQuery now_query{q.subject, q.issuer,     at,
                                           q.sm2_id,  q.key_policy, q.validate_other};
@@ -105,6 +119,7 @@ class SigningTimeRevocation final : public x509::RevocationSource {
   }
 
  private:
+  const std::vector<const x509::RevocationSource*>& sources_;
   const x509::RevocationSource& inner_;
   const std::vector<x509::CrlPtr>& crls_;
   TimePoint now_;
@@ -262,10 +277,8 @@ VerifyReport verify(const VerifyRequest& request, const TrustSettings& trust) {
   std::vector<x509::CertificatePtr> all = pool;
   all.insert(all.end(), trust.anchors.begin(), trust.anchors.end());
   const x509::CrlRevocationSource crl_source(trust.crls, all);
-  std::vector<const x509::RevocationSource*> sources = trust.revocation_sources;
-  sources.push_back(&crl_source);
-  const x509::CombinedRevocationSource combined(sources);
-  const SigningTimeRevocation at_signing(combined, trust.crls, trust.now);
+  const SigningTimeRevocation at_signing(trust.revocation_sources, crl_source, trust.crls,
+                                         trust.now);
 
   x509::PathOptions po;
   po.at = r.validation_time;

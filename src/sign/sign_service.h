@@ -103,7 +103,9 @@ struct TrustSettings {
   std::vector<x509::CertificatePtr> anchors;        // trust anchors (also for TSA tokens)
   std::vector<x509::CertificatePtr> intermediates;  // untrusted pool
   std::vector<x509::CrlPtr> crls;                   // revocation information
-  // Further revocation sources (e.g. OCSP, hpki's store), asked before the CRLs.
+  // Further revocation sources (e.g. hpki's store, OCSP), asked before the CRLs. Unlike the
+  // CRLs they are asked AS OF the signing time (query.at) and must judge a revocation date
+  // themselves (revoked after query.at = good).
   std::vector<const x509::RevocationSource*> revocation_sources{};
   // When true (default with any CRL or source) every certificate needs a revocation status.
   std::optional<bool> require_revocation{};

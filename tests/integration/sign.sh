@@ -33,7 +33,7 @@ for fam in rsa ecdsa sm2; do
     openssl req -new -key "$fam.key" -utf8 -out "$fam.csr" -subj "/CN=org" 2>/dev/null
   fi
   h cert issue --profile org-sign --csr "$fam.csr" --name "示例医院 $fam signing" --org 示例医院 \
-    --country CN --out "$fam-org.pem" >/dev/null
+    --country CN --out "$fam-org.pem" >"$fam.serial"
   expect_eq "$fam: key import prints the reference" "file:org-$fam" "$(h key import --name "org-$fam" --in "$fam.key")"
   check "$fam: hpki sign attached" h sign --key "file:org-$fam" --cert "$fam-org.pem" --chain "$fam-issuing.pem" --in doc.txt --out "$fam.p7s"
   check "$fam: hpki sign detached" h sign --key "file:org-$fam" --cert "$fam-org.pem" --chain "$fam-issuing.pem" --in doc.txt --out "$fam-det.p7s" --detached
@@ -57,8 +57,8 @@ done
 
 # openssl verifies hpki's RSA and ECDSA CMS, attached and detached.
 for fam in rsa ecdsa; do
-  check "$fam: openssl cms -verify attached" grep -q "Verification successful" \
-    <(openssl cms -verify -binary -CAfile "$fam-root.pem" -in "$fam.p7s" -inform DER -out verified.txt 2>&1)
+  openssl cms -verify -binary -CAfile "$fam-root.pem" -in "$fam.p7s" -inform DER -out verified.txt >ossl.out 2>&1 || true
+  check "$fam: openssl cms -verify attached" grep -q "Verification successful" ossl.out
   check "$fam: openssl recovers the content" cmp -s verified.txt doc.txt
   check "$fam: openssl cms -verify detached" grep -q "Verification successful" \
     <(openssl cms -verify -binary -CAfile "$fam-root.pem" -in "$fam-det.p7s" -inform DER -content doc.txt -out /dev/null 2>&1)
@@ -146,12 +146,13 @@ expect_eq "expired signer: exit 1" 1 "$(code_of h verify cms expired.p7s --trust
 check "expired signer: diagnostic" grep -q "FAILED (not_after_passed)" out.txt
 
 # CAdES-T: the home's TSA in `hpki serve`.
-"$HPKI" --home "$H" serve --role tsa --http-listen 127.0.0.1:0 >serve.out 2>serve.err &
+"$HPKI" --home "$H" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >serve.out 2>serve.err &
 SERVER=$!
 trap 'kill -TERM $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; cleanup' EXIT
 for _ in $(seq 1 100); do grep -q '^  TSA' serve.out 2>/dev/null && break; sleep 0.1; done
 PLAIN=$(grep -o 'http://[^ ]*' serve.out | head -n 1)
-check "TSA server started" test -n "$PLAIN"
+API=$(grep -o 'https://[^ ]*' serve.out | head -n 1)
+check "server started with a TSA and the API" test -n "$PLAIN" -a -n "$API"
 for fam in rsa sm2; do
   check "$fam: CAdES-T sign with --tsa" h sign --key "file:org-$fam" --cert "$fam-org.pem" --chain "$fam-issuing.pem" \
     --in doc.txt --out "$fam-t.p7s" --tsa "${PLAIN}tsa"
@@ -164,6 +165,61 @@ for fam in rsa sm2; do
 done
 check "rsa: openssl still verifies the CAdES-T signature" grep -q "Verification successful" \
   <(openssl cms -verify -binary -CAfile rsa-root.pem -in rsa-t.p7s -inform DER -out /dev/null 2>&1)
+
+# Over HTTP: registered organization keys, POST /api/v1/sign and /api/v1/verify.
+C=(curl -s --cacert "$H/tls/ca.pem")
+code() { "${C[@]}" -o body.json -w '%{http_code}' "$@"; }
+INTEG=$(h apikey create --role integration --org 示例医院 2>/dev/null | tail -n 1)
+RA=$(h apikey create --role ra_officer --org 示例医院 2>/dev/null | tail -n 1)
+INTEG_B=$(h apikey create --role integration --org 其他医院 2>/dev/null | tail -n 1)
+AUDITOR=$(h apikey create --role auditor 2>/dev/null | tail -n 1)
+for fam in rsa sm2; do
+  check "$fam: key register" h key register --id "org-$fam" --ref "file:org-$fam" --cert "$fam-org.pem" --chain "$fam-issuing.pem" --org 示例医院
+done
+expect_eq "register refuses a key that is not the certificate's" 1 \
+  "$(c=$(code_of h key register --id bad --ref file:org-rsa --cert sm2-org.pem --org 示例医院); [ "$c" -ne 0 ] && echo 1)"
+check "hpki sign --key with a registered id (no --cert)" h sign --key org-rsa --in doc.txt --out reg.p7s
+check "registered id signature verifies" h verify cms reg.p7s --trust rsa-root.pem
+DATA=$(base64 -w0 doc.txt)
+for fam in rsa sm2; do
+  expect_eq "$fam: POST /sign (CAdES-T): 200" 200 "$(code -H "Authorization: Bearer $INTEG" "${API}sign" \
+    -d "{\"key\":\"org-$fam\",\"data\":\"$DATA\",\"mode\":\"cms\",\"timestamp\":true}")"
+  jq -r .signature body.json | base64 -d >"api-$fam.p7s"
+  check "$fam: API response has the timestamp time" test "$(jq -r .timestamp_time body.json)" != null
+  check "$fam: API signature verifies with hpki verify cms" h verify cms "api-$fam.p7s" --trust "$fam-root.pem"
+  SIG=$(base64 -w0 "api-$fam.p7s")
+  expect_eq "$fam: POST /verify: 200" 200 "$(code -H "Authorization: Bearer $INTEG" "${API}verify" -d "{\"signature\":\"$SIG\"}")"
+  expect_eq "$fam: API verify: valid" true "$(jq -r .valid body.json)"
+  expect_eq "$fam: API verify: timestamp valid" true "$(jq -r .timestamp.valid body.json)"
+  expect_eq "$fam: API verify: chain to this home's root" 3 "$(jq -r '.path.chain | length' body.json)"
+  # Detached over the API; tampered content named.
+  expect_eq "$fam: POST /sign detached: 200" 200 "$(code -H "Authorization: Bearer $RA" "${API}sign" \
+    -d "{\"key\":\"org-$fam\",\"data\":\"$DATA\",\"mode\":\"cms-detached\"}")"
+  DSIG=$(jq -r .signature body.json)
+  expect_eq "$fam: verify detached" true "$("${C[@]}" -H "Authorization: Bearer $AUDITOR" "${API}verify" \
+    -d "{\"signature\":\"$DSIG\",\"content\":\"$DATA\"}" | jq -r .valid)"
+  expect_eq "$fam: verify detached, other content" cms.message_digest_mismatch "$("${C[@]}" -H "Authorization: Bearer $AUDITOR" "${API}verify" \
+    -d "{\"signature\":\"$DSIG\",\"content\":\"$(base64 -w0 other.txt)\"}" | jq -r .status)"
+done
+jq -r .signature_algorithm <(curl -s --cacert "$H/tls/ca.pem" -H "Authorization: Bearer $INTEG" "${API}sign" \
+  -d "{\"key\":\"org-sm2\",\"data\":\"$DATA\",\"mode\":\"raw\"}") >alg.txt
+expect_eq "sm2: raw signature over the API is SM2-with-SM3" sm2-sm3 "$(cat alg.txt)"
+check "rsa: openssl verifies the API's CAdES-T CMS" grep -q "Verification successful" \
+  <(openssl cms -verify -binary -CAfile rsa-root.pem -in api-rsa.p7s -inform DER -out /dev/null 2>&1)
+expect_eq "a key of another organization: 404" 404 "$(code -H "Authorization: Bearer $INTEG_B" "${API}sign" -d "{\"key\":\"org-rsa\",\"data\":\"$DATA\"}")"
+expect_eq "an unknown key: 404" 404 "$(code -H "Authorization: Bearer $INTEG" "${API}sign" -d "{\"key\":\"nope\",\"data\":\"$DATA\"}")"
+expect_eq "auditor may not sign: 403" 403 "$(code -H "Authorization: Bearer $AUDITOR" "${API}sign" -d "{\"key\":\"org-rsa\",\"data\":\"$DATA\"}")"
+expect_eq "bad base64: 400" 400 "$(code -H "Authorization: Bearer $INTEG" "${API}sign" -d '{"key":"org-rsa","data":"!!"}')"
+expect_eq "not a CMS: 400" 400 "$(code -H "Authorization: Bearer $INTEG" "${API}verify" -d "{\"signature\":\"$DATA\"}")"
+# Revoked in this home's store after the time-stamped signature: still valid (noted); a
+# signature without a timestamp, verified now, is revoked.
+RSA_SIG=$(base64 -w0 api-rsa.p7s)
+h cert revoke "$(cat rsa.serial)" --reason keyCompromise >/dev/null
+"${C[@]}" -H "Authorization: Bearer $INTEG" "${API}verify" -d "{\"signature\":\"$RSA_SIG\"}" >after.json
+expect_eq "revoked after the timestamp: valid" true "$(jq -r .valid after.json)"
+expect_eq "revoked after the timestamp: noted" sign.revoked_after_signing "$(jq -r '.notes[0].id' after.json)"
+"${C[@]}" -H "Authorization: Bearer $INTEG" "${API}verify" -d "{\"signature\":\"$(base64 -w0 rsa.p7s)\"}" >revoked.json
+expect_eq "revoked, no timestamp: revoked" revoked "$(jq -r .status revoked.json)"
 kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true
 
 finish
