@@ -55,21 +55,29 @@ Result<RegisteredKey> KeyRegistry::get(std::string_view id) const {
   text.resize(static_cast<std::size_t>(f.gcount()));
   if (text.size() > kMaxRegistrationSize)
     return fail(ErrorCode::kTooLarge, path.string() + ": registration file too large");
+  auto k = parse_registration(id, text);
+  if (!k) return fail(k.error().with_context(path.string()));
+  return k;
+}
+
+Result<RegisteredKey> parse_registration(std::string_view id, std::string_view text) {
+  if (text.size() > kMaxRegistrationSize)
+    return fail(ErrorCode::kTooLarge, "registration file too large");
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("key_ref") || !j["key_ref"].is_string() ||
       !j.contains("org") || !j["org"].is_string() || !j.contains("certificates") ||
       !j["certificates"].is_array() || j["certificates"].empty())
-    return fail(ErrorCode::kMalformed, path.string() + ": not a signing key registration");
+    return fail(ErrorCode::kMalformed, "not a signing key registration");
   RegisteredKey k;
   k.id = std::string(id);
   k.key_ref = j["key_ref"].get<std::string>();
   k.org = j["org"].get<std::string>();
   for (const auto& c : j["certificates"]) {
-    if (!c.is_string()) return fail(ErrorCode::kMalformed, path.string() + ": bad certificate");
+    if (!c.is_string()) return fail(ErrorCode::kMalformed, "bad certificate");
     auto der = pem_decode(c.get<std::string>(), "CERTIFICATE");
-    if (!der) return fail(der.error().with_context(path.string()));
+    if (!der) return fail(der.error());
     auto cert = x509::Certificate::parse(*der);
-    if (!cert) return fail(cert.error().with_context(path.string()));
+    if (!cert) return fail(cert.error());
     k.certificates.push_back(*cert);
   }
   return k;

@@ -43,4 +43,8 @@ class KeyRegistry {
 
 [[nodiscard]] bool valid_key_id(std::string_view id);
 
+// Parses one registration file's text (at most kMaxRegistrationSize; kTooLarge beyond,
+// kMalformed for anything but the format above, certificate parse errors as they are).
+[[nodiscard]] Result<RegisteredKey> parse_registration(std::string_view id, std::string_view text);
+
 }  // namespace hpki::sign
