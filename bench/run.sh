@@ -75,3 +75,7 @@ bash "$(dirname "$0")/compare/issuance.sh" "$BUILD_DIR"
 echo
 echo "== RFC 3161 TSA over HTTP (bench/compare/tsa.sh)" >&2
 bash "$(dirname "$0")/compare/tsa.sh" "$BUILD_DIR"
+# CMS verification with chain and cached revocation (issue 8).
+echo
+echo "== CMS verification (bench/compare/verify.sh)" >&2
+bash "$(dirname "$0")/compare/verify.sh" "$BUILD_DIR"
