@@ -79,3 +79,7 @@ bash "$(dirname "$0")/compare/tsa.sh" "$BUILD_DIR"
 echo
 echo "== CRL generation (bench/crl.sh)" >&2
 bash "$(dirname "$0")/crl.sh" "$BUILD_DIR" "${CRL_BENCH_ENTRIES:-1000000}"
+# CMS verification with chain and cached revocation (issue 8).
+echo
+echo "== CMS verification (bench/compare/verify.sh)" >&2
+bash "$(dirname "$0")/compare/verify.sh" "$BUILD_DIR"

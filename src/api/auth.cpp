@@ -38,7 +38,7 @@ bool table(Role r, Permission p) noexcept {
     case Role::kRaOfficer:
       return p == P::kCaRead || p == P::kProfileRead || p == P::kCertIssue || p == P::kCertRead ||
              p == P::kCertLifecycle || p == P::kSubjectRead || p == P::kSubjectWrite ||
-             p == P::kVerify;
+             p == P::kSign || p == P::kVerify;
     case Role::kAuditor:
       return p == P::kCaRead || p == P::kProfileRead || p == P::kCertRead || p == P::kSubjectRead ||
              p == P::kAuditRead || p == P::kVerify;

@@ -4,7 +4,8 @@
 //
 // Roles (docs/operations.md "Authentication and roles" is the operator's copy):
 //   admin        everything, every organization.
-//   ra_officer   lifecycle of certificates and subject records of its own organization.
+//   ra_officer   lifecycle of certificates and subject records of its own organization, and
+//                signing with its organization's registered keys (issue 8).
 //   auditor      read-only: CAs, profiles, certificates, subjects, the audit log.
 //   integration  a hospital system (HIS, EMR, PACS...): issue, sign, verify, read certificates
 //                of its own organization.

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/auth.h"
+#include "api/sign_routes.h"
 #include "audit/audit_log.h"
 #include "core/encoding.h"
 #include "core/pem.h"
@@ -69,6 +70,14 @@ constexpr RouteSpec kApiRoutes[] = {
     {"GET", "/api/v1/timestamps/{serial}",
      "A recorded RFC 3161 timestamp (serial, genTime, imprint, requester, token)",
      Permission::kVerify, "", 200},
+    {"POST", "/api/v1/sign",
+     "Sign data with a registered organization key (raw, CMS attached or detached, optional "
+     "CAdES-T timestamp)",
+     Permission::kSign, "SignRequest", 200},
+    {"POST", "/api/v1/verify",
+     "Verify a CMS or raw signature: signature, signer, chain, revocation at the signing time, "
+     "timestamp",
+     Permission::kVerify, "VerifyRequest", 200},
     {"GET", "/api/v1/openapi.json", "This document", std::nullopt, "", 200},
 };
 
@@ -673,6 +682,14 @@ void add_api_routes(http::Router& router, ApiContext& c) {
         if (t.token) j["token"] = base64_encode(*t.token);
         return json_response(200, j);
       });
+  add(spec("POST", "/api/v1/sign"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        return json_response(200, HPKI_TRY(api_sign(c, p, HPKI_TRY(parse_body(req)))));
+      });
+  add(spec("POST", "/api/v1/verify"),
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        return json_response(200, HPKI_TRY(api_verify(c, p, HPKI_TRY(parse_body(req)))));
+      });
   router.add(
       "GET", "/api/v1/openapi.json",
       [](const http::Request&) { return http::Response::json(200, openapi_json()); },
@@ -891,6 +908,24 @@ const std::string& openapi_json() {
                    {"keygen", {{"$ref", "#/components/schemas/Keygen"}}},
                    {"subject", {{"$ref", "#/components/schemas/Subject"}}},
                    {"days", {{"type", "integer"}}}}}}},
+               {"SignRequest",
+                {{"type", "object"},
+                 {"required", {"key", "data"}},
+                 {"properties",
+                  {{"key", {{"type", "string"}, {"description", "registered key id"}}},
+                   {"data", {{"type", "string"}, {"contentEncoding", "base64"}}},
+                   {"mode", {{"type", "string"}, {"enum", {"cms", "cms-detached", "raw"}}}},
+                   {"gmt0010", {{"type", "boolean"}}},
+                   {"timestamp", {{"type", "boolean"}}}}}}},
+               {"VerifyRequest",
+                {{"type", "object"},
+                 {"required", {"signature"}},
+                 {"properties",
+                  {{"signature", {{"type", "string"}, {"contentEncoding", "base64"}}},
+                   {"content", {{"type", "string"}, {"contentEncoding", "base64"}}},
+                   {"mode", {{"type", "string"}, {"enum", {"cms", "raw"}}}},
+                   {"certificate", {{"type", "string"}, {"description", "PEM (raw mode)"}}},
+                   {"require_revocation", {{"type", "boolean"}}}}}}},
                {"RenewRequest",
                 {{"type", "object"}, {"properties", {{"days", {{"type", "integer"}}}}}}},
                {"RekeyRequest",

@@ -47,6 +47,9 @@ class Runtime {
   [[nodiscard]] const Clock& clock() const { return clock_; }
   [[nodiscard]] const std::map<std::string, x509::Profile>& profiles() const { return profiles_; }
   [[nodiscard]] crypto::FileKeyStore& file_keys() { return *file_keys_; }
+  // The key store of a key reference: "pkcs11:..." on the configured token (kConfigMissing
+  // without one), "file:..." in the file key store, anything else kInvalidArgument.
+  [[nodiscard]] Result<crypto::KeyStore*> keys_for(std::string_view key_ref);
   [[nodiscard]] int recovered() const { return recovered_; }
 
  private:

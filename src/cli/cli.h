@@ -52,6 +52,9 @@ void add_apikey_commands(CLI::App& app, Context& ctx);
 void add_verify_commands(CLI::App& app, Context& ctx);
 // `hpki ts request|verify` (ts_cmd.cpp): RFC 3161 client and token verifier.
 void add_ts_commands(CLI::App& app, Context& ctx);
+// `hpki sign`, `hpki key import` and `hpki verify cms` (sign_cmd.cpp): signing service.
+void add_sign_commands(CLI::App& app, Context& ctx);
+void add_verify_cms_command(CLI::App& verify, Context& ctx);
 // `hpki cert lint` (cert_lint_cmd.cpp), registered under the `cert` group.
 void add_cert_lint_command(CLI::App& cert, Context& ctx);
 

@@ -209,6 +209,7 @@ void add_verify_commands(CLI::App& app, Context& ctx) {
   cmd->add_flag("--allow-legacy-rsa-insecure", o->allow_legacy_rsa,
                 "accept 1024..2047-bit RSA keys (historic chains; INSECURE)");
   cmd->callback([o, &ctx] { run_command(ctx, [&]() { return run_verify_cert(*o, ctx); }); });
+  add_verify_cms_command(*verify, ctx);
 }
 
 }  // namespace hpki::cli

@@ -71,7 +71,7 @@ expect_eq "subjects listing scoped to the organization" 0 "$("${C[@]}" -H "Autho
 # expected permissions per role are written here independently of src/api/auth.cpp.
 declare -A ALLOWED=(
   [auditor]="ca.read profile.read cert.read subject.read audit.read verify"
-  [ra_officer]="ca.read profile.read cert.read cert.issue cert.lifecycle subject.read subject.write verify"
+  [ra_officer]="ca.read profile.read cert.read cert.issue cert.lifecycle subject.read subject.write sign verify"
   [integration]="ca.read profile.read cert.read cert.issue sign verify"
 )
 declare -A KEY_OF=([auditor]=$AUDITOR_B [ra_officer]=$RA_B [integration]=$INTEG_B)

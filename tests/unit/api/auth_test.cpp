@@ -29,7 +29,7 @@ const std::map<Role, std::set<Permission>>& expected_table() {
         P::kSubjectRead, P::kSubjectWrite, P::kAuditRead, P::kSign, P::kVerify, P::kAdmin}},
       {Role::kRaOfficer,
        {P::kCaRead, P::kProfileRead, P::kCertIssue, P::kCertRead, P::kCertLifecycle,
-        P::kSubjectRead, P::kSubjectWrite, P::kVerify}},
+        P::kSubjectRead, P::kSubjectWrite, P::kSign, P::kVerify}},
       {Role::kAuditor,
        {P::kCaRead, P::kProfileRead, P::kCertRead, P::kSubjectRead, P::kAuditRead, P::kVerify}},
       {Role::kIntegration,
