@@ -105,7 +105,8 @@ Result<std::unique_ptr<revocation::OcspResponder>> make_responder(ca::Runtime& r
   return r;
 }
 
-// `--role ocsp`: the responder alone on the plain listener (with /healthz /readyz /metrics).
+// `--role ocsp`: the responder alone on the plain listener (with /healthz /readyz /metrics), and
+// the published CRLs (/crl/...) from the database.
 // When the database goes away it keeps answering from memory; /readyz says so (503).
 Result<int> serve_ocsp(cli::Context& ctx, const ServeArgs& a, sigset_t set) {
   auto rt = HPKI_TRY(cli::open_runtime(ctx));
@@ -119,6 +120,15 @@ Result<int> serve_ocsp(cli::Context& ctx, const ServeArgs& a, sigset_t set) {
   api::publish_ocsp_metrics(*responder, *metrics);
   auto router = std::make_shared<http::Router>();
   api::add_ocsp_routes(*router, *responder, metrics, rt->clock());
+  // CRLs as published by the CA node (this node never generates them): read from the database
+  // and cached, so they stay available while the database is down. The cache is warmed here.
+  auto crls = cli::make_crl_publisher(*rt);
+  if (auto scopes = crls->scopes()) {
+    for (const auto& scope : *scopes) {
+      for (bool delta : {false, true}) (void)crls->latest(revocation::crl_name(scope, delta));
+    }
+  }
+  api::add_crl_routes(*router, *crls, rt->clock(), metrics.get());
   http::add_operational_routes(*router, metrics);
   router->add(
       "GET", "/readyz",

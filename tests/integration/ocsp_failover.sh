@@ -45,6 +45,11 @@ done
 check "bad: revoked (database up)" grep -q "bad.pem: revoked" <(ocsp -cert "$WORK/bad.pem" -no_nonce)
 out=$(ocsp -cert "$WORK/latebad.pem" -no_nonce)
 check "latebad: revoked affiliationChanged" grep -q "Reason: affiliationChanged" <<<"$out"
+crl_lists_bad() {  # the CRL served by the ocsp node lists the revoked certificate
+  curl -sf -o "$WORK/served.crl" "$BASE/crl/rsa-issuing.crl" &&
+    openssl crl -inform DER -in "$WORK/served.crl" -noout -text | grep -qi "$(serial_of bad)"
+}
+check "crl served by the ocsp role (database up)" crl_lists_bad
 check "api routes are not served by the ocsp role" \
   test "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/v1/openapi.json")" = 404
 
@@ -65,6 +70,7 @@ check "database down: unknown serial -> tryLater (cannot know)" \
 code=$(curl -s -o "$WORK/readyz" -w '%{http_code}' "$BASE/readyz")
 expect_eq "readyz during the outage" 503 "$code"
 check "readyz names the reason" grep -q "database unavailable" "$WORK/readyz"
+check "crl still served with the database down" crl_lists_bad
 check "metrics gauge hpki_ocsp_database_up 0" grep -Eq '^hpki_ocsp_database_up 0' <(curl -s "$BASE/metrics")
 
 kill -TERM "$SERVER"
