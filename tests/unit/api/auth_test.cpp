@@ -12,6 +12,7 @@
 #include "ca/runtime.h"
 #include "core/encoding.h"
 #include "crypto/random.h"
+#include "tests/support/test_ca.h"
 #include "tests/support/test_db.h"
 #include "tests/support/test_util.h"
 #include "x509/certificate.h"
@@ -146,14 +147,7 @@ class AuthTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     db_ = std::make_unique<test::TestDb>(GetParam());
     ASSERT_EQ(db_->error(), "");
-    ca::InitOptions io;
-    io.organization = "示例医院";
-    io.database_url = db_->url();
-    ca::InitHierarchyOptions ho;
-    ho.families = {store::CaFamily::kSm2};
-    auto rt = ca::Runtime::init(dir_.path() / "home", io, ho,
-                                SecretBytes(std::string_view("correct horse battery")),
-                                std::filesystem::path(HPKI_SOURCE_DIR) / "profiles");
+    auto rt = test::init_test_ca(dir_.path() / "home", db_->url(), {store::CaFamily::kSm2});
     ASSERT_TRUE(rt) << rt.error().to_string();
     rt_ = std::move(*rt);
     auto pepper = load_or_create_pepper(pepper_path(rt_->config().keys_dir));

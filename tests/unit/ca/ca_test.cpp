@@ -10,6 +10,7 @@
 #include "ca/runtime.h"
 #include "core/pem.h"
 #include "der/oids.h"
+#include "tests/support/test_ca.h"
 #include "tests/support/test_db.h"
 #include "tests/support/test_util.h"
 #include "x509/certificate.h"
@@ -26,13 +27,7 @@ class CaTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     db_ = std::make_unique<test::TestDb>(GetParam());
     ASSERT_EQ(db_->error(), "");
-    InitOptions io;
-    io.organization = "示例医院";
-    io.database_url = db_->url();
-    InitHierarchyOptions ho;
-    ho.families = {CaFamily::kRsa, CaFamily::kSm2};
-    auto rt = Runtime::init(home(), io, ho, SecretBytes(std::string_view("correct horse battery")),
-                            std::filesystem::path(HPKI_SOURCE_DIR) / "profiles");
+    auto rt = test::init_test_ca(home(), db_->url());
     ASSERT_TRUE(rt) << rt.error().to_string();
     rt_ = std::move(*rt);
   }

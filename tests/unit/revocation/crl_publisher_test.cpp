@@ -12,6 +12,7 @@
 #include "ca/runtime.h"
 #include "core/encoding.h"
 #include "der/oids.h"
+#include "tests/support/test_ca.h"
 #include "tests/support/test_db.h"
 #include "tests/support/test_util.h"
 #include "x509/certificate.h"
@@ -25,20 +26,14 @@ namespace {
 using store::CaFamily;
 using x509::RevocationReason;
 
-constexpr std::string_view kPass = "correct horse battery";
+constexpr std::string_view kPass = test::kTestPassphrase;
 
 class CrlPublisherTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     db_ = std::make_unique<test::TestDb>(GetParam());
     ASSERT_EQ(db_->error(), "");
-    ca::InitOptions io;
-    io.organization = "示例医院";
-    io.database_url = db_->url();
-    ca::InitHierarchyOptions ho;
-    ho.families = {CaFamily::kRsa, CaFamily::kSm2};
-    auto rt = ca::Runtime::init(home(), io, ho, SecretBytes(kPass),
-                                std::filesystem::path(HPKI_SOURCE_DIR) / "profiles");
+    auto rt = test::init_test_ca(home(), db_->url());
     ASSERT_TRUE(rt) << rt.error().to_string();
   }
 

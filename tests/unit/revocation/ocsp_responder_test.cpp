@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "ca/runtime.h"
+#include "tests/support/test_ca.h"
 #include "tests/support/test_util.h"
 #include "x509/ocsp.h"
 
@@ -23,13 +24,8 @@ class OcspResponderTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     family_ = GetParam() == "sm2" ? CaFamily::kSm2 : CaFamily::kRsa;
-    ca::InitOptions io;
-    io.organization = "示例医院";
-    ca::InitHierarchyOptions ho;
-    ho.families = {family_};  // one hierarchy per test: key generation dominates the time
-    auto rt = ca::Runtime::init(dir_.path() / "home", io, ho,
-                                SecretBytes(std::string_view("correct horse battery")),
-                                std::filesystem::path(HPKI_SOURCE_DIR) / "profiles");
+    // One hierarchy per test: key generation dominates the time.
+    auto rt = test::init_test_ca(dir_.path() / "home", {}, {family_});
     ASSERT_TRUE(rt) << rt.error().to_string();
     rt_ = std::move(*rt);
     issuer_ = x509::Certificate::parse(rt_->ca().chain(family_).value().at(0)).value();

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "ca/runtime.h"
+#include "tests/support/test_ca.h"
 #include "tests/support/test_db.h"
 #include "tests/support/test_util.h"
 #include "x509/certificate.h"
@@ -29,14 +30,7 @@ class StoreSourceTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     db_ = std::make_unique<test::TestDb>(GetParam());
     ASSERT_EQ(db_->error(), "");
-    ca::InitOptions io;
-    io.organization = "示例医院";
-    io.database_url = db_->url();
-    ca::InitHierarchyOptions ho;
-    ho.families = {CaFamily::kRsa, CaFamily::kSm2};
-    auto rt = ca::Runtime::init(dir_.path() / "home", io, ho,
-                                SecretBytes(std::string_view("correct horse battery")),
-                                std::filesystem::path(HPKI_SOURCE_DIR) / "profiles");
+    auto rt = test::init_test_ca(dir_.path() / "home", db_->url());
     ASSERT_TRUE(rt) << rt.error().to_string();
     rt_ = std::move(*rt);
   }

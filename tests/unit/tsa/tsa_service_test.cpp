@@ -13,6 +13,7 @@
 #include "ca/runtime.h"
 #include "crypto/digest.h"
 #include "der/oids.h"
+#include "tests/support/test_ca.h"
 #include "tests/support/test_db.h"
 #include "tests/support/test_util.h"
 #include "tsa/tsa_service.h"
@@ -31,14 +32,7 @@ class TsaTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     db_ = std::make_unique<test::TestDb>(GetParam());
     ASSERT_EQ(db_->error(), "");
-    ca::InitOptions io;
-    io.organization = "示例医院";
-    io.database_url = db_->url();
-    ca::InitHierarchyOptions ho;
-    ho.families = {CaFamily::kRsa, CaFamily::kSm2};
-    auto rt = ca::Runtime::init(dir_.path() / "home", io, ho,
-                                SecretBytes(std::string_view("correct horse battery")),
-                                std::filesystem::path(HPKI_SOURCE_DIR) / "profiles");
+    auto rt = test::init_test_ca(dir_.path() / "home", db_->url());
     ASSERT_TRUE(rt) << rt.error().to_string();
     rt_ = std::move(*rt);
     // The TSA certificates were just issued: time-stamp after their notBefore.
