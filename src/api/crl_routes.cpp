@@ -1,40 +1,10 @@
 #include "api/crl_routes.h"
 
 #include <algorithm>
-#include <ctime>
 
 #include "http/problem.h"
 
 namespace hpki::api {
-namespace {
-
-// RFC 9110 5.6.7 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
-std::string http_date(TimePoint t) {
-  const std::time_t s = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[40];
-  const auto n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return std::string(buf, n);
-}
-
-// RFC 9110 13.1.2: If-None-Match is "*" or a list of entity tags (weak comparison).
-bool etag_matches(std::string_view header, std::string_view etag) {
-  std::size_t pos = 0;
-  while (pos < header.size()) {
-    auto end = header.find(',', pos);
-    if (end == std::string_view::npos) end = header.size();
-    auto tag = header.substr(pos, end - pos);
-    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
-    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
-    if (tag.starts_with("W/")) tag.remove_prefix(2);
-    if (tag == "*" || tag == etag) return true;
-    pos = end + 1;
-  }
-  return false;
-}
-
-}  // namespace
 
 void add_crl_routes(http::Router& router, revocation::CrlPublisher& publisher, const Clock& clock,
                     http::MetricsRegistry* metrics) {
@@ -71,11 +41,11 @@ void add_crl_routes(http::Router& router, revocation::CrlPublisher& publisher, c
         max_age = std::max(max_age, std::chrono::seconds(0));
         http::Response r;
         r.set_header("ETag", (*crl)->etag)
-            .set_header("Last-Modified", http_date(rec.this_update))
-            .set_header("Expires", http_date(rec.next_update))
+            .set_header("Last-Modified", http::http_date(rec.this_update))
+            .set_header("Expires", http::http_date(rec.next_update))
             .set_header("Cache-Control",
                         "public, max-age=" + std::to_string(max_age.count()) + ", no-transform");
-        if (auto inm = req.header("if-none-match"); inm && etag_matches(*inm, (*crl)->etag)) {
+        if (auto inm = req.header("if-none-match"); inm && http::etag_matches(*inm, (*crl)->etag)) {
           r.status = 304;  // RFC 9110 15.4.5
           return r;
         }

@@ -1,7 +1,10 @@
 #include "http/message.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 
 namespace hpki::http {
 namespace {
@@ -81,20 +84,24 @@ std::optional<std::string_view> Response::header(std::string_view name) const {
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space) {
   std::string out;
   out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return std::nullopt;
-      int hi = hex_value(in[i + 1]);
-      int lo = hex_value(in[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
+  std::size_t i = 0;
+  while (i < in.size()) {
+    // Copy the run up to the next escape in one go.
+    std::size_t j = i;
+    while (j < in.size() && in[j] != '%' && !(plus_is_space && in[j] == '+')) ++j;
+    out.append(in.data() + i, j - i);
+    if (j == in.size()) break;
+    if (in[j] == '+') {
       out.push_back(' ');
-    } else {
-      out.push_back(c);
+      i = j + 1;
+      continue;
     }
+    if (j + 2 >= in.size()) return std::nullopt;
+    int hi = hex_value(in[j + 1]);
+    int lo = hex_value(in[j + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i = j + 3;
   }
   return out;
 }
@@ -116,6 +123,37 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(
     out.emplace_back(std::move(*key), std::move(*value));
   }
   return out;
+}
+
+std::string http_date(TimePoint t) {
+  static constexpr std::string_view kDays[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const auto secs = std::chrono::floor<std::chrono::seconds>(t);
+  const auto days = std::chrono::floor<std::chrono::days>(secs);
+  const std::chrono::year_month_day ymd{days};
+  const std::chrono::hh_mm_ss hms{secs - days};
+  const long day_number = days.time_since_epoch().count();  // 1970-01-01 was a Thursday
+  const auto weekday = static_cast<std::size_t>(((day_number % 7) + 7) % 7);
+  return fmt::format("{}, {:02d} {} {:04d} {:02d}:{:02d}:{:02d} GMT", kDays[weekday],
+                     static_cast<unsigned>(ymd.day()),
+                     kMonths[static_cast<unsigned>(ymd.month()) - 1], static_cast<int>(ymd.year()),
+                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+}
+
+bool etag_matches(std::string_view header, std::string_view etag) {
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    auto end = header.find(',', pos);
+    if (end == std::string_view::npos) end = header.size();
+    auto tag = header.substr(pos, end - pos);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == "*" || tag == etag) return true;
+    pos = end + 1;
+  }
+  return false;
 }
 
 }  // namespace hpki::http

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/bytes.h"
+#include "core/clock.h"
 
 namespace hpki::http {
 
@@ -54,5 +55,13 @@ struct Response {
 // order (empty parts skipped, a missing '=' gives an empty value); nullopt on a bad escape.
 [[nodiscard]] std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(
     std::string_view query);
+
+// RFC 9110 5.6.7 IMF-fixdate in UTC, e.g. "Sun, 06 Nov 1994 08:49:37 GMT" (whole seconds;
+// years 1970-9999).
+[[nodiscard]] std::string http_date(TimePoint t);
+
+// RFC 9110 13.1.2: whether an If-None-Match value ("*" or a list of entity tags, weak
+// comparison) matches `etag` (a quoted entity tag).
+[[nodiscard]] bool etag_matches(std::string_view if_none_match, std::string_view etag);
 
 }  // namespace hpki::http

@@ -27,7 +27,7 @@ bool is_param(std::string_view seg) {
 }  // namespace
 
 Router& Router::add(std::string_view method, std::string_view pattern, Handler handler,
-                    RouteOptions options) {
+                    RouteOptions options, InlineHandler fast) {
   HPKI_CHECK(!method.empty() && !pattern.empty() && pattern.front() == '/');
   HPKI_CHECK(handler != nullptr);
   for (const Entry& e : entries_) {
@@ -45,6 +45,7 @@ Router& Router::add(std::string_view method, std::string_view pattern, Handler h
     e.segments.emplace_back(seg);
   }
   e.handler = std::move(handler);
+  e.fast = std::move(fast);
   entries_.push_back(std::move(e));
   return *this;
 }
@@ -57,6 +58,12 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
   std::map<std::string, std::string> best_params;
   for (const Entry& e : entries_) {
     if (e.segments.size() != segs.size()) continue;
+    // Literal segments first: most routes fail there, before any parameter is decoded.
+    bool literals_match = true;
+    for (std::size_t i = 0; i < segs.size() && literals_match; ++i) {
+      if (!is_param(e.segments[i])) literals_match = e.segments[i] == segs[i];
+    }
+    if (!literals_match) continue;
     std::map<std::string, std::string> params;
     bool ok = true;
     for (std::size_t i = 0; i < segs.size() && ok; ++i) {
@@ -68,8 +75,6 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
         } else {
           params.emplace(pat.substr(1, pat.size() - 2), std::move(*decoded));
         }
-      } else {
-        ok = pat == segs[i];
       }
     }
     if (!ok) continue;
@@ -89,6 +94,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     result.kind = RouteMatch::Kind::kFound;
     result.route = &best->route;
     result.handler = &best->handler;
+    if (best->fast) result.fast = &best->fast;
     result.params = std::move(best_params);
     result.allowed.clear();
     return result;

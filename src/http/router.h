@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,11 @@
 namespace hpki::http {
 
 using Handler = std::function<Response(const Request&)>;
+// Optional fast path of a route, run on the I/O thread that read the request (no hop to a
+// worker thread). It must never block (no database, no signing, no locks held for long):
+// it answers what it can from memory and returns nullopt for everything else, which then
+// goes to the route's Handler on a worker thread as usual.
+using InlineHandler = std::function<std::optional<Response>(const Request&)>;
 
 struct RouteOptions {
   // Reachable without credentials (health, metrics, CA certificates, CRLs, OpenAPI).
@@ -43,6 +49,7 @@ struct RouteMatch {
   Kind kind = Kind::kNotFound;
   const Route* route = nullptr;
   const Handler* handler = nullptr;
+  const InlineHandler* fast = nullptr;  // null when the route has no fast path
   std::map<std::string, std::string> params;
   std::vector<std::string> allowed;  // for kMethodNotAllowed, sorted
 };
@@ -51,7 +58,7 @@ class Router {
  public:
   // Programming errors (bad pattern, duplicate method+pattern) abort via HPKI_CHECK.
   Router& add(std::string_view method, std::string_view pattern, Handler handler,
-              RouteOptions options = {});
+              RouteOptions options = {}, InlineHandler fast = {});
 
   // `path` is the raw (not yet decoded) path of the request target, without the query.
   [[nodiscard]] RouteMatch match(std::string_view method, std::string_view path) const;
@@ -64,6 +71,7 @@ class Router {
     std::vector<std::string> segments;
     std::size_t literals = 0;
     Handler handler;
+    InlineHandler fast;
   };
   std::vector<Entry> entries_;
 };

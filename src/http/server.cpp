@@ -4,7 +4,6 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <fstream>
 #include <future>
@@ -33,7 +32,20 @@ Response run_handler(const Handler& handler, const Request& request) {
   return problem_for(Error{ErrorCode::kInternal, "handler threw"});
 }
 
-std::string peer_string(const tcp::socket& socket) {
+std::optional<Response> run_inline(const InlineHandler& fast, const Request& request) {
+  try {
+    return fast(request);
+  } catch (const std::exception& e) {
+    log::error("http fast path for {} {} threw: {} (request_id={})", request.method, request.route,
+               e.what(), request.request_id);
+  } catch (...) {
+    log::error("http fast path for {} {} threw (request_id={})", request.method, request.route,
+               request.request_id);
+  }
+  return std::nullopt;
+}
+
+std::string peer_string(const Socket& socket) {
   boost::system::error_code ec;
   auto ep = socket.remote_endpoint(ec);
   if (ec) return "unknown";
@@ -45,7 +57,7 @@ namespace {
 
 void do_accept(ListenerState& listener, Server::Core& core) {
   listener.acceptor->async_accept(
-      net::make_strand(core.ioc), [&listener, &core](beast::error_code ec, tcp::socket socket) {
+      core.next_context(), [&listener, &core](beast::error_code ec, Socket socket) {
         if (ec == net::error::operation_aborted || core.stopping.load() ||
             !listener.acceptor->is_open()) {
           return;
@@ -88,6 +100,9 @@ Result<std::string> read_text_file(const std::string& path) {
 using detail::net::ip::tcp;
 
 Server::Core::Core(ServerOptions opts) : options(std::move(opts)) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(options.io_threads, 1); ++i) {
+    contexts.push_back(std::make_unique<detail::net::io_context>(1));
+  }
   metrics = options.metrics ? options.metrics : std::make_shared<MetricsRegistry>();
   if (options.rate_limit_key) limiter = std::make_unique<RateLimiter>(options.rate_limit);
   queue_depth_gauge =
@@ -96,6 +111,10 @@ Server::Core::Core(ServerOptions opts) : options(std::move(opts)) {
   connections_gauge = &metrics->gauge("http_connections_open", "Open HTTP connections");
   std::random_device rd;
   request_id_prefix = fmt::format("{:08x}", rd());
+}
+
+detail::net::io_context& Server::Core::next_context() {
+  return *contexts[next_context_index.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
 }
 
 Response Server::Core::error_response(const detail::ListenerState& listener, int status,
@@ -110,21 +129,28 @@ std::string Server::Core::request_id(std::optional<std::string_view> from_client
   return fmt::format("{}-{:x}", request_id_prefix, ++request_seq);
 }
 
-void Server::Core::record(const detail::ListenerState& listener, std::string_view route,
-                          std::string_view method, int status,
+void Server::Core::record(const detail::ListenerState& listener, detail::SeriesCache& cache,
+                          std::string_view route, std::string_view method, int status,
                           std::chrono::steady_clock::duration took, std::string_view request_id,
                           std::string_view peer) {
   double seconds = std::chrono::duration<double>(took).count();
-  std::string status_text = std::to_string(status);
-  metrics
-      ->counter(
-          "http_requests_total", "HTTP requests answered",
-          {{"route", std::string(route)}, {"method", std::string(method)}, {"status", status_text}})
-      .inc();
-  metrics
-      ->histogram("http_request_duration_seconds", "HTTP request latency (read to written)",
-                  {{"route", std::string(route)}})
-      .observe(seconds);
+  if (cache.requests == nullptr || cache.status != status || cache.route != route ||
+      cache.method != method) {
+    if (cache.latency == nullptr || cache.route != route) {
+      cache.latency = &metrics->histogram("http_request_duration_seconds",
+                                          "HTTP request latency (read to written)",
+                                          {{"route", std::string(route)}});
+    }
+    cache.requests = &metrics->counter("http_requests_total", "HTTP requests answered",
+                                       {{"route", std::string(route)},
+                                        {"method", std::string(method)},
+                                        {"status", std::to_string(status)}});
+    cache.route.assign(route);
+    cache.method.assign(method);
+    cache.status = status;
+  }
+  cache.requests->inc();
+  cache.latency->observe(seconds);
   log::info(
       "http access listener={} method={} route={} status={} duration_ms={:.3f} "
       "request_id={} peer={}",
@@ -206,7 +232,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options,
                   "listener " + config.name + ": not an IP address: " + config.address.host);
     }
     tcp::endpoint endpoint(address, config.address.port);
-    auto acceptor = std::make_unique<tcp::acceptor>(core->ioc);
+    auto acceptor = std::make_unique<tcp::acceptor>(*core->contexts.front());
     std::string where = "listener " + config.name + " on " + config.address.to_string();
     if (acceptor->open(endpoint.protocol(), ec); ec) {
       return fail(ErrorCode::kIo, where + ": open: " + ec.message());
@@ -227,7 +253,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options,
   }
   core->workers =
       std::make_unique<WorkerPool>(core->options.worker_threads, core->options.max_queue);
-  core->work.emplace(core->ioc.get_executor());
+  for (auto& ctx : core->contexts) core->work.emplace_back(ctx->get_executor());
   for (auto& listener : core->listeners) {
     // Each acceptor only ever runs its handlers through the io_context; the first accept
     // is started before any I/O thread runs, so no strand is needed for the acceptor.
@@ -236,8 +262,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options,
               listener->port, listener->tls ? " (TLS)" : "");
   }
   Core* raw = core.get();
-  for (std::size_t i = 0; i < raw->options.io_threads; ++i) {
-    raw->io_threads.emplace_back([raw] { raw->ioc.run(); });
+  for (auto& ctx : raw->contexts) {
+    raw->io_threads.emplace_back([ctx = ctx.get()] { ctx->run(); });
   }
   return std::unique_ptr<Server>(new Server(std::move(core)));
 }
@@ -259,7 +285,7 @@ void Server::stop() {
   }
   // 1. Stop accepting (acceptor operations are run on an I/O thread).
   std::promise<void> closed;
-  detail::net::post(c.ioc, [&c, &closed] {
+  detail::net::post(*c.contexts.front(), [&c, &closed] {
     for (auto& listener : c.listeners) {
       boost::system::error_code ignored;
       listener->acceptor->close(ignored);
@@ -288,8 +314,8 @@ void Server::stop() {
     }
   }
   // 4. Stop I/O, then the workers (their late posts to the stopped io_context are dropped).
-  c.work.reset();
-  c.ioc.stop();
+  c.work.clear();
+  for (auto& ctx : c.contexts) ctx->stop();
   for (std::thread& t : c.io_threads) {
     if (t.joinable()) t.join();
   }

@@ -24,6 +24,9 @@ namespace hpki::http::detail {
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+// A connection's socket is bound to the io_context of one I/O thread (no strand, no
+// type-erased executor: every handler of a connection runs on that thread).
+using Socket = net::basic_stream_socket<tcp, net::io_context::executor_type>;
 
 // Defined in tls_session.cpp (the only src/http file that sees Asio's SSL headers).
 struct TlsHolder;
@@ -36,6 +39,17 @@ struct ListenerState {
   std::uint16_t port = 0;
 };
 
+// Per connection: the metric series of its last (route, method, status), so that a keep-alive
+// connection repeating one kind of request skips the registry look-up (a lock and label
+// strings) for every response.
+struct SeriesCache {
+  std::string route;
+  std::string method;
+  int status = 0;
+  Counter* requests = nullptr;
+  Histogram* latency = nullptr;
+};
+
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
@@ -43,8 +57,8 @@ class SessionBase {
   virtual void on_stop() = 0;
 };
 
-void start_plain_session(tcp::socket socket, ListenerState& listener, Server::Core& core);
-void start_tls_session(tcp::socket socket, ListenerState& listener, Server::Core& core);
+void start_plain_session(Socket socket, ListenerState& listener, Server::Core& core);
+void start_tls_session(Socket socket, ListenerState& listener, Server::Core& core);
 
 }  // namespace hpki::http::detail
 
@@ -58,16 +72,20 @@ struct Server::Core {
                                         std::string_view type_suffix, std::string_view title,
                                         std::string_view detail) const;
   [[nodiscard]] std::string request_id(std::optional<std::string_view> from_client);
-  void record(const detail::ListenerState& listener, std::string_view route,
-              std::string_view method, int status, std::chrono::steady_clock::duration took,
-              std::string_view request_id, std::string_view peer);
+  void record(const detail::ListenerState& listener, detail::SeriesCache& cache,
+              std::string_view route, std::string_view method, int status,
+              std::chrono::steady_clock::duration took, std::string_view request_id,
+              std::string_view peer);
   // Returns false when stopping (the caller closes the connection).
   bool register_session(const std::shared_ptr<detail::SessionBase>& session);
   void unregister_session(detail::SessionBase* session);
   void update_queue_gauges();
 
+  // The io_context a new connection is bound to (round robin over the I/O threads).
+  [[nodiscard]] detail::net::io_context& next_context();
+
   // Declaration order matters for destruction: whatever pending Asio handlers (sessions)
-  // touch on destruction is declared before `ioc`; objects using `ioc` after it.
+  // touch on destruction is declared before `contexts`; objects using them after it.
   ServerOptions options;
   std::shared_ptr<MetricsRegistry> metrics;
   std::unique_ptr<RateLimiter> limiter;
@@ -83,8 +101,11 @@ struct Server::Core {
   bool stopped = false;
   std::unique_ptr<WorkerPool> workers;
   std::vector<std::thread> io_threads;
-  detail::net::io_context ioc;
-  std::optional<detail::net::executor_work_guard<detail::net::io_context::executor_type>> work;
+  // One io_context per I/O thread, each run by that thread alone (concurrency hint 1: no
+  // cross-thread wake-ups inside Asio's scheduler); contexts[0] also runs the acceptors.
+  std::vector<std::unique_ptr<detail::net::io_context>> contexts;
+  std::atomic<std::size_t> next_context_index{0};
+  std::vector<detail::net::executor_work_guard<detail::net::io_context::executor_type>> work;
   std::vector<std::unique_ptr<detail::ListenerState>> listeners;
 };
 

@@ -4,18 +4,18 @@
 namespace hpki::http::detail {
 
 template <>
-struct StreamTraits<tcp::socket> {
+struct StreamTraits<Socket> {
   template <class Callback>
-  static void handshake(tcp::socket&, Callback&& callback) {
+  static void handshake(Socket&, Callback&& callback) {
     callback(beast::error_code{});
   }
-  static Result<std::vector<Bytes>> peer_chain(tcp::socket&) { return std::vector<Bytes>{}; }
+  static Result<std::vector<Bytes>> peer_chain(Socket&) { return std::vector<Bytes>{}; }
 };
 
-void start_plain_session(tcp::socket socket, ListenerState& listener, Server::Core& core) {
+void start_plain_session(Socket socket, ListenerState& listener, Server::Core& core) {
   std::string peer = peer_string(socket);
-  auto session = std::make_shared<Session<tcp::socket>>(core, listener, std::move(peer), false,
-                                                        std::move(socket));
+  auto session =
+      std::make_shared<Session<Socket>>(core, listener, std::move(peer), false, std::move(socket));
   session->start();
 }
 

@@ -38,6 +38,9 @@ inline constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // Runs a handler on a worker thread; exceptions become a generic 500.
 Response run_handler(const Handler& handler, const Request& request);
+// Runs a route's fast path on the I/O thread; an exception is logged and gives nullopt (the
+// request then goes to the worker pool).
+std::optional<Response> run_inline(const InlineHandler& fast, const Request& request);
 
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
@@ -94,21 +97,39 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
  private:
   enum class State { kNew, kHandshake, kIdle, kReading, kHandling, kWriting, kClosed };
 
+  // Timeouts: one deadline per phase (handshake, idle, reading, writing) and one timer wait
+  // at a time. Arming only moves the deadline; the timer is reset only when the new deadline
+  // is earlier than its pending expiry (a reset cancels the pending wait, an extra handler
+  // run). When the wait completes before the deadline it waits again for the rest. So a
+  // keep-alive connection answering request after request touches the timer queue about
+  // once per read timeout, not three times per request.
   void arm(std::chrono::milliseconds timeout) {
-    std::uint64_t gen = ++timer_gen_;
+    deadline_ = std::chrono::steady_clock::now() + timeout;
+    armed_ = true;
     timed_out_ = false;
-    timer_.expires_after(timeout);
+    if (!timer_waiting_ || deadline_ < timer_expiry_) start_timer();
+  }
+
+  void disarm() { armed_ = false; }
+
+  void start_timer() {
+    std::uint64_t gen = ++timer_gen_;
+    timer_expiry_ = deadline_;
+    timer_waiting_ = true;
+    timer_.expires_at(deadline_);  // cancels a pending wait (its handler sees a stale gen)
     timer_.async_wait([self = this->shared_from_this(), gen](beast::error_code ec) {
-      if (ec || gen != self->timer_gen_) return;
+      if (gen != self->timer_gen_) return;
+      self->timer_waiting_ = false;
+      if (ec || !self->armed_ || self->state_ == State::kClosed) return;
+      if (std::chrono::steady_clock::now() < self->deadline_) {
+        self->start_timer();  // re-armed to a later deadline meanwhile
+        return;
+      }
+      self->armed_ = false;
       self->timed_out_ = true;
       beast::error_code ignored;
       beast::get_lowest_layer(self->stream_).cancel(ignored);
     });
-  }
-
-  void disarm() {
-    ++timer_gen_;
-    timer_.cancel();
   }
 
   void wait_request() {
@@ -146,6 +167,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         std::min<std::size_t>(core_.options.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(core_.options.max_body_bytes);
     arm(core_.options.read_timeout);
+    // Usually the whole header is already buffered (read by wait_request): parse it here,
+    // without a round through the I/O scheduler.
+    if (buffer_.size() > 0) {
+      beast::error_code ec;
+      const std::size_t n = parser_->put(buffer_.data(), ec);
+      buffer_.consume(n);
+      if (ec != bhttp::error::need_more) {
+        on_header(ec);
+        return;
+      }
+    }
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                                self->on_header(ec);
@@ -190,6 +222,23 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void read_body() {
+    // The body (if any) is often buffered already as well.
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      beast::error_code ec;
+      const std::size_t n = parser_->put(buffer_.data(), ec);
+      buffer_.consume(n);
+      if (ec == bhttp::error::need_more) break;
+      if (ec) {
+        on_read_error(ec);
+        return;
+      }
+      if (n == 0) break;
+    }
+    if (parser_->is_done()) {
+      disarm();
+      dispatch();
+      return;
+    }
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                         self->disarm();
@@ -307,6 +356,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       }
     }
 
+    if (match_.fast != nullptr) {
+      if (auto r = run_inline(*match_.fast, req)) {
+        write_response(std::move(*r));
+        return;
+      }
+    }
     const Handler* handler = match_.handler;
     auto self = this->shared_from_this();
     bool queued = core_.workers->submit([self, handler, request = std::move(req)]() mutable {
@@ -352,7 +407,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void on_write(beast::error_code ec) {
     disarm();
-    core_.record(listener_, route_label_, method_, status_,
+    core_.record(listener_, series_, route_label_, method_, status_,
                  std::chrono::steady_clock::now() - started_, request_id_, peer_);
     if (ec || !res_.keep_alive()) {
       close();
@@ -366,9 +421,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
     disarm();
+    ++timer_gen_;
+    timer_.cancel();  // the pending wait holds the session alive
     beast::error_code ignored;
     auto& sock = beast::get_lowest_layer(stream_);
-    sock.shutdown(tcp::socket::shutdown_both, ignored);
+    sock.shutdown(Socket::shutdown_both, ignored);
     sock.close(ignored);
   }
 
@@ -383,8 +440,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> res_;
   RouteMatch match_;
+  SeriesCache series_;
   State state_ = State::kNew;
   std::uint64_t timer_gen_ = 0;
+  std::chrono::steady_clock::time_point deadline_{};
+  std::chrono::steady_clock::time_point timer_expiry_{};
+  bool armed_ = false;
+  bool timer_waiting_ = false;
   bool timed_out_ = false;
   bool keep_alive_ = false;
   bool close_after_ = false;
@@ -395,6 +457,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::chrono::steady_clock::time_point started_{};
 };
 
-std::string peer_string(const tcp::socket& socket);
+std::string peer_string(const Socket& socket);
 
 }  // namespace hpki::http::detail

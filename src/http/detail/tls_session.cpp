@@ -9,7 +9,7 @@
 
 namespace hpki::http::detail {
 
-using TlsStream = net::ssl::stream<tcp::socket>;
+using TlsStream = net::ssl::stream<Socket>;
 
 struct TlsHolder {
   explicit TlsHolder(ossl::TlsContextPtr native) : context(native.release()) {}
@@ -32,7 +32,7 @@ struct StreamTraits<TlsStream> {
   }
 };
 
-void start_tls_session(tcp::socket socket, ListenerState& listener, Server::Core& core) {
+void start_tls_session(Socket socket, ListenerState& listener, Server::Core& core) {
   std::string peer = peer_string(socket);
   auto session = std::make_shared<Session<TlsStream>>(core, listener, std::move(peer), true,
                                                       std::move(socket), listener.tls->context);

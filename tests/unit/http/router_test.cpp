@@ -78,6 +78,48 @@ TEST(PercentDecode, Strict) {
   EXPECT_FALSE(percent_decode("%2", false));
   EXPECT_FALSE(percent_decode("%", false));
   EXPECT_FALSE(percent_decode("%g0", false));
+  EXPECT_FALSE(percent_decode("abc%4", false));
+  EXPECT_EQ(percent_decode("", false), "");
+  EXPECT_EQ(percent_decode("plain/text", false), "plain/text");
+  EXPECT_EQ(percent_decode("%2B%2f%3D", false), "+/=");
+  EXPECT_EQ(percent_decode("ab%41", true), "abA");
+  EXPECT_EQ(percent_decode("+", true), " ");
+}
+
+TEST(Router, FastPathIsReturnedWithTheMatch) {
+  Router r;
+  r.add("GET", "/slow/{x}", tag("slow"));
+  r.add("GET", "/fast/{x}", tag("worker"), RouteOptions{},
+        [](const Request&) -> std::optional<Response> { return Response::text(200, "inline"); });
+  auto slow = r.match("GET", "/slow/1");
+  ASSERT_EQ(slow.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(slow.fast, nullptr);
+  auto fast = r.match("GET", "/fast/1");
+  ASSERT_EQ(fast.kind, RouteMatch::Kind::kFound);
+  ASSERT_NE(fast.fast, nullptr);
+  EXPECT_EQ((*fast.fast)(Request{})->body, "inline");
+  EXPECT_EQ((*fast.handler)(Request{}).body, "worker");
+}
+
+TEST(HttpDate, ImfFixdate) {
+  using namespace std::chrono;
+  // RFC 9110's example, and dates around leap days and the epoch.
+  EXPECT_EQ(http_date(sys_days{1994y / November / 6} + 8h + 49min + 37s),
+            "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(http_date(TimePoint{}), "Thu, 01 Jan 1970 00:00:00 GMT");
+  EXPECT_EQ(http_date(sys_days{2024y / February / 29} + 23h + 59min + 59s + 999ms),
+            "Thu, 29 Feb 2024 23:59:59 GMT");
+  EXPECT_EQ(http_date(sys_days{2026y / November / 27} + 12h), "Fri, 27 Nov 2026 12:00:00 GMT");
+  EXPECT_EQ(http_date(sys_days{2100y / March / 1}), "Mon, 01 Mar 2100 00:00:00 GMT");
+}
+
+TEST(EtagMatches, ListsWeakAndStar) {
+  EXPECT_TRUE(etag_matches("\"abc\"", "\"abc\""));
+  EXPECT_TRUE(etag_matches("\"x\", W/\"abc\"", "\"abc\""));
+  EXPECT_TRUE(etag_matches(" * ", "\"abc\""));
+  EXPECT_FALSE(etag_matches("\"abd\"", "\"abc\""));
+  EXPECT_FALSE(etag_matches("", "\"abc\""));
+  EXPECT_FALSE(etag_matches("abc", "\"abc\""));
 }
 
 }  // namespace

@@ -217,6 +217,17 @@ class HttpServerTest : public ::testing::Test {
       return Response::text(200, "tls=" + std::to_string(r.tls) + " chain=" +
                                      std::to_string(r.peer_chain.size()) + " leaf=" + leaf);
     });
+    // A route with a fast path: ?fast=1 is answered on the I/O thread, ?fast=throw makes the
+    // fast path throw (the worker then answers), anything else goes to the worker.
+    router->add(
+        "GET", "/maybe-fast", [](const Request&) { return Response::text(200, "worker"); },
+        RouteOptions{},
+        [](const Request& r) -> std::optional<Response> {
+          auto f = r.query_param("fast");
+          if (f == "throw") throw std::runtime_error("fast path failed");
+          if (f == "1") return Response::text(200, "inline");
+          return std::nullopt;
+        });
     router->add("GET", "/throw",
                 [](const Request&) -> Response { throw std::runtime_error("secret internals"); });
     add_operational_routes(*router, metrics_);
@@ -313,6 +324,64 @@ TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   }
   auto res = c.request(bhttp::verb::post, "/echo", "hello");
   EXPECT_EQ(res.body(), "len=5 hello");
+}
+
+TEST_F(HttpServerTest, FastPathAnswersInlineOrHandsOverToAWorker) {
+  start_plain();
+  BeastClient c(port_);
+  EXPECT_EQ(c.request(bhttp::verb::get, "/maybe-fast?fast=1").body(), "inline");
+  EXPECT_EQ(c.request(bhttp::verb::get, "/maybe-fast?fast=0").body(), "worker");
+  EXPECT_EQ(c.request(bhttp::verb::get, "/maybe-fast?fast=throw").body(), "worker");
+  EXPECT_EQ(c.request(bhttp::verb::get, "/maybe-fast?fast=1").body(), "inline");
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsInOneSegmentAreAnsweredInOrder) {
+  start_plain();
+  RawClient raw(port_);
+  // Three requests in one send: a GET, a POST with a body, and a GET asking to close.
+  raw.send(
+      "GET /items/a HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+      "GET /maybe-fast?fast=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string all = raw.read_all();
+  auto a = all.find("item=a");
+  auto b = all.find("len=5 hello");
+  auto c = all.find("inline");
+  ASSERT_NE(a, std::string::npos) << all;
+  ASSERT_NE(b, std::string::npos) << all;
+  ASSERT_NE(c, std::string::npos) << all;
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+}
+
+TEST_F(HttpServerTest, RequestSplitAcrossSegmentsIsReassembled) {
+  start_plain();
+  RawClient raw(port_);
+  raw.send("POST /echo HTTP/1.1\r\nHo");
+  std::this_thread::sleep_for(50ms);
+  raw.send("st: x\r\nContent-Length: 6\r\nConnection: close\r\n\r\nab");
+  std::this_thread::sleep_for(50ms);
+  raw.send("cdef");
+  std::string res = raw.read_all();
+  EXPECT_EQ(res.substr(0, 12), "HTTP/1.1 200") << res;
+  EXPECT_NE(res.find("len=6 abcdef"), std::string::npos) << res;
+}
+
+TEST_F(HttpServerTest, ReadTimeoutAppliesToTheSecondRequestOfAConnection) {
+  // The idle timeout (5 s) is longer than the read timeout (400 ms): after a first answered
+  // request, a stalled second one must still get its 408 after the read timeout.
+  start_plain();
+  RawClient raw(port_);
+  raw.send("GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(100ms);
+  auto t0 = std::chrono::steady_clock::now();
+  raw.send("GET /items/2 HTTP/1.1\r\nHost: x\r\n");  // stalls
+  std::string res = raw.read_all();
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_NE(res.find("item=1"), std::string::npos) << res;
+  EXPECT_NE(res.find("HTTP/1.1 408"), std::string::npos) << res;
+  EXPECT_GE(took, 350ms);
+  EXPECT_LT(took, 3s);
 }
 
 TEST_F(HttpServerTest, BodyOverLimitIs413) {
