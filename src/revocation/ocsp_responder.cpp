@@ -16,6 +16,17 @@ namespace hpki::revocation {
 using x509::OcspCertStatus;
 using x509::OcspResponseStatus;
 
+std::string response_etag(BytesView der) {
+  const std::string hex =
+      hex_encode(crypto::digest(crypto::HashAlg::kSha256, der).value_or(Bytes{}));
+  std::string tag;
+  tag.reserve(34);
+  tag.push_back('"');
+  tag.append(hex, 0, 32);
+  tag.push_back('"');
+  return tag;
+}
+
 struct OcspResponder::Entry {
   Bytes serial;  // INTEGER content bytes
   OcspCertStatus status = OcspCertStatus::kGood;
@@ -24,7 +35,12 @@ struct OcspResponder::Entry {
   bool non_issued = false;  // RFC 6960 2.2 "revoked" for a reserved serial
   TimePoint this_update{};
   TimePoint next_update{};
-  Bytes der;  // the pre-signed OCSPResponse (SHA-1 CertID); empty when not signed
+  Bytes der;         // the pre-signed OCSPResponse (SHA-1 CertID); empty when not signed
+  std::string etag;  // of `der` (set_der), handed out with it
+  void set_der(Bytes bytes) {
+    der = std::move(bytes);
+    etag = response_etag(der);
+  }
 };
 
 struct OcspResponder::Issuer {
@@ -294,7 +310,7 @@ Result<std::size_t> OcspResponder::resync(bool full) {
               now - from_unix(tu) < settings_.refresh_after && from_unix(nu) > now) {
             e->this_update = from_unix(tu);
             e->next_update = from_unix(nu);
-            e->der = *der;
+            e->set_der(*der);
             put(is, c.serial, e);
             ++loaded;
             continue;
@@ -353,7 +369,7 @@ Result<std::size_t> OcspResponder::sign_and_store(
         errors[tid] = der.error();
         continue;
       }
-      e->der = std::move(*der);
+      e->set_der(std::move(*der));
       signed_entries[i] = std::move(e);
     }
   };
@@ -438,7 +454,13 @@ void OcspResponder::on_status_change(const std::string& ca_id, const std::string
   }
 }
 
-OcspAnswer OcspResponder::respond(BytesView request_der) {
+OcspAnswer OcspResponder::respond(BytesView request_der) { return *answer(request_der, true); }
+
+std::optional<OcspAnswer> OcspResponder::respond_from_memory(BytesView request_der) {
+  return answer(request_der, false);
+}
+
+std::optional<OcspAnswer> OcspResponder::answer(BytesView request_der, bool may_block) {
   auto req = x509::parse_ocsp_request(request_der);
   if (!req) return error_answer(OcspResponseStatus::kMalformedRequest, req.error().to_string());
   // One issuer per request: its responder signs the answer.
@@ -467,6 +489,7 @@ OcspAnswer OcspResponder::respond(BytesView request_der) {
     const std::string serial = serial_hex(id.serial);
     auto e = find(*issuer, serial);
     if (!e) {
+      if (!may_block) return std::nullopt;
       auto db = lookup_db(*issuer, serial);
       if (!db) return error_answer(OcspResponseStatus::kTryLater, db.error().to_string());
       e = *db;
@@ -497,11 +520,13 @@ OcspAnswer OcspResponder::respond(BytesView request_der) {
   if (req->ids.size() == 1 && !req->nonce && id0.hash == crypto::HashAlg::kSha1 &&
       !entries[0]->der.empty() && id0.serial == entries[0]->serial) {
     a.der = entries[0]->der;
+    a.etag = entries[0]->etag;
     a.from_cache = true;
     a.produced_at = entries[0]->this_update;
     ++counters_.cache_hits;
     return a;
   }
+  if (!may_block) return std::nullopt;
   x509::OcspResponseTemplate t;
   t.responder_spki = issuer->responder_cert->spki_der();
   t.produced_at = floor_s(now);

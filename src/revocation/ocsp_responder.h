@@ -34,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -68,6 +69,7 @@ struct OcspAnswer {
   TimePoint produced_at{};
   TimePoint this_update{};
   TimePoint next_update{};
+  std::string etag;  // of a pre-signed `der` (quoted; HTTP caching), else empty
   std::vector<x509::OcspCertStatus> cert_statuses;
   std::string detail;  // why, for error statuses (logs)
 };
@@ -87,6 +89,9 @@ struct OcspCounters {
   std::atomic<std::uint64_t> loaded_from_db{0};  // signed by another node
   std::atomic<double> sign_seconds{0};           // time spent signing
 };
+
+// A strong HTTP entity tag for response bytes: the quoted first 128 bits of their SHA-256.
+[[nodiscard]] std::string response_etag(BytesView der);
 
 class OcspResponder {
  public:
@@ -113,6 +118,10 @@ class OcspResponder {
 
   // Answers a DER OCSPRequest. Never fails: problems become OCSP error statuses.
   [[nodiscard]] OcspAnswer respond(BytesView request_der);
+  // The same answer when it needs neither the database nor a signature (a pre-signed
+  // response held in memory, or an error status); nullopt otherwise. Never blocks for long:
+  // the HTTP I/O threads call it (a shared lock on the in-memory entries only).
+  [[nodiscard]] std::optional<OcspAnswer> respond_from_memory(BytesView request_der);
 
   [[nodiscard]] OcspHealth health() const;
   [[nodiscard]] const OcspCounters& counters() const { return counters_; }
@@ -124,6 +133,7 @@ class OcspResponder {
   struct Entry;
 
  private:
+  [[nodiscard]] std::optional<OcspAnswer> answer(BytesView request_der, bool may_block);
   [[nodiscard]] Result<void> load_issuers();
   [[nodiscard]] Result<std::size_t> resync(bool full);
   [[nodiscard]] Result<std::size_t> sign_and_store(

@@ -204,6 +204,29 @@ TEST_P(OcspResponderTest, OnDemandAndErrorAnswers) {
   EXPECT_EQ(parsed.basic->extensions()[0].oid.to_string(), "1.3.6.1.5.5.7.48.1.9");
 }
 
+TEST_P(OcspResponderTest, FromMemoryAnswersOnlyWhatNeedsNoSigningOrDatabase) {
+  auto good = issue("good.example.cn");
+  auto r = responder(clock_);
+  // A pre-signed response: the same bytes as respond(), with the ETag of those bytes.
+  auto m = r->respond_from_memory(request(*good));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_TRUE(m->from_cache);
+  EXPECT_EQ(m->der, r->respond(request(*good)).der);
+  EXPECT_EQ(m->etag, revocation::response_etag(m->der));
+  EXPECT_EQ(m->etag.size(), 34u);
+  // Error statuses need neither: answered too.
+  auto bad = r->respond_from_memory(Bytes{0x30, 0x00});
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->status, OcspResponseStatus::kMalformedRequest);
+  // A nonce or a SHA-256 CertID needs a signature; a serial not held needs the database.
+  const auto signed_before = r->counters().signed_on_demand.load();
+  EXPECT_FALSE(r->respond_from_memory(request(*good, crypto::HashAlg::kSha1, Bytes(8, 1))));
+  EXPECT_FALSE(r->respond_from_memory(request(*good, crypto::HashAlg::kSha256)));
+  auto id = x509::make_ocsp_cert_id(crypto::HashAlg::kSha1, *issuer_, Bytes{0x12, 0x34}).value();
+  EXPECT_FALSE(r->respond_from_memory(x509::build_ocsp_request({id}).value()));
+  EXPECT_EQ(r->counters().signed_on_demand.load(), signed_before);  // nothing was signed
+}
+
 TEST_P(OcspResponderTest, SecondNodeLoadsStoredResponsesAndRefresh) {
   auto good = issue("good.example.cn");
   FixedClock clock(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
