@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <map>
 #include <string>
 #include <utility>
 
@@ -18,7 +19,10 @@ namespace detail {
 class SqliteConnection final : public Connection {
  public:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
-  ~SqliteConnection() override { sqlite3_close_v2(db_); }
+  ~SqliteConnection() override {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
@@ -83,16 +87,42 @@ class SqliteConnection final : public Connection {
     }
   }
 
+  // Prepared statements are kept per connection, keyed by their SQL text (the store's
+  // statements are constants, so the cache stays small; past kMaxStatements new texts are
+  // prepared and finalized each time). A statement is reset right after use, so it never
+  // holds a read snapshot or a lock between calls. A schema change makes SQLite re-prepare a
+  // cached statement by itself (sqlite3_prepare_v2).
+  static constexpr std::size_t kMaxStatements = 256;
+
   Result<void> run(std::string_view sql, std::span<const Value> params, std::vector<Row>* rows) {
     sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
-    if (rc != SQLITE_OK) {
-      return fail(error_for(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_)));
+    bool cached = false;
+    if (auto it = statements_.find(sql); it != statements_.end()) {
+      stmt = it->second;
+      cached = true;
+    } else {
+      int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+      if (rc != SQLITE_OK) {
+        return fail(error_for(sqlite3_extended_errcode(db_), sqlite3_errmsg(db_)));
+      }
+      if (stmt != nullptr && statements_.size() < kMaxStatements) {
+        statements_.emplace(std::string(sql), stmt);
+        cached = true;
+      }
     }
-    struct Finalize {
+    struct Release {
       sqlite3_stmt* s;
-      ~Finalize() { sqlite3_finalize(s); }
-    } finalize{stmt};
+      bool cached;
+      ~Release() {
+        if (!cached) {
+          sqlite3_finalize(s);
+          return;
+        }
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } release{stmt, cached};
+    int rc = SQLITE_OK;
     if (stmt == nullptr) return {};  // empty statement
     if (static_cast<std::size_t>(sqlite3_bind_parameter_count(stmt)) != params.size()) {
       return fail(ErrorCode::kInternal, "sqlite: parameter count mismatch");
@@ -152,6 +182,7 @@ class SqliteConnection final : public Connection {
   }
 
   sqlite3* db_;
+  std::map<std::string, sqlite3_stmt*, std::less<>> statements_;
 };
 
 }  // namespace detail

@@ -975,6 +975,55 @@ TEST_P(StoreTest, CommitBatcherReturnsValuesAndErrorsOfASingleUnit) {
   EXPECT_EQ(batcher.stats().shared_batches, 0u);
 }
 
+TEST_P(StoreTest, RepeatedStatementsSurviveSchemaChangesAndErrors) {
+  // The same SQL text over and over (SQLite keeps it prepared), across a schema change, a
+  // constraint error and a rolled-back transaction: every run sees the current state.
+  run([](Tx& tx) -> Result<void> {
+    HPKI_TRY(tx.exec("CREATE TABLE stmt_cache_t (k INTEGER PRIMARY KEY, v TEXT)", {}));
+    return {};
+  });
+  const std::string_view insert = "INSERT INTO stmt_cache_t (k, v) VALUES (?, ?)";
+  const std::string_view select = "SELECT * FROM stmt_cache_t ORDER BY k";
+  for (std::int64_t k = 1; k <= 3; ++k) {
+    run([&](Tx& tx) -> Result<void> {
+      const Value p[] = {Value{k}, Value{std::string("v") + std::to_string(k)}};
+      HPKI_TRY(tx.exec(insert, p));
+      return {};
+    });
+  }
+  auto dup = store_->transact([&](Tx& tx) -> Result<void> {
+    const Value p[] = {Value{std::int64_t{2}}, Value{std::string("again")}};
+    HPKI_TRY(tx.exec(insert, p));
+    return {};
+  });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code(), ErrorCode::kConflict);
+  auto rolled_back = store_->transact([&](Tx& tx) -> Result<void> {
+    const Value p[] = {Value{std::int64_t{9}}, Value{std::string("gone")}};
+    HPKI_TRY(tx.exec(insert, p));
+    return fail(ErrorCode::kInternal, "abort");
+  });
+  ASSERT_FALSE(rolled_back);
+  run([](Tx& tx) -> Result<void> {
+    HPKI_TRY(tx.exec("ALTER TABLE stmt_cache_t ADD COLUMN w INTEGER DEFAULT 7", {}));
+    return {};
+  });
+  std::vector<Row> rows;
+  run([&](Tx& tx) -> Result<void> {
+    rows = HPKI_TRY(tx.query(select, {}));
+    return {};
+  });
+  ASSERT_EQ(rows.size(), 3u);
+  ASSERT_EQ(rows[0].size(), 3u);  // the new column is there
+  EXPECT_EQ(std::get<std::string>(rows[1][1]), "v2");
+  EXPECT_EQ(std::get<std::int64_t>(rows[2][2]), 7);
+  // A read on a reader connection after all this sees the same.
+  auto n = store_->read_value<std::size_t>(
+      [&](Tx& tx) -> Result<std::size_t> { return HPKI_TRY(tx.query(select, {})).size(); });
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, 3u);
+}
+
 TEST_P(StoreTest, ReadOnlyTransactionsSeeCommittedDataAndRefuseWrites) {
   add_root();
   auto ca = store_->read_value<CaRecord>([](Tx& tx) { return tx.get_ca("rsa-root"); });
