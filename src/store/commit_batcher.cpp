@@ -15,11 +15,15 @@ Result<void> CommitBatcher::run(const Unit& unit) {
   item.unit = &unit;
   std::unique_lock lock(mu_);
   queue_.push_back(&item);
-  cv_.wait(lock, [&] { return item.result.has_value() || !leader_active_; });
-  if (item.result) return std::move(*item.result);
+  if (leader_active_) {
+    // Woken only for this item: when its batch committed, or to lead the next batch.
+    item.cv.wait(lock, [&] { return item.result.has_value() || item.lead; });
+    if (item.result) return std::move(*item.result);
+  } else {
+    leader_active_ = true;
+  }
 
   // Lead: run batches from the head of the queue until our own unit is done, then hand over.
-  leader_active_ = true;
   while (!item.result) {
     const std::size_t n = std::min(queue_.size(), options_.max_units);
     std::vector<Item*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
@@ -27,10 +31,17 @@ Result<void> CommitBatcher::run(const Unit& unit) {
     lock.unlock();
     execute(batch);
     lock.lock();
-    cv_.notify_all();
+    // Under the lock: a woken caller returns (and destroys its item) only after we let go.
+    for (Item* it : batch) {
+      if (it != &item) it->cv.notify_one();
+    }
   }
-  leader_active_ = false;
-  cv_.notify_all();  // a waiting caller leads the next batch
+  if (queue_.empty()) {
+    leader_active_ = false;
+  } else {
+    queue_.front()->lead = true;  // the oldest waiting caller leads the next batch
+    queue_.front()->cv.notify_one();
+  }
   return std::move(*item.result);
 }
 

@@ -91,6 +91,8 @@ class CommitBatcher {
   struct Item {
     const Unit* unit = nullptr;
     std::optional<Result<void>> result{};
+    bool lead = false;           // handed the leadership while waiting
+    std::condition_variable cv;  // waits with mu_: one wake-up per item, no thundering herd
   };
   void execute(const std::vector<Item*>& batch);
 
@@ -98,7 +100,6 @@ class CommitBatcher {
   BatcherOptions options_;
   BatchObserver observer_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<Item*> queue_;
   bool leader_active_ = false;
   BatcherStats stats_;
