@@ -55,6 +55,8 @@ struct OcspResponder::Issuer {
   };
   std::vector<Hashes> hashes;  // SHA-1, SHA-256, SM3
   std::unordered_map<std::string, std::shared_ptr<const Entry>> entries;
+  // Serials changed (on_status_change) and not yet re-signed: the change sequence number.
+  std::unordered_map<std::string, std::uint64_t> dirty;
 };
 
 struct OcspResponder::Worker {
@@ -62,6 +64,10 @@ struct OcspResponder::Worker {
   std::condition_variable cv;
   bool stopping = false;
   std::thread thread;
+  // Status changes waiting for the presigner thread.
+  std::condition_variable pending_cv;
+  std::vector<std::pair<Issuer*, std::string>> pending;
+  std::thread presigner;
 };
 
 namespace {
@@ -272,6 +278,7 @@ void OcspResponder::mark_db(bool ok, const std::string& reason) {
 }
 
 Result<std::size_t> OcspResponder::resync(bool full) {
+  const std::uint64_t read_seq = change_seq_.load();
   const TimePoint now = floor_s(clock_.now());
   const std::int64_t since = full ? 0 : std::max<std::int64_t>(0, last_change_seen_ - 2);
   std::int64_t high = last_change_seen_;
@@ -311,8 +318,7 @@ Result<std::size_t> OcspResponder::resync(bool full) {
             e->this_update = from_unix(tu);
             e->next_update = from_unix(nu);
             e->set_der(*der);
-            put(is, c.serial, e);
-            ++loaded;
+            if (put(is, c.serial, e, read_seq)) ++loaded;
             continue;
           }
         }
@@ -332,13 +338,13 @@ Result<std::size_t> OcspResponder::resync(bool full) {
   }
   last_change_seen_ = high;
   counters_.loaded_from_db += loaded;
-  auto n = HPKI_TRY(sign_and_store(std::move(todo)));
+  auto n = HPKI_TRY(sign_and_store(std::move(todo), read_seq));
   mark_db(true, {});
   return n;
 }
 
 Result<std::size_t> OcspResponder::sign_and_store(
-    std::vector<std::pair<Issuer*, std::shared_ptr<const Entry>>> todo) {
+    std::vector<std::pair<Issuer*, std::shared_ptr<const Entry>>> todo, std::uint64_t read_seq) {
   if (todo.empty()) return std::size_t{0};
   const TimePoint now = floor_s(clock_.now());
   std::vector<std::shared_ptr<Entry>> signed_entries(todo.size());
@@ -383,7 +389,10 @@ Result<std::size_t> OcspResponder::sign_and_store(
   std::size_t n = 0;
   for (std::size_t i = 0; i < todo.size(); ++i) {
     if (!signed_entries[i]) continue;
-    put(*todo[i].first, serial_hex(signed_entries[i]->serial), signed_entries[i]);
+    if (!put(*todo[i].first, serial_hex(signed_entries[i]->serial), signed_entries[i], read_seq)) {
+      signed_entries[i].reset();  // superseded by a later change: neither held nor stored
+      continue;
+    }
     ++n;
   }
   counters_.presigned += n;
@@ -411,9 +420,15 @@ Result<std::size_t> OcspResponder::sign_and_store(
   return n;
 }
 
-void OcspResponder::put(Issuer& is, const std::string& serial, std::shared_ptr<const Entry> e) {
+bool OcspResponder::put(Issuer& is, const std::string& serial, std::shared_ptr<const Entry> e,
+                        std::uint64_t read_seq) {
   std::unique_lock lock(mu_);
+  if (auto d = is.dirty.find(serial); d != is.dirty.end()) {
+    if (d->second > read_seq) return false;  // changed after our read: its re-signing follows
+    is.dirty.erase(d);
+  }
   is.entries[serial] = std::move(e);
+  return true;
 }
 
 std::shared_ptr<const OcspResponder::Entry> OcspResponder::find(const Issuer& is,
@@ -425,6 +440,7 @@ std::shared_ptr<const OcspResponder::Entry> OcspResponder::find(const Issuer& is
 
 Result<std::shared_ptr<const OcspResponder::Entry>> OcspResponder::lookup_db(
     Issuer& is, const std::string& serial) {
+  const std::uint64_t read_seq = change_seq_.load();
   std::vector<store::Row> rows;
   auto r = store_.transact([&](store::Tx& tx) -> Result<void> {
     const store::Value p[] = {store::Value{is.ca.id}, store::Value{serial}};
@@ -438,7 +454,7 @@ Result<std::shared_ptr<const OcspResponder::Entry>> OcspResponder::lookup_db(
   if (rows.empty()) return std::shared_ptr<const Entry>{};
   auto c = HPKI_TRY(cert_row(rows[0]));
   auto e = std::make_shared<const Entry>(HPKI_TRY(entry_for(c)));
-  auto n = sign_and_store({{&is, e}});
+  auto n = sign_and_store({{&is, e}}, read_seq);
   if (!n)
     log::warn("ocsp: storing the response of {} {}: {}", is.ca.id, serial, n.error().to_string());
   auto stored = find(is, serial);
@@ -446,12 +462,54 @@ Result<std::shared_ptr<const OcspResponder::Entry>> OcspResponder::lookup_db(
 }
 
 void OcspResponder::on_status_change(const std::string& ca_id, const std::string& serial) {
-  for (auto& is : issuers_) {
-    if (is->ca.id != ca_id) continue;
-    auto e = lookup_db(*is, serial);
-    if (!e) log::warn("ocsp: re-signing {} {}: {}", ca_id, serial, e.error().to_string());
+  Issuer* is = nullptr;
+  for (auto& i : issuers_) {
+    if (i->ca.id == ca_id) is = i.get();
+  }
+  if (is == nullptr) return;
+  {
+    // From now on the held response (if any) is not answered, and none read before this
+    // point is put back.
+    std::unique_lock lock(mu_);
+    is->dirty[serial] = ++change_seq_;
+    is->entries.erase(serial);
+  }
+  {
+    std::lock_guard lock(worker_->mu);
+    if (worker_->presigner.joinable() && !worker_->stopping) {
+      worker_->pending.emplace_back(is, serial);
+      worker_->pending_cv.notify_one();
+      return;
+    }
+  }
+  auto e = lookup_db(*is, serial);
+  if (!e) log::warn("ocsp: re-signing {} {}: {}", ca_id, serial, e.error().to_string());
+}
+
+void OcspResponder::presign_changes(std::vector<std::pair<Issuer*, std::string>> changes) {
+  std::sort(changes.begin(), changes.end());
+  changes.erase(std::unique(changes.begin(), changes.end()), changes.end());
+  const std::uint64_t read_seq = change_seq_.load();
+  std::vector<std::pair<Issuer*, std::shared_ptr<const Entry>>> todo;
+  auto r = store_.read([&](store::Tx& tx) -> Result<void> {
+    todo.clear();
+    for (const auto& [is, serial] : changes) {
+      const store::Value p[] = {store::Value{is->ca.id}, store::Value{serial}};
+      auto rows = HPKI_TRY(tx.query(kCertOne, p));
+      if (rows.empty()) continue;
+      auto c = HPKI_TRY(cert_row(rows[0]));
+      todo.emplace_back(is, std::make_shared<const Entry>(HPKI_TRY(entry_for(c))));
+    }
+    return {};
+  });
+  if (!r) {
+    mark_db(false, r.error().to_string());
+    log::warn("ocsp: reading {} changed certificate(s): {} (the next sync retries)", changes.size(),
+              r.error().to_string());
     return;
   }
+  auto n = sign_and_store(std::move(todo), read_seq);
+  if (!n) log::warn("ocsp: re-signing changed certificates: {}", n.error().to_string());
 }
 
 OcspAnswer OcspResponder::respond(BytesView request_der) { return *answer(request_der, true); }
@@ -579,6 +637,19 @@ std::optional<Bytes> OcspResponder::presigned(const std::string& ca_id,
 
 void OcspResponder::start(std::chrono::seconds period, std::function<void()> after_each) {
   worker_->stopping = false;
+  worker_->presigner = std::thread([this] {
+    std::unique_lock lock(worker_->mu);
+    for (;;) {
+      worker_->pending_cv.wait(lock,
+                               [this] { return worker_->stopping || !worker_->pending.empty(); });
+      if (worker_->stopping) return;  // what is left is picked up by the next start's sync
+      auto batch = std::move(worker_->pending);
+      worker_->pending.clear();
+      lock.unlock();
+      presign_changes(std::move(batch));
+      lock.lock();
+    }
+  });
   worker_->thread = std::thread([this, period, after = std::move(after_each)] {
     std::unique_lock lock(worker_->mu);
     while (!worker_->cv.wait_for(lock, period, [this] { return worker_->stopping; })) {
@@ -602,7 +673,9 @@ void OcspResponder::stop() {
     worker_->stopping = true;
   }
   worker_->cv.notify_all();
+  worker_->pending_cv.notify_all();
   worker_->thread.join();
+  if (worker_->presigner.joinable()) worker_->presigner.join();
 }
 
 }  // namespace hpki::revocation

@@ -9,7 +9,14 @@
 //   CertID, what OpenSSL and browsers send), held in memory and in the ocsp_responses table so
 //   other nodes load it instead of signing again. A response is re-signed once
 //   `refresh_after` of its validity has passed (background job, sync()) and at once after a
-//   status change (on_status_change(), wired to ca::CaService's listener after commit).
+//   status change (on_status_change(), wired to ca::CaService's listener after commit): the
+//   held response of that certificate is dropped on the caller's thread (so nothing stale is
+//   ever answered: until the new one is signed, a request for it is answered from the
+//   database), and the new response is signed by a background thread that takes every
+//   change queued meanwhile in one batch (one read, one write transaction) — an issuance or a
+//   revocation never waits for OCSP signing. Without start() (tools, tests) the caller signs
+//   at once. A response read from the database before a later change of the same
+//   certificate is never put in memory over it (change sequence numbers).
 //   Changes made by other processes are picked up by sync() (certificates.updated_at).
 // - respond(): one CertID without nonce -> the pre-signed bytes, no signing. A nonce (RFC
 //   8954), several CertIDs or a non-SHA-1 CertID -> a response signed now (on the caller's
@@ -108,12 +115,14 @@ class OcspResponder {
   // certificates), re-signs responses older than refresh_after, and records whether the
   // database answered. Returns the number of responses signed.
   [[nodiscard]] Result<std::size_t> sync();
-  // Starts / stops a thread calling sync() every `period` (stop() is called by the destructor).
+  // Starts / stops a thread calling sync() every `period`, and the thread signing the responses
+  // of status changes (stop() is called by the destructor).
   void start(std::chrono::seconds period, std::function<void()> after_each = {});
   void stop();
 
-  // A committed status change: re-sign that certificate's response now. Never throws; errors
-  // are logged and the next sync() retries.
+  // A committed status change: drops the certificate's held response and queues it for
+  // re-signing (signs it now when start() was not called). Never throws; errors are logged and
+  // the next sync() retries.
   void on_status_change(const std::string& ca_id, const std::string& serial);
 
   // Answers a DER OCSPRequest. Never fails: problems become OCSP error statuses.
@@ -137,8 +146,12 @@ class OcspResponder {
   [[nodiscard]] Result<void> load_issuers();
   [[nodiscard]] Result<std::size_t> resync(bool full);
   [[nodiscard]] Result<std::size_t> sign_and_store(
-      std::vector<std::pair<Issuer*, std::shared_ptr<const Entry>>> todo);
-  void put(Issuer& is, const std::string& serial, std::shared_ptr<const Entry> e);
+      std::vector<std::pair<Issuer*, std::shared_ptr<const Entry>>> todo, std::uint64_t read_seq);
+  // Holds `e` unless the certificate changed after the database read that produced it
+  // (read_seq = change_seq_ before that read). Returns whether it was put.
+  bool put(Issuer& is, const std::string& serial, std::shared_ptr<const Entry> e,
+           std::uint64_t read_seq);
+  void presign_changes(std::vector<std::pair<Issuer*, std::string>> changes);
   [[nodiscard]] std::shared_ptr<const Entry> find(const Issuer& is,
                                                   const std::string& serial) const;
   [[nodiscard]] Result<std::shared_ptr<const Entry>> lookup_db(Issuer& is,
@@ -153,7 +166,9 @@ class OcspResponder {
   mutable std::shared_mutex mu_;  // the entries of every issuer
   mutable std::mutex health_mu_;
   OcspHealth health_;
-  std::int64_t last_change_seen_ = 0;  // certificates.updated_at high-water mark (unix s)
+  std::int64_t last_change_seen_ = 0;
+  std::atomic<std::uint64_t> change_seq_{
+      0};  // on_status_change() calls so far  // certificates.updated_at high-water mark (unix s)
   std::mutex sync_mu_;
   OcspCounters counters_;
   struct Worker;

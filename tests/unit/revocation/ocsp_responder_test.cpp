@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "ca/runtime.h"
 #include "tests/support/test_ca.h"
 #include "tests/support/test_util.h"
@@ -202,6 +204,41 @@ TEST_P(OcspResponderTest, OnDemandAndErrorAnswers) {
   EXPECT_EQ(s.reason, x509::RevocationReason::kCertificateHold);
   ASSERT_EQ(parsed.basic->extensions().size(), 1u);
   EXPECT_EQ(parsed.basic->extensions()[0].oid.to_string(), "1.3.6.1.5.5.7.48.1.9");
+}
+
+TEST_P(OcspResponderTest, StartedResponderResignsStatusChangesInTheBackground) {
+  auto good = issue("good.example.cn");
+  auto r = responder(clock_);
+  r->start(std::chrono::seconds(3600));
+  rt_->ca().set_status_listener(
+      [&](const ca::StatusChange& c) { r->on_status_change(c.ca_id, c.serial); });
+  ASSERT_TRUE(r->respond_from_memory(request(*good)).has_value());
+  // The revocation returns without waiting for OCSP signing; whatever the background thread
+  // has done by then, no answer says "good" any more.
+  ASSERT_TRUE(rt_->ca().revoke(good->serial_hex(), x509::RevocationReason::kKeyCompromise,
+                               std::nullopt, "test"));
+  if (auto m = r->respond_from_memory(request(*good))) {
+    EXPECT_EQ(check(*m, *good).status, OcspCertStatus::kRevoked);
+  }
+  EXPECT_EQ(check(r->respond(request(*good)), *good).status, OcspCertStatus::kRevoked);
+  // Certificates issued now are pre-signed by the background thread.
+  std::vector<x509::CertificatePtr> late;
+  for (int i = 0; i < 5; ++i) late.push_back(issue("late" + std::to_string(i) + ".example.cn"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::size_t held = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    held = 0;
+    for (const auto& c : late) held += r->respond_from_memory(request(*c)).has_value() ? 1 : 0;
+    if (held == late.size()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(held, late.size());
+  for (const auto& c : late) {
+    auto m = r->respond_from_memory(request(*c));
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(check(*m, *c).status, OcspCertStatus::kGood);
+  }
+  r->stop();
 }
 
 TEST_P(OcspResponderTest, FromMemoryAnswersOnlyWhatNeedsNoSigningOrDatabase) {
