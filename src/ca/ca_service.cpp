@@ -261,6 +261,10 @@ Result<std::vector<Bytes>> CaService::chain_of(const std::string& id) {
 Result<CaService::IssuerCtx> CaService::issuer_for(CaFamily family) {
   IssuerCtx ctx;
   const std::string id = ca_id(family, CaRole::kIssuing);
+  {
+    std::lock_guard lock(*cache_mu_);
+    if (auto it = issuer_cache_.find(id); it != issuer_cache_.end()) return it->second;
+  }
   std::optional<store::CaRecord> cached;
   {
     std::lock_guard lock(*cache_mu_);
@@ -284,6 +288,8 @@ Result<CaService::IssuerCtx> CaService::issuer_for(CaFamily family) {
   auto ski = x509::key_identifier(ctx.cert->spki_der());
   ctx.info = x509::IssuerInfo{ctx.cert->subject(), HPKI_TRY(std::move(ski)), ctx.record.id};
   ctx.signer = HPKI_TRY(ca_signer(ctx.record));
+  std::lock_guard lock(*cache_mu_);
+  issuer_cache_.insert_or_assign(id, ctx);
   return ctx;
 }
 
@@ -411,7 +417,6 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
   }
   crash_point(step + ".after_sign");
 
-  auto cert = HPKI_TRY(x509::Certificate::parse(signed_cert->der));
   // Step 5: store the certificate, (modify) revoke the old one, audit — one unit of work, in a
   // transaction shared with concurrent issuances (group commit).
   HPKI_TRY(batcher_->run([&](store::Tx& tx) -> Result<void> {
@@ -448,7 +453,7 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
   out.serial = rec.serial;
   out.der = std::move(signed_cert->der);
   out.chain = HPKI_TRY(chain_of(issuer.record.id));
-  out.not_after = cert->validity().not_after;
+  out.not_after = rec.not_after;  // what build_tbs_certificate put in the certificate
   return out;
 }
 

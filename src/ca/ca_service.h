@@ -210,7 +210,7 @@ class CaService {
     store::CaRecord record;
     x509::CertificatePtr cert;
     x509::IssuerInfo info;
-    std::unique_ptr<crypto::Signer> signer;
+    std::shared_ptr<const crypto::Signer> signer;  // thread-safe, shared by cached copies
   };
   [[nodiscard]] Result<IssuerCtx> issuer_for(CaFamily family);
   [[nodiscard]] Result<store::CertificateRecord> find_one(std::string_view serial);
@@ -242,6 +242,9 @@ class CaService {
   // CA records and chains by CA id (immutable once created; filled on first use).
   std::unique_ptr<std::mutex> cache_mu_ = std::make_unique<std::mutex>();
   std::map<std::string, store::CaRecord> ca_cache_;
+  // Issuing CAs as used by every issuance: record, parsed certificate, signer (a CA record
+  // never changes while the service runs; the same assumption as ca_cache_).
+  std::map<std::string, IssuerCtx> issuer_cache_;
   std::map<std::string, std::vector<Bytes>> chain_cache_;
 };
 

@@ -215,6 +215,13 @@ Result<PrivateKey> FileKeyStore::load_label(const std::string& label) {
     std::lock_guard lock(mu_);
     if (auto it = cache_.find(label); it != cache_.end()) return it->second;
   }
+  // One decryption at a time (scrypt is slow and memory-hard): threads asking for a key at
+  // the same moment — every request of a server that just started — wait for the first.
+  std::lock_guard loading(load_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = cache_.find(label); it != cache_.end()) return it->second;
+  }
   std::string pem =
       HPKI_TRY(read_small_file(path_of(label), kMaxKeyFileSize, ErrorCode::kKeyNotFound));
   auto key = PrivateKey::from_pem(pem, passphrase_);

@@ -60,7 +60,8 @@ class FileKeyStore final : public KeyStore {
 
   std::filesystem::path dir_;
   SecretBytes passphrase_;
-  std::mutex mu_;
+  std::mutex mu_;       // cache_
+  std::mutex load_mu_;  // held while a key is read and decrypted
   std::map<std::string, PrivateKey> cache_;
 };
 
