@@ -50,6 +50,17 @@ Router& Router::add(std::string_view method, std::string_view pattern, Handler h
   return *this;
 }
 
+Router& Router::add_async(std::string_view method, std::string_view pattern, AsyncHandler handler,
+                          RouteOptions options) {
+  HPKI_CHECK(handler != nullptr);
+  // The synchronous handler is never called for such a route; it keeps the table uniform.
+  add(
+      method, pattern, [](const Request&) { return Response::text(500, "no handler\n"); },
+      std::move(options));
+  entries_.back().async = std::move(handler);
+  return *this;
+}
+
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
   RouteMatch result;
   std::vector<std::string_view> segs = split_path(path);
@@ -95,6 +106,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     result.route = &best->route;
     result.handler = &best->handler;
     if (best->fast) result.fast = &best->fast;
+    if (best->async) result.async = &best->async;
     result.params = std::move(best_params);
     result.allowed.clear();
     return result;

@@ -26,6 +26,12 @@ using Handler = std::function<Response(const Request&)>;
 // it answers what it can from memory and returns nullopt for everything else, which then
 // goes to the route's Handler on a worker thread as usual.
 using InlineHandler = std::function<std::optional<Response>(const Request&)>;
+// Asynchronous handler: called on the I/O thread that read the request; it must not block. It
+// hands the work to its own threads and calls `reply` exactly once, from any thread, when the
+// answer is ready (the connection waits for it; reply may also be called before returning).
+// For services with their own pipeline (the TSA), so that no worker thread sits waiting.
+using Reply = std::function<void(Response)>;
+using AsyncHandler = std::function<void(Request, Reply)>;
 
 struct RouteOptions {
   // Reachable without credentials (health, metrics, CA certificates, CRLs, OpenAPI).
@@ -50,6 +56,7 @@ struct RouteMatch {
   const Route* route = nullptr;
   const Handler* handler = nullptr;
   const InlineHandler* fast = nullptr;  // null when the route has no fast path
+  const AsyncHandler* async = nullptr;  // set for routes added with add_async
   std::map<std::string, std::string> params;
   std::vector<std::string> allowed;  // for kMethodNotAllowed, sorted
 };
@@ -59,6 +66,10 @@ class Router {
   // Programming errors (bad pattern, duplicate method+pattern) abort via HPKI_CHECK.
   Router& add(std::string_view method, std::string_view pattern, Handler handler,
               RouteOptions options = {}, InlineHandler fast = {});
+
+  // A route answered by an AsyncHandler (no worker thread).
+  Router& add_async(std::string_view method, std::string_view pattern, AsyncHandler handler,
+                    RouteOptions options = {});
 
   // `path` is the raw (not yet decoded) path of the request target, without the query.
   [[nodiscard]] RouteMatch match(std::string_view method, std::string_view path) const;
@@ -72,6 +83,7 @@ class Router {
     std::size_t literals = 0;
     Handler handler;
     InlineHandler fast;
+    AsyncHandler async;
   };
   std::vector<Entry> entries_;
 };

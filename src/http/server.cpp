@@ -45,6 +45,25 @@ std::optional<Response> run_inline(const InlineHandler& fast, const Request& req
   return std::nullopt;
 }
 
+void run_async(const AsyncHandler& handler, Request request, Reply reply) {
+  // Called at most once, whoever calls it: the handler, or this function after a throw.
+  auto once = std::make_shared<std::atomic<bool>>(false);
+  Reply guarded = [once, reply](Response r) {
+    if (!once->exchange(true)) reply(std::move(r));
+  };
+  const std::string method = request.method, route = request.route, id = request.request_id;
+  try {
+    handler(std::move(request), guarded);
+    return;
+  } catch (const std::exception& e) {
+    log::error("http async handler for {} {} threw: {} (request_id={})", method, route, e.what(),
+               id);
+  } catch (...) {
+    log::error("http async handler for {} {} threw (request_id={})", method, route, id);
+  }
+  guarded(problem_for(Error{ErrorCode::kInternal, "handler threw"}));
+}
+
 std::string peer_string(const Socket& socket) {
   boost::system::error_code ec;
   auto ep = socket.remote_endpoint(ec);

@@ -41,6 +41,8 @@ Response run_handler(const Handler& handler, const Request& request);
 // Runs a route's fast path on the I/O thread; an exception is logged and gives nullopt (the
 // request then goes to the worker pool).
 std::optional<Response> run_inline(const InlineHandler& fast, const Request& request);
+// Starts an asynchronous handler; when it throws before replying, a generic 500 is sent.
+void run_async(const AsyncHandler& handler, Request request, Reply reply);
 
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
@@ -356,6 +358,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       }
     }
 
+    if (match_.async != nullptr) {
+      auto self = this->shared_from_this();
+      Reply reply = [self](Response r) {
+        net::post(self->stream_.get_executor(),
+                  [self, r = std::move(r)]() mutable { self->write_response(std::move(r)); });
+      };
+      run_async(*match_.async, std::move(req), std::move(reply));
+      return;
+    }
     if (match_.fast != nullptr) {
       if (auto r = run_inline(*match_.fast, req)) {
         write_response(std::move(*r));

@@ -228,6 +228,18 @@ class HttpServerTest : public ::testing::Test {
           if (f == "1") return Response::text(200, "inline");
           return std::nullopt;
         });
+    // Asynchronous routes: answered from another thread after a while, or throwing.
+    router->add_async("GET", "/async/{ms}", [this](Request r, Reply reply) {
+      const int ms = std::stoi(std::string(*r.param("ms")));
+      std::lock_guard lock(async_mu_);
+      async_threads_.emplace_back([ms, reply] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        reply(Response::text(200, "async after " + std::to_string(ms)));
+        reply(Response::text(200, "a second reply is ignored"));
+      });
+    });
+    router->add_async("GET", "/async-throw",
+                      [](Request, Reply) { throw std::runtime_error("async secret internals"); });
     router->add("GET", "/throw",
                 [](const Request&) -> Response { throw std::runtime_error("secret internals"); });
     add_operational_routes(*router, metrics_);
@@ -264,7 +276,15 @@ class HttpServerTest : public ::testing::Test {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
   }
 
+  void TearDown() override {
+    // Reply threads hold their connection: done before the server goes.
+    std::lock_guard lock(async_mu_);
+    for (auto& t : async_threads_) t.join();
+  }
+
   static fs::path* dir_;
+  std::mutex async_mu_;
+  std::vector<std::thread> async_threads_;
   std::shared_ptr<MetricsRegistry> metrics_ = std::make_shared<MetricsRegistry>();
   std::unique_ptr<Server> server_;
   std::uint16_t port_ = 0;
@@ -333,6 +353,17 @@ TEST_F(HttpServerTest, FastPathAnswersInlineOrHandsOverToAWorker) {
   EXPECT_EQ(c.request(bhttp::verb::get, "/maybe-fast?fast=0").body(), "worker");
   EXPECT_EQ(c.request(bhttp::verb::get, "/maybe-fast?fast=throw").body(), "worker");
   EXPECT_EQ(c.request(bhttp::verb::get, "/maybe-fast?fast=1").body(), "inline");
+}
+
+TEST_F(HttpServerTest, AsyncRoutesReplyFromAnyThread) {
+  start_plain();
+  BeastClient c(port_);
+  EXPECT_EQ(c.request(bhttp::verb::get, "/async/50").body(), "async after 50");
+  EXPECT_EQ(c.request(bhttp::verb::get, "/async/0").body(), "async after 0");  // same connection
+  auto res = c.request(bhttp::verb::get, "/async-throw");
+  EXPECT_EQ(res.result_int(), 500u);
+  EXPECT_EQ(res.body().find("secret"), std::string::npos);
+  EXPECT_EQ(c.request(bhttp::verb::get, "/async/1").body(), "async after 1");
 }
 
 TEST_F(HttpServerTest, PipelinedRequestsInOneSegmentAreAnsweredInOrder) {
