@@ -747,7 +747,9 @@ void add_public_routes(http::Router& router, ApiContext& c) {
 }
 
 void add_tsa_routes(http::Router& router, ApiContext& c) {
-  auto handle = [&c](const http::Request& req) {
+  // Asynchronous: the request is checked on the I/O thread and handed to the TSA's own
+  // pipeline (tsa_service.h); no worker thread waits for its commits.
+  auto handle = [&c](http::Request req, http::Reply reply) {
     auto reply_of = [](int status, const tsa::TsaReply& r) {
       http::Response resp;
       resp.status = status;
@@ -761,7 +763,7 @@ void add_tsa_routes(http::Router& router, ApiContext& c) {
                                           .status_string = std::move(text),
                                           .fail_info = f,
                                           .token = std::nullopt});
-      return reply_of(status, r);
+      reply(reply_of(status, r));
     };
     // RFC 3161 3.4: the query is application/timestamp-query (parameters ignored).
     std::string type(req.header("content-type").value_or(""));
@@ -783,24 +785,29 @@ void add_tsa_routes(http::Router& router, ApiContext& c) {
     }
     std::string_view peer = req.peer;
     const std::string requester = "ip:" + std::string(peer.substr(0, peer.rfind(':')));
-    auto r = c.tsa->respond(to_bytes(req.body), family, requester);
-    if (c.metrics != nullptr) {
-      c.metrics
-          ->counter("hpki_timestamps_total", "RFC 3161 responses",
-                    {{"tsa", r.tsa_id.empty() ? "none" : r.tsa_id},
-                     {"status", std::string(x509::tsp::to_string(r.status))}})
-          .inc();
-    }
-    return reply_of(200, r);
+    const auto* body = reinterpret_cast<const std::uint8_t*>(req.body.data());
+    c.tsa->respond_async(BytesView(body, req.body.size()), family, requester,
+                         [metrics = c.metrics, reply, reply_of](tsa::TsaReply r) {
+                           if (metrics != nullptr) {
+                             metrics
+                                 ->counter(
+                                     "hpki_timestamps_total", "RFC 3161 responses",
+                                     {{"tsa", r.tsa_id.empty() ? "none" : r.tsa_id},
+                                      {"status", std::string(x509::tsp::to_string(r.status))}})
+                                 .inc();
+                           }
+                           reply(reply_of(200, r));
+                         });
   };
   for (const char* pattern : {"/tsa", "/tsa/{family}"}) {
-    router.add("POST", pattern, handle,
-               // Not rate-limited per client: one HIS server time-stamps for a whole hospital;
-               // overload is bounded by the worker queue (503) and the load balancer.
-               http::RouteOptions{.public_route = true,
-                                  .rate_limited = false,
-                                  .max_body_bytes = x509::tsp::kMaxRequestSize,
-                                  .summary = "RFC 3161 time-stamping"});
+    router.add_async("POST", pattern, handle,
+                     // Not rate-limited per client: one HIS server time-stamps for a whole
+                     // hospital; overload is bounded by the TSA's queue (systemFailure) and the
+                     // load balancer.
+                     http::RouteOptions{.public_route = true,
+                                        .rate_limited = false,
+                                        .max_body_bytes = x509::tsp::kMaxRequestSize,
+                                        .summary = "RFC 3161 time-stamping"});
   }
 }
 

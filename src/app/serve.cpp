@@ -343,6 +343,9 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   sigwait(&set, &sig);
   log::info("signal {}: shutting down (in-flight requests finish)", sig);
   server->stop();
+  // After the server's drain (in-flight timestamp requests were answered by the running TSA),
+  // before the server is destroyed (a late answer is posted to its I/O contexts).
+  if (tsa_service) tsa_service->stop();
   if (responder) responder->stop();
   if (crls) crls->stop();
   rt->ca().set_status_listener({});

@@ -2,8 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "core/encoding.h"
 #include "core/log.h"
@@ -73,6 +79,7 @@ Result<std::unique_ptr<TsaService>> TsaService::create(TsaDeps deps, TsaOptions 
   }
   if (s->units_.empty())
     return fail(ErrorCode::kNotFound, "no TSA certificate (run `hpki ca init` first)");
+  s->start_pipeline();
   return s;
 }
 
@@ -94,151 +101,323 @@ const TsaService::Unit* TsaService::pick(std::optional<store::CaFamily> family,
   return find(store::CaFamily::kEcdsa);
 }
 
+// ---- the pipeline -------------------------------------------------------------------------
+
+struct TsaService::Job {
+  const Unit* unit = nullptr;
+  x509::tsp::TimeStampReq req;
+  crypto::HashAlg hash = crypto::HashAlg::kSha256;
+  std::string requester;
+  std::function<void(TsaReply)> done;
+  // Set by the committer (recorded) and the signers (token).
+  std::int64_t serial = 0;
+  std::chrono::sys_seconds gen_time{};
+  Bytes token;
+};
+
+struct TsaService::Pipeline {
+  std::mutex mu;
+  std::condition_variable commit_cv;          // the committer: new requests or signed tokens
+  std::condition_variable sign_cv;            // the signers: recorded requests
+  std::deque<std::unique_ptr<Job>> incoming;  // parsed, not yet recorded
+  std::deque<std::unique_ptr<Job>> to_sign;   // recorded (durable), not yet signed
+  std::deque<std::unique_ptr<Job>> to_store;  // signed, token not yet stored
+  std::size_t in_flight = 0;                  // accepted and not yet answered
+  bool stopping = false;
+  std::thread committer;
+  std::vector<std::thread> signers;
+  [[nodiscard]] bool drained() const { return stopping && in_flight == 0; }
+};
+
+void TsaService::start_pipeline() {
+  pipeline_ = std::make_unique<Pipeline>();
+  pipeline_->committer = std::thread([this] { commit_loop(); });
+  const std::size_t n = std::max(1u, std::thread::hardware_concurrency());
+  for (std::size_t i = 0; i < n; ++i) pipeline_->signers.emplace_back([this] { sign_loop(); });
+}
+
+void TsaService::stop() {
+  if (!pipeline_) return;
+  {
+    std::lock_guard lock(pipeline_->mu);
+    if (pipeline_->stopping) return;
+    pipeline_->stopping = true;
+  }
+  pipeline_->commit_cv.notify_all();
+  pipeline_->sign_cv.notify_all();
+  pipeline_->committer.join();
+  for (auto& t : pipeline_->signers) t.join();
+}
+
+TsaService::~TsaService() { stop(); }
+
+void TsaService::finish(std::unique_ptr<Job> job, TsaReply reply) const {
+  auto done = std::move(job->done);
+  job.reset();
+  done(std::move(reply));
+  bool drained = false;
+  {
+    std::lock_guard lock(pipeline_->mu);
+    --pipeline_->in_flight;
+    drained = pipeline_->drained();
+  }
+  if (drained) {
+    pipeline_->commit_cv.notify_all();
+    pipeline_->sign_cv.notify_all();
+  }
+}
+
 TsaReply TsaService::respond(BytesView request, std::optional<store::CaFamily> family,
                              std::string_view requester) const {
+  auto answer = std::make_shared<std::promise<TsaReply>>();
+  auto future = answer->get_future();
+  respond_async(request, family, requester,
+                [answer](TsaReply r) { answer->set_value(std::move(r)); });
+  return future.get();
+}
+
+void TsaService::respond_async(BytesView request, std::optional<store::CaFamily> family,
+                               std::string_view requester,
+                               std::function<void(TsaReply)> done) const {
   // 1. The request.
   auto req = x509::tsp::parse_request(request);
   if (!req) {
     if (req.error().code() == ErrorCode::kUnsupported)
-      return reject(FailureInfo::kBadRequest, req.error().detail());
-    return reject(FailureInfo::kBadDataFormat, req.error().detail());
+      return done(reject(FailureInfo::kBadRequest, req.error().detail()));
+    return done(reject(FailureInfo::kBadDataFormat, req.error().detail()));
   }
   // 2. Hash, policy, extensions.
   const auto& imprint = req->message_imprint;
   auto hash = x509::cms::hash_from_oid(imprint.hash_algorithm);
   if (!hash || *hash == crypto::HashAlg::kSha1)
-    return reject(FailureInfo::kBadAlg, "unsupported hash algorithm " +
-                                            imprint.hash_algorithm.to_string() +
-                                            " (sha256, sha384, sha512, sm3)");
+    return done(reject(FailureInfo::kBadAlg, "unsupported hash algorithm " +
+                                                 imprint.hash_algorithm.to_string() +
+                                                 " (sha256, sha384, sha512, sm3)"));
   if (!imprint.hash_parameters.empty() && imprint.hash_parameters != Bytes{0x05, 0x00})
-    return reject(FailureInfo::kBadAlg, "hash algorithm parameters must be absent or NULL");
+    return done(reject(FailureInfo::kBadAlg, "hash algorithm parameters must be absent or NULL"));
   if (imprint.hashed_message.size() != crypto::hash_size(*hash))
-    return reject(FailureInfo::kBadDataFormat,
-                  "hashedMessage has " + std::to_string(imprint.hashed_message.size()) +
-                      " bytes, " + std::string(crypto::hash_name(*hash)) + " has " +
-                      std::to_string(crypto::hash_size(*hash)));
+    return done(reject(FailureInfo::kBadDataFormat,
+                       "hashedMessage has " + std::to_string(imprint.hashed_message.size()) +
+                           " bytes, " + std::string(crypto::hash_name(*hash)) + " has " +
+                           std::to_string(crypto::hash_size(*hash))));
   if (req->req_policy && *req->req_policy != options_.policy)
-    return reject(FailureInfo::kUnacceptedPolicy, "policy " + req->req_policy->to_string() +
-                                                      " is not offered (" +
-                                                      options_.policy.to_string() + ")");
+    return done(reject(FailureInfo::kUnacceptedPolicy, "policy " + req->req_policy->to_string() +
+                                                           " is not offered (" +
+                                                           options_.policy.to_string() + ")"));
   if (!req->extensions.empty())
-    return reject(FailureInfo::kUnacceptedExtension, "request extensions are not supported");
+    return done(reject(FailureInfo::kUnacceptedExtension, "request extensions are not supported"));
   const Unit* unit = pick(family, *hash);
   if (unit == nullptr)
-    return reject(FailureInfo::kBadRequest,
-                  family ? "no " + std::string(store::to_string(*family)) + " TSA here"
-                         : "no TSA for this hash algorithm");
-
-  // 3. Clock safety, serial, record and audit: durable before anything is signed. The serial
-  // is taken first: its counter row (PostgreSQL) or the database write lock (SQLite) orders
-  // the TSA's transactions — and inside a shared group-commit transaction the units run one
-  // after the other in queue order — and the clock is read after it, so genTimes follow
-  // commit order and concurrent requests never see each other's genTime "in the future".
-  // The unit may run twice (store retries; the batcher reruns the units of a failed shared
-  // transaction alone): every output is reset first.
-  enum class Refusal { kNone, kClockBehind, kCertificateNotValid };
-  Refusal refusal = Refusal::kNone;
-  std::int64_t serial = 0;
-  std::chrono::sys_seconds gen_time{};
-  auto recorded = batcher_->run([&](store::Tx& tx) -> Result<void> {
-    refusal = Refusal::kNone;
-    serial = HPKI_TRY(tx.next_counter(kSerialCounter));
-    gen_time = std::chrono::time_point_cast<std::chrono::seconds>(d_.clock->now());
-    // A token must verify at its genTime: the TSA certificate has to be valid then.
-    if (TimePoint(gen_time) < unit->cert->validity().not_before ||
-        TimePoint(gen_time) > unit->cert->validity().not_after) {
-      refusal = Refusal::kCertificateNotValid;
-      return fail(ErrorCode::kBadState, "TSA " + unit->record.id + ": certificate not valid at " +
-                                            format_rfc3339(gen_time));
+    return done(reject(FailureInfo::kBadRequest,
+                       family ? "no " + std::string(store::to_string(*family)) + " TSA here"
+                              : "no TSA for this hash algorithm"));
+  auto job = std::make_unique<Job>();
+  job->unit = unit;
+  job->req = std::move(*req);
+  job->hash = *hash;
+  job->requester = std::string(requester);
+  job->done = std::move(done);
+  {
+    std::lock_guard lock(pipeline_->mu);
+    if (!pipeline_->stopping && pipeline_->in_flight < kMaxInFlight) {
+      ++pipeline_->in_flight;
+      pipeline_->incoming.push_back(std::move(job));
     }
-    auto last = HPKI_TRY(tx.last_timestamp_time());
-    if (last && TimePoint(gen_time) < *last) {
-      refusal = Refusal::kClockBehind;
-      return fail(ErrorCode::kUnavailable, "the clock reads " + format_rfc3339(gen_time) +
-                                               ", before the last genTime " +
-                                               format_rfc3339(*last));
-    }
-    store::TimestampRecord rec;
-    rec.serial = serial;
-    rec.tsa_id = unit->record.id;
-    rec.gen_time = gen_time;
-    rec.hash_alg = std::string(crypto::hash_name(*hash));
-    rec.imprint = imprint.hashed_message;
-    rec.policy = options_.policy.to_string();
-    rec.nonce = req->nonce;
-    rec.requester = std::string(requester);
-    HPKI_TRY(tx.insert_timestamp(rec));
-    nlohmann::json details{{"serial", serial},
-                           {"gen_time", format_rfc3339(gen_time)},
-                           {"hash", rec.hash_alg},
-                           {"imprint", hex_encode(rec.imprint)},
-                           {"policy", rec.policy}};
-    HPKI_TRY(d_.audit->append(tx, {.actor = std::string(requester),
-                                   .action = std::string(kAuditAction),
-                                   .object = unit->record.id + "/" + std::to_string(serial),
-                                   .outcome = "success",
-                                   .details = details.dump()}));
-    return {};
-  });
-  if (!recorded) {
-    // A refusal rolls the transaction back: no serial is consumed, nothing is recorded.
-    if (refusal == Refusal::kClockBehind) {
-      log::error("TSA: {}", recorded.error().detail());
-      return reject(FailureInfo::kTimeNotAvailable, "the time source is not available");
-    }
-    if (refusal == Refusal::kCertificateNotValid) {
-      log::error("{}", recorded.error().detail());
-      return reject(FailureInfo::kSystemFailure, "the TSA certificate is not valid now");
-    }
-    log::error("TSA: recording a timestamp failed: {}", recorded.error().to_string());
-    return reject(FailureInfo::kSystemFailure, "internal error");
   }
-
-  // 4. TSTInfo and the token.
-  auto token = [&]() -> Result<Bytes> {
-    x509::tsp::TstInfo info;
-    info.policy = options_.policy;
-    info.message_imprint = imprint;
-    der::Writer sw;
-    sw.add_integer(serial);
-    der::Reader sr(sw.view());
-    auto serial_content = HPKI_TRY(sr.read_integer());
-    info.serial.assign(serial_content.begin(), serial_content.end());
-    info.gen_time = gen_time;
-    if (options_.accuracy != x509::tsp::Accuracy{}) info.accuracy = options_.accuracy;
-    info.nonce = req->nonce;
-    if (options_.include_tsa_name) {
-      der::Writer gn;
-      HPKI_TRY(
-          gn.add_explicit(4, [&](der::Writer& w) { return w.add_raw(unit->cert->subject().der); }));
-      info.tsa_name = gn.take();
-    }
-    auto tst = HPKI_TRY(x509::tsp::encode_tst_info(info));
-    x509::cms::SignOptions so;
-    so.content_type = der::oids::kCtTstInfo;
-    // RFC 3161 2.4.1: certReq true -> the TSA's certificate MUST be in the token; the issuing
-    // CA goes with it so that a verifier holding only the root can build the path.
-    so.include_signer_certificate = req->cert_req;
-    if (req->cert_req) so.extra_certificates = unit->chain;
-    auto ci = HPKI_TRY(x509::cms::sign(tst, *unit->cert, *unit->signer, so));
-    // 5. Durable before it is returned: the token joins the next group commit.
-    HPKI_TRY(batcher_->run(
-        [&](store::Tx& tx) -> Result<void> { return tx.set_timestamp_token(serial, ci); }));
-    return ci;
-  }();
-  if (!token) {
-    log::error("TSA: signing timestamp {} failed: {}", serial, token.error().to_string());
-    return reject(FailureInfo::kSystemFailure, "internal error");
+  if (job) {  // not taken
+    auto refused = std::move(job->done);
+    return refused(reject(FailureInfo::kSystemFailure, "the TSA is overloaded or stopping"));
   }
-  TsaReply r;
-  r.status = PkiStatus::kGranted;
-  r.serial = serial;
-  r.tsa_id = unit->record.id;
-  r.der = x509::tsp::encode_response({.status = PkiStatus::kGranted,
-                                      .status_string = std::nullopt,
-                                      .fail_info = std::nullopt,
-                                      .token = std::move(*token)});
-  return r;
+  pipeline_->commit_cv.notify_one();
+}
+
+// 3 and 5: one thread records new requests (serial, genTime, record, audit) and stores the
+// tokens the signers finished, both in one unit of the group-commit batcher per round. While
+// it waits for a commit, the signers sign what the previous round recorded.
+void TsaService::commit_loop() {
+  Pipeline& p = *pipeline_;
+  for (;;) {
+    std::vector<std::unique_ptr<Job>> fresh, tokens;
+    {
+      std::unique_lock lock(p.mu);
+      p.commit_cv.wait(lock,
+                       [&] { return p.drained() || !p.incoming.empty() || !p.to_store.empty(); });
+      if (p.incoming.empty() && p.to_store.empty()) return;  // drained
+      while (!p.incoming.empty() && fresh.size() < kMaxRecordsPerRound) {
+        fresh.push_back(std::move(p.incoming.front()));
+        p.incoming.pop_front();
+      }
+      while (!p.to_store.empty()) {
+        tokens.push_back(std::move(p.to_store.front()));
+        p.to_store.pop_front();
+      }
+    }
+    commit_round(fresh, tokens);
+  }
+}
+
+void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& fresh,
+                              std::vector<std::unique_ptr<Job>>& tokens) {
+  // A refusal (clock stepped back, TSA certificate not valid at genTime) is found inside the
+  // transaction: the round is rolled back (no serial consumed, nothing recorded), the refused
+  // requests are answered, and the round runs again with the others.
+  for (;;) {
+    if (fresh.empty() && tokens.empty()) return;
+    bool clock_behind = false;
+    std::optional<std::size_t> invalid;  // a request whose TSA certificate is not valid then
+    auto r = batcher_->run([&](store::Tx& tx) -> Result<void> {
+      clock_behind = false;
+      invalid.reset();
+      // The serials are taken first: the counter row (PostgreSQL) or the database write lock
+      // (SQLite) orders the TSAs' transactions, also across nodes; the clock is read after the
+      // first one, so genTimes follow commit order and never go backwards.
+      std::chrono::sys_seconds gen{};
+      for (std::size_t i = 0; i < fresh.size(); ++i) {
+        Job& job = *fresh[i];
+        job.serial = HPKI_TRY(tx.next_counter(kSerialCounter));
+        if (i == 0) {
+          gen = std::chrono::time_point_cast<std::chrono::seconds>(d_.clock->now());
+          auto last = HPKI_TRY(tx.last_timestamp_time());
+          if (last && TimePoint(gen) < *last) {
+            clock_behind = true;
+            return fail(ErrorCode::kUnavailable, "the clock reads " + format_rfc3339(gen) +
+                                                     ", before the last genTime " +
+                                                     format_rfc3339(*last));
+          }
+        }
+        job.gen_time = gen;
+        // A token must verify at its genTime: the TSA certificate has to be valid then.
+        const auto& validity = job.unit->cert->validity();
+        if (TimePoint(gen) < validity.not_before || TimePoint(gen) > validity.not_after) {
+          invalid = i;
+          return fail(
+              ErrorCode::kBadState,
+              "TSA " + job.unit->record.id + ": certificate not valid at " + format_rfc3339(gen));
+        }
+        store::TimestampRecord rec;
+        rec.serial = job.serial;
+        rec.tsa_id = job.unit->record.id;
+        rec.gen_time = gen;
+        rec.hash_alg = std::string(crypto::hash_name(job.hash));
+        rec.imprint = job.req.message_imprint.hashed_message;
+        rec.policy = options_.policy.to_string();
+        rec.nonce = job.req.nonce;
+        rec.requester = job.requester;
+        HPKI_TRY(tx.insert_timestamp(rec));
+        nlohmann::json details{{"serial", job.serial},
+                               {"gen_time", format_rfc3339(gen)},
+                               {"hash", rec.hash_alg},
+                               {"imprint", hex_encode(rec.imprint)},
+                               {"policy", rec.policy}};
+        HPKI_TRY(
+            d_.audit->append(tx, {.actor = job.requester,
+                                  .action = std::string(kAuditAction),
+                                  .object = job.unit->record.id + "/" + std::to_string(job.serial),
+                                  .outcome = "success",
+                                  .details = details.dump()}));
+      }
+      for (const auto& job : tokens) HPKI_TRY(tx.set_timestamp_token(job->serial, job->token));
+      return {};
+    });
+    if (r) break;
+    if (clock_behind) {
+      log::error("TSA: {}", r.error().detail());
+      for (auto& job : fresh)
+        finish(std::move(job),
+               reject(FailureInfo::kTimeNotAvailable, "the time source is not available"));
+      fresh.clear();
+      continue;
+    }
+    if (invalid) {
+      log::error("{}", r.error().detail());
+      finish(std::move(fresh[*invalid]),
+             reject(FailureInfo::kSystemFailure, "the TSA certificate is not valid now"));
+      fresh.erase(fresh.begin() + static_cast<std::ptrdiff_t>(*invalid));
+      continue;
+    }
+    log::error("TSA: recording {} timestamp(s) / storing {} token(s) failed: {}", fresh.size(),
+               tokens.size(), r.error().to_string());
+    for (auto& job : fresh)
+      finish(std::move(job), reject(FailureInfo::kSystemFailure, "internal error"));
+    for (auto& job : tokens)
+      finish(std::move(job), reject(FailureInfo::kSystemFailure, "internal error"));
+    return;
+  }
+  // Committed: the stored tokens are answered, the recorded requests go to the signers.
+  for (auto& job : tokens) {
+    TsaReply reply;
+    reply.status = PkiStatus::kGranted;
+    reply.serial = job->serial;
+    reply.tsa_id = job->unit->record.id;
+    reply.der = x509::tsp::encode_response({.status = PkiStatus::kGranted,
+                                            .status_string = std::nullopt,
+                                            .fail_info = std::nullopt,
+                                            .token = std::move(job->token)});
+    finish(std::move(job), std::move(reply));
+  }
+  if (!fresh.empty()) {
+    {
+      std::lock_guard lock(pipeline_->mu);
+      for (auto& job : fresh) pipeline_->to_sign.push_back(std::move(job));
+    }
+    pipeline_->sign_cv.notify_all();
+  }
+}
+
+// 4. TSTInfo and the token, on `hardware_concurrency` threads without any lock held.
+void TsaService::sign_loop() {
+  Pipeline& p = *pipeline_;
+  for (;;) {
+    std::unique_ptr<Job> job;
+    {
+      std::unique_lock lock(p.mu);
+      p.sign_cv.wait(lock, [&] { return p.drained() || !p.to_sign.empty(); });
+      if (p.to_sign.empty()) return;  // drained
+      job = std::move(p.to_sign.front());
+      p.to_sign.pop_front();
+    }
+    auto token = sign_token(*job);
+    if (!token) {
+      log::error("TSA: signing timestamp {} failed: {}", job->serial, token.error().to_string());
+      finish(std::move(job), reject(FailureInfo::kSystemFailure, "internal error"));
+      continue;
+    }
+    job->token = std::move(*token);
+    {
+      std::lock_guard lock(p.mu);
+      p.to_store.push_back(std::move(job));
+    }
+    p.commit_cv.notify_one();
+  }
+}
+
+Result<Bytes> TsaService::sign_token(const Job& job) const {
+  const Unit& unit = *job.unit;
+  x509::tsp::TstInfo info;
+  info.policy = options_.policy;
+  info.message_imprint = job.req.message_imprint;
+  der::Writer sw;
+  sw.add_integer(job.serial);
+  der::Reader sr(sw.view());
+  auto serial_content = HPKI_TRY(sr.read_integer());
+  info.serial.assign(serial_content.begin(), serial_content.end());
+  info.gen_time = job.gen_time;
+  if (options_.accuracy != x509::tsp::Accuracy{}) info.accuracy = options_.accuracy;
+  info.nonce = job.req.nonce;
+  if (options_.include_tsa_name) {
+    der::Writer gn;
+    HPKI_TRY(
+        gn.add_explicit(4, [&](der::Writer& w) { return w.add_raw(unit.cert->subject().der); }));
+    info.tsa_name = gn.take();
+  }
+  auto tst = HPKI_TRY(x509::tsp::encode_tst_info(info));
+  x509::cms::SignOptions so;
+  so.content_type = der::oids::kCtTstInfo;
+  // RFC 3161 2.4.1: certReq true -> the TSA's certificate MUST be in the token; the issuing
+  // CA goes with it so that a verifier holding only the root can build the path.
+  so.include_signer_certificate = job.req.cert_req;
+  if (job.req.cert_req) so.extra_certificates = unit.chain;
+  return x509::cms::sign(tst, *unit.cert, *unit.signer, so);
 }
 
 Result<store::TimestampRecord> TsaService::get(std::int64_t serial) const {

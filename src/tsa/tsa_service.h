@@ -14,28 +14,31 @@
 //      length is badDataFormat).
 //      reqPolicy other than the configured policy -> unacceptedPolicy; any request extension
 //      -> unacceptedExtension (none is supported).
-//   3. In one unit of work (the serial first, then the clock: genTimes follow commit order):
-//      clock safety — when the injected clock reads earlier than the
-//      latest genTime recorded (the clock was stepped back), rejection timeNotAvailable and
-//      nothing is issued; otherwise serial = next_counter("tsa.serial") (strictly increasing
-//      across restarts and nodes), the record (serial, genTime, imprint, requester ...) is
-//      written and the issuance audited ("timestamp.issue"). The unit runs through the
-//      group-commit batcher (store/commit_batcher.h): concurrent requests share one
-//      transaction, run in queue order inside it (so serials and genTimes still follow commit
-//      order), and respond() waits until that transaction has committed — the record and its
-//      audit entry are durable before the TSA key signs.
+//   3. Recording, by the TSA's committer thread: every request that arrived since its last
+//      round, in one unit of work of the group-commit batcher (store/commit_batcher.h; shared
+//      with the CA's issuances when the app passes the CA's batcher). The serials are taken
+//      first (next_counter("tsa.serial"): strictly increasing across restarts and nodes; the
+//      counter row or SQLite's write lock orders the TSAs' transactions), then the clock is
+//      read once for the round. Clock safety — when the injected clock reads earlier than the
+//      latest genTime recorded (the clock was stepped back), the round is rolled back (no
+//      serial consumed, nothing recorded) and its requests are refused with timeNotAvailable.
+//      Otherwise each request's record (serial, genTime, imprint, requester ...) is written and
+//      audited ("timestamp.issue"). The record and its audit entry are durable before the TSA
+//      key signs.
 //   4. TSTInfo { v1, policy, messageImprint copied exactly, serial, genTime (whole seconds),
 //      accuracy, ordering false, nonce echoed, tsa = directoryName of the TSA (option) } signed
 //      as CMS SignedData (x509/cms.h: eContentType id-ct-TSTInfo, contentType, messageDigest,
 //      signingCertificateV2; SM2 with SM3 and the GM/T 0009 ID; RSA/ECDSA with SHA-256); the
-//      TSA certificate and its issuing CA are included when certReq is true.
-//   5. The token is stored with its record, again as a unit of the batcher (it shares the
-//      commit of the next batch: other requests' records and tokens), and respond() returns
-//      only after that commit — a granted token is always durable in the database. Any failure
-//      after 1-2 -> systemFailure, also when the TSA certificate is not valid at genTime
-//      (expired or not yet valid).
-// Signing (step 4) runs on the caller's thread without any lock: concurrent callers (the HTTP
-// worker pool) sign in parallel while the batcher commits for the others.
+//      TSA certificate and its issuing CA are included when certReq is true. Signed by the
+//      TSA's signer threads (one per core), in parallel, while the committer commits.
+//   5. The token is stored with its record in the committer's next round (together with that
+//      round's new records: one commit for both), and the request is answered only after
+//      that commit — a granted token is always durable in the database. Any failure after
+//      1-2 -> systemFailure, also when the TSA certificate is not valid at genTime (expired
+//      or not yet valid; that request alone, the round is run again without it).
+// So no thread waits per request: HTTP I/O threads parse and hand over (respond_async), one
+// committer and one signer per core do the rest; at most kMaxInFlight requests are accepted
+// at a time (more -> systemFailure "overloaded").
 // respond() never fails: every outcome is a DER TimeStampResp.
 #pragma once
 
@@ -103,10 +106,22 @@ class TsaService {
   // certificate that does not qualify.
   [[nodiscard]] static Result<std::unique_ptr<TsaService>> create(TsaDeps deps, TsaOptions options);
 
+  ~TsaService();
+  TsaService(const TsaService&) = delete;
+  TsaService& operator=(const TsaService&) = delete;
+
   // See the file comment. `family` comes from the path (/tsa/rsa ...), `requester` is recorded
-  // (e.g. "ip:127.0.0.1"). Thread-safe.
+  // (e.g. "ip:127.0.0.1"). Thread-safe. Blocks until the answer is ready.
   [[nodiscard]] TsaReply respond(BytesView request, std::optional<store::CaFamily> family,
                                  std::string_view requester) const;
+  // The same without blocking: `done` is called exactly once — on the calling thread for a
+  // request refused before it is recorded, else on a TSA thread. Thread-safe.
+  void respond_async(BytesView request, std::optional<store::CaFamily> family,
+                     std::string_view requester, std::function<void(TsaReply)> done) const;
+  // Answers every accepted request (their tokens are stored first), refuses new ones, and
+  // stops the TSA's threads. Called by the destructor; call it before the HTTP server that
+  // handed requests in is destroyed.
+  void stop();
 
   // A recorded token (kNotFound when unknown). Runs on the store's read path (Store::read).
   [[nodiscard]] Result<store::TimestampRecord> get(std::int64_t serial) const;
@@ -124,7 +139,21 @@ class TsaService {
     std::vector<x509::CertificatePtr> chain;  // the issuing CA (included on certReq)
     std::unique_ptr<crypto::Signer> signer;
   };
+  struct Job;
+  struct Pipeline;
+  // Requests accepted and not yet answered, at most (then systemFailure: overloaded).
+  static constexpr std::size_t kMaxInFlight = 8192;
+  // New requests recorded per transaction, at most.
+  static constexpr std::size_t kMaxRecordsPerRound = 512;
+
   TsaService(TsaDeps deps, TsaOptions options);
+  void start_pipeline();
+  void commit_loop();
+  void commit_round(std::vector<std::unique_ptr<Job>>& fresh,
+                    std::vector<std::unique_ptr<Job>>& tokens);
+  void sign_loop();
+  [[nodiscard]] Result<Bytes> sign_token(const Job& job) const;
+  void finish(std::unique_ptr<Job> job, TsaReply reply) const;
   [[nodiscard]] const Unit* pick(std::optional<store::CaFamily> family, crypto::HashAlg hash) const;
 
   TsaDeps d_;
@@ -132,6 +161,7 @@ class TsaService {
   std::map<store::CaFamily, Unit> units_;
   std::unique_ptr<store::CommitBatcher> own_batcher_;  // when TsaDeps::batcher is null
   store::CommitBatcher* batcher_ = nullptr;
+  std::unique_ptr<Pipeline> pipeline_;  // last: its threads use everything above
 };
 
 }  // namespace hpki::tsa
