@@ -78,7 +78,7 @@ for fam in rsa ecdsa sm2; do
 done
 granted=$(curl -s "${URL%tsa}metrics" | awk '/^hpki_timestamps_total\{.*status="granted"/ { s += $2 } END { print s + 0 }')
 rejected=$(curl -s "${URL%tsa}metrics" | awk '/^hpki_timestamps_total\{.*status="rejection"/ { s += $2 } END { print s + 0 }')
-batch=$(curl -s "${URL%tsa}metrics" | awk '/^hpki_commit_batch_units_sum/ { s = $2 } /^hpki_commit_batch_units_count/ { c = $2 } END { if (c > 0) printf "%.1f", s / c; else print "?" }')
+batch=$(curl -s "${URL%tsa}metrics" | awk '/^hpki_tsa_round_requests_sum\{kind="recorded"\}/ { r = $2 } /^hpki_tsa_round_requests_sum\{kind="stored"\}/ { s = $2 } /^hpki_tsa_round_requests_count\{kind="recorded"\}/ { c = $2 } END { if (c > 0) printf "%.1f requests recorded + %.1f tokens stored per commit round (%d rounds)", r / c, s / c, c; else print "?" }')
 kill -TERM "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
 # Every granted token is stored (with its token) and audited; the audit chain verifies.
 q1="SELECT count(*) FROM timestamps WHERE token IS NOT NULL"
@@ -102,5 +102,5 @@ for fam in rsa ecdsa sm2; do
   [ -n "${ERRORS[$fam]}" ] && echo "  ($label: ${ERRORS[$fam]} non-2xx responses)"
 done
 echo "(ratio = tokens/s / (openssl sign/s x cores); target >= 0.80. Tokens granted $granted, rejected $rejected.)"
-echo "Stored with token: $stored, audited: $audited, audit verify: $verify; average group-commit batch: $batch units"
+echo "Stored with token: $stored, audited: $audited, audit verify: $verify; on average $batch"
 [ "$stored" -ge "$granted" ] && [ "$audited" -ge "$granted" ] && [ "$verify" == ok ] || echo "tsa.sh: MISMATCH: granted tokens missing from the database or audit log" >&2

@@ -303,8 +303,32 @@ Result<NewApiKey> create_api_key(const AuthContext& ctx, Role role, std::optiona
   return k;
 }
 
+std::optional<store::ApiKeyRecord> CredentialCache::get(const Bytes& hash) {
+  if (ttl_.count() <= 0) return std::nullopt;
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(hash);
+  if (it == entries_.end()) return std::nullopt;
+  if (std::chrono::steady_clock::now() >= it->second.until) {
+    entries_.erase(it);
+    return std::nullopt;
+  }
+  return it->second.rec;
+}
+
+void CredentialCache::put(const Bytes& hash, const store::ApiKeyRecord& rec) {
+  if (ttl_.count() <= 0) return;
+  std::lock_guard lock(mu_);
+  if (entries_.size() >= max_entries_) entries_.clear();
+  entries_.insert_or_assign(hash, Entry{rec, std::chrono::steady_clock::now() + ttl_});
+}
+
+void CredentialCache::clear() {
+  std::lock_guard lock(mu_);
+  entries_.clear();
+}
+
 Result<Principal> authenticate_api_key(store::Store& store, const SecretBytes& pepper,
-                                       std::string_view token) {
+                                       std::string_view token, CredentialCache* cache) {
   // Shape: "hpki_" + 16 lowercase hex + "_" + 43 base64url characters.
   if (token.size() > kMaxTokenSize || !token.starts_with(kApiKeyPrefix)) {
     return std::unexpected(invalid_credentials());
@@ -316,9 +340,14 @@ Result<Principal> authenticate_api_key(store::Store& store, const SecretBytes& p
   }
   const auto id = rest.substr(0, 2 * kIdBytes);
   const auto hash = HPKI_TRY(api_key_hash(pepper, token));
-  // A read-only snapshot: on SQLite it does not queue behind the writer's commits.
-  auto rec = HPKI_TRY(store.read_value<std::optional<store::ApiKeyRecord>>(
-      [&](store::Tx& tx) { return tx.find_api_key_by_hash(hash); }));
+  std::optional<store::ApiKeyRecord> rec;
+  if (cache != nullptr) rec = cache->get(hash);
+  if (!rec) {
+    // A read-only snapshot: on SQLite it does not queue behind the writer's commits.
+    rec = HPKI_TRY(store.read_value<std::optional<store::ApiKeyRecord>>(
+        [&](store::Tx& tx) { return tx.find_api_key_by_hash(hash); }));
+    if (rec && !rec->revoked_at && cache != nullptr) cache->put(hash, *rec);
+  }
   if (!rec || rec->revoked_at || rec->id != id) return std::unexpected(invalid_credentials());
   auto p = HPKI_TRY(principal_of(*rec));
   if (p.kind != PrincipalKind::kApiKey) return std::unexpected(invalid_credentials());

@@ -37,6 +37,10 @@
 // (kStorage, kUnavailable...) are infrastructure failures (500 / 503).
 #pragma once
 
+#include <chrono>
+#include <map>
+#include <mutex>
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -151,10 +155,36 @@ struct AuthContext {
 [[nodiscard]] Result<NewApiKey> create_api_key(const AuthContext& ctx, Role role,
                                                std::optional<std::string> org,
                                                const std::string& actor);
+// Valid API keys seen recently, per node (hpki serve), so that a busy client's every request
+// does not read the database: an entry is used for `ttl` after its look-up. A key revoked with
+// `hpki apikey revoke` (another process) therefore stops working on a serving node within
+// `ttl` ([server] credential_cache_ms, default 2000; 0 = look up every request). Only valid
+// keys are kept, keyed by their peppered hash; at most `max_entries` (then it starts over).
+// Thread-safe.
+class CredentialCache {
+ public:
+  explicit CredentialCache(std::chrono::milliseconds ttl, std::size_t max_entries = 10000)
+      : ttl_(ttl), max_entries_(max_entries) {}
+  [[nodiscard]] std::optional<store::ApiKeyRecord> get(const Bytes& hash);
+  void put(const Bytes& hash, const store::ApiKeyRecord& rec);
+  void clear();
+
+ private:
+  struct Entry {
+    store::ApiKeyRecord rec;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::chrono::milliseconds ttl_;
+  std::size_t max_entries_;
+  std::mutex mu_;
+  std::map<Bytes, Entry> entries_;
+};
+
 // The principal of a bearer token; kPermissionDenied ("invalid credentials") when malformed,
-// unknown or revoked.
+// unknown or revoked. With a cache, a key validated less than its ttl ago is not looked up.
 [[nodiscard]] Result<Principal> authenticate_api_key(store::Store& store, const SecretBytes& pepper,
-                                                     std::string_view bearer_token);
+                                                     std::string_view bearer_token,
+                                                     CredentialCache* cache = nullptr);
 // Revokes a key or an operator registration by id and audits "auth.apikey_revoke" (or
 // "auth.operator_revoke"). kNotFound when absent or already revoked.
 [[nodiscard]] Result<void> revoke_credential(const AuthContext& ctx, std::string_view id,

@@ -95,7 +95,7 @@ Result<Principal> authenticate(ApiContext& c, const http::Request& req) {
     std::string_view v = *h;
     if (!v.starts_with("Bearer "))
       return fail(ErrorCode::kPermissionDenied, "expected 'Authorization: Bearer <api-key>'");
-    return authenticate_api_key(c.runtime->store(), *c.pepper, v.substr(7));
+    return authenticate_api_key(c.runtime->store(), *c.pepper, v.substr(7), c.credentials);
   }
   if (!req.peer_chain.empty()) {
     auto leaf = HPKI_TRY(x509::Certificate::parse(req.peer_chain.front()));
@@ -747,6 +747,20 @@ void add_public_routes(http::Router& router, ApiContext& c) {
 }
 
 void add_tsa_routes(http::Router& router, ApiContext& c) {
+  if (c.tsa != nullptr && c.metrics != nullptr) {
+    static const std::vector<double> kRoundBuckets{1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+    http::MetricsRegistry* m = c.metrics;
+    auto* recorded = &m->histogram("hpki_tsa_round_requests",
+                                   "Per TSA commit round: requests recorded, tokens stored",
+                                   {{"kind", "recorded"}}, kRoundBuckets);
+    auto* stored = &m->histogram("hpki_tsa_round_requests",
+                                 "Per TSA commit round: requests recorded, tokens stored",
+                                 {{"kind", "stored"}}, kRoundBuckets);
+    c.tsa->set_round_observer([recorded, stored](std::size_t r, std::size_t s) {
+      recorded->observe(static_cast<double>(r));
+      stored->observe(static_cast<double>(s));
+    });
+  }
   // Asynchronous: the request is checked on the I/O thread and handed to the TSA's own
   // pipeline (tsa_service.h); no worker thread waits for its commits.
   auto handle = [&c](http::Request req, http::Reply reply) {

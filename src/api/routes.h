@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "api/auth.h"
 #include "ca/runtime.h"
 #include "core/bytes.h"
 #include "http/metrics.h"
@@ -20,6 +21,7 @@ struct ApiContext {
   const SecretBytes* pepper = nullptr;       // API key / operator hash pepper
   http::MetricsRegistry* metrics = nullptr;  // issuance / revocation counters (may be null)
   const tsa::TsaService* tsa = nullptr;      // the TSA (routes answer 503 without one)
+  CredentialCache* credentials = nullptr;    // API-key look-ups (none: every request reads)
 };
 
 // /api/v1/... (HTTPS listener).

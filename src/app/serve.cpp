@@ -223,7 +223,9 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   } else {
     log::warn("TSA not available: {}", t.error().to_string());
   }
-  api::ApiContext actx{rt.get(), &pepper, metrics.get(), tsa_service.get()};
+  api::CredentialCache credentials(
+      std::chrono::milliseconds(rt->config().base.server.credential_cache_ms));
+  api::ApiContext actx{rt.get(), &pepper, metrics.get(), tsa_service.get(), &credentials};
   api::add_runtime_metrics(actx);
 
   // CRLs (issue 6): published on schedule and after each revocation, hold or release; served

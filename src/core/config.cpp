@@ -291,6 +291,14 @@ Result<RawConfig> read_config(ConfigDoc& doc, const std::set<std::string>& other
     }
   }
 
+  if (auto v = HPKI_TRY(doc.get_int("server.credential_cache_ms"))) {
+    if (*v < 0 || *v > 60'000) {
+      return fail(ErrorCode::kConfigInvalid,
+                  doc.where("server.credential_cache_ms") + ": must be between 0 and 60000");
+    }
+    c.server.credential_cache_ms = *v;
+  }
+
   HPKI_TRY(set_if(doc, "database.url", c.database.url));
   if (!c.database.url.starts_with("sqlite:") && !c.database.url.starts_with("postgresql://") &&
       !c.database.url.starts_with("postgres://")) {

@@ -75,6 +75,9 @@ struct RawConfig {
     // Token bucket per API key (else per client address) on rate-limited routes.
     std::int64_t rate_limit_per_second = 50;
     std::int64_t rate_limit_burst = 100;
+    // How long a node trusts an API key it validated before reading it again (a revocation
+    // by another process takes effect within this); 0 = read on every request.
+    std::int64_t credential_cache_ms = 2000;
   } server;
   struct Database {
     // "sqlite:<path relative to home or absolute>" or "postgresql://..." (libpq URL).

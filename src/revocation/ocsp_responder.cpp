@@ -16,6 +16,10 @@ namespace hpki::revocation {
 using x509::OcspCertStatus;
 using x509::OcspResponseStatus;
 
+// The presigner's batches: at most this long a wait for this many changes.
+constexpr std::chrono::milliseconds kPresignGather{50};
+constexpr std::size_t kPresignBatch = 256;
+
 std::string response_etag(BytesView der) {
   const std::string hex =
       hex_encode(crypto::digest(crypto::HashAlg::kSha256, der).value_or(Bytes{}));
@@ -643,6 +647,13 @@ void OcspResponder::start(std::chrono::seconds period, std::function<void()> aft
       worker_->pending_cv.wait(lock,
                                [this] { return worker_->stopping || !worker_->pending.empty(); });
       if (worker_->stopping) return;  // what is left is picked up by the next start's sync
+      // Gather for a moment: each batch costs a write transaction (an fsync), and under a
+      // burst of issuances more changes arrive meanwhile. Requests for a certificate not yet
+      // re-signed are answered from the database, so the delay costs no correctness.
+      worker_->pending_cv.wait_for(lock, kPresignGather, [this] {
+        return worker_->stopping || worker_->pending.size() >= kPresignBatch;
+      });
+      if (worker_->stopping) return;
       auto batch = std::move(worker_->pending);
       worker_->pending.clear();
       lock.unlock();

@@ -126,6 +126,7 @@ struct TsaService::Pipeline {
   bool stopping = false;
   std::thread committer;
   std::vector<std::thread> signers;
+  std::function<void(std::size_t, std::size_t)> on_round;
   [[nodiscard]] bool drained() const { return stopping && in_flight == 0; }
 };
 
@@ -150,6 +151,12 @@ void TsaService::stop() {
 }
 
 TsaService::~TsaService() { stop(); }
+
+void TsaService::set_round_observer(
+    std::function<void(std::size_t recorded, std::size_t stored)> o) const {
+  std::lock_guard lock(pipeline_->mu);
+  pipeline_->on_round = std::move(o);
+}
 
 void TsaService::finish(std::unique_ptr<Job> job, TsaReply reply) const {
   auto done = std::move(job->done);
@@ -243,6 +250,11 @@ void TsaService::commit_loop() {
       p.commit_cv.wait(lock,
                        [&] { return p.drained() || !p.incoming.empty() || !p.to_store.empty(); });
       if (p.incoming.empty() && p.to_store.empty()) return;  // drained
+      // Group commit: a round costs a commit (an fsync) whatever its size, so wait a moment
+      // for more work when little is there — fewer, larger rounds leave the CPU to signing.
+      p.commit_cv.wait_for(lock, kRoundGather, [&] {
+        return p.drained() || p.incoming.size() + p.to_store.size() >= kRoundTarget;
+      });
       while (!p.incoming.empty() && fresh.size() < kMaxRecordsPerRound) {
         fresh.push_back(std::move(p.incoming.front()));
         p.incoming.pop_front();
@@ -343,6 +355,12 @@ void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& fresh,
       finish(std::move(job), reject(FailureInfo::kSystemFailure, "internal error"));
     return;
   }
+  std::function<void(std::size_t, std::size_t)> observer;
+  {
+    std::lock_guard lock(pipeline_->mu);
+    observer = pipeline_->on_round;
+  }
+  if (observer) observer(fresh.size(), tokens.size());
   // Committed: the stored tokens are answered, the recorded requests go to the signers.
   for (auto& job : tokens) {
     TsaReply reply;

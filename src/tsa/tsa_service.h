@@ -118,6 +118,9 @@ class TsaService {
   // request refused before it is recorded, else on a TSA thread. Thread-safe.
   void respond_async(BytesView request, std::optional<store::CaFamily> family,
                      std::string_view requester, std::function<void(TsaReply)> done) const;
+  // Called by the committer after each committed round with the number of requests it
+  // recorded and of tokens it stored (metrics). Thread-safe to set; must be quick.
+  void set_round_observer(std::function<void(std::size_t recorded, std::size_t stored)> o) const;
   // Answers every accepted request (their tokens are stored first), refuses new ones, and
   // stops the TSA's threads. Called by the destructor; call it before the HTTP server that
   // handed requests in is destroyed.
@@ -145,6 +148,10 @@ class TsaService {
   static constexpr std::size_t kMaxInFlight = 8192;
   // New requests recorded per transaction, at most.
   static constexpr std::size_t kMaxRecordsPerRound = 512;
+  // A round waits up to kRoundGather for kRoundTarget requests + tokens (bench:
+  // docs/performance.md).
+  static constexpr std::size_t kRoundTarget = 32;
+  static constexpr std::chrono::microseconds kRoundGather{2000};
 
   TsaService(TsaDeps deps, TsaOptions options);
   void start_pipeline();

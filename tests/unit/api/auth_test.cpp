@@ -2,7 +2,9 @@
 // keys (format, hashing, authentication, revocation, audit) and operator certificates, on
 // SQLite and PostgreSQL.
 #include <gtest/gtest.h>
+
 #include <sys/stat.h>
+#include <thread>
 
 #include <map>
 #include <regex>
@@ -283,6 +285,36 @@ TEST_P(AuthTest, ApiKeyLifecycle) {
   auto report = rt_->audit().verify(rt_->store(), {});
   ASSERT_TRUE(report);
   EXPECT_TRUE(report->ok());
+}
+
+TEST_P(AuthTest, CredentialCacheBoundsHowLongARevokedKeyStillWorks) {
+  auto k = create_api_key(ctx(), Role::kIntegration, "示例医院", "cli:test");
+  ASSERT_TRUE(k) << k.error().to_string();
+  CredentialCache cache(std::chrono::milliseconds(300));
+  ASSERT_TRUE(authenticate_api_key(rt_->store(), pepper_, k->key, &cache));
+  // Revoked by another process (here: without telling the cache): still accepted from the
+  // cache within its ttl, refused once it has passed.
+  ASSERT_TRUE(revoke_credential(ctx(), k->id, "cli:test"));
+  EXPECT_TRUE(authenticate_api_key(rt_->store(), pepper_, k->key, &cache));
+  EXPECT_FALSE(authenticate_api_key(rt_->store(), pepper_, k->key));  // no cache: refused
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  auto after = authenticate_api_key(rt_->store(), pepper_, k->key, &cache);
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.error().code(), ErrorCode::kPermissionDenied);
+  // Unknown and malformed keys are never cached; a ttl of 0 caches nothing.
+  auto other = create_api_key(ctx(), Role::kIntegration, "示例医院", "cli:test");
+  ASSERT_TRUE(other);
+  CredentialCache off(std::chrono::milliseconds(0));
+  ASSERT_TRUE(authenticate_api_key(rt_->store(), pepper_, other->key, &off));
+  ASSERT_TRUE(revoke_credential(ctx(), other->id, "cli:test"));
+  EXPECT_FALSE(authenticate_api_key(rt_->store(), pepper_, other->key, &off));
+  // A cached key with a wrong secret part is still refused (the hash is the cache key).
+  ASSERT_TRUE(authenticate_api_key(rt_->store(), pepper_,
+                                   create_api_key(ctx(), Role::kAuditor, std::nullopt, "t")->key,
+                                   &cache));
+  std::string wrong = k->key;
+  wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(authenticate_api_key(rt_->store(), pepper_, wrong, &cache));
 }
 
 TEST_P(AuthTest, KeysAreUniqueAndRoleOrgRulesAreEnforced) {

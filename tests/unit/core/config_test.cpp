@@ -16,12 +16,14 @@ TEST(Config, DefaultsWhenEmpty) {
   EXPECT_EQ(c.server.http_listen.port, 8080);
   EXPECT_EQ(c.database.url, "sqlite:hpki.db");
   EXPECT_EQ(c.sm2.distinguishing_id, "1234567812345678");
+  EXPECT_EQ(c.server.credential_cache_ms, 2000);
 }
 
 TEST(Config, ReadsValues) {
   auto c = from(R"(
 [server]
 api_listen = "[::1]:9443"
+credential_cache_ms = 0
 [database]
 url = "postgresql://hpki@127.0.0.1/hpki"
 [log]
@@ -33,6 +35,7 @@ format = "json"
   EXPECT_EQ(c.server.api_listen.to_string(), "[::1]:9443");
   EXPECT_EQ(c.database.url, "postgresql://hpki@127.0.0.1/hpki");
   EXPECT_EQ(c.log.format, "json");
+  EXPECT_EQ(c.server.credential_cache_ms, 0);
 }
 
 void expect_error(std::string_view text, std::string_view needle) {
@@ -48,6 +51,8 @@ TEST(Config, PreciseErrors) {
                "server.api_listen (line 2, column 14): expected a string, found integer");
   expect_error("[server]\napi_listen = \"localhost\"\n", "no port");
   expect_error("[server]\napi_listen = \"1.2.3.4:99999\"\n", "port must be");
+  expect_error("[server]\ncredential_cache_ms = -1\n", "between 0 and 60000");
+  expect_error("[server]\ncredential_cache_ms = 60001\n", "between 0 and 60000");
   expect_error("[sever]\nx = 1\n", "unknown configuration key: sever.x (line 2)");
   expect_error("[log]\nlevel = \"loud\"\n", "'loud' is not one of");
   expect_error("[database]\nurl = \"mysql://x\"\n", "must start with");
