@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -154,6 +155,11 @@ class PgConnection final : public Connection {
     if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
       PQclear(PQexec(conn_, "ROLLBACK"));
     }
+    if (forget_statements_) {
+      forget_statements_ = false;
+      PQclear(PQexec(conn_, "DEALLOCATE ALL"));
+      statements_.clear();
+    }
   }
 
  private:
@@ -192,11 +198,49 @@ class PgConnection final : public Connection {
         types[i] = kByteaOid;
       }
     }
-    ResultPtr res(PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), types.data(),
-                               values.data(), lengths.data(), formats.data(), 0));
-    HPKI_TRY(check(res.get()));
+    // Prepared once per connection and (text, parameter types): the server parses and plans
+    // a statement the first time only. The store's statements are constants, so the cache
+    // stays small; past kMaxStatements other texts are run unprepared.
+    std::string key = text;
+    key.push_back('\0');
+    for (Oid t : types) key += std::to_string(t) + ",";
+    const std::string* name = nullptr;
+    if (auto it = statements_.find(key); it != statements_.end()) {
+      name = &it->second;
+    } else if (statements_.size() < kMaxStatements) {
+      std::string fresh = "hpki_" + std::to_string(statements_.size() + 1);
+      ResultPtr prep(PQprepare(conn_, fresh.c_str(), text.c_str(), static_cast<int>(params.size()),
+                               types.data()));
+      HPKI_TRY(check(prep.get()));
+      name = &statements_.emplace(std::move(key), std::move(fresh)).first->second;
+    }
+    ResultPtr res(name != nullptr
+                      ? PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()),
+                                       values.data(), lengths.data(), formats.data(), 0)
+                      : PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()),
+                                     types.data(), values.data(), lengths.data(), formats.data(),
+                                     0));
+    auto checked = check(res.get());
+    if (!checked && name != nullptr && sqlstate(res.get()) == "0A000") {
+      // "cached plan must not change result type": the table changed under a prepared
+      // statement (a migration, another node's ALTER). Forget the cache and let the store
+      // run the transaction again (kUnavailable + transient), which prepares afresh.
+      forget_statements_ = true;
+      mark_transient();
+      return fail(ErrorCode::kUnavailable, "postgresql: " + checked.error().detail());
+    }
+    HPKI_TRY(std::move(checked));
     return res;
   }
+
+  static std::string_view sqlstate(PGresult* r) {
+    const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    return state != nullptr ? state : "";
+  }
+
+  static constexpr std::size_t kMaxStatements = 256;
+  std::map<std::string, std::string> statements_;  // (text, types) -> prepared statement name
+  bool forget_statements_ = false;
 
   Result<void> check(PGresult* r) {
     const auto st = r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
