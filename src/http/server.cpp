@@ -19,30 +19,42 @@ namespace hpki::http {
 
 namespace detail {
 
-Response run_handler(const Handler& handler, const Request& request) {
+namespace {
+
+// Runs `fn`; an exception escaping it is logged (never sent to the client) and gives false.
+template <class Fn>
+bool run_logged(std::string_view what, std::string_view method, std::string_view route,
+                std::string_view request_id, Fn&& fn) {
   try {
-    return handler(request);
+    fn();
+    return true;
   } catch (const std::exception& e) {
-    log::error("http handler for {} {} threw: {} (request_id={})", request.method, request.route,
-               e.what(), request.request_id);
+    log::error("http {} for {} {} threw: {} (request_id={})", what, method, route, e.what(),
+               request_id);
   } catch (...) {
-    log::error("http handler for {} {} threw (request_id={})", request.method, request.route,
-               request.request_id);
+    log::error("http {} for {} {} threw (request_id={})", what, method, route, request_id);
   }
-  return problem_for(Error{ErrorCode::kInternal, "handler threw"});
+  return false;
+}
+
+Response handler_threw() { return problem_for(Error{ErrorCode::kInternal, "handler threw"}); }
+
+}  // namespace
+
+Response run_handler(const Handler& handler, const Request& request) {
+  Response r;
+  if (run_logged("handler", request.method, request.route, request.request_id,
+                 [&] { r = handler(request); })) {
+    return r;
+  }
+  return handler_threw();
 }
 
 std::optional<Response> run_inline(const InlineHandler& fast, const Request& request) {
-  try {
-    return fast(request);
-  } catch (const std::exception& e) {
-    log::error("http fast path for {} {} threw: {} (request_id={})", request.method, request.route,
-               e.what(), request.request_id);
-  } catch (...) {
-    log::error("http fast path for {} {} threw (request_id={})", request.method, request.route,
-               request.request_id);
-  }
-  return std::nullopt;
+  std::optional<Response> r;
+  run_logged("fast path", request.method, request.route, request.request_id,
+             [&] { r = fast(request); });
+  return r;  // nullopt after a throw: the worker handler answers
 }
 
 void run_async(const AsyncHandler& handler, Request request, Reply reply) {
@@ -52,16 +64,10 @@ void run_async(const AsyncHandler& handler, Request request, Reply reply) {
     if (!once->exchange(true)) reply(std::move(r));
   };
   const std::string method = request.method, route = request.route, id = request.request_id;
-  try {
-    handler(std::move(request), guarded);
-    return;
-  } catch (const std::exception& e) {
-    log::error("http async handler for {} {} threw: {} (request_id={})", method, route, e.what(),
-               id);
-  } catch (...) {
-    log::error("http async handler for {} {} threw (request_id={})", method, route, id);
+  if (!run_logged("async handler", method, route, id,
+                  [&] { handler(std::move(request), guarded); })) {
+    guarded(handler_threw());
   }
-  guarded(problem_for(Error{ErrorCode::kInternal, "handler threw"}));
 }
 
 std::string peer_string(const Socket& socket) {
