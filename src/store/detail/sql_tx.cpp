@@ -623,6 +623,9 @@ Result<std::vector<SubjectRecord>> SqlTx::list_subjects(std::optional<SubjectKin
 // ---------------------------------------------------------------- audit
 
 Result<std::optional<AuditRecord>> SqlTx::lock_audit_tail() {
+  // After an append in this transaction the tail is known (and on PostgreSQL the lock is held
+  // until commit): no second look-up per entry when a batch appends many.
+  if (audit_tail_) return audit_tail_;
   if (dialect() == Dialect::kPostgres) {
     // Held until commit or rollback, across all connections to this database.
     const Value p[] = {Value{kAuditLockKey}};
@@ -634,8 +637,13 @@ Result<std::optional<AuditRecord>> SqlTx::lock_audit_tail() {
 }
 
 Result<std::int64_t> SqlTx::append_audit(const AuditRecord& e) {
-  auto tail = HPKI_TRY(conn_.query("SELECT COALESCE(MAX(seq), 0) FROM audit_log", {}));
-  const std::int64_t last = tail.empty() ? 0 : HPKI_TRY(col_int(tail[0], 0, "max(seq)"));
+  std::int64_t last = 0;
+  if (audit_tail_) {
+    last = audit_tail_->seq;
+  } else {
+    auto tail = HPKI_TRY(conn_.query("SELECT COALESCE(MAX(seq), 0) FROM audit_log", {}));
+    last = tail.empty() ? 0 : HPKI_TRY(col_int(tail[0], 0, "max(seq)"));
+  }
   std::int64_t seq = e.seq;
   if (seq == 0) {
     seq = last + 1;
@@ -652,6 +660,8 @@ Result<std::int64_t> SqlTx::append_audit(const AuditRecord& e) {
                                     "ON CONFLICT DO NOTHING"}),
                                p));
   HPKI_TRY(expect_one(n, "audit seq " + std::to_string(seq)));
+  audit_tail_ = e;
+  audit_tail_->seq = seq;
   return seq;
 }
 
@@ -884,11 +894,13 @@ Result<std::optional<TimePoint>> SqlTx::last_timestamp_time() {
 // ---------------------------------------------------------------- raw
 
 Result<std::int64_t> SqlTx::exec(std::string_view sql, std::span<const Value> params) {
+  audit_tail_.reset();  // raw SQL may touch the audit log
   if (params.empty()) return conn_.exec_script(sql);
   return conn_.exec(sql, params);
 }
 
 Result<std::vector<Row>> SqlTx::query(std::string_view sql, std::span<const Value> params) {
+  audit_tail_.reset();  // raw SQL may touch the audit log
   return conn_.query(sql, params);
 }
 

@@ -85,6 +85,8 @@ class SqlTx final : public Tx {
 
   Connection& conn_;
   const Clock& clock_;
+  // The last audit entry appended in this transaction (lock_audit_tail / append_audit).
+  std::optional<AuditRecord> audit_tail_;
 };
 
 }  // namespace hpki::store::detail
