@@ -226,7 +226,7 @@ void TsaService::respond_async(BytesView request, std::optional<store::CaFamily>
   job->done = std::move(done);
   {
     std::lock_guard lock(pipeline_->mu);
-    if (!pipeline_->stopping && pipeline_->in_flight < kMaxInFlight) {
+    if (!pipeline_->stopping && pipeline_->in_flight < options_.max_in_flight) {
       ++pipeline_->in_flight;
       pipeline_->incoming.push_back(std::move(job));
     }

@@ -37,8 +37,8 @@
 //      1-2 -> systemFailure, also when the TSA certificate is not valid at genTime (expired
 //      or not yet valid; that request alone, the round is run again without it).
 // So no thread waits per request: HTTP I/O threads parse and hand over (respond_async), one
-// committer and one signer per core do the rest; at most kMaxInFlight requests are accepted
-// at a time (more -> systemFailure "overloaded").
+// committer and one signer per core do the rest; at most TsaOptions::max_in_flight requests
+// are accepted at a time (more -> systemFailure "overloaded").
 // respond() never fails: every outcome is a DER TimeStampResp.
 #pragma once
 
@@ -74,6 +74,9 @@ struct TsaOptions {
   der::Oid policy = der::Oid::literal("1.3.6.1.4.1.59999.3161.1");
   x509::tsp::Accuracy accuracy{.seconds = 1, .millis = 0, .micros = 0};
   bool include_tsa_name = true;  // TSTInfo.tsa = directoryName of the TSA certificate
+  // Requests accepted and not yet answered, at most; more are refused at once (systemFailure,
+  // "overloaded") instead of queueing without bound.
+  std::size_t max_in_flight = 8192;
 };
 
 using SignerProvider =
@@ -144,8 +147,6 @@ class TsaService {
   };
   struct Job;
   struct Pipeline;
-  // Requests accepted and not yet answered, at most (then systemFailure: overloaded).
-  static constexpr std::size_t kMaxInFlight = 8192;
   // New requests recorded per transaction, at most.
   static constexpr std::size_t kMaxRecordsPerRound = 512;
   // A round waits up to kRoundGather for kRoundTarget requests + tokens (bench:

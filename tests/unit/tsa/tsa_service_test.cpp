@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -42,7 +43,8 @@ class TsaTest : public ::testing::TestWithParam<std::string> {
     ASSERT_NE(tsa_, nullptr);
   }
 
-  std::unique_ptr<TsaService> make(store::CommitBatcher* batcher = nullptr) {
+  std::unique_ptr<TsaService> make(store::CommitBatcher* batcher = nullptr,
+                                   std::size_t max_in_flight = 8192) {
     auto s = TsaService::create(
         {.store = &rt_->store(),
          .audit = &rt_->audit(),
@@ -51,7 +53,8 @@ class TsaTest : public ::testing::TestWithParam<std::string> {
          .batcher = batcher},
         {.policy = kPolicy,
          .accuracy = {.seconds = 1, .millis = 0, .micros = 0},
-         .include_tsa_name = true});
+         .include_tsa_name = true,
+         .max_in_flight = max_in_flight});
     EXPECT_TRUE(s) << s.error().to_string();
     return s ? std::move(*s) : nullptr;
   }
@@ -241,6 +244,31 @@ TEST_P(TsaTest, AsyncAnswersOnceAndStopDrainsThenRefuses) {
   auto late = tsa_->respond(query(crypto::HashAlg::kSha256, "late"), std::nullopt, "t");
   EXPECT_EQ(late.status, PkiStatus::kRejection);
   EXPECT_EQ(late.fail_info, FailureInfo::kSystemFailure);
+}
+
+TEST_P(TsaTest, OverloadIsRefusedAtOnce) {
+  tsa_ = make(&rt_->ca().batcher(), /*max_in_flight=*/1);
+  ASSERT_NE(tsa_, nullptr);
+  // Hold the batcher: the first request stays in flight (accepted, not yet recorded).
+  std::atomic<bool> holding{false}, release{false};
+  std::thread holder([&] {
+    (void)tsa_->batcher().run([&](store::Tx&) -> Result<void> {
+      holding = true;
+      while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return {};
+    });
+  });
+  while (!holding.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::promise<TsaReply> first;
+  tsa_->respond_async(query(crypto::HashAlg::kSha256, "one"), std::nullopt, "t",
+                      [&](TsaReply r) { first.set_value(std::move(r)); });
+  auto second = tsa_->respond(query(crypto::HashAlg::kSha256, "two"), std::nullopt, "t");
+  EXPECT_EQ(second.status, PkiStatus::kRejection);
+  EXPECT_EQ(second.fail_info, FailureInfo::kSystemFailure);
+  EXPECT_NE(second.status_string.find("overloaded"), std::string::npos) << second.status_string;
+  release = true;
+  holder.join();
+  EXPECT_EQ(first.get_future().get().status, PkiStatus::kGranted);
 }
 
 TEST_P(TsaTest, EveryTokenIsRecordedAndAudited) {
