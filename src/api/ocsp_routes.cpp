@@ -178,6 +178,10 @@ void publish_ocsp_metrics(const revocation::OcspResponder& responder,
       .set(static_cast<double>(c.presigned.load()));
   metrics.gauge("hpki_ocsp_signing_seconds", "Time spent signing OCSP responses (total)")
       .set(c.sign_seconds.load());
+  metrics
+      .gauge("hpki_ocsp_on_demand_refused",
+             "Requests over the on-demand signing limit (answered pre-signed or tryLater; total)")
+      .set(static_cast<double>(c.on_demand_refused.load()));
 }
 
 }  // namespace hpki::api

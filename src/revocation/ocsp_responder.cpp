@@ -291,7 +291,8 @@ Result<std::size_t> OcspResponder::resync(bool full) {
   for (auto& isp : issuers_) {
     Issuer& is = *isp;
     std::vector<store::Row> rows, stored;
-    HPKI_TRY(store_.transact([&](store::Tx& tx) -> Result<void> {
+    // Read-only: on SQLite a reader connection, never the write lock issuance needs.
+    HPKI_TRY(store_.read([&](store::Tx& tx) -> Result<void> {
       const store::Value p[] = {store::Value{is.ca.id}, store::Value{since}};
       rows = HPKI_TRY(tx.query(kCertsSince, p));
       stored.clear();
@@ -446,7 +447,9 @@ Result<std::shared_ptr<const OcspResponder::Entry>> OcspResponder::lookup_db(
     Issuer& is, const std::string& serial) {
   const std::uint64_t read_seq = change_seq_.load();
   std::vector<store::Row> rows;
-  auto r = store_.transact([&](store::Tx& tx) -> Result<void> {
+  // Read-only (a reader connection on SQLite): a flood of requests for serials hpki never
+  // issued must not queue behind, or hold up, the writers.
+  auto r = store_.read([&](store::Tx& tx) -> Result<void> {
     const store::Value p[] = {store::Value{is.ca.id}, store::Value{serial}};
     rows = HPKI_TRY(tx.query(kCertOne, p));
     return {};
@@ -579,16 +582,32 @@ std::optional<OcspAnswer> OcspResponder::answer(BytesView request_der, bool may_
     a.next_update = std::min(a.next_update, e->next_update);
   }
   const auto& id0 = req->ids[0];
-  if (req->ids.size() == 1 && !req->nonce && id0.hash == crypto::HashAlg::kSha1 &&
-      !entries[0]->der.empty() && id0.serial == entries[0]->serial) {
+  const bool presigned = req->ids.size() == 1 && id0.hash == crypto::HashAlg::kSha1 &&
+                         !entries[0]->der.empty() && id0.serial == entries[0]->serial;
+  auto cached = [&] {
     a.der = entries[0]->der;
     a.etag = entries[0]->etag;
     a.from_cache = true;
     a.produced_at = entries[0]->this_update;
     ++counters_.cache_hits;
     return a;
-  }
+  };
+  if (presigned && !req->nonce) return cached();
   if (!may_block) return std::nullopt;
+  // A slot for an on-demand signature (see OcspResponderSettings::max_on_demand).
+  struct Slot {
+    std::atomic<std::size_t>& n;
+    bool held;
+    ~Slot() {
+      if (held) --n;
+    }
+  } slot{on_demand_now_, ++on_demand_now_ <= settings_.max_on_demand};
+  if (!slot.held) {
+    --on_demand_now_;
+    ++counters_.on_demand_refused;
+    if (presigned) return cached();  // the nonce is not echoed (RFC 8954 2.1)
+    return error_answer(OcspResponseStatus::kTryLater, "on-demand signing is saturated");
+  }
   x509::OcspResponseTemplate t;
   t.responder_spki = issuer->responder_cert->spki_der();
   t.produced_at = floor_s(now);

@@ -61,6 +61,12 @@ struct OcspResponderSettings {
   std::chrono::seconds validity{86400};
   std::chrono::seconds refresh_after{43200};  // <= validity / 2
   std::size_t sign_threads = 2;               // bulk pre-signing
+  // Signatures made on demand (nonce, several CertIDs, SHA-256/SM3 CertIDs, unknown serials)
+  // at the same time, at most. Anyone can send such requests; beyond this a nonce request for
+  // a certificate with a pre-signed response gets that response (without the nonce, as RFC
+  // 8954 2.1 allows) and any other gets tryLater — the node keeps answering instead of queueing
+  // signatures without bound.
+  std::size_t max_on_demand = 8;
 };
 
 // A signer for a responder certificate's key (the CA record of role `ocsp`).
@@ -90,8 +96,9 @@ struct OcspHealth {
 };
 
 struct OcspCounters {
-  std::atomic<std::uint64_t> presigned{0};         // responses signed ahead of time
-  std::atomic<std::uint64_t> signed_on_demand{0};  // nonce / multi / non-SHA-1 requests
+  std::atomic<std::uint64_t> presigned{0};          // responses signed ahead of time
+  std::atomic<std::uint64_t> signed_on_demand{0};   // nonce / multi / non-SHA-1 requests
+  std::atomic<std::uint64_t> on_demand_refused{0};  // over max_on_demand (cached or tryLater)
   std::atomic<std::uint64_t> cache_hits{0};
   std::atomic<std::uint64_t> loaded_from_db{0};  // signed by another node
   std::atomic<double> sign_seconds{0};           // time spent signing
@@ -166,9 +173,9 @@ class OcspResponder {
   mutable std::shared_mutex mu_;  // the entries of every issuer
   mutable std::mutex health_mu_;
   OcspHealth health_;
-  std::int64_t last_change_seen_ = 0;
-  std::atomic<std::uint64_t> change_seq_{
-      0};  // on_status_change() calls so far  // certificates.updated_at high-water mark (unix s)
+  std::int64_t last_change_seen_ = 0;          // certificates.updated_at high-water mark (unix s)
+  std::atomic<std::uint64_t> change_seq_{0};   // on_status_change() calls so far
+  std::atomic<std::size_t> on_demand_now_{0};  // signatures on demand in progress
   std::mutex sync_mu_;
   OcspCounters counters_;
   struct Worker;

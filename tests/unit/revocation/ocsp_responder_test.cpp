@@ -48,8 +48,9 @@ class OcspResponderTest : public ::testing::TestWithParam<std::string> {
     return x509::Certificate::parse(res->der).value();
   }
 
-  std::unique_ptr<OcspResponder> responder(const Clock& clock) {
+  std::unique_ptr<OcspResponder> responder(const Clock& clock, std::size_t max_on_demand = 8) {
     OcspResponderSettings s;
+    s.max_on_demand = max_on_demand;
     s.validity = std::chrono::hours(24);
     s.refresh_after = std::chrono::hours(12);
     auto r = std::make_unique<OcspResponder>(
@@ -239,6 +240,31 @@ TEST_P(OcspResponderTest, StartedResponderResignsStatusChangesInTheBackground) {
     EXPECT_EQ(check(*m, *c).status, OcspCertStatus::kGood);
   }
   r->stop();
+}
+
+TEST_P(OcspResponderTest, SaturatedOnDemandSigningDegradesInsteadOfQueueing) {
+  auto good = issue("good.example.cn");
+  auto r = responder(clock_, /*max_on_demand=*/0);  // every on-demand signature is "over"
+  // A nonce request for a pre-signed certificate: the pre-signed response, without the nonce.
+  auto a = r->respond(request(*good, crypto::HashAlg::kSha1, Bytes(16, 0x42)));
+  ASSERT_EQ(a.status, OcspResponseStatus::kSuccessful);
+  EXPECT_TRUE(a.from_cache);
+  EXPECT_FALSE(a.signed_now);
+  EXPECT_FALSE(x509::parse_ocsp_response(a.der).value().basic->nonce().has_value());
+  EXPECT_EQ(check(a, *good).status, OcspCertStatus::kGood);
+  // What has no pre-signed response: tryLater, nothing signed.
+  EXPECT_EQ(r->respond(request(*good, crypto::HashAlg::kSha256)).status,
+            OcspResponseStatus::kTryLater);
+  auto id = x509::make_ocsp_cert_id(crypto::HashAlg::kSha1, *issuer_, Bytes{0x12, 0x34}).value();
+  EXPECT_EQ(r->respond(x509::build_ocsp_request({id}).value()).status,
+            OcspResponseStatus::kTryLater);
+  EXPECT_EQ(r->counters().signed_on_demand.load(), 0u);
+  EXPECT_EQ(r->counters().on_demand_refused.load(), 3u);
+  // Under the limit the nonce is echoed again.
+  auto normal = responder(clock_);
+  auto n = normal->respond(request(*good, crypto::HashAlg::kSha1, Bytes(16, 0x42)));
+  EXPECT_TRUE(n.signed_now);
+  EXPECT_EQ(x509::parse_ocsp_response(n.der).value().basic->nonce(), Bytes(16, 0x42));
 }
 
 TEST_P(OcspResponderTest, FromMemoryAnswersOnlyWhatNeedsNoSigningOrDatabase) {
