@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -97,7 +98,10 @@ Result<std::unique_ptr<revocation::OcspResponder>> make_responder(ca::Runtime& r
   revocation::OcspResponderSettings s;
   s.validity = std::chrono::seconds(rt.config().ocsp.validity_seconds);
   s.refresh_after = std::chrono::seconds(rt.config().ocsp.refresh_after_seconds);
-  s.sign_threads = sign_threads;
+  // Bulk pre-signing is CPU-bound: more threads than cores only add thread start-ups (the
+  // background presigner signs batches of status changes this way).
+  s.sign_threads =
+      std::clamp<std::size_t>(sign_threads, 1, std::max(1u, std::thread::hardware_concurrency()));
   auto r = std::make_unique<revocation::OcspResponder>(
       rt.store(), rt.clock(),
       [&rt](const store::CaRecord& ocsp) { return rt.ca().ca_signer(ocsp); }, s);

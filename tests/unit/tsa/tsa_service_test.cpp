@@ -224,12 +224,13 @@ TEST_P(TsaTest, AsyncAnswersOnceAndStopDrainsThenRefuses) {
   std::mutex mu;
   std::vector<TsaReply> granted;
   for (int i = 0; i < kRequests; ++i) {
-    tsa_->respond_async(query(crypto::HashAlg::kSha256, "a" + std::to_string(i)), std::nullopt, "t",
-                        [&](TsaReply r) {
-                          std::lock_guard lock(mu);
-                          granted.push_back(std::move(r));
-                          ++calls;
-                        });
+    // SHA-256 -> the RSA TSA, SM3 -> the SM2 TSA (standard ID): both families in one pipeline.
+    const auto h = i % 2 == 0 ? crypto::HashAlg::kSha256 : crypto::HashAlg::kSm3;
+    tsa_->respond_async(query(h, "a" + std::to_string(i)), std::nullopt, "t", [&](TsaReply r) {
+      std::lock_guard lock(mu);
+      granted.push_back(std::move(r));
+      ++calls;
+    });
   }
   // stop() answers every accepted request first (tokens stored), then refuses new ones.
   tsa_->stop();

@@ -28,29 +28,6 @@ using std::chrono::minutes;
 
 const std::filesystem::path kShared = std::filesystem::path(HPKI_SHARED_DIR) / "testdata";
 
-// A delegated OCSP responder certificate issued by `ca` (profile "ocsp-responder": EKU
-// OCSPSigning; id-pkix-ocsp-nocheck unless `nocheck` is false; `profile` overrides).
-testca::Ca make_responder(const testca::Ca& ca, KeySpec spec, bool nocheck = true,
-                          const char* profile = "ocsp-responder") {
-  testca::Ca r{crypto::PrivateKey::generate(spec).value(), nullptr, nullptr, {}};
-  r.signer = r.key.signer().value();
-  crypto::SystemRandom rnd;
-  Profile prof = testca::profiles().at(profile);
-  prof.ocsp_nocheck = nocheck && prof.ocsp_nocheck;
-  IssueParams p;
-  p.profile = &prof;
-  p.subject = testca::subject("OCSP Responder");
-  if (std::string_view(profile) == "device") p.subject.dns_names = {"ocsp.example.cn"};
-  p.subject_spki = r.key.public_key_der();
-  p.serial = generate_serial(rnd).value();
-  p.not_before = testca::now() - hours(1);
-  p.issuer = &ca.info;
-  auto issued = issue_certificate(p, BuildSettings{}, *ca.signer, ca.cert.get());
-  EXPECT_TRUE(issued) << issued.error().to_string();
-  r.cert = Certificate::parse(issued->der).value();
-  return r;
-}
-
 struct Single {
   const Certificate* cert;
   OcspCertStatus status = OcspCertStatus::kGood;
@@ -114,7 +91,7 @@ TEST_P(OcspSourceTest, StatusesAtTheValidationTime) {
   const auto fam = GetParam();
   auto root = testca::make_ca(fam.spec, std::string("src-root-") + fam.name, nullptr);
   auto ca = testca::make_ca(fam.spec, std::string("src-sub-") + fam.name, &root);
-  auto responder = make_responder(ca, fam.spec);
+  auto responder = testca::make_ocsp_responder(ca, fam.spec);
   auto good = testca::issue_leaf(ca, fam.spec, "good.example.cn");
   auto bad = testca::issue_leaf(ca, fam.spec, "bad.example.cn");
   auto later = testca::issue_leaf(ca, fam.spec, "later.example.cn");
@@ -168,12 +145,12 @@ TEST_P(OcspSourceTest, StatusesAtTheValidationTime) {
   EXPECT_EQ(ask(direct, *good, *ca.cert, at).status, RevocationStatus::kGood);
 
   // Not authorised: a responder of another CA (the root), and a delegate without OCSPSigning.
-  auto foreign = make_responder(root, fam.spec);
+  auto foreign = testca::make_ocsp_responder(root, fam.spec);
   OcspRevocationSource wrong({respond(foreign, *ca.cert, {{good.get()}}, t0)});
   a = ask(wrong, *good, *ca.cert, at);
   EXPECT_EQ(a.status, RevocationStatus::kUnknown);
   EXPECT_EQ(a.diag, diag::kOcspResponderNotAuthorised) << a.detail;
-  auto no_eku = make_responder(ca, fam.spec, true, "device");
+  auto no_eku = testca::make_ocsp_responder(ca, fam.spec, true, "device");
   OcspRevocationSource plain({respond(no_eku, *ca.cert, {{good.get()}}, t0)});
   EXPECT_EQ(ask(plain, *good, *ca.cert, at).diag, diag::kOcspResponderNotAuthorised);
 
@@ -219,7 +196,7 @@ TEST_P(OcspSourceTest, DelegateValidityAndNoCheck) {
   // The delegate (not before t0 - 1 h) must be valid at the validation time, not only at
   // producedAt: a response used for a time before the delegate existed is refused, the
   // issuer's own response for the same time is not.
-  auto responder = make_responder(ca, fam.spec);
+  auto responder = testca::make_ocsp_responder(ca, fam.spec);
   const TimePoint early = t0 - minutes(90);
   OcspRevocationSource delegated(
       {respond(responder, *ca.cert, {{leaf.get()}}, t0 - hours(2), hours(24), t0)});
@@ -230,7 +207,7 @@ TEST_P(OcspSourceTest, DelegateValidityAndNoCheck) {
   EXPECT_EQ(ask(by_issuer, *leaf, *ca.cert, early).status, RevocationStatus::kGood);
 
   // Without id-pkix-ocsp-nocheck the delegate itself must validate (RFC 6960 4.2.2.2.1).
-  auto checked = make_responder(ca, fam.spec, false);
+  auto checked = testca::make_ocsp_responder(ca, fam.spec, false);
   ASSERT_EQ(checked.cert->find_extension(der::oids::kOcspNoCheck), nullptr);
   OcspRevocationSource src({respond(checked, *ca.cert, {{leaf.get()}}, t0)});
   EXPECT_EQ(
@@ -247,7 +224,7 @@ TEST_P(OcspSourceTest, PathValidationOcspThenCrl) {
   const auto fam = GetParam();
   auto root = testca::make_ca(fam.spec, std::string("pv-root-") + fam.name, nullptr);
   auto ca = testca::make_ca(fam.spec, std::string("pv-sub-") + fam.name, &root);
-  auto responder = make_responder(ca, fam.spec);
+  auto responder = testca::make_ocsp_responder(ca, fam.spec);
   auto good = testca::issue_leaf(ca, fam.spec, "good.example.cn");
   auto bad = testca::issue_leaf(ca, fam.spec, "bad.example.cn");
   const TimePoint t0 = testca::now();
@@ -343,7 +320,7 @@ TEST(VerifyCertOcspCli, GoodRevokedAndInputErrors) {
   const KeySpec spec{KeyType::kSm2, 0};
   auto root = testca::make_ca(spec, "cli-root", nullptr);
   auto ca = testca::make_ca(spec, "cli-sub", &root);
-  auto responder = make_responder(ca, spec);
+  auto responder = testca::make_ocsp_responder(ca, spec);
   auto good = testca::issue_leaf(ca, spec, "good.example.cn");
   auto bad = testca::issue_leaf(ca, spec, "bad.example.cn");
   const TimePoint t0 = testca::now();

@@ -42,24 +42,6 @@ std::vector<std::vector<std::string>> read_tsv(const std::filesystem::path& p) {
 
 TimePoint at(const std::string& s) { return parse_rfc3339(s).value(); }
 
-// A delegated OCSP responder certificate ("ocsp-responder" profile: EKU OCSPSigning, nocheck).
-testca::Ca make_responder(const testca::Ca& ca, KeySpec spec) {
-  testca::Ca r{crypto::PrivateKey::generate(spec).value(), nullptr, nullptr, {}};
-  r.signer = r.key.signer().value();
-  crypto::SystemRandom rnd;
-  IssueParams p;
-  p.profile = &testca::profiles().at("ocsp-responder");
-  p.subject = testca::subject("OCSP Responder");
-  p.subject_spki = r.key.public_key_der();
-  p.serial = generate_serial(rnd).value();
-  p.not_before = testca::now() - std::chrono::hours(1);
-  p.issuer = &ca.info;
-  auto issued = issue_certificate(p, BuildSettings{}, *ca.signer, ca.cert.get());
-  EXPECT_TRUE(issued) << issued.error().to_string();
-  r.cert = Certificate::parse(issued->der).value();
-  return r;
-}
-
 // ---- requests ----------------------------------------------------------------------------
 
 TEST(OcspRequest, RoundTripSeveralRequestsAndHashes) {
@@ -181,7 +163,7 @@ TEST_P(OcspResponseTest, BuildParseCheck) {
   const auto fam = GetParam();
   auto root = testca::make_ca(fam.spec, std::string("ocsp-root-") + fam.name, nullptr);
   auto ca = testca::make_ca(fam.spec, std::string("ocsp-sub-") + fam.name, &root);
-  auto responder = make_responder(ca, fam.spec);
+  auto responder = testca::make_ocsp_responder(ca, fam.spec);
   auto good = testca::issue_leaf(ca, fam.spec, "good.example.cn");
   auto bad = testca::issue_leaf(ca, fam.spec, "bad.example.cn");
   const TimePoint now = testca::now();

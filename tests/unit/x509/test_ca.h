@@ -61,6 +61,29 @@ inline Ca make_ca(crypto::KeySpec spec, const std::string& id, const Ca* parent)
   return ca;
 }
 
+// A delegated OCSP responder certificate issued by `ca` (profile "ocsp-responder": EKU
+// OCSPSigning; id-pkix-ocsp-nocheck unless `nocheck` is false; `profile` overrides).
+inline Ca make_ocsp_responder(const Ca& ca, crypto::KeySpec spec, bool nocheck = true,
+                              const char* profile = "ocsp-responder") {
+  Ca r{crypto::PrivateKey::generate(spec).value(), nullptr, nullptr, {}};
+  r.signer = r.key.signer().value();
+  crypto::SystemRandom rnd;
+  Profile prof = profiles().at(profile);
+  prof.ocsp_nocheck = nocheck && prof.ocsp_nocheck;
+  IssueParams p;
+  p.profile = &prof;
+  p.subject = subject("OCSP Responder");
+  if (std::string_view(profile) == "device") p.subject.dns_names = {"ocsp.example.cn"};
+  p.subject_spki = r.key.public_key_der();
+  p.serial = generate_serial(rnd).value();
+  p.not_before = now() - std::chrono::hours(1);
+  p.issuer = &ca.info;
+  auto issued = issue_certificate(p, BuildSettings{}, *ca.signer, ca.cert.get());
+  EXPECT_TRUE(issued) << issued.error().to_string();
+  r.cert = Certificate::parse(issued->der).value();
+  return r;
+}
+
 // A "device" end-entity certificate (dNSName SAN, cRLDistributionPoints) issued by `ca`.
 inline CertificatePtr issue_leaf(const Ca& ca, crypto::KeySpec spec, const std::string& dns) {
   auto key = crypto::PrivateKey::generate(spec).value();
