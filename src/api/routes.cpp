@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/auth.h"
+#include "api/json_fields.h"
 #include "api/sign_routes.h"
 #include "audit/audit_log.h"
 #include "core/encoding.h"
@@ -170,30 +171,19 @@ Result<json> parse_body(const http::Request& req) {
   return j;
 }
 
-Result<std::string> str(const json& j, const char* key, bool required = false) {
-  if (!j.contains(key) || j.at(key).is_null()) {
-    if (required)
-      return fail(ErrorCode::kInvalidArgument, std::string("missing field '") + key + "'");
-    return std::string();
-  }
-  if (!j.at(key).is_string())
-    return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' must be a string");
-  return j.at(key).get<std::string>();
-}
-
 Result<ca::SubjectInput> subject_from(const json& j) {
   ca::SubjectInput in;
   if (!j.contains("subject")) return in;
   const json& s = j.at("subject");
   if (!s.is_object()) return fail(ErrorCode::kInvalidArgument, "'subject' must be an object");
   auto& d = in.data;
-  d.common_name = HPKI_TRY(str(s, "name"));
-  d.organization = HPKI_TRY(str(s, "org"));
-  d.department = HPKI_TRY(str(s, "dept"));
-  d.province = HPKI_TRY(str(s, "province"));
-  d.city = HPKI_TRY(str(s, "city"));
-  d.country = HPKI_TRY(str(s, "country"));
-  if (auto e = HPKI_TRY(str(s, "email")); !e.empty()) d.emails.push_back(e);
+  d.common_name = HPKI_TRY(string_field(s, "name"));
+  d.organization = HPKI_TRY(string_field(s, "org"));
+  d.department = HPKI_TRY(string_field(s, "dept"));
+  d.province = HPKI_TRY(string_field(s, "province"));
+  d.city = HPKI_TRY(string_field(s, "city"));
+  d.country = HPKI_TRY(string_field(s, "country"));
+  if (auto e = HPKI_TRY(string_field(s, "email")); !e.empty()) d.emails.push_back(e);
   for (const char* list : {"dns", "ip"}) {
     if (!s.contains(list)) continue;
     if (!s.at(list).is_array())
@@ -208,7 +198,7 @@ Result<ca::SubjectInput> subject_from(const json& j) {
   }
   for (const char* id : {"id_number", "staff_no", "licence_no", "org_code", "insurance_number",
                          "institution_code"}) {
-    if (auto v = HPKI_TRY(str(s, id)); !v.empty()) d.identifiers[id] = v;
+    if (auto v = HPKI_TRY(string_field(s, id)); !v.empty()) d.identifiers[id] = v;
   }
   return in;
 }
@@ -218,8 +208,8 @@ Result<std::optional<ca::KeygenOptions>> keygen_from(const json& j) {
   const json& k = j.at("keygen");
   if (!k.is_object()) return fail(ErrorCode::kInvalidArgument, "'keygen' must be an object");
   ca::KeygenOptions o;
-  o.spec = HPKI_TRY(crypto::parse_key_spec(HPKI_TRY(str(k, "alg", true))));
-  auto pass = HPKI_TRY(str(k, "passphrase", true));
+  o.spec = HPKI_TRY(crypto::parse_key_spec(HPKI_TRY(string_field(k, "alg", true))));
+  auto pass = HPKI_TRY(string_field(k, "passphrase", true));
   if (pass.size() < 8)
     return fail(ErrorCode::kInvalidArgument, "keygen.passphrase must have at least 8 characters");
   o.passphrase = SecretBytes(std::string_view(pass));
@@ -296,8 +286,8 @@ json subject_json(const ca::SubjectView& v) {
 Result<ca::SubjectChange> subject_change(const http::Request& req) {
   auto j = HPKI_TRY(parse_body(req));
   ca::SubjectChange c;
-  c.kind =
-      HPKI_TRY(store::parse_subject_kind(j.contains("kind") ? HPKI_TRY(str(j, "kind")) : "staff"));
+  c.kind = HPKI_TRY(
+      store::parse_subject_kind(j.contains("kind") ? HPKI_TRY(string_field(j, "kind")) : "staff"));
   c.data = HPKI_TRY(subject_from(j)).data;
   return c;
 }
@@ -429,10 +419,10 @@ void add_api_routes(http::Router& router, ApiContext& c) {
       [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
         auto j = HPKI_TRY(parse_body(req));
         ca::IssueRequest r;
-        r.profile = HPKI_TRY(str(j, "profile", true));
-        if (auto f = HPKI_TRY(str(j, "family")); !f.empty())
+        r.profile = HPKI_TRY(string_field(j, "profile", true));
+        if (auto f = HPKI_TRY(string_field(j, "family")); !f.empty())
           r.family = HPKI_TRY(store::parse_ca_family(f));
-        if (auto csr = HPKI_TRY(str(j, "csr")); !csr.empty()) r.csr = to_bytes(csr);
+        if (auto csr = HPKI_TRY(string_field(j, "csr")); !csr.empty()) r.csr = to_bytes(csr);
         r.keygen = HPKI_TRY(keygen_from(j));
         r.subject = HPKI_TRY(subject_from(j));
         if (j.contains("days")) {
@@ -525,7 +515,7 @@ void add_api_routes(http::Router& router, ApiContext& c) {
         auto v = HPKI_TRY(scoped_cert(c, p, req, Permission::kCertLifecycle));
         auto j = HPKI_TRY(parse_body(req));
         std::optional<Bytes> csr;
-        if (auto s = HPKI_TRY(str(j, "csr")); !s.empty()) csr = to_bytes(s);
+        if (auto s = HPKI_TRY(string_field(j, "csr")); !s.empty()) csr = to_bytes(s);
         auto kg = HPKI_TRY(keygen_from(j));
         if (!csr && !kg) return fail(ErrorCode::kInvalidArgument, "rekey needs 'csr' or 'keygen'");
         auto r = HPKI_TRY(c.runtime->ca().rekey(v.record.serial, csr, std::move(kg), p.actor()));
@@ -548,10 +538,10 @@ void add_api_routes(http::Router& router, ApiContext& c) {
       [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
         auto v = HPKI_TRY(scoped_cert(c, p, req, Permission::kCertLifecycle));
         auto j = HPKI_TRY(parse_body(req));
-        auto reason = HPKI_TRY(
-            x509::parse_reason(j.contains("reason") ? HPKI_TRY(str(j, "reason")) : "unspecified"));
+        auto reason = HPKI_TRY(x509::parse_reason(
+            j.contains("reason") ? HPKI_TRY(string_field(j, "reason")) : "unspecified"));
         std::optional<TimePoint> inv;
-        if (auto s = HPKI_TRY(str(j, "invalidity_date")); !s.empty())
+        if (auto s = HPKI_TRY(string_field(j, "invalidity_date")); !s.empty())
           inv = HPKI_TRY(parse_rfc3339(s));
         auto s = HPKI_TRY(c.runtime->ca().revoke(v.record.serial, reason, inv, p.actor()));
         count_revoked(c, s.ca_id, v.record.profile);

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <fstream>
 
+#include "api/json_fields.h"
 #include "audit/audit_log.h"
 #include "core/encoding.h"
 #include "core/pem.h"
@@ -20,17 +21,6 @@ namespace {
 
 using nlohmann::json;
 
-Result<std::string> field(const json& j, const char* key, bool required) {
-  if (!j.contains(key) || j.at(key).is_null()) {
-    if (required)
-      return fail(ErrorCode::kInvalidArgument, std::string("missing field '") + key + "'");
-    return std::string();
-  }
-  if (!j.at(key).is_string())
-    return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' must be a string");
-  return j.at(key).get<std::string>();
-}
-
 Result<bool> flag(const json& j, const char* key) {
   if (!j.contains(key) || j.at(key).is_null()) return false;
   if (!j.at(key).is_boolean())
@@ -39,7 +29,7 @@ Result<bool> flag(const json& j, const char* key) {
 }
 
 Result<Bytes> base64_field(const json& j, const char* key, bool required) {
-  auto s = HPKI_TRY(field(j, key, required));
+  auto s = HPKI_TRY(string_field(j, key, required));
   auto b = base64_decode(s);
   if (!b)
     return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' is not base64");
@@ -100,7 +90,7 @@ class StoreRevocationSource final : public x509::RevocationSource {
 }  // namespace
 
 Result<json> api_sign(ApiContext& c, const Principal& p, const json& body) {
-  const auto id = HPKI_TRY(field(body, "key", true));
+  const auto id = HPKI_TRY(string_field(body, "key", true));
   const sign::KeyRegistry registry(c.runtime->config().home / "signing-keys");
   auto reg = registry.get(id);
   if (!reg) {
@@ -110,7 +100,7 @@ Result<json> api_sign(ApiContext& c, const Principal& p, const json& body) {
   }
   HPKI_TRY(authorize(p, Permission::kSign, reg->org));  // another organization: 404
   const Bytes data = HPKI_TRY(base64_field(body, "data", true));
-  const auto mode_text = HPKI_TRY(field(body, "mode", false));
+  const auto mode_text = HPKI_TRY(string_field(body, "mode", false));
   sign::SignRequest req;
   req.mode = HPKI_TRY(sign::parse_mode(mode_text.empty() ? "cms" : mode_text));
   req.gmt0010 = HPKI_TRY(flag(body, "gmt0010"));
@@ -154,9 +144,9 @@ Result<json> api_verify(ApiContext& c, const Principal&, const json& body) {
     content = HPKI_TRY(base64_field(body, "content", true));
     req.content = content;
   }
-  const auto mode_text = HPKI_TRY(field(body, "mode", false));
+  const auto mode_text = HPKI_TRY(string_field(body, "mode", false));
   req.mode = HPKI_TRY(sign::parse_mode(mode_text.empty() ? "cms" : mode_text));
-  if (auto pem = HPKI_TRY(field(body, "certificate", false)); !pem.empty())
+  if (auto pem = HPKI_TRY(string_field(body, "certificate", false)); !pem.empty())
     req.signer_certificate = HPKI_TRY(x509::Certificate::parse_any(to_bytes(pem)));
 
   sign::TrustSettings t;
