@@ -1,5 +1,7 @@
 #include "store/commit_batcher.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -10,39 +12,47 @@ CommitBatcher::CommitBatcher(Store& store, BatcherOptions options)
   if (options_.max_units == 0) options_.max_units = 1;
 }
 
+CommitBatcher::~CommitBatcher() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_one();
+  if (committer_.joinable()) committer_.join();
+}
+
 Result<void> CommitBatcher::run(const Unit& unit) {
   Item item;
   item.unit = &unit;
   std::unique_lock lock(mu_);
-  queue_.push_back(&item);
-  if (leader_active_) {
-    // Woken only for this item: when its batch committed, or to lead the next batch.
-    item.cv.wait(lock, [&] { return item.result.has_value() || item.lead; });
-    if (item.result) return std::move(*item.result);
-  } else {
-    leader_active_ = true;
+  if (!committer_.joinable()) {
+    committer_ = std::thread([this] { commit_loop(); });
+    pthread_setname_np(committer_.native_handle(), "hpki-commit");
   }
+  queue_.push_back(&item);
+  // A busy committer looks at the queue before it waits again: no wake-up needed.
+  if (!committing_) work_cv_.notify_one();
+  // Woken only for this item, when its batch committed (or definitely failed).
+  item.cv.wait(lock, [&] { return item.result.has_value(); });
+  return std::move(*item.result);
+}
 
-  // Lead: run batches from the head of the queue until our own unit is done, then hand over.
-  while (!item.result) {
+void CommitBatcher::commit_loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and everything queued is done
     const std::size_t n = std::min(queue_.size(), options_.max_units);
     std::vector<Item*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    committing_ = true;
     lock.unlock();
     execute(batch);
     lock.lock();
+    committing_ = false;
     // Under the lock: a woken caller returns (and destroys its item) only after we let go.
-    for (Item* it : batch) {
-      if (it != &item) it->cv.notify_one();
-    }
+    for (Item* it : batch) it->cv.notify_one();
   }
-  if (queue_.empty()) {
-    leader_active_ = false;
-  } else {
-    queue_.front()->lead = true;  // the oldest waiting caller leads the next batch
-    queue_.front()->cv.notify_one();
-  }
-  return std::move(*item.result);
 }
 
 void CommitBatcher::execute(const std::vector<Item*>& batch) {

@@ -6,19 +6,21 @@
 //   HPKI_TRY(batcher.run([&](store::Tx& tx) { return tx.reserve_certificate(rec); }));
 //   // the reservation is durable here, exactly as after store.transact(...)
 //
-// A caller enqueues a unit of work and blocks. If no other thread is leading, it becomes the
-// leader: it takes every queued unit (at most BatcherOptions::max_units), runs them in order in
-// ONE Store::transact, commits once and wakes each caller with its own result; then the next
-// waiting caller leads the next batch (units queue up while a batch commits, which is what makes
-// batches larger than one under load). When the batch transaction fails — a unit returned an
+// A caller enqueues a unit of work and blocks. One committer thread (started with the first
+// unit, stopped by the destructor) takes every queued unit (at most BatcherOptions::max_units),
+// runs them in order in ONE Store::transact, commits once and wakes each caller with its own
+// result; units queue up while a batch commits, which is what makes batches larger than one
+// under load. The committer goes straight on to the next batch: no caller has to be woken and
+// scheduled to lead it, so the database write path never waits behind the callers' own work
+// (signing, encoding) for a core. When the batch transaction fails — a unit returned an
 // error, or the commit failed — nothing of it is kept and every unit of the batch is run again
 // alone in a transaction of its own, so one bad unit does not fail the others and each caller
 // gets exactly the outcome it would have had with Store::transact.
 //
 // Units follow the Store::transact contract: they touch only the database through the given Tx
 // and their own state, may be run more than once (store retries, the run-alone fallback), and
-// must not call run() or Store::transact themselves (the leader would deadlock). A unit runs on
-// the leader's thread. run() returns only after the transaction holding the unit committed (or
+// must not call run() or Store::transact themselves (the committer would deadlock). A unit runs
+// on the committer thread. run() returns only after the transaction holding the unit committed (or
 // definitely failed): durability is the same as Store::transact.
 //
 // Thread-safe. The store must outlive the batcher.
@@ -31,6 +33,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -50,10 +53,10 @@ struct BatcherStats {
   std::uint64_t shared_batches = 0;  // batches that held more than one unit
   std::uint64_t max_batch = 0;       // largest batch so far
   std::uint64_t fallbacks = 0;       // batches whose transaction failed (units rerun alone)
-  std::uint64_t queue_depth = 0;     // units waiting now (not yet taken by a leader)
+  std::uint64_t queue_depth = 0;     // units waiting now (not yet taken by the committer)
 };
 
-// Called by the leader after each batch with its size and whether its shared transaction
+// Called by the committer after each batch with its size and whether its shared transaction
 // committed. Must be thread-safe, quick, and not throw.
 using BatchObserver = std::function<void(std::size_t units, bool committed)>;
 
@@ -64,6 +67,8 @@ class CommitBatcher {
   explicit CommitBatcher(Store& store, BatcherOptions options = {});
   CommitBatcher(const CommitBatcher&) = delete;
   CommitBatcher& operator=(const CommitBatcher&) = delete;
+  // Runs what is queued, then stops the committer thread. No run() may be in progress or start.
+  ~CommitBatcher();
 
   // Sets the batch observer (before the batcher is shared between threads).
   void set_observer(BatchObserver o) { observer_ = std::move(o); }
@@ -91,17 +96,20 @@ class CommitBatcher {
   struct Item {
     const Unit* unit = nullptr;
     std::optional<Result<void>> result{};
-    bool lead = false;           // handed the leadership while waiting
     std::condition_variable cv;  // waits with mu_: one wake-up per item, no thundering herd
   };
+  void commit_loop();
   void execute(const std::vector<Item*>& batch);
 
   Store& store_;
   BatcherOptions options_;
   BatchObserver observer_;
   mutable std::mutex mu_;
+  std::condition_variable work_cv_;  // the committer waits here for units (with mu_)
   std::deque<Item*> queue_;
-  bool leader_active_ = false;
+  bool committing_ = false;  // the committer is running a batch (it looks at the queue after)
+  bool stop_ = false;
+  std::thread committer_;
   BatcherStats stats_;
 };
 
