@@ -147,6 +147,8 @@ void add_ocsp_routes(http::Router& router, revocation::OcspResponder& responder,
         if (!a) return std::nullopt;
         return to_http(req, *a, m, clock);
       });
+  http::RouteOptions get_opts = opts;
+  get_opts.last_param_takes_rest = true;  // base64 '/' that the client did not encode
   router.add(
       "GET", "/ocsp/{request}",
       [&responder, m, &clock](const http::Request& req) {
@@ -154,7 +156,7 @@ void add_ocsp_routes(http::Router& router, revocation::OcspResponder& responder,
         if (!der) return malformed(m);
         return to_http(req, responder.respond(*der), m, clock);
       },
-      opts,
+      get_opts,
       [&responder, m, &clock](const http::Request& req) -> std::optional<http::Response> {
         auto der = decode_get_request(req.param("request").value_or(""));
         if (!der) return malformed(m);

@@ -35,6 +35,7 @@ Router& Router::add(std::string_view method, std::string_view pattern, Handler h
   }
   Entry e;
   e.route = Route{std::string(method), std::string(pattern), std::move(options)};
+  HPKI_CHECK(!e.route.options.last_param_takes_rest || is_param(split_path(pattern).back()));
   for (std::string_view seg : split_path(pattern)) {
     if (is_param(seg)) {
       HPKI_CHECK(seg.find_first_of("{}/", 1) == seg.size() - 1);
@@ -68,19 +69,27 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
   const Entry* best = nullptr;
   std::map<std::string, std::string> best_params;
   for (const Entry& e : entries_) {
-    if (e.segments.size() != segs.size()) continue;
+    const bool takes_rest = e.route.options.last_param_takes_rest;
+    if (e.segments.size() != segs.size() && !(takes_rest && segs.size() > e.segments.size())) {
+      continue;
+    }
     // Literal segments first: most routes fail there, before any parameter is decoded.
     bool literals_match = true;
-    for (std::size_t i = 0; i < segs.size() && literals_match; ++i) {
+    for (std::size_t i = 0; i < e.segments.size() && literals_match; ++i) {
       if (!is_param(e.segments[i])) literals_match = e.segments[i] == segs[i];
     }
     if (!literals_match) continue;
     std::map<std::string, std::string> params;
     bool ok = true;
-    for (std::size_t i = 0; i < segs.size() && ok; ++i) {
+    for (std::size_t i = 0; i < e.segments.size() && ok; ++i) {
       const std::string& pat = e.segments[i];
       if (is_param(pat)) {
-        auto decoded = segs[i].empty() ? std::nullopt : percent_decode(segs[i], false);
+        std::string_view raw = segs[i];
+        if (takes_rest && i + 1 == e.segments.size()) {
+          // From this segment to the end of the path, '/' included.
+          raw = path.substr(static_cast<std::size_t>(segs[i].data() - path.data()));
+        }
+        auto decoded = raw.empty() ? std::nullopt : percent_decode(raw, false);
         if (!decoded || decoded->empty()) {
           ok = false;
         } else {

@@ -42,6 +42,10 @@ struct RouteOptions {
   std::size_t max_body_bytes = 0;
   // One-line description (OpenAPI summary, logs).
   std::string summary = {};
+  // The pattern's last segment is a parameter that also takes any further path segments, '/'
+  // included (RFC 6960 GET requests carry base64, and clients do not always percent-encode its
+  // '/'): "/ocsp/{request}" then matches "/ocsp/MEow/TBA%3D" with request = "MEow/TBA=".
+  bool last_param_takes_rest = false;
 };
 
 struct Route {

@@ -69,7 +69,7 @@ check "foreign issuer: unauthorized" grep -qi "unauthorized" <<<"$out"
 openssl ocsp -issuer "$WORK/ecdsa-ca-00" -cert "$WORK/ecdsa-good.pem" -no_nonce -reqout "$WORK/req.der" >/dev/null 2>&1
 b64=$(base64 -w0 "$WORK/req.der" | sed 's/+/%2B/g; s#/#%2F#g; s/=/%3D/g')
 curl -s -D "$WORK/get.headers" -o "$WORK/get.der" "$PLAIN/ocsp/$b64"
-out=$(openssl ocsp -respin "$WORK/get.der" -issuer "$WORK/ecdsa-ca-00" -cert "$WORK/ecdsa-good.pem" -CAfile "$WORK/ecdsa-ca-01" -resp_text 2>&1)
+out=$(openssl ocsp -respin "$WORK/get.der" -issuer "$WORK/ecdsa-ca-00" -cert "$WORK/ecdsa-good.pem" -CAfile "$WORK/ecdsa-ca-01" -resp_text 2>&1 || true)
 check "GET: good" grep -q "ecdsa-good.pem: good" <<<"$out"
 check "GET: Response verify OK" grep -q "Response verify OK" <<<"$out"
 check "GET: Content-Type" grep -qi '^content-type: application/ocsp-response' "$WORK/get.headers"
@@ -84,6 +84,21 @@ expect_eq "GET: If-None-Match -> 304" 304 "$(curl -s -o /dev/null -w '%{http_cod
 b64url=$(base64 -w0 "$WORK/req.der" | tr '+/' '-_' | tr -d '=')
 curl -s -o "$WORK/get2.der" "$PLAIN/ocsp/$b64url"
 check "GET base64url: same bytes" cmp -s "$WORK/get.der" "$WORK/get2.der"
+
+# GET with the base64's '/' not percent-encoded (clients differ): a request (with a fresh
+# nonce each time) whose base64 holds a '/'.
+for _ in $(seq 1 100); do
+  openssl ocsp -issuer "$WORK/ecdsa-ca-00" -cert "$WORK/ecdsa-good.pem" -reqout "$WORK/req-slash.der" >/dev/null 2>&1
+  b64=$(base64 -w0 "$WORK/req-slash.der")
+  case $b64 in */*) break ;; esac
+done
+check "GET: a request whose base64 holds '/'" grep -q / <<<"$b64"
+curl -s -o "$WORK/get-slash.der" "$PLAIN/ocsp/$(sed 's/+/%2B/g; s/=/%3D/g' <<<"$b64")"
+out=$(openssl ocsp -respin "$WORK/get-slash.der" -reqin "$WORK/req-slash.der" -verify_other "$WORK/ecdsa-ca-00" -CAfile "$WORK/ecdsa-ca-01" -resp_text 2>&1 || true)
+check "GET with a raw '/': good" grep -q "Cert Status: good" <<<"$out"
+check "GET with a raw '/': nonce echoed" grep -q "OCSP Nonce" <<<"$out"
+check "GET with a raw '/': response verifies" grep -q "Response verify OK" <<<"$out"
+check "GET with a raw '/': no nonce error" test -z "$(grep -i 'nonce verify error' <<<"$out")"
 
 # POST edge cases.
 expect_eq "POST wrong media type -> 415" 415 \

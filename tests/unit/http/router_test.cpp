@@ -36,6 +36,27 @@ TEST(Router, MatchesLiteralAndParams) {
   EXPECT_EQ(m.params.at("serial"), "77");
 }
 
+// RFC 6960 GET: the base64 request may arrive with its '/' not percent-encoded.
+TEST(Router, LastParameterCanTakeTheRestOfThePath) {
+  Router r;
+  r.add("GET", "/ocsp/{request}", tag("ocsp"), RouteOptions{.last_param_takes_rest = true});
+  r.add("GET", "/crl/{name}", tag("crl"));
+  auto m = r.match("GET", "/ocsp/MEow/TBA%3D");
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(m.params.at("request"), "MEow/TBA=");
+  m = r.match("GET", "/ocsp/a//b/");
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(m.params.at("request"), "a//b/");
+  m = r.match("GET", "/ocsp/MEow");
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(m.params.at("request"), "MEow");
+  // Still needs a non-empty first segment, and only routes that ask for it take the rest.
+  EXPECT_EQ(r.match("GET", "/ocsp/").kind, RouteMatch::Kind::kNotFound);
+  EXPECT_EQ(r.match("GET", "/ocsp/%zz/x").kind, RouteMatch::Kind::kNotFound);
+  EXPECT_EQ(r.match("GET", "/crl/a/b").kind, RouteMatch::Kind::kNotFound);
+  EXPECT_EQ(r.match("POST", "/ocsp/a/b").kind, RouteMatch::Kind::kMethodNotAllowed);
+}
+
 TEST(Router, NotFoundAndMethodNotAllowed) {
   Router r;
   r.add("GET", "/a/{id}", tag("get"));
