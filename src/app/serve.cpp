@@ -98,6 +98,7 @@ Result<std::unique_ptr<revocation::OcspResponder>> make_responder(ca::Runtime& r
   revocation::OcspResponderSettings s;
   s.validity = std::chrono::seconds(rt.config().ocsp.validity_seconds);
   s.refresh_after = std::chrono::seconds(rt.config().ocsp.refresh_after_seconds);
+  s.max_on_demand = static_cast<std::size_t>(rt.config().ocsp.max_on_demand);
   // Bulk pre-signing is CPU-bound: more threads than cores only add thread start-ups (the
   // background presigner signs batches of status changes this way).
   s.sign_threads =

@@ -62,6 +62,11 @@ Result<HomeConfig> load_home(const std::filesystem::path& home,
       return fail(ErrorCode::kConfigInvalid, doc.where("ocsp.sync_seconds") + ": 1..3600");
     h.ocsp.sync_seconds = static_cast<int>(*v);
   }
+  if (auto v = HPKI_TRY(doc.get_int("ocsp.max_on_demand"))) {
+    if (*v < 1 || *v > 4096)
+      return fail(ErrorCode::kConfigInvalid, doc.where("ocsp.max_on_demand") + ": 1..4096");
+    h.ocsp.max_on_demand = static_cast<int>(*v);
+  }
   // [crl]
   for (const auto& name : HPKI_TRY(doc.keys_of("crl"))) {
     const std::string key = "crl." + name;

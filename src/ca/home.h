@@ -41,6 +41,9 @@ struct OcspConfig {
   // How often the responder looks for status changes made by other processes / nodes and for
   // responses due for refresh; also how quickly it notices the database is back.
   int sync_seconds = 10;
+  // Signatures made on demand (nonce, several CertIDs, SHA-256 / SM3 CertID) at once per node;
+  // requests beyond it get the pre-signed response without nonce, or tryLater.
+  int max_on_demand = 8;
 };
 
 // [tsa] (issue 7): the RFC 3161 TSA's policy and accuracy. Plain data; the application hands
