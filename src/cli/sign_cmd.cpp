@@ -4,7 +4,7 @@
 //   hpki key import --name NAME --in KEY.pem       an organization key into the file key store
 //   hpki key register --id ID --ref KEYREF --cert CERT.pem [--chain FILE] --org ORG
 //   hpki sign --key ID|KEYREF [--cert CERT.pem] [--chain FILE] --in FILE --out FILE.p7s
-//             [--detached | --raw] [--tsa URL] [--gmt0010]
+//             [--detached | --raw] [--tsa URL [--tsa-cacert PEM]] [--gmt0010]
 //   hpki verify cms FILE.p7s [--content FILE] --trust FILE... [--intermediate FILE]...
 //             [--crl FILE]... [--require-revocation] [--json]
 //
@@ -35,7 +35,7 @@ namespace hpki::cli {
 namespace {
 
 struct SignArgs {
-  std::string key, cert, chain, in, out, tsa;
+  std::string key, cert, chain, in, out, tsa, tsa_cacert;
   bool detached = false, raw = false, gmt0010 = false;
 };
 
@@ -70,8 +70,9 @@ Result<std::vector<x509::CertificatePtr>> certs_of(const std::vector<std::string
 }
 
 // An RFC 3161 client (RFC 3161 3.4): the token for `message`, checked to answer the request.
-sign::TimestampFn http_timestamp(std::string url) {
-  return [url = std::move(url)](crypto::HashAlg hash, BytesView message) -> Result<Bytes> {
+sign::TimestampFn http_timestamp(std::string url, std::string cacert) {
+  return [url = std::move(url), cacert = std::move(cacert)](crypto::HashAlg hash,
+                                                            BytesView message) -> Result<Bytes> {
     x509::tsp::TimeStampReq req;
     req.message_imprint.hash_algorithm = x509::cms::hash_oid(hash);
     req.message_imprint.hashed_message = HPKI_TRY(crypto::digest(hash, message));
@@ -79,8 +80,10 @@ sign::TimestampFn http_timestamp(std::string url) {
     Bytes nonce = HPKI_TRY(crypto::random_bytes(8));
     nonce[0] = static_cast<std::uint8_t>((nonce[0] & 0x7F) | 0x40);
     req.nonce = nonce;
-    auto resp = HPKI_TRY(
-        http::post(url, "application/timestamp-query", HPKI_TRY(x509::tsp::encode_request(req))));
+    http::ClientOptions opts;
+    opts.ca_file = cacert;
+    auto resp = HPKI_TRY(http::post(url, "application/timestamp-query",
+                                    HPKI_TRY(x509::tsp::encode_request(req)), opts));
     if (resp.status != 200)
       return fail(ErrorCode::kUnavailable, url + " answered HTTP " + std::to_string(resp.status));
     auto parsed = HPKI_TRY(x509::tsp::parse_response(to_bytes(resp.body)));
@@ -130,7 +133,7 @@ Result<int> run_sign(Context& ctx, const SignArgs& a) {
       a.raw ? sign::Mode::kRaw : (a.detached ? sign::Mode::kCmsDetached : sign::Mode::kCmsAttached);
   req.gmt0010 = a.gmt0010;
   req.signing_time = rt->clock().now();
-  if (!a.tsa.empty()) req.timestamp = http_timestamp(a.tsa);
+  if (!a.tsa.empty()) req.timestamp = http_timestamp(a.tsa, a.tsa_cacert);
   auto out = HPKI_TRY(sign::sign(data, id, req));
   HPKI_TRY(write_output_file(a.out, out.output));
   ctx.out << "signed (" << sign::mode_name(req.mode) << ", "
@@ -221,6 +224,10 @@ void add_sign_commands(CLI::App& app, Context& ctx) {
   cmd->add_flag("--detached", s->detached, "CMS without the content");
   cmd->add_flag("--raw", s->raw, "a bare signature instead of CMS");
   cmd->add_option("--tsa", s->tsa, "add a signatureTimeStampToken from this TSA URL (CAdES-T)");
+  cmd->add_option("--tsa-cacert", s->tsa_cacert,
+                  "https:// TSA: trust its server certificate from this PEM file (default: the "
+                  "system's trust store)")
+      ->check(CLI::ExistingFile);
   cmd->add_flag("--gmt0010", s->gmt0010, "GM/T 0010 content-type OIDs");
   cmd->callback([s, &ctx] { run_command(ctx, [&]() { return run_sign(ctx, *s); }); });
 

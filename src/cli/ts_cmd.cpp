@@ -25,7 +25,7 @@ namespace hpki::cli {
 namespace {
 
 struct RequestArgs {
-  std::string data, digest, hash = "sha256", url, out, policy;
+  std::string data, digest, hash = "sha256", url, out, policy, cacert;
   bool cert_req = false;
   bool nonce = false;
 };
@@ -71,7 +71,9 @@ Result<int> ts_request(Context& ctx, const RequestArgs& a) {
     req.nonce = n;
   }
   auto query = HPKI_TRY(x509::tsp::encode_request(req));
-  auto resp = HPKI_TRY(http::post(a.url, "application/timestamp-query", query));
+  http::ClientOptions opts;
+  opts.ca_file = a.cacert;
+  auto resp = HPKI_TRY(http::post(a.url, "application/timestamp-query", query, opts));
   if (resp.status != 200)
     return fail(ErrorCode::kUnavailable,
                 a.url + " answered HTTP " + std::to_string(resp.status) +
@@ -187,7 +189,12 @@ void add_ts_commands(CLI::App& app, Context& ctx) {
   auto* dig = req->add_option("--digest", r->digest, "its digest (hex) instead of the file");
   data->excludes(dig);
   req->add_option("--hash", r->hash, "sha256 (default), sha384, sha512 or sm3");
-  req->add_option("--url", r->url, "the TSA, e.g. http://127.0.0.1:8080/tsa")->required();
+  req->add_option("--url", r->url, "the TSA, e.g. http://127.0.0.1:8080/tsa (or https://)")
+      ->required();
+  req->add_option("--cacert", r->cacert,
+                  "https://: trust the TSA server's certificate from this PEM file (default: "
+                  "the system's trust store)")
+      ->check(CLI::ExistingFile);
   req->add_option("--out", r->out, "where to write the TimeStampResp (.tsr)")->required();
   req->add_option("--policy", r->policy, "request this TSA policy OID");
   req->add_flag("--cert-req", r->cert_req, "ask for the TSA certificate in the token");

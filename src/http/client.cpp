@@ -1,36 +1,54 @@
 #include "http/client.h"
 
 #include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include <charconv>
 #include <string>
 
+#include "http/detail/client_exchange.h"
+
 namespace hpki::http {
+namespace detail {
+
+Result<void> connect(boost::asio::io_context& io, boost::beast::tcp_stream& stream,
+                     const ClientUrl& u, const ClientOptions& options) {
+  boost::asio::ip::tcp::resolver resolver(io);
+  boost::asio::ip::tcp::resolver::results_type endpoints;
+  auto ec = run_op(io, [&](auto h) {
+    resolver.async_resolve(
+        u.host, u.port,
+        [&endpoints, h = std::move(h)](boost::beast::error_code e, auto results) mutable {
+          endpoints = std::move(results);
+          h(e);
+        });
+  });
+  if (ec) return fail(ErrorCode::kUnavailable, "resolve " + u.host + ": " + ec.message());
+  stream.expires_after(options.timeout);
+  ec = run_op(io, [&](auto h) { stream.async_connect(endpoints, std::move(h)); });
+  if (ec) return fail(ErrorCode::kUnavailable, "connect " + u.host_header + ": " + ec.message());
+  return {};
+}
+
+}  // namespace detail
+
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-
-struct Url {
-  std::string host;  // without brackets
-  std::string port = "80";
-  std::string target = "/";
-  std::string host_header;
-};
-
-Result<Url> parse_url(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (!url.starts_with(kScheme))
+Result<detail::ClientUrl> parse_url(std::string_view url) {
+  detail::ClientUrl u;
+  std::string_view rest;
+  if (url.starts_with("http://")) {
+    rest = url.substr(7);
+    u.port = "80";
+  } else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+    u.port = "443";
+    u.tls = true;
+  } else {
     return fail(ErrorCode::kInvalidArgument,
-                "URL '" + std::string(url) + "': only http:// URLs are supported");
-  std::string_view rest = url.substr(kScheme.size());
+                "URL '" + std::string(url) + "': only http:// and https:// URLs are supported");
+  }
   const auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
-  Url u;
   if (slash != std::string_view::npos) u.target = std::string(rest.substr(slash));
   u.host_header = std::string(authority);
   if (authority.starts_with('[')) {
@@ -61,37 +79,13 @@ Result<Url> parse_url(std::string_view url) {
 Result<ClientResponse> post(std::string_view url, std::string_view content_type, BytesView body,
                             const ClientOptions& options) {
   auto u = HPKI_TRY(parse_url(url));
-  asio::io_context io;
-  beast::tcp_stream stream(io);
-  beast::error_code ec;
-  asio::ip::tcp::resolver resolver(io);
-  auto endpoints = resolver.resolve(u.host, u.port, ec);
-  if (ec) return fail(ErrorCode::kUnavailable, "resolve " + u.host + ": " + ec.message());
-  stream.expires_after(options.timeout);
-  stream.connect(endpoints, ec);
-  if (ec) return fail(ErrorCode::kUnavailable, "connect " + u.host_header + ": " + ec.message());
-  beast::http::request<beast::http::string_body> req{beast::http::verb::post, u.target, 11};
-  req.set(beast::http::field::host, u.host_header);
-  req.set(beast::http::field::user_agent, "hpki");
-  req.set(beast::http::field::content_type, content_type);
-  req.body().assign(body.begin(), body.end());
-  req.prepare_payload();
-  stream.expires_after(options.timeout);
-  beast::http::write(stream, req, ec);
-  if (ec) return fail(ErrorCode::kUnavailable, "send to " + u.host_header + ": " + ec.message());
-  beast::flat_buffer buffer;
-  beast::http::response_parser<beast::http::string_body> parser;
-  parser.body_limit(options.max_body_bytes);
-  beast::http::read(stream, buffer, parser, ec);
-  if (ec == beast::http::error::body_limit)
-    return fail(ErrorCode::kTooLarge, "response from " + u.host_header + " is too large");
-  if (ec) return fail(ErrorCode::kUnavailable, "read from " + u.host_header + ": " + ec.message());
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  auto& res = parser.get();
-  ClientResponse out;
-  out.status = static_cast<int>(res.result_int());
-  out.content_type = std::string(res[beast::http::field::content_type]);
-  out.body = std::move(res.body());
+  if (u.tls) return detail::post_tls(u, content_type, body, options);
+  boost::asio::io_context io;
+  boost::beast::tcp_stream stream(io);
+  HPKI_TRY(detail::connect(io, stream, u, options));
+  auto out = detail::exchange(io, stream, stream, u, content_type, body, options);
+  boost::beast::error_code ec;
+  stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <limits>
 
@@ -129,6 +130,49 @@ Result<std::vector<Bytes>> verified_peer_chain(ssl_st* ssl) {
     out.push_back(std::move(der));
   }
   return out;
+}
+
+Result<TlsContextPtr> make_client_tls_context(const TlsClientConfig& config) {
+  TlsContextPtr ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) return fail(take_error(ErrorCode::kCrypto, "SSL_CTX_new"));
+  if (SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION) != 1) {
+    return fail(take_error(ErrorCode::kCrypto, "SSL_CTX_set_min_proto_version"));
+  }
+  if (config.ca_file.empty()) {
+    if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
+      return fail(take_error(ErrorCode::kInternal, "the system's trust store"));
+    }
+  } else if (SSL_CTX_load_verify_locations(ctx.get(), config.ca_file.c_str(), nullptr) != 1) {
+    return fail(take_error(ErrorCode::kBadCertificate,
+                           "trusted certificates (PEM) from " + config.ca_file));
+  }
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  return ctx;
+}
+
+Result<void> expect_server_identity(ssl_st* ssl, const std::string& host) {
+  if (ssl == nullptr || host.empty()) return fail(ErrorCode::kInvalidArgument, "no TLS host");
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  // An IP address literal is matched against iPAddress SANs and gets no SNI (RFC 6066 3).
+  if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1) return {};
+  ERR_clear_error();
+  // SSL_set_tlsext_host_name() without its C cast.
+  if (SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(host.c_str())) != 1) {
+    return fail(take_error(ErrorCode::kInvalidArgument, "TLS server name '" + host + "'"));
+  }
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  if (SSL_set1_host(ssl, host.c_str()) != 1) {
+    return fail(take_error(ErrorCode::kInvalidArgument, "TLS host name '" + host + "'"));
+  }
+  return {};
+}
+
+std::string verify_failure(ssl_st* ssl) {
+  if (ssl == nullptr) return {};
+  const long r = SSL_get_verify_result(ssl);
+  if (r == X509_V_OK) return {};
+  return X509_verify_cert_error_string(r);
 }
 
 }  // namespace hpki::ossl

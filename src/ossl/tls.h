@@ -10,6 +10,16 @@
 //   `trusted_client_ca_der` or the handshake fails; a client without one is served.
 // - verified_peer_chain() returns the DER of the verified client chain (leaf first, trust
 //   anchor last), or an empty vector when the client presented no certificate.
+//
+// Client side (the CLI's HTTP client, http/client.h):
+// - make_client_tls_context() builds an SSL_CTX for TLS 1.2+ that verifies the server's chain
+//   against the PEM certificates in `ca_file`, or OpenSSL's default trust store (Debian:
+//   /etc/ssl/certs) when it is empty; the handshake fails on an unverified chain.
+// - expect_server_identity() is called on a connection before its handshake: it sends SNI for
+//   a DNS name and makes the handshake fail unless the server's certificate carries `host`
+//   (a DNS name, or an IP address in an iPAddress SAN).
+// - verify_failure() after a failed handshake: why the server's certificate was refused
+//   ("certificate has expired", "hostname mismatch", ...), or empty if it was not.
 #pragma once
 
 #include <memory>
@@ -40,5 +50,13 @@ using TlsContextPtr = std::unique_ptr<ssl_ctx_st, TlsContextDeleter>;
 
 // `ssl` is the SSL* of an established server connection (asio ssl::stream::native_handle()).
 [[nodiscard]] Result<std::vector<Bytes>> verified_peer_chain(ssl_st* ssl);
+
+struct TlsClientConfig {
+  std::string ca_file;  // PEM trust anchors; empty = the system's default trust store
+};
+
+[[nodiscard]] Result<TlsContextPtr> make_client_tls_context(const TlsClientConfig& config);
+[[nodiscard]] Result<void> expect_server_identity(ssl_st* ssl, const std::string& host);
+[[nodiscard]] std::string verify_failure(ssl_st* ssl);
 
 }  // namespace hpki::ossl

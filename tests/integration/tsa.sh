@@ -168,6 +168,20 @@ jq -r .token <<<"$rec" | base64 -d >rec.tok
 check "record: the stored token verifies" bash -c "openssl ts -reply -in rsa.tsr -token_out -out rsa.tok 2>/dev/null && cmp -s rsa.tok rec.tok"
 expect_eq "record: unauthenticated 401" 401 "$("${C[@]}" -o /dev/null -w '%{http_code}' "${API}timestamps/$serial1")"
 expect_eq "record: unknown serial 404" 404 "$("${C[@]}" -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN" "${API}timestamps/999999")"
+# hpki ts request over HTTPS (the API listener): the server's chain checked against the home's
+# TLS root, for both families; without that root the server is not trusted.
+for fam in rsa sm2; do
+  hash=$([ $fam == sm2 ] && echo sm3 || echo sha256)
+  check "$fam: hpki ts request over https" h ts request --data doc.txt --hash $hash --url "${API%api/v1/}tsa" \
+    --cacert "$H/tls/ca.pem" --out $fam-https.tsr --cert-req --nonce
+  check "$fam: token fetched over https verifies" h ts verify --data doc.txt --in $fam-https.tsr --trust $fam-root.pem
+done
+set +e
+h ts request --data doc.txt --url "${API%api/v1/}tsa" --out x.tsr >/dev/null 2>err.txt
+expect_eq "https without the server's root: exit 2" 2 "$?"
+set -e
+check "https without the server's root: says why" grep -q "not trusted" err.txt
+check "https without the server's root: nothing written" test ! -e x.tsr
 check "audit records the token" grep -q "timestamp.issue" <(h audit list --limit 1000)
 check "metrics count tokens" grep -q '^hpki_timestamps_total{.*status="granted"' <(curl -s "${PLAIN}metrics")
 

@@ -1,5 +1,6 @@
 // A real server on 127.0.0.1 (port 0), driven by a small Beast client, raw sockets and curl.
 #include "http/server.h"
+#include "http/client.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -207,11 +208,13 @@ class HttpServerTest : public ::testing::Test {
     router->add("POST", "/echo", [](const Request& r) {
       return Response::text(200, "len=" + std::to_string(r.body.size()) + " " + r.body);
     });
-    router->add("GET", "/slow", [this](const Request&) {
-      slow_started_ = true;
-      std::this_thread::sleep_for(600ms);
-      return Response::text(200, "slow done");
-    });
+    for (const char* method : {"GET", "POST"}) {
+      router->add(method, "/slow", [this](const Request&) {
+        slow_started_ = true;
+        std::this_thread::sleep_for(600ms);
+        return Response::text(200, "slow done");
+      });
+    }
     router->add("GET", "/peer", [](const Request& r) {
       std::string leaf = r.peer_chain.empty() ? "-" : hex_encode(r.peer_chain.front());
       return Response::text(200, "tls=" + std::to_string(r.tls) + " chain=" +
@@ -600,6 +603,67 @@ TEST_F(HttpServerTest, HttpsAndClientCertificates) {
   EXPECT_EQ(r.status, 404);
   EXPECT_NE(r.headers.find("text/plain"), std::string::npos);
   EXPECT_EQ(r.body.substr(0, 4), "404 ");
+}
+
+// The CLI's client (http/client.h) against this server: http://, https:// with the server's
+// chain and name checked, and its timeout.
+TEST_F(HttpServerTest, ClientPostsOverHttpAndHttpsAndChecksTheServer) {
+  TlsConfig tls;
+  tls.cert_chain_pem = read_file(dir() / "srv.pem") + read_file(dir() / "ca.pem");
+  tls.private_key_pem = read_file(dir() / "srv.key");
+  ListenerConfig api;
+  api.name = "api";
+  api.router = make_router();
+  api.tls = tls;
+  ListenerConfig plain;
+  plain.name = "http";
+  plain.router = make_router();
+  auto s = Server::start(options(), {api, plain});
+  ASSERT_TRUE(s.has_value()) << s.error().to_string();
+  server_ = std::move(*s);
+  const std::string https = "https://127.0.0.1:" + std::to_string(server_->port(0));
+  const std::string http = "http://127.0.0.1:" + std::to_string(server_->port(1));
+  const Bytes body{'h', 'i'};
+
+  auto r = post(http + "/echo", "text/plain", body);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "len=2 hi");
+
+  ClientOptions trusted;
+  trusted.ca_file = (dir() / "ca.pem").string();
+  r = post(https + "/echo", "text/plain", body, trusted);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "len=2 hi");
+  r = post(https + "/nothing", "text/plain", body, trusted);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->status, 404);
+
+  // The system's trust store does not know the test CA.
+  r = post(https + "/echo", "text/plain", body);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kBadCertificate);
+  EXPECT_NE(r.error().to_string().find("not trusted"), std::string::npos) << r.error().to_string();
+  // A trusted certificate for another name (it names IP 127.0.0.1, not localhost).
+  r = post("https://localhost:" + std::to_string(server_->port(0)) + "/echo", "text/plain", body,
+           trusted);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kBadCertificate);
+  EXPECT_NE(r.error().to_string().find("mismatch"), std::string::npos) << r.error().to_string();
+
+  // A server slower than the timeout.
+  ClientOptions quick;
+  quick.timeout = 150ms;
+  const auto t0 = std::chrono::steady_clock::now();
+  r = post(http + "/slow", "text/plain", body, quick);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 550ms);
+
+  r = post("ftp://127.0.0.1/x", "text/plain", body);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST_F(HttpServerTest, TlsConfigErrors) {
