@@ -2,11 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <memory>
+
 #include "api/auth.h"
 #include "api/json_fields.h"
 #include "api/sign_routes.h"
 #include "audit/audit_log.h"
 #include "core/encoding.h"
+#include "core/log.h"
 #include "core/pem.h"
 #include "crypto/algorithm.h"
 #include "http/problem.h"
@@ -116,7 +120,7 @@ using Body = std::function<Result<http::Response>(const Principal&)>;
 // denied / failure with the HTTP status in the details. The entry goes through the CA's
 // group-commit batcher, so concurrent reads share transactions. A read whose audit entry
 // cannot be written is not answered (503): no unaudited reads.
-Result<void> audit_call(ApiContext& c, const http::Request& req, const Principal& p, int status) {
+audit::Event call_event(const http::Request& req, const Principal& p, int status) {
   std::string_view outcome = audit::outcome::kSuccess;
   if (status == 401 || status == 403) {
     outcome = audit::outcome::kDenied;
@@ -129,7 +133,11 @@ Result<void> audit_call(ApiContext& c, const http::Request& req, const Principal
   e.object = req.path.substr(0, 512);
   e.outcome = std::string(outcome);
   e.details = json{{"status", status}}.dump();
-  return c.runtime->ca().record_event(e);
+  return e;
+}
+
+Result<void> audit_call(ApiContext& c, const http::Request& req, const Principal& p, int status) {
+  return c.runtime->ca().record_event(call_event(req, p, status));
 }
 
 // Authentication (401), authorization (403), then the body; errors mapped once, here.
@@ -161,6 +169,47 @@ http::Response guarded(ApiContext& c, const http::Request& req, Permission perm,
     }
   }
   return out;
+}
+
+// guarded() for a route whose body finishes later (issuance, answered by the CA's pipeline):
+// runs on the CA service's executor, never on an I/O thread; `body` gets the principal and a
+// `finish` to call exactly once, from any executor thread, with the route's result. A thrown
+// exception is a 500 like on the synchronous routes.
+using Finish = std::function<void(Result<http::Response>)>;
+using AsyncBody = std::function<void(const Principal&, Finish)>;
+
+void guarded_async(ApiContext& c, std::shared_ptr<const http::Request> req, Permission perm,
+                   http::Reply reply, const AsyncBody& body) {
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  auto answer = [reply, answered](http::Response r) {
+    if (!answered->exchange(true)) reply(std::move(r));
+  };
+  try {
+    store::TxLabel label(req->route);
+    auto who = authenticate(c, *req);
+    if (!who) {
+      answer(who.error().code() == ErrorCode::kPermissionDenied
+                 ? unauthenticated(who.error().detail())
+                 : http::problem_for(who.error()));
+      return;
+    }
+    Finish finish = [&c, req, p = *who, answer](Result<http::Response> r) {
+      auto out = std::make_shared<http::Response>(r ? std::move(*r) : http::problem_for(r.error()));
+      if (out->status < 400) return answer(std::move(*out));
+      // A refused or failed call is audited (like guarded()) before it is answered.
+      c.runtime->ca().record_event_async(call_event(*req, p, out->status),
+                                         [out, answer](Result<void>) { answer(std::move(*out)); });
+    };
+    if (auto ok = authorize(*who, perm, std::nullopt);
+        !ok && ok.error().code() == ErrorCode::kPermissionDenied) {
+      finish(fail(ok.error()));
+      return;
+    }
+    body(*who, finish);
+  } catch (const std::exception& e) {
+    log::error("{} {}: handler failed: {}", req->method, req->route, e.what());
+    answer(http::problem_for(Error{ErrorCode::kInternal, "internal error"}));
+  }
 }
 
 Result<json> parse_body(const http::Request& req) {
@@ -415,31 +464,57 @@ void add_api_routes(http::Router& router, ApiContext& c) {
         }
         return json_response(200, out);
       });
-  add(spec("POST", "/api/v1/certificates"),
-      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
-        auto j = HPKI_TRY(parse_body(req));
-        ca::IssueRequest r;
-        r.profile = HPKI_TRY(string_field(j, "profile", true));
-        if (auto f = HPKI_TRY(string_field(j, "family")); !f.empty())
-          r.family = HPKI_TRY(store::parse_ca_family(f));
-        if (auto csr = HPKI_TRY(string_field(j, "csr")); !csr.empty()) r.csr = to_bytes(csr);
-        r.keygen = HPKI_TRY(keygen_from(j));
-        r.subject = HPKI_TRY(subject_from(j));
-        if (j.contains("days")) {
-          if (!j.at("days").is_number_integer())
-            return fail(ErrorCode::kInvalidArgument, "'days' must be an integer");
-          r.days = j.at("days").get<int>();
-        }
-        // Organization-scoped principals issue only for their own organization (default: theirs).
-        if (auto scope = org_scope(p)) {
-          if (r.subject.data.organization.empty()) r.subject.data.organization = *scope;
-        }
-        HPKI_TRY(authorize_create(p, Permission::kCertIssue, r.subject.data.organization));
-        r.actor = p.actor();
-        auto res = HPKI_TRY(c.runtime->ca().issue(r));
-        count_issued(c, res, r.profile);
-        return json_response(201, issued_json(res));
-      });
+  // Issuance answers from the CA's pipeline (CaService::issue_async): no thread waits for its
+  // two commits.
+  auto issue_request = [](const http::Request& req,
+                          const Principal& p) -> Result<ca::IssueRequest> {
+    auto j = HPKI_TRY(parse_body(req));
+    ca::IssueRequest r;
+    r.profile = HPKI_TRY(string_field(j, "profile", true));
+    if (auto f = HPKI_TRY(string_field(j, "family")); !f.empty())
+      r.family = HPKI_TRY(store::parse_ca_family(f));
+    if (auto csr = HPKI_TRY(string_field(j, "csr")); !csr.empty()) r.csr = to_bytes(csr);
+    r.keygen = HPKI_TRY(keygen_from(j));
+    r.subject = HPKI_TRY(subject_from(j));
+    if (j.contains("days")) {
+      if (!j.at("days").is_number_integer())
+        return fail(ErrorCode::kInvalidArgument, "'days' must be an integer");
+      r.days = j.at("days").get<int>();
+    }
+    // Organization-scoped principals issue only for their own organization (default: theirs).
+    if (auto scope = org_scope(p)) {
+      if (r.subject.data.organization.empty()) r.subject.data.organization = *scope;
+    }
+    HPKI_TRY(authorize_create(p, Permission::kCertIssue, r.subject.data.organization));
+    r.actor = p.actor();
+    return r;
+  };
+  {
+    const RouteSpec& s = spec("POST", "/api/v1/certificates");
+    http::RouteOptions o;
+    o.summary = std::string(s.summary);
+    router.add_async(
+        s.method, s.pattern,
+        [&c, issue_request](http::Request request, http::Reply reply) {
+          auto req = std::make_shared<const http::Request>(std::move(request));
+          c.runtime->ca().post([&c, req, reply, issue_request] {
+            guarded_async(c, req, Permission::kCertIssue, reply,
+                          [&c, req, issue_request](const Principal& p, Finish finish) {
+                            auto r = issue_request(*req, p);
+                            if (!r) return finish(fail(r.error()));
+                            std::string profile = r->profile;
+                            c.runtime->ca().issue_async(
+                                std::move(*r), [&c, finish, profile = std::move(profile)](
+                                                   Result<ca::IssueResult> res) {
+                                  if (!res) return finish(fail(res.error()));
+                                  count_issued(c, *res, profile);
+                                  finish(json_response(201, issued_json(*res)));
+                                });
+                          });
+          });
+        },
+        o);
+  }
   add(spec("GET", "/api/v1/certificates"),
       [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
         store::CertificateFilter f;

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -21,6 +22,7 @@
 #include "core/pem.h"
 #include "crypto/key.h"
 #include "http/server.h"
+#include "http/worker_pool.h"
 #include "revocation/crl_publisher.h"
 #include "revocation/ocsp_responder.h"
 #include "tsa/tsa_service.h"
@@ -162,6 +164,14 @@ Result<int> serve_ocsp(cli::Context& ctx, const ServeArgs& a, sigset_t set) {
                        .router = router,
                        .tls = std::nullopt,
                        .problem_json = false});
+  // The issuance pipeline's tasks (CaService::issue_async): one thread per core, none of them
+  // ever waits for a commit.
+  http::WorkerPool issuance_pool(std::max(1u, std::thread::hardware_concurrency()),
+                                 std::numeric_limits<std::size_t>::max());
+  rt->ca().set_executor([&issuance_pool](std::function<void()> task) {
+    auto t = std::make_shared<std::function<void()>>(std::move(task));
+    if (!issuance_pool.submit([t] { (*t)(); })) (*t)();  // stopped: run it here
+  });
   auto server = HPKI_TRY(http::Server::start(o, listeners));
   responder->start(std::chrono::seconds(cfg.ocsp.sync_seconds),
                    [&] { api::publish_ocsp_metrics(*responder, *metrics); });
@@ -305,6 +315,14 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // The issuance pipeline's tasks (CaService::issue_async): one thread per core, none of them
+  // ever waits for a commit.
+  http::WorkerPool issuance_pool(std::max(1u, std::thread::hardware_concurrency()),
+                                 std::numeric_limits<std::size_t>::max());
+  rt->ca().set_executor([&issuance_pool](std::function<void()> task) {
+    auto t = std::make_shared<std::function<void()>>(std::move(task));
+    if (!issuance_pool.submit([t] { (*t)(); })) (*t)();  // stopped: run it here
+  });
   auto server = HPKI_TRY(http::Server::start(o, listeners));
   const std::size_t http_index = api_router ? 1 : 0;
   ctx.out << "hpki serving " << cfg.home.string() << " (role " << a.role << ")\n";
@@ -353,6 +371,9 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   // After the server's drain (in-flight timestamp requests were answered by the running TSA),
   // before the server is destroyed (a late answer is posted to its I/O contexts).
   if (tsa_service) tsa_service->stop();
+  rt->ca().drain_async();  // issuances still in the pipeline finish (their answers are dropped)
+  issuance_pool.stop();
+  rt->ca().set_executor({});
   if (responder) responder->stop();
   if (crls) crls->stop();
   rt->ca().set_status_listener({});

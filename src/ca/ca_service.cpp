@@ -4,6 +4,7 @@
 
 #include "ca/crash.h"
 #include "core/encoding.h"
+#include "core/log.h"
 #include "core/pem.h"
 #include "crypto/digest.h"
 #include "crypto/key.h"
@@ -219,6 +220,18 @@ Result<void> CaService::record_event(const audit::Event& e) {
   });
 }
 
+void CaService::record_event_async(audit::Event e, std::function<void(Result<void>)> done) {
+  if (d_.audit == nullptr) return post([done = std::move(done)] { done({}); });
+  batcher_->submit(
+      [this, e = std::move(e)](store::Tx& tx) -> Result<void> {
+        HPKI_TRY(d_.audit->append(tx, e));
+        return {};
+      },
+      [this, done = std::move(done)](Result<void> r) {
+        post([done, r = std::move(r)]() mutable { done(std::move(r)); });
+      });
+}
+
 Result<std::vector<store::CaRecord>> CaService::list_cas() {
   return d_.store->transact_value<std::vector<store::CaRecord>>(
       [](store::Tx& tx) { return tx.list_cas(); });
@@ -332,97 +345,134 @@ Result<std::int64_t> CaService::upsert_subject(store::Tx& tx, const store::Subje
   return tx.insert_subject(rec);
 }
 
-Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, IssuerCtx& issuer,
-                                            const x509::SubjectData& subject, Bytes spki,
-                                            std::optional<Bytes> request, std::optional<int> days,
-                                            const std::vector<x509::Extension>& requested,
-                                            const std::string& actor, std::string_view action,
-                                            std::optional<store::CertificateRecord> supersede) {
-  const std::string step(action);
+// One issuance between the pipeline's steps (run_pipeline runs them in a row; issue_async
+// hands them from thread to thread).
+struct CaService::Issuance {
+  const x509::Profile* profile = nullptr;
+  IssuerCtx issuer;
+  x509::SubjectData subject;
+  std::optional<Bytes> request;
+  std::optional<int> days;
+  std::vector<x509::Extension> requested;
+  std::string actor;
+  std::string step;  // "issue", "renew", ...
+  std::optional<store::CertificateRecord> supersede;
+  std::optional<store::SubjectRecord> subject_rec;
+  std::optional<crypto::KeySpec> key;
+  x509::IssueParams p;
+  Bytes tbs;
+  store::CertificateRecord rec;
+  int attempt = 0;  // reservations tried (a serial taken already: another one)
+  Bytes der;        // the signed certificate
+};
+
+Result<std::unique_ptr<CaService::Issuance>> CaService::start_issuance(
+    const x509::Profile& profile, IssuerCtx issuer, const x509::SubjectData& subject, Bytes spki,
+    std::optional<Bytes> request, std::optional<int> days, std::vector<x509::Extension> requested,
+    const std::string& actor, std::string_view action,
+    std::optional<store::CertificateRecord> supersede) {
+  auto is = std::make_unique<Issuance>();
+  is->profile = &profile;
+  is->issuer = std::move(issuer);
+  is->subject = subject;
+  is->request = std::move(request);
+  is->days = days;
+  is->requested = std::move(requested);
+  is->actor = actor;
+  is->step = std::string(action);
+  is->supersede = std::move(supersede);
   // CA, OCSP and TSA certificates (created by init) have no subject record.
   // The subject record is written in the reservation's unit of work (step 3), so that an
   // issuance costs no transaction of its own for it.
-  std::optional<store::SubjectRecord> subject_rec;
-  if (actor != kInitActor) subject_rec = HPKI_TRY(subject_for(profile.name, subject));
-  auto key = x509::spki_key_spec(spki);
-  x509::IssueParams p;
-  p.profile = &profile;
-  p.subject = subject;
+  if (actor != kInitActor) is->subject_rec = HPKI_TRY(subject_for(profile.name, subject));
+  if (auto key = x509::spki_key_spec(spki)) is->key = *key;
+  x509::IssueParams& p = is->p;
+  p.profile = is->profile;
+  p.subject = is->subject;
   p.subject_spki = std::move(spki);
   p.not_before = std::chrono::floor<std::chrono::seconds>(d_.clock->now());
   p.validity_days = days;
-  p.issuer = &issuer.info;
-  p.requested_extensions = requested;
+  p.issuer = &is->issuer.info;
+  p.requested_extensions = is->requested;
+  return is;
+}
 
-  // Steps 2-3: build the TBS with a fresh serial and reserve it durably.
-  Bytes tbs;
-  store::CertificateRecord rec;
-  for (int attempt = 0;; ++attempt) {
-    p.serial = HPKI_TRY(x509::generate_serial(*d_.random));
-    // The CRL shard (issue 6) follows from the serial; with partitioned CRLs an issuing CA's
-    // certificates name their shard's CRL in cRLDistributionPoints ("{shard}"). A root's CRL
-    // (covering the CAs it certified) is never partitioned.
-    const auto shard =
-        static_cast<std::int64_t>(p.serial.back() % static_cast<unsigned>(d_.home->ca.crl_shards));
-    p.crl_shard.reset();
-    if (d_.home->ca.crl_shards > 1 && issuer.record.role != CaRole::kRoot) p.crl_shard = shard;
-    tbs = HPKI_TRY(x509::build_tbs_certificate(p, d_.home->build, issuer.signer->algorithm()));
-    const int d = days.value_or(profile.default_days);
-    rec = store::CertificateRecord{};
-    rec.ca_id = issuer.record.id;
-    rec.serial = hex_encode(p.serial);
-    rec.subject = x509::to_string(HPKI_TRY(x509::subject_name(p)));
-    rec.org = subject.organization;
-    rec.dept = subject.department;
-    rec.subject_id = std::nullopt;  // set in the unit below
-    rec.profile = profile.name;
-    rec.not_before = p.not_before;
-    rec.not_after = p.not_before + std::chrono::days(d) - std::chrono::seconds(1);
-    rec.tbs_hash = HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, tbs));
-    rec.request = request;
-    rec.key_type = key ? key_type_name(*key) : "unknown";
-    rec.requested_by = actor;
-    rec.crl_shard = shard;
-    // Durable before any signature: run() returns once the (possibly shared) transaction
-    // holding the reservation has committed.
-    auto reserved = batcher_->run([&](store::Tx& tx) -> Result<void> {
-      rec.subject_id = std::nullopt;
-      if (subject_rec) rec.subject_id = HPKI_TRY(upsert_subject(tx, *subject_rec));
-      return tx.reserve_certificate(rec);
-    });
-    if (reserved) break;
-    if (reserved.error().code() != ErrorCode::kConflict || attempt >= 4)
-      return fail(reserved.error());
-  }
-  crash_point(step + ".after_reserve");
+Result<void> CaService::draw_serial(Issuance& is) {
+  x509::IssueParams& p = is.p;
+  const IssuerCtx& issuer = is.issuer;
+  p.serial = HPKI_TRY(x509::generate_serial(*d_.random));
+  // The CRL shard (issue 6) follows from the serial; with partitioned CRLs an issuing CA's
+  // certificates name their shard's CRL in cRLDistributionPoints ("{shard}"). A root's CRL
+  // (covering the CAs it certified) is never partitioned.
+  const auto shard =
+      static_cast<std::int64_t>(p.serial.back() % static_cast<unsigned>(d_.home->ca.crl_shards));
+  p.crl_shard.reset();
+  if (d_.home->ca.crl_shards > 1 && issuer.record.role != CaRole::kRoot) p.crl_shard = shard;
+  is.tbs = HPKI_TRY(x509::build_tbs_certificate(p, d_.home->build, issuer.signer->algorithm()));
+  const int d = is.days.value_or(is.profile->default_days);
+  store::CertificateRecord& rec = is.rec;
+  rec = store::CertificateRecord{};
+  rec.ca_id = issuer.record.id;
+  rec.serial = hex_encode(p.serial);
+  rec.subject = x509::to_string(HPKI_TRY(x509::subject_name(p)));
+  rec.org = is.subject.organization;
+  rec.dept = is.subject.department;
+  rec.subject_id = std::nullopt;  // set in the reservation unit
+  rec.profile = is.profile->name;
+  rec.not_before = p.not_before;
+  rec.not_after = p.not_before + std::chrono::days(d) - std::chrono::seconds(1);
+  rec.tbs_hash = HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, is.tbs));
+  rec.request = is.request;
+  rec.key_type = is.key ? key_type_name(*is.key) : "unknown";
+  rec.requested_by = is.actor;
+  rec.crl_shard = shard;
+  ++is.attempt;
+  return {};
+}
 
-  // Step 4: lint and sign.
-  x509::LintContext lint_ctx{.profile = &profile,
-                             .issuer = issuer.cert.get(),
-                             .cabf_server = profile.cabf_server,
+store::CommitBatcher::Unit CaService::reserve_unit(Issuance& is) {
+  return [this, &is](store::Tx& tx) -> Result<void> {
+    is.rec.subject_id = std::nullopt;
+    if (is.subject_rec) is.rec.subject_id = HPKI_TRY(upsert_subject(tx, *is.subject_rec));
+    return tx.reserve_certificate(is.rec);
+  };
+}
+
+bool CaService::retry_reservation(const Issuance& is, const Error& e) {
+  // A serial drawn twice (a unique violation): draw another, a few times.
+  return e.code() == ErrorCode::kConflict && is.attempt < 5;
+}
+
+Result<void> CaService::sign(Issuance& is) {
+  x509::LintContext lint_ctx{.profile = is.profile,
+                             .issuer = is.issuer.cert.get(),
+                             .cabf_server = is.profile->cabf_server,
                              .health_oids = d_.home->build.health_oids};
-  auto signed_cert = x509::lint_and_sign(tbs, lint_ctx, *issuer.signer);
+  auto signed_cert = x509::lint_and_sign(is.tbs, lint_ctx, *is.issuer.signer);
   if (!signed_cert) {
     // Nothing was signed: record the serial as never delivered (and revoked, so status queries
     // for it are answered conservatively), then report the error.
     auto err = signed_cert.error();
+    const store::CertificateRecord& rec = is.rec;
     (void)d_.store->transact([&](store::Tx& tx) -> Result<void> {
       HPKI_TRY(
           tx.set_status(rec.ca_id, rec.serial, CertStatus::kNeverDelivered, CertStatus::kIssuing));
       HPKI_TRY(tx.insert_revocation({rec.ca_id, rec.serial, 0, d_.clock->now(), std::nullopt}));
-      return audit(tx, actor, "cert." + step, rec.ca_id + "/" + rec.serial, "failure",
+      return audit(tx, is.actor, "cert." + is.step, rec.ca_id + "/" + rec.serial, "failure",
                    nlohmann::json{{"error", err.to_string()}}.dump());
     });
     return fail(err);
   }
-  crash_point(step + ".after_sign");
+  is.der = std::move(signed_cert->der);
+  return {};
+}
 
-  // Step 5: store the certificate, (modify) revoke the old one, audit — one unit of work, in a
-  // transaction shared with concurrent issuances (group commit).
-  HPKI_TRY(batcher_->run([&](store::Tx& tx) -> Result<void> {
-    HPKI_TRY(tx.complete_issuance(rec.ca_id, rec.serial, signed_cert->der));
-    if (supersede) {
-      auto cur = HPKI_TRY(tx.get_certificate(supersede->ca_id, supersede->serial));
+store::CommitBatcher::Unit CaService::complete_unit(Issuance& is) {
+  return [this, &is](store::Tx& tx) -> Result<void> {
+    const store::CertificateRecord& rec = is.rec;
+    HPKI_TRY(tx.complete_issuance(rec.ca_id, rec.serial, is.der));
+    if (is.supersede) {
+      auto cur = HPKI_TRY(tx.get_certificate(is.supersede->ca_id, is.supersede->serial));
       if (cur.status == CertStatus::kHold) HPKI_TRY(tx.delete_revocation(cur.ca_id, cur.serial));
       if (cur.status != CertStatus::kIssued && cur.status != CertStatus::kHold) {
         return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is " +
@@ -433,31 +483,70 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
                                      d_.clock->now(), std::nullopt}));
       HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kRevoked, cur.status));
       HPKI_TRY(
-          audit(tx, actor, "cert.revoke", cur.ca_id + "/" + cur.serial, "success",
+          audit(tx, is.actor, "cert.revoke", cur.ca_id + "/" + cur.serial, "success",
                 nlohmann::json{{"reason", "superseded"}, {"superseded_by", rec.serial}}.dump()));
     }
-    crash_point(step + ".before_commit");
-    return audit(tx, actor, "cert." + step, rec.ca_id + "/" + rec.serial, "success",
-                 nlohmann::json{{"profile", profile.name},
+    crash_point(is.step + ".before_commit");
+    return audit(tx, is.actor, "cert." + is.step, rec.ca_id + "/" + rec.serial, "success",
+                 nlohmann::json{{"profile", is.profile->name},
                                 {"subject", rec.subject},
                                 {"not_after", rfc3339(rec.not_after)},
                                 {"key", rec.key_type}}
                      .dump());
-  }));
-  crash_point(step + ".after_commit");
-  if (supersede) notify(supersede->ca_id, supersede->serial, "revoke");
-  notify(rec.ca_id, rec.serial, step);
+  };
+}
 
+Result<IssueResult> CaService::finish(Issuance& is) {
+  if (is.supersede) notify(is.supersede->ca_id, is.supersede->serial, "revoke");
+  notify(is.rec.ca_id, is.rec.serial, is.step);
   IssueResult out;
-  out.ca_id = rec.ca_id;
-  out.serial = rec.serial;
-  out.der = std::move(signed_cert->der);
-  out.chain = HPKI_TRY(chain_of(issuer.record.id));
-  out.not_after = rec.not_after;  // what build_tbs_certificate put in the certificate
+  out.ca_id = is.rec.ca_id;
+  out.serial = is.rec.serial;
+  out.der = std::move(is.der);
+  out.chain = HPKI_TRY(chain_of(is.issuer.record.id));
+  out.not_after = is.rec.not_after;  // what build_tbs_certificate put in the certificate
   return out;
 }
 
-Result<IssueResult> CaService::issue(const IssueRequest& r) {
+Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, IssuerCtx& issuer,
+                                            const x509::SubjectData& subject, Bytes spki,
+                                            std::optional<Bytes> request, std::optional<int> days,
+                                            const std::vector<x509::Extension>& requested,
+                                            const std::string& actor, std::string_view action,
+                                            std::optional<store::CertificateRecord> supersede) {
+  auto is = HPKI_TRY(start_issuance(profile, issuer, subject, std::move(spki), std::move(request),
+                                    days, requested, actor, action, std::move(supersede)));
+  // Steps 2-3: build the TBS with a fresh serial and reserve it durably: run() returns once the
+  // (possibly shared) transaction holding the reservation has committed.
+  for (;;) {
+    HPKI_TRY(draw_serial(*is));
+    auto reserved = batcher_->run(reserve_unit(*is));
+    if (reserved) break;
+    if (!retry_reservation(*is, reserved.error())) return fail(reserved.error());
+  }
+  crash_point(is->step + ".after_reserve");
+  // Step 4: lint and sign.
+  HPKI_TRY(sign(*is));
+  crash_point(is->step + ".after_sign");
+  // Step 5: store the certificate, (modify) revoke the old one, audit — one unit of work, in a
+  // transaction shared with concurrent issuances (group commit).
+  HPKI_TRY(batcher_->run(complete_unit(*is)));
+  crash_point(is->step + ".after_commit");
+  return finish(*is);
+}
+
+// Step 1 of issue(): the request checked, the subject key (CSR or generated), the issuing CA.
+struct CaService::IssuePrep {
+  const x509::Profile* profile = nullptr;
+  x509::SubjectData subject;
+  Bytes spki;
+  std::optional<Bytes> request;
+  std::vector<x509::Extension> requested;
+  std::optional<crypto::PrivateKey> key;  // generated here (keygen)
+  IssuerCtx issuer;
+};
+
+Result<CaService::IssuePrep> CaService::prepare_issue(const IssueRequest& r) {
   auto pit = d_.profiles->find(r.profile);
   if (pit == d_.profiles->end()) {
     std::string names;
@@ -465,16 +554,13 @@ Result<IssueResult> CaService::issue(const IssueRequest& r) {
     return fail(ErrorCode::kUnknownProfile,
                 "unknown profile '" + r.profile + "' (available: " + names + ")");
   }
-  const x509::Profile& profile = pit->second;
-  if (profile.kind != x509::CertKind::kEndEntity) {
+  IssuePrep prep;
+  prep.profile = &pit->second;
+  if (prep.profile->kind != x509::CertKind::kEndEntity) {
     return fail(ErrorCode::kPolicyRefused,
                 "profile " + r.profile + " is for CA certificates (created by ca init)");
   }
-  x509::SubjectData subject = r.subject.data;
-  Bytes spki;
-  std::optional<Bytes> request;
-  std::vector<x509::Extension> requested;
-  std::optional<crypto::PrivateKey> key;
+  prep.subject = r.subject.data;
   if (r.csr && r.keygen)
     return fail(ErrorCode::kInvalidArgument, "give either a CSR or key generation, not both");
   if (r.csr) {
@@ -484,45 +570,159 @@ Result<IssueResult> CaService::issue(const IssueRequest& r) {
           csr.error().code() == ErrorCode::kTooLarge ? ErrorCode::kTooLarge : ErrorCode::kBadCsr,
           csr.error().detail()});
     HPKI_TRY((*csr)->verify_pop(d_.home->base.sm2.distinguishing_id));
-    spki = (*csr)->spki_der();
-    request = (*csr)->der();
-    requested = (*csr)->requested_extensions();
-    merge_csr_subject(subject, (*csr)->subject());
+    prep.spki = (*csr)->spki_der();
+    prep.request = (*csr)->der();
+    prep.requested = (*csr)->requested_extensions();
+    merge_csr_subject(prep.subject, (*csr)->subject());
   } else if (r.keygen) {
-    key = HPKI_TRY(crypto::PrivateKey::generate(r.keygen->spec));
-    spki = key->public_key_der();
+    prep.key = HPKI_TRY(crypto::PrivateKey::generate(r.keygen->spec));
+    prep.spki = prep.key->public_key_der();
   } else if (r.internal_spki) {
-    spki = *r.internal_spki;
+    prep.spki = *r.internal_spki;
   } else {
     return fail(ErrorCode::kInvalidArgument,
                 "a CSR or key generation (--keygen --alg ALG) is required");
   }
-  if (subject.country.empty()) subject.country = "CN";
-  auto spec = x509::spki_key_spec(spki);
+  if (prep.subject.country.empty()) prep.subject.country = "CN";
+  auto spec = x509::spki_key_spec(prep.spki);
   if (!spec) return fail(Error{ErrorCode::kBadCsr, "subject key: " + spec.error().detail()});
   CaFamily family;
   if (r.family) {
     family = *r.family;
   } else {
-    auto have = d_.store->transact_value<store::CaRecord>(
+    auto have = d_.store->read_value<store::CaRecord>(
         [&](store::Tx& tx) { return tx.get_ca(ca_id(CaFamily::kEcdsa, CaRole::kIssuing)); });
     family = family_for_key(*spec, have.has_value());
   }
-  auto issuer = HPKI_TRY(issuer_for(family));
-  auto out = HPKI_TRY(run_pipeline(profile, issuer, subject, spki, request, r.days, requested,
-                                   r.actor, "issue", std::nullopt));
-  if (key) {
-    if (key->spec().type == crypto::KeyType::kSm2) {
-      auto pem = HPKI_TRY(key->to_encrypted_pem(r.keygen->passphrase));
-      out.key_package = to_bytes(pem);
-      out.key_package_format = "pkcs8-pem";
-    } else {
-      out.key_package = HPKI_TRY(
-          crypto::make_pkcs12(*key, out.der, out.chain, r.keygen->passphrase, subject.common_name));
-      out.key_package_format = "pkcs12";
-    }
+  prep.issuer = HPKI_TRY(issuer_for(family));
+  return prep;
+}
+
+Result<void> CaService::package_key(IssueResult& out, const IssuePrep& prep,
+                                    const IssueRequest& r) {
+  if (!prep.key) return {};
+  if (prep.key->spec().type == crypto::KeyType::kSm2) {
+    auto pem = HPKI_TRY(prep.key->to_encrypted_pem(r.keygen->passphrase));
+    out.key_package = to_bytes(pem);
+    out.key_package_format = "pkcs8-pem";
+  } else {
+    out.key_package = HPKI_TRY(crypto::make_pkcs12(*prep.key, out.der, out.chain,
+                                                   r.keygen->passphrase, prep.subject.common_name));
+    out.key_package_format = "pkcs12";
   }
+  return {};
+}
+
+Result<IssueResult> CaService::issue(const IssueRequest& r) {
+  auto prep = HPKI_TRY(prepare_issue(r));
+  auto out =
+      HPKI_TRY(run_pipeline(*prep.profile, prep.issuer, prep.subject, prep.spki, prep.request,
+                            r.days, prep.requested, r.actor, "issue", std::nullopt));
+  HPKI_TRY(package_key(out, prep, r));
   return out;
+}
+
+// issue() as a chain of tasks: no thread waits for a commit. Each step runs on the executor;
+// the batcher's committer only hands over (its callbacks post the next step).
+struct CaService::AsyncIssue {
+  IssueRequest request;
+  IssueDone done;  // emptied when called
+  IssuePrep prep;
+  std::unique_ptr<Issuance> is;
+};
+
+// A pipeline task: an exception ends the issuance with an internal error (once).
+template <class F>
+std::function<void()> CaService::guard(std::shared_ptr<AsyncIssue> job, F&& f) {
+  return [this, job = std::move(job), f = std::forward<F>(f)]() mutable {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      end_async(job, fail(ErrorCode::kInternal, std::string("issuance failed: ") + e.what()));
+    }
+  };
+}
+
+void CaService::set_executor(Executor e) { executor_ = std::move(e); }
+
+void CaService::post(std::function<void()> task) {
+  if (executor_) {
+    executor_(std::move(task));
+  } else {
+    task();
+  }
+}
+
+void CaService::issue_async(IssueRequest r, IssueDone done) {
+  {
+    std::lock_guard lock(async_mu_);
+    ++async_in_flight_;
+  }
+  auto job = std::make_shared<AsyncIssue>();
+  job->request = std::move(r);
+  job->done = std::move(done);
+  post(guard(job, [this, job] {
+    auto started = [&]() -> Result<void> {
+      job->prep = HPKI_TRY(prepare_issue(job->request));
+      const IssuePrep& prep = job->prep;
+      job->is = HPKI_TRY(start_issuance(*prep.profile, prep.issuer, prep.subject, prep.spki,
+                                        prep.request, job->request.days, prep.requested,
+                                        job->request.actor, "issue", std::nullopt));
+      return {};
+    }();
+    if (!started) return end_async(job, fail(started.error()));
+    reserve_async(job);
+  }));
+}
+
+void CaService::reserve_async(std::shared_ptr<AsyncIssue> job) {
+  if (auto d = draw_serial(*job->is); !d) return end_async(job, fail(d.error()));
+  batcher_->submit(reserve_unit(*job->is), [this, job](Result<void> reserved) {
+    post(guard(job, [this, job, reserved = std::move(reserved)] {
+      Issuance& is = *job->is;
+      if (!reserved) {
+        if (retry_reservation(is, reserved.error())) return reserve_async(job);
+        return end_async(job, fail(reserved.error()));
+      }
+      crash_point(is.step + ".after_reserve");
+      if (auto s = sign(is); !s) return end_async(job, fail(s.error()));
+      crash_point(is.step + ".after_sign");
+      batcher_->submit(complete_unit(is), [this, job](Result<void> completed) {
+        post(guard(job, [this, job, completed = std::move(completed)] {
+          if (!completed) return end_async(job, fail(completed.error()));
+          crash_point(job->is->step + ".after_commit");
+          auto out = finish(*job->is);
+          if (out) {
+            if (auto k = package_key(*out, job->prep, job->request); !k) out = fail(k.error());
+          }
+          end_async(job, std::move(out));
+        }));
+      });
+    }));
+  });
+}
+
+void CaService::end_async(const std::shared_ptr<AsyncIssue>& job, Result<IssueResult> out) {
+  auto done = std::move(job->done);
+  job->done = nullptr;
+  if (!done) return;  // ended already (an exception after the end)
+  try {
+    done(std::move(out));
+  } catch (const std::exception& e) {
+    log::error("issuance: completion handler failed: {}", e.what());
+  }
+  std::lock_guard lock(async_mu_);
+  if (--async_in_flight_ == 0) async_cv_.notify_all();
+}
+
+void CaService::drain_async() {
+  std::unique_lock lock(async_mu_);
+  async_cv_.wait(lock, [&] { return async_in_flight_ == 0; });
+}
+
+std::size_t CaService::async_in_flight() const {
+  std::lock_guard lock(async_mu_);
+  return async_in_flight_;
 }
 
 Result<store::CertificateRecord> CaService::find_one(std::string_view serial_in) {

@@ -7,7 +7,8 @@
 //   2. build the TBS from profile + subject, draw a random serial;
 //   3. transaction A: reserve the serial with status `issuing` and the TBS hash (durable
 //      before any signature); under concurrency A is shared by several issuances (group commit,
-//      store::CommitBatcher) and each waits for its commit before signing;
+//      store::CommitBatcher) and each is signed only after its commit (issue() waits for it;
+//      issue_async() — the server's path — continues on the executor when it committed);
 //   4. lint, sign through the CA's Signer (file key, PKCS#11 ...);
 //   5. transaction B: store the DER, status `issued`, audit entry (modify: also revoke the old
 //      certificate with reason superseded, atomically); shared like A.
@@ -16,6 +17,7 @@
 // The service knows nothing of HTTP or the CLI; errors are values.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -160,6 +162,21 @@ class CaService {
   [[nodiscard]] Result<std::vector<Bytes>> chain_of(const std::string& ca_id);
 
   [[nodiscard]] Result<IssueResult> issue(const IssueRequest& r);
+
+  // issue() for servers: returns at once; `done` gets what issue() would have returned,
+  // exactly once, on an executor thread (or this thread for a request refused at once). No
+  // thread waits for the two commits: the steps run as tasks on the executor, handed on by the
+  // group-commit batcher. Without an executor the tasks run where they are posted (the
+  // committer thread included): serve sets one. drain_async() waits until every issuance
+  // started this way has called `done` (at shutdown, before the executor stops).
+  using IssueDone = std::function<void(Result<IssueResult>)>;
+  using Executor = std::function<void(std::function<void()>)>;
+  void set_executor(Executor e);  // before the service is shared between threads
+  void issue_async(IssueRequest r, IssueDone done);
+  void drain_async();
+  [[nodiscard]] std::size_t async_in_flight() const;
+  // Runs `task` on the executor (or here without one).
+  void post(std::function<void()> task);
   // Same key, new validity and serial.
   [[nodiscard]] Result<IssueResult> renew(std::string_view serial, std::optional<int> days,
                                           const std::string& actor);
@@ -198,6 +215,8 @@ class CaService {
   // Appends an audit entry in a transaction shared with concurrent writers (group commit), e.g.
   // for read-only API calls; returns once it is durable. Nothing when there is no audit log.
   [[nodiscard]] Result<void> record_event(const audit::Event& e);
+  // record_event() without waiting: `done` gets the outcome on an executor thread (post()).
+  void record_event_async(audit::Event e, std::function<void(Result<void>)> done);
 
   // The group-commit batcher of the pipeline (steps 3 and 5) and of record_event, for metrics.
   [[nodiscard]] store::CommitBatcher& batcher() noexcept { return *batcher_; }
@@ -219,6 +238,28 @@ class CaService {
   [[nodiscard]] Result<std::optional<store::SubjectRecord>> subject_for(const std::string& profile,
                                                                         const x509::SubjectData& s);
   [[nodiscard]] Result<std::int64_t> upsert_subject(store::Tx& tx, const store::SubjectRecord& rec);
+  // The pipeline's steps (ca_service.cpp): an Issuance carries one issuance from step to step.
+  struct Issuance;
+  struct IssuePrep;
+  struct AsyncIssue;
+  [[nodiscard]] Result<IssuePrep> prepare_issue(const IssueRequest& r);  // step 1
+  [[nodiscard]] Result<void> package_key(IssueResult& out, const IssuePrep& prep,
+                                         const IssueRequest& r);
+  [[nodiscard]] Result<std::unique_ptr<Issuance>> start_issuance(
+      const x509::Profile& profile, IssuerCtx issuer, const x509::SubjectData& subject, Bytes spki,
+      std::optional<Bytes> request, std::optional<int> days, std::vector<x509::Extension> requested,
+      const std::string& actor, std::string_view action,
+      std::optional<store::CertificateRecord> supersede);
+  [[nodiscard]] Result<void> draw_serial(Issuance& is);                 // step 2
+  [[nodiscard]] store::CommitBatcher::Unit reserve_unit(Issuance& is);  // step 3
+  [[nodiscard]] static bool retry_reservation(const Issuance& is, const Error& e);
+  [[nodiscard]] Result<void> sign(Issuance& is);                         // step 4
+  [[nodiscard]] store::CommitBatcher::Unit complete_unit(Issuance& is);  // step 5
+  [[nodiscard]] Result<IssueResult> finish(Issuance& is);
+  template <class F>
+  std::function<void()> guard(std::shared_ptr<AsyncIssue> job, F&& f);
+  void reserve_async(std::shared_ptr<AsyncIssue> job);
+  void end_async(const std::shared_ptr<AsyncIssue>& job, Result<IssueResult> out);
   // Steps 2-5. `supersede`: the (ca, serial) to revoke as superseded in the same transaction.
   [[nodiscard]] Result<IssueResult> run_pipeline(const x509::Profile& profile, IssuerCtx& issuer,
                                                  const x509::SubjectData& subject, Bytes spki,
@@ -246,6 +287,10 @@ class CaService {
   // never changes while the service runs; the same assumption as ca_cache_).
   std::map<std::string, IssuerCtx> issuer_cache_;
   std::map<std::string, std::vector<Bytes>> chain_cache_;
+  Executor executor_;
+  mutable std::mutex async_mu_;
+  std::condition_variable async_cv_;
+  std::size_t async_in_flight_ = 0;
 };
 
 // Normalises a serial given on the command line / API: any case, optional colons, optional

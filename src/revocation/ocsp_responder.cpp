@@ -485,7 +485,10 @@ void OcspResponder::on_status_change(const std::string& ca_id, const std::string
     std::lock_guard lock(worker_->mu);
     if (worker_->presigner.joinable() && !worker_->stopping) {
       worker_->pending.emplace_back(is, serial);
-      worker_->pending_cv.notify_one();
+      // Wake the presigner when its first change arrives, or to end its gathering when a batch
+      // is full; not for every change (thousands of wake-ups per second under load).
+      const std::size_t n = worker_->pending.size();
+      if (n == 1 || n == kPresignBatch) worker_->pending_cv.notify_one();
       return;
     }
   }

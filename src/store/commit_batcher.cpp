@@ -3,6 +3,8 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <exception>
+#include <string>
 #include <vector>
 
 namespace hpki::store {
@@ -21,20 +23,33 @@ CommitBatcher::~CommitBatcher() {
   if (committer_.joinable()) committer_.join();
 }
 
-Result<void> CommitBatcher::run(const Unit& unit) {
-  Item item;
-  item.unit = &unit;
-  std::unique_lock lock(mu_);
+void CommitBatcher::enqueue(Item* item) {
   if (!committer_.joinable()) {
     committer_ = std::thread([this] { commit_loop(); });
     pthread_setname_np(committer_.native_handle(), "hpki-commit");
   }
-  queue_.push_back(&item);
+  queue_.push_back(item);
   // A busy committer looks at the queue before it waits again: no wake-up needed.
   if (!committing_) work_cv_.notify_one();
+}
+
+Result<void> CommitBatcher::run(const Unit& unit) {
+  Item item;
+  item.unit = &unit;
+  std::unique_lock lock(mu_);
+  enqueue(&item);
   // Woken only for this item, when its batch committed (or definitely failed).
   item.cv.wait(lock, [&] { return item.result.has_value(); });
   return std::move(*item.result);
+}
+
+void CommitBatcher::submit(Unit unit, Done done) {
+  auto item = std::make_unique<Item>();
+  item->owned_unit = std::move(unit);
+  item->unit = &item->owned_unit;
+  item->done = std::move(done);
+  std::lock_guard lock(mu_);
+  enqueue(item.release());  // deleted by the committer
 }
 
 void CommitBatcher::commit_loop() {
@@ -51,25 +66,54 @@ void CommitBatcher::commit_loop() {
     lock.lock();
     committing_ = false;
     // Under the lock: a woken caller returns (and destroys its item) only after we let go.
-    for (Item* it : batch) it->cv.notify_one();
+    std::vector<std::unique_ptr<Item>> submitted;
+    for (Item* it : batch) {
+      if (it->done) {
+        submitted.emplace_back(it);
+      } else {
+        it->cv.notify_one();  // a waiting caller's item: not to be touched after the unlock
+      }
+    }
+    if (!submitted.empty()) {
+      lock.unlock();
+      for (auto& it : submitted) it->done(std::move(*it->result));
+      submitted.clear();
+      lock.lock();
+    }
   }
 }
+
+namespace {
+
+// A unit that throws fails alone (an internal error) instead of taking the committer down.
+Result<void> run_unit(const CommitBatcher::Unit& unit, Tx& tx) {
+  try {
+    return unit(tx);
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kInternal, std::string("unit of work failed: ") + e.what());
+  }
+}
+
+}  // namespace
 
 void CommitBatcher::execute(const std::vector<Item*>& batch) {
   TxLabel label("group_commit");
   bool committed = false;
+  auto alone = [&](const Unit& unit) {
+    return store_.transact([&](Tx& tx) { return run_unit(unit, tx); });
+  };
   if (batch.size() == 1) {
-    batch.front()->result.emplace(store_.transact(*batch.front()->unit));
+    batch.front()->result.emplace(alone(*batch.front()->unit));
     committed = batch.front()->result->has_value();
   } else {
     auto shared = store_.transact([&](Tx& tx) -> Result<void> {
-      for (Item* it : batch) HPKI_TRY((*it->unit)(tx));
+      for (Item* it : batch) HPKI_TRY(run_unit(*it->unit, tx));
       return {};
     });
     committed = shared.has_value();
     for (Item* it : batch) {
       // Run alone after a failed batch: each unit gets the outcome it would have had by itself.
-      it->result.emplace(committed ? Result<void>{} : store_.transact(*it->unit));
+      it->result.emplace(committed ? Result<void>{} : alone(*it->unit));
     }
   }
   {

@@ -77,6 +77,13 @@ class CommitBatcher {
   // its error, a commit error, or success once committed.
   [[nodiscard]] Result<void> run(const Unit& unit);
 
+  // run() without waiting: `unit` (owned by the batcher until it ran) joins the next batch and
+  // `done` gets its outcome once that batch committed (or definitely failed). `done` runs on
+  // the committer thread after the batch's waiting callers were released: it must be quick
+  // (hand the rest of the work to another thread), must not throw, and must not call run().
+  using Done = std::function<void(Result<void>)>;
+  void submit(Unit unit, Done done);
+
   // run() for a unit returning Result<T>: the value of the committed run.
   template <typename T, typename F>
   [[nodiscard]] Result<T> run_value(F&& fn) {
@@ -97,7 +104,11 @@ class CommitBatcher {
     const Unit* unit = nullptr;
     std::optional<Result<void>> result{};
     std::condition_variable cv;  // waits with mu_: one wake-up per item, no thundering herd
+    // submit(): the item owns its unit and is deleted by the committer after `done` ran.
+    Unit owned_unit{};
+    Done done{};
   };
+  void enqueue(Item* item);  // with mu_ held
   void commit_loop();
   void execute(const std::vector<Item*>& batch);
 

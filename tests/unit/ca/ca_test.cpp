@@ -3,6 +3,10 @@
 // issuances and the audit trail. CSRs and key packages are checked with the openssl CLI.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -431,6 +435,130 @@ TEST_P(CaTest, ConcurrentIssuancesShareTransactionsAndAreAllStoredAndAudited) {
   EXPECT_GE(st.units, 2u * issued.size());  // reserve + complete per issuance
   EXPECT_GT(st.shared_batches, 0u) << "no transaction was shared";
   EXPECT_LT(st.batches, st.units);
+}
+
+// The server's path (CaService::issue_async, issue 5): many issuances in flight on two executor
+// threads, none of them waiting for a commit; each ends exactly once with what issue() would
+// have returned — stored, audited, RSA-family and SM2 alike; refused requests end with their
+// error and store nothing.
+TEST_P(CaTest, AsyncIssuancesRunOnTheExecutorAndEndOnce) {
+  const Bytes ec = csr("ec");
+  const Bytes sm2 = csr("sm2");
+  // A two-thread executor.
+  std::mutex qmu;
+  std::condition_variable qcv;
+  std::deque<std::function<void()>> queue;
+  bool stop = false;
+  std::set<std::thread::id> executor_ids;
+  std::vector<std::thread> pool;
+  for (int i = 0; i < 2; ++i) {
+    pool.emplace_back([&] {
+      {
+        std::lock_guard lock(qmu);
+        executor_ids.insert(std::this_thread::get_id());
+      }
+      for (;;) {
+        std::function<void()> task;
+        {
+          std::unique_lock lock(qmu);
+          qcv.wait(lock, [&] { return stop || !queue.empty(); });
+          if (queue.empty()) return;
+          task = std::move(queue.front());
+          queue.pop_front();
+        }
+        task();
+      }
+    });
+  }
+  rt_->ca().set_executor([&](std::function<void()> task) {
+    std::lock_guard lock(qmu);
+    queue.push_back(std::move(task));
+    qcv.notify_one();
+  });
+
+  constexpr int kIssuances = 60;
+  std::mutex mu;
+  std::vector<IssueResult> issued;
+  std::vector<std::string> errors;
+  std::map<int, int> ends;  // request index -> times `done` ran
+  bool off_executor = false;
+  auto record = [&](int i, Result<IssueResult> out) {
+    std::lock_guard lock(mu);
+    ++ends[i];
+    {
+      std::lock_guard q(qmu);
+      if (!executor_ids.contains(std::this_thread::get_id())) off_executor = true;
+    }
+    if (out) {
+      issued.push_back(std::move(*out));
+    } else {
+      errors.push_back(out.error().to_string());
+    }
+  };
+  for (int i = 0; i < kIssuances; ++i) {
+    IssueRequest r;
+    r.profile = "staff-sign";
+    r.csr = i % 2 == 0 ? ec : sm2;
+    r.subject.data = staff("");
+    r.subject.data.identifiers.clear();
+    r.actor = "test:async";
+    rt_->ca().issue_async(std::move(r),
+                          [&, i](Result<IssueResult> out) { record(i, std::move(out)); });
+  }
+  // Two refused at once: unknown profile, bad CSR.
+  for (int k = 1; k <= 2; ++k) {
+    IssueRequest bad;
+    bad.profile = k == 1 ? "nurse" : "staff-sign";
+    bad.csr = k == 1 ? ec : to_bytes("not a CSR");
+    rt_->ca().issue_async(std::move(bad),
+                          [&, k](Result<IssueResult> out) { record(-k, std::move(out)); });
+  }
+  rt_->ca().drain_async();
+  EXPECT_EQ(rt_->ca().async_in_flight(), 0u);
+  {
+    std::lock_guard lock(qmu);
+    stop = true;
+  }
+  qcv.notify_all();
+  for (auto& t : pool) t.join();
+  rt_->ca().set_executor({});
+
+  ASSERT_EQ(issued.size(), static_cast<std::size_t>(kIssuances))
+      << (errors.empty() ? "" : errors.front());
+  ASSERT_EQ(errors.size(), 2u);
+  const std::string both = errors[0] + " | " + errors[1];
+  EXPECT_NE(both.find("unknown profile"), std::string::npos) << both;
+  EXPECT_NE(both.find("csr"), std::string::npos) << both;
+  EXPECT_FALSE(off_executor) << "done ran outside the executor";
+  for (const auto& [i, n] : ends) EXPECT_EQ(n, 1) << "request " << i << " ended " << n << " times";
+  EXPECT_EQ(ends.size(), static_cast<std::size_t>(kIssuances + 2));
+  std::set<std::string> audited;
+  const auto entries = rt_->audit().list(rt_->store(), 1, 10000).value();
+  for (const auto& e : entries) {
+    if (e.action == "cert.issue" && e.outcome == "success") audited.insert(e.object);
+  }
+  int sm2_issued = 0;
+  for (const auto& r : issued) {
+    if (r.ca_id == "sm2-issuing") ++sm2_issued;
+    auto rec = rt_->store()
+                   .transact_value<store::CertificateRecord>(
+                       [&](store::Tx& tx) { return tx.get_certificate(r.ca_id, r.serial); })
+                   .value();
+    EXPECT_EQ(rec.status, CertStatus::kIssued) << r.serial;
+    ASSERT_TRUE(rec.der.has_value());
+    EXPECT_EQ(*rec.der, r.der);
+    EXPECT_TRUE(audited.contains(r.ca_id + "/" + r.serial)) << r.serial << " not audited";
+    auto cert = x509::Certificate::parse(r.der).value();
+    auto issuing = x509::Certificate::parse(r.chain.at(0)).value();
+    EXPECT_TRUE(x509::verify_certificate_signature(*cert, issuing->spki_der())) << r.serial;
+  }
+  EXPECT_EQ(sm2_issued, kIssuances / 2);
+  store::CertificateFilter f;
+  f.profile = "staff-sign";
+  f.limit = store::kMaxSearchLimit;
+  EXPECT_EQ(rt_->ca().search(f).value().size(), static_cast<std::size_t>(kIssuances));
+  EXPECT_TRUE(rt_->audit().verify(rt_->store()).value().ok());
+  EXPECT_GT(rt_->ca().batcher().stats().shared_batches, 0u) << "no transaction was shared";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CaTest, ::testing::Values("sqlite", "postgresql"),

@@ -975,6 +975,61 @@ TEST_P(StoreTest, CommitBatcherReturnsValuesAndErrorsOfASingleUnit) {
   EXPECT_EQ(batcher.stats().shared_batches, 0u);
 }
 
+// submit(): units handed over without waiting share batches with waiting callers; each `done`
+// runs once, after its unit committed, with the unit's own outcome (a failing unit alone); a
+// unit that throws fails alone; the destructor runs what is still queued.
+TEST_P(StoreTest, CommitBatcherSubmitAnswersEachUnitOnceAfterItsCommit) {
+  add_root();
+  std::atomic<int> ok{0}, conflicts{0}, internal{0}, committed_before_done{0};
+  std::mutex mu;
+  std::set<std::string> done_serials;
+  {
+    CommitBatcher batcher(*store_);
+    constexpr int kUnits = 120;
+    for (int i = 0; i < kUnits; ++i) {
+      char serial[16];
+      std::snprintf(serial, sizeof serial, "a%05x", i);
+      const std::string sn = serial;
+      batcher.submit(
+          [this, sn](Tx& tx) -> Result<void> {
+            HPKI_TRY(tx.reserve_certificate(cert("rsa-root", sn)));
+            return {};
+          },
+          [&, sn](Result<void> r) {
+            if (r) {
+              ++ok;
+              // Committed: a fresh read sees it.
+              auto seen = store_->read_value<CertificateRecord>(
+                  [&](Tx& tx) { return tx.get_certificate("rsa-root", sn); });
+              if (seen) ++committed_before_done;
+            }
+            std::lock_guard lock(mu);
+            EXPECT_TRUE(done_serials.insert(sn).second) << sn << " answered twice";
+          });
+      // Interleaved: a waiting caller, a duplicate (fails alone) and a throwing unit.
+      if (i % 10 == 0) {
+        EXPECT_TRUE(batcher.run([&](Tx& tx) -> Result<void> {
+          HPKI_TRY(tx.next_counter("submit/x"));
+          return {};
+        }));
+        batcher.submit([this, sn](Tx& tx) { return tx.reserve_certificate(cert("rsa-root", sn)); },
+                       [&](Result<void> r) {
+                         if (!r && r.error().code() == ErrorCode::kConflict) ++conflicts;
+                       });
+        batcher.submit([](Tx&) -> Result<void> { throw std::runtime_error("boom"); },
+                       [&](Result<void> r) {
+                         if (!r && r.error().code() == ErrorCode::kInternal) ++internal;
+                       });
+      }
+    }
+  }  // the destructor runs the rest
+  EXPECT_EQ(ok.load(), 120);
+  EXPECT_EQ(committed_before_done.load(), 120);
+  EXPECT_EQ(done_serials.size(), 120u);
+  EXPECT_EQ(conflicts.load(), 12);
+  EXPECT_EQ(internal.load(), 12);
+}
+
 TEST_P(StoreTest, RepeatedStatementsSurviveSchemaChangesAndErrors) {
   // The same SQL text over and over (SQLite keeps it prepared), across a schema change, a
   // constraint error and a rolled-back transaction: every run sees the current state.
