@@ -127,7 +127,15 @@ struct TsaService::Pipeline {
   std::thread committer;
   std::vector<std::thread> signers;
   std::function<void(std::size_t, std::size_t)> on_round;
+  // Where the committer waits (with mu): for any work, or gathering a round. New work wakes it
+  // only when that ends its wait — not once per request (thousands of wake-ups per second).
+  bool committer_idle = false;
+  bool committer_gathering = false;
   [[nodiscard]] bool drained() const { return stopping && in_flight == 0; }
+  [[nodiscard]] bool wake_committer() const {
+    return committer_idle ||
+           (committer_gathering && incoming.size() + to_store.size() >= kRoundTarget);
+  }
 };
 
 void TsaService::start_pipeline() {
@@ -224,18 +232,20 @@ void TsaService::respond_async(BytesView request, std::optional<store::CaFamily>
   job->hash = *hash;
   job->requester = std::string(requester);
   job->done = std::move(done);
+  bool wake = false;
   {
     std::lock_guard lock(pipeline_->mu);
     if (!pipeline_->stopping && pipeline_->in_flight < options_.max_in_flight) {
       ++pipeline_->in_flight;
       pipeline_->incoming.push_back(std::move(job));
+      wake = pipeline_->wake_committer();
     }
   }
   if (job) {  // not taken
     auto refused = std::move(job->done);
     return refused(reject(FailureInfo::kSystemFailure, "the TSA is overloaded or stopping"));
   }
-  pipeline_->commit_cv.notify_one();
+  if (wake) pipeline_->commit_cv.notify_one();
 }
 
 // 3 and 5: one thread records new requests (serial, genTime, record, audit) and stores the
@@ -247,14 +257,18 @@ void TsaService::commit_loop() {
     std::vector<std::unique_ptr<Job>> fresh, tokens;
     {
       std::unique_lock lock(p.mu);
+      p.committer_idle = true;
       p.commit_cv.wait(lock,
                        [&] { return p.drained() || !p.incoming.empty() || !p.to_store.empty(); });
+      p.committer_idle = false;
       if (p.incoming.empty() && p.to_store.empty()) return;  // drained
       // Group commit: a round costs a commit (an fsync) whatever its size, so wait a moment
       // for more work when little is there — fewer, larger rounds leave the CPU to signing.
+      p.committer_gathering = true;
       p.commit_cv.wait_for(lock, kRoundGather, [&] {
         return p.drained() || p.incoming.size() + p.to_store.size() >= kRoundTarget;
       });
+      p.committer_gathering = false;
       while (!p.incoming.empty() && fresh.size() < kMaxRecordsPerRound) {
         fresh.push_back(std::move(p.incoming.front()));
         p.incoming.pop_front();
@@ -401,11 +415,13 @@ void TsaService::sign_loop() {
       continue;
     }
     job->token = std::move(*token);
+    bool wake = false;
     {
       std::lock_guard lock(p.mu);
       p.to_store.push_back(std::move(job));
+      wake = p.wake_committer();
     }
-    p.commit_cv.notify_one();
+    if (wake) p.commit_cv.notify_one();
   }
 }
 
