@@ -233,7 +233,7 @@ void CaService::record_event_async(audit::Event e, std::function<void(Result<voi
 }
 
 Result<std::vector<store::CaRecord>> CaService::list_cas() {
-  return d_.store->transact_value<std::vector<store::CaRecord>>(
+  return d_.store->read_value<std::vector<store::CaRecord>>(
       [](store::Tx& tx) { return tx.list_cas(); });
 }
 
@@ -247,8 +247,8 @@ Result<std::vector<Bytes>> CaService::chain_of(const std::string& id) {
     std::lock_guard lock(*cache_mu_);
     if (auto it = chain_cache_.find(id); it != chain_cache_.end()) return it->second;
   }
-  auto chain = d_.store->transact_value<std::vector<Bytes>>(
-      [&](store::Tx& tx) -> Result<std::vector<Bytes>> {
+  auto chain =
+      d_.store->read_value<std::vector<Bytes>>([&](store::Tx& tx) -> Result<std::vector<Bytes>> {
         std::vector<Bytes> out;
         auto issuing = tx.get_ca(id);
         if (!issuing) {

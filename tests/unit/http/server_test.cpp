@@ -275,6 +275,30 @@ class HttpServerTest : public ::testing::Test {
     ASSERT_NE(port_, 0);
   }
 
+  // An HTTPS listener (port(0): the test CA's server certificate, IP 127.0.0.1; optionally
+  // requesting client certificates from that CA) and a plain one with text errors (port(1)).
+  void start_https_and_plain(bool request_client_cert) {
+    TlsConfig tls;
+    tls.cert_chain_pem = read_file(dir() / "srv.pem") + read_file(dir() / "ca.pem");
+    tls.private_key_pem = read_file(dir() / "srv.key");
+    if (request_client_cert) {
+      tls.request_client_cert = true;
+      std::string ca_der = read_file(dir() / "ca.der");
+      tls.trusted_client_ca_der.push_back(Bytes(ca_der.begin(), ca_der.end()));
+    }
+    ListenerConfig api;
+    api.name = "api";
+    api.router = make_router();
+    api.tls = tls;
+    ListenerConfig plain;
+    plain.name = "http";
+    plain.router = make_router();
+    plain.problem_json = false;
+    auto s = Server::start(options(), {api, plain});
+    ASSERT_TRUE(s.has_value()) << s.error().to_string();
+    server_ = std::move(*s);
+  }
+
   std::string url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
   }
@@ -553,24 +577,7 @@ TEST_F(HttpServerTest, BindErrorsAreReported) {
 }
 
 TEST_F(HttpServerTest, HttpsAndClientCertificates) {
-  TlsConfig tls;
-  tls.cert_chain_pem = read_file(dir() / "srv.pem") + read_file(dir() / "ca.pem");
-  tls.private_key_pem = read_file(dir() / "srv.key");
-  tls.request_client_cert = true;
-  std::string ca_der = read_file(dir() / "ca.der");
-  tls.trusted_client_ca_der.push_back(Bytes(ca_der.begin(), ca_der.end()));
-
-  ListenerConfig api;
-  api.name = "api";
-  api.router = make_router();
-  api.tls = tls;
-  ListenerConfig plain;
-  plain.name = "http";
-  plain.router = make_router();
-  plain.problem_json = false;
-  auto s = Server::start(options(), {api, plain});
-  ASSERT_TRUE(s.has_value()) << s.error().to_string();
-  server_ = std::move(*s);
+  start_https_and_plain(true);
   const std::string base = "https://127.0.0.1:" + std::to_string(server_->port(0));
   const std::string cacert = " --cacert " + (dir() / "ca.pem").string() + " ";
 
@@ -608,19 +615,7 @@ TEST_F(HttpServerTest, HttpsAndClientCertificates) {
 // The CLI's client (http/client.h) against this server: http://, https:// with the server's
 // chain and name checked, and its timeout.
 TEST_F(HttpServerTest, ClientPostsOverHttpAndHttpsAndChecksTheServer) {
-  TlsConfig tls;
-  tls.cert_chain_pem = read_file(dir() / "srv.pem") + read_file(dir() / "ca.pem");
-  tls.private_key_pem = read_file(dir() / "srv.key");
-  ListenerConfig api;
-  api.name = "api";
-  api.router = make_router();
-  api.tls = tls;
-  ListenerConfig plain;
-  plain.name = "http";
-  plain.router = make_router();
-  auto s = Server::start(options(), {api, plain});
-  ASSERT_TRUE(s.has_value()) << s.error().to_string();
-  server_ = std::move(*s);
+  start_https_and_plain(false);
   const std::string https = "https://127.0.0.1:" + std::to_string(server_->port(0));
   const std::string http = "http://127.0.0.1:" + std::to_string(server_->port(1));
   const Bytes body{'h', 'i'};
