@@ -371,8 +371,11 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   // After the server's drain (in-flight timestamp requests were answered by the running TSA),
   // before the server is destroyed (a late answer is posted to its I/O contexts).
   if (tsa_service) tsa_service->stop();
-  rt->ca().drain_async();  // issuances still in the pipeline finish (their answers are dropped)
+  // Issuances still in the pipeline (only if the grace period ran out) finish before the server
+  // goes: the pool runs what is queued, later steps run where they are posted, and drain_async
+  // waits until every one has answered (answers to closed connections are dropped).
   issuance_pool.stop();
+  rt->ca().drain_async();
   rt->ca().set_executor({});
   if (responder) responder->stop();
   if (crls) crls->stop();

@@ -221,14 +221,27 @@ Result<void> CaService::record_event(const audit::Event& e) {
 }
 
 void CaService::record_event_async(audit::Event e, std::function<void(Result<void>)> done) {
-  if (d_.audit == nullptr) return post([done = std::move(done)] { done({}); });
+  {
+    std::lock_guard lock(async_mu_);
+    ++async_in_flight_;  // drain_async() waits for it too
+  }
+  auto end = [this, done = std::move(done)](Result<void> r) {
+    try {
+      done(std::move(r));
+    } catch (const std::exception& ex) {
+      log::error("audit: completion handler failed: {}", ex.what());
+    }
+    std::lock_guard lock(async_mu_);
+    if (--async_in_flight_ == 0) async_cv_.notify_all();
+  };
+  if (d_.audit == nullptr) return post([end]() mutable { end({}); });
   batcher_->submit(
       [this, e = std::move(e)](store::Tx& tx) -> Result<void> {
         HPKI_TRY(d_.audit->append(tx, e));
         return {};
       },
-      [this, done = std::move(done)](Result<void> r) {
-        post([done, r = std::move(r)]() mutable { done(std::move(r)); });
+      [this, end](Result<void> r) {
+        post([end, r = std::move(r)]() mutable { end(std::move(r)); });
       });
 }
 

@@ -168,7 +168,7 @@ class CaService {
   // thread waits for the two commits: the steps run as tasks on the executor, handed on by the
   // group-commit batcher. Without an executor the tasks run where they are posted (the
   // committer thread included): serve sets one. drain_async() waits until every issuance
-  // started this way has called `done` (at shutdown, before the executor stops).
+  // (and record_event_async) started this way has called `done` (at shutdown).
   using IssueDone = std::function<void(Result<IssueResult>)>;
   using Executor = std::function<void(std::function<void()>)>;
   void set_executor(Executor e);  // before the service is shared between threads

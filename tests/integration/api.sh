@@ -147,12 +147,40 @@ check "a GET by the auditor key is audited naming that key" \
 check "a refused call is audited as denied" grep -qP "\tapi-key:$AUDITOR_ID\tapi\.POST /api/v1/certificates\t.*\tdenied" <(h audit list --limit 10000)
 check "the audit log still verifies" h audit verify
 
-# Graceful stop.
+# Graceful stop with issuances in flight (RSA from a CSR and SM2 with key generation): each
+# request either gets its certificate (201) or never reaches the server; nothing is left
+# half-written (no `issuing` record), and every answered certificate is stored.
+issuing_count() {
+  if [ -n "$DB_URL" ]; then
+    psql "$DB_URL" -tAc "SELECT count(*) FROM certificates WHERE status = '$1'"
+  else
+    sqlite3 "$H/hpki.db" "SELECT count(*) FROM certificates WHERE status = '$1'"
+  fi
+}
+before=$(issuing_count issued)
+for i in $(seq 1 24); do
+  b=$([ $((i % 2)) -eq 0 ] && echo "$body" || echo "$sm2")
+  "${C[@]}" -o "$WORK/inflight-$i.json" -w '%{http_code}' -H "Authorization: Bearer $ADMIN" \
+    "${API}certificates" -d "$b" >"$WORK/inflight-$i.code" 2>/dev/null &
+done
+# Stop as soon as the first is answered: the others are still in the pipeline.
+for _ in $(seq 1 500); do grep -qs 201 "$WORK"/inflight-*.code && break; sleep 0.01; done
 kill -TERM "$SERVER"
+wait $(jobs -p | grep -v "^$SERVER$") 2>/dev/null || true
 set +e
 wait "$SERVER"; rc=$?
 set -e
 expect_eq "SIGTERM: clean exit" 0 "$rc"
+answered=0; other=0
+for i in $(seq 1 24); do
+  c=$(cat "$WORK/inflight-$i.code")
+  if [ "$c" == 201 ]; then answered=$((answered + 1)); elif [ "$c" != 000 ]; then other=$((other + 1)); fi
+done
+echo "SIGTERM with 24 issuances sent: $answered answered 201, $((24 - answered - other)) not accepted" >&2
+check "SIGTERM: in-flight issuances were answered" test "$answered" -gt 0
+expect_eq "SIGTERM: no request got an error" 0 "$other"
+expect_eq "SIGTERM: nothing half-written (no issuing record)" 0 "$(issuing_count issuing)"
+check "SIGTERM: every answered certificate is stored" test "$(issuing_count issued)" -ge $((before + answered))
 # The shutdown checkpoint covers every entry, including the API calls above.
 check "a checkpoint at shutdown leaves no unprotected entries" grep -q '0 entries after the last checkpoint' <(h audit verify)
 finish
