@@ -152,6 +152,14 @@ Result<HomeConfig> load_home(const std::filesystem::path& home,
       *out = static_cast<int>(*v);
     }
   }
+  // genTime is written in whole seconds (the time truncated): the real time of a token lies up
+  // to a second after it, so a stated accuracy below one second would be false.
+  if (h.tsa.accuracy_seconds == 0 && (h.tsa.accuracy_millis != 0 || h.tsa.accuracy_micros != 0)) {
+    return fail(ErrorCode::kConfigInvalid,
+                doc.where("tsa.accuracy_seconds") +
+                    ": an accuracy below 1 second cannot be met (genTime has whole seconds); "
+                    "use accuracy_seconds >= 1, or all three 0 to omit the accuracy");
+  }
   if (auto v = HPKI_TRY(doc.get_bool("tsa.tsa_name"))) h.tsa.tsa_name = *v;
   h.base = HPKI_TRY(read_config(doc, {"ocsp", "crl", "api", "serve"}));
   if (h.base.database.url.starts_with("sqlite:")) {

@@ -1,4 +1,5 @@
-// hpki.toml as read by ca::load_home: the [ocsp] settings, their defaults and precise errors.
+// hpki.toml as read by ca::load_home: the [ocsp] and [tsa] settings, their defaults and
+// precise errors.
 #include "ca/home.h"
 
 #include <gtest/gtest.h>
@@ -54,6 +55,21 @@ TEST_F(HomeConfigTest, OcspOutOfRangeNamesKeyAndLimits) {
     EXPECT_EQ(h.error().code(), ErrorCode::kConfigInvalid) << toml;
     EXPECT_NE(h.error().to_string().find(want), std::string::npos) << h.error().to_string();
   }
+}
+
+// genTime has whole seconds: an accuracy below one second would be false.
+TEST_F(HomeConfigTest, TsaAccuracyBelowOneSecondIsRefused) {
+  auto h = load("[tsa]\naccuracy_seconds = 0\naccuracy_millis = 500\n");
+  ASSERT_FALSE(h);
+  EXPECT_EQ(h.error().code(), ErrorCode::kConfigInvalid);
+  EXPECT_NE(h.error().to_string().find("whole seconds"), std::string::npos)
+      << h.error().to_string();
+  auto ok = load("[tsa]\naccuracy_seconds = 1\naccuracy_millis = 500\n").value();
+  EXPECT_EQ(ok.tsa.accuracy_seconds, 1);
+  EXPECT_EQ(ok.tsa.accuracy_millis, 500);
+  auto omitted = load("[tsa]\naccuracy_seconds = 0\n").value();
+  EXPECT_EQ(
+      omitted.tsa.accuracy_seconds + omitted.tsa.accuracy_millis + omitted.tsa.accuracy_micros, 0);
 }
 
 }  // namespace
