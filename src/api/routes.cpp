@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "api/auth.h"
 #include "api/json_fields.h"
@@ -826,9 +828,34 @@ void add_tsa_routes(http::Router& router, ApiContext& c) {
       stored->observe(static_cast<double>(s));
     });
   }
+  // hpki_timestamps_total{tsa, status}, each series resolved once (the registry lookup takes
+  // a lock and builds label strings; answers are sent from the TSA's committer thread).
+  struct TokenCounters {
+    http::MetricsRegistry* metrics = nullptr;
+    std::mutex mu;
+    std::map<std::pair<std::string, int>, http::Counter*> series;
+    void inc(const tsa::TsaReply& r) {
+      if (metrics == nullptr) return;
+      const std::string tsa = r.tsa_id.empty() ? "none" : r.tsa_id;
+      http::Counter* counter = nullptr;
+      {
+        std::lock_guard lock(mu);
+        auto& slot = series[{tsa, static_cast<int>(r.status)}];
+        if (slot == nullptr) {
+          slot = &metrics->counter(
+              "hpki_timestamps_total", "RFC 3161 responses",
+              {{"tsa", tsa}, {"status", std::string(x509::tsp::to_string(r.status))}});
+        }
+        counter = slot;
+      }
+      counter->inc();
+    }
+  };
+  auto counters = std::make_shared<TokenCounters>();
+  counters->metrics = c.metrics;
   // Asynchronous: the request is checked on the I/O thread and handed to the TSA's own
   // pipeline (tsa_service.h); no worker thread waits for its commits.
-  auto handle = [&c](http::Request req, http::Reply reply) {
+  auto handle = [&c, counters](http::Request req, http::Reply reply) {
     auto reply_of = [](int status, const tsa::TsaReply& r) {
       http::Response resp;
       resp.status = status;
@@ -866,15 +893,8 @@ void add_tsa_routes(http::Router& router, ApiContext& c) {
     const std::string requester = "ip:" + std::string(peer.substr(0, peer.rfind(':')));
     const auto* body = reinterpret_cast<const std::uint8_t*>(req.body.data());
     c.tsa->respond_async(BytesView(body, req.body.size()), family, requester,
-                         [metrics = c.metrics, reply, reply_of](tsa::TsaReply r) {
-                           if (metrics != nullptr) {
-                             metrics
-                                 ->counter(
-                                     "hpki_timestamps_total", "RFC 3161 responses",
-                                     {{"tsa", r.tsa_id.empty() ? "none" : r.tsa_id},
-                                      {"status", std::string(x509::tsp::to_string(r.status))}})
-                                 .inc();
-                           }
+                         [counters, reply, reply_of](tsa::TsaReply r) {
+                           counters->inc(r);
                            reply(reply_of(200, r));
                          });
   };
