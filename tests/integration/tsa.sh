@@ -203,7 +203,7 @@ future=$(($(date +%s) + 3600))
 if [ -n "$DB_URL" ]; then
   psql "$DB_URL" -qc "UPDATE timestamps SET gen_time = $future WHERE serial = $((16#$after))" >/dev/null
 else
-  sqlite3 "$H/hpki.db" "UPDATE timestamps SET gen_time = $future WHERE serial = $((16#$after))"
+  sqlite3 -cmd ".timeout 10000" "$H/hpki.db" "UPDATE timestamps SET gen_time = $future WHERE serial = $((16#$after))"
 fi
 post "${PLAIN}tsa" after.tsq clock.tsr >/dev/null
 expect_eq "clock behind the last genTime: rejection" "Rejected." "$(status_of clock.tsr)"
