@@ -32,8 +32,8 @@ Result<ClientResponse> post_tls(const ClientUrl& u, std::string_view content_typ
                       (options.ca_file.empty() ? " (system trust store; --cacert names another)"
                                                : " (trusted: " + options.ca_file + ")"));
     }
-    return fail(ErrorCode::kUnavailable, "TLS handshake with " + u.host_header + ": " +
-                                             ec.message());
+    return fail(ErrorCode::kUnavailable,
+                "TLS handshake with " + u.host_header + ": " + ec.message());
   }
   auto out = exchange(io, stream, tcp, u, content_type, body, options);
   // Best effort close_notify, bounded like everything else; the answer is already read.
