@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "bench_util.h"
 #include "crypto/key.h"
 #include "der/oids.h"
 #include "x509/ocsp.h"
@@ -18,14 +19,7 @@ namespace {
 
 using namespace hpki;
 
-template <typename T>
-T must(Result<T> r) {
-  if (!r) {
-    std::fprintf(stderr, "bench setup failed: %s\n", r.error().to_string().c_str());
-    std::exit(1);
-  }
-  return std::move(*r);
-}
+using bench::must;
 
 void register_all() {
   struct F {

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 
+#include "bench_util.h"
 #include "crypto/key.h"
 #include "crypto/random.h"
 #include "sign/sign_service.h"
@@ -26,14 +27,7 @@ namespace {
 
 using namespace hpki;
 
-template <typename T>
-T must(Result<T> r) {
-  if (!r) {
-    std::fprintf(stderr, "bench setup failed: %s\n", r.error().to_string().c_str());
-    std::exit(1);
-  }
-  return std::move(*r);
-}
+using bench::must;
 
 TimePoint now() {
   return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
