@@ -298,6 +298,13 @@ Result<RawConfig> read_config(ConfigDoc& doc, const std::set<std::string>& other
     }
     c.server.credential_cache_ms = *v;
   }
+  if (auto v = HPKI_TRY(doc.get_int("server.issuance_threads"))) {
+    if (*v < 0 || *v > 1024) {
+      return fail(ErrorCode::kConfigInvalid,
+                  doc.where("server.issuance_threads") + ": must be between 0 and 1024");
+    }
+    c.server.issuance_threads = *v;
+  }
 
   HPKI_TRY(set_if(doc, "database.url", c.database.url));
   if (!c.database.url.starts_with("sqlite:") && !c.database.url.starts_with("postgresql://") &&

@@ -78,6 +78,10 @@ struct RawConfig {
     // How long a node trusts an API key it validated before reading it again (a revocation
     // by another process takes effect within this); 0 = read on every request.
     std::int64_t credential_cache_ms = 2000;
+    // Threads of the issuance pipeline (CA work: CSR checks, signing, answers); 0 = one per
+    // core. Its tasks never wait for the database; raise it when signing itself waits (a
+    // network HSM).
+    std::int64_t issuance_threads = 0;
   } server;
   struct Database {
     // "sqlite:<path relative to home or absolute>" or "postgresql://..." (libpq URL).

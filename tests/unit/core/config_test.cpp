@@ -17,6 +17,7 @@ TEST(Config, DefaultsWhenEmpty) {
   EXPECT_EQ(c.database.url, "sqlite:hpki.db");
   EXPECT_EQ(c.sm2.distinguishing_id, "1234567812345678");
   EXPECT_EQ(c.server.credential_cache_ms, 2000);
+  EXPECT_EQ(c.server.issuance_threads, 0);
 }
 
 TEST(Config, ReadsValues) {
@@ -24,6 +25,7 @@ TEST(Config, ReadsValues) {
 [server]
 api_listen = "[::1]:9443"
 credential_cache_ms = 0
+issuance_threads = 16
 [database]
 url = "postgresql://hpki@127.0.0.1/hpki"
 [log]
@@ -36,6 +38,7 @@ format = "json"
   EXPECT_EQ(c.database.url, "postgresql://hpki@127.0.0.1/hpki");
   EXPECT_EQ(c.log.format, "json");
   EXPECT_EQ(c.server.credential_cache_ms, 0);
+  EXPECT_EQ(c.server.issuance_threads, 16);
 }
 
 void expect_error(std::string_view text, std::string_view needle) {
@@ -52,6 +55,7 @@ TEST(Config, PreciseErrors) {
   expect_error("[server]\napi_listen = \"localhost\"\n", "no port");
   expect_error("[server]\napi_listen = \"1.2.3.4:99999\"\n", "port must be");
   expect_error("[server]\ncredential_cache_ms = -1\n", "between 0 and 60000");
+  expect_error("[server]\nissuance_threads = 5000\n", "between 0 and 1024");
   expect_error("[server]\ncredential_cache_ms = 60001\n", "between 0 and 60000");
   expect_error("[sever]\nx = 1\n", "unknown configuration key: sever.x (line 2)");
   expect_error("[log]\nlevel = \"loud\"\n", "'loud' is not one of");
