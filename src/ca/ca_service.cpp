@@ -446,6 +446,12 @@ Result<void> CaService::draw_serial(Issuance& is) {
 store::CommitBatcher::Unit CaService::reserve_unit(Issuance& is) {
   return [this, &is](store::Tx& tx) -> Result<void> {
     is.rec.subject_id = std::nullopt;
+    if (is.subject_rec && !is.subject_rec->id_number_hash) {
+      // A new subject record (no identity number to find an existing one by): written with
+      // the reservation in one step (one round trip on PostgreSQL).
+      is.rec.subject_id = HPKI_TRY(tx.reserve_certificate_with_subject(is.rec, *is.subject_rec));
+      return {};
+    }
     if (is.subject_rec) is.rec.subject_id = HPKI_TRY(upsert_subject(tx, *is.subject_rec));
     return tx.reserve_certificate(is.rec);
   };

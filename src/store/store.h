@@ -238,6 +238,11 @@ class Tx {
   // no DER, and its tbs_hash. kConflict when (ca_id, serial) exists — the transaction stays
   // usable, so the caller may draw another serial; kConflict (foreign key) for an unknown CA.
   [[nodiscard]] virtual Result<void> reserve_certificate(const CertificateRecord& rec) = 0;
+  // insert_subject(s) and reserve_certificate(rec) with subject_id = the new subject, in one
+  // round trip on PostgreSQL; returns the subject's id. kConflict as reserve_certificate, and
+  // then no subject is written either.
+  [[nodiscard]] virtual Result<std::int64_t> reserve_certificate_with_subject(
+      const CertificateRecord& rec, const SubjectRecord& s) = 0;
   // Pipeline step 5: stores the DER and sets kIssued. kNotFound when there is no such
   // record; kConflict when it is not kIssuing.
   [[nodiscard]] virtual Result<void> complete_issuance(std::string_view ca_id,

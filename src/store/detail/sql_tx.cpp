@@ -347,6 +347,81 @@ Result<void> SqlTx::reserve_certificate(const CertificateRecord& rec) {
   return expect_one(n, "serial " + rec.serial + " of CA " + rec.ca_id);
 }
 
+Result<std::int64_t> SqlTx::reserve_certificate_with_subject(const CertificateRecord& rec,
+                                                             const SubjectRecord& s) {
+  if (conn_.dialect() != Dialect::kPostgres) {
+    // SQLite runs in-process: two statements cost no round trip.
+    CertificateRecord with = rec;
+    with.subject_id = HPKI_TRY(insert_subject(s));
+    auto r = reserve_certificate(with);
+    if (!r) {
+      // Keep the promise: no subject without its certificate (the transaction stays usable).
+      const Value id[] = {Value{*with.subject_id}};
+      HPKI_TRY(conn_.exec("DELETE FROM subjects WHERE id = ?", id));
+      return fail(r.error());
+    }
+    return *with.subject_id;
+  }
+  if (!is_serial_hex(rec.serial)) {
+    return fail(ErrorCode::kInvalidArgument, "serial is not lowercase hex: " + rec.serial);
+  }
+  if (rec.tbs_hash.empty()) return fail(ErrorCode::kInvalidArgument, "tbs_hash is empty");
+  const std::int64_t t = now();
+  // One statement: the subject is inserted only when the serial is free, the certificate
+  // references it. Parameters are cast: in a SELECT list PostgreSQL cannot infer their types.
+  const Value p[] = {text(to_string(s.kind)),
+                     text(s.name),
+                     text(s.org),
+                     text(s.dept),
+                     text(s.province),
+                     text(s.city),
+                     text(s.email),
+                     text(dns_to_json(s.dns)),
+                     opt(s.id_number_enc),
+                     opt(s.id_number_hash),
+                     text(s.staff_no),
+                     text(s.licence_no),
+                     text(s.org_code),
+                     Value{t},
+                     text(rec.ca_id),
+                     text(rec.serial),
+                     text(rec.ca_id),
+                     text(rec.serial),
+                     text(rec.subject),
+                     text(rec.org),
+                     text(rec.dept),
+                     text(rec.profile),
+                     text(to_string(CertStatus::kIssuing)),
+                     Value{to_unix(rec.not_before)},
+                     Value{to_unix(rec.not_after)},
+                     blob(rec.tbs_hash),
+                     opt(rec.request),
+                     text(rec.key_type),
+                     text(rec.requested_by),
+                     Value{rec.crl_shard},
+                     Value{t},
+                     Value{t}};
+  auto rows = HPKI_TRY(conn_.query(
+      "WITH s AS (INSERT INTO subjects (kind, name, org, dept, province, city, email, dns, "
+      "id_number_enc, id_number_hash, staff_no, licence_no, org_code, created_at) "
+      "SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::bytea, "
+      "?::bytea, ?::text, ?::text, ?::text, ?::bigint "
+      "WHERE NOT EXISTS (SELECT 1 FROM certificates WHERE ca_id = ?::text AND serial = ?::text) "
+      "RETURNING id) "
+      "INSERT INTO certificates (ca_id, serial, subject, org, dept, subject_id, profile, status, "
+      "not_before, not_after, der, tbs_hash, request, key_type, requested_by, crl_shard, "
+      "created_at, updated_at) "
+      "SELECT ?::text, ?::text, ?::text, ?::text, ?::text, s.id, ?::text, ?::text, ?::bigint, "
+      "?::bigint, NULL, ?::bytea, ?::bytea, ?::text, ?::text, ?::bigint, ?::bigint, ?::bigint "
+      "FROM s ON CONFLICT DO NOTHING RETURNING subject_id",
+      p));
+  if (rows.empty()) {
+    return fail(ErrorCode::kConflict,
+                "serial " + rec.serial + " of CA " + rec.ca_id + " already exists");
+  }
+  return col_int(rows[0], 0, "certificates.subject_id");
+}
+
 Result<void> SqlTx::complete_issuance(std::string_view ca_id, std::string_view serial,
                                       BytesView der) {
   if (der.empty()) return fail(ErrorCode::kInvalidArgument, "certificate DER is empty");

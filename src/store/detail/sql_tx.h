@@ -19,6 +19,8 @@ class SqlTx final : public Tx {
   Result<std::vector<CaRecord>> list_cas() override;
 
   Result<void> reserve_certificate(const CertificateRecord& rec) override;
+  Result<std::int64_t> reserve_certificate_with_subject(const CertificateRecord& rec,
+                                                        const SubjectRecord& s) override;
   Result<void> complete_issuance(std::string_view ca_id, std::string_view serial,
                                  BytesView der) override;
   Result<void> set_status(std::string_view ca_id, std::string_view serial, CertStatus to,

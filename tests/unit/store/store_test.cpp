@@ -742,6 +742,43 @@ TEST_P(StoreTest, RawExecCanTamperWithAuditRows) {
   EXPECT_EQ(bad.error().code(), ErrorCode::kStorage) << bad.error().to_string();
 }
 
+// The issuance pipeline's reservation with a new subject record (one round trip on
+// PostgreSQL): the certificate references the subject; a taken serial is kConflict and leaves
+// no subject behind, in a transaction that stays usable.
+TEST_P(StoreTest, ReservationWithANewSubject) {
+  add_root();
+  run([&](Tx& tx) -> Result<void> {
+    CertificateRecord c = cert("rsa-root", "0abc");
+    c.request = Bytes{1, 2, 3};
+    const SubjectRecord subj{.kind = SubjectKind::kStaff,
+                             .name = "李四",
+                             .org = "示例医院",
+                             .dept = "儿科",
+                             .dns = {"a.example"},
+                             .staff_no = "E7"};
+    const std::int64_t id = HPKI_TRY(tx.reserve_certificate_with_subject(c, subj));
+    auto got = HPKI_TRY(tx.get_certificate("rsa-root", "0abc"));
+    EXPECT_EQ(got.status, CertStatus::kIssuing);
+    EXPECT_EQ(got.subject_id, id);
+    EXPECT_EQ(got.tbs_hash, c.tbs_hash);
+    EXPECT_EQ(got.request, c.request);
+    EXPECT_EQ(got.not_after, c.not_after);
+    auto stored = HPKI_TRY(tx.get_subject(id));
+    EXPECT_EQ(stored.name, "李四");
+    EXPECT_EQ(stored.dns, std::vector<std::string>{"a.example"});
+    EXPECT_EQ(stored.staff_no, "E7");
+    EXPECT_FALSE(stored.id_number_hash.has_value());
+    const auto before = HPKI_TRY(tx.list_subjects(std::nullopt, std::nullopt, 100, 0)).size();
+    auto again = tx.reserve_certificate_with_subject(c, subj);
+    EXPECT_EQ(again ? ErrorCode::kInternal : again.error().code(), ErrorCode::kConflict);
+    EXPECT_EQ(HPKI_TRY(tx.list_subjects(std::nullopt, std::nullopt, 100, 0)).size(), before);
+    // Still usable: another serial.
+    c.serial = "0abd";
+    EXPECT_NE(HPKI_TRY(tx.reserve_certificate_with_subject(c, subj)), id);
+    return {};
+  });
+}
+
 TEST_P(StoreTest, SubjectsCrudAndIdentifierLookup) {
   add_root();
   const Bytes hash1(32, 0x11), hash2(32, 0x22);
