@@ -415,7 +415,8 @@ void add_serve_command(CLI::App& app, cli::Context& ctx) {
                   "plain HTTP listener ADDR:PORT (default 127.0.0.1:8080)");
   cmd->add_option("--threads", a->threads, "I/O threads (default 2)");
   cmd->add_option("--workers", a->workers,
-                  "worker threads for crypto and database work (default 4)");
+                  "worker threads for the synchronous routes (default 4; issuance runs on "
+                  "[server] issuance_threads, the TSA on its own threads)");
   cmd->callback(
       [&ctx, a] { cli::run_command(ctx, [&]() -> Result<int> { return serve(ctx, *a); }); });
 }
