@@ -142,17 +142,19 @@ Result<void> audit_call(ApiContext& c, const http::Request& req, const Principal
   return c.runtime->ca().record_event(call_event(req, p, status));
 }
 
+// No principal: 401 for missing or bad credentials, else the error's own problem (e.g. 503).
+http::Response authentication_failed(const Error& e) {
+  if (e.code() == ErrorCode::kPermissionDenied) return unauthenticated(e.detail());
+  return http::problem_for(e);
+}
+
 // Authentication (401), authorization (403), then the body; errors mapped once, here.
 http::Response guarded(ApiContext& c, const http::Request& req, Permission perm, const Body& body) {
   // Database time of this call (the credential lookup included) is reported under its route;
   // transactions of the group-commit leader are reported as "group_commit".
   store::TxLabel label(req.route);
   auto who = authenticate(c, req);
-  if (!who) {
-    if (who.error().code() == ErrorCode::kPermissionDenied)
-      return unauthenticated(who.error().detail());
-    return http::problem_for(who.error());
-  }
+  if (!who) return authentication_failed(who.error());
   http::Response out;
   if (auto ok = authorize(*who, perm, std::nullopt);
       !ok && ok.error().code() == ErrorCode::kPermissionDenied) {
@@ -189,12 +191,7 @@ void guarded_async(ApiContext& c, std::shared_ptr<const http::Request> req, Perm
   try {
     store::TxLabel label(req->route);
     auto who = authenticate(c, *req);
-    if (!who) {
-      answer(who.error().code() == ErrorCode::kPermissionDenied
-                 ? unauthenticated(who.error().detail())
-                 : http::problem_for(who.error()));
-      return;
-    }
+    if (!who) return answer(authentication_failed(who.error()));
     Finish finish = [&c, req, p = *who, answer](Result<http::Response> r) {
       auto out = std::make_shared<http::Response>(r ? std::move(*r) : http::problem_for(r.error()));
       if (out->status < 400) return answer(std::move(*out));

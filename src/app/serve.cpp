@@ -164,17 +164,6 @@ Result<int> serve_ocsp(cli::Context& ctx, const ServeArgs& a, sigset_t set) {
                        .router = router,
                        .tls = std::nullopt,
                        .problem_json = false});
-  // The issuance pipeline's tasks (CaService::issue_async): none of them ever waits for a
-  // commit, so one thread per core unless [server] issuance_threads says otherwise.
-  const auto issuance_threads =
-      rt->config().base.server.issuance_threads > 0
-          ? static_cast<std::size_t>(rt->config().base.server.issuance_threads)
-          : std::size_t{std::max(1u, std::thread::hardware_concurrency())};
-  http::WorkerPool issuance_pool(issuance_threads, std::numeric_limits<std::size_t>::max());
-  rt->ca().set_executor([&issuance_pool](std::function<void()> task) {
-    auto t = std::make_shared<std::function<void()>>(std::move(task));
-    if (!issuance_pool.submit([t] { (*t)(); })) (*t)();  // stopped: run it here
-  });
   auto server = HPKI_TRY(http::Server::start(o, listeners));
   responder->start(std::chrono::seconds(cfg.ocsp.sync_seconds),
                    [&] { api::publish_ocsp_metrics(*responder, *metrics); });

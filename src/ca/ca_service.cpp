@@ -221,18 +221,9 @@ Result<void> CaService::record_event(const audit::Event& e) {
 }
 
 void CaService::record_event_async(audit::Event e, std::function<void(Result<void>)> done) {
-  {
-    std::lock_guard lock(async_mu_);
-    ++async_in_flight_;  // drain_async() waits for it too
-  }
+  begin_async();  // drain_async() waits for it too
   auto end = [this, done = std::move(done)](Result<void> r) {
-    try {
-      done(std::move(r));
-    } catch (const std::exception& ex) {
-      log::error("audit: completion handler failed: {}", ex.what());
-    }
-    std::lock_guard lock(async_mu_);
-    if (--async_in_flight_ == 0) async_cv_.notify_all();
+    end_async_call("audit", [&] { done(std::move(r)); });
   };
   if (d_.audit == nullptr) return post([end]() mutable { end({}); });
   batcher_->submit(
@@ -673,10 +664,7 @@ void CaService::post(std::function<void()> task) {
 }
 
 void CaService::issue_async(IssueRequest r, IssueDone done) {
-  {
-    std::lock_guard lock(async_mu_);
-    ++async_in_flight_;
-  }
+  begin_async();
   auto job = std::make_shared<AsyncIssue>();
   job->request = std::move(r);
   job->done = std::move(done);
@@ -725,10 +713,19 @@ void CaService::end_async(const std::shared_ptr<AsyncIssue>& job, Result<IssueRe
   auto done = std::move(job->done);
   job->done = nullptr;
   if (!done) return;  // ended already (an exception after the end)
+  end_async_call("issuance", [&] { done(std::move(out)); });
+}
+
+void CaService::begin_async() {
+  std::lock_guard lock(async_mu_);
+  ++async_in_flight_;
+}
+
+void CaService::end_async_call(std::string_view what, const std::function<void()>& complete) {
   try {
-    done(std::move(out));
+    complete();
   } catch (const std::exception& e) {
-    log::error("issuance: completion handler failed: {}", e.what());
+    log::error("{}: completion handler failed: {}", what, e.what());
   }
   std::lock_guard lock(async_mu_);
   if (--async_in_flight_ == 0) async_cv_.notify_all();

@@ -260,6 +260,10 @@ class CaService {
   std::function<void()> guard(std::shared_ptr<AsyncIssue> job, F&& f);
   void reserve_async(std::shared_ptr<AsyncIssue> job);
   void end_async(const std::shared_ptr<AsyncIssue>& job, Result<IssueResult> out);
+  // One asynchronous call (issuance, audit entry) started / answered: drain_async() counts
+  // them. `complete` (the caller's handler) may throw; that is logged, never propagated.
+  void begin_async();
+  void end_async_call(std::string_view what, const std::function<void()>& complete);
   // Steps 2-5. `supersede`: the (ca, serial) to revoke as superseded in the same transaction.
   [[nodiscard]] Result<IssueResult> run_pipeline(const x509::Profile& profile, IssuerCtx& issuer,
                                                  const x509::SubjectData& subject, Bytes spki,

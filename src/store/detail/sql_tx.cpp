@@ -312,38 +312,67 @@ Result<std::vector<CaRecord>> SqlTx::list_cas() {
 
 // ---------------------------------------------------------------- certificates
 
-Result<void> SqlTx::reserve_certificate(const CertificateRecord& rec) {
+namespace {
+
+// A reservation's record as the pipeline writes it: checked, then the values of the columns
+// kReservationCols (subject_id and der are set by each statement).
+Result<void> check_reservation(const CertificateRecord& rec) {
   if (!is_serial_hex(rec.serial)) {
     return fail(ErrorCode::kInvalidArgument, "serial is not lowercase hex: " + rec.serial);
   }
   if (rec.tbs_hash.empty()) return fail(ErrorCode::kInvalidArgument, "tbs_hash is empty");
-  const std::int64_t t = now();
-  const Value p[] = {text(rec.ca_id),
-                     text(rec.serial),
-                     text(rec.subject),
-                     text(rec.org),
-                     text(rec.dept),
-                     opt(rec.subject_id),
-                     text(rec.profile),
-                     text(to_string(CertStatus::kIssuing)),
-                     Value{to_unix(rec.not_before)},
-                     Value{to_unix(rec.not_after)},
-                     Value{},
-                     blob(rec.tbs_hash),
-                     opt(rec.request),
-                     text(rec.key_type),
-                     text(rec.requested_by),
-                     Value{rec.crl_shard},
-                     Value{t},
-                     Value{t}};
+  return {};
+}
+
+constexpr std::string_view kReservationCols =
+    "ca_id, serial, subject, org, dept, profile, status, not_before, not_after, tbs_hash, "
+    "request, key_type, requested_by, crl_shard, created_at, updated_at";
+
+std::vector<Value> reservation_values(const CertificateRecord& rec, std::int64_t t) {
+  return {text(rec.ca_id),
+          text(rec.serial),
+          text(rec.subject),
+          text(rec.org),
+          text(rec.dept),
+          text(rec.profile),
+          text(to_string(CertStatus::kIssuing)),
+          Value{to_unix(rec.not_before)},
+          Value{to_unix(rec.not_after)},
+          blob(rec.tbs_hash),
+          opt(rec.request),
+          text(rec.key_type),
+          text(rec.requested_by),
+          Value{rec.crl_shard},
+          Value{t},
+          Value{t}};
+}
+
+// The values of kSubjectWriteCols, in that order.
+constexpr std::string_view kSubjectWriteCols =
+    "kind, name, org, dept, province, city, email, dns, id_number_enc, id_number_hash, "
+    "staff_no, licence_no, org_code";
+
+std::vector<Value> subject_values(const SubjectRecord& s) {
+  return {
+      text(to_string(s.kind)), text(s.name),          text(s.org),      text(s.dept),
+      text(s.province),        text(s.city),          text(s.email),    text(dns_to_json(s.dns)),
+      opt(s.id_number_enc),    opt(s.id_number_hash), text(s.staff_no), text(s.licence_no),
+      text(s.org_code)};
+}
+
+}  // namespace
+
+Result<void> SqlTx::reserve_certificate(const CertificateRecord& rec) {
+  HPKI_TRY(check_reservation(rec));
+  std::vector<Value> p = reservation_values(rec, now());
+  p.push_back(opt(rec.subject_id));
   // ON CONFLICT DO NOTHING rather than a unique violation: on PostgreSQL an error would abort
   // the transaction, and the caller wants to draw another serial in the same one.
-  auto n = HPKI_TRY(conn_.exec(
-      "INSERT INTO certificates (ca_id, serial, subject, org, dept, subject_id, profile, status, "
-      "not_before, not_after, der, tbs_hash, request, key_type, requested_by, crl_shard, "
-      "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT DO NOTHING",
-      p));
+  static const std::string sql =
+      cat({"INSERT INTO certificates (", kReservationCols,
+           ", subject_id, der) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
+           "ON CONFLICT DO NOTHING"});
+  auto n = HPKI_TRY(conn_.exec(sql, p));
   return expect_one(n, "serial " + rec.serial + " of CA " + rec.ca_id);
 }
 
@@ -362,59 +391,29 @@ Result<std::int64_t> SqlTx::reserve_certificate_with_subject(const CertificateRe
     }
     return *with.subject_id;
   }
-  if (!is_serial_hex(rec.serial)) {
-    return fail(ErrorCode::kInvalidArgument, "serial is not lowercase hex: " + rec.serial);
-  }
-  if (rec.tbs_hash.empty()) return fail(ErrorCode::kInvalidArgument, "tbs_hash is empty");
+  HPKI_TRY(check_reservation(rec));
   const std::int64_t t = now();
   // One statement: the subject is inserted only when the serial is free, the certificate
   // references it. Parameters are cast: in a SELECT list PostgreSQL cannot infer their types.
-  const Value p[] = {text(to_string(s.kind)),
-                     text(s.name),
-                     text(s.org),
-                     text(s.dept),
-                     text(s.province),
-                     text(s.city),
-                     text(s.email),
-                     text(dns_to_json(s.dns)),
-                     opt(s.id_number_enc),
-                     opt(s.id_number_hash),
-                     text(s.staff_no),
-                     text(s.licence_no),
-                     text(s.org_code),
-                     Value{t},
-                     text(rec.ca_id),
-                     text(rec.serial),
-                     text(rec.ca_id),
-                     text(rec.serial),
-                     text(rec.subject),
-                     text(rec.org),
-                     text(rec.dept),
-                     text(rec.profile),
-                     text(to_string(CertStatus::kIssuing)),
-                     Value{to_unix(rec.not_before)},
-                     Value{to_unix(rec.not_after)},
-                     blob(rec.tbs_hash),
-                     opt(rec.request),
-                     text(rec.key_type),
-                     text(rec.requested_by),
-                     Value{rec.crl_shard},
-                     Value{t},
-                     Value{t}};
-  auto rows = HPKI_TRY(conn_.query(
-      "WITH s AS (INSERT INTO subjects (kind, name, org, dept, province, city, email, dns, "
-      "id_number_enc, id_number_hash, staff_no, licence_no, org_code, created_at) "
-      "SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::bytea, "
-      "?::bytea, ?::text, ?::text, ?::text, ?::bigint "
-      "WHERE NOT EXISTS (SELECT 1 FROM certificates WHERE ca_id = ?::text AND serial = ?::text) "
-      "RETURNING id) "
-      "INSERT INTO certificates (ca_id, serial, subject, org, dept, subject_id, profile, status, "
-      "not_before, not_after, der, tbs_hash, request, key_type, requested_by, crl_shard, "
-      "created_at, updated_at) "
-      "SELECT ?::text, ?::text, ?::text, ?::text, ?::text, s.id, ?::text, ?::text, ?::bigint, "
-      "?::bigint, NULL, ?::bytea, ?::bytea, ?::text, ?::text, ?::bigint, ?::bigint, ?::bigint "
-      "FROM s ON CONFLICT DO NOTHING RETURNING subject_id",
-      p));
+  std::vector<Value> p = subject_values(s);
+  p.push_back(Value{t});
+  p.push_back(text(rec.ca_id));
+  p.push_back(text(rec.serial));
+  for (Value& v : reservation_values(rec, t)) p.push_back(std::move(v));
+  static const std::string sql =
+      cat({"WITH s AS (INSERT INTO subjects (", kSubjectWriteCols,
+           ", created_at) "
+           "SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, "
+           "?::bytea, ?::bytea, ?::text, ?::text, ?::text, ?::bigint "
+           "WHERE NOT EXISTS (SELECT 1 FROM certificates WHERE ca_id = ?::text AND serial = "
+           "?::text) RETURNING id) "
+           "INSERT INTO certificates (",
+           kReservationCols,
+           ", subject_id, der) "
+           "SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint, "
+           "?::bigint, ?::bytea, ?::bytea, ?::text, ?::text, ?::bigint, ?::bigint, ?::bigint, "
+           "s.id, NULL FROM s ON CONFLICT DO NOTHING RETURNING subject_id"});
+  auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) {
     return fail(ErrorCode::kConflict,
                 "serial " + rec.serial + " of CA " + rec.ca_id + " already exists");
@@ -602,16 +601,12 @@ Result<std::vector<RevocationRecord>> SqlTx::list_revocations(
 // ---------------------------------------------------------------- subjects
 
 Result<std::int64_t> SqlTx::insert_subject(const SubjectRecord& s) {
-  const Value p[] = {
-      text(to_string(s.kind)), text(s.name),          text(s.org),      text(s.dept),
-      text(s.province),        text(s.city),          text(s.email),    text(dns_to_json(s.dns)),
-      opt(s.id_number_enc),    opt(s.id_number_hash), text(s.staff_no), text(s.licence_no),
-      text(s.org_code),        Value{now()}};
-  auto rows = HPKI_TRY(conn_.query(
-      "INSERT INTO subjects (kind, name, org, dept, province, city, email, dns, id_number_enc, "
-      "id_number_hash, staff_no, licence_no, org_code, created_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
-      p));
+  std::vector<Value> p = subject_values(s);
+  p.push_back(Value{now()});
+  static const std::string sql = cat({"INSERT INTO subjects (", kSubjectWriteCols,
+                                      ", created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                      "?, ?, ?) ON CONFLICT DO NOTHING RETURNING id"});
+  auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) {
     return fail(ErrorCode::kConflict, "a subject with this identifier already exists");
   }
@@ -627,20 +622,8 @@ Result<SubjectRecord> SqlTx::get_subject(std::int64_t id) {
 }
 
 Result<void> SqlTx::update_subject(const SubjectRecord& s) {
-  const Value p[] = {text(to_string(s.kind)),
-                     text(s.name),
-                     text(s.org),
-                     text(s.dept),
-                     text(s.province),
-                     text(s.city),
-                     text(s.email),
-                     text(dns_to_json(s.dns)),
-                     opt(s.id_number_enc),
-                     opt(s.id_number_hash),
-                     text(s.staff_no),
-                     text(s.licence_no),
-                     text(s.org_code),
-                     Value{s.id}};
+  std::vector<Value> p = subject_values(s);
+  p.push_back(Value{s.id});
   auto n = HPKI_TRY(conn_.exec(
       "UPDATE subjects SET kind = ?, name = ?, org = ?, dept = ?, province = ?, city = ?, "
       "email = ?, dns = ?, id_number_enc = ?, id_number_hash = ?, staff_no = ?, licence_no = ?, "
