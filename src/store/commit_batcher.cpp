@@ -1,11 +1,11 @@
 #include "store/commit_batcher.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <exception>
 #include <string>
 #include <vector>
+
+#include "core/thread.h"
 
 namespace hpki::store {
 
@@ -25,8 +25,7 @@ CommitBatcher::~CommitBatcher() {
 
 void CommitBatcher::enqueue(Item* item) {
   if (!committer_.joinable()) {
-    committer_ = std::thread([this] { commit_loop(); });
-    pthread_setname_np(committer_.native_handle(), "hpki-commit");
+    committer_ = named_thread("hpki-commit", [this] { commit_loop(); });
   }
   queue_.push_back(item);
   // A busy committer looks at the queue before it waits again: no wake-up needed.

@@ -360,8 +360,7 @@ Result<void> PgStore::transact_once(const TxFn& fn) {
         *c, "BEGIN ISOLATION LEVEL READ COMMITTED",
         [&]() -> Result<void> {
           fn_ran = true;
-          detail::SqlTx tx(*c, clock_);
-          return fn(tx);
+          return detail::SqlTx::run(*c, clock_, fn);
         },
         options_.max_retries);
     const bool broken = !c->ok();

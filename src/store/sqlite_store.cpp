@@ -238,10 +238,7 @@ Result<void> SqliteStore::transact(const TxFn& fn) {
     std::lock_guard lock(mu_);
     return detail::run_transaction(
         *conn_, "BEGIN IMMEDIATE",
-        [&]() -> Result<void> {
-          detail::SqlTx tx(*conn_, clock_);
-          return fn(tx);
-        },
+        [&]() -> Result<void> { return detail::SqlTx::run(*conn_, clock_, fn); },
         options_.max_retries);
   });
 }
@@ -282,11 +279,7 @@ Result<void> SqliteStore::read(const TxFn& fn) {
     auto conn = HPKI_TRY(acquire_reader());
     // BEGIN (deferred): a WAL read snapshot, taken at the first read; never waits for the writer.
     auto r = detail::run_transaction(
-        *conn, "BEGIN",
-        [&]() -> Result<void> {
-          detail::SqlTx tx(*conn, clock_);
-          return fn(tx);
-        },
+        *conn, "BEGIN", [&]() -> Result<void> { return detail::SqlTx::run(*conn, clock_, fn); },
         options_.max_retries);
     release_reader(std::move(conn));
     return r;

@@ -710,21 +710,55 @@ Result<std::int64_t> SqlTx::append_audit(const AuditRecord& e) {
                                                  " is not after the last one (" +
                                                  std::to_string(last) + ")");
   }
-  const Value p[] = {Value{seq},        Value{to_unix(e.at)}, text(e.actor),   text(e.action),
-                     text(e.object),    text(e.outcome),      text(e.details), text(e.hash_alg),
-                     blob(e.prev_hash), blob(e.hash)};
-  auto n = HPKI_TRY(conn_.exec(cat({"INSERT INTO audit_log (", kAuditCols,
-                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                    "ON CONFLICT DO NOTHING"}),
-                               p));
-  HPKI_TRY(expect_one(n, "audit seq " + std::to_string(seq)));
   audit_tail_ = e;
   audit_tail_->seq = seq;
+  pending_audit_.push_back(*audit_tail_);
   return seq;
+}
+
+Result<void> SqlTx::flush_audit() {
+  // Rows go in chunks of 32, 16, ..., 1: a handful of statement texts, each prepared once.
+  constexpr std::size_t kMaxRows = 32;
+  constexpr std::size_t kCols = 10;
+  std::span<const AuditRecord> rest(pending_audit_);
+  std::vector<Value> p;
+  while (!rest.empty()) {
+    std::size_t rows = kMaxRows;
+    while (rows > rest.size()) rows /= 2;
+    std::string sql = cat({"INSERT INTO audit_log (", kAuditCols, ") VALUES "});
+    p.clear();
+    p.reserve(rows * kCols);
+    for (std::size_t i = 0; i < rows; ++i) {
+      const AuditRecord& e = rest[i];
+      sql += i == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      for (Value v :
+           {Value{e.seq}, Value{to_unix(e.at)}, text(e.actor), text(e.action), text(e.object),
+            text(e.outcome), text(e.details), text(e.hash_alg), blob(e.prev_hash), blob(e.hash)}) {
+        p.push_back(std::move(v));
+      }
+    }
+    sql += " ON CONFLICT DO NOTHING";
+    auto n = HPKI_TRY(conn_.exec(sql, p));
+    if (n != static_cast<std::int64_t>(rows)) {
+      return fail(ErrorCode::kConflict, "audit seq " + std::to_string(rest.front().seq) + ".." +
+                                            std::to_string(rest[rows - 1].seq) +
+                                            ": an entry with one of these seqs already exists");
+    }
+    rest = rest.subspan(rows);
+  }
+  pending_audit_.clear();
+  return {};
+}
+
+Result<void> SqlTx::run(Connection& conn, const Clock& clock, const Store::TxFn& fn) {
+  SqlTx tx(conn, clock);
+  HPKI_TRY(fn(tx));
+  return tx.flush_audit();
 }
 
 Result<std::vector<AuditRecord>> SqlTx::read_audit(std::int64_t from_seq, std::int64_t limit) {
   if (limit < 1) return fail(ErrorCode::kInvalidArgument, "audit read limit must be positive");
+  HPKI_TRY(flush_audit());
   const Value p[] = {Value{from_seq}, Value{limit}};
   auto rows = HPKI_TRY(conn_.query(
       cat({"SELECT ", kAuditCols, " FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?"}), p));
@@ -732,6 +766,7 @@ Result<std::vector<AuditRecord>> SqlTx::read_audit(std::int64_t from_seq, std::i
 }
 
 Result<std::optional<AuditRecord>> SqlTx::last_audit() {
+  HPKI_TRY(flush_audit());
   auto rows = HPKI_TRY(
       conn_.query(cat({"SELECT ", kAuditCols, " FROM audit_log ORDER BY seq DESC LIMIT 1"}), {}));
   if (rows.empty()) return std::nullopt;
@@ -739,6 +774,7 @@ Result<std::optional<AuditRecord>> SqlTx::last_audit() {
 }
 
 Result<void> SqlTx::insert_checkpoint(const AuditCheckpoint& c) {
+  HPKI_TRY(flush_audit());
   const Value p[] = {Value{c.seq},      Value{c.tree_size}, blob(c.root_hash),
                      blob(c.signature), text(c.key_ref),    Value{to_unix(c.signed_at)}};
   auto n = HPKI_TRY(conn_.exec(
@@ -952,13 +988,15 @@ Result<std::optional<TimePoint>> SqlTx::last_timestamp_time() {
 // ---------------------------------------------------------------- raw
 
 Result<std::int64_t> SqlTx::exec(std::string_view sql, std::span<const Value> params) {
-  audit_tail_.reset();  // raw SQL may touch the audit log
+  HPKI_TRY(flush_audit());  // raw SQL may read or change the audit log
+  audit_tail_.reset();
   if (params.empty()) return conn_.exec_script(sql);
   return conn_.exec(sql, params);
 }
 
 Result<std::vector<Row>> SqlTx::query(std::string_view sql, std::span<const Value> params) {
-  audit_tail_.reset();  // raw SQL may touch the audit log
+  HPKI_TRY(flush_audit());  // raw SQL may read or change the audit log
+  audit_tail_.reset();
   return conn_.query(sql, params);
 }
 

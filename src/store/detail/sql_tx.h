@@ -12,6 +12,10 @@ class SqlTx final : public Tx {
  public:
   SqlTx(Connection& conn, const Clock& clock) : conn_(conn), clock_(clock) {}
 
+  // Runs fn in a new SqlTx on conn (inside its transaction) and writes what the Tx deferred.
+  [[nodiscard]] static Result<void> run(Connection& conn, const Clock& clock,
+                                        const Store::TxFn& fn);
+
   [[nodiscard]] Dialect dialect() const noexcept override { return conn_.dialect(); }
 
   Result<void> insert_ca(const CaRecord& ca) override;
@@ -84,11 +88,17 @@ class SqlTx final : public Tx {
       std::string_view where_and_order, std::span<const Value> params);
   [[nodiscard]] Result<std::string> filter_sql(const CertificateFilter& f,
                                                std::vector<Value>& params) const;
+  // Writes the audit entries appended since the last flush; called before anything else
+  // reads the audit log in this transaction and before COMMIT.
+  [[nodiscard]] Result<void> flush_audit();
 
   Connection& conn_;
   const Clock& clock_;
   // The last audit entry appended in this transaction (lock_audit_tail / append_audit).
   std::optional<AuditRecord> audit_tail_;
+  // Appended entries not yet written (with their seq): one multi-row INSERT per flush instead
+  // of a statement each, i.e. one round trip for a group commit's entries on PostgreSQL.
+  std::vector<AuditRecord> pending_audit_;
 };
 
 }  // namespace hpki::store::detail

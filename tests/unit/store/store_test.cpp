@@ -675,6 +675,52 @@ TEST_P(StoreTest, ConcurrentAuditAppendsFormOneChain) {
   });
 }
 
+TEST_P(StoreTest, AuditEntriesOfOneTransactionAreWrittenTogetherAtCommit) {
+  // append_audit defers the INSERT (one multi-row statement per flush); reads in the same
+  // transaction see every appended entry, a failed transaction leaves none of them.
+  auto entry = [](int i) {
+    return AuditRecord{.at = kT0 + std::chrono::seconds(i),
+                       .actor = "ra:" + std::to_string(i),
+                       .action = "cert.issue",
+                       .object = "serial:" + std::to_string(i),
+                       .outcome = "success",
+                       .details = "{}",
+                       .hash_alg = "sha256",
+                       .prev_hash = Bytes(32, static_cast<std::uint8_t>(i)),
+                       .hash = Bytes(32, static_cast<std::uint8_t>(i + 1))};
+  };
+  run([&](Tx& tx) -> Result<void> {
+    for (int i = 0; i < 45; ++i) EXPECT_EQ(HPKI_TRY(tx.append_audit(entry(i))), i + 1);
+    EXPECT_EQ(HPKI_TRY(tx.last_audit())->seq, 45);  // 32 + 8 + 4 + 1 rows written here
+    for (int i = 45; i < 52; ++i) EXPECT_EQ(HPKI_TRY(tx.append_audit(entry(i))), i + 1);
+    return {};  // the last 7 at commit
+  });
+  auto failed = store_->transact([&](Tx& tx) -> Result<void> {
+    for (int i = 52; i < 60; ++i) HPKI_TRY(tx.append_audit(entry(i)));
+    return fail(ErrorCode::kPolicyRefused, "changed my mind");
+  });
+  EXPECT_EQ(failed.error().code(), ErrorCode::kPolicyRefused);
+  run([&](Tx& tx) -> Result<void> {
+    auto all = HPKI_TRY(tx.read_audit(1, 1000));
+    EXPECT_EQ(all.size(), 52u);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const auto want = entry(static_cast<int>(i));
+      EXPECT_EQ(all[i].seq, static_cast<std::int64_t>(i + 1));
+      EXPECT_EQ(all[i].actor, want.actor);
+      EXPECT_EQ(all[i].object, want.object);
+      EXPECT_EQ(all[i].at, want.at);
+      EXPECT_EQ(all[i].prev_hash, want.prev_hash);
+      EXPECT_EQ(all[i].hash, want.hash);
+    }
+    EXPECT_EQ(HPKI_TRY(tx.append_audit(entry(52))), 53);
+    return {};
+  });
+  run([](Tx& tx) -> Result<void> {
+    EXPECT_EQ(HPKI_TRY(tx.last_audit())->seq, 53);
+    return {};
+  });
+}
+
 TEST_P(StoreTest, RawExecCanTamperWithAuditRows) {
   run([](Tx& tx) -> Result<void> {
     for (int i = 0; i < 4; ++i) {
