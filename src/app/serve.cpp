@@ -313,7 +313,8 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
       rt->config().base.server.issuance_threads > 0
           ? static_cast<std::size_t>(rt->config().base.server.issuance_threads)
           : std::size_t{std::max(1u, std::thread::hardware_concurrency())};
-  http::WorkerPool issuance_pool(issuance_threads, std::numeric_limits<std::size_t>::max());
+  http::WorkerPool issuance_pool(issuance_threads, std::numeric_limits<std::size_t>::max(),
+                                 "hpki-issue");
   rt->ca().set_executor([&issuance_pool](std::function<void()> task) {
     auto t = std::make_shared<std::function<void()>>(std::move(task));
     if (!issuance_pool.submit([t] { (*t)(); })) (*t)();  // stopped: run it here

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "core/thread.h"
 #include "http/detail/core.h"
 #include "http/detail/session.h"
 #include "http/problem.h"
@@ -288,7 +289,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options,
   }
   Core* raw = core.get();
   for (auto& ctx : raw->contexts) {
-    raw->io_threads.emplace_back([ctx = ctx.get()] { ctx->run(); });
+    raw->io_threads.push_back(named_thread("hpki-io", [ctx = ctx.get()] { ctx->run(); }));
   }
   return std::unique_ptr<Server>(new Server(std::move(core)));
 }

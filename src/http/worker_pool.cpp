@@ -1,13 +1,16 @@
 #include "http/worker_pool.h"
 
 #include "core/error.h"
+#include "core/thread.h"
 
 namespace hpki::http {
 
-WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queue) : max_queue_(max_queue) {
+WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queue, std::string name)
+    : max_queue_(max_queue) {
   HPKI_CHECK(threads > 0 && max_queue > 0);
   threads_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+  for (std::size_t i = 0; i < threads; ++i)
+    threads_.push_back(named_thread(name, [this] { run(); }));
 }
 
 WorkerPool::~WorkerPool() { stop(); }

@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -15,7 +16,8 @@ namespace hpki::http {
 
 class WorkerPool {
  public:
-  WorkerPool(std::size_t threads, std::size_t max_queue);
+  // `name`: the threads' name (ps -L, top -H).
+  WorkerPool(std::size_t threads, std::size_t max_queue, std::string name = "hpki-work");
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

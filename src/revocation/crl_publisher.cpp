@@ -7,6 +7,7 @@
 
 #include "core/encoding.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "crypto/digest.h"
 #include "der/oids.h"
 #include "x509/certificate.h"
@@ -363,7 +364,7 @@ void CrlPublisher::start() {
   std::lock_guard g(mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { run(); });
+  thread_ = named_thread("hpki-crl", [this] { run(); });
 }
 
 void CrlPublisher::stop() {

@@ -7,6 +7,7 @@
 
 #include "core/encoding.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "crypto/digest.h"
 #include "der/oids.h"
 #include "x509/spki.h"
@@ -663,7 +664,7 @@ std::optional<Bytes> OcspResponder::presigned(const std::string& ca_id,
 
 void OcspResponder::start(std::chrono::seconds period, std::function<void()> after_each) {
   worker_->stopping = false;
-  worker_->presigner = std::thread([this] {
+  worker_->presigner = named_thread("hpki-ocsp-sign", [this] {
     std::unique_lock lock(worker_->mu);
     for (;;) {
       worker_->pending_cv.wait(lock,
@@ -683,7 +684,7 @@ void OcspResponder::start(std::chrono::seconds period, std::function<void()> aft
       lock.lock();
     }
   });
-  worker_->thread = std::thread([this, period, after = std::move(after_each)] {
+  worker_->thread = named_thread("hpki-ocsp-sync", [this, period, after = std::move(after_each)] {
     std::unique_lock lock(worker_->mu);
     while (!worker_->cv.wait_for(lock, period, [this] { return worker_->stopping; })) {
       lock.unlock();

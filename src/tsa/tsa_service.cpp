@@ -13,6 +13,7 @@
 
 #include "core/encoding.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "crypto/algorithm.h"
 #include "der/oids.h"
 #include "der/reader.h"
@@ -140,9 +141,10 @@ struct TsaService::Pipeline {
 
 void TsaService::start_pipeline() {
   pipeline_ = std::make_unique<Pipeline>();
-  pipeline_->committer = std::thread([this] { commit_loop(); });
+  pipeline_->committer = named_thread("hpki-tsa-commit", [this] { commit_loop(); });
   const std::size_t n = std::max(1u, std::thread::hardware_concurrency());
-  for (std::size_t i = 0; i < n; ++i) pipeline_->signers.emplace_back([this] { sign_loop(); });
+  for (std::size_t i = 0; i < n; ++i)
+    pipeline_->signers.push_back(named_thread("hpki-tsa-sign", [this] { sign_loop(); }));
 }
 
 void TsaService::stop() {
