@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <condition_variable>
 #include <map>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "core/encoding.h"
@@ -77,11 +79,14 @@ struct OcspResponder::Worker {
 
 namespace {
 
-constexpr std::string_view kUpsert =
-    "INSERT INTO ocsp_responses (ca_id, serial, status, this_update, next_update, der) "
-    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ca_id, serial) DO UPDATE SET status = "
-    "excluded.status, this_update = excluded.this_update, next_update = excluded.next_update, "
-    "der = excluded.der WHERE ocsp_responses.this_update <= excluded.this_update";
+// Multi-row (store::exec_rows): a batch of responses in a few statements.
+constexpr std::string_view kUpsertHead =
+    "INSERT INTO ocsp_responses (ca_id, serial, status, this_update, next_update, der)";
+constexpr std::size_t kUpsertCols = 6;
+constexpr std::string_view kUpsertTail =
+    "ON CONFLICT (ca_id, serial) DO UPDATE SET status = excluded.status, this_update = "
+    "excluded.this_update, next_update = excluded.next_update, der = excluded.der WHERE "
+    "ocsp_responses.this_update <= excluded.this_update";
 
 constexpr std::string_view kCertsSince =
     "SELECT c.serial, c.status, c.updated_at, r.reason, r.revoked_at FROM certificates c "
@@ -92,6 +97,12 @@ constexpr std::string_view kCertOne =
     "SELECT c.serial, c.status, c.updated_at, r.reason, r.revoked_at FROM certificates c "
     "LEFT JOIN revocations r ON r.ca_id = c.ca_id AND r.serial = c.serial "
     "WHERE c.ca_id = ? AND c.serial = ?";
+
+// With store::query_in: the certificates of one CA among a list of serials.
+constexpr std::string_view kCertsIn =
+    "SELECT c.serial, c.status, c.updated_at, r.reason, r.revoked_at FROM certificates c "
+    "LEFT JOIN revocations r ON r.ca_id = c.ca_id AND r.serial = c.serial "
+    "WHERE c.ca_id = ? AND c.serial IN";
 
 constexpr std::string_view kStored =
     "SELECT serial, this_update, next_update, der FROM ocsp_responses WHERE ca_id = ?";
@@ -352,6 +363,15 @@ Result<std::size_t> OcspResponder::resync(bool full) {
 Result<std::size_t> OcspResponder::sign_and_store(
     std::vector<std::pair<Issuer*, std::shared_ptr<const Entry>>> todo, std::uint64_t read_seq) {
   if (todo.empty()) return std::size_t{0};
+  {
+    // One response per certificate (a multi-row upsert may not name a key twice): sync() lists
+    // a certificate changed in the database first and may list it again as due for refresh
+    // from memory; the first is current.
+    std::set<std::pair<Issuer*, std::string>> seen;
+    std::erase_if(todo, [&seen](const auto& t) {
+      return !seen.emplace(t.first, serial_hex(t.second->serial)).second;
+    });
+  }
   const TimePoint now = floor_s(clock_.now());
   std::vector<std::shared_ptr<Entry>> signed_entries(todo.size());
   std::vector<std::optional<Error>> errors(settings_.sign_threads);
@@ -405,18 +425,21 @@ Result<std::size_t> OcspResponder::sign_and_store(
   // Persist in batches so other nodes can load them.
   constexpr std::size_t kBatch = 500;
   for (std::size_t from = 0; from < todo.size(); from += kBatch) {
-    HPKI_TRY(store_.transact([&](store::Tx& tx) -> Result<void> {
-      for (std::size_t i = from; i < std::min(todo.size(), from + kBatch); ++i) {
-        const auto& e = signed_entries[i];
-        if (!e) continue;
-        const store::Value p[] = {store::Value{todo[i].first->ca.id},
-                                  store::Value{serial_hex(e->serial)},
-                                  store::Value{std::string(x509::ocsp_cert_status_name(e->status))},
-                                  store::Value{unix_s(e->this_update)},
-                                  store::Value{unix_s(e->next_update)},
-                                  store::Value{e->der}};
-        HPKI_TRY(tx.exec(kUpsert, p));
+    // One row per (CA, serial) here: a multi-row upsert may not name a key twice.
+    std::vector<store::Value> rows;
+    for (std::size_t i = from; i < std::min(todo.size(), from + kBatch); ++i) {
+      const auto& e = signed_entries[i];
+      if (!e) continue;
+      for (store::Value v :
+           {store::Value{todo[i].first->ca.id}, store::Value{serial_hex(e->serial)},
+            store::Value{std::string(x509::ocsp_cert_status_name(e->status))},
+            store::Value{unix_s(e->this_update)}, store::Value{unix_s(e->next_update)},
+            store::Value{e->der}}) {
+        rows.push_back(std::move(v));
       }
+    }
+    HPKI_TRY(store_.transact([&](store::Tx& tx) -> Result<void> {
+      HPKI_TRY(store::exec_rows(tx, kUpsertHead, kUpsertCols, rows, kUpsertTail));
       return {};
     }));
   }
@@ -504,12 +527,16 @@ void OcspResponder::presign_changes(std::vector<std::pair<Issuer*, std::string>>
   std::vector<std::pair<Issuer*, std::shared_ptr<const Entry>>> todo;
   auto r = store_.read([&](store::Tx& tx) -> Result<void> {
     todo.clear();
-    for (const auto& [is, serial] : changes) {
-      const store::Value p[] = {store::Value{is->ca.id}, store::Value{serial}};
-      auto rows = HPKI_TRY(tx.query(kCertOne, p));
-      if (rows.empty()) continue;
-      auto c = HPKI_TRY(cert_row(rows[0]));
-      todo.emplace_back(is, std::make_shared<const Entry>(HPKI_TRY(entry_for(c))));
+    // Sorted: the changes of one issuer are adjacent; one look-up per issuer and batch.
+    for (auto it = changes.begin(); it != changes.end();) {
+      Issuer* is = it->first;
+      std::vector<store::Value> serials;
+      for (; it != changes.end() && it->first == is; ++it) serials.emplace_back(it->second);
+      const store::Value ca[] = {store::Value{is->ca.id}};
+      for (const auto& row : HPKI_TRY(store::query_in(tx, kCertsIn, ca, serials))) {
+        auto c = HPKI_TRY(cert_row(row));
+        todo.emplace_back(is, std::make_shared<const Entry>(HPKI_TRY(entry_for(c))));
+      }
     }
     return {};
   });

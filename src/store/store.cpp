@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <functional>
+#include <iterator>
+#include <string>
 #include <thread>
 
 #include "store/detail/connection.h"
@@ -87,6 +89,79 @@ Result<void> Store::observed(const std::function<Result<void>()>& run) {
   auto r = run();
   observer_(t_tx_label, std::chrono::steady_clock::now() - start, r.has_value());
   return r;
+}
+
+namespace {
+
+// How many of `left` items the next statement takes: the largest power of two <= both.
+std::size_t chunk_of(std::size_t left) noexcept {
+  std::size_t n = kMaxRowsPerStatement;
+  while (n > left) n /= 2;
+  return n;
+}
+
+// "(?, ?, ?)" for n placeholders.
+void append_tuple(std::string& sql, std::size_t n) {
+  sql += '(';
+  for (std::size_t i = 0; i < n; ++i) sql += i == 0 ? "?" : ", ?";
+  sql += ')';
+}
+
+}  // namespace
+
+Result<std::int64_t> exec_rows(const ExecFn& exec, std::string_view head, std::size_t cols,
+                               std::span<const Value> values, std::string_view tail) {
+  if (cols == 0 || values.size() % cols != 0) {
+    return fail(ErrorCode::kInvalidArgument, "exec_rows: " + std::to_string(values.size()) +
+                                                 " values do not make rows of " +
+                                                 std::to_string(cols));
+  }
+  std::int64_t changed = 0;
+  while (!values.empty()) {
+    const std::size_t rows = chunk_of(values.size() / cols);
+    std::string sql(head);
+    sql += " VALUES ";
+    for (std::size_t r = 0; r < rows; ++r) {
+      if (r > 0) sql += ", ";
+      append_tuple(sql, cols);
+    }
+    if (!tail.empty()) {
+      sql += ' ';
+      sql += tail;
+    }
+    changed += HPKI_TRY(exec(sql, values.first(rows * cols)));
+    values = values.subspan(rows * cols);
+  }
+  return changed;
+}
+
+Result<std::int64_t> exec_rows(Tx& tx, std::string_view head, std::size_t cols,
+                               std::span<const Value> values, std::string_view tail) {
+  return exec_rows(
+      [&tx](std::string_view sql, std::span<const Value> p) { return tx.exec(sql, p); }, head, cols,
+      values, tail);
+}
+
+Result<std::vector<Row>> query_in(Tx& tx, std::string_view before, std::span<const Value> fixed,
+                                  std::span<const Value> list, std::string_view after) {
+  std::vector<Row> out;
+  std::vector<Value> params;
+  while (!list.empty()) {
+    const std::size_t n = chunk_of(list.size());
+    std::string sql(before);
+    sql += ' ';
+    append_tuple(sql, n);
+    if (!after.empty()) {
+      sql += ' ';
+      sql += after;
+    }
+    params.assign(fixed.begin(), fixed.end());
+    params.insert(params.end(), list.begin(), list.begin() + static_cast<std::ptrdiff_t>(n));
+    auto rows = HPKI_TRY(tx.query(sql, params));
+    std::move(rows.begin(), rows.end(), std::back_inserter(out));
+    list = list.subspan(n);
+  }
+  return out;
 }
 
 namespace detail {

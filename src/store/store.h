@@ -354,6 +354,26 @@ class Tx {
                                                        std::span<const Value> params = {}) = 0;
 };
 
+// --- statements over many rows (one round trip per statement on PostgreSQL)
+// Rows go in statements of kMaxRowsPerStatement, 16, 8, ..., 1 rows: a handful of statement
+// texts, each prepared once.
+inline constexpr std::size_t kMaxRowsPerStatement = 32;
+using ExecFn = std::function<Result<std::int64_t>(std::string_view sql, std::span<const Value>)>;
+// Runs `head VALUES (?, ...), (?, ...) tail` over values.size() / cols rows (values row by
+// row); returns the rows changed in total. kInvalidArgument when values do not fill whole rows.
+[[nodiscard]] Result<std::int64_t> exec_rows(const ExecFn& exec, std::string_view head,
+                                             std::size_t cols, std::span<const Value> values,
+                                             std::string_view tail = {});
+[[nodiscard]] Result<std::int64_t> exec_rows(Tx& tx, std::string_view head, std::size_t cols,
+                                             std::span<const Value> values,
+                                             std::string_view tail = {});
+// Runs `before (?, ?, ...) after` with the `fixed` parameters first and the `list` after,
+// for a list of any length (the IN list of a look-up by many keys); the rows of all parts.
+[[nodiscard]] Result<std::vector<Row>> query_in(Tx& tx, std::string_view before,
+                                                std::span<const Value> fixed,
+                                                std::span<const Value> list,
+                                                std::string_view after = {});
+
 struct StoreOptions {
   int max_retries = 8;  // extra runs of a transaction after a transient failure
   std::chrono::milliseconds busy_timeout{5000};  // SQLite lock wait

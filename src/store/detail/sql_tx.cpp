@@ -683,7 +683,7 @@ Result<std::vector<SubjectRecord>> SqlTx::list_subjects(std::optional<SubjectKin
 Result<std::optional<AuditRecord>> SqlTx::lock_audit_tail() {
   // After an append in this transaction the tail is known (and on PostgreSQL the lock is held
   // until commit): no second look-up per entry when a batch appends many.
-  if (audit_tail_) return audit_tail_;
+  if (audit_tail_known_) return audit_tail_;
   if (dialect() == Dialect::kPostgres) {
     // Held until commit or rollback, across all connections to this database.
     const Value p[] = {Value{kAuditLockKey}};
@@ -691,13 +691,15 @@ Result<std::optional<AuditRecord>> SqlTx::lock_audit_tail() {
   }
   // SQLite: every transaction starts with BEGIN IMMEDIATE, which already holds the one
   // write lock of the database file.
-  return last_audit();
+  audit_tail_ = HPKI_TRY(last_audit());
+  audit_tail_known_ = true;
+  return audit_tail_;
 }
 
 Result<std::int64_t> SqlTx::append_audit(const AuditRecord& e) {
   std::int64_t last = 0;
-  if (audit_tail_) {
-    last = audit_tail_->seq;
+  if (audit_tail_known_) {
+    last = audit_tail_ ? audit_tail_->seq : 0;
   } else {
     auto tail = HPKI_TRY(conn_.query("SELECT COALESCE(MAX(seq), 0) FROM audit_log", {}));
     last = tail.empty() ? 0 : HPKI_TRY(col_int(tail[0], 0, "max(seq)"));
@@ -712,39 +714,30 @@ Result<std::int64_t> SqlTx::append_audit(const AuditRecord& e) {
   }
   audit_tail_ = e;
   audit_tail_->seq = seq;
+  audit_tail_known_ = true;
   pending_audit_.push_back(*audit_tail_);
   return seq;
 }
 
 Result<void> SqlTx::flush_audit() {
-  // Rows go in chunks of 32, 16, ..., 1: a handful of statement texts, each prepared once.
-  constexpr std::size_t kMaxRows = 32;
-  constexpr std::size_t kCols = 10;
-  std::span<const AuditRecord> rest(pending_audit_);
+  if (pending_audit_.empty()) return {};
   std::vector<Value> p;
-  while (!rest.empty()) {
-    std::size_t rows = kMaxRows;
-    while (rows > rest.size()) rows /= 2;
-    std::string sql = cat({"INSERT INTO audit_log (", kAuditCols, ") VALUES "});
-    p.clear();
-    p.reserve(rows * kCols);
-    for (std::size_t i = 0; i < rows; ++i) {
-      const AuditRecord& e = rest[i];
-      sql += i == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-      for (Value v :
-           {Value{e.seq}, Value{to_unix(e.at)}, text(e.actor), text(e.action), text(e.object),
-            text(e.outcome), text(e.details), text(e.hash_alg), blob(e.prev_hash), blob(e.hash)}) {
-        p.push_back(std::move(v));
-      }
+  p.reserve(pending_audit_.size() * 10);
+  for (const AuditRecord& e : pending_audit_) {
+    for (Value v :
+         {Value{e.seq}, Value{to_unix(e.at)}, text(e.actor), text(e.action), text(e.object),
+          text(e.outcome), text(e.details), text(e.hash_alg), blob(e.prev_hash), blob(e.hash)}) {
+      p.push_back(std::move(v));
     }
-    sql += " ON CONFLICT DO NOTHING";
-    auto n = HPKI_TRY(conn_.exec(sql, p));
-    if (n != static_cast<std::int64_t>(rows)) {
-      return fail(ErrorCode::kConflict, "audit seq " + std::to_string(rest.front().seq) + ".." +
-                                            std::to_string(rest[rows - 1].seq) +
-                                            ": an entry with one of these seqs already exists");
-    }
-    rest = rest.subspan(rows);
+  }
+  // Through the connection: SqlTx::exec would flush again.
+  auto n = HPKI_TRY(exec_rows(
+      [this](std::string_view sql, std::span<const Value> v) { return conn_.exec(sql, v); },
+      cat({"INSERT INTO audit_log (", kAuditCols, ")"}), 10, p, "ON CONFLICT DO NOTHING"));
+  if (n != static_cast<std::int64_t>(pending_audit_.size())) {
+    return fail(ErrorCode::kConflict, "audit seq " + std::to_string(pending_audit_.front().seq) +
+                                          ".." + std::to_string(pending_audit_.back().seq) +
+                                          ": an entry with one of these seqs already exists");
   }
   pending_audit_.clear();
   return {};
@@ -990,6 +983,7 @@ Result<std::optional<TimePoint>> SqlTx::last_timestamp_time() {
 Result<std::int64_t> SqlTx::exec(std::string_view sql, std::span<const Value> params) {
   HPKI_TRY(flush_audit());  // raw SQL may read or change the audit log
   audit_tail_.reset();
+  audit_tail_known_ = false;
   if (params.empty()) return conn_.exec_script(sql);
   return conn_.exec(sql, params);
 }
@@ -997,6 +991,7 @@ Result<std::int64_t> SqlTx::exec(std::string_view sql, std::span<const Value> pa
 Result<std::vector<Row>> SqlTx::query(std::string_view sql, std::span<const Value> params) {
   HPKI_TRY(flush_audit());  // raw SQL may read or change the audit log
   audit_tail_.reset();
+  audit_tail_known_ = false;
   return conn_.query(sql, params);
 }
 

@@ -96,6 +96,7 @@ class SqlTx final : public Tx {
   const Clock& clock_;
   // The last audit entry appended in this transaction (lock_audit_tail / append_audit).
   std::optional<AuditRecord> audit_tail_;
+  bool audit_tail_known_ = false;  // audit_tail_ is the tail (none: the log is empty)
   // Appended entries not yet written (with their seq): one multi-row INSERT per flush instead
   // of a statement each, i.e. one round trip for a group commit's entries on PostgreSQL.
   std::vector<AuditRecord> pending_audit_;

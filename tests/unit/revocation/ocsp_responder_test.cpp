@@ -12,6 +12,7 @@
 
 #include "ca/runtime.h"
 #include "tests/support/test_ca.h"
+#include "tests/support/test_db.h"
 #include "tests/support/test_util.h"
 #include "x509/ocsp.h"
 
@@ -325,6 +326,77 @@ TEST_P(OcspResponderTest, SecondNodeLoadsStoredResponsesAndRefresh) {
 
 INSTANTIATE_TEST_SUITE_P(Families, OcspResponderTest, ::testing::Values("rsa", "sm2"),
                          [](const auto& i) { return i.param; });
+
+// On both database backends: the responses of a batch are stored with multi-row statements.
+class OcspResponderStoreTest
+    : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+
+TEST_P(OcspResponderStoreTest, CertificateChangedAndDueForRefreshIsSignedOnceWithItsNewStatus) {
+  const auto& [backend, fam] = GetParam();
+  const CaFamily family = fam == "sm2" ? CaFamily::kSm2 : CaFamily::kRsa;
+  const std::string ca_id = fam == "sm2" ? "sm2-issuing" : "rsa-issuing";
+  test::TestDb db(backend);
+  ASSERT_EQ(db.error(), "");
+  test::TempDir dir;
+  auto rt = test::init_test_ca(dir.path() / "home", db.url(), {family});
+  ASSERT_TRUE(rt) << rt.error().to_string();
+  std::vector<std::string> serials;
+  for (int i = 0; i < 40; ++i) {  // more than one multi-row statement
+    ca::IssueRequest r;
+    r.profile = "device";
+    r.family = family;
+    r.internal_spki =
+        crypto::PrivateKey::generate(
+            {family == CaFamily::kSm2 ? crypto::KeyType::kSm2 : crypto::KeyType::kEcP256, 0})
+            .value()
+            .public_key_der();
+    r.subject.data.common_name = "d" + std::to_string(i) + ".example.cn";
+    r.subject.data.organization = "示例医院";
+    r.subject.data.dns_names = {r.subject.data.common_name};
+    auto res = (*rt)->ca().issue(r);
+    ASSERT_TRUE(res) << res.error().to_string();
+    serials.push_back(res->serial);
+  }
+  FixedClock clock(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+  OcspResponderSettings s;
+  s.validity = std::chrono::hours(24);
+  s.refresh_after = std::chrono::hours(12);
+  OcspResponder responder((*rt)->store(), clock,
+                          [&rt](const store::CaRecord& c) { return (*rt)->ca().ca_signer(c); }, s);
+  ASSERT_TRUE(responder.load());
+  const auto loaded = responder.counters().presigned.load();
+  ASSERT_GE(loaded, 40u);
+  // Revoked in the database (no listener: the responder learns it at its next sync), while
+  // every response held in memory is due for refresh: sync() sees the certificate twice.
+  ASSERT_TRUE((*rt)->ca().revoke(serials[7], x509::RevocationReason::kKeyCompromise, std::nullopt,
+                                 "ra:test"));
+  clock.advance(std::chrono::hours(13));
+  auto n = responder.sync();
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(*n, loaded);  // each certificate once
+  for (const auto& serial : {serials[7], serials[8]}) {
+    const auto held = responder.presigned(ca_id, serial);
+    ASSERT_TRUE(held.has_value());
+    auto parsed = x509::parse_ocsp_response(*held).value();
+    ASSERT_EQ(parsed.basic->responses().size(), 1u);
+    EXPECT_EQ(parsed.basic->responses()[0].status,
+              serial == serials[7] ? OcspCertStatus::kRevoked : OcspCertStatus::kGood);
+    EXPECT_EQ(parsed.basic->responses()[0].this_update, clock.now());
+  }
+  // What another node loads from the database is the same.
+  OcspResponder second((*rt)->store(), clock,
+                       [&rt](const store::CaRecord& c) { return (*rt)->ca().ca_signer(c); }, s);
+  ASSERT_TRUE(second.load());
+  EXPECT_EQ(second.counters().presigned.load(), 0u);
+  EXPECT_EQ(second.presigned(ca_id, serials[7]), responder.presigned(ca_id, serials[7]));
+}
+
+INSTANTIATE_TEST_SUITE_P(BackendsAndFamilies, OcspResponderStoreTest,
+                         ::testing::Combine(::testing::Values("sqlite", "postgresql"),
+                                            ::testing::Values("rsa", "sm2")),
+                         [](const auto& i) {
+                           return std::get<0>(i.param) + "_" + std::get<1>(i.param);
+                         });
 
 }  // namespace
 }  // namespace hpki::revocation

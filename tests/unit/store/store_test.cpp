@@ -721,6 +721,45 @@ TEST_P(StoreTest, AuditEntriesOfOneTransactionAreWrittenTogetherAtCommit) {
   });
 }
 
+TEST_P(StoreTest, ManyRowsInFewStatements) {
+  run([](Tx& tx) -> Result<void> {
+    HPKI_TRY(tx.exec("CREATE TABLE rows_t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)"));
+    std::vector<Value> values;
+    for (std::int64_t k = 1; k <= 45; ++k) {  // statements of 32, 8, 4 and 1 rows
+      values.emplace_back(k);
+      values.emplace_back("v" + std::to_string(k));
+    }
+    EXPECT_EQ(HPKI_TRY(store::exec_rows(tx, "INSERT INTO rows_t (k, v)", 2, values)), 45);
+    // The tail applies to every statement: a conflict is skipped, not an error.
+    const Value again[] = {Value{std::int64_t{3}}, Value{std::string("x")}, Value{std::int64_t{46}},
+                           Value{std::string("v46")}};
+    EXPECT_EQ(HPKI_TRY(store::exec_rows(tx, "INSERT INTO rows_t (k, v)", 2, again,
+                                        "ON CONFLICT DO NOTHING")),
+              1);
+    EXPECT_EQ(store::exec_rows(tx, "INSERT INTO rows_t (k, v)", 2, std::span(again).first(3))
+                  .error()
+                  .code(),
+              ErrorCode::kInvalidArgument);
+    EXPECT_EQ(HPKI_TRY(store::exec_rows(tx, "INSERT INTO rows_t (k, v)", 2, {})), 0);
+    // Look-ups by many keys: every match of every part, none for keys not there.
+    std::vector<Value> keys;
+    for (std::int64_t k = 0; k <= 50; k += 2) keys.emplace_back(k);
+    const Value prefix[] = {Value{std::string("v%")}};
+    auto rows = HPKI_TRY(store::query_in(tx, "SELECT k FROM rows_t WHERE v LIKE ? AND k IN", prefix,
+                                         keys, "ORDER BY k"));
+    EXPECT_EQ(rows.size(), 23u);  // 2, 4, ..., 46
+    std::set<std::int64_t> got;
+    for (const auto& r : rows) got.insert(std::get<std::int64_t>(r.at(0)));
+    EXPECT_EQ(got.size(), 23u);
+    EXPECT_EQ(*got.begin(), 2);
+    EXPECT_EQ(*got.rbegin(), 46);
+    EXPECT_TRUE(
+        HPKI_TRY(store::query_in(tx, "SELECT k FROM rows_t WHERE v LIKE ? AND k IN", prefix, {}))
+            .empty());
+    return {};
+  });
+}
+
 TEST_P(StoreTest, RawExecCanTamperWithAuditRows) {
   run([](Tx& tx) -> Result<void> {
     for (int i = 0; i < 4; ++i) {
