@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <iterator>
 #include <optional>
 #include <span>
 
@@ -275,11 +276,96 @@ std::optional<Result<Ptr<EVP_PKEY>>> ec_pkey_from_spki(BytesView der) {
   return std::nullopt;
 }
 
+// One TLV of strict DER (definite length in its shortest form, up to 0xffff); nullopt for
+// anything else. Advances `in` past it.
+struct Tlv {
+  unsigned char tag;
+  BytesView value;
+};
+std::optional<Tlv> read_strict_tlv(BytesView& in) {
+  if (in.size() < 2) return std::nullopt;
+  std::size_t len = in[1];
+  std::size_t header = 2;
+  if (in[1] == 0x81) {
+    if (in.size() < 3 || in[2] < 0x80) return std::nullopt;
+    len = in[2];
+    header = 3;
+  } else if (in[1] == 0x82) {
+    if (in.size() < 4 || in[2] == 0) return std::nullopt;
+    len = std::size_t{in[2]} << 8 | in[3];
+    header = 4;
+  } else if (in[1] >= 0x80) {
+    return std::nullopt;
+  }
+  if (in.size() - header < len) return std::nullopt;
+  Tlv t{in[0], in.subspan(header, len)};
+  in = in.subspan(header + len);
+  return t;
+}
+
+// A positive INTEGER in minimal form (X.690 8.3.2); its magnitude without the sign octet.
+std::optional<BytesView> positive_integer(const std::optional<Tlv>& t) {
+  if (!t || t->tag != 0x02 || t->value.empty() || (t->value[0] & 0x80) != 0) return std::nullopt;
+  if (t->value[0] == 0) {
+    if (t->value.size() == 1 || (t->value[1] & 0x80) == 0) return std::nullopt;  // not minimal
+    return t->value.subspan(1);
+  }
+  return t->value;
+}
+
+// AlgorithmIdentifier { rsaEncryption, NULL } (RFC 3279 2.3.1), tag and length included.
+constexpr unsigned char kRsaEncryptionAlg[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                               0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
+
+// Fast path of pkey_from_spki for an rsaEncryption key in strict DER: the modulus and exponent
+// imported with EVP_PKEY_fromdata (≈ 5 µs) instead of d2i_PUBKEY (≈ 100 µs in OpenSSL 3.0).
+// nullopt: not exactly this shape (other algorithms, BER, non-minimal integers, trailing
+// bytes...), use d2i_PUBKEY, which then accepts or refuses it as before.
+std::optional<Result<Ptr<EVP_PKEY>>> rsa_pkey_from_spki(BytesView der) {
+  BytesView in = der;
+  auto spki = read_strict_tlv(in);
+  if (!spki || spki->tag != 0x30 || !in.empty()) return std::nullopt;
+  BytesView body = spki->value;
+  if (body.size() < sizeof kRsaEncryptionAlg ||
+      !std::equal(std::begin(kRsaEncryptionAlg), std::end(kRsaEncryptionAlg), body.begin())) {
+    return std::nullopt;
+  }
+  body = body.subspan(sizeof kRsaEncryptionAlg);
+  auto bits = read_strict_tlv(body);
+  if (!bits || bits->tag != 0x03 || !body.empty() || bits->value.empty() || bits->value[0] != 0) {
+    return std::nullopt;
+  }
+  BytesView key = bits->value.subspan(1);
+  auto seq = read_strict_tlv(key);
+  if (!seq || seq->tag != 0x30 || !key.empty()) return std::nullopt;
+  BytesView ints = seq->value;
+  const auto n = positive_integer(read_strict_tlv(ints));
+  const auto e = positive_integer(read_strict_tlv(ints));
+  if (!n || !e || !ints.empty()) return std::nullopt;
+  Ptr<BIGNUM> bn_n = own(BN_bin2bn(n->data(), static_cast<int>(n->size()), nullptr));
+  Ptr<BIGNUM> bn_e = own(BN_bin2bn(e->data(), static_cast<int>(e->size()), nullptr));
+  Ptr<OSSL_PARAM_BLD> bld = own(OSSL_PARAM_BLD_new());
+  if (!bn_n || !bn_e || !bld ||
+      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1) {
+    return fail(take_error(ErrorCode::kInternal, "OSSL_PARAM_BLD (RSA public key)"));
+  }
+  Ptr<OSSL_PARAM> params = own(OSSL_PARAM_BLD_to_param(bld.get()));
+  Ptr<EVP_PKEY_CTX> ctx = own(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1)
+    return fail(take_error(ErrorCode::kInternal, "EVP_PKEY_fromdata_init"));
+  EVP_PKEY* raw = nullptr;
+  if (EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1)
+    return fail(take_error(ErrorCode::kMalformed, "SubjectPublicKeyInfo (RSA public key)"));
+  return own(raw);
+}
+
 }  // namespace
 
 Result<Ptr<EVP_PKEY>> pkey_from_spki(BytesView der) {
   if (der.size() > kMaxKeyDer) return fail(ErrorCode::kTooLarge, "SubjectPublicKeyInfo too large");
   if (auto fast = ec_pkey_from_spki(der)) return std::move(*fast);
+  if (auto fast = rsa_pkey_from_spki(der)) return std::move(*fast);
   const unsigned char* p = der.data();
   Ptr<EVP_PKEY> pkey = own(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (!pkey) return fail(take_error(ErrorCode::kMalformed, "SubjectPublicKeyInfo"));
