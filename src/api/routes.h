@@ -10,6 +10,7 @@
 #include "api/auth.h"
 #include "ca/runtime.h"
 #include "core/bytes.h"
+#include "crypto/signature_cache.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "tsa/tsa_service.h"
@@ -22,6 +23,9 @@ struct ApiContext {
   http::MetricsRegistry* metrics = nullptr;  // issuance / revocation counters (may be null)
   const tsa::TsaService* tsa = nullptr;      // the TSA (routes answer 503 without one)
   CredentialCache* credentials = nullptr;    // API-key look-ups (none: every request reads)
+  // Certificate / CRL signatures and keys already checked by /api/v1/verify (none: each request
+  // checks everything).
+  const crypto::SignatureCache* signatures = nullptr;
 };
 
 // /api/v1/... (HTTPS listener).

@@ -167,6 +167,7 @@ Result<json> api_verify(ApiContext& c, const Principal&, const json& body) {
   t.revocation_sources = {&store_source};
   t.require_revocation = HPKI_TRY(flag(body, "require_revocation"));
   t.now = c.runtime->clock().now();
+  t.signature_cache = c.signatures;
   const auto report = sign::verify(req, t);
   if (report.status == sign::diag::kMalformed)
     return fail(ErrorCode::kMalformed, "signature: " + report.detail);

@@ -232,7 +232,9 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   }
   api::CredentialCache credentials(
       std::chrono::milliseconds(rt->config().base.server.credential_cache_ms));
-  api::ApiContext actx{rt.get(), &pepper, metrics.get(), tsa_service.get(), &credentials};
+  const crypto::SignatureCache signatures;  // for /api/v1/verify
+  api::ApiContext actx{rt.get(),          &pepper,      metrics.get(),
+                       tsa_service.get(), &credentials, &signatures};
   api::add_runtime_metrics(actx);
 
   // CRLs (issue 6): published on schedule and after each revocation, hold or release; served

@@ -1,6 +1,7 @@
 #include "crypto/key.h"
 
 #include "core/pem.h"
+#include "crypto/signature_cache.h"
 #include "ossl/pkey.h"
 
 namespace hpki::crypto {
@@ -297,6 +298,8 @@ Result<void> verify_rsa_pkcs1_sha1(BytesView spki_der, BytesView message, BytesV
 Result<void> verify_signature(BytesView spki_der, SignatureAlg alg, BytesView message,
                               BytesView signature, std::string_view sm2_id,
                               const VerifyPolicy& policy) {
+  if (policy.cache != nullptr)
+    return policy.cache->verify(spki_der, alg, message, signature, sm2_id, policy);
   PublicKey key = HPKI_TRY(PublicKey::from_spki(spki_der, policy));
   return key.verify(alg, message, signature, sm2_id);
 }

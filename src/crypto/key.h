@@ -100,11 +100,16 @@ class SoftwareDecrypter final : public Decrypter {
 // Key policy for signature verification only. The defaults are hpki's policy (RSA keys of at
 // least 2048 bits); anything weaker is opt-in and says so in its name. It never applies to keys
 // hpki generates, imports or signs with.
+class SignatureCache;  // signature_cache.h
+
 struct VerifyPolicy {
   // Accept RSA public keys of kMinLegacyRsaBits..2047 bits, for validating historic or
   // third-party chains (e.g. NIST PKITS, whose CAs use 1024-bit RSA). Insecure: a 1024-bit RSA
   // signature is no longer proof of anything; use only when the caller accepts that.
   bool allow_legacy_rsa_insecure = false;
+  // Remembers successful checks and decoded keys across calls (signature_cache.h); none: every
+  // call decodes and verifies. Not owned; must outlive the calls.
+  const SignatureCache* cache = nullptr;
 };
 inline constexpr int kMinLegacyRsaBits = 1024;
 

@@ -215,8 +215,15 @@ VerifyReport verify(const VerifyRequest& request, const TrustSettings& trust) {
       return r;
     }
     r.signature_alg = crypto::default_signature_alg(spec->type);
-    auto ok = crypto::verify_signature(r.signer->spki_der(), *r.signature_alg, *request.content,
-                                       request.signature);
+    // Checked every time (it differs per document); a cache keeps only the decoded key.
+    auto ok = [&]() -> Result<void> {
+      if (trust.signature_cache == nullptr) {
+        return crypto::verify_signature(r.signer->spki_der(), *r.signature_alg, *request.content,
+                                        request.signature);
+      }
+      auto key = HPKI_TRY(trust.signature_cache->key(r.signer->spki_der(), {}));
+      return key.verify(*r.signature_alg, *request.content, request.signature);
+    }();
     if (!ok) {
       r.status = diag::kRawSignatureInvalid;
       r.detail = ok.error().to_string();
@@ -232,6 +239,7 @@ VerifyReport verify(const VerifyRequest& request, const TrustSettings& trust) {
     r.oid_style = sd->oid_style == x509::cms::OidStyle::kGmt0010 ? "gmt0010" : "rfc5652";
     x509::cms::VerifyOptions vo;
     vo.detached_content = request.content;
+    vo.key_policy.cache = trust.signature_cache;
     if (request.signer_certificate) vo.extra_certificates.push_back(request.signer_certificate);
     auto v = x509::cms::verify_signed_data(*sd, vo);
     if (!v) {
@@ -282,6 +290,7 @@ VerifyReport verify(const VerifyRequest& request, const TrustSettings& trust) {
 
   x509::PathOptions po;
   po.at = r.validation_time;
+  po.key_policy.cache = trust.signature_cache;
   const bool have_revocation = !trust.crls.empty() || !trust.revocation_sources.empty();
   if (have_revocation) po.revocation = &at_signing;
   po.require_revocation_status = trust.require_revocation.value_or(have_revocation);

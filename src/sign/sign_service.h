@@ -43,6 +43,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "crypto/algorithm.h"
+#include "crypto/signature_cache.h"
 #include "crypto/signer.h"
 #include "x509/certificate.h"
 #include "x509/crl.h"
@@ -110,6 +111,9 @@ struct TrustSettings {
   // When true (default with any CRL or source) every certificate needs a revocation status.
   std::optional<bool> require_revocation{};
   TimePoint now{};  // the verification time
+  // Remembers checked certificate / CRL signatures and decoded keys across verifications (a
+  // service keeps one; crypto/signature_cache.h). None: everything is checked each time.
+  const crypto::SignatureCache* signature_cache = nullptr;
 };
 
 struct TimestampReport {

@@ -43,6 +43,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "crypto/algorithm.h"
+#include "crypto/key.h"
 #include "crypto/signer.h"
 #include "der/oid.h"
 #include "der/oids.h"
@@ -131,6 +132,8 @@ struct VerifyOptions {
   std::size_t signer_index = 0;
   bool require_signing_certificate = false;  // refuse a SignerInfo without the ESS attribute
   std::string_view sm2_id = crypto::kSm2DefaultId;
+  // The signer key's policy; its `cache` keeps the signer's decoded key across calls.
+  crypto::VerifyPolicy key_policy = {};
 };
 
 struct VerifyResult {

@@ -325,6 +325,11 @@ Result<void> check_signature_with(Context& ctx, BytesView spki, BytesView tbs,
   if (sig_alg.der != tbs_alg.der)
     return fail(ErrorCode::kBadCertificate, "signatureAlgorithm differs from the TBS signature");
   auto alg = HPKI_TRY(signature_alg_from(sig_alg));
+  if (ctx.options.key_policy.cache != nullptr) {
+    // Keys and successful checks remembered across validations (crypto/signature_cache.h).
+    return crypto::verify_signature(spki, alg, tbs, signature, ctx.options.sm2_id,
+                                    ctx.options.key_policy);
+  }
   Bytes key_der(spki.begin(), spki.end());
   auto it = ctx.keys.find(key_der);
   if (it == ctx.keys.end()) {

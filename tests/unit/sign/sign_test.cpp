@@ -185,6 +185,47 @@ TEST_P(SignTest, RevokedBeforeSigningTime) {
   EXPECT_EQ(g.path->chain[0].revocation, x509::RevocationStatus::kGood);
 }
 
+TEST_P(SignTest, SignatureCacheKeepsEveryAnswer) {
+  // A service's cache (TrustSettings::signature_cache) remembers checked certificate and CRL
+  // signatures: later verifications reuse them, and every answer stays what it is without it.
+  const crypto::SignatureCache cache;
+  auto s = sign_with(org_, Mode::kCmsAttached);
+  ASSERT_TRUE(s);
+  auto good = trust({crl_of(root_, {}), crl_of(issuing_, {})});
+  good.intermediates = {issuing_.cert};
+  good.signature_cache = &cache;
+  x509::RevokedEntry e{org_.cert->serial(),
+                       testca::now() - std::chrono::minutes(30),
+                       x509::RevocationReason::kKeyCompromise,
+                       std::nullopt,
+                       {}};
+  auto revoked = trust({crl_of(root_, {}), crl_of(issuing_, {e})});
+  revoked.intermediates = {issuing_.cert};
+  revoked.signature_cache = &cache;
+  Bytes tampered = s->output;
+  tampered[tampered.size() - 10] ^= 1;  // inside the signature value
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE(round);
+    const auto g = check(s->output, {}, &good);
+    EXPECT_TRUE(g.valid) << verify_report_text(g);
+    const auto r = check(s->output, {}, &revoked);
+    EXPECT_FALSE(r.valid);
+    EXPECT_EQ(r.status, x509::diag::kRevoked) << verify_report_text(r);
+    const auto t = check(tampered, {}, &good);
+    EXPECT_FALSE(t.valid);
+    EXPECT_FALSE(t.signature_valid);
+  }
+  // From the second round on, the chain's and the CRLs' signatures came from the cache.
+  EXPECT_GE(cache.stats().hits, 8u);
+  // A CRL signed by another key is still refused with the cache.
+  auto stranger = testca::make_ca(GetParam(), "sign-issuing", nullptr);
+  auto forged = trust({crl_of(root_, {}), crl_of(stranger, {})});
+  forged.intermediates = {issuing_.cert};
+  forged.signature_cache = &cache;
+  const auto f = check(s->output, {}, &forged);
+  EXPECT_FALSE(f.valid) << verify_report_text(f);
+}
+
 TEST_P(SignTest, CadesTAndRevokedAfterSigning) {
   const TimePoint signed_at = testca::now() - std::chrono::minutes(20);
   auto s = sign_with(org_, Mode::kCmsAttached, true, signed_at);
