@@ -50,8 +50,9 @@ SignatureCache::SignatureCache(std::size_t capacity, std::size_t max_message)
     : capacity_(capacity == 0 ? 1 : capacity), max_message_(max_message) {}
 
 Result<PublicKey> SignatureCache::key(BytesView spki_der, const VerifyPolicy& policy) const {
-  const std::uint8_t legacy = policy.allow_legacy_rsa_insecure ? 1 : 0;
-  const auto id = HPKI_TRY(fingerprint({spki_der, BytesView(&legacy, 1)}));
+  // Keyed by the SPKI bytes themselves (a few hundred bytes): no hashing on the lookup path.
+  std::string id(1, policy.allow_legacy_rsa_insecure ? '\1' : '\0');
+  id.append(reinterpret_cast<const char*>(spki_der.data()), spki_der.size());
   {
     std::lock_guard lock(mu_);
     if (auto it = keys_.fresh.find(id); it != keys_.fresh.end()) return it->second;

@@ -7,7 +7,8 @@
 // key_policy) and CMS verification (x509::cms::VerifyOptions key_policy) then go through it.
 //
 // What is remembered: successes only, keyed by SHA-256 over the key, the algorithm, the SM2 ID,
-// the key policy, the message and the signature (different bytes never share an entry); failures
+// the key policy, the message and the signature (different bytes never share an entry; decoded
+// keys are keyed by their DER and the key policy); failures
 // are verified again each time. Messages over `max_message` bytes (large CRLs, where hashing the
 // message costs as much as verifying it) are verified every time. Bounded: two generations of
 // at most `capacity` entries each (results and keys); when the newer one fills, the older one

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ossl/error.h"
+#include "ossl/fetch.h"
 #include "ossl/ptr.h"
 
 namespace hpki::ossl {
@@ -21,11 +22,7 @@ DigestCtx::~DigestCtx() = default;
 
 Result<DigestCtx> DigestCtx::create(std::string_view md_name) {
   auto state = std::make_unique<State>();
-  state->md = own(EVP_MD_fetch(nullptr, std::string(md_name).c_str(), nullptr));
-  if (!state->md) {
-    return fail(
-        take_error(ErrorCode::kUnsupportedAlgorithm, "EVP_MD_fetch(" + std::string(md_name) + ")"));
-  }
+  state->md = HPKI_TRY(fetch_md(md_name));
   state->ctx = own(EVP_MD_CTX_new());
   if (!state->ctx) return fail(take_error(ErrorCode::kCrypto, "EVP_MD_CTX_new"));
   if (EVP_DigestInit_ex2(state->ctx.get(), state->md.get(), nullptr) != 1) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ossl/error.h"
+#include "ossl/fetch.h"
 #include "ossl/ptr.h"
 
 namespace hpki::ossl {
@@ -24,10 +25,7 @@ Result<HmacCtx> HmacCtx::create(std::string_view md_name, BytesView key) {
   std::string digest(md_name);
   // Fail early and with the right code when the digest does not exist (EVP_MAC_init would
   // only say "invalid digest").
-  auto md = own(EVP_MD_fetch(nullptr, digest.c_str(), nullptr));
-  if (!md) {
-    return fail(take_error(ErrorCode::kUnsupportedAlgorithm, "EVP_MD_fetch(" + digest + ")"));
-  }
+  auto md = HPKI_TRY(fetch_md(digest));
   auto mac = own(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
   if (!mac) return fail(take_error(ErrorCode::kUnsupportedAlgorithm, "EVP_MAC_fetch(HMAC)"));
   auto state = std::make_unique<State>();

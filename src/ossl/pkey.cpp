@@ -16,6 +16,7 @@
 #include <span>
 
 #include "ossl/error.h"
+#include "ossl/fetch.h"
 #include "ossl/random.h"
 
 namespace hpki::ossl {
@@ -543,8 +544,7 @@ Result<void> digest_verify(const EVP_PKEY* pkey, const SignOptions& opts, BytesV
 
 Result<void> verify_prehashed(const EVP_PKEY* pkey, std::string_view digest, BytesView digest_value,
                               BytesView signature) {
-  Ptr<EVP_MD> md = own(EVP_MD_fetch(nullptr, std::string(digest).c_str(), nullptr));
-  if (!md) return fail(take_error(ErrorCode::kUnsupportedAlgorithm, "EVP_MD_fetch"));
+  Ptr<EVP_MD> md = HPKI_TRY(fetch_md(digest));
   Ptr<EVP_PKEY_CTX> ctx = own(EVP_PKEY_CTX_new_from_pkey(nullptr, mut(pkey), nullptr));
   if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
       EVP_PKEY_CTX_set_signature_md(ctx.get(), md.get()) != 1) {

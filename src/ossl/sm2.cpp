@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ossl/error.h"
+#include "ossl/fetch.h"
 #include "ossl/ptr.h"
 
 namespace hpki::ossl {
@@ -70,8 +71,7 @@ Result<Bytes> sm2_compute_z(const EVP_PKEY* pkey, std::string_view digest, std::
   for (const BIGNUM* v : {a.get(), b.get(), xg.get(), yg.get(), xa.get(), ya.get()}) {
     HPKI_TRY(append_bn(input, v, field));
   }
-  Ptr<EVP_MD> md = own(EVP_MD_fetch(nullptr, std::string(digest).c_str(), nullptr));
-  if (!md) return fail(take_error(ErrorCode::kUnsupportedAlgorithm, "EVP_MD_fetch"));
+  Ptr<EVP_MD> md = HPKI_TRY(fetch_md(digest));
   Bytes z(static_cast<std::size_t>(EVP_MD_get_size(md.get())));
   unsigned int zlen = 0;
   if (EVP_Digest(input.data(), input.size(), z.data(), &zlen, md.get(), nullptr) != 1) {
@@ -85,8 +85,7 @@ Result<Bytes> sm2_message_digest(const EVP_PKEY* pkey, std::string_view digest, 
                                  BytesView message) {
   Bytes input = HPKI_TRY(sm2_compute_z(pkey, digest, id));
   input.insert(input.end(), message.begin(), message.end());
-  Ptr<EVP_MD> md = own(EVP_MD_fetch(nullptr, std::string(digest).c_str(), nullptr));
-  if (!md) return fail(take_error(ErrorCode::kUnsupportedAlgorithm, "EVP_MD_fetch"));
+  Ptr<EVP_MD> md = HPKI_TRY(fetch_md(digest));
   Bytes e(static_cast<std::size_t>(EVP_MD_get_size(md.get())));
   unsigned int len = 0;
   if (EVP_Digest(input.data(), input.size(), e.data(), &len, md.get(), nullptr) != 1) {

@@ -3,8 +3,14 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "core/encoding.h"
+#include "ossl/digest.h"
 #include "ossl/ecdsa_sig.h"
+#include "ossl/fetch.h"
 #include "ossl/pkey.h"
 #include "ossl/spki.h"
 
@@ -174,6 +180,33 @@ TEST(Spki, RsaFastPathMatchesTheDecoder) {
     // so hpki's answer stays the decoder's, as the loop checked.)
     EXPECT_EQ(EVP_PKEY_eq(pkey_from_spki(padded).value().get(), key.get()), 1);
   }
+}
+
+// Digests are fetched once per name and shared; an unknown name fails every time it is asked.
+TEST(FetchMd, OncePerNameSharedBetweenThreads) {
+  auto a = fetch_md("SHA256").value();
+  auto b = fetch_md("SHA256").value();
+  EXPECT_EQ(a.get(), b.get());
+  EXPECT_EQ(EVP_MD_get_size(a.get()), 32);
+  EXPECT_NE(fetch_md("SM3").value().get(), a.get());
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(fetch_md("NO-SUCH-DIGEST").error().code(), ErrorCode::kUnsupportedAlgorithm);
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> different{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        auto md = fetch_md(i % 2 == 0 ? "SHA384" : "SHA256");
+        if (!md || (i % 2 == 1 && md->get() != a.get())) ++different;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(different.load(), 0);
+  // The shared EVP_MD computes what it should.
+  EXPECT_EQ(hex_encode(digest("SHA256", {}).value()),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST(Spki, FromRsaComponents) {
