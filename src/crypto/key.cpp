@@ -174,13 +174,13 @@ Result<std::unique_ptr<SoftwareSigner>> SoftwareSigner::create(PrivateKey key,
                                                  " key");
   }
   HPKI_TRY(check_sm2_id(a, sm2_id));
+  std::shared_ptr<const ossl::RepeatSigner> repeat =
+      HPKI_TRY(ossl::RepeatSigner::create(key.impl_->pkey.get(), sign_options(a, sm2_id)));
   return std::unique_ptr<SoftwareSigner>(
-      new SoftwareSigner(std::move(key), a, std::string(sm2_id)));
+      new SoftwareSigner(std::move(key), a, std::string(sm2_id), std::move(repeat)));
 }
 
-Result<Bytes> SoftwareSigner::sign(BytesView message) const {
-  return ossl::digest_sign(key_.impl_->pkey.get(), sign_options(alg_, sm2_id_), message);
-}
+Result<Bytes> SoftwareSigner::sign(BytesView message) const { return repeat_->sign(message); }
 
 Result<std::unique_ptr<SoftwareDecrypter>> SoftwareDecrypter::create(PrivateKey key) {
   const KeyType t = key.spec().type;

@@ -17,6 +17,10 @@
 #include "crypto/signer.h"
 #include "crypto/sm2_ciphertext.h"
 
+namespace hpki::ossl {
+class RepeatSigner;
+}  // namespace hpki::ossl
+
 namespace hpki::crypto {
 
 // An immutable private key. Copies share the same key (cheap, thread-safe).
@@ -74,11 +78,14 @@ class SoftwareSigner final : public Signer {
   [[nodiscard]] Result<Bytes> sign(BytesView message) const override;
 
  private:
-  SoftwareSigner(PrivateKey key, SignatureAlg alg, std::string sm2_id)
-      : key_(std::move(key)), alg_(alg), sm2_id_(std::move(sm2_id)) {}
+  SoftwareSigner(PrivateKey key, SignatureAlg alg, std::string sm2_id,
+                 std::shared_ptr<const ossl::RepeatSigner> repeat)
+      : key_(std::move(key)), alg_(alg), sm2_id_(std::move(sm2_id)), repeat_(std::move(repeat)) {}
   PrivateKey key_;
   SignatureAlg alg_;
   std::string sm2_id_;
+  // Signs with contexts set up once (ossl/pkey.h): a signer usually signs many times.
+  std::shared_ptr<const ossl::RepeatSigner> repeat_;
 };
 
 class SoftwareDecrypter final : public Decrypter {

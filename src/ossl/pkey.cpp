@@ -12,12 +12,16 @@
 #include <algorithm>
 #include <climits>
 #include <iterator>
+#include <mutex>
 #include <optional>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "ossl/error.h"
 #include "ossl/fetch.h"
 #include "ossl/random.h"
+#include "ossl/sm2.h"
 
 namespace hpki::ossl {
 
@@ -521,6 +525,100 @@ Result<Bytes> digest_sign(const EVP_PKEY* pkey, const SignOptions& opts, BytesVi
     return fail(take_error(ErrorCode::kCrypto, "EVP_DigestSign"));
   }
   out.resize(len);
+  return out;
+}
+
+struct RepeatSigner::State {
+  Ptr<EVP_PKEY> pkey;
+  Ptr<EVP_MD> md;
+  std::string digest;
+  RsaPadding rsa_padding = RsaPadding::kPkcs1;
+  int pss_salt_len = 32;
+  bool sm2 = false;
+  Bytes z;  // SM2: Z_A of the key and ID
+  std::size_t max_size = 0;
+  std::mutex mu;
+  std::vector<Ptr<EVP_PKEY_CTX>> idle;  // contexts ready for EVP_PKEY_sign
+
+  // A context set up for signing a hash of `digest` with this key.
+  Result<Ptr<EVP_PKEY_CTX>> new_context() const {
+    Ptr<EVP_PKEY_CTX> ctx = own(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
+    if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(ctx.get(), md.get()) != 1) {
+      return fail(take_error(ErrorCode::kCrypto, "EVP_PKEY_sign_init"));
+    }
+    if (!sm2) {
+      SignOptions o;
+      o.digest = digest;
+      o.rsa_padding = rsa_padding;
+      o.pss_salt_len = pss_salt_len;
+      HPKI_TRY(configure_signature(ctx.get(), pkey.get(), o));
+    }
+    return ctx;
+  }
+};
+
+RepeatSigner::RepeatSigner(std::unique_ptr<State> s) : s_(std::move(s)) {}
+RepeatSigner::~RepeatSigner() = default;
+
+Result<std::unique_ptr<RepeatSigner>> RepeatSigner::create(const EVP_PKEY* pkey,
+                                                           const SignOptions& opts) {
+  auto s = std::make_unique<State>();
+  if (EVP_PKEY_up_ref(mut(pkey)) != 1)
+    return fail(take_error(ErrorCode::kCrypto, "EVP_PKEY_up_ref"));
+  s->pkey = own(mut(pkey));
+  s->digest = std::string(opts.digest);
+  s->md = HPKI_TRY(fetch_md(s->digest));
+  s->rsa_padding = opts.rsa_padding;
+  s->pss_salt_len = opts.pss_salt_len;
+  s->sm2 = EVP_PKEY_is_a(pkey, "SM2") == 1;
+  if (s->sm2) {
+    if (!opts.sm2_id) {
+      return fail(
+          ErrorCode::kInvalidArgument,
+          "SM2 needs an explicit distinguishing ID (GM/T 0009; OpenSSL would use an empty one)");
+    }
+    s->z = HPKI_TRY(sm2_compute_z(pkey, s->digest, *opts.sm2_id));
+  }
+  const int size = EVP_PKEY_get_size(pkey);
+  if (size <= 0) return fail(take_error(ErrorCode::kCrypto, "EVP_PKEY_get_size"));
+  s->max_size = static_cast<std::size_t>(size);
+  // Checked now rather than at the first signature: the options fit the key.
+  s->idle.push_back(HPKI_TRY(s->new_context()));
+  return std::unique_ptr<RepeatSigner>(new RepeatSigner(std::move(s)));
+}
+
+Result<Bytes> RepeatSigner::sign(BytesView message) const {
+  // The hash: H(M), or for SM2 e = SM3(Z_A || M).
+  Bytes hash(static_cast<std::size_t>(EVP_MD_get_size(s_->md.get())));
+  {
+    Ptr<EVP_MD_CTX> h = own(EVP_MD_CTX_new());
+    unsigned int len = 0;
+    if (!h || EVP_DigestInit_ex2(h.get(), s_->md.get(), nullptr) != 1 ||
+        (s_->sm2 && EVP_DigestUpdate(h.get(), s_->z.data(), s_->z.size()) != 1) ||
+        EVP_DigestUpdate(h.get(), message.data(), message.size()) != 1 ||
+        EVP_DigestFinal_ex(h.get(), hash.data(), &len) != 1) {
+      return fail(take_error(ErrorCode::kCrypto, "digest " + s_->digest));
+    }
+    hash.resize(len);
+  }
+  Ptr<EVP_PKEY_CTX> ctx;
+  {
+    std::lock_guard lock(s_->mu);
+    if (!s_->idle.empty()) {
+      ctx = std::move(s_->idle.back());
+      s_->idle.pop_back();
+    }
+  }
+  if (!ctx) ctx = HPKI_TRY(s_->new_context());
+  Bytes out(s_->max_size);
+  std::size_t len = out.size();
+  if (EVP_PKEY_sign(ctx.get(), out.data(), &len, hash.data(), hash.size()) != 1) {
+    return fail(take_error(ErrorCode::kCrypto, "EVP_PKEY_sign"));  // the context is dropped
+  }
+  out.resize(len);
+  std::lock_guard lock(s_->mu);
+  s_->idle.push_back(std::move(ctx));
   return out;
 }
 

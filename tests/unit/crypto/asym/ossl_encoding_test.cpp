@@ -209,6 +209,56 @@ TEST(FetchMd, OncePerNameSharedBetweenThreads) {
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
+// RepeatSigner makes the signatures digest_sign makes: byte for byte for RSA PKCS#1 v1.5
+// (deterministic), verifying ones for PSS, ECDSA and SM2 (with its ID, not another), also when
+// several threads share it; an SM2 key without an ID is refused as digest_sign refuses it.
+TEST(RepeatSigner, SignsWhatDigestSignSigns) {
+  const Bytes msg = to_bytes(std::string_view("处方 prescription 0042"));
+  auto rsa = generate_rsa(2048).value();
+  SignOptions pkcs1;
+  auto rs = RepeatSigner::create(rsa.get(), pkcs1).value();
+  EXPECT_EQ(rs->sign(msg).value(), digest_sign(rsa.get(), pkcs1, msg).value());
+  SignOptions sha512 = pkcs1;
+  sha512.digest = "SHA512";
+  EXPECT_EQ(RepeatSigner::create(rsa.get(), sha512).value()->sign(msg).value(),
+            digest_sign(rsa.get(), sha512, msg).value());
+  SignOptions pss;
+  pss.rsa_padding = RsaPadding::kPss;
+  pss.pss_salt_len = 32;
+  auto ps = RepeatSigner::create(rsa.get(), pss).value();
+  EXPECT_TRUE(digest_verify(rsa.get(), pss, msg, ps->sign(msg).value()).has_value());
+  EXPECT_FALSE(digest_verify(rsa.get(), pkcs1, msg, ps->sign(msg).value()).has_value());
+
+  auto p256 = generate_ec(EcCurve::kP256).value();
+  auto es = RepeatSigner::create(p256.get(), pkcs1).value();
+  EXPECT_TRUE(digest_verify(p256.get(), pkcs1, msg, es->sign(msg).value()).has_value());
+
+  auto sm2 = generate_ec(EcCurve::kSm2).value();
+  SignOptions sm3;
+  sm3.digest = "SM3";
+  EXPECT_EQ(RepeatSigner::create(sm2.get(), sm3).error().code(), ErrorCode::kInvalidArgument);
+  sm3.sm2_id = "1234567812345678";
+  auto ss = RepeatSigner::create(sm2.get(), sm3).value();
+  SignOptions other = sm3;
+  other.sm2_id = "1234567812345679";
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        Bytes m = msg;
+        m.push_back(static_cast<std::uint8_t>(t * 20 + i));
+        const auto sig = ss->sign(m).value();
+        if (!digest_verify(sm2.get(), sm3, m, sig)) ++bad;
+        if (digest_verify(sm2.get(), other, m, sig)) ++bad;  // the ID is bound
+        if (!digest_verify(rsa.get(), pkcs1, m, rs->sign(m).value())) ++bad;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
 TEST(Spki, FromRsaComponents) {
   auto key = generate_rsa(2048).value();
   BIGNUM* n = nullptr;
