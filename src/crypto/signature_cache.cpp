@@ -1,5 +1,8 @@
 #include "crypto/signature_cache.h"
 
+#include <initializer_list>
+#include <utility>
+
 #include "crypto/digest.h"
 #include "crypto/signer.h"
 
@@ -24,8 +27,7 @@ BytesView view(std::string_view s) {
   return BytesView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
 }
 
-// Finds `k` in either generation (moving an old entry forward); inserts with `add` otherwise,
-// retiring the newer generation into the older one when it is full.
+// Whether `k` is in either generation; an entry found in the older one moves to the newer.
 template <typename G>
 bool contains(G& g, const std::string& k) {
   if (g.fresh.contains(k)) return true;
@@ -35,6 +37,7 @@ bool contains(G& g, const std::string& k) {
   return true;
 }
 
+// Adds `v` to the newer generation; a full newer generation first replaces the older one.
 template <typename G, typename V>
 void remember(G& g, std::size_t capacity, V&& v) {
   if (g.fresh.size() >= capacity) {
