@@ -286,6 +286,16 @@ Result<void> verify_signature(BytesView spki_der, SignatureAlg alg, BytesView me
   return key.verify(alg, message, signature, sm2_id);
 }
 
+Result<void> verify_signature_once(BytesView spki_der, SignatureAlg alg, BytesView message,
+                                   BytesView signature, std::string_view sm2_id,
+                                   const VerifyPolicy& policy) {
+  if (policy.cache == nullptr) {
+    return verify_signature(spki_der, alg, message, signature, sm2_id, policy);
+  }
+  PublicKey key = HPKI_TRY(policy.cache->key(spki_der, policy));
+  return key.verify(alg, message, signature, sm2_id);
+}
+
 Result<void> verify_rsa_pkcs1_sha1(BytesView spki_der, BytesView message, BytesView signature) {
   ossl::Ptr<EVP_PKEY> pkey = HPKI_TRY(ossl::pkey_from_spki(spki_der));
   if (HPKI_TRY(spec_of(pkey.get())).type != KeyType::kRsa)

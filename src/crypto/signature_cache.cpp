@@ -27,14 +27,12 @@ BytesView view(std::string_view s) {
   return BytesView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
 }
 
-// Whether `k` is in either generation; an entry found in the older one moves to the newer.
+// The entry for `k` in either generation (one found in the older moves to the newer), or null.
 template <typename G>
-bool contains(G& g, const std::string& k) {
-  if (g.fresh.contains(k)) return true;
+auto* lookup(G& g, const std::string& k) {
+  if (auto it = g.fresh.find(k); it != g.fresh.end()) return &*it;
   auto node = g.old.extract(k);
-  if (node.empty()) return false;
-  g.fresh.insert(std::move(node));
-  return true;
+  return node.empty() ? nullptr : &*g.fresh.insert(std::move(node)).position;
 }
 
 // Adds `v` to the newer generation; a full newer generation first replaces the older one.
@@ -58,12 +56,7 @@ Result<PublicKey> SignatureCache::key(BytesView spki_der, const VerifyPolicy& po
   id.append(reinterpret_cast<const char*>(spki_der.data()), spki_der.size());
   {
     std::lock_guard lock(mu_);
-    if (auto it = keys_.fresh.find(id); it != keys_.fresh.end()) return it->second;
-    if (auto node = keys_.old.extract(id); !node.empty()) {
-      PublicKey k = node.mapped();
-      keys_.fresh.insert(std::move(node));
-      return k;
-    }
+    if (const auto* e = lookup(keys_, id)) return e->second;
   }
   // Decoded outside the lock; a concurrent decode of the same key is harmless.
   VerifyPolicy plain = policy;
@@ -89,7 +82,7 @@ Result<void> SignatureCache::verify(BytesView spki_der, SignatureAlg alg, BytesV
       fingerprint({spki_der, BytesView(head, sizeof head), view(sm2_id), message, signature}));
   {
     std::lock_guard lock(mu_);
-    if (contains(results_, id)) {
+    if (lookup(results_, id) != nullptr) {
       ++hits_;
       return {};
     }

@@ -49,5 +49,11 @@ struct VerifyPolicy;  // key.h
 [[nodiscard]] Result<void> verify_signature(BytesView spki_der, SignatureAlg alg, BytesView message,
                                             BytesView signature, std::string_view sm2_id,
                                             const VerifyPolicy& policy);
+// The same for a signature that will not be seen again (a document's own signature): always
+// verified, never remembered; with policy.cache only the decoded key comes from the cache.
+[[nodiscard]] Result<void> verify_signature_once(BytesView spki_der, SignatureAlg alg,
+                                                 BytesView message, BytesView signature,
+                                                 std::string_view sm2_id,
+                                                 const VerifyPolicy& policy);
 
 }  // namespace hpki::crypto

@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <iterator>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "ossl/digest.h"
 #include "ossl/error.h"
 #include "ossl/fetch.h"
 #include "ossl/random.h"
@@ -273,9 +275,11 @@ EVP_PKEY* make_curve_template(const NamedCurveSpki& n) {
 }
 
 const EVP_PKEY* curve_template(std::size_t index) {
-  static EVP_PKEY* const templates[std::size(kNamedCurveSpkis)] = {
-      make_curve_template(kNamedCurveSpkis[0]), make_curve_template(kNamedCurveSpkis[1]),
-      make_curve_template(kNamedCurveSpkis[2])};
+  static const auto templates = [] {
+    std::array<EVP_PKEY*, std::size(kNamedCurveSpkis)> t{};
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] = make_curve_template(kNamedCurveSpkis[i]);
+    return t;
+  }();
   return templates[index];
 }
 
@@ -590,18 +594,10 @@ Result<std::unique_ptr<RepeatSigner>> RepeatSigner::create(const EVP_PKEY* pkey,
 
 Result<Bytes> RepeatSigner::sign(BytesView message) const {
   // The hash: H(M), or for SM2 e = SM3(Z_A || M).
-  Bytes hash(static_cast<std::size_t>(EVP_MD_get_size(s_->md.get())));
-  {
-    Ptr<EVP_MD_CTX> h = own(EVP_MD_CTX_new());
-    unsigned int len = 0;
-    if (!h || EVP_DigestInit_ex2(h.get(), s_->md.get(), nullptr) != 1 ||
-        (s_->sm2 && EVP_DigestUpdate(h.get(), s_->z.data(), s_->z.size()) != 1) ||
-        EVP_DigestUpdate(h.get(), message.data(), message.size()) != 1 ||
-        EVP_DigestFinal_ex(h.get(), hash.data(), &len) != 1) {
-      return fail(take_error(ErrorCode::kCrypto, "digest " + s_->digest));
-    }
-    hash.resize(len);
-  }
+  auto h = HPKI_TRY(DigestCtx::create(s_->digest));
+  if (s_->sm2) HPKI_TRY(h.update(s_->z));
+  HPKI_TRY(h.update(message));
+  const Bytes hash = HPKI_TRY(h.finish());
   Ptr<EVP_PKEY_CTX> ctx;
   {
     std::lock_guard lock(s_->mu);

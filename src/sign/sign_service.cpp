@@ -215,15 +215,9 @@ VerifyReport verify(const VerifyRequest& request, const TrustSettings& trust) {
       return r;
     }
     r.signature_alg = crypto::default_signature_alg(spec->type);
-    // Checked every time (it differs per document); a cache keeps only the decoded key.
-    auto ok = [&]() -> Result<void> {
-      if (trust.signature_cache == nullptr) {
-        return crypto::verify_signature(r.signer->spki_der(), *r.signature_alg, *request.content,
-                                        request.signature);
-      }
-      auto key = HPKI_TRY(trust.signature_cache->key(r.signer->spki_der(), {}));
-      return key.verify(*r.signature_alg, *request.content, request.signature);
-    }();
+    auto ok = crypto::verify_signature_once(
+        r.signer->spki_der(), *r.signature_alg, *request.content, request.signature,
+        crypto::kSm2DefaultId, {.cache = trust.signature_cache});
     if (!ok) {
       r.status = diag::kRawSignatureInvalid;
       r.detail = ok.error().to_string();

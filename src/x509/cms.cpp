@@ -5,7 +5,6 @@
 #include <string>
 
 #include "crypto/digest.h"
-#include "crypto/signature_cache.h"
 #include "der/reader.h"
 #include "der/writer.h"
 #include "x509/detail/asn1_common.h"
@@ -457,16 +456,9 @@ Result<VerifyResult> verify_signed_data(const SignedData& sd, const VerifyOption
     }
     signed_bytes = *si.signed_attrs_der;
   }
-  // The document's own signature differs per document: checked every time, never remembered
-  // (a cache keeps only the signer's decoded key).
-  auto sig_ok = [&]() -> Result<void> {
-    if (o.key_policy.cache == nullptr) {
-      return crypto::verify_signature(out.signer->spki_der(), out.signature_alg, signed_bytes,
-                                      si.signature, o.sm2_id, o.key_policy);
-    }
-    auto key = HPKI_TRY(o.key_policy.cache->key(out.signer->spki_der(), o.key_policy));
-    return key.verify(out.signature_alg, signed_bytes, si.signature, o.sm2_id);
-  }();
+  // The document's own signature differs per document: never remembered.
+  auto sig_ok = crypto::verify_signature_once(out.signer->spki_der(), out.signature_alg,
+                                              signed_bytes, si.signature, o.sm2_id, o.key_policy);
   if (!sig_ok) {
     if (sig_ok.error().code() == ErrorCode::kBadSignature)
       return fail(
