@@ -2,7 +2,8 @@
 // CMS SignedData parser (x509/cms.h) on untrusted bytes, RFC 5652 and GM/T 0010 OIDs: never a
 // crash; errors are decoding errors; whatever parses has consistent signer data and survives
 // verification (attached, and detached with the input itself as the content), which may only
-// fail with a verdict (kBadSignature) or an unsupported algorithm.
+// fail with a verdict (kBadSignature) or an unsupported algorithm; stripping its certificates
+// (what the TSA stores) gives a SignedData that parses with the same signers.
 #include <cstdlib>
 
 #include "x509/cms.h"
@@ -19,6 +20,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   if (sd->der.size() != size) std::abort();
+  // What the TSA stores: the same SignedData without certificates, which parses again.
+  auto stripped = cms::strip_certificates(in);
+  if (!stripped) {
+    const auto c = stripped.error().code();
+    if (c != hpki::ErrorCode::kMalformed && c != hpki::ErrorCode::kTooLarge &&
+        c != hpki::ErrorCode::kTrailingData && c != hpki::ErrorCode::kUnexpectedType)
+      std::abort();
+  } else {
+    auto bare = cms::parse_signed_data(*stripped);
+    if (!bare || !bare->certificates.empty() || bare->signers.size() != sd->signers.size())
+      std::abort();
+  }
   auto again = cms::parse_signed_data(sd->der);
   if (!again || again->signers.size() != sd->signers.size() ||
       again->certificates.size() != sd->certificates.size())

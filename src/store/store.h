@@ -180,8 +180,12 @@ struct TimestampRecord {
   std::string policy{};          // TSTInfo policy OID, dotted
   std::optional<Bytes> nonce{};  // INTEGER content octets
   std::string requester{};       // e.g. "ip:127.0.0.1", "api-key:his-01"
-  std::optional<Bytes> token{};  // ContentInfo DER, once signed
-  TimePoint created_at{};        // set by the store
+  // The token (ContentInfo DER) once signed. With cert_req it is stored without its
+  // certificates field: the TSA's certificate and chain are in `cas`, and the TSA puts them back
+  // when it hands the token out (TsaService::get), byte for byte as issued.
+  std::optional<Bytes> token{};
+  TimePoint created_at{};  // set by the store
+  bool cert_req = false;   // the request's certReq (schema version 5; false in older rows)
 };
 
 // A generated CRL (issue 6), stored so that several nodes serve the same bytes.
@@ -332,15 +336,35 @@ class Tx {
   [[nodiscard]] virtual Result<std::int64_t> prune_crls(std::string_view name, int keep) = 0;
 
   // --- counters (CRL numbers, TSA serials)
-  // Returns the next value of the named counter (1 for a new one). Strictly increasing in
-  // commit order across threads, processes and nodes; a value is never handed out twice.
-  [[nodiscard]] virtual Result<std::int64_t> next_counter(std::string_view name) = 0;
+  // Takes the next `count` (>= 1) values of the named counter (a new counter starts at 1) and
+  // returns the first; the others follow it. Strictly increasing in commit order across
+  // threads, processes and nodes; a value is never handed out twice. One statement whatever
+  // `count` is.
+  [[nodiscard]] virtual Result<std::int64_t> reserve_counter(std::string_view name,
+                                                             std::int64_t count) = 0;
+  // The next value of the named counter: reserve_counter(name, 1).
+  [[nodiscard]] Result<std::int64_t> next_counter(std::string_view name) {
+    return reserve_counter(name, 1);
+  }
 
   // --- timestamps (issue 7)
-  // kConflict when the serial exists.
-  [[nodiscard]] virtual Result<void> insert_timestamp(const TimestampRecord& t) = 0;
-  // kNotFound when there is no such serial.
-  [[nodiscard]] virtual Result<void> set_timestamp_token(std::int64_t serial, BytesView token) = 0;
+  // Records in few statements (store::exec_rows); kConflict when a serial exists (then nothing
+  // may be kept: the caller rolls the transaction back).
+  [[nodiscard]] virtual Result<void> insert_timestamps(std::span<const TimestampRecord> ts) = 0;
+  [[nodiscard]] Result<void> insert_timestamp(const TimestampRecord& t) {
+    return insert_timestamps(std::span(&t, 1));
+  }
+  // Stores the signed tokens of recorded timestamps in few statements; kNotFound when a serial
+  // is not recorded.
+  struct TimestampToken {
+    std::int64_t serial = 0;
+    BytesView token;
+  };
+  [[nodiscard]] virtual Result<void> set_timestamp_tokens(std::span<const TimestampToken> ts) = 0;
+  [[nodiscard]] Result<void> set_timestamp_token(std::int64_t serial, BytesView token) {
+    const TimestampToken t{.serial = serial, .token = token};
+    return set_timestamp_tokens(std::span(&t, 1));
+  }
   [[nodiscard]] virtual Result<TimestampRecord> get_timestamp(std::int64_t serial) = 0;
   // The latest genTime recorded (the TSA's clock-safety check), none when there is none.
   [[nodiscard]] virtual Result<std::optional<TimePoint>> last_timestamp_time() = 0;

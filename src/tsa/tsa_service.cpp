@@ -114,6 +114,7 @@ struct TsaService::Job {
   std::int64_t serial = 0;
   std::chrono::sys_seconds gen_time{};
   Bytes token;
+  Bytes stored_token;  // with certReq: the token without its certificates (what is stored)
 };
 
 struct TsaService::Pipeline {
@@ -299,52 +300,61 @@ void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& fresh,
       // The serials are taken first: the counter row (PostgreSQL) or the database write lock
       // (SQLite) orders the TSAs' transactions, also across nodes; the clock is read after the
       // first one, so genTimes follow commit order and never go backwards.
-      std::chrono::sys_seconds gen{};
-      for (std::size_t i = 0; i < fresh.size(); ++i) {
-        Job& job = *fresh[i];
-        job.serial = HPKI_TRY(tx.next_counter(kSerialCounter));
-        if (i == 0) {
-          gen = std::chrono::time_point_cast<std::chrono::seconds>(d_.clock->now());
-          auto last = HPKI_TRY(tx.last_timestamp_time());
-          if (last && TimePoint(gen) < *last) {
-            clock_behind = true;
-            return fail(ErrorCode::kUnavailable, "the clock reads " + format_rfc3339(gen) +
-                                                     ", before the last genTime " +
-                                                     format_rfc3339(*last));
+      std::vector<store::TimestampRecord> records;
+      records.reserve(fresh.size());
+      if (!fresh.empty()) {
+        const std::int64_t first =
+            HPKI_TRY(tx.reserve_counter(kSerialCounter, static_cast<std::int64_t>(fresh.size())));
+        const auto gen = std::chrono::time_point_cast<std::chrono::seconds>(d_.clock->now());
+        auto last = HPKI_TRY(tx.last_timestamp_time());
+        if (last && TimePoint(gen) < *last) {
+          clock_behind = true;
+          return fail(ErrorCode::kUnavailable, "the clock reads " + format_rfc3339(gen) +
+                                                   ", before the last genTime " +
+                                                   format_rfc3339(*last));
+        }
+        const std::string gen_text = format_rfc3339(gen);
+        for (std::size_t i = 0; i < fresh.size(); ++i) {
+          Job& job = *fresh[i];
+          job.serial = first + static_cast<std::int64_t>(i);
+          job.gen_time = gen;
+          // A token must verify at its genTime: the TSA certificate has to be valid then.
+          const auto& validity = job.unit->cert->validity();
+          if (TimePoint(gen) < validity.not_before || TimePoint(gen) > validity.not_after) {
+            invalid = i;
+            return fail(ErrorCode::kBadState,
+                        "TSA " + job.unit->record.id + ": certificate not valid at " + gen_text);
           }
+          store::TimestampRecord& rec = records.emplace_back();
+          rec.serial = job.serial;
+          rec.tsa_id = job.unit->record.id;
+          rec.gen_time = gen;
+          rec.hash_alg = std::string(crypto::hash_name(job.hash));
+          rec.imprint = job.req.message_imprint.hashed_message;
+          rec.policy = options_.policy.to_string();
+          rec.nonce = job.req.nonce;
+          rec.requester = job.requester;
+          rec.cert_req = job.req.cert_req;
+          nlohmann::json details{{"serial", job.serial},
+                                 {"gen_time", gen_text},
+                                 {"hash", rec.hash_alg},
+                                 {"imprint", hex_encode(rec.imprint)},
+                                 {"policy", rec.policy}};
+          HPKI_TRY(d_.audit->append(
+              tx, {.actor = job.requester,
+                   .action = std::string(kAuditAction),
+                   .object = job.unit->record.id + "/" + std::to_string(job.serial),
+                   .outcome = "success",
+                   .details = details.dump()}));
         }
-        job.gen_time = gen;
-        // A token must verify at its genTime: the TSA certificate has to be valid then.
-        const auto& validity = job.unit->cert->validity();
-        if (TimePoint(gen) < validity.not_before || TimePoint(gen) > validity.not_after) {
-          invalid = i;
-          return fail(
-              ErrorCode::kBadState,
-              "TSA " + job.unit->record.id + ": certificate not valid at " + format_rfc3339(gen));
-        }
-        store::TimestampRecord rec;
-        rec.serial = job.serial;
-        rec.tsa_id = job.unit->record.id;
-        rec.gen_time = gen;
-        rec.hash_alg = std::string(crypto::hash_name(job.hash));
-        rec.imprint = job.req.message_imprint.hashed_message;
-        rec.policy = options_.policy.to_string();
-        rec.nonce = job.req.nonce;
-        rec.requester = job.requester;
-        HPKI_TRY(tx.insert_timestamp(rec));
-        nlohmann::json details{{"serial", job.serial},
-                               {"gen_time", format_rfc3339(gen)},
-                               {"hash", rec.hash_alg},
-                               {"imprint", hex_encode(rec.imprint)},
-                               {"policy", rec.policy}};
-        HPKI_TRY(
-            d_.audit->append(tx, {.actor = job.requester,
-                                  .action = std::string(kAuditAction),
-                                  .object = job.unit->record.id + "/" + std::to_string(job.serial),
-                                  .outcome = "success",
-                                  .details = details.dump()}));
+        HPKI_TRY(tx.insert_timestamps(records));
       }
-      for (const auto& job : tokens) HPKI_TRY(tx.set_timestamp_token(job->serial, job->token));
+      std::vector<store::Tx::TimestampToken> signed_tokens;
+      signed_tokens.reserve(tokens.size());
+      for (const auto& job : tokens)
+        signed_tokens.push_back(
+            {.serial = job->serial, .token = job->req.cert_req ? job->stored_token : job->token});
+      HPKI_TRY(tx.set_timestamp_tokens(signed_tokens));
       return {};
     });
     if (r) break;
@@ -411,6 +421,15 @@ void TsaService::sign_loop() {
       p.to_sign.pop_front();
     }
     auto token = sign_token(*job);
+    if (token && job->req.cert_req) {
+      // The TSA's certificates are the same in every token: stored once (`cas`), not per token.
+      auto stored = x509::cms::strip_certificates(*token);
+      if (stored) {
+        job->stored_token = std::move(*stored);
+      } else {
+        token = std::unexpected(stored.error());
+      }
+    }
     if (!token) {
       log::error("TSA: signing timestamp {} failed: {}", job->serial, token.error().to_string());
       finish(std::move(job), reject(FailureInfo::kSystemFailure, "internal error"));
@@ -447,22 +466,44 @@ Result<Bytes> TsaService::sign_token(const Job& job) const {
     info.tsa_name = gn.take();
   }
   auto tst = HPKI_TRY(x509::tsp::encode_tst_info(info));
+  return x509::cms::sign(tst, *unit.cert, *unit.signer, sign_options(unit.chain, job.req.cert_req));
+}
+
+x509::cms::SignOptions TsaService::sign_options(const std::vector<x509::CertificatePtr>& chain,
+                                                bool cert_req) {
   x509::cms::SignOptions so;
   so.content_type = der::oids::kCtTstInfo;
   // RFC 3161 2.4.1: certReq true -> the TSA's certificate MUST be in the token; the issuing
   // CA goes with it so that a verifier holding only the root can build the path.
-  so.include_signer_certificate = job.req.cert_req;
-  if (job.req.cert_req) so.extra_certificates = unit.chain;
-  return x509::cms::sign(tst, *unit.cert, *unit.signer, so);
+  so.include_signer_certificate = cert_req;
+  if (cert_req) so.extra_certificates = chain;
+  return so;
 }
 
 Result<store::TimestampRecord> TsaService::get(std::int64_t serial) const {
   std::optional<store::TimestampRecord> out;
+  std::optional<store::CaRecord> tsa, parent;
   HPKI_TRY(d_.store->read([&](store::Tx& tx) -> Result<void> {
     out.reset();
+    tsa.reset();
+    parent.reset();
     out.emplace(HPKI_TRY(tx.get_timestamp(serial)));
+    if (!out->cert_req || !out->token) return {};
+    // The TSA that signed it, from the database: it may not be one this node signs with (a
+    // replaced TSA certificate, another node's TSA).
+    tsa.emplace(HPKI_TRY(tx.get_ca(out->tsa_id)));
+    if (tsa->parent_id) parent.emplace(HPKI_TRY(tx.get_ca(*tsa->parent_id)));
     return {};
   }));
+  if (!out->cert_req || !out->token) return std::move(*out);
+  // Stored without the TSA's certificates: put them back as the token was issued.
+  const auto cert = HPKI_TRY(x509::Certificate::parse(tsa->certificate));
+  std::vector<x509::CertificatePtr> chain;
+  if (parent) chain.push_back(HPKI_TRY(x509::Certificate::parse(parent->certificate)));
+  auto token = x509::cms::restore_certificates(*out->token, *cert,
+                                               sign_options(chain, /*cert_req=*/true));
+  if (!token) return fail(token.error().with_context("timestamp " + std::to_string(serial)));
+  out->token = std::move(*token);
   return std::move(*out);
 }
 

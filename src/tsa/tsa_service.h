@@ -60,6 +60,7 @@
 #include "store/commit_batcher.h"
 #include "store/store.h"
 #include "x509/certificate.h"
+#include "x509/cms.h"
 #include "x509/tsp.h"
 
 namespace hpki::tsa {
@@ -155,6 +156,9 @@ class TsaService {
   static constexpr std::chrono::microseconds kRoundGather{2000};
 
   TsaService(TsaDeps deps, TsaOptions options);
+  // How a token is signed: with certReq, the TSA's certificate and `chain` go in.
+  [[nodiscard]] static x509::cms::SignOptions sign_options(
+      const std::vector<x509::CertificatePtr>& chain, bool cert_req);
   void start_pipeline();
   void commit_loop();
   void commit_round(std::vector<std::unique_ptr<Job>>& fresh,

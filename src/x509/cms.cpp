@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "crypto/digest.h"
@@ -211,6 +212,91 @@ const Attribute* SignerInfo::find_unsigned(const der::Oid& type) const {
   return nullptr;
 }
 
+namespace {
+
+// SignedData.certificates as sign() writes it (nothing when no certificate is included).
+Result<void> write_certificates(der::Writer& sd, const Certificate& signer_cert,
+                                const SignOptions& o) {
+  if (!o.include_signer_certificate && o.extra_certificates.empty()) return {};
+  // certificates [0] IMPLICIT CertificateSet (a SET OF: sorted by the writer).
+  return sd.add_implicit_constructed(0, [&](der::Writer& cs) -> Result<void> {
+    if (o.include_signer_certificate) HPKI_TRY(cs.add_raw(signer_cert.der()));
+    for (const auto& c : o.extra_certificates) HPKI_TRY(cs.add_raw(c->der()));
+    return {};
+  });
+}
+
+// A SignedData ContentInfo split around its certificates field; every part is a view into the
+// input, as encoded.
+struct SignedDataParts {
+  der::Oid type;                            // id-signedData or GM/T 0010 signedData
+  std::vector<BytesView> before;            // version, digestAlgorithms, encapContentInfo
+  std::optional<BytesView> certificates{};  // [0] CertificateSet
+  std::vector<BytesView> after;             // crls [1] (if any), signerInfos
+};
+
+Result<SignedDataParts> split_signed_data(BytesView input) {
+  if (input.size() > kMaxCmsSize)
+    return fail(ErrorCode::kTooLarge, "CMS: more than " + std::to_string(kMaxCmsSize) + " bytes");
+  der::Reader top(input);
+  auto ci = HPKI_CMS_TRY("ContentInfo", top.read_sequence());
+  HPKI_CMS_TRY("ContentInfo", top.expect_end());
+  SignedDataParts out;
+  out.type = HPKI_CMS_TRY("contentType", ci.read_oid());
+  if (out.type != der::oids::kSignedData && out.type != der::oids::kGmSignedData) {
+    return fail(ErrorCode::kUnexpectedType, "CMS: contentType " + out.type.to_string() +
+                                                " is not signedData (RFC 5652 or GM/T 0010)");
+  }
+  auto content = HPKI_CMS_TRY("content", ci.read_explicit(0));
+  HPKI_CMS_TRY("ContentInfo", ci.expect_end());
+  auto sd = HPKI_CMS_TRY("SignedData", content.read_sequence());
+  HPKI_CMS_TRY("content", content.expect_end());
+  for (const der::Tag t : {der::kInteger, der::kSet, der::kSequence})
+    out.before.push_back(HPKI_CMS_TRY("SignedData", sd.read_element(t)).encoded);
+  if (auto certs =
+          HPKI_CMS_TRY("certificates", sd.read_optional(der::Tag::context_constructed(0)))) {
+    out.certificates = certs->encoded;
+  }
+  if (auto crls = HPKI_CMS_TRY("crls", sd.read_optional(der::Tag::context_constructed(1))))
+    out.after.push_back(crls->encoded);
+  out.after.push_back(HPKI_CMS_TRY("signerInfos", sd.read_element(der::kSet)).encoded);
+  HPKI_CMS_TRY("SignedData", sd.expect_end());
+  return out;
+}
+
+Result<Bytes> join_signed_data(const SignedDataParts& parts,
+                               const std::function<Result<void>(der::Writer&)>& certificates) {
+  der::Writer w;
+  HPKI_TRY(w.add_sequence([&](der::Writer& ci) -> Result<void> {
+    ci.add_oid(parts.type);
+    return ci.add_explicit(0, [&](der::Writer& e) -> Result<void> {
+      return e.add_sequence([&](der::Writer& sd) -> Result<void> {
+        for (BytesView el : parts.before) HPKI_TRY(sd.add_raw(el));
+        HPKI_TRY(certificates(sd));
+        for (BytesView el : parts.after) HPKI_TRY(sd.add_raw(el));
+        return {};
+      });
+    });
+  }));
+  return w.take();
+}
+
+}  // namespace
+
+Result<Bytes> strip_certificates(BytesView content_info) {
+  const auto parts = HPKI_TRY(split_signed_data(content_info));
+  return join_signed_data(parts, [](der::Writer&) -> Result<void> { return {}; });
+}
+
+Result<Bytes> restore_certificates(BytesView content_info, const Certificate& signer_cert,
+                                   const SignOptions& options) {
+  const auto parts = HPKI_TRY(split_signed_data(content_info));
+  if (parts.certificates)
+    return fail(ErrorCode::kBadState, "CMS: the SignedData already holds certificates");
+  return join_signed_data(
+      parts, [&](der::Writer& sd) { return write_certificates(sd, signer_cert, options); });
+}
+
 Result<Bytes> sign(BytesView content, const Certificate& signer_cert, const crypto::Signer& signer,
                    const SignOptions& o) {
   if (signer.public_key_der() != signer_cert.spki_der())
@@ -267,14 +353,7 @@ Result<Bytes> sign(BytesView content, const Certificate& signer_cert, const cryp
           if (!o.detached)
             eci.add_explicit(0, [&](der::Writer& x) { x.add_octet_string(content); });
         });
-        if (o.include_signer_certificate || !o.extra_certificates.empty()) {
-          // certificates [0] IMPLICIT CertificateSet (a SET OF: sorted by the writer).
-          HPKI_TRY(sd.add_implicit_constructed(0, [&](der::Writer& cs) -> Result<void> {
-            if (o.include_signer_certificate) HPKI_TRY(cs.add_raw(signer_cert.der()));
-            for (const auto& c : o.extra_certificates) HPKI_TRY(cs.add_raw(c->der()));
-            return {};
-          }));
-        }
+        HPKI_TRY(write_certificates(sd, signer_cert, o));
         return sd.add_set_of([&](der::Writer& sis) -> Result<void> {
           return sis.add_sequence([&](der::Writer& si) -> Result<void> {
             si.add_integer(1);

@@ -97,6 +97,19 @@ struct SignOptions {
 [[nodiscard]] Result<Bytes> sign(BytesView content, const Certificate& signer_cert,
                                  const crypto::Signer& signer, const SignOptions& options = {});
 
+// The SignedData ContentInfo `content_info` without its certificates field, everything else
+// byte for byte (for storing many tokens of one signer without a copy of its certificates in
+// each). kUnexpectedType for another content type, kMalformed when it does not parse.
+[[nodiscard]] Result<Bytes> strip_certificates(BytesView content_info);
+// The inverse for a ContentInfo that sign() made with `options` and strip_certificates()
+// stripped: puts back the certificates sign() included (the signer's when
+// include_signer_certificate, and extra_certificates), encoded as sign() encodes them, so the
+// result is the signed ContentInfo byte for byte. kBadState when it already holds
+// certificates.
+[[nodiscard]] Result<Bytes> restore_certificates(BytesView content_info,
+                                                 const Certificate& signer_cert,
+                                                 const SignOptions& options);
+
 struct SignerInfo {
   int version = 1;
   Bytes issuer_der;                       // issuerAndSerialNumber.issuer (Name DER), v1

@@ -907,24 +907,31 @@ Result<std::int64_t> SqlTx::prune_crls(std::string_view name, int keep) {
 
 // ---------------------------------------------------------------- counters
 
-Result<std::int64_t> SqlTx::next_counter(std::string_view name) {
+Result<std::int64_t> SqlTx::reserve_counter(std::string_view name, std::int64_t count) {
   if (name.empty()) return fail(ErrorCode::kInvalidArgument, "counter name is empty");
-  const Value p[] = {text(name)};
+  if (count < 1) {
+    return fail(ErrorCode::kInvalidArgument,
+                "counter " + std::string(name) + ": cannot reserve " + std::to_string(count));
+  }
+  const Value p[] = {text(name), Value{count}, Value{count}};
   // One statement: the row lock (PostgreSQL) or the database write lock (SQLite) orders
   // concurrent callers, so values are unique and increase in commit order.
   auto rows = HPKI_TRY(
-      conn_.query("INSERT INTO counters (name, value) VALUES (?, 1) "
-                  "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+      conn_.query("INSERT INTO counters (name, value) VALUES (?, ?) "
+                  "ON CONFLICT (name) DO UPDATE SET value = counters.value + ? RETURNING value",
                   p));
   if (rows.empty()) return fail(ErrorCode::kStorage, "counter update returned no row");
-  return col_int(rows[0], 0, "counters.value");
+  const auto last = HPKI_TRY(col_int(rows[0], 0, "counters.value"));
+  return last - count + 1;
 }
 
 // ---------------------------------------------------------------- timestamps
 
 namespace {
 constexpr std::string_view kTimestampCols =
-    "serial, tsa_id, gen_time, hash_alg, imprint, policy, nonce, requester, token, created_at";
+    "serial, tsa_id, gen_time, hash_alg, imprint, policy, nonce, requester, token, created_at, "
+    "cert_req";
+constexpr std::size_t kTimestampColCount = 11;
 
 Result<TimestampRecord> read_timestamp(const Row& r) {
   TimestampRecord t;
@@ -938,29 +945,62 @@ Result<TimestampRecord> read_timestamp(const Row& r) {
   t.requester = HPKI_TRY(col_text(r, 7, "timestamps.requester"));
   t.token = HPKI_TRY(col_opt_blob(r, 8, "timestamps.token"));
   t.created_at = HPKI_TRY(col_time(r, 9, "timestamps.created_at"));
+  t.cert_req = HPKI_TRY(col_int(r, 10, "timestamps.cert_req")) != 0;
   return t;
 }
 }  // namespace
 
-Result<void> SqlTx::insert_timestamp(const TimestampRecord& t) {
-  if (t.serial <= 0 || t.tsa_id.empty() || t.hash_alg.empty() || t.policy.empty()) {
-    return fail(ErrorCode::kInvalidArgument, "timestamp record: serial, TSA, hash or policy empty");
+Result<void> SqlTx::insert_timestamps(std::span<const TimestampRecord> ts) {
+  if (ts.empty()) return {};
+  std::vector<Value> p;
+  p.reserve(ts.size() * kTimestampColCount);
+  const std::int64_t created = now();
+  for (const TimestampRecord& t : ts) {
+    if (t.serial <= 0 || t.tsa_id.empty() || t.hash_alg.empty() || t.policy.empty()) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "timestamp record: serial, TSA, hash or policy empty");
+    }
+    for (Value v : {Value{t.serial}, text(t.tsa_id), Value{to_unix(t.gen_time)}, text(t.hash_alg),
+                    blob(t.imprint), text(t.policy), opt(t.nonce), text(t.requester), opt(t.token),
+                    Value{created}, Value{std::int64_t{t.cert_req ? 1 : 0}}}) {
+      p.push_back(std::move(v));
+    }
   }
-  const Value p[] = {Value{t.serial},  text(t.tsa_id),    Value{to_unix(t.gen_time)},
-                     text(t.hash_alg), blob(t.imprint),   text(t.policy),
-                     opt(t.nonce),     text(t.requester), opt(t.token),
-                     Value{now()}};
-  auto n =
-      HPKI_TRY(conn_.exec(cat({"INSERT INTO timestamps (", kTimestampCols,
-                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"}),
-                          p));
-  return expect_one(n, "timestamp " + std::to_string(t.serial));
+  auto n = HPKI_TRY(exec_rows(
+      [this](std::string_view sql, std::span<const Value> v) { return conn_.exec(sql, v); },
+      cat({"INSERT INTO timestamps (", kTimestampCols, ")"}), kTimestampColCount, p,
+      "ON CONFLICT DO NOTHING"));
+  if (n != static_cast<std::int64_t>(ts.size())) {
+    return fail(ErrorCode::kConflict,
+                ts.size() == 1 ? "timestamp " + std::to_string(ts[0].serial) + " already exists"
+                               : "timestamps " + std::to_string(ts.front().serial) + ".." +
+                                     std::to_string(ts.back().serial) +
+                                     ": one of these serials already exists");
+  }
+  return {};
 }
 
-Result<void> SqlTx::set_timestamp_token(std::int64_t serial, BytesView token) {
-  const Value p[] = {blob(token), Value{serial}};
-  auto n = HPKI_TRY(conn_.exec("UPDATE timestamps SET token = ? WHERE serial = ?", p));
-  if (n == 0) return fail(ErrorCode::kNotFound, "no timestamp " + std::to_string(serial));
+Result<void> SqlTx::set_timestamp_tokens(std::span<const TimestampToken> ts) {
+  if (ts.empty()) return {};
+  std::vector<Value> p;
+  p.reserve(ts.size() * 2);
+  for (const TimestampToken& t : ts) {
+    p.push_back(Value{t.serial});
+    p.push_back(blob(t.token));
+  }
+  // UPDATE ... FROM a VALUES list (SQLite >= 3.33, PostgreSQL): one statement per chunk. Both
+  // name the list's columns column1, column2.
+  auto n = HPKI_TRY(exec_rows(
+      [this](std::string_view sql, std::span<const Value> v) { return conn_.exec(sql, v); },
+      "UPDATE timestamps SET token = v.column2 FROM (", 2, p,
+      ") AS v WHERE timestamps.serial = v.column1"));
+  if (n != static_cast<std::int64_t>(ts.size())) {
+    return fail(ErrorCode::kNotFound, ts.size() == 1
+                                          ? "no timestamp " + std::to_string(ts[0].serial)
+                                          : "timestamps " + std::to_string(ts.front().serial) +
+                                                ".." + std::to_string(ts.back().serial) +
+                                                ": one of these serials is not recorded");
+  }
   return {};
 }
 

@@ -73,9 +73,9 @@ class SqlTx final : public Tx {
   Result<std::optional<CrlRecord>> latest_crl(std::string_view name, bool with_der) override;
   Result<std::int64_t> prune_crls(std::string_view name, int keep) override;
 
-  Result<std::int64_t> next_counter(std::string_view name) override;
-  Result<void> insert_timestamp(const TimestampRecord& t) override;
-  Result<void> set_timestamp_token(std::int64_t serial, BytesView token) override;
+  Result<std::int64_t> reserve_counter(std::string_view name, std::int64_t count) override;
+  Result<void> insert_timestamps(std::span<const TimestampRecord> ts) override;
+  Result<void> set_timestamp_tokens(std::span<const TimestampToken> ts) override;
   Result<TimestampRecord> get_timestamp(std::int64_t serial) override;
   Result<std::optional<TimePoint>> last_timestamp_time() override;
 

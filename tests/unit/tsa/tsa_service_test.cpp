@@ -137,6 +137,54 @@ TEST_P(TsaTest, CertReqControlsTheCertificates) {
   EXPECT_TRUE(x509::cms::parse_signed_data(*without->token).value().certificates.empty());
 }
 
+// With certReq the TSA's certificate and issuing CA are in every token; they are stored once
+// (cas), not per token, and get() hands out the token byte for byte as issued.
+TEST_P(TsaTest, TokensAreStoredWithoutTheTsaCertificatesAndHandedOutAsIssued) {
+  for (const auto h : {crypto::HashAlg::kSha256, crypto::HashAlg::kSm3}) {
+    for (const bool cert_req : {true, false}) {
+      SCOPED_TRACE(std::string(crypto::hash_name(h)) + (cert_req ? " certReq" : " no certReq"));
+      auto r = tsa_->respond(query(h, "stored", cert_req), std::nullopt, "t");
+      ASSERT_EQ(r.status, PkiStatus::kGranted) << r.status_string;
+      const Bytes issued = x509::tsp::parse_response(r.der).value().token.value();
+      store::TimestampRecord raw;
+      ASSERT_TRUE(rt_->store().read([&](store::Tx& tx) -> Result<void> {
+        raw = HPKI_TRY(tx.get_timestamp(*r.serial));
+        return {};
+      }));
+      EXPECT_EQ(raw.cert_req, cert_req);
+      ASSERT_TRUE(raw.token);
+      EXPECT_TRUE(x509::cms::parse_signed_data(*raw.token).value().certificates.empty());
+      if (cert_req) {
+        EXPECT_LT(raw.token->size() + 1000, issued.size());  // two certificates fewer
+      } else {
+        EXPECT_EQ(*raw.token, issued);
+      }
+      auto rec = tsa_->get(*r.serial);
+      ASSERT_TRUE(rec) << rec.error().to_string();
+      ASSERT_TRUE(rec->token);
+      EXPECT_EQ(*rec->token, issued);
+      // Also from a TSA started later (another node, a restart).
+      auto other = make();
+      ASSERT_NE(other, nullptr);
+      EXPECT_EQ(other->get(*r.serial).value().token, issued);
+    }
+  }
+}
+
+// Rows written before schema version 5 hold the whole token and no cert_req: handed out as
+// stored.
+TEST_P(TsaTest, TokensStoredWholeBeforeVersion5AreHandedOutAsStored) {
+  auto r = tsa_->respond(query(crypto::HashAlg::kSha256, "old row"), std::nullopt, "t");
+  ASSERT_EQ(r.status, PkiStatus::kGranted);
+  const Bytes issued = x509::tsp::parse_response(r.der).value().token.value();
+  const store::Value p[] = {store::Value{issued}, store::Value{*r.serial}};
+  ASSERT_TRUE(rt_->store().transact([&](store::Tx& tx) -> Result<void> {
+    HPKI_TRY(tx.exec("UPDATE timestamps SET token = ?, cert_req = 0 WHERE serial = ?", p));
+    return {};
+  }));
+  EXPECT_EQ(tsa_->get(*r.serial).value().token, issued);
+}
+
 TEST_P(TsaTest, SerialsIncreaseAcrossRestartsAndThreads) {
   std::int64_t last = 0;
   for (int i = 0; i < 3; ++i) {

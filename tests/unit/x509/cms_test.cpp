@@ -228,6 +228,52 @@ TEST_P(CmsTest, VerifiesOpensslOutput) {
   EXPECT_EQ(diag_of(bad.error()), cms::diag::kMessageDigestMismatch);
 }
 
+// What the TSA stores: a token without its certificates, and the certificates put back so that
+// the result is the signed bytes again — for every certificate choice sign() has, both OID
+// styles, a detached signature and unsigned attributes.
+TEST_P(CmsTest, StripAndRestoreCertificatesGiveTheSignedBytes) {
+  der::Writer tok;
+  tok.add_octet_string(to_bytes(std::string_view("a token")));
+  const std::vector<cms::SignOptions> choices = {
+      {.content_type = der::oids::kCtTstInfo, .extra_certificates = {root_.cert}},
+      {.include_signer_certificate = true},
+      {.include_signer_certificate = false, .extra_certificates = {root_.cert}},
+      {.detached = true,
+       .unsigned_attributes = {{der::oids::kAaTimeStampToken, {tok.take()}}},
+       .extra_certificates = {root_.cert}},
+      {.extra_certificates = {root_.cert}, .oid_style = cms::OidStyle::kGmt0010},
+  };
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    SCOPED_TRACE(i);
+    const auto& o = choices[i];
+    const Bytes signed_der = cms::sign(content_, *s_.cert, *s_.signer, o).value();
+    auto stripped = cms::strip_certificates(signed_der);
+    ASSERT_TRUE(stripped) << stripped.error().to_string();
+    EXPECT_LT(stripped->size(), signed_der.size());
+    auto bare = cms::parse_signed_data(*stripped);
+    ASSERT_TRUE(bare) << bare.error().to_string();
+    EXPECT_TRUE(bare->certificates.empty());
+    // Everything but the certificates is as signed: it verifies given the signer's certificate.
+    cms::VerifyOptions vo;
+    vo.extra_certificates = {s_.cert};
+    if (o.detached) vo.detached_content = BytesView(content_);
+    EXPECT_TRUE(cms::verify_signed_data(*bare, vo));
+    auto restored = cms::restore_certificates(*stripped, *s_.cert, o);
+    ASSERT_TRUE(restored) << restored.error().to_string();
+    EXPECT_EQ(*restored, signed_der);
+    // Twice is refused; a token without certificates strips to itself.
+    EXPECT_EQ(cms::restore_certificates(*restored, *s_.cert, o).error().code(),
+              ErrorCode::kBadState);
+    EXPECT_EQ(cms::strip_certificates(*stripped).value(), *stripped);
+  }
+  // Restoring with other certificates gives other bytes, which do not pass as the signed ones.
+  auto other = issue_signer(root_, GetParam(), "other.example.cn");
+  const cms::SignOptions o{.extra_certificates = {root_.cert}};
+  const Bytes signed_der = cms::sign(content_, *s_.cert, *s_.signer, o).value();
+  const Bytes stripped = cms::strip_certificates(signed_der).value();
+  EXPECT_NE(cms::restore_certificates(stripped, *other.cert, o).value(), signed_der);
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, CmsTest,
                          ::testing::Values(KeySpec{KeyType::kRsa, 2048},
                                            KeySpec{KeyType::kEcP256, 0}, KeySpec{KeyType::kSm2, 0}),
@@ -251,6 +297,27 @@ TEST(CmsSm2, StandardIdOnly) {
   auto odd = s.key.signer(std::nullopt, "ALICE123@YAHOO.COM").value();
   auto odd_der = cms::sign(content, *s.cert, *odd, {}).value();
   EXPECT_FALSE(cms::verify_signed_data(cms::parse_signed_data(odd_der).value()));
+}
+
+TEST(CmsStrip, RefusesWhatIsNotSignedData) {
+  auto root = testca::make_ca({KeyType::kEcP256, 0}, "strip", nullptr);
+  auto s = issue_signer(root, {KeyType::kEcP256, 0}, "strip.example.cn");
+  const Bytes good = cms::sign(to_bytes(std::string_view("x")), *s.cert, *s.signer, {}).value();
+  EXPECT_EQ(cms::strip_certificates({}).error().code(), ErrorCode::kMalformed);
+  EXPECT_EQ(cms::strip_certificates(s.cert->der()).error().code(), ErrorCode::kMalformed);
+  der::Writer data;  // a ContentInfo of another type
+  data.add_sequence([](der::Writer& ci) {
+    ci.add_oid(der::oids::kData);
+    ci.add_explicit(0, [](der::Writer& e) { e.add_octet_string(Bytes{1, 2, 3}); });
+  });
+  EXPECT_EQ(cms::strip_certificates(data.take()).error().code(), ErrorCode::kUnexpectedType);
+  for (std::size_t n : {good.size() - 1, good.size() / 2, std::size_t{3}}) {
+    EXPECT_FALSE(cms::strip_certificates(BytesView(good).first(n))) << n;
+    EXPECT_FALSE(cms::restore_certificates(BytesView(good).first(n), *s.cert, {})) << n;
+  }
+  Bytes trailing = good;
+  trailing.push_back(0);
+  EXPECT_EQ(cms::strip_certificates(trailing).error().code(), ErrorCode::kMalformed);
 }
 
 TEST(CmsParse, RefusesNonSignedDataAndGarbage) {
