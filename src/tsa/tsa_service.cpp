@@ -500,8 +500,8 @@ Result<store::TimestampRecord> TsaService::get(std::int64_t serial) const {
   const auto cert = HPKI_TRY(x509::Certificate::parse(tsa->certificate));
   std::vector<x509::CertificatePtr> chain;
   if (parent) chain.push_back(HPKI_TRY(x509::Certificate::parse(parent->certificate)));
-  auto token = x509::cms::restore_certificates(*out->token, *cert,
-                                               sign_options(chain, /*cert_req=*/true));
+  auto token =
+      x509::cms::restore_certificates(*out->token, *cert, sign_options(chain, /*cert_req=*/true));
   if (!token) return fail(token.error().with_context("timestamp " + std::to_string(serial)));
   out->token = std::move(*token);
   return std::move(*out);
