@@ -81,7 +81,7 @@ rejected=$(curl -s "${URL%tsa}metrics" | awk '/^hpki_timestamps_total\{.*status=
 batch=$(curl -s "${URL%tsa}metrics" | awk '/^hpki_tsa_round_requests_sum\{kind="recorded"\}/ { r = $2 } /^hpki_tsa_round_requests_sum\{kind="stored"\}/ { s = $2 } /^hpki_tsa_round_requests_count\{kind="recorded"\}/ { c = $2 } END { if (c > 0) printf "%.1f requests recorded + %.1f tokens stored per commit round (%d rounds)", r / c, s / c, c; else print "?" }')
 kill -TERM "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
 # Every granted token is stored (with its token) and audited; the audit chain verifies.
-q1="SELECT count(*) FROM timestamps WHERE token IS NOT NULL"
+q1="SELECT count(*) FROM timestamp_tokens"
 q2="SELECT count(*) FROM audit_log WHERE action = 'timestamp.issue'"
 if [ -n "${BENCH_DB:-}" ]; then
   stored=$(psql "$BENCH_DB" -tAc "$q1"); audited=$(psql "$BENCH_DB" -tAc "$q2")

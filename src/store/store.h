@@ -354,8 +354,9 @@ class Tx {
   [[nodiscard]] Result<void> insert_timestamp(const TimestampRecord& t) {
     return insert_timestamps(std::span(&t, 1));
   }
-  // Stores the signed tokens of recorded timestamps in few statements; kNotFound when a serial
-  // is not recorded.
+  // Stores the signed tokens of recorded timestamps in few statements (appended to
+  // timestamp_tokens); kNotFound when a serial is not recorded, kConflict when it already has a
+  // token (a token is never replaced).
   struct TimestampToken {
     std::int64_t serial = 0;
     BytesView token;

@@ -928,10 +928,10 @@ Result<std::int64_t> SqlTx::reserve_counter(std::string_view name, std::int64_t 
 // ---------------------------------------------------------------- timestamps
 
 namespace {
+// The record's columns in `timestamps`; the token is in `timestamp_tokens` (schema version 5).
 constexpr std::string_view kTimestampCols =
-    "serial, tsa_id, gen_time, hash_alg, imprint, policy, nonce, requester, token, created_at, "
-    "cert_req";
-constexpr std::size_t kTimestampColCount = 11;
+    "serial, tsa_id, gen_time, hash_alg, imprint, policy, nonce, requester, created_at, cert_req";
+constexpr std::size_t kTimestampColCount = 10;
 
 Result<TimestampRecord> read_timestamp(const Row& r) {
   TimestampRecord t;
@@ -943,9 +943,9 @@ Result<TimestampRecord> read_timestamp(const Row& r) {
   t.policy = HPKI_TRY(col_text(r, 5, "timestamps.policy"));
   t.nonce = HPKI_TRY(col_opt_blob(r, 6, "timestamps.nonce"));
   t.requester = HPKI_TRY(col_text(r, 7, "timestamps.requester"));
-  t.token = HPKI_TRY(col_opt_blob(r, 8, "timestamps.token"));
-  t.created_at = HPKI_TRY(col_time(r, 9, "timestamps.created_at"));
-  t.cert_req = HPKI_TRY(col_int(r, 10, "timestamps.cert_req")) != 0;
+  t.created_at = HPKI_TRY(col_time(r, 8, "timestamps.created_at"));
+  t.cert_req = HPKI_TRY(col_int(r, 9, "timestamps.cert_req")) != 0;
+  t.token = HPKI_TRY(col_opt_blob(r, 10, "timestamp_tokens.token"));
   return t;
 }
 }  // namespace
@@ -954,6 +954,7 @@ Result<void> SqlTx::insert_timestamps(std::span<const TimestampRecord> ts) {
   if (ts.empty()) return {};
   std::vector<Value> p;
   p.reserve(ts.size() * kTimestampColCount);
+  std::vector<TimestampToken> tokens;
   const std::int64_t created = now();
   for (const TimestampRecord& t : ts) {
     if (t.serial <= 0 || t.tsa_id.empty() || t.hash_alg.empty() || t.policy.empty()) {
@@ -961,10 +962,11 @@ Result<void> SqlTx::insert_timestamps(std::span<const TimestampRecord> ts) {
                   "timestamp record: serial, TSA, hash or policy empty");
     }
     for (Value v : {Value{t.serial}, text(t.tsa_id), Value{to_unix(t.gen_time)}, text(t.hash_alg),
-                    blob(t.imprint), text(t.policy), opt(t.nonce), text(t.requester), opt(t.token),
+                    blob(t.imprint), text(t.policy), opt(t.nonce), text(t.requester),
                     Value{created}, Value{std::int64_t{t.cert_req ? 1 : 0}}}) {
       p.push_back(std::move(v));
     }
+    if (t.token) tokens.push_back({.serial = t.serial, .token = *t.token});
   }
   auto n = HPKI_TRY(exec_rows(
       [this](std::string_view sql, std::span<const Value> v) { return conn_.exec(sql, v); },
@@ -977,7 +979,7 @@ Result<void> SqlTx::insert_timestamps(std::span<const TimestampRecord> ts) {
                                      std::to_string(ts.back().serial) +
                                      ": one of these serials already exists");
   }
-  return {};
+  return set_timestamp_tokens(tokens);
 }
 
 Result<void> SqlTx::set_timestamp_tokens(std::span<const TimestampToken> ts) {
@@ -988,12 +990,13 @@ Result<void> SqlTx::set_timestamp_tokens(std::span<const TimestampToken> ts) {
     p.push_back(Value{t.serial});
     p.push_back(blob(t.token));
   }
-  // UPDATE ... FROM a VALUES list (SQLite >= 3.33, PostgreSQL): one statement per chunk. Both
-  // name the list's columns column1, column2.
+  // Appended, one row per token; only for recorded serials (the join), so a count short of the
+  // list names an unknown serial. A stored token is never replaced (primary key: kConflict).
+  // Both dialects name a VALUES list's columns column1, column2.
   auto n = HPKI_TRY(exec_rows(
       [this](std::string_view sql, std::span<const Value> v) { return conn_.exec(sql, v); },
-      "UPDATE timestamps SET token = v.column2 FROM (", 2, p,
-      ") AS v WHERE timestamps.serial = v.column1"));
+      "INSERT INTO timestamp_tokens (serial, token) SELECT v.column1, v.column2 FROM (", 2, p,
+      ") AS v JOIN timestamps t ON t.serial = v.column1"));
   if (n != static_cast<std::int64_t>(ts.size())) {
     return fail(ErrorCode::kNotFound, ts.size() == 1
                                           ? "no timestamp " + std::to_string(ts[0].serial)
@@ -1006,8 +1009,11 @@ Result<void> SqlTx::set_timestamp_tokens(std::span<const TimestampToken> ts) {
 
 Result<TimestampRecord> SqlTx::get_timestamp(std::int64_t serial) {
   const Value p[] = {Value{serial}};
-  auto rows = HPKI_TRY(
-      conn_.query(cat({"SELECT ", kTimestampCols, " FROM timestamps WHERE serial = ?"}), p));
+  auto rows = HPKI_TRY(conn_.query(
+      "SELECT t.serial, t.tsa_id, t.gen_time, t.hash_alg, t.imprint, t.policy, t.nonce, "
+      "t.requester, t.created_at, t.cert_req, k.token FROM timestamps t "
+      "LEFT JOIN timestamp_tokens k ON k.serial = t.serial WHERE t.serial = ?",
+      p));
   if (rows.empty()) return fail(ErrorCode::kNotFound, "no timestamp " + std::to_string(serial));
   return read_timestamp(rows[0]);
 }

@@ -142,6 +142,47 @@ TEST_P(StoreTest, ConcurrentOpenOfAFreshDatabaseMigratesOnce) {
   EXPECT_EQ(*n, static_cast<std::int64_t>(migrations().size()));
 }
 
+// Version 5 moves the tokens of existing timestamp records into timestamp_tokens: a database
+// at version 4 with a recorded, signed token upgrades with nothing lost.
+TEST_P(StoreTest, Version5MovesStoredTokensToTheirTable) {
+  TestDb fresh(GetParam());
+  ASSERT_EQ(fresh.error(), "");
+  {
+    auto v4 = open_store(fresh.url(), clock_, {.target_schema_version = 4});
+    ASSERT_TRUE(v4.has_value()) << v4.error().to_string();
+    ASSERT_EQ((*v4)->schema_version().value(), 4);
+    const Value p[] = {Value{Bytes{0x30, 0x03, 0x02, 0x01, 0x07}}};
+    auto r = (*v4)->transact([&](Tx& tx) -> Result<void> {
+      HPKI_TRY(tx.insert_ca(root_ca()));
+      HPKI_TRY(
+          tx.exec("INSERT INTO timestamps (serial, tsa_id, gen_time, hash_alg, imprint, policy, "
+                  "requester, token, created_at) VALUES (7, 'rsa-root', 1800000000, 'sha256', "
+                  "'x', '1.2.3', 'ip:192.0.2.1', ?, 1800000000)",
+                  p));
+      HPKI_TRY(
+          tx.exec("INSERT INTO timestamps (serial, tsa_id, gen_time, hash_alg, imprint, "
+                  "policy, requester, created_at) VALUES (8, 'rsa-root', 1800000001, "
+                  "'sha256', 'y', '1.2.3', 'ip:192.0.2.1', 1800000001)",
+                  {}));
+      return {};
+    });
+    ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  }
+  auto s = open_store(fresh.url(), clock_);
+  ASSERT_TRUE(s.has_value()) << s.error().to_string();
+  EXPECT_EQ((*s)->schema_version().value(), latest_schema_version());
+  auto r = (*s)->read([](Tx& tx) -> Result<void> {
+    auto signed_one = HPKI_TRY(tx.get_timestamp(7));
+    EXPECT_EQ(signed_one.token, (Bytes{0x30, 0x03, 0x02, 0x01, 0x07}));
+    EXPECT_FALSE(signed_one.cert_req);  // stored whole: handed out as stored
+    EXPECT_EQ(signed_one.requester, "ip:192.0.2.1");
+    auto unsigned_one = HPKI_TRY(tx.get_timestamp(8));
+    EXPECT_FALSE(unsigned_one.token.has_value());
+    return {};
+  });
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+}
+
 TEST_P(StoreTest, NewerSchemaIsRefused) {
   const Value p[] = {Value{std::int64_t{latest_schema_version() + 1}}};
   run([&](Tx& tx) -> Result<void> {
@@ -408,15 +449,24 @@ TEST_P(StoreTest, CounterRangesAndTimestampBatches) {
     return tx.insert_timestamps(two);
   });
   EXPECT_EQ(dup.error().code(), ErrorCode::kConflict);
-  // A token for a serial never recorded: kNotFound, and the other token is not kept.
+  // A token for a serial never recorded: kNotFound, and the rest of the transaction is not
+  // kept.
   auto unknown = store_->transact([&](Tx& tx) -> Result<void> {
     const Bytes t{9};
-    const Tx::TimestampToken two[] = {{.serial = 1, .token = t}, {.serial = 999, .token = t}};
+    HPKI_TRY(tx.insert_timestamp(rec(60)));
+    const Tx::TimestampToken two[] = {{.serial = 60, .token = t}, {.serial = 999, .token = t}};
     return tx.set_timestamp_tokens(two);
   });
   EXPECT_EQ(unknown.error().code(), ErrorCode::kNotFound);
+  // A stored token is never replaced.
+  auto again = store_->transact([&](Tx& tx) -> Result<void> {
+    const Bytes t{9};
+    return tx.set_timestamp_token(2, t);
+  });
+  EXPECT_EQ(again.error().code(), ErrorCode::kConflict);
   run([&](Tx& tx) -> Result<void> {
     EXPECT_EQ(tx.get_timestamp(46).error().code(), ErrorCode::kNotFound);
+    EXPECT_EQ(tx.get_timestamp(60).error().code(), ErrorCode::kNotFound);
     EXPECT_EQ(HPKI_TRY(tx.get_timestamp(1)).token, tokens[0]);
     return {};
   });

@@ -179,7 +179,9 @@ TEST_P(TsaTest, TokensStoredWholeBeforeVersion5AreHandedOutAsStored) {
   const Bytes issued = x509::tsp::parse_response(r.der).value().token.value();
   const store::Value p[] = {store::Value{issued}, store::Value{*r.serial}};
   ASSERT_TRUE(rt_->store().transact([&](store::Tx& tx) -> Result<void> {
-    HPKI_TRY(tx.exec("UPDATE timestamps SET token = ?, cert_req = 0 WHERE serial = ?", p));
+    HPKI_TRY(tx.exec("UPDATE timestamp_tokens SET token = ? WHERE serial = ?", p));
+    const store::Value q[] = {store::Value{*r.serial}};
+    HPKI_TRY(tx.exec("UPDATE timestamps SET cert_req = 0 WHERE serial = ?", q));
     return {};
   }));
   EXPECT_EQ(tsa_->get(*r.serial).value().token, issued);
