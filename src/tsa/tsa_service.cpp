@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "core/batch.h"
 #include "core/encoding.h"
 #include "core/log.h"
 #include "core/thread.h"
@@ -287,6 +288,9 @@ void TsaService::commit_loop() {
 
 void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& fresh,
                               std::vector<std::unique_ptr<Job>>& tokens) {
+  // A round answers many requests: their replies are handed to the HTTP server's I/O threads
+  // together when the round ends (one wake-up per I/O thread, not one per reply).
+  BatchScope answers;
   // A refusal (clock stepped back, TSA certificate not valid at genTime) is found inside the
   // transaction: the round is rolled back (no serial consumed, nothing recorded), the refused
   // requests are answered, and the round runs again with the others.

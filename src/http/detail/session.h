@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "core/batch.h"
 #include "core/log.h"
 #include "http/detail/core.h"
 #include "http/problem.h"
@@ -361,8 +362,22 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (match_.async != nullptr) {
       auto self = this->shared_from_this();
       Reply reply = [self](Response r) {
-        net::post(self->stream_.get_executor(),
-                  [self, r = std::move(r)]() mutable { self->write_response(std::move(r)); });
+        auto ex = self->stream_.get_executor();
+        auto write = [self, r = std::move(r)]() mutable { self->write_response(std::move(r)); };
+        if (auto* batch = BatchScope::current()) {
+          // The replier finishes many requests at once (a TSA commit round): one post per I/O
+          // thread for all of them, not a wake-up each.
+          batch->add(
+              &net::query(ex, net::execution::context),
+              [ex](std::vector<BatchScope::Item> items) {
+                net::post(ex, [items = std::move(items)] {
+                  for (const auto& f : items) f();
+                });
+              },
+              std::move(write));
+          return;
+        }
+        net::post(ex, std::move(write));
       };
       run_async(*match_.async, std::move(req), std::move(reply));
       return;
