@@ -1,7 +1,5 @@
 #include "tsa/tsa_service.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -77,6 +75,8 @@ Result<std::unique_ptr<TsaService>> TsaService::create(TsaDeps deps, TsaOptions 
     u.signer = std::move(*signer);
     if (u.signer->public_key_der() != u.cert->spki_der())
       return fail(ErrorCode::kKeyMismatch, "TSA " + ca.id + ": key does not match certificate");
+    u.signing_certificate = HPKI_TRY(x509::cms::signing_certificate_v2_attribute(
+        *u.cert, crypto::signature_hash(u.signer->algorithm())));
     s->units_.emplace(ca.family, std::move(u));
   }
   if (s->units_.empty())
@@ -339,17 +339,18 @@ void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& fresh,
           rec.nonce = job.req.nonce;
           rec.requester = job.requester;
           rec.cert_req = job.req.cert_req;
-          nlohmann::json details{{"serial", job.serial},
-                                 {"gen_time", gen_text},
-                                 {"hash", rec.hash_alg},
-                                 {"imprint", hex_encode(rec.imprint)},
-                                 {"policy", rec.policy}};
+          // JSON without a JSON library (one object per token, on the commit thread): every
+          // value is a number, a dotted OID, hex, an RFC 3339 time or a hash name — nothing to
+          // escape. Keys sorted, as in the entries written before.
+          std::string details = "{\"gen_time\":\"" + gen_text + "\",\"hash\":\"" + rec.hash_alg +
+                                "\",\"imprint\":\"" + hex_encode(rec.imprint) + "\",\"policy\":\"" +
+                                rec.policy + "\",\"serial\":" + std::to_string(job.serial) + "}";
           HPKI_TRY(d_.audit->append(
               tx, {.actor = job.requester,
                    .action = std::string(kAuditAction),
                    .object = job.unit->record.id + "/" + std::to_string(job.serial),
                    .outcome = "success",
-                   .details = details.dump()}));
+                   .details = std::move(details)}));
         }
         HPKI_TRY(tx.insert_timestamps(records));
       }
@@ -470,7 +471,10 @@ Result<Bytes> TsaService::sign_token(const Job& job) const {
     info.tsa_name = gn.take();
   }
   auto tst = HPKI_TRY(x509::tsp::encode_tst_info(info));
-  return x509::cms::sign(tst, *unit.cert, *unit.signer, sign_options(unit.chain, job.req.cert_req));
+  auto so = sign_options(unit.chain, job.req.cert_req);
+  so.signing_certificate_v2 = false;  // the same attribute, computed once per TSA
+  so.extra_signed_attributes.push_back(unit.signing_certificate);
+  return x509::cms::sign(tst, *unit.cert, *unit.signer, so);
 }
 
 x509::cms::SignOptions TsaService::sign_options(const std::vector<x509::CertificatePtr>& chain,

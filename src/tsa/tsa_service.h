@@ -145,6 +145,8 @@ class TsaService {
     x509::CertificatePtr cert;
     std::vector<x509::CertificatePtr> chain;  // the issuing CA (included on certReq)
     std::unique_ptr<crypto::Signer> signer;
+    // signingCertificateV2 for `cert`, computed once (cms::signing_certificate_v2_attribute).
+    x509::cms::Attribute signing_certificate;
   };
   struct Job;
   struct Pipeline;

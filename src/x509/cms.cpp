@@ -283,6 +283,11 @@ Result<Bytes> join_signed_data(const SignedDataParts& parts,
 
 }  // namespace
 
+Result<Attribute> signing_certificate_v2_attribute(const Certificate& signer_cert, HashAlg h) {
+  return Attribute{der::oids::kAaSigningCertificateV2,
+                   {HPKI_TRY(signing_certificate_v2(signer_cert, h))}};
+}
+
 Result<Bytes> strip_certificates(BytesView content_info) {
   const auto parts = HPKI_TRY(split_signed_data(content_info));
   return join_signed_data(parts, [](der::Writer&) -> Result<void> { return {}; });
@@ -325,10 +330,8 @@ Result<Bytes> sign(BytesView content, const Certificate& signer_cert, const cryp
     HPKI_TRY(v.add_time(to_der_time(*o.signing_time)));
     attrs.push_back({der::oids::kSigningTime, {v.take()}});
   }
-  if (o.signing_certificate_v2) {
-    attrs.push_back(
-        {der::oids::kAaSigningCertificateV2, {HPKI_TRY(signing_certificate_v2(signer_cert, h))}});
-  }
+  if (o.signing_certificate_v2)
+    attrs.push_back(HPKI_TRY(signing_certificate_v2_attribute(signer_cert, h)));
   for (const auto& a : o.extra_signed_attributes) attrs.push_back(a);
   der::Writer sa;
   HPKI_TRY(sa.add_set_of([&](der::Writer& set) -> Result<void> {

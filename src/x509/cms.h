@@ -97,6 +97,14 @@ struct SignOptions {
 [[nodiscard]] Result<Bytes> sign(BytesView content, const Certificate& signer_cert,
                                  const crypto::Signer& signer, const SignOptions& options = {});
 
+// The signingCertificateV2 attribute sign() adds for `signer_cert` when the signature hashes
+// with `h` (RFC 5035; SHA-256 is the DEFAULT and not written). A signer that signs many times
+// with one certificate computes it once and passes it in extra_signed_attributes with
+// signing_certificate_v2 = false: the same signed attributes (a DER SET OF is sorted), without
+// hashing the certificate each time.
+[[nodiscard]] Result<Attribute> signing_certificate_v2_attribute(const Certificate& signer_cert,
+                                                                 crypto::HashAlg h);
+
 // The SignedData ContentInfo `content_info` without its certificates field, everything else
 // byte for byte (for storing many tokens of one signer without a copy of its certificates in
 // each). kUnexpectedType for another content type, kMalformed when it does not parse.

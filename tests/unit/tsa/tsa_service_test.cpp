@@ -3,6 +3,7 @@
 // (timeNotAvailable when the clock is behind the last genTime), every PKIStatus rejection, the
 // record and the audit entry of each token.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "ca/runtime.h"
+#include "core/encoding.h"
 #include "crypto/digest.h"
 #include "der/oids.h"
 #include "tests/support/test_ca.h"
@@ -341,6 +343,12 @@ TEST_P(TsaTest, EveryTokenIsRecordedAndAudited) {
   EXPECT_EQ(entries.back().action, kAuditAction);
   EXPECT_EQ(entries.back().object, "sm2-tsa/" + std::to_string(*r.serial));
   EXPECT_EQ(entries.back().actor, "ip:192.0.2.7");
+  const auto details = nlohmann::json::parse(entries.back().details);
+  EXPECT_EQ(details.at("serial").get<std::int64_t>(), *r.serial);
+  EXPECT_EQ(details.at("gen_time").get<std::string>(), format_rfc3339(clock_.now()));
+  EXPECT_EQ(details.at("hash").get<std::string>(), "sm3");
+  EXPECT_EQ(details.at("imprint").get<std::string>(), hex_encode(rec->imprint));
+  EXPECT_EQ(details.at("policy").get<std::string>(), kPolicy.to_string());
   EXPECT_TRUE(rt_->audit().verify(rt_->store(), {}).value().ok());
 }
 

@@ -228,6 +228,28 @@ TEST_P(CmsTest, VerifiesOpensslOutput) {
   EXPECT_EQ(diag_of(bad.error()), cms::diag::kMessageDigestMismatch);
 }
 
+// A signer that signs often (the TSA) computes signingCertificateV2 once: the signed attributes
+// are the ones sign() computes itself (byte for byte, whole signature for RSA PKCS#1).
+TEST_P(CmsTest, PrecomputedSigningCertificateAttributeSignsTheSame) {
+  const auto h = crypto::signature_hash(s_.signer->algorithm());
+  auto attr = cms::signing_certificate_v2_attribute(*s_.cert, h);
+  ASSERT_TRUE(attr) << attr.error().to_string();
+  const Bytes own = cms::sign(content_, *s_.cert, *s_.signer, {}).value();
+  const Bytes given =
+      cms::sign(content_, *s_.cert, *s_.signer,
+                {.signing_certificate_v2 = false, .extra_signed_attributes = {*attr}})
+          .value();
+  auto a = cms::parse_signed_data(own).value();
+  auto b = cms::parse_signed_data(given).value();
+  EXPECT_EQ(a.signers[0].signed_attrs_der, b.signers[0].signed_attrs_der);
+  if (GetParam().type == KeyType::kRsa) {
+    EXPECT_EQ(own, given);
+  }
+  auto v = cms::verify_signed_data(b, {.require_signing_certificate = true});
+  ASSERT_TRUE(v) << v.error().to_string();
+  EXPECT_TRUE(v->ess_bound);
+}
+
 // What the TSA stores: a token without its certificates, and the certificates put back so that
 // the result is the signed bytes again — for every certificate choice sign() has, both OID
 // styles, a detached signature and unsigned attributes.
