@@ -235,22 +235,35 @@ struct SignedDataParts {
   std::vector<BytesView> after;             // crls [1] (if any), signerInfos
 };
 
-Result<SignedDataParts> split_signed_data(BytesView input) {
+// A ContentInfo whose content is a SignedData (RFC 5652 or GM/T 0010 OID): the contentType and
+// a reader over the SignedData's fields.
+struct OpenedSignedData {
+  der::Oid type;
+  der::Reader fields;
+};
+
+Result<OpenedSignedData> open_signed_data(BytesView input) {
   if (input.size() > kMaxCmsSize)
     return fail(ErrorCode::kTooLarge, "CMS: more than " + std::to_string(kMaxCmsSize) + " bytes");
   der::Reader top(input);
   auto ci = HPKI_CMS_TRY("ContentInfo", top.read_sequence());
   HPKI_CMS_TRY("ContentInfo", top.expect_end());
-  SignedDataParts out;
-  out.type = HPKI_CMS_TRY("contentType", ci.read_oid());
-  if (out.type != der::oids::kSignedData && out.type != der::oids::kGmSignedData) {
-    return fail(ErrorCode::kUnexpectedType, "CMS: contentType " + out.type.to_string() +
+  auto type = HPKI_CMS_TRY("contentType", ci.read_oid());
+  if (type != der::oids::kSignedData && type != der::oids::kGmSignedData) {
+    return fail(ErrorCode::kUnexpectedType, "CMS: contentType " + type.to_string() +
                                                 " is not signedData (RFC 5652 or GM/T 0010)");
   }
   auto content = HPKI_CMS_TRY("content", ci.read_explicit(0));
   HPKI_CMS_TRY("ContentInfo", ci.expect_end());
   auto sd = HPKI_CMS_TRY("SignedData", content.read_sequence());
   HPKI_CMS_TRY("content", content.expect_end());
+  return OpenedSignedData{.type = std::move(type), .fields = std::move(sd)};
+}
+
+Result<SignedDataParts> split_signed_data(BytesView input) {
+  auto [type, sd] = HPKI_TRY(open_signed_data(input));
+  SignedDataParts out;
+  out.type = std::move(type);
   for (const der::Tag t : {der::kInteger, der::kSet, der::kSequence})
     out.before.push_back(HPKI_CMS_TRY("SignedData", sd.read_element(t)).encoded);
   if (auto certs =
@@ -422,23 +435,9 @@ Result<SignerInfo> read_signer_info(der::Reader& sis) {
 }  // namespace
 
 Result<SignedData> parse_signed_data(BytesView input) {
-  if (input.size() > kMaxCmsSize)
-    return fail(ErrorCode::kTooLarge, "CMS: more than " + std::to_string(kMaxCmsSize) + " bytes");
-  der::Reader top(input);
-  auto ci = HPKI_CMS_TRY("ContentInfo", top.read_sequence());
-  HPKI_CMS_TRY("ContentInfo", top.expect_end());
+  auto [type, sd] = HPKI_TRY(open_signed_data(input));
   SignedData out;
-  auto type = HPKI_CMS_TRY("contentType", ci.read_oid());
-  if (type == der::oids::kGmSignedData) {
-    out.oid_style = OidStyle::kGmt0010;
-  } else if (type != der::oids::kSignedData) {
-    return fail(ErrorCode::kUnexpectedType, "CMS: contentType " + type.to_string() +
-                                                " is not signedData (RFC 5652 or GM/T 0010)");
-  }
-  auto content = HPKI_CMS_TRY("content", ci.read_explicit(0));
-  HPKI_CMS_TRY("ContentInfo", ci.expect_end());
-  auto sd = HPKI_CMS_TRY("SignedData", content.read_sequence());
-  HPKI_CMS_TRY("content", content.expect_end());
+  if (type == der::oids::kGmSignedData) out.oid_style = OidStyle::kGmt0010;
   out.version = static_cast<int>(HPKI_CMS_TRY("SignedData.version", sd.read_int64()));
   if (out.version < 1 || out.version > 5)
     return fail(ErrorCode::kMalformed, "CMS SignedData.version " + std::to_string(out.version));
