@@ -91,7 +91,7 @@ fi
 verify=FAILED; "$HPKI" --home "$WORK/home" audit verify >/dev/null 2>&1 && verify=ok
 
 echo
-echo "$(openssl version) on $CORES cores; hpki $(git -C "$(dirname "$0")/../.." describe --always --dirty 2>/dev/null || echo '?'); database ${BENCH_DB:+postgresql}${BENCH_DB:-sqlite}; $CONNS keep-alive connections"
+echo "$(openssl version) on $CORES cores; hpki $(git -C "$(dirname "$0")/../.." describe --always --dirty 2>/dev/null || echo '?'); database $([ -n "${BENCH_DB:-}" ] && echo postgresql || echo sqlite); $CONNS keep-alive connections"
 printf "%-10s %12s %18s %16s %7s\n" "TSA" "tokens/s" "openssl sign/s x$CORES" "sign/s (1 core)" "ratio"
 for fam in rsa ecdsa sm2; do
   r=$(raw "$fam")
