@@ -8,25 +8,29 @@
 
 #include "x509/cms.h"
 
+namespace {
+// Undecodable input may only give a decoding error.
+void expect_decoding_error(const hpki::Error& e) {
+  const auto c = e.code();
+  if (c != hpki::ErrorCode::kMalformed && c != hpki::ErrorCode::kTooLarge &&
+      c != hpki::ErrorCode::kTrailingData && c != hpki::ErrorCode::kUnexpectedType)
+    std::abort();
+}
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace hpki::x509;
   const hpki::BytesView in(data, size);
   auto sd = cms::parse_signed_data(in);
   if (!sd) {
-    const auto c = sd.error().code();
-    if (c != hpki::ErrorCode::kMalformed && c != hpki::ErrorCode::kTooLarge &&
-        c != hpki::ErrorCode::kTrailingData && c != hpki::ErrorCode::kUnexpectedType)
-      std::abort();
+    expect_decoding_error(sd.error());
     return 0;
   }
   if (sd->der.size() != size) std::abort();
   // What the TSA stores: the same SignedData without certificates, which parses again.
   auto stripped = cms::strip_certificates(in);
   if (!stripped) {
-    const auto c = stripped.error().code();
-    if (c != hpki::ErrorCode::kMalformed && c != hpki::ErrorCode::kTooLarge &&
-        c != hpki::ErrorCode::kTrailingData && c != hpki::ErrorCode::kUnexpectedType)
-      std::abort();
+    expect_decoding_error(stripped.error());
   } else {
     auto bare = cms::parse_signed_data(*stripped);
     if (!bare || !bare->certificates.empty() || bare->signers.size() != sd->signers.size())

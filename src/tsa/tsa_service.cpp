@@ -318,6 +318,7 @@ void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& fresh,
                                                    format_rfc3339(*last));
         }
         const std::string gen_text = format_rfc3339(gen);
+        const std::string policy = options_.policy.to_string();
         for (std::size_t i = 0; i < fresh.size(); ++i) {
           Job& job = *fresh[i];
           job.serial = first + static_cast<std::int64_t>(i);
@@ -335,7 +336,7 @@ void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& fresh,
           rec.gen_time = gen;
           rec.hash_alg = std::string(crypto::hash_name(job.hash));
           rec.imprint = job.req.message_imprint.hashed_message;
-          rec.policy = options_.policy.to_string();
+          rec.policy = policy;
           rec.nonce = job.req.nonce;
           rec.requester = job.requester;
           rec.cert_req = job.req.cert_req;

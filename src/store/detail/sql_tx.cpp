@@ -719,6 +719,13 @@ Result<std::int64_t> SqlTx::append_audit(const AuditRecord& e) {
   return seq;
 }
 
+Result<std::int64_t> SqlTx::exec_rows_here(std::string_view head, std::size_t cols,
+                                           std::span<const Value> values, std::string_view tail) {
+  return exec_rows(
+      [this](std::string_view sql, std::span<const Value> v) { return conn_.exec(sql, v); }, head,
+      cols, values, tail);
+}
+
 Result<void> SqlTx::flush_audit() {
   if (pending_audit_.empty()) return {};
   std::vector<Value> p;
@@ -730,10 +737,8 @@ Result<void> SqlTx::flush_audit() {
       p.push_back(std::move(v));
     }
   }
-  // Through the connection: SqlTx::exec would flush again.
-  auto n = HPKI_TRY(exec_rows(
-      [this](std::string_view sql, std::span<const Value> v) { return conn_.exec(sql, v); },
-      cat({"INSERT INTO audit_log (", kAuditCols, ")"}), 10, p, "ON CONFLICT DO NOTHING"));
+  auto n = HPKI_TRY(exec_rows_here(cat({"INSERT INTO audit_log (", kAuditCols, ")"}), 10, p,
+                                   "ON CONFLICT DO NOTHING"));
   if (n != static_cast<std::int64_t>(pending_audit_.size())) {
     return fail(ErrorCode::kConflict, "audit seq " + std::to_string(pending_audit_.front().seq) +
                                           ".." + std::to_string(pending_audit_.back().seq) +
@@ -948,6 +953,14 @@ Result<TimestampRecord> read_timestamp(const Row& r) {
   t.token = HPKI_TRY(col_opt_blob(r, 10, "timestamp_tokens.token"));
   return t;
 }
+
+// "timestamp 7" or "one of timestamps 7..25", for errors about a batch.
+template <typename T>
+std::string serials_text(std::span<const T> ts) {
+  if (ts.size() == 1) return "timestamp " + std::to_string(ts[0].serial);
+  return "one of timestamps " + std::to_string(ts.front().serial) + ".." +
+         std::to_string(ts.back().serial);
+}
 }  // namespace
 
 Result<void> SqlTx::insert_timestamps(std::span<const TimestampRecord> ts) {
@@ -968,17 +981,10 @@ Result<void> SqlTx::insert_timestamps(std::span<const TimestampRecord> ts) {
     }
     if (t.token) tokens.push_back({.serial = t.serial, .token = *t.token});
   }
-  auto n = HPKI_TRY(exec_rows(
-      [this](std::string_view sql, std::span<const Value> v) { return conn_.exec(sql, v); },
-      cat({"INSERT INTO timestamps (", kTimestampCols, ")"}), kTimestampColCount, p,
-      "ON CONFLICT DO NOTHING"));
-  if (n != static_cast<std::int64_t>(ts.size())) {
-    return fail(ErrorCode::kConflict,
-                ts.size() == 1 ? "timestamp " + std::to_string(ts[0].serial) + " already exists"
-                               : "timestamps " + std::to_string(ts.front().serial) + ".." +
-                                     std::to_string(ts.back().serial) +
-                                     ": one of these serials already exists");
-  }
+  auto n = HPKI_TRY(exec_rows_here(cat({"INSERT INTO timestamps (", kTimestampCols, ")"}),
+                                   kTimestampColCount, p, "ON CONFLICT DO NOTHING"));
+  if (n != static_cast<std::int64_t>(ts.size()))
+    return fail(ErrorCode::kConflict, serials_text(ts) + ": already recorded");
   return set_timestamp_tokens(tokens);
 }
 
@@ -993,26 +999,20 @@ Result<void> SqlTx::set_timestamp_tokens(std::span<const TimestampToken> ts) {
   // Appended, one row per token; only for recorded serials (the join), so a count short of the
   // list names an unknown serial. A stored token is never replaced (primary key: kConflict).
   // Both dialects name a VALUES list's columns column1, column2.
-  auto n = HPKI_TRY(exec_rows(
-      [this](std::string_view sql, std::span<const Value> v) { return conn_.exec(sql, v); },
+  auto n = HPKI_TRY(exec_rows_here(
       "INSERT INTO timestamp_tokens (serial, token) SELECT v.column1, v.column2 FROM (", 2, p,
       ") AS v JOIN timestamps t ON t.serial = v.column1"));
-  if (n != static_cast<std::int64_t>(ts.size())) {
-    return fail(ErrorCode::kNotFound, ts.size() == 1
-                                          ? "no timestamp " + std::to_string(ts[0].serial)
-                                          : "timestamps " + std::to_string(ts.front().serial) +
-                                                ".." + std::to_string(ts.back().serial) +
-                                                ": one of these serials is not recorded");
-  }
+  if (n != static_cast<std::int64_t>(ts.size()))
+    return fail(ErrorCode::kNotFound, serials_text(ts) + ": not recorded");
   return {};
 }
 
 Result<TimestampRecord> SqlTx::get_timestamp(std::int64_t serial) {
   const Value p[] = {Value{serial}};
   auto rows = HPKI_TRY(conn_.query(
-      "SELECT t.serial, t.tsa_id, t.gen_time, t.hash_alg, t.imprint, t.policy, t.nonce, "
-      "t.requester, t.created_at, t.cert_req, k.token FROM timestamps t "
-      "LEFT JOIN timestamp_tokens k ON k.serial = t.serial WHERE t.serial = ?",
+      cat({"SELECT ", kTimestampCols,
+           ", (SELECT token FROM timestamp_tokens k WHERE k.serial = timestamps.serial) "
+           "FROM timestamps WHERE serial = ?"}),
       p));
   if (rows.empty()) return fail(ErrorCode::kNotFound, "no timestamp " + std::to_string(serial));
   return read_timestamp(rows[0]);

@@ -91,6 +91,10 @@ class SqlTx final : public Tx {
   // Writes the audit entries appended since the last flush; called before anything else
   // reads the audit log in this transaction and before COMMIT.
   [[nodiscard]] Result<void> flush_audit();
+  // store::exec_rows straight on the connection (SqlTx::exec would flush the audit entries).
+  [[nodiscard]] Result<std::int64_t> exec_rows_here(std::string_view head, std::size_t cols,
+                                                    std::span<const Value> values,
+                                                    std::string_view tail);
 
   Connection& conn_;
   const Clock& clock_;
