@@ -120,6 +120,18 @@ Result<std::vector<GeneralName>> subject_alt_names(const IssueParams& p) {
   if (prof.san_required && out.empty()) {
     return fail(refused("profile " + prof.name + " requires a subject alternative name"));
   }
+  if (prof.organization_names) {
+    // Issue 16: a device or site certificate names only hosts of its own organization.
+    const std::string& org = p.subject.organization;
+    std::vector<GeneralName> names = out;
+    if (looks_like_host(p.subject.common_name)) {
+      auto cn = ip_address(p.subject.common_name);
+      names.push_back(cn ? *cn : HPKI_TRY(dns_name(p.subject.common_name)));
+    }
+    const PermittedNames none;
+    HPKI_TRY(check_permitted_names(names, p.permitted_names ? *p.permitted_names : none,
+                                   org.empty() ? "the subject's organization" : org));
+  }
   return out;
 }
 

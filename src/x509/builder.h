@@ -18,6 +18,7 @@
 #include "x509/extensions.h"
 #include "x509/lint.h"
 #include "x509/name.h"
+#include "x509/name_policy.h"
 #include "x509/profile.h"
 
 namespace hpki::x509 {
@@ -69,6 +70,10 @@ struct IssueParams {
   // The certificate's CRL shard when the CA publishes partitioned CRLs: "{shard}" in URL
   // templates becomes "-N"; absent (one CRL per CA), "{shard}" becomes empty.
   std::optional<std::int64_t> crl_shard;
+  // Profile::organization_names: the names the subject's organization may have certified
+  // (name_policy.h). nullptr = none configured: then every DNS name, IP address, URI host and
+  // host-like CN is refused (kPolicyRefused).
+  const PermittedNames* permitted_names = nullptr;
 };
 
 // Expands a profile URL template: {base_url}, {ca} (the issuing CA's id) and {shard} ("-N"

@@ -1,6 +1,7 @@
 #include "x509/lint.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -194,6 +195,28 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
   if (c.has_unique_ids())
     f.error("e_unique_id_present", "RFC 5280 4.1.2.8",
             "issuerUniqueID / subjectUniqueID present (conforming CAs must not generate them)");
+
+  // Subject attribute values (issue 16). RFC 5280 Appendix A.1: each within its upper bound
+  // (ub-common-name 64 ...); RFC 4518 2.4 and UAX #9: no control characters and no characters
+  // that change the display direction, which make a name read as something else.
+  for (const auto& rdn : c.subject().rdns) {
+    for (const auto& atv : rdn) {
+      if (atv.string_type == StringType::kOther) continue;  // not a string: nothing to count
+      const std::string name = attribute_short_name(atv.type);
+      if (auto ub = attribute_upper_bound(atv.type); ub && utf8_length(atv.value) > *ub) {
+        f.error("e_subject_attribute_too_long", "RFC 5280 Appendix A.1",
+                "subject " + name + " has " + std::to_string(utf8_length(atv.value)) +
+                    " characters (upper bound " + std::to_string(*ub) + ")");
+      }
+      if (auto bad = prohibited_name_character(atv.value)) {
+        char code[16];
+        std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(*bad));
+        f.error("e_name_prohibited_character", "RFC 4518 2.4",
+                "subject " + name + " contains the control or bidirectional formatting character " +
+                    code);
+      }
+    }
+  }
 
   lint_extensions_generic(c, f);
 

@@ -1,6 +1,7 @@
 #include "x509/name.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "core/encoding.h"
 #include "der/oids.h"
@@ -163,6 +164,52 @@ std::string attribute_short_name(const der::Oid& type) {
   return type.to_string();
 }
 
+std::optional<std::size_t> attribute_upper_bound(const der::Oid& type) {
+  using namespace der::oids;
+  if (type == kCommonName || type == kOrganizationName || type == kOrganizationalUnitName ||
+      type == kTitle || type == kSerialNumber)
+    return 64;
+  if (type == kLocalityName || type == kStateOrProvinceName || type == kPseudonym) return 128;
+  if (type == kEmailAddress) return 255;
+  if (type == kCountryName) return 2;
+  if (type == kSurname || type == kGivenName) return 32768;
+  return std::nullopt;
+}
+
+std::size_t utf8_length(std::string_view utf8) noexcept {
+  std::size_t n = 0;
+  for (char ch : utf8) {
+    if ((static_cast<unsigned char>(ch) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+std::optional<char32_t> prohibited_name_character(std::string_view utf8) noexcept {
+  for (std::size_t i = 0; i < utf8.size();) {
+    const auto b0 = static_cast<unsigned char>(utf8[i]);
+    char32_t cp = b0;
+    std::size_t len = 1;
+    if (b0 >= 0xF0) {
+      len = 4;
+      cp = b0 & 0x07u;
+    } else if (b0 >= 0xE0) {
+      len = 3;
+      cp = b0 & 0x0Fu;
+    } else if (b0 >= 0xC0) {
+      len = 2;
+      cp = b0 & 0x1Fu;
+    }
+    for (std::size_t k = 1; k < len && i + k < utf8.size(); ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3Fu);
+    i += len;
+    const bool control = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+    const bool bidi = cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+                      (cp >= 0x2066 && cp <= 0x206F);
+    if (control || bidi) return cp;
+  }
+  return std::nullopt;
+}
+
 Result<Name> build_name(const std::vector<std::pair<std::string, std::string>>& attributes,
                         const NameBuildOptions& options) {
   Name name;
@@ -178,12 +225,20 @@ Result<Name> build_name(const std::vector<std::pair<std::string, std::string>>& 
       return fail(ErrorCode::kInvalidArgument,
                   "name attribute " + short_name + " is not valid UTF-8");
     }
-    for (char ch : value) {
-      const auto c = static_cast<unsigned char>(ch);
-      if (c < 0x20 || c == 0x7f) {
-        return fail(ErrorCode::kInvalidArgument,
-                    "name attribute " + short_name + " contains a control character");
-      }
+    // RFC 4518 2.4 / UAX #9: no control or direction-changing characters (issue 16).
+    if (auto bad = prohibited_name_character(value)) {
+      char code[16];
+      std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(*bad));
+      return fail(ErrorCode::kInvalidArgument, "name attribute " + short_name +
+                                                   " contains the control or bidirectional "
+                                                   "formatting character " +
+                                                   code);
+    }
+    // RFC 5280 Appendix A.1 upper bounds, in characters.
+    if (auto ub = attribute_upper_bound(oid); ub && utf8_length(value) > *ub) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "name attribute " + short_name + " has " + std::to_string(utf8_length(value)) +
+                      " characters; RFC 5280 allows at most " + std::to_string(*ub));
     }
     AttributeTypeAndValue atv{
         .type = oid, .value = value, .value_der = {}, .string_type = StringType::kUtf8};

@@ -8,6 +8,7 @@
 // what certificates compare byte-for-byte where RFC 5280 allows it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,13 +57,30 @@ struct Name {
 [[nodiscard]] Result<der::Oid> attribute_oid(std::string_view short_name);
 [[nodiscard]] std::string attribute_short_name(const der::Oid& type);  // dotted if unknown
 
+// RFC 5280 Appendix A.1: the upper bound (ub-*) of an attribute's value, in characters —
+// ub-common-name, ub-organization-name, ub-organizational-unit-name, ub-title,
+// ub-serial-number 64; ub-locality-name, ub-state-name, ub-pseudonym 128;
+// ub-emailaddress-length 255; countryName exactly 2; ub-name 32768 (surname, givenName).
+// nullopt for attributes without one here.
+[[nodiscard]] std::optional<std::size_t> attribute_upper_bound(const der::Oid& type);
+// Characters of a valid UTF-8 string (code points).
+[[nodiscard]] std::size_t utf8_length(std::string_view utf8) noexcept;
+// The first character of `utf8` that must not appear in a name, or nullopt: C0 and C1 control
+// characters and DEL, and the characters that change display direction — RFC 4518 2.4
+// prohibits those of RFC 3454 table C.8 (U+200E, U+200F, U+202A..U+202E, U+206A..U+206F), and
+// the bidirectional isolates U+2066..U+2069 (Unicode 6.3, UAX #9) do the same; a name such as
+// "Dr. \u202Egnahz" displays reversed (CVE-2021-42574, "Trojan Source"). Assumes valid UTF-8.
+[[nodiscard]] std::optional<char32_t> prohibited_name_character(std::string_view utf8) noexcept;
+
 struct NameBuildOptions {
   bool prefer_printable = true;  // PrintableString where the value fits
   std::size_t max_value_length = 256;
 };
 
 // One attribute per RDN, in the given order. Empty values are skipped. Country must be two
-// letters; emailAddress is IA5String (PKCS#9). Values with control characters are refused.
+// letters; emailAddress is IA5String (PKCS#9). Values longer than their RFC 5280 upper bound
+// (attribute_upper_bound) or with a prohibited character (prohibited_name_character) are
+// refused (kInvalidArgument).
 [[nodiscard]] Result<Name> build_name(
     const std::vector<std::pair<std::string, std::string>>& attributes,  // (short name, value)
     const NameBuildOptions& options = {});

@@ -251,7 +251,35 @@ Result<Profile> read_profile(ConfigDoc& doc) {
 
   p.ocsp_nocheck = HPKI_TRY(r.boolean("options.ocsp_nocheck", false));
   p.cabf_server = HPKI_TRY(r.boolean("options.cabf_server", false));
+  p.organization_names = HPKI_TRY(r.boolean("san.organization_names", false));
+  if (p.organization_names && !contains(p.san_allowed, "dns") && !contains(p.san_allowed, "ip")) {
+    return fail(r.error("san.organization_names", "needs dns or ip in san.allowed"));
+  }
+  auto requesters = HPKI_TRY(doc.get_string_list("requesters"));
   HPKI_TRY(doc.check_unknown_keys());
+
+  // Issue 16: certificates that others trust for OCSP answers, timestamps, certificate signing
+  // or operator access are issued only by hpki itself (ca init) or an admin.
+  if (requesters) {
+    for (const auto& role : *requesters) {
+      if (!contains(kRequesterRoles, role)) {
+        return fail(
+            r.error("requesters", "unknown role '" + role + "' (admin, ra_officer, integration)"));
+      }
+      if (p.trust_service() && role != "admin") {
+        return fail(
+            r.error("requesters", "profile " + p.name +
+                                      " is a trust-service profile (CA, OCSP, TSA or operator "
+                                      "certificates): only admin may request it, not " +
+                                      role));
+      }
+    }
+    p.requesters = *requesters;
+  } else if (p.trust_service()) {
+    p.requesters = {"admin"};
+  } else {
+    p.requesters.assign(std::begin(kRequesterRoles), std::end(kRequesterRoles));
+  }
 
   // Consistency rules. Each names its source.
   const KeyUsageSet ca_bits = ku(KeyUsageBit::kKeyCertSign) | ku(KeyUsageBit::kCrlSign);
@@ -327,6 +355,13 @@ std::string_view key_usage_name(KeyUsageBit b) {
     if (bit == b) return n;
   }
   return "unknown";
+}
+
+bool Profile::allows_requester(std::string_view role) const { return contains(requesters, role); }
+
+bool Profile::trust_service() const {
+  return kind != CertKind::kEndEntity || contains(extended_key_usage, kEkuOcspSigning) ||
+         contains(extended_key_usage, kEkuTimeStamping) || name == kOperatorProfileName;
 }
 
 bool Profile::allows(const crypto::KeySpec& k) const {

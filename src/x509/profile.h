@@ -107,10 +107,32 @@ struct Profile {
   // CA/Browser Forum Baseline Requirements apply (SSL server certificates).
   bool cabf_server = false;
 
+  // [san] organization_names: every dNSName and iPAddress of a certificate of this profile
+  // (from the request or the CSR), and a CN that is a host name or an IP address, must lie
+  // within the names configured for the subject's organization ([organizations."<O>"] dns /
+  // ip in hpki.toml); the CA refuses the request otherwise (issue 16: device and ssl-server).
+  bool organization_names = false;
+
+  // Who may request certificates of this profile, and renew, re-key, modify, revoke, hold or
+  // release them: role names (kRequesterRoles). Trust-service profiles (CA certificates,
+  // OCSPSigning or timeStamping EKU, the `operator` profile) are admin-only and loading fails
+  // when they list anyone else; other profiles default to every role that may issue.
+  std::vector<std::string> requesters;
+  [[nodiscard]] bool allows_requester(std::string_view role) const;
+  // True for the profiles whose certificates others trust for OCSP answers, timestamps,
+  // certificate signing or operator access.
+  [[nodiscard]] bool trust_service() const;
+
   [[nodiscard]] bool allows(const crypto::KeySpec& k) const;
   // Key usage for a subject key of this type (SM2 extras added).
   [[nodiscard]] KeyUsageSet key_usage_for(crypto::KeyType t) const;
 };
+
+// Roles that may appear in a profile's `requesters` (the API's roles that can request
+// certificates; the CLI acts as "admin").
+inline constexpr std::string_view kRequesterRoles[] = {"admin", "ra_officer", "integration"};
+// The profile whose certificates authenticate hpki's operators (api/auth.h).
+inline constexpr std::string_view kOperatorProfileName = "operator";
 
 // Parses and validates one profile document. `source` names it in messages.
 [[nodiscard]] Result<Profile> parse_profile(std::string_view toml_text, std::string source);

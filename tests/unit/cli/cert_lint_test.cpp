@@ -12,6 +12,7 @@
 #include "core/pem.h"
 #include "crypto/key.h"
 #include "crypto/random.h"
+#include "tests/support/test_names.h"
 #include "tests/support/test_util.h"
 #include "x509/builder.h"
 #include "x509/profile.h"
@@ -51,6 +52,7 @@ const Bytes& good_root_der() {
     auto signer = key.signer().value();
     crypto::SystemRandom rnd;
     x509::IssueParams p;
+    p.permitted_names = &hpki::x509::kAnyNameForTests;
     p.profile = &profiles.at("root-ca");
     p.subject.organization = "示例医院";
     p.subject.common_name = "hpki CLI Root";

@@ -1,4 +1,5 @@
 #include "sign/sign_service.h"
+#include "tests/support/test_names.h"
 
 #include <gtest/gtest.h>
 
@@ -31,6 +32,7 @@ Issued issue(const testca::Ca& ca, KeySpec spec, const std::string& profile, con
   out.signer = out.key.signer(std::nullopt, sm2_id).value();
   crypto::SystemRandom rnd;
   x509::IssueParams p;
+  p.permitted_names = &hpki::x509::kAnyNameForTests;
   p.profile = &testca::profiles().at(profile);
   p.subject = testca::subject(cn);
   p.subject.country = "CN";

@@ -8,6 +8,7 @@
 #include "crypto/key.h"
 #include "crypto/random.h"
 #include "der/oids.h"
+#include "tests/support/test_names.h"
 #include "tests/support/test_util.h"
 #include "x509/builder.h"
 #include "x509/certificate.h"
@@ -63,6 +64,7 @@ Ca make_root(KeySpec spec, const std::string& id) {
   Ca ca{crypto::PrivateKey::generate(spec).value(), nullptr, nullptr, {}};
   ca.signer = ca.key.signer().value();
   IssueParams p;
+  p.permitted_names = &hpki::x509::kAnyNameForTests;
   p.profile = &profiles().at("root-ca");
   p.subject = subject("hpki Root CA " + id);
   p.subject.department.clear();
@@ -80,6 +82,7 @@ Result<CertificatePtr> issue(const Ca& issuer, const std::string& profile, KeySp
                              SubjectData s, crypto::PrivateKey* key_out = nullptr) {
   auto key = HPKI_TRY(crypto::PrivateKey::generate(spec));
   IssueParams p;
+  p.permitted_names = &hpki::x509::kAnyNameForTests;
   p.profile = &profiles().at(profile);
   p.subject = std::move(s);
   p.subject_spki = key.public_key_der();
@@ -95,6 +98,7 @@ Ca make_sub(const Ca& root, KeySpec spec, const std::string& id) {
   Ca ca{crypto::PrivateKey::generate(spec).value(), nullptr, nullptr, {}};
   ca.signer = ca.key.signer().value();
   IssueParams p;
+  p.permitted_names = &hpki::x509::kAnyNameForTests;
   p.profile = &profiles().at("issuing-ca");
   p.subject = subject("hpki Issuing CA " + id);
   p.subject.department.clear();
@@ -243,6 +247,7 @@ TEST(Builder, Gmt0015FormsAndTaggingFromSettings) {
   auto build = [&](const std::string& profile, BuildSettings s) {
     auto key = crypto::PrivateKey::generate({KeyType::kSm2, 0}).value();
     IssueParams p;
+    p.permitted_names = &hpki::x509::kAnyNameForTests;
     p.profile = &profiles().at(profile);
     p.subject = subject_for(profile);
     p.subject_spki = key.public_key_der();

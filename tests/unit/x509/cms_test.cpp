@@ -9,6 +9,7 @@
 #include "der/oids.h"
 #include "der/reader.h"
 #include "der/writer.h"
+#include "tests/support/test_names.h"
 #include "tests/support/test_util.h"
 #include "tests/unit/x509/test_ca.h"
 #include "x509/cms.h"
@@ -29,6 +30,7 @@ Signer issue_signer(const testca::Ca& ca, KeySpec spec, const std::string& cn) {
   auto key = crypto::PrivateKey::generate(spec).value();
   crypto::SystemRandom rnd;
   IssueParams p;
+  p.permitted_names = &hpki::x509::kAnyNameForTests;
   p.profile = &testca::profiles().at("device");
   p.subject = testca::subject(cn);
   p.subject.dns_names = {cn};

@@ -16,6 +16,7 @@
 #include "crypto/random.h"
 #include "der/oids.h"
 #include "der/writer.h"
+#include "tests/support/test_names.h"
 #include "tests/support/test_util.h"
 #include "x509/builder.h"
 #include "x509/certificate.h"
@@ -83,6 +84,7 @@ struct World {
 
 CertificatePtr issue_leaf(World& w, const std::string& prof, SubjectData s) {
   IssueParams p;
+  p.permitted_names = &kAnyNameForTests;
   p.profile = &profile(prof);
   p.subject = std::move(s);
   p.subject_spki = w.leaf_key.public_key_der();
@@ -387,6 +389,74 @@ TEST(Lint, CaSubjectEmpty) {
   t.set(der::oids::kAuthorityKeyIdentifier, false,
         encode_authority_key_identifier(world().root_info.subject_key_id).value());
   EXPECT_EQ(ids(lint_certificate(*sign(t))), Ids{"e_ca_subject_empty"});
+}
+
+LintContext issuer_only() {
+  LintContext ctx;
+  ctx.issuer = world().root.get();
+  return ctx;
+}
+
+// A Name of one attribute, its value as given (no checks), as a non-conforming CA would write it.
+Bytes raw_name(const der::Oid& type, std::string_view utf8) {
+  return der_of([&](der::Writer& w) {
+    w.add_sequence([&](der::Writer& rdns) {
+      rdns.add_set([&](der::Writer& rdn) {
+        rdn.add_sequence([&](der::Writer& atv) {
+          atv.add_oid(type);
+          EXPECT_TRUE(atv.add_utf8_string(utf8));
+        });
+      });
+    });
+  });
+}
+
+// RFC 5280 Appendix A.1: ub-common-name 64 (characters: 64 Chinese characters are fine).
+TEST(Lint, SubjectAttributeTooLong) {
+  Tbs t = staff();
+  std::string cn64;
+  for (int i = 0; i < 64; ++i) cn64 += "张";
+  t.subject = raw_name(der::oids::kCommonName, cn64);
+  EXPECT_EQ(ids(lint_certificate(*sign(t), issuer_only())), Ids{});
+  t.subject = raw_name(der::oids::kCommonName, cn64 + "三");
+  EXPECT_EQ(ids(lint_certificate(*sign(t), issuer_only())), Ids{"e_subject_attribute_too_long"});
+  t.subject = raw_name(der::oids::kOrganizationName, std::string(65, 'o'));
+  EXPECT_EQ(ids(lint_certificate(*sign(t), issuer_only())), Ids{"e_subject_attribute_too_long"});
+  t.subject = raw_name(der::oids::kLocalityName, std::string(128, 'l'));
+  EXPECT_EQ(ids(lint_certificate(*sign(t), issuer_only())), Ids{});
+  t.subject = raw_name(der::oids::kLocalityName, std::string(129, 'l'));
+  EXPECT_EQ(ids(lint_certificate(*sign(t), issuer_only())), Ids{"e_subject_attribute_too_long"});
+}
+
+// RFC 4518 2.4: U+202E RIGHT-TO-LEFT OVERRIDE (and the other direction controls, and C0/C1
+// controls) in a subject attribute.
+TEST(Lint, NameProhibitedCharacter) {
+  Tbs t = staff();
+  const LintContext ctx = issuer_only();
+  t.subject = raw_name(der::oids::kCommonName, "Dr. Zhang");
+  EXPECT_EQ(ids(lint_certificate(*sign(t), ctx)), Ids{});
+  for (const char* bad : {"Dr. \u202Egnahz", "a\u200Fb", "a\u2066b", "a\u206Ab", "a\u0085b"}) {
+    t.subject = raw_name(der::oids::kCommonName, bad);
+    EXPECT_EQ(ids(lint_certificate(*sign(t), ctx)), Ids{"e_name_prohibited_character"}) << bad;
+  }
+}
+
+// The builder refuses the same names before anything is signed.
+TEST(Lint, BuildNameRefusesWhatLintFlags) {
+  std::string cn64;
+  for (int i = 0; i < 64; ++i) cn64 += "张";
+  EXPECT_TRUE(build_name({{"CN", cn64}}));
+  auto too_long = build_name({{"CN", cn64 + "三"}});
+  ASSERT_FALSE(too_long);
+  EXPECT_NE(too_long.error().detail().find("at most 64"), std::string::npos);
+  EXPECT_FALSE(build_name({{"O", std::string(65, 'o')}}));
+  EXPECT_FALSE(build_name({{"ST", std::string(129, 's')}}));
+  EXPECT_TRUE(build_name({{"ST", std::string(128, 's')}}));
+  auto bidi = build_name({{"CN", "Dr. \u202Egnahz"}});
+  ASSERT_FALSE(bidi);
+  EXPECT_NE(bidi.error().detail().find("U+202E"), std::string::npos);
+  EXPECT_FALSE(build_name({{"OU", "a\u2067b"}}));
+  EXPECT_FALSE(build_name({{"O", "a\u0085b"}}));
 }
 
 // ---- RFC 5280 4.2 ----------------------------------------------------------------------------
@@ -835,6 +905,7 @@ class CountingSigner final : public crypto::Signer {
 TEST(Lint, IssueRefusesToSignWithLintErrors) {
   CountingSigner signer(*world().ca_signer);
   IssueParams p;
+  p.permitted_names = &kAnyNameForTests;
   p.profile = &profile("ssl-server");
   p.subject.organization = "示例医院";
   p.subject.common_name = "his.hospital.example.cn";

@@ -92,6 +92,59 @@ TEST(Profiles, Rejections) {
   expect_invalid("", "exceeds max_days", days);
 }
 
+// Issue 16: who may request a profile. Trust-service profiles (OCSP, TSA, operator, CAs) are
+// admin-only whatever the file says; others default to every requesting role.
+TEST(Profiles, Requesters) {
+  auto all = load_profiles(kProfiles).value();
+  for (const char* name : {"ocsp-responder", "tsa", "operator", "root-ca", "issuing-ca"}) {
+    EXPECT_TRUE(all.at(name).trust_service()) << name;
+    EXPECT_TRUE(all.at(name).allows_requester("admin")) << name;
+    EXPECT_FALSE(all.at(name).allows_requester("ra_officer")) << name;
+    EXPECT_FALSE(all.at(name).allows_requester("integration")) << name;
+  }
+  for (const char* name : {"staff-sign", "staff-enc", "org-sign", "org-enc", "device"}) {
+    EXPECT_FALSE(all.at(name).trust_service()) << name;
+    for (const char* role : {"admin", "ra_officer", "integration"})
+      EXPECT_TRUE(all.at(name).allows_requester(role)) << name << " " << role;
+    EXPECT_FALSE(all.at(name).allows_requester("auditor")) << name;
+    EXPECT_FALSE(all.at(name).allows_requester("")) << name;
+  }
+  EXPECT_TRUE(all.at("device").organization_names);
+  EXPECT_TRUE(all.at("ssl-server").organization_names);
+  EXPECT_FALSE(all.at("staff-sign").organization_names);
+
+  auto with = [](std::string line, std::string extra = {}) {
+    std::string text(kMinimal);
+    text.insert(text.find("[validity]"), line + "\n");
+    return text + extra;
+  };
+  // Defaults: everyone for a subscriber profile, admin for a trust-service one (also when the
+  // file predates `requesters`).
+  EXPECT_EQ(parse_profile(with(""), "t.toml").value().requesters,
+            (std::vector<std::string>{"admin", "ra_officer", "integration"}));
+  auto ocsp = parse_profile(
+      with("",
+           "[extended_key_usage]\nusages = [\"OCSPSigning\"]\n[options]\nocsp_nocheck = true\n"),
+      "t.toml");
+  ASSERT_TRUE(ocsp) << ocsp.error().to_string();
+  EXPECT_EQ(ocsp->requesters, std::vector<std::string>{"admin"});
+  EXPECT_EQ(parse_profile(with("requesters = [\"ra_officer\"]"), "t.toml").value().requesters,
+            std::vector<std::string>{"ra_officer"});
+  // A trust-service profile cannot be opened to other roles.
+  expect_invalid("", "only admin may request",
+                 with("requesters = [\"admin\", \"integration\"]",
+                      "[extended_key_usage]\nusages = [\"OCSPSigning\"]\n[options]\n"
+                      "ocsp_nocheck = true\n"));
+  expect_invalid("", "only admin may request",
+                 with("requesters = [\"ra_officer\"]",
+                      "[extended_key_usage]\nusages = [\"timeStamping\"]\ncritical = true\n"));
+  std::string op = with("requesters = [\"integration\"]");
+  op.replace(op.find("name = \"t\""), 10, "name = \"operator\"");
+  expect_invalid("", "only admin may request", op);
+  expect_invalid("", "unknown role 'auditor'", with("requesters = [\"auditor\"]"));
+  expect_invalid("[san]\norganization_names = true\nallowed = [\"email\"]\n", "needs dns or ip");
+}
+
 TEST(Profiles, NameMustMatchFile) {
   auto dir = std::filesystem::path(::testing::TempDir()) / "hpki-profiles-name";
   std::filesystem::create_directories(dir);

@@ -12,6 +12,7 @@
 #include "core/pem.h"
 #include "crypto/key.h"
 #include "crypto/random.h"
+#include "tests/support/test_names.h"
 #include "x509/builder.h"
 #include "x509/certificate.h"
 #include "x509/profile.h"
@@ -47,6 +48,7 @@ inline Ca make_ca(crypto::KeySpec spec, const std::string& id, const Ca* parent)
   ca.signer = ca.key.signer().value();
   crypto::SystemRandom rnd;
   IssueParams p;
+  p.permitted_names = &hpki::x509::kAnyNameForTests;
   p.profile = &profiles().at(parent ? "issuing-ca" : "root-ca");
   p.subject = subject((parent ? "hpki Issuing CA " : "hpki Root CA ") + id);
   p.subject_spki = ca.key.public_key_der();
@@ -71,6 +73,7 @@ inline Ca make_ocsp_responder(const Ca& ca, crypto::KeySpec spec, bool nocheck =
   Profile prof = profiles().at(profile);
   prof.ocsp_nocheck = nocheck && prof.ocsp_nocheck;
   IssueParams p;
+  p.permitted_names = &hpki::x509::kAnyNameForTests;
   p.profile = &prof;
   p.subject = subject("OCSP Responder");
   if (std::string_view(profile) == "device") p.subject.dns_names = {"ocsp.example.cn"};
@@ -89,6 +92,7 @@ inline CertificatePtr issue_leaf(const Ca& ca, crypto::KeySpec spec, const std::
   auto key = crypto::PrivateKey::generate(spec).value();
   crypto::SystemRandom rnd;
   IssueParams p;
+  p.permitted_names = &hpki::x509::kAnyNameForTests;
   p.profile = &profiles().at("device");
   p.subject = subject(dns);
   p.subject.dns_names = {dns};

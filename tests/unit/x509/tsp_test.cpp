@@ -7,6 +7,7 @@
 #include "crypto/digest.h"
 #include "der/oids.h"
 #include "der/writer.h"
+#include "tests/support/test_names.h"
 #include "tests/support/test_util.h"
 #include "tests/unit/x509/test_ca.h"
 #include "x509/cms.h"
@@ -171,6 +172,7 @@ class TokenTest : public ::testing::TestWithParam<KeySpec> {
   void SetUp() override {
     crypto::SystemRandom rnd;
     IssueParams p;
+    p.permitted_names = &hpki::x509::kAnyNameForTests;
     p.profile = &testca::profiles().at("tsa");
     p.subject = testca::subject("hpki test TSA");
     p.subject_spki = key_.public_key_der();
@@ -263,6 +265,7 @@ TEST_P(TokenTest, SignerMustBeATsa) {
   auto leaf_key = crypto::PrivateKey::generate(GetParam()).value();
   crypto::SystemRandom rnd;
   IssueParams p;
+  p.permitted_names = &hpki::x509::kAnyNameForTests;
   p.profile = &testca::profiles().at("device");
   p.subject = testca::subject("not-a-tsa.example.cn");
   p.subject.dns_names = {"not-a-tsa.example.cn"};
