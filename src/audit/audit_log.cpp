@@ -297,7 +297,7 @@ Result<Bytes> encode_entry(const store::AuditRecord& e) {
   Bytes out;
   out.reserve(128 + e.actor.size() + e.action.size() + e.object.size() + e.outcome.size() +
               e.details.size() + e.prev_hash.size());
-  HPKI_TRY(put_str(out, kEntryTag, "tag"));
+  HPKI_TRY(put_str(out, e.org.empty() ? kEntryTag : kEntryTagOrg, "tag"));
   put_i64(out, e.seq);
   put_i64(out, unix_seconds(e.at));
   HPKI_TRY(put_str(out, e.actor, "actor"));
@@ -307,6 +307,7 @@ Result<Bytes> encode_entry(const store::AuditRecord& e) {
   HPKI_TRY(put_str(out, e.details, "details"));
   HPKI_TRY(put_str(out, e.hash_alg, "hash_alg"));
   HPKI_TRY(put_str(out, BytesView(e.prev_hash), "prev_hash"));
+  if (!e.org.empty()) HPKI_TRY(put_str(out, e.org, "org"));
   return out;
 }
 
@@ -387,7 +388,8 @@ Result<std::int64_t> AuditLog::append(store::Tx& tx, const Event& e) const {
                          .details = std::move(details),
                          .hash_alg = std::string(crypto::hash_name(alg_)),
                          .prev_hash = Bytes(hs, 0),
-                         .hash = {}};
+                         .hash = {},
+                         .org = e.org};
   if (tail) {
     if (tail->hash_alg != rec.hash_alg || tail->hash.size() != hs) {
       return fail(ErrorCode::kAuditBroken,
@@ -463,10 +465,11 @@ Result<VerifyReport> AuditLog::verify(store::Store& store, const VerifyOptions& 
 }
 
 Result<std::vector<store::AuditRecord>> AuditLog::list(store::Store& store, std::int64_t from_seq,
-                                                       std::int64_t limit) const {
+                                                       std::int64_t limit,
+                                                       std::optional<std::string> org) const {
   HPKI_TRY(checked_batch(limit));
   return store.transact_value<std::vector<store::AuditRecord>>(
-      [&](store::Tx& tx) { return tx.read_audit(from_seq, limit); });
+      [&](store::Tx& tx) { return tx.read_audit(from_seq, limit, org); });
 }
 
 }  // namespace hpki::audit

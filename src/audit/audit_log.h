@@ -26,6 +26,11 @@
 //   entry_message = str("hpki-audit-entry/1") || int64(seq) || int64(at) || str(actor)
 //                   || str(action) || str(object) || str(outcome) || str(details)
 //                   || str(hash_alg) || str(prev_hash)
+//   For an entry that names an organization (org not empty; schema version 6, issue 16) the
+//   message is format version 2, the same fields then the organization:
+//   entry_message = str("hpki-audit-entry/2") || ... as above ... || str(prev_hash) || str(org)
+//   (entries without an organization, all entries written before, keep format version 1, so an
+//   org added to or removed from a row changes its hash).
 //   hash     = H(entry_message)
 //   at       = unix seconds (UTC), as stored; hash_alg = "sha256" | "sm3"
 //   prev_hash = the previous entry's hash; for seq 1 the all-zero string of H's length.
@@ -86,6 +91,7 @@ namespace hpki::audit {
 
 // Domain-separation tags of the hashed / signed encodings (format version 1).
 inline constexpr std::string_view kEntryTag = "hpki-audit-entry/1";
+inline constexpr std::string_view kEntryTagOrg = "hpki-audit-entry/2";
 inline constexpr std::string_view kCheckpointTag = "hpki-audit-checkpoint/1";
 
 // Reason ids of a failed verification (stable: logs, CLI --json output, tests).
@@ -147,6 +153,9 @@ struct Event {
   std::string object{};   // e.g. "sm2-issuing/3f9a..." (CA id / serial), may be empty
   std::string outcome{};  // e.g. outcome::kSuccess
   std::string details{};  // JSON text
+  // The organization the event concerns (the certificate's or subject's, or the calling
+  // principal's), "" for system-wide events: organization-scoped auditors read only theirs.
+  std::string org{};
 };
 
 // --- the documented encodings (public so that tools and tests can recompute them)
@@ -249,10 +258,11 @@ class AuditLog {
                                             const VerifyOptions& options = {}) const;
 
   // Entries with seq >= from_seq, ascending, at most `limit` (1..10000), for `hpki audit
-  // list`. Entries are returned as stored (not verified).
-  [[nodiscard]] Result<std::vector<store::AuditRecord>> list(store::Store& store,
-                                                             std::int64_t from_seq,
-                                                             std::int64_t limit) const;
+  // list`; with `org`, only that organization's entries. Entries are returned as stored (not
+  // verified).
+  [[nodiscard]] Result<std::vector<store::AuditRecord>> list(
+      store::Store& store, std::int64_t from_seq, std::int64_t limit,
+      std::optional<std::string> org = std::nullopt) const;
 
  private:
   AuditLog(crypto::HashAlg alg, const Clock& clock) : alg_(alg), clock_(&clock) {}

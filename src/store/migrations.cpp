@@ -187,6 +187,19 @@ INSERT INTO timestamp_tokens (serial, token)
 ALTER TABLE timestamps DROP COLUMN token;
 )sql";
 
+// Version 6 (issue 16, organization scoping): identity numbers are unique per organization (the
+// same person in two organizations is two subject records, never an overwrite of the other's);
+// audit entries and timestamps name the organization they concern, so that organization-scoped
+// callers read only theirs. Rows written before carry "" (system-wide).
+constexpr std::string_view kV6OrgScope = R"sql(
+DROP INDEX subjects_id_number_hash;
+CREATE UNIQUE INDEX subjects_org_id_number_hash ON subjects (org, id_number_hash);
+CREATE INDEX subjects_id_number_hash ON subjects (id_number_hash);
+ALTER TABLE audit_log ADD COLUMN org TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_log_org_seq ON audit_log (org, seq);
+ALTER TABLE timestamps ADD COLUMN org TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {.version = 1,
      .description = "issue 4: CAs, certificates, subjects, audit, counters",
@@ -198,6 +211,10 @@ constexpr Migration kMigrations[] = {
      .description = "issue 7: timestamp_tokens, timestamps.cert_req (tokens stored without the "
                     "TSA certificates)",
      .sql = kV5TimestampTokens},
+    {.version = 6,
+     .description = "issue 16: identity numbers unique per organization; audit_log.org, "
+                    "timestamps.org",
+     .sql = kV6OrgScope},
 };
 
 // pg_advisory_xact_lock key of the migration ("hpkimigr").

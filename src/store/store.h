@@ -141,6 +141,9 @@ struct AuditRecord {
   std::string hash_alg{};  // "sha256" | "sm3"
   Bytes prev_hash{};
   Bytes hash{};
+  // The organization the entry concerns ("" = none, system-wide; schema version 6): what an
+  // organization-scoped auditor may read (issue 16).
+  std::string org{};
 };
 
 struct AuditCheckpoint {
@@ -180,6 +183,9 @@ struct TimestampRecord {
   std::string policy{};          // TSTInfo policy OID, dotted
   std::optional<Bytes> nonce{};  // INTEGER content octets
   std::string requester{};       // e.g. "ip:127.0.0.1", "api-key:his-01"
+  // The requester's organization when known (a signature service call; schema version 6), ""
+  // for anonymous RFC 3161 requests: organization-scoped callers read only their own.
+  std::string org{};
   // The token (ContentInfo DER) once signed. With cert_req it is stored without its
   // certificates field: the TSA's certificate and chain are in `cas`, and the TSA puts them back
   // when it hands the token out (TsaService::get), byte for byte as issued.
@@ -211,8 +217,10 @@ struct CertificateFilter {
   std::optional<std::string> org{};   // exact
   std::optional<std::string> dept{};  // exact
   std::optional<std::string> profile{};
-  std::optional<std::int64_t> subject_id{};  // e.g. found by identifier hash
-  std::vector<CertStatus> statuses{};        // any of these
+  std::optional<std::int64_t> subject_id{};
+  // Certificates of the subjects with this identity-number hash (one per organization).
+  std::optional<Bytes> subject_id_number_hash{};
+  std::vector<CertStatus> statuses{};  // any of these
   // Expiring within D at time T: {.not_after_from = T, .not_after_to = T + D}.
   std::optional<TimePoint> not_after_from{};  // not_after >= this
   std::optional<TimePoint> not_after_to{};    // not_after <= this
@@ -284,15 +292,17 @@ class Tx {
       std::string_view ca_id, std::optional<std::int64_t> crl_shard) = 0;
 
   // --- subjects
-  // Returns the new id. kConflict when id_number_hash is already used by another subject.
+  // Returns the new id. kConflict when another subject of the same organization has the
+  // id_number_hash (issue 16: the same person in two organizations is two records).
   [[nodiscard]] virtual Result<std::int64_t> insert_subject(const SubjectRecord& s) = 0;
   [[nodiscard]] virtual Result<SubjectRecord> get_subject(std::int64_t id) = 0;
   // Replaces every field but id and created_at. kNotFound when absent.
   [[nodiscard]] virtual Result<void> update_subject(const SubjectRecord& s) = 0;
   // kNotFound when absent; kConflict while certificates refer to it.
   [[nodiscard]] virtual Result<void> delete_subject(std::int64_t id) = 0;
+  // The subject of organization `org` with this identity-number hash.
   [[nodiscard]] virtual Result<std::optional<SubjectRecord>> find_subject_by_id_hash(
-      BytesView id_number_hash) = 0;
+      std::string_view org, BytesView id_number_hash) = 0;
   // Ordered by id; `kind` / `org` filter when given.
   [[nodiscard]] virtual Result<std::vector<SubjectRecord>> list_subjects(
       std::optional<SubjectKind> kind, std::optional<std::string> org, std::int64_t limit,
@@ -306,9 +316,10 @@ class Tx {
   // Appends and returns the seq; seq 0 means last seq + 1. kConflict when seq is taken;
   // kInvalidArgument when a given seq is not greater than the last one.
   [[nodiscard]] virtual Result<std::int64_t> append_audit(const AuditRecord& e) = 0;
-  // Entries with from_seq <= seq, ascending, at most `limit`.
-  [[nodiscard]] virtual Result<std::vector<AuditRecord>> read_audit(std::int64_t from_seq,
-                                                                    std::int64_t limit) = 0;
+  // Entries with from_seq <= seq, ascending, at most `limit`; with `org`, only the entries of
+  // that organization.
+  [[nodiscard]] virtual Result<std::vector<AuditRecord>> read_audit(
+      std::int64_t from_seq, std::int64_t limit, std::optional<std::string> org = {}) = 0;
   [[nodiscard]] virtual Result<std::optional<AuditRecord>> last_audit() = 0;
   [[nodiscard]] virtual Result<void> insert_checkpoint(const AuditCheckpoint& c) = 0;
   // Ascending by seq.

@@ -110,6 +110,7 @@ struct TsaService::Job {
   x509::tsp::TimeStampReq req;
   crypto::HashAlg hash = crypto::HashAlg::kSha256;
   std::string requester;
+  std::string org;
   std::function<void(TsaReply)> done;
   // Set by the committer (recorded) and the signers (token).
   std::int64_t serial = 0;
@@ -187,17 +188,17 @@ void TsaService::finish(std::unique_ptr<Job> job, TsaReply reply) const {
 }
 
 TsaReply TsaService::respond(BytesView request, std::optional<store::CaFamily> family,
-                             std::string_view requester) const {
+                             std::string_view requester, std::string_view org) const {
   auto answer = std::make_shared<std::promise<TsaReply>>();
   auto future = answer->get_future();
-  respond_async(request, family, requester,
-                [answer](TsaReply r) { answer->set_value(std::move(r)); });
+  respond_async(
+      request, family, requester, [answer](TsaReply r) { answer->set_value(std::move(r)); }, org);
   return future.get();
 }
 
 void TsaService::respond_async(BytesView request, std::optional<store::CaFamily> family,
-                               std::string_view requester,
-                               std::function<void(TsaReply)> done) const {
+                               std::string_view requester, std::function<void(TsaReply)> done,
+                               std::string_view org) const {
   // 1. The request.
   auto req = x509::tsp::parse_request(request);
   if (!req) {
@@ -235,6 +236,7 @@ void TsaService::respond_async(BytesView request, std::optional<store::CaFamily>
   job->req = std::move(*req);
   job->hash = *hash;
   job->requester = std::string(requester);
+  job->org = std::string(org);
   job->done = std::move(done);
   bool wake = false;
   {
@@ -339,6 +341,7 @@ void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& fresh,
           rec.policy = policy;
           rec.nonce = job.req.nonce;
           rec.requester = job.requester;
+          rec.org = job.org;
           rec.cert_req = job.req.cert_req;
           // JSON without a JSON library (one object per token, on the commit thread): every
           // value is a number, a dotted OID, hex, an RFC 3339 time or a hash name — nothing to
@@ -351,7 +354,8 @@ void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& fresh,
                    .action = std::string(kAuditAction),
                    .object = job.unit->record.id + "/" + std::to_string(job.serial),
                    .outcome = "success",
-                   .details = std::move(details)}));
+                   .details = std::move(details),
+                   .org = job.org}));
         }
         HPKI_TRY(tx.insert_timestamps(records));
       }

@@ -115,13 +115,16 @@ class TsaService {
   TsaService& operator=(const TsaService&) = delete;
 
   // See the file comment. `family` comes from the path (/tsa/rsa ...), `requester` is recorded
-  // (e.g. "ip:127.0.0.1"). Thread-safe. Blocks until the answer is ready.
+  // (e.g. "ip:127.0.0.1"), `org` is the requester's organization when known (a signature
+  // service call; "" for anonymous RFC 3161 requests) and scopes who may read the record and
+  // its audit entry (issue 16). Thread-safe. Blocks until the answer is ready.
   [[nodiscard]] TsaReply respond(BytesView request, std::optional<store::CaFamily> family,
-                                 std::string_view requester) const;
+                                 std::string_view requester, std::string_view org = {}) const;
   // The same without blocking: `done` is called exactly once — on the calling thread for a
   // request refused before it is recorded, else on a TSA thread. Thread-safe.
   void respond_async(BytesView request, std::optional<store::CaFamily> family,
-                     std::string_view requester, std::function<void(TsaReply)> done) const;
+                     std::string_view requester, std::function<void(TsaReply)> done,
+                     std::string_view org = {}) const;
   // Called by the committer after each committed round with the number of requests it
   // recorded and of tokens it stored (metrics). Thread-safe to set; must be quick.
   void set_round_observer(std::function<void(std::size_t recorded, std::size_t stored)> o) const;

@@ -223,7 +223,8 @@ Result<SubjectRecord> read_subject(const Row& r) {
 // --- audit
 
 constexpr std::string_view kAuditCols =
-    "seq, at, actor, action, object, outcome, details, hash_alg, prev_hash, hash";
+    "seq, at, actor, action, object, outcome, details, hash_alg, prev_hash, hash, org";
+constexpr std::size_t kAuditColCount = 11;
 
 Result<AuditRecord> read_audit_row(const Row& r) {
   AuditRecord e;
@@ -237,6 +238,7 @@ Result<AuditRecord> read_audit_row(const Row& r) {
   e.hash_alg = HPKI_TRY(col_text(r, 7, "audit_log.hash_alg"));
   e.prev_hash = HPKI_TRY(col_blob(r, 8, "audit_log.prev_hash"));
   e.hash = HPKI_TRY(col_blob(r, 9, "audit_log.hash"));
+  e.org = HPKI_TRY(col_text(r, 10, "audit_log.org"));
   return e;
 }
 
@@ -507,6 +509,10 @@ Result<std::string> SqlTx::filter_sql(const CertificateFilter& f,
     w += " AND c.subject_id = ?";
     params.push_back(Value{*f.subject_id});
   }
+  if (f.subject_id_number_hash) {
+    w += " AND c.subject_id IN (SELECT id FROM subjects WHERE id_number_hash = ?)";
+    params.push_back(blob(*f.subject_id_number_hash));
+  }
   if (!f.statuses.empty()) {
     w += " AND c.status IN (";
     for (std::size_t i = 0; i < f.statuses.size(); ++i) {
@@ -647,10 +653,11 @@ Result<void> SqlTx::delete_subject(std::int64_t id) {
   return {};
 }
 
-Result<std::optional<SubjectRecord>> SqlTx::find_subject_by_id_hash(BytesView id_number_hash) {
-  const Value p[] = {blob(id_number_hash)};
-  auto rows = HPKI_TRY(
-      conn_.query(cat({"SELECT ", kSubjectCols, " FROM subjects WHERE id_number_hash = ?"}), p));
+Result<std::optional<SubjectRecord>> SqlTx::find_subject_by_id_hash(std::string_view org,
+                                                                    BytesView id_number_hash) {
+  const Value p[] = {text(org), blob(id_number_hash)};
+  auto rows = HPKI_TRY(conn_.query(
+      cat({"SELECT ", kSubjectCols, " FROM subjects WHERE org = ? AND id_number_hash = ?"}), p));
   if (rows.empty()) return std::nullopt;
   return read_subject(rows[0]);
 }
@@ -729,16 +736,16 @@ Result<std::int64_t> SqlTx::exec_rows_here(std::string_view head, std::size_t co
 Result<void> SqlTx::flush_audit() {
   if (pending_audit_.empty()) return {};
   std::vector<Value> p;
-  p.reserve(pending_audit_.size() * 10);
+  p.reserve(pending_audit_.size() * kAuditColCount);
   for (const AuditRecord& e : pending_audit_) {
-    for (Value v :
-         {Value{e.seq}, Value{to_unix(e.at)}, text(e.actor), text(e.action), text(e.object),
-          text(e.outcome), text(e.details), text(e.hash_alg), blob(e.prev_hash), blob(e.hash)}) {
+    for (Value v : {Value{e.seq}, Value{to_unix(e.at)}, text(e.actor), text(e.action),
+                    text(e.object), text(e.outcome), text(e.details), text(e.hash_alg),
+                    blob(e.prev_hash), blob(e.hash), text(e.org)}) {
       p.push_back(std::move(v));
     }
   }
-  auto n = HPKI_TRY(exec_rows_here(cat({"INSERT INTO audit_log (", kAuditCols, ")"}), 10, p,
-                                   "ON CONFLICT DO NOTHING"));
+  auto n = HPKI_TRY(exec_rows_here(cat({"INSERT INTO audit_log (", kAuditCols, ")"}),
+                                   kAuditColCount, p, "ON CONFLICT DO NOTHING"));
   if (n != static_cast<std::int64_t>(pending_audit_.size())) {
     return fail(ErrorCode::kConflict, "audit seq " + std::to_string(pending_audit_.front().seq) +
                                           ".." + std::to_string(pending_audit_.back().seq) +
@@ -754,9 +761,18 @@ Result<void> SqlTx::run(Connection& conn, const Clock& clock, const Store::TxFn&
   return tx.flush_audit();
 }
 
-Result<std::vector<AuditRecord>> SqlTx::read_audit(std::int64_t from_seq, std::int64_t limit) {
+Result<std::vector<AuditRecord>> SqlTx::read_audit(std::int64_t from_seq, std::int64_t limit,
+                                                   std::optional<std::string> org) {
   if (limit < 1) return fail(ErrorCode::kInvalidArgument, "audit read limit must be positive");
   HPKI_TRY(flush_audit());
+  if (org) {
+    const Value p[] = {text(*org), Value{from_seq}, Value{limit}};
+    auto rows = HPKI_TRY(conn_.query(cat({"SELECT ", kAuditCols,
+                                          " FROM audit_log WHERE org = ? AND seq >= ? ORDER BY "
+                                          "seq LIMIT ?"}),
+                                     p));
+    return read_all<AuditRecord>(rows, read_audit_row);
+  }
   const Value p[] = {Value{from_seq}, Value{limit}};
   auto rows = HPKI_TRY(conn_.query(
       cat({"SELECT ", kAuditCols, " FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?"}), p));
@@ -935,8 +951,9 @@ Result<std::int64_t> SqlTx::reserve_counter(std::string_view name, std::int64_t 
 namespace {
 // The record's columns in `timestamps`; the token is in `timestamp_tokens` (schema version 5).
 constexpr std::string_view kTimestampCols =
-    "serial, tsa_id, gen_time, hash_alg, imprint, policy, nonce, requester, created_at, cert_req";
-constexpr std::size_t kTimestampColCount = 10;
+    "serial, tsa_id, gen_time, hash_alg, imprint, policy, nonce, requester, created_at, cert_req, "
+    "org";
+constexpr std::size_t kTimestampColCount = 11;
 
 Result<TimestampRecord> read_timestamp(const Row& r) {
   TimestampRecord t;
@@ -950,7 +967,8 @@ Result<TimestampRecord> read_timestamp(const Row& r) {
   t.requester = HPKI_TRY(col_text(r, 7, "timestamps.requester"));
   t.created_at = HPKI_TRY(col_time(r, 8, "timestamps.created_at"));
   t.cert_req = HPKI_TRY(col_int(r, 9, "timestamps.cert_req")) != 0;
-  t.token = HPKI_TRY(col_opt_blob(r, 10, "timestamp_tokens.token"));
+  t.org = HPKI_TRY(col_text(r, 10, "timestamps.org"));
+  t.token = HPKI_TRY(col_opt_blob(r, 11, "timestamp_tokens.token"));
   return t;
 }
 
@@ -976,7 +994,7 @@ Result<void> SqlTx::insert_timestamps(std::span<const TimestampRecord> ts) {
     }
     for (Value v : {Value{t.serial}, text(t.tsa_id), Value{to_unix(t.gen_time)}, text(t.hash_alg),
                     blob(t.imprint), text(t.policy), opt(t.nonce), text(t.requester),
-                    Value{created}, Value{std::int64_t{t.cert_req ? 1 : 0}}}) {
+                    Value{created}, Value{std::int64_t{t.cert_req ? 1 : 0}}, text(t.org)}) {
       p.push_back(std::move(v));
     }
     if (t.token) tokens.push_back({.serial = t.serial, .token = *t.token});

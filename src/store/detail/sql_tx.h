@@ -49,7 +49,8 @@ class SqlTx final : public Tx {
   Result<SubjectRecord> get_subject(std::int64_t id) override;
   Result<void> update_subject(const SubjectRecord& s) override;
   Result<void> delete_subject(std::int64_t id) override;
-  Result<std::optional<SubjectRecord>> find_subject_by_id_hash(BytesView id_number_hash) override;
+  Result<std::optional<SubjectRecord>> find_subject_by_id_hash(std::string_view org,
+                                                               BytesView id_number_hash) override;
   Result<std::vector<SubjectRecord>> list_subjects(std::optional<SubjectKind> kind,
                                                    std::optional<std::string> org,
                                                    std::int64_t limit,
@@ -57,7 +58,8 @@ class SqlTx final : public Tx {
 
   Result<std::optional<AuditRecord>> lock_audit_tail() override;
   Result<std::int64_t> append_audit(const AuditRecord& e) override;
-  Result<std::vector<AuditRecord>> read_audit(std::int64_t from_seq, std::int64_t limit) override;
+  Result<std::vector<AuditRecord>> read_audit(std::int64_t from_seq, std::int64_t limit,
+                                              std::optional<std::string> org) override;
   Result<std::optional<AuditRecord>> last_audit() override;
   Result<void> insert_checkpoint(const AuditCheckpoint& c) override;
   Result<std::vector<AuditCheckpoint>> list_checkpoints() override;

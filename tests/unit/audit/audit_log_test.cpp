@@ -85,7 +85,8 @@ Bytes textbook_entry_message(const store::AuditRecord& e) {
       out.push_back(static_cast<std::uint8_t>(static_cast<std::uint64_t>(v) >> (8 * i)));
     }
   };
-  str("hpki-audit-entry/1");
+  // Format version 2 (issue 16) for an entry that names an organization: the org appended.
+  str(e.org.empty() ? "hpki-audit-entry/1" : "hpki-audit-entry/2");
   i64(e.seq);
   i64(std::chrono::duration_cast<std::chrono::seconds>(e.at.time_since_epoch()).count());
   str(e.actor);
@@ -95,6 +96,7 @@ Bytes textbook_entry_message(const store::AuditRecord& e) {
   str(e.details);
   str(e.hash_alg);
   str(as_string(e.prev_hash));
+  if (!e.org.empty()) str(e.org);
   return out;
 }
 
@@ -267,11 +269,11 @@ class AuditTest : public ::testing::TestWithParam<std::tuple<std::string, HashAl
     exec("DELETE FROM audit_log WHERE seq = ?", {Value{e.seq}});
     exec(
         "INSERT INTO audit_log (seq, at, actor, action, object, outcome, details, hash_alg, "
-        "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "prev_hash, hash, org) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {Value{e.seq},
          Value{std::chrono::duration_cast<std::chrono::seconds>(e.at.time_since_epoch()).count()},
          Value{e.actor}, Value{e.action}, Value{e.object}, Value{e.outcome}, Value{e.details},
-         Value{e.hash_alg}, Value{e.prev_hash}, Value{e.hash}});
+         Value{e.hash_alg}, Value{e.prev_hash}, Value{e.hash}, Value{e.org}});
   }
 
   // The record with its hash recomputed (a self-consistent forgery).
@@ -440,6 +442,100 @@ TEST_P(AuditTest, EveryEditedColumnIsDetected) {
   e.hash_alg = alg() == HashAlg::kSm3 ? "sha256" : "sm3";
   put_row(e);
   expect_failure(verify(), reason::kHashAlgMismatch, 2);
+}
+
+// Issue 16: an entry that names its organization is hashed with it (format version 2): moving
+// an entry to another organization, adding or removing its organization are all detected, and
+// an organization's listing holds its entries only.
+TEST_P(AuditTest, OrganizationIsPartOfTheEntry) {
+  for (int i = 0; i < 6; ++i) {
+    clock_.advance(1s);
+    ASSERT_TRUE(store_->transact([&](store::Tx& tx) -> Result<void> {
+      Event e = event(i);
+      e.org = i % 3 == 0 ? "" : (i % 3 == 1 ? "示例医院" : "其他医院");
+      HPKI_TRY(log_->append(tx, e));
+      return {};
+    }));
+  }
+  EXPECT_TRUE(verify().ok());
+  // The textbook encoding of each format gives the stored hashes.
+  for (const auto& e : rows()) EXPECT_EQ(h(alg(), textbook_entry_message(e)), e.hash) << e.seq;
+  auto mine = log_->list(*store_, 1, 100, std::string("示例医院")).value();
+  ASSERT_EQ(mine.size(), 2u);
+  EXPECT_EQ(mine[0].seq, 2);
+  EXPECT_EQ(mine[1].seq, 5);
+  EXPECT_EQ(log_->list(*store_, 3, 100, std::string("示例医院")).value().size(), 1u);
+  EXPECT_TRUE(log_->list(*store_, 1, 100, std::string("第三医院")).value().empty());
+  EXPECT_EQ(log_->list(*store_, 1, 100).value().size(), 6u);
+  for (auto [seq, org] :
+       {std::pair<std::int64_t, std::string>{2, "其他医院"}, {2, ""}, {1, "示例医院"}}) {
+    const auto before = row(seq);
+    exec("UPDATE audit_log SET org = ? WHERE seq = ?", {Value{org}, Value{seq}});
+    expect_failure(verify(), reason::kHashMismatch, seq);
+    put_row(before);
+    EXPECT_TRUE(verify().ok());
+  }
+}
+
+// Schema version 6 (issue 16) adds audit_log.org: a log written by an older hpki (no org
+// column) verifies after the upgrade, and entries appended after it extend the same chain.
+TEST_P(AuditTest, LogWrittenBeforeVersion6VerifiesAfterTheUpgrade) {
+  TestDb fresh(std::get<0>(GetParam()));
+  ASSERT_EQ(fresh.error(), "");
+  {
+    auto v5 = store::open_store(fresh.url(), clock_, {.target_schema_version = 5});
+    ASSERT_TRUE(v5.has_value()) << v5.error().to_string();
+    Bytes prev(crypto::hash_size(alg()), 0);
+    for (std::int64_t seq = 1; seq <= 3; ++seq) {
+      clock_.advance(1s);
+      store::AuditRecord e{.seq = seq,
+                           .at = std::chrono::floor<std::chrono::seconds>(clock_.now()),
+                           .actor = "cli",
+                           .action = "cert.issue",
+                           .object = "rsa-issuing/" + std::to_string(seq),
+                           .outcome = "success",
+                           .details = "{}",
+                           .hash_alg = std::string(crypto::hash_name(alg())),
+                           .prev_hash = prev};
+      e.hash = h(alg(), textbook_entry_message(e));
+      prev = e.hash;
+      const std::vector<Value> p = {
+          Value{e.seq},
+          Value{std::chrono::duration_cast<std::chrono::seconds>(e.at.time_since_epoch()).count()},
+          Value{e.actor},
+          Value{e.action},
+          Value{e.object},
+          Value{e.outcome},
+          Value{e.details},
+          Value{e.hash_alg},
+          Value{e.prev_hash},
+          Value{e.hash}};
+      ASSERT_TRUE((*v5)->transact([&](store::Tx& tx) -> Result<void> {
+        HPKI_TRY(tx.exec(
+            "INSERT INTO audit_log (seq, at, actor, action, object, outcome, details, hash_alg, "
+            "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            p));
+        return {};
+      }));
+    }
+  }
+  auto upgraded = store::open_store(fresh.url(), clock_);
+  ASSERT_TRUE(upgraded.has_value()) << upgraded.error().to_string();
+  clock_.advance(1s);
+  ASSERT_TRUE((*upgraded)->transact([&](store::Tx& tx) -> Result<void> {
+    Event e = event(9);
+    e.org = "示例医院";
+    HPKI_TRY(log_->append(tx, e));
+    return {};
+  }));
+  auto report = log_->verify(**upgraded, {.audit_key_spki = key().public_key_der()});
+  ASSERT_TRUE(report.has_value()) << report.error().to_string();
+  EXPECT_TRUE(report->ok()) << report->failure->message;
+  EXPECT_EQ(report->entries_checked, 4);
+  auto all = log_->list(**upgraded, 1, 10).value();
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0].org, "");
+  EXPECT_EQ(all[3].org, "示例医院");
 }
 
 // (b) a deleted middle row
