@@ -4,7 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 
@@ -22,6 +25,38 @@ namespace hpki::api {
   if (!j.at(key).is_string())
     return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' must be a string");
   return j.at(key).get<std::string>();
+}
+
+// The integer field `key` of `j` within [min, max]: nullopt when absent or null (kInvalidArgument
+// "missing field" when `required`). kInvalidArgument, naming the field and the range, for
+// anything else — a string, a boolean, an array, a fraction (1.5 and also 1.0), a number
+// outside the range (no silent truncation or wrap-around: 4294967297 is out of range, not 1).
+[[nodiscard]] inline Result<std::optional<std::int64_t>> int_field(const nlohmann::json& j,
+                                                                   const char* key,
+                                                                   std::int64_t min,
+                                                                   std::int64_t max,
+                                                                   bool required = false) {
+  if (!j.contains(key) || j.at(key).is_null()) {
+    if (required)
+      return fail(ErrorCode::kInvalidArgument, std::string("missing field '") + key + "'");
+    return std::optional<std::int64_t>{};
+  }
+  const auto& v = j.at(key);
+  auto bad = [&] {
+    return fail(ErrorCode::kInvalidArgument,
+                std::string("field '") + key + "' must be an integer from " + std::to_string(min) +
+                    " to " + std::to_string(max));
+  };
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (max < 0 || u > static_cast<std::uint64_t>(max)) return bad();
+    if (static_cast<std::int64_t>(u) < min) return bad();
+    return std::optional<std::int64_t>{static_cast<std::int64_t>(u)};
+  }
+  if (!v.is_number_integer()) return bad();
+  const auto n = v.get<std::int64_t>();
+  if (n < min || n > max) return bad();
+  return std::optional<std::int64_t>{n};
 }
 
 }  // namespace hpki::api

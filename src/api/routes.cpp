@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <charconv>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +26,11 @@ namespace hpki::api {
 namespace {
 
 using nlohmann::json;
+
+// Validity periods and look-ahead windows in days: at most 100 years (profiles allow at most
+// 50), so that date arithmetic never overflows.
+constexpr std::int64_t kMaxDays = 36500;
+constexpr std::int64_t kMaxOffset = 1'000'000'000;
 
 // ---------------------------------------------------------------------------------------------
 // Route table: one entry per route drives both the router and the OpenAPI document.
@@ -135,6 +142,8 @@ audit::Event call_event(const http::Request& req, const Principal& p, int status
   e.object = req.path.substr(0, 512);
   e.outcome = std::string(outcome);
   e.details = json{{"status", status}}.dump();
+  // An organization-scoped principal's calls are its organization's entries (issue 16).
+  e.org = p.org.value_or("");
   return e;
 }
 
@@ -162,8 +171,15 @@ http::Response guarded(ApiContext& c, const http::Request& req, Permission perm,
     // the body's own authorize() call.
     out = http::problem_for(ok.error());
   } else {
-    auto r = body(*who);
-    out = r ? std::move(*r) : http::problem_for(r.error());
+    try {
+      auto r = body(*who);
+      out = r ? std::move(*r) : http::problem_for(r.error());
+    } catch (const std::exception& e) {
+      // A bug, not bad input (inputs are checked into errors): a 500 that is audited like
+      // every failed call.
+      log::error("{} {}: handler failed: {}", req.method, req.route, e.what());
+      out = http::problem_for(Error{ErrorCode::kInternal, "internal error"});
+    }
   }
   const bool read = req.method == "GET" || req.method == "HEAD";
   if (read || out.status >= 400) {
@@ -209,6 +225,30 @@ void guarded_async(ApiContext& c, std::shared_ptr<const http::Request> req, Perm
     log::error("{} {}: handler failed: {}", req->method, req->route, e.what());
     answer(http::problem_for(Error{ErrorCode::kInternal, "internal error"}));
   }
+}
+
+// The CA's view of a principal: its audit actor and role (profile requesters, issue 16).
+ca::Requester requester_of(const Principal& p) {
+  return {p.actor(), std::string(to_string(p.role))};
+}
+
+// A bounded integer query parameter (the one parser of the API): `dflt` when absent, else
+// decimal digits (a leading '-' where min < 0) within [min, max]; kInvalidArgument naming the
+// parameter and its range otherwise (empty, "1e3", " 7", "0x10", out of range).
+Result<std::int64_t> query_int(const http::Request& req, std::string_view name, std::int64_t dflt,
+                               std::int64_t min, std::int64_t max) {
+  auto v = req.query_param(name);
+  if (!v) return dflt;
+  std::int64_t n = 0;
+  const char* first = v->data();
+  const char* last = v->data() + v->size();
+  const auto [end, ec] = std::from_chars(first, last, n);
+  if (v->empty() || ec != std::errc{} || end != last || n < min || n > max) {
+    return fail(ErrorCode::kInvalidArgument,
+                "query parameter '" + std::string(name) + "' must be an integer from " +
+                    std::to_string(min) + " to " + std::to_string(max));
+  }
+  return n;
 }
 
 Result<json> parse_body(const http::Request& req) {
@@ -475,17 +515,13 @@ void add_api_routes(http::Router& router, ApiContext& c) {
     if (auto csr = HPKI_TRY(string_field(j, "csr")); !csr.empty()) r.csr = to_bytes(csr);
     r.keygen = HPKI_TRY(keygen_from(j));
     r.subject = HPKI_TRY(subject_from(j));
-    if (j.contains("days")) {
-      if (!j.at("days").is_number_integer())
-        return fail(ErrorCode::kInvalidArgument, "'days' must be an integer");
-      r.days = j.at("days").get<int>();
-    }
+    if (auto days = HPKI_TRY(int_field(j, "days", 1, kMaxDays))) r.days = static_cast<int>(*days);
     // Organization-scoped principals issue only for their own organization (default: theirs).
     if (auto scope = org_scope(p)) {
       if (r.subject.data.organization.empty()) r.subject.data.organization = *scope;
     }
     HPKI_TRY(authorize_create(p, Permission::kCertIssue, r.subject.data.organization));
-    r.actor = p.actor();
+    r.requester = requester_of(p);
     return r;
   };
   {
@@ -526,24 +562,10 @@ void add_api_routes(http::Router& router, ApiContext& c) {
         if (auto v = q("ca"); !v.empty()) f.ca_id = v;
         if (auto v = q("status"); !v.empty())
           f.statuses.push_back(HPKI_TRY(store::parse_cert_status(v)));
-        auto num = [&](std::string_view k, std::int64_t dflt) -> Result<std::int64_t> {
-          auto v = q(k);
-          if (v.empty()) return dflt;
-          try {
-            std::size_t pos = 0;
-            auto n = std::stoll(v, &pos);
-            if (pos != v.size() || n < 0) throw std::invalid_argument("x");
-            return static_cast<std::int64_t>(n);
-          } catch (...) {
-            return fail(ErrorCode::kInvalidArgument,
-                        "query parameter '" + std::string(k) + "' must be a non-negative integer");
-          }
-        };
-        f.limit = HPKI_TRY(num("limit", 100));
-        f.offset = HPKI_TRY(num("offset", 0));
-        if (f.limit < 1 || f.limit > 1000)
-          return fail(ErrorCode::kInvalidArgument, "limit must be 1..1000");
-        if (auto days = HPKI_TRY(num("expiring_within", -1)); days >= 0) {
+        f.limit = HPKI_TRY(query_int(req, "limit", 100, 1, 1000));
+        f.offset = HPKI_TRY(query_int(req, "offset", 0, 0, kMaxOffset));
+        // Bounded so that now + days cannot overflow the clock (issue 16).
+        if (auto days = HPKI_TRY(query_int(req, "expiring_within", -1, 0, kMaxDays)); days >= 0) {
           f.not_after_from = c.runtime->clock().now();
           f.not_after_to = c.runtime->clock().now() + std::chrono::days(days);
         }
@@ -579,8 +601,8 @@ void add_api_routes(http::Router& router, ApiContext& c) {
         auto v = HPKI_TRY(scoped_cert(c, p, req, Permission::kCertLifecycle));
         auto j = HPKI_TRY(parse_body(req));
         std::optional<int> days;
-        if (j.contains("days")) days = j.at("days").get<int>();
-        auto r = HPKI_TRY(c.runtime->ca().renew(v.record.serial, days, p.actor()));
+        if (auto d = HPKI_TRY(int_field(j, "days", 1, kMaxDays))) days = static_cast<int>(*d);
+        auto r = HPKI_TRY(c.runtime->ca().renew(v.record.serial, days, requester_of(p)));
         count_issued(c, r, v.record.profile);
         return json_response(201, issued_json(r));
       });
@@ -592,7 +614,8 @@ void add_api_routes(http::Router& router, ApiContext& c) {
         if (auto s = HPKI_TRY(string_field(j, "csr")); !s.empty()) csr = to_bytes(s);
         auto kg = HPKI_TRY(keygen_from(j));
         if (!csr && !kg) return fail(ErrorCode::kInvalidArgument, "rekey needs 'csr' or 'keygen'");
-        auto r = HPKI_TRY(c.runtime->ca().rekey(v.record.serial, csr, std::move(kg), p.actor()));
+        auto r =
+            HPKI_TRY(c.runtime->ca().rekey(v.record.serial, csr, std::move(kg), requester_of(p)));
         count_issued(c, r, v.record.profile);
         return json_response(201, issued_json(r));
       });
@@ -603,7 +626,7 @@ void add_api_routes(http::Router& router, ApiContext& c) {
         auto subject = HPKI_TRY(subject_from(j));
         if (!subject.data.organization.empty())
           HPKI_TRY(authorize_create(p, Permission::kCertLifecycle, subject.data.organization));
-        auto r = HPKI_TRY(c.runtime->ca().modify(v.record.serial, subject, p.actor()));
+        auto r = HPKI_TRY(c.runtime->ca().modify(v.record.serial, subject, requester_of(p)));
         count_issued(c, r, v.record.profile);
         count_revoked(c, v.record.ca_id, v.record.profile);  // the old one, superseded
         return json_response(201, issued_json(r));
@@ -617,7 +640,7 @@ void add_api_routes(http::Router& router, ApiContext& c) {
         std::optional<TimePoint> inv;
         if (auto s = HPKI_TRY(string_field(j, "invalidity_date")); !s.empty())
           inv = HPKI_TRY(parse_rfc3339(s));
-        auto s = HPKI_TRY(c.runtime->ca().revoke(v.record.serial, reason, inv, p.actor()));
+        auto s = HPKI_TRY(c.runtime->ca().revoke(v.record.serial, reason, inv, requester_of(p)));
         count_revoked(c, s.ca_id, v.record.profile);
         return json_response(200, status_json(s));
       });
@@ -625,13 +648,13 @@ void add_api_routes(http::Router& router, ApiContext& c) {
       [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
         auto v = HPKI_TRY(scoped_cert(c, p, req, Permission::kCertLifecycle));
         return json_response(
-            200, status_json(HPKI_TRY(c.runtime->ca().hold(v.record.serial, p.actor()))));
+            200, status_json(HPKI_TRY(c.runtime->ca().hold(v.record.serial, requester_of(p)))));
       });
   add(spec("POST", "/api/v1/certificates/{serial}/release"),
       [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
         auto v = HPKI_TRY(scoped_cert(c, p, req, Permission::kCertLifecycle));
         return json_response(
-            200, status_json(HPKI_TRY(c.runtime->ca().release(v.record.serial, p.actor()))));
+            200, status_json(HPKI_TRY(c.runtime->ca().release(v.record.serial, requester_of(p)))));
       });
   add(spec("GET", "/api/v1/subjects"),
       [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
@@ -643,15 +666,8 @@ void add_api_routes(http::Router& router, ApiContext& c) {
           if (org && *org != *scope) return json_response(200, json{{"items", json::array()}});
           org = *scope;
         }
-        std::int64_t limit = 100, offset = 0;
-        try {
-          if (auto v = req.query_param("limit")) limit = std::stoll(std::string(*v));
-          if (auto v = req.query_param("offset")) offset = std::stoll(std::string(*v));
-        } catch (...) {
-          return fail(ErrorCode::kInvalidArgument, "limit and offset must be integers");
-        }
-        if (limit < 1 || limit > 1000 || offset < 0)
-          return fail(ErrorCode::kInvalidArgument, "limit 1..1000, offset >= 0");
+        const std::int64_t limit = HPKI_TRY(query_int(req, "limit", 100, 1, 1000));
+        const std::int64_t offset = HPKI_TRY(query_int(req, "offset", 0, 0, kMaxOffset));
         json items = json::array();
         for (const auto& v : HPKI_TRY(c.runtime->ca().list_subjects(kind, org, limit, offset)))
           items.push_back(subject_json(v));
@@ -690,31 +706,35 @@ void add_api_routes(http::Router& router, ApiContext& c) {
         return r;
       });
   add(spec("GET", "/api/v1/audit"),
-      [&c](const http::Request& req, const Principal&) -> Result<http::Response> {
-        std::int64_t from = 1, limit = 100;
-        try {
-          if (auto v = req.query_param("from")) from = std::stoll(std::string(*v));
-          if (auto v = req.query_param("limit")) limit = std::stoll(std::string(*v));
-        } catch (...) {
-          return fail(ErrorCode::kInvalidArgument, "from and limit must be integers");
-        }
-        if (limit < 1 || limit > 1000 || from < 1)
-          return fail(ErrorCode::kInvalidArgument, "from >= 1, limit 1..1000");
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
+        const std::int64_t from =
+            HPKI_TRY(query_int(req, "from", 1, 1, std::numeric_limits<std::int64_t>::max()));
+        const std::int64_t limit = HPKI_TRY(query_int(req, "limit", 100, 1, 1000));
         json out = json::array();
-        for (const auto& e : HPKI_TRY(c.runtime->audit().list(c.runtime->store(), from, limit))) {
+        // Issue 16: an organization-scoped auditor reads its organization's entries only.
+        for (const auto& e :
+             HPKI_TRY(c.runtime->audit().list(c.runtime->store(), from, limit, org_scope(p)))) {
           out.push_back({{"seq", e.seq},
                          {"at", format_rfc3339(e.at)},
                          {"actor", e.actor},
                          {"action", e.action},
                          {"object", e.object},
                          {"outcome", e.outcome},
+                         {"org", e.org},
                          {"details", json::parse(e.details, nullptr, false)},
                          {"hash", hex_encode(e.hash)}});
         }
         return json_response(200, out);
       });
   add(spec("GET", "/api/v1/audit/checkpoints"),
-      [&c](const http::Request&, const Principal&) -> Result<http::Response> {
+      [&c](const http::Request&, const Principal& p) -> Result<http::Response> {
+        // Checkpoints cover every organization's entries (and their count): system-wide
+        // auditors only.
+        if (org_scope(p)) {
+          return fail(ErrorCode::kPermissionDenied,
+                      "audit checkpoints cover every organization: an auditor of one "
+                      "organization reads its entries at /api/v1/audit");
+        }
         auto cps = HPKI_TRY(c.runtime->store().transact_value<std::vector<store::AuditCheckpoint>>(
             [](store::Tx& tx) { return tx.list_checkpoints(); }));
         json out = json::array();
@@ -729,12 +749,15 @@ void add_api_routes(http::Router& router, ApiContext& c) {
         return json_response(200, out);
       });
   add(spec("GET", "/api/v1/timestamps/{serial}"),
-      [&c](const http::Request& req, const Principal&) -> Result<http::Response> {
+      [&c](const http::Request& req, const Principal& p) -> Result<http::Response> {
         if (c.tsa == nullptr) return fail(ErrorCode::kUnavailable, "no TSA on this node");
         std::string v(req.param("serial").value_or(""));
         if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
           return fail(ErrorCode::kNotFound, "no timestamp " + v);
         auto t = HPKI_TRY(c.tsa->get(std::stoll(v)));
+        // Issue 16: an organization-scoped caller reads only the timestamps its organization
+        // requested (anonymous RFC 3161 requests belong to no organization); another's is 404.
+        HPKI_TRY(authorize(p, Permission::kVerify, t.org));
         json j{{"serial", t.serial},
                {"tsa", t.tsa_id},
                {"gen_time", format_rfc3339(t.gen_time)},

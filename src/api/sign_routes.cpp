@@ -37,15 +37,16 @@ Result<Bytes> base64_field(const json& j, const char* key, bool required) {
 }
 
 // The token of this node's TSA for `message` (RFC 3161 request built and answered in process).
-sign::TimestampFn local_timestamp(const tsa::TsaService& tsa, std::string requester) {
-  return [&tsa, requester = std::move(requester)](crypto::HashAlg hash,
-                                                  BytesView message) -> Result<Bytes> {
+sign::TimestampFn local_timestamp(const tsa::TsaService& tsa, std::string requester,
+                                  std::string org) {
+  return [&tsa, requester = std::move(requester), org = std::move(org)](
+             crypto::HashAlg hash, BytesView message) -> Result<Bytes> {
     x509::tsp::TimeStampReq req;
     req.message_imprint.hash_algorithm = x509::cms::hash_oid(hash);
     req.message_imprint.hashed_message = HPKI_TRY(crypto::digest(hash, message));
     req.cert_req = true;
     const auto reply =
-        tsa.respond(HPKI_TRY(x509::tsp::encode_request(req)), std::nullopt, requester);
+        tsa.respond(HPKI_TRY(x509::tsp::encode_request(req)), std::nullopt, requester, org);
     if (reply.status != x509::tsp::PkiStatus::kGranted &&
         reply.status != x509::tsp::PkiStatus::kGrantedWithMods)
       return fail(ErrorCode::kUnavailable, "the TSA refused: " + reply.status_string);
@@ -107,7 +108,7 @@ Result<json> api_sign(ApiContext& c, const Principal& p, const json& body) {
   req.signing_time = c.runtime->clock().now();
   if (HPKI_TRY(flag(body, "timestamp"))) {
     if (c.tsa == nullptr) return fail(ErrorCode::kUnavailable, "no TSA on this node");
-    req.timestamp = local_timestamp(*c.tsa, p.actor());
+    req.timestamp = local_timestamp(*c.tsa, p.actor(), p.org.value_or(""));
   }
   auto* keys = HPKI_TRY(c.runtime->keys_for(reg->key_ref));
   auto signer = HPKI_TRY(keys->signer(crypto::KeyRef{reg->key_ref}));
@@ -125,6 +126,7 @@ Result<json> api_sign(ApiContext& c, const Principal& p, const json& body) {
                    {"bytes", data.size()},
                    {"sha256", hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, data)))}}
                   .dump();
+  e.org = reg->org;
   HPKI_TRY(c.runtime->ca().record_event(e));
   json j{{"key", id},
          {"mode", sign::mode_name(req.mode)},

@@ -68,7 +68,7 @@ Result<http::TlsConfig> ensure_tls(ca::Runtime& rt, std::ostream& err) {
     r.subject.data.organization = rt.config().ca.organization;
     r.subject.data.dns_names = {"localhost"};
     r.subject.data.ip_addresses = {"127.0.0.1", "::1"};
-    r.actor = "hpki-serve";
+    r.requester = {"hpki-serve", std::string(ca::kAdminRole)};
     auto issued = HPKI_TRY(rt.ca().issue(r));
     std::string pem = pem_encode("CERTIFICATE", issued.der);
     for (std::size_t i = 0; i + 1 < issued.chain.size(); ++i)

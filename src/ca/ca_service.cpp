@@ -197,7 +197,7 @@ Result<std::unique_ptr<crypto::Signer>> CaService::ca_signer(const store::CaReco
 
 Result<void> CaService::audit(store::Tx& tx, const std::string& actor, std::string_view action,
                               const std::string& object, std::string_view outcome,
-                              const std::string& details) {
+                              const std::string& details, const std::string& org) {
   if (d_.audit == nullptr) return {};
   audit::Event e;
   e.actor = actor;
@@ -205,8 +205,33 @@ Result<void> CaService::audit(store::Tx& tx, const std::string& actor, std::stri
   e.object = object;
   e.outcome = std::string(outcome);
   e.details = details;
+  e.org = org;
   HPKI_TRY(d_.audit->append(tx, e));
   return {};
+}
+
+Result<void> CaService::check_requester(const x509::Profile& profile, const Requester& by) {
+  if (!by.role.empty() && profile.allows_requester(by.role)) return {};
+  std::string who;
+  for (const auto& r : profile.requesters) who += (who.empty() ? "" : ", ") + r;
+  return fail(ErrorCode::kPermissionDenied,
+              "certificates of profile " + profile.name + " are requested and managed by " + who +
+                  " only" + (by.role.empty() ? std::string() : ", not " + by.role));
+}
+
+Result<void> CaService::check_requester(const store::CertificateRecord& rec,
+                                        const Requester& by) const {
+  if (auto it = d_.profiles->find(rec.profile); it != d_.profiles->end())
+    return check_requester(it->second, by);
+  if (by.role == kAdminRole) return {};
+  return fail(ErrorCode::kPermissionDenied,
+              "certificate " + rec.serial + " has profile '" + rec.profile +
+                  "', which this home no longer has: only an admin manages it");
+}
+
+const x509::PermittedNames* CaService::permitted_names(const std::string& org) const {
+  auto it = d_.home->organizations.find(org);
+  return it == d_.home->organizations.end() ? nullptr : &it->second.permitted;
 }
 
 CaService::CaService(CaDeps deps)
@@ -339,7 +364,9 @@ Result<std::optional<store::SubjectRecord>> CaService::subject_for(const std::st
 
 Result<std::int64_t> CaService::upsert_subject(store::Tx& tx, const store::SubjectRecord& rec) {
   if (rec.id_number_hash) {
-    if (auto existing = HPKI_TRY(tx.find_subject_by_id_hash(*rec.id_number_hash))) {
+    // Issue 16: looked up within the subject's organization only — another organization's
+    // record with the same identity number is never touched (nor revealed).
+    if (auto existing = HPKI_TRY(tx.find_subject_by_id_hash(rec.org, *rec.id_number_hash))) {
       store::SubjectRecord upd = rec;
       upd.id = existing->id;
       HPKI_TRY(tx.update_subject(upd));
@@ -374,7 +401,7 @@ Result<std::unique_ptr<CaService::Issuance>> CaService::start_issuance(
     const x509::Profile& profile, IssuerCtx issuer, const x509::SubjectData& subject, Bytes spki,
     std::optional<Bytes> request, std::optional<int> days, std::vector<x509::Extension> requested,
     const std::string& actor, std::string_view action,
-    std::optional<store::CertificateRecord> supersede) {
+    std::optional<store::CertificateRecord> supersede, bool internal) {
   auto is = std::make_unique<Issuance>();
   is->profile = &profile;
   is->issuer = std::move(issuer);
@@ -398,6 +425,10 @@ Result<std::unique_ptr<CaService::Issuance>> CaService::start_issuance(
   p.validity_days = days;
   p.issuer = &is->issuer.info;
   p.requested_extensions = is->requested;
+  // hpki's own certificates (IssueRequest::internal_spki) may name anything; requests are held
+  // to their organization's names.
+  static const x509::PermittedNames kAnyName{.dns = {}, .ip = {}, .any = true};
+  p.permitted_names = internal ? &kAnyName : permitted_names(is->subject.organization);
   return is;
 }
 
@@ -469,7 +500,7 @@ Result<void> CaService::sign(Issuance& is) {
           tx.set_status(rec.ca_id, rec.serial, CertStatus::kNeverDelivered, CertStatus::kIssuing));
       HPKI_TRY(tx.insert_revocation({rec.ca_id, rec.serial, 0, d_.clock->now(), std::nullopt}));
       return audit(tx, is.actor, "cert." + is.step, rec.ca_id + "/" + rec.serial, "failure",
-                   nlohmann::json{{"error", err.to_string()}}.dump());
+                   nlohmann::json{{"error", err.to_string()}}.dump(), rec.org);
     });
     return fail(err);
   }
@@ -492,9 +523,9 @@ store::CommitBatcher::Unit CaService::complete_unit(Issuance& is) {
                                      static_cast<int>(x509::RevocationReason::kSuperseded),
                                      d_.clock->now(), std::nullopt}));
       HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kRevoked, cur.status));
-      HPKI_TRY(
-          audit(tx, is.actor, "cert.revoke", cur.ca_id + "/" + cur.serial, "success",
-                nlohmann::json{{"reason", "superseded"}, {"superseded_by", rec.serial}}.dump()));
+      HPKI_TRY(audit(tx, is.actor, "cert.revoke", cur.ca_id + "/" + cur.serial, "success",
+                     nlohmann::json{{"reason", "superseded"}, {"superseded_by", rec.serial}}.dump(),
+                     cur.org));
     }
     crash_point(is.step + ".before_commit");
     return audit(tx, is.actor, "cert." + is.step, rec.ca_id + "/" + rec.serial, "success",
@@ -502,7 +533,8 @@ store::CommitBatcher::Unit CaService::complete_unit(Issuance& is) {
                                 {"subject", rec.subject},
                                 {"not_after", rfc3339(rec.not_after)},
                                 {"key", rec.key_type}}
-                     .dump());
+                     .dump(),
+                 rec.org);
   };
 }
 
@@ -523,9 +555,11 @@ Result<IssueResult> CaService::run_pipeline(const x509::Profile& profile, Issuer
                                             std::optional<Bytes> request, std::optional<int> days,
                                             const std::vector<x509::Extension>& requested,
                                             const std::string& actor, std::string_view action,
-                                            std::optional<store::CertificateRecord> supersede) {
-  auto is = HPKI_TRY(start_issuance(profile, issuer, subject, std::move(spki), std::move(request),
-                                    days, requested, actor, action, std::move(supersede)));
+                                            std::optional<store::CertificateRecord> supersede,
+                                            bool internal) {
+  auto is =
+      HPKI_TRY(start_issuance(profile, issuer, subject, std::move(spki), std::move(request), days,
+                              requested, actor, action, std::move(supersede), internal));
   // Steps 2-3: build the TBS with a fresh serial and reserve it durably: run() returns once the
   // (possibly shared) transaction holding the reservation has committed.
   for (;;) {
@@ -570,6 +604,7 @@ Result<CaService::IssuePrep> CaService::prepare_issue(const IssueRequest& r) {
     return fail(ErrorCode::kPolicyRefused,
                 "profile " + r.profile + " is for CA certificates (created by ca init)");
   }
+  HPKI_TRY(check_requester(*prep.profile, r.requester));
   prep.subject = r.subject.data;
   if (r.csr && r.keygen)
     return fail(ErrorCode::kInvalidArgument, "give either a CSR or key generation, not both");
@@ -604,6 +639,13 @@ Result<CaService::IssuePrep> CaService::prepare_issue(const IssueRequest& r) {
         [&](store::Tx& tx) { return tx.get_ca(ca_id(CaFamily::kEcdsa, CaRole::kIssuing)); });
     family = family_for_key(*spec, have.has_value());
   }
+  // GM/T 0015 / issue 16: the SM2 hierarchy certifies SM2 keys only, and an SM2 key only under
+  // it (RSA and ECDSA CAs may certify each other's key types, as the web PKI does).
+  if ((family == CaFamily::kSm2) != (spec->type == crypto::KeyType::kSm2)) {
+    return fail(ErrorCode::kPolicyRefused,
+                "a " + crypto::key_spec_name(*spec) + " key cannot be certified by the " +
+                    family_prefix(family) + " CA (SM2 keys go to the sm2 family only)");
+  }
   prep.issuer = HPKI_TRY(issuer_for(family));
   return prep;
 }
@@ -625,9 +667,9 @@ Result<void> CaService::package_key(IssueResult& out, const IssuePrep& prep,
 
 Result<IssueResult> CaService::issue(const IssueRequest& r) {
   auto prep = HPKI_TRY(prepare_issue(r));
-  auto out =
-      HPKI_TRY(run_pipeline(*prep.profile, prep.issuer, prep.subject, prep.spki, prep.request,
-                            r.days, prep.requested, r.actor, "issue", std::nullopt));
+  auto out = HPKI_TRY(run_pipeline(*prep.profile, prep.issuer, prep.subject, prep.spki,
+                                   prep.request, r.days, prep.requested, r.requester.actor, "issue",
+                                   std::nullopt, r.internal_spki.has_value()));
   HPKI_TRY(package_key(out, prep, r));
   return out;
 }
@@ -672,9 +714,10 @@ void CaService::issue_async(IssueRequest r, IssueDone done) {
     auto started = [&]() -> Result<void> {
       job->prep = HPKI_TRY(prepare_issue(job->request));
       const IssuePrep& prep = job->prep;
-      job->is = HPKI_TRY(start_issuance(*prep.profile, prep.issuer, prep.subject, prep.spki,
-                                        prep.request, job->request.days, prep.requested,
-                                        job->request.actor, "issue", std::nullopt));
+      job->is =
+          HPKI_TRY(start_issuance(*prep.profile, prep.issuer, prep.subject, prep.spki, prep.request,
+                                  job->request.days, prep.requested, job->request.requester.actor,
+                                  "issue", std::nullopt, job->request.internal_spki.has_value()));
       return {};
     }();
     if (!started) return end_async(job, fail(started.error()));
@@ -769,8 +812,9 @@ Result<std::pair<const x509::Profile*, x509::CertificatePtr>> old_cert(
 }  // namespace
 
 Result<IssueResult> CaService::renew(std::string_view serial, std::optional<int> days,
-                                     const std::string& actor) {
+                                     const Requester& by) {
   auto rec = HPKI_TRY(find_one(serial));
+  HPKI_TRY(check_requester(rec, by));
   auto [profile, cert] = HPKI_TRY(old_cert(rec, *d_.profiles));
   auto ca = HPKI_TRY(d_.store->transact_value<store::CaRecord>(
       [&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
@@ -786,14 +830,14 @@ Result<IssueResult> CaService::renew(std::string_view serial, std::optional<int>
         subject.identifiers.try_emplace("licence_no", srec->licence_no);
     }
   }
-  return run_pipeline(*profile, issuer, subject, cert->spki_der(), rec.request, days, {}, actor,
+  return run_pipeline(*profile, issuer, subject, cert->spki_der(), rec.request, days, {}, by.actor,
                       "renew", std::nullopt);
 }
 
 Result<IssueResult> CaService::rekey(std::string_view serial, std::optional<Bytes> csr,
-                                     std::optional<KeygenOptions> keygen,
-                                     const std::string& actor) {
+                                     std::optional<KeygenOptions> keygen, const Requester& by) {
   auto rec = HPKI_TRY(find_one(serial));
+  HPKI_TRY(check_requester(rec, by));
   auto [profile, cert] = HPKI_TRY(old_cert(rec, *d_.profiles));
   IssueRequest r;
   r.profile = profile->name;
@@ -803,7 +847,7 @@ Result<IssueResult> CaService::rekey(std::string_view serial, std::optional<Byte
   r.csr = std::move(csr);
   r.keygen = std::move(keygen);
   r.subject.data = subject_from_cert(*cert);
-  r.actor = actor;
+  r.requester = by;
   if (r.csr) {
     // The subject stays that of the certificate, whatever the new CSR says.
     auto parsed = x509::CertificationRequest::parse_any(*r.csr);
@@ -816,8 +860,9 @@ Result<IssueResult> CaService::rekey(std::string_view serial, std::optional<Byte
 }
 
 Result<IssueResult> CaService::modify(std::string_view serial, const SubjectInput& changes,
-                                      const std::string& actor) {
+                                      const Requester& by) {
   auto rec = HPKI_TRY(find_one(serial));
+  HPKI_TRY(check_requester(rec, by));
   auto [profile, cert] = HPKI_TRY(old_cert(rec, *d_.profiles));
   auto ca = HPKI_TRY(d_.store->transact_value<store::CaRecord>(
       [&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
@@ -838,8 +883,8 @@ Result<IssueResult> CaService::modify(std::string_view serial, const SubjectInpu
   if (!c.ip_addresses.empty()) s.ip_addresses = c.ip_addresses;
   if (!c.emails.empty()) s.emails = c.emails;
   for (const auto& [k, v] : c.identifiers) s.identifiers[k] = v;
-  return run_pipeline(*profile, issuer, s, cert->spki_der(), rec.request, std::nullopt, {}, actor,
-                      "modify", rec);
+  return run_pipeline(*profile, issuer, s, cert->spki_der(), rec.request, std::nullopt, {},
+                      by.actor, "modify", rec);
 }
 
 Result<CertStatusInfo> CaService::status_in(store::Tx& tx, const store::CertificateRecord& rec) {
@@ -862,9 +907,10 @@ void CaService::notify(const std::string& ca_id, const std::string& serial,
 
 Result<CertStatusInfo> CaService::revoke(std::string_view serial, x509::RevocationReason reason,
                                          std::optional<TimePoint> invalidity_date,
-                                         const std::string& actor) {
+                                         const Requester& by) {
   auto rec = HPKI_TRY(find_one(serial));
-  if (reason == x509::RevocationReason::kCertificateHold) return hold(serial, actor);
+  HPKI_TRY(check_requester(rec, by));
+  if (reason == x509::RevocationReason::kCertificateHold) return hold(serial, by);
   if (reason == x509::RevocationReason::kRemoveFromCrl) {
     return fail(ErrorCode::kInvalidArgument,
                 "removeFromCRL is not a revocation reason (use release)");
@@ -883,8 +929,8 @@ Result<CertStatusInfo> CaService::revoke(std::string_view serial, x509::Revocati
     HPKI_TRY(tx.insert_revocation(
         {cur.ca_id, cur.serial, static_cast<int>(reason), d_.clock->now(), invalidity_date}));
     HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kRevoked, cur.status));
-    HPKI_TRY(audit(tx, actor, "cert.revoke", cur.ca_id + "/" + cur.serial, "success",
-                   nlohmann::json{{"reason", x509::reason_name(reason)}}.dump()));
+    HPKI_TRY(audit(tx, by.actor, "cert.revoke", cur.ca_id + "/" + cur.serial, "success",
+                   nlohmann::json{{"reason", x509::reason_name(reason)}}.dump(), cur.org));
     crash_point("revoke.before_commit");
     cur.status = CertStatus::kRevoked;
     return status_in(tx, cur);
@@ -894,8 +940,9 @@ Result<CertStatusInfo> CaService::revoke(std::string_view serial, x509::Revocati
   return out;
 }
 
-Result<CertStatusInfo> CaService::hold(std::string_view serial, const std::string& actor) {
+Result<CertStatusInfo> CaService::hold(std::string_view serial, const Requester& by) {
   auto rec = HPKI_TRY(find_one(serial));
+  HPKI_TRY(check_requester(rec, by));
   auto out = d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) -> Result<CertStatusInfo> {
     auto cur = HPKI_TRY(tx.get_certificate(rec.ca_id, rec.serial));
     if (cur.status != CertStatus::kIssued) {
@@ -907,7 +954,8 @@ Result<CertStatusInfo> CaService::hold(std::string_view serial, const std::strin
                                    static_cast<int>(x509::RevocationReason::kCertificateHold),
                                    d_.clock->now(), std::nullopt}));
     HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kHold, CertStatus::kIssued));
-    HPKI_TRY(audit(tx, actor, "cert.hold", cur.ca_id + "/" + cur.serial, "success", "{}"));
+    HPKI_TRY(
+        audit(tx, by.actor, "cert.hold", cur.ca_id + "/" + cur.serial, "success", "{}", cur.org));
     cur.status = CertStatus::kHold;
     return status_in(tx, cur);
   });
@@ -915,8 +963,9 @@ Result<CertStatusInfo> CaService::hold(std::string_view serial, const std::strin
   return out;
 }
 
-Result<CertStatusInfo> CaService::release(std::string_view serial, const std::string& actor) {
+Result<CertStatusInfo> CaService::release(std::string_view serial, const Requester& by) {
   auto rec = HPKI_TRY(find_one(serial));
+  HPKI_TRY(check_requester(rec, by));
   auto out = d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) -> Result<CertStatusInfo> {
     auto cur = HPKI_TRY(tx.get_certificate(rec.ca_id, rec.serial));
     if (cur.status != CertStatus::kHold) {
@@ -924,7 +973,8 @@ Result<CertStatusInfo> CaService::release(std::string_view serial, const std::st
     }
     HPKI_TRY(tx.delete_revocation(cur.ca_id, cur.serial));
     HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kIssued, CertStatus::kHold));
-    HPKI_TRY(audit(tx, actor, "cert.release", cur.ca_id + "/" + cur.serial, "success", "{}"));
+    HPKI_TRY(audit(tx, by.actor, "cert.release", cur.ca_id + "/" + cur.serial, "success", "{}",
+                   cur.org));
     cur.status = CertStatus::kIssued;
     return status_in(tx, cur);
   });
@@ -961,11 +1011,7 @@ Result<std::vector<store::CertificateRecord>> CaService::search(
     store::CertificateFilter f, std::optional<std::string> id_number) {
   if (id_number) {
     if (d_.pii == nullptr) return fail(ErrorCode::kUnavailable, "personal-data key not available");
-    auto h = HPKI_TRY(d_.pii->lookup_hash(*id_number));
-    auto s = HPKI_TRY(d_.store->transact_value<std::optional<store::SubjectRecord>>(
-        [&](store::Tx& tx) { return tx.find_subject_by_id_hash(h); }));
-    if (!s) return std::vector<store::CertificateRecord>{};
-    f.subject_id = s->id;
+    f.subject_id_number_hash = HPKI_TRY(d_.pii->lookup_hash(*id_number));
   }
   return d_.store->transact_value<std::vector<store::CertificateRecord>>(
       [&](store::Tx& tx) { return tx.search_certificates(f); });
@@ -1016,13 +1062,15 @@ Result<SubjectView> CaService::create_subject(const SubjectChange& s, const std:
         auto id = tx.insert_subject(rec);
         if (!id) {
           if (id.error().code() == ErrorCode::kConflict) {
-            return fail(ErrorCode::kAlreadyExists, "a subject with this identity number exists");
+            return fail(ErrorCode::kAlreadyExists,
+                        "a subject of " + rec.org + " with this identity number exists");
           }
           return fail(id.error());
         }
         HPKI_TRY(
             audit(tx, actor, "subject.create", "subject/" + std::to_string(*id), "success",
-                  nlohmann::json{{"kind", store::to_string(rec.kind)}, {"org", rec.org}}.dump()));
+                  nlohmann::json{{"kind", store::to_string(rec.kind)}, {"org", rec.org}}.dump(),
+                  rec.org));
         return *id;
       }));
   return view_of(std::move(rec));
@@ -1045,20 +1093,23 @@ Result<SubjectView> CaService::update_subject(std::int64_t id, const SubjectChan
       rec.id_number_hash = old.id_number_hash;
     }
     HPKI_TRY(tx.update_subject(rec));
-    return audit(tx, actor, "subject.update", "subject/" + std::to_string(id), "success", "{}");
+    return audit(tx, actor, "subject.update", "subject/" + std::to_string(id), "success",
+                 nlohmann::json{{"org", rec.org}}.dump(), rec.org);
   }));
   return get_subject(id);
 }
 
 Result<void> CaService::delete_subject(std::int64_t id, const std::string& actor) {
   return d_.store->transact([&](store::Tx& tx) -> Result<void> {
+    const auto org = HPKI_TRY(tx.get_subject(id)).org;
     auto r = tx.delete_subject(id);
     if (!r && r.error().code() == ErrorCode::kConflict) {
       return fail(ErrorCode::kConflict, "subject " + std::to_string(id) +
                                             " has certificates; revoke them, the record stays");
     }
     HPKI_TRY(std::move(r));
-    return audit(tx, actor, "subject.delete", "subject/" + std::to_string(id), "success", "{}");
+    return audit(tx, actor, "subject.delete", "subject/" + std::to_string(id), "success", "{}",
+                 org);
   });
 }
 
@@ -1086,7 +1137,7 @@ Result<int> CaService::recover(std::optional<int> grace_seconds) {
           tx.set_status(rec.ca_id, rec.serial, CertStatus::kNeverDelivered, CertStatus::kIssuing));
       HPKI_TRY(tx.insert_revocation({rec.ca_id, rec.serial, 0, now, std::nullopt}));
       HPKI_TRY(audit(tx, "hpki", "cert.never_delivered", rec.ca_id + "/" + rec.serial, "success",
-                     nlohmann::json{{"tbs_hash", hex_encode(rec.tbs_hash)}}.dump()));
+                     nlohmann::json{{"tbs_hash", hex_encode(rec.tbs_hash)}}.dump(), rec.org));
       resolved.emplace_back(rec.ca_id, rec.serial);
       ++n;
     }

@@ -48,6 +48,16 @@ using store::CaFamily;
 // The audit checkpoint key in the file key store (SM2 when the audit hash is SM3, else P-256).
 inline constexpr std::string_view kAuditKeyRef = "file:audit";
 
+// Who asks for a certificate operation (issue 16): the audit actor and the role whose
+// profile permissions apply — one of x509::kRequesterRoles ("admin", "ra_officer",
+// "integration"). The CLI, run by the CA's operator with the key-store passphrase, acts as
+// "admin". An empty role is refused for every profile.
+struct Requester {
+  std::string actor;
+  std::string role;
+};
+inline constexpr std::string_view kAdminRole = "admin";
+
 struct SubjectInput {
   x509::SubjectData
       data;  // names, SANs, identifiers (id_number, staff_no, licence_no, org_code ...)
@@ -68,7 +78,7 @@ struct IssueRequest {
   std::optional<Bytes> internal_spki;
   SubjectInput subject;  // empty fields are taken from the CSR subject
   std::optional<int> days;
-  std::string actor = "cli";
+  Requester requester;  // checked against the profile's requesters
 };
 
 struct IssueResult {
@@ -177,28 +187,34 @@ class CaService {
   [[nodiscard]] std::size_t async_in_flight() const;
   // Runs `task` on the executor (or here without one).
   void post(std::function<void()> task);
+  // The lifecycle operations below act on the certificate with `serial` and are refused with
+  // kPermissionDenied unless its profile lists `by.role` among its requesters (issue 16: a
+  // trust-service certificate is renewed, re-keyed or revoked by an admin only).
   // Same key, new validity and serial.
   [[nodiscard]] Result<IssueResult> renew(std::string_view serial, std::optional<int> days,
-                                          const std::string& actor);
+                                          const Requester& by);
   // New key (CSR or keygen); the subject stays.
   [[nodiscard]] Result<IssueResult> rekey(std::string_view serial, std::optional<Bytes> csr,
-                                          std::optional<KeygenOptions> keygen,
-                                          const std::string& actor);
+                                          std::optional<KeygenOptions> keygen, const Requester& by);
   // New certificate with changed subject data; the old one is revoked (superseded) atomically.
   [[nodiscard]] Result<IssueResult> modify(std::string_view serial, const SubjectInput& changes,
-                                           const std::string& actor);
+                                           const Requester& by);
   [[nodiscard]] Result<CertStatusInfo> revoke(std::string_view serial,
                                               x509::RevocationReason reason,
                                               std::optional<TimePoint> invalidity_date,
-                                              const std::string& actor);
-  [[nodiscard]] Result<CertStatusInfo> hold(std::string_view serial, const std::string& actor);
-  [[nodiscard]] Result<CertStatusInfo> release(std::string_view serial, const std::string& actor);
+                                              const Requester& by);
+  [[nodiscard]] Result<CertStatusInfo> hold(std::string_view serial, const Requester& by);
+  [[nodiscard]] Result<CertStatusInfo> release(std::string_view serial, const Requester& by);
   [[nodiscard]] Result<CertStatusInfo> status(std::string_view serial);
   [[nodiscard]] Result<CertView> show(std::string_view serial);
+  // With `id_number`: the certificates of the subjects with that identity number (of f.org when
+  // given — an organization-scoped caller's own only).
   [[nodiscard]] Result<std::vector<store::CertificateRecord>> search(
       store::CertificateFilter f, std::optional<std::string> id_number = {});
 
   // Subject records (RA data from which certificate subjects are built). Each change is audited.
+  // An identity number is unique within an organization; the same person in two organizations
+  // is two records (issue 16), and nothing here tells one organization about the other's.
   [[nodiscard]] Result<SubjectView> create_subject(const SubjectChange& s,
                                                    const std::string& actor);
   [[nodiscard]] Result<SubjectView> get_subject(std::int64_t id);
@@ -249,7 +265,9 @@ class CaService {
       const x509::Profile& profile, IssuerCtx issuer, const x509::SubjectData& subject, Bytes spki,
       std::optional<Bytes> request, std::optional<int> days, std::vector<x509::Extension> requested,
       const std::string& actor, std::string_view action,
-      std::optional<store::CertificateRecord> supersede);
+      std::optional<store::CertificateRecord> supersede, bool internal = false);
+  // The names the subject's organization may have certified ([organizations] in hpki.toml).
+  [[nodiscard]] const x509::PermittedNames* permitted_names(const std::string& org) const;
   [[nodiscard]] Result<void> draw_serial(Issuance& is);                 // step 2
   [[nodiscard]] store::CommitBatcher::Unit reserve_unit(Issuance& is);  // step 3
   [[nodiscard]] static bool retry_reservation(const Issuance& is, const Error& e);
@@ -271,10 +289,18 @@ class CaService {
                                                  std::optional<int> days,
                                                  const std::vector<x509::Extension>& requested,
                                                  const std::string& actor, std::string_view action,
-                                                 std::optional<store::CertificateRecord> supersede);
+                                                 std::optional<store::CertificateRecord> supersede,
+                                                 bool internal = false);
   [[nodiscard]] Result<void> audit(store::Tx& tx, const std::string& actor, std::string_view action,
                                    const std::string& object, std::string_view outcome,
-                                   const std::string& details);
+                                   const std::string& details, const std::string& org = {});
+  // kPermissionDenied unless `by.role` may request (and act on certificates of) `profile`.
+  [[nodiscard]] static Result<void> check_requester(const x509::Profile& profile,
+                                                    const Requester& by);
+  // The profile a stored certificate was issued from, for check_requester (a profile no
+  // longer in the home: admin only).
+  [[nodiscard]] Result<void> check_requester(const store::CertificateRecord& rec,
+                                             const Requester& by) const;
   [[nodiscard]] crypto::KeyStore& keys_for(std::string_view key_ref);
   [[nodiscard]] Result<CertStatusInfo> status_in(store::Tx& tx,
                                                  const store::CertificateRecord& rec);

@@ -161,6 +161,19 @@ Result<HomeConfig> load_home(const std::filesystem::path& home,
                     "use accuracy_seconds >= 1, or all three 0 to omit the accuracy");
   }
   if (auto v = HPKI_TRY(doc.get_bool("tsa.tsa_name"))) h.tsa.tsa_name = *v;
+  // [organizations."<name>"]
+  for (auto& [org, lists] : HPKI_TRY(doc.string_lists_by_table("organizations", {"dns", "ip"}))) {
+    OrganizationSettings o;
+    o.dns = std::move(lists["dns"]);
+    o.ip = std::move(lists["ip"]);
+    auto permitted = x509::parse_permitted_names(o.dns, o.ip);
+    if (!permitted) {
+      return fail(ErrorCode::kConfigInvalid,
+                  doc.source() + ": organizations.\"" + org + "\": " + permitted.error().detail());
+    }
+    o.permitted = std::move(*permitted);
+    h.organizations.emplace(org, std::move(o));
+  }
   h.base = HPKI_TRY(read_config(doc, {"ocsp", "crl", "api", "serve"}));
   if (h.base.database.url.starts_with("sqlite:")) {
     std::filesystem::path p = h.base.database.url.substr(7);
@@ -226,7 +239,22 @@ std::string initial_config(const InitOptions& o) {
     << quote(o.audit_hash == crypto::HashAlg::kSha256 ? "sha256" : "sm3") << "\n\n"
     << "[tsa]\n# RFC 3161 TSA: the TSAPolicyId in every token (use your organization's OID) and\n"
     << "# the accuracy of genTime.\npolicy = \"1.3.6.1.4.1.59999.3161.1\"\naccuracy_seconds = 1\n"
-    << "accuracy_millis = 0\naccuracy_micros = 0\ntsa_name = true\n";
+    << "accuracy_millis = 0\naccuracy_micros = 0\ntsa_name = true\n\n"
+    << "# The DNS names and IP addresses (ranges) that an organization's device and SSL\n"
+    << "# certificates may name (docs/operations.md \"Organizations\"); an organization without an\n"
+    << "# entry gets none certified.\n";
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + quote(v[i]);
+    return out + "]";
+  };
+  if (o.organization_dns.empty() && o.organization_ip.empty()) s << "# ";
+  s << "[organizations." << quote(o.organization) << "]\n";
+  if (o.organization_dns.empty() && o.organization_ip.empty()) {
+    s << "# dns = [\"example-hospital.cn\"]\n# ip = [\"10.20.0.0/16\"]\n";
+  } else {
+    s << "dns = " << list(o.organization_dns) << "\nip = " << list(o.organization_ip) << "\n";
+  }
   return s.str();
 }
 

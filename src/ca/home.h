@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/error.h"
@@ -71,6 +72,18 @@ struct CrlSettings {
   int keep = 3;  // CRLs kept per name in the database (older ones are pruned)
 };
 
+// [organizations."<name>"] (issue 16): what each organization's device and site certificates
+// (profiles with [san] organization_names) may name. An organization without an entry may have
+// no DNS name, IP address or URI host certified.
+//   [organizations."示例医院"]
+//   dns = ["example-hospital.cn", "hospital.internal"]   # these and every name below them
+//   ip = ["10.20.0.0/16", "fd00:20::/32"]                # addresses or CIDR ranges
+struct OrganizationSettings {
+  std::vector<std::string> dns;
+  std::vector<std::string> ip;
+  x509::PermittedNames permitted;  // dns and ip, parsed (x509/name_policy.h)
+};
+
 struct HomeConfig {
   std::filesystem::path home;
   RawConfig base;
@@ -80,6 +93,7 @@ struct HomeConfig {
   x509::BuildSettings build;
   crypto::HashAlg audit_hash = crypto::HashAlg::kSm3;
   TsaSettings tsa;
+  std::map<std::string, OrganizationSettings> organizations;  // by organization name (O)
   std::string database_url;  // resolved: sqlite paths made absolute
   std::filesystem::path keys_dir;
   std::filesystem::path profiles_dir;
@@ -101,6 +115,10 @@ struct InitOptions {
   std::string pkcs11_module;
   std::string pkcs11_token;
   std::string passphrase_file;  // demo homes: a 0600 file in the home
+  // [organizations."<organization>"] of the new home: the DNS names and IP ranges its device and
+  // site certificates may name (none: it gets no such names certified until configured).
+  std::vector<std::string> organization_dns;
+  std::vector<std::string> organization_ip;
 };
 
 // The hpki.toml text for a new home.

@@ -39,6 +39,8 @@ void add_ca_commands(CLI::App& app, Context& ctx) {
     std::string hsm_module = "/usr/lib/softhsm/libsofthsm2.so";
     std::string hsm_token;
     std::string passphrase_file;
+    std::vector<std::string> org_dns;
+    std::vector<std::string> org_ip;
   };
   auto args = std::make_shared<InitArgs>();
   auto* init = ca_cmd->add_subcommand(
@@ -46,6 +48,14 @@ void add_ca_commands(CLI::App& app, Context& ctx) {
   init->add_option("--families", args->families,
                    "comma-separated: rsa, ecdsa, sm2 (default rsa,sm2)");
   init->add_option("--org", args->org, "organization name in the CA certificates");
+  init->add_option("--org-dns", args->org_dns,
+                   "DNS names (and everything below them) that the organization's device and "
+                   "SSL certificates may name; repeat or comma-separate")
+      ->delimiter(',');
+  init->add_option("--org-ip", args->org_ip,
+                   "IP addresses or CIDR ranges that the organization's device and SSL "
+                   "certificates may name; repeat or comma-separate")
+      ->delimiter(',');
   init->add_option("--crl-shards", args->crl_shards,
                    "partitioned CRLs: number of CRL shards per issuing CA (default 1; fixed for "
                    "the certificates issued, see docs/operations.md)")
@@ -65,6 +75,8 @@ void add_ca_commands(CLI::App& app, Context& ctx) {
     run_command(ctx, [&]() -> Result<int> {
       ca::InitOptions io;
       io.organization = args->org;
+      io.organization_dns = args->org_dns;
+      io.organization_ip = args->org_ip;
       io.base_url = args->base_url;
       io.crl_shards = args->crl_shards;
       io.database_url = args->database;

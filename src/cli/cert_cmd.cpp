@@ -8,6 +8,9 @@
 namespace hpki::cli {
 namespace {
 
+// The CLI is run by the CA's operator (with the key-store passphrase): it acts as an admin.
+const ca::Requester kCliRequester{"cli", std::string(ca::kAdminRole)};
+
 nlohmann::json status_json(const ca::CertStatusInfo& s) {
   nlohmann::json j{{"serial", s.serial}, {"ca", s.ca_id}, {"status", s.word()}};
   if (s.reason) j["reason"] = x509::reason_name(*s.reason);
@@ -134,7 +137,8 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
         r.keygen = HPKI_TRY(keygen_options(ctx, a->key, r.csr.has_value()));
         r.subject = a->subject.to_input();
         if (a->days > 0) r.days = a->days;
-        r.actor = "cli:" + std::string(std::getenv("USER") ? std::getenv("USER") : "unknown");
+        r.requester = {"cli:" + std::string(std::getenv("USER") ? std::getenv("USER") : "unknown"),
+                       std::string(ca::kAdminRole)};
         auto rt = HPKI_TRY(open_runtime(ctx));
         auto res = HPKI_TRY(rt->ca().issue(r));
         return print_issued(ctx, res, a->out, &a->key);
@@ -161,7 +165,7 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
         auto rt = HPKI_TRY(open_runtime(ctx));
         auto res = HPKI_TRY(rt->ca().renew(
             renew->serial, renew->days > 0 ? std::optional<int>(renew->days) : std::nullopt,
-            "cli"));
+            kCliRequester));
         return print_issued(ctx, res, renew->out, nullptr);
       });
     });
@@ -180,7 +184,7 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
           return fail(ErrorCode::kInvalidArgument,
                       "rekey needs --csr FILE or --keygen --alg ALG --key-out FILE");
         auto rt = HPKI_TRY(open_runtime(ctx));
-        auto res = HPKI_TRY(rt->ca().rekey(rekey->serial, csr, std::move(kg), "cli"));
+        auto res = HPKI_TRY(rt->ca().rekey(rekey->serial, csr, std::move(kg), kCliRequester));
         return print_issued(ctx, res, rekey->out, &rekey->key);
       });
     });
@@ -195,7 +199,8 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
       run_command(ctx, [&]() -> Result<int> {
         auto rt = HPKI_TRY(open_runtime(ctx));
         auto crls = publish_crls_on_change(*rt);
-        auto res = HPKI_TRY(rt->ca().modify(modify->serial, modify->subject.to_input(), "cli"));
+        auto res =
+            HPKI_TRY(rt->ca().modify(modify->serial, modify->subject.to_input(), kCliRequester));
         return print_issued(ctx, res, modify->out, nullptr);
       });
     });
@@ -220,7 +225,7 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
         auto inv = HPKI_TRY(parse_optional_time(rv->invalidity));
         auto rt = HPKI_TRY(open_runtime(ctx));
         auto crls = publish_crls_on_change(*rt);
-        auto s = HPKI_TRY(rt->ca().revoke(rv->serial, reason, inv, "cli"));
+        auto s = HPKI_TRY(rt->ca().revoke(rv->serial, reason, inv, kCliRequester));
         if (ctx.json)
           ctx.out << status_json(s).dump() << "\n";
         else
@@ -243,9 +248,9 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
           auto crls = publish_crls_on_change(*rt);
           ca::CertStatusInfo s;
           if (which == "hold")
-            s = HPKI_TRY(rt->ca().hold(a->serial, "cli"));
+            s = HPKI_TRY(rt->ca().hold(a->serial, kCliRequester));
           else if (which == "release")
-            s = HPKI_TRY(rt->ca().release(a->serial, "cli"));
+            s = HPKI_TRY(rt->ca().release(a->serial, kCliRequester));
           else
             s = HPKI_TRY(rt->ca().status(a->serial));
           if (ctx.json)

@@ -1,6 +1,7 @@
 #include "core/config.h"
 
 #include <toml++/toml.h>
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -148,6 +149,60 @@ Result<std::vector<std::string>> ConfigDoc::keys_of(std::string_view key) {
   }
   std::vector<std::string> out;
   for (const auto& [k, v] : *t) out.emplace_back(k.str());
+  return out;
+}
+
+Result<std::map<std::string, std::map<std::string, std::vector<std::string>>>>
+ConfigDoc::string_lists_by_table(std::string_view key,
+                                 const std::vector<std::string_view>& leaves) {
+  std::map<std::string, std::map<std::string, std::vector<std::string>>> out;
+  mark_read(key);
+  impl_->read.insert(std::string(key));
+  auto node = impl_->root.at_path(key);
+  if (!node) return out;
+  const toml::table* t = node.as_table();
+  if (t == nullptr) {
+    return fail(ErrorCode::kConfigInvalid,
+                where(key) + ": expected a table, found " + type_name(node.type()));
+  }
+  auto at = [&](const toml::node& n, const std::string& name) {
+    std::string msg = impl_->source + ": " + std::string(key) + ".\"" + name + "\"";
+    if (const auto& b = n.source().begin; b.line > 0)
+      msg += " (line " + std::to_string(b.line) + ")";
+    return msg;
+  };
+  for (const auto& [name, value] : *t) {
+    const std::string table_name(name.str());
+    const toml::table* sub = value.as_table();
+    if (sub == nullptr) {
+      return fail(ErrorCode::kConfigInvalid,
+                  at(value, table_name) + ": expected a table, found " + type_name(value.type()));
+    }
+    auto& lists = out[table_name];
+    for (const auto& [leaf, v] : *sub) {
+      const std::string leaf_name(leaf.str());
+      if (std::find(leaves.begin(), leaves.end(), leaf_name) == leaves.end()) {
+        std::string known;
+        for (auto l : leaves) known += (known.empty() ? "" : ", ") + std::string(l);
+        return fail(ErrorCode::kConfigInvalid,
+                    at(v, table_name) + ": unknown key '" + leaf_name + "' (" + known + ")");
+      }
+      const toml::array* arr = v.as_array();
+      if (arr == nullptr) {
+        return fail(ErrorCode::kConfigInvalid,
+                    at(v, table_name) + "." + leaf_name + ": expected an array of strings");
+      }
+      auto& list = lists[leaf_name];
+      for (const auto& e : *arr) {
+        const auto* str = e.as_string();
+        if (str == nullptr) {
+          return fail(ErrorCode::kConfigInvalid,
+                      at(e, table_name) + "." + leaf_name + ": expected an array of strings");
+        }
+        list.push_back(**str);
+      }
+    }
+  }
   return out;
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -42,6 +43,11 @@ class ConfigDoc {
       std::string_view key);
   // Names of the sub-tables/keys directly under `key` ("" = top level); marks `key` as read.
   [[nodiscard]] Result<std::vector<std::string>> keys_of(std::string_view key);
+  // The string lists of the tables directly under `key`, by table name then leaf name, for
+  // tables named by data that may contain dots (e.g. [organizations."St. Mary"]). Every leaf
+  // must be one of `leaves` and an array of strings; marks `key` as read. {} when absent.
+  [[nodiscard]] Result<std::map<std::string, std::map<std::string, std::vector<std::string>>>>
+  string_lists_by_table(std::string_view key, const std::vector<std::string_view>& leaves);
   // Marks a whole subtree as read (for sections handled elsewhere).
   void mark_read(std::string_view key);
 

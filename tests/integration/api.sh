@@ -14,6 +14,7 @@ AUDITOR=$(h apikey create --role auditor 2>/dev/null | tail -n 1)
 RA_A=$(h apikey create --role ra_officer --org 示例医院 2>/dev/null | tail -n 1)
 RA_B=$(h apikey create --role ra_officer --org 其他医院 2>/dev/null | tail -n 1)
 INTEG_B=$(h apikey create --role integration --org 其他医院 2>/dev/null | tail -n 1)
+INTEG_A=$(h apikey create --role integration --org 示例医院 2>/dev/null | tail -n 1)
 AUDITOR_B=$(h apikey create --role auditor --org 其他医院 2>/dev/null | tail -n 1)
 
 "$HPKI" --home "$H" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
@@ -103,6 +104,85 @@ expect_eq "ra_officer cannot issue for another organization: 403" 403 \
   "$(code -H "Authorization: Bearer $RA_B" "${API}certificates" -d "$sm2")"
 n=$("${C[@]}" -H "Authorization: Bearer $RA_B" "${API}certificates" | jq '.items | length')
 expect_eq "listing is scoped to the organization" 0 "$n"
+
+# ---- Issue 16: who may request what, organization scoping, strict inputs.
+# Trust-service certificates (OCSP responder, TSA, operator) for admins only: an integration or
+# ra_officer key is refused (403), for RSA and SM2 CSRs alike; nothing is stored for them.
+openssl req -new -newkey sm2 -sm3 -sigopt distid:1234567812345678 -nodes -keyout "$WORK/ts.key" -out "$WORK/ts-sm2.csr" -subj "/CN=x" 2>/dev/null
+for prof in ocsp-responder tsa operator; do
+  for csrf in r.csr ts-sm2.csr; do
+    b=$(jq -n --rawfile csr "$WORK/$csrf" --arg p "$prof" '{profile:$p, csr:$csr, subject:{name:"rogue", org:"示例医院"}}')
+    expect_eq "integration key refused $prof ($csrf): 403" 403 "$(code -H "Authorization: Bearer $INTEG_A" "${API}certificates" -d "$b")"
+    expect_eq "ra_officer refused $prof ($csrf): 403" 403 "$(code -H "Authorization: Bearer $RA_A" "${API}certificates" -d "$b")"
+  done
+done
+expect_eq "no trust-service certificate was stored for them" 0 "$("${C[@]}" -H "Authorization: Bearer $ADMIN" "${API}certificates?profile=ocsp-responder&org=示例医院&status=issued" | jq '[.items[] | select(.subject | test("rogue"))] | length')"
+b=$(jq -n --rawfile csr "$WORK/ts-sm2.csr" '{profile:"tsa", csr:$csr, subject:{name:"TSA 2", org:"示例医院"}}')
+expect_eq "an admin gets a TSA certificate: 201" 201 "$(code -H "Authorization: Bearer $ADMIN" "${API}certificates" -d "$b")"
+ADMIN_TSA=$(jq -r .serial "$WORK/body")
+expect_eq "ra_officer may not revoke it: 403" 403 "$(code -H "Authorization: Bearer $RA_A" "${API}certificates/$ADMIN_TSA/revoke" -d '{}')"
+expect_eq "ra_officer may not re-key it: 403" 403 "$(code -H "Authorization: Bearer $RA_A" "${API}certificates/$ADMIN_TSA/rekey" -d "$(jq -n --rawfile csr "$WORK/ts-sm2.csr" '{csr:$csr}')")"
+# Key algorithm and CA family: an RSA CSR is not certified by the SM2 CA.
+b=$(jq -n --rawfile csr "$WORK/r.csr" '{profile:"staff-sign", family:"sm2", csr:$csr, subject:{name:"x", org:"示例医院"}}')
+expect_eq "RSA key under the SM2 CA: 422" 422 "$(code -H "Authorization: Bearer $ADMIN" "${API}certificates" -d "$b")"
+# Device names only within the organization's names ([organizations] in hpki.toml: example.cn).
+for san in '"dns":["www.google.com"]' '"dns":["localhost"]' '"ip":["8.8.8.8"]' '"dns":["*.example.cn.evil.cn"]'; do
+  b=$(jq -n --rawfile csr "$WORK/r.csr" "{profile:\"device\", csr:\$csr, subject:{name:\"pacs-9\", org:\"示例医院\", $san}}")
+  expect_eq "device name outside the organization ($san): 422" 422 "$(code -H "Authorization: Bearer $INTEG_A" "${API}certificates" -d "$b")"
+done
+openssl req -new -newkey rsa:2048 -nodes -keyout "$WORK/san.key" -out "$WORK/san.csr" -subj "/CN=pacs" -addext "subjectAltName=DNS:www.google.com" 2>/dev/null
+b=$(jq -n --rawfile csr "$WORK/san.csr" '{profile:"device", csr:$csr, subject:{name:"pacs-9", org:"示例医院"}}')
+expect_eq "a SAN from the CSR outside the organization: 422" 422 "$(code -H "Authorization: Bearer $INTEG_A" "${API}certificates" -d "$b")"
+b=$(jq -n --rawfile csr "$WORK/r.csr" '{profile:"device", csr:$csr, subject:{name:"pacs-9", org:"示例医院", dns:["pacs9.example.cn"], ip:["10.1.2.3"]}}')
+expect_eq "a device name within the organization: 201" 201 "$(code -H "Authorization: Bearer $INTEG_A" "${API}certificates" -d "$b")"
+# Subjects per organization: 其他医院 issuing with 张三's identity number gets a record of its
+# own; 示例医院's record and certificate are untouched and nothing tells 其他医院 they exist.
+openssl req -new -newkey sm2 -sm3 -sigopt distid:1234567812345678 -nodes -keyout "$WORK/b.key" -out "$WORK/b.csr" -subj "/CN=x" 2>/dev/null
+b=$(jq -n --rawfile csr "$WORK/b.csr" '{profile:"staff-sign", family:"sm2", csr:$csr, subject:{name:"冒名者", org:"其他医院", id_number:"310101199001011234"}}')
+expect_eq "another organization issues with the same identity number: 201" 201 "$(code -H "Authorization: Bearer $RA_B" "${API}certificates" -d "$b")"
+B_SERIAL=$(jq -r .serial "$WORK/body")
+expect_eq "示例医院's certificate still found by that number" "$SM2_SERIAL" "$("${C[@]}" -H "Authorization: Bearer $RA_A" "${API}certificates?id_number=310101199001011234" | jq -r '[.items[].serial] | join(",")')"
+expect_eq "其他医院 finds only its own" "$B_SERIAL" "$("${C[@]}" -H "Authorization: Bearer $RA_B" "${API}certificates?id_number=310101199001011234" | jq -r '[.items[].serial] | join(",")')"
+expect_eq "示例医院's certificate still shows its subject" 200 "$(code -H "Authorization: Bearer $RA_A" "${API}certificates/$SM2_SERIAL")"
+check "and its masked identity number" grep -q '310\*\*\*\*\*\*\*\*\*\*\*1234' "$WORK/body"
+subj_a='{"kind":"staff","subject":{"name":"王五","org":"示例医院","id_number":"11010519491231002X"}}'
+expect_eq "示例医院 creates a subject: 201" 201 "$(code -H "Authorization: Bearer $RA_A" "${API}subjects" -d "$subj_a")"
+WANG=$(jq -r .id "$WORK/body")
+subj_b='{"kind":"staff","subject":{"name":"冒名者","org":"其他医院","id_number":"11010519491231002X"}}'
+expect_eq "a subject with another organization's identity number is created, not 409: 201" 201 "$(code -H "Authorization: Bearer $RA_B" "${API}subjects" -d "$subj_b")"
+check "it is a record of its own" test "$(jq -r .id "$WORK/body")" != "$WANG"
+expect_eq "示例医院's subject is untouched" "王五 示例医院" "$("${C[@]}" -H "Authorization: Bearer $RA_A" "${API}subjects/$WANG" | jq -r '"\(.name) \(.org)"')"
+expect_eq "the same number twice in one organization is still 409" 409 "$(code -H "Authorization: Bearer $RA_A" "${API}subjects" -d "$subj_a")"
+# Audit and timestamps, scoped: 其他医院's auditor reads only 其他医院's entries, no checkpoints.
+n_other=$("${C[@]}" -H "Authorization: Bearer $AUDITOR_B" "${API}audit?limit=1000" | jq '[.[] | select(.org != "其他医院")] | length')
+expect_eq "an organization's auditor reads only its entries" 0 "$n_other"
+check "and its own entries are there" test "$("${C[@]}" -H "Authorization: Bearer $AUDITOR_B" "${API}audit?limit=1000" | jq 'length')" -gt 0
+check "a system-wide auditor reads 示例医院's entries" test "$("${C[@]}" -H "Authorization: Bearer $AUDITOR" "${API}audit?limit=1000" | jq '[.[] | select(.org == "示例医院")] | length')" -gt 0
+expect_eq "an organization's auditor reads no checkpoints: 403" 403 "$(code -H "Authorization: Bearer $AUDITOR_B" "${API}audit/checkpoints")"
+expect_eq "a system-wide auditor reads them" 200 "$(code -H "Authorization: Bearer $AUDITOR" "${API}audit/checkpoints")"
+openssl ts -query -data "$WORK/r.csr" -sha256 -cert -out "$WORK/q.tsq" 2>/dev/null
+"${C[@]}" -H 'Content-Type: application/timestamp-query' --data-binary @"$WORK/q.tsq" "${PLAIN}tsa" -o "$WORK/q.tsr"
+TS_SERIAL=$(openssl ts -reply -in "$WORK/q.tsr" -text 2>/dev/null | awk '/^Serial number:/ {print $3}')
+TS_SERIAL=$((16#${TS_SERIAL#0x}))
+expect_eq "an anonymous timestamp: the admin reads it" 200 "$(code -H "Authorization: Bearer $ADMIN" "${API}timestamps/$TS_SERIAL")"
+expect_eq "an organization's integration key does not: 404" 404 "$(code -H "Authorization: Bearer $INTEG_B" "${API}timestamps/$TS_SERIAL")"
+expect_eq "an organization's auditor does not: 404" 404 "$(code -H "Authorization: Bearer $AUDITOR_B" "${API}timestamps/$TS_SERIAL")"
+# Strict numbers: a wrong type, a fraction or an out-of-range value is a 400, never a 500,
+# and the refused call is audited.
+for days in '"abc"' '[1]' '1.9' '1.0' '4294967297' '-1' '0' 'true' '1e3'; do
+  expect_eq "issue with days $days: 400" 400 "$(code -H "Authorization: Bearer $ADMIN" "${API}certificates" -d "{\"profile\":\"staff-sign\",\"family\":\"sm2\",\"keygen\":{\"alg\":\"sm2\",\"passphrase\":\"12345678\"},\"subject\":{\"name\":\"x\",\"org\":\"示例医院\"},\"days\":$days}")"
+  expect_eq "renew with days $days: 400" 400 "$(code -H "Authorization: Bearer $ADMIN" "${API}certificates/$SM2_SERIAL/renew" -d "{\"days\":$days}")"
+done
+check "a refused renew is audited as a failure" grep -qP "\tapi\.POST /api/v1/certificates/\{serial\}/renew\t.*\tfailure" <(h audit list --limit 10000)
+for q in 'expiring_within=100000' 'expiring_within=9223372036854775807' 'limit=0' 'limit=1e3' 'offset=-1' 'limit=%2010'; do
+  expect_eq "search with $q: 400" 400 "$(code -H "Authorization: Bearer $ADMIN" "${API}certificates?$q")"
+done
+expect_eq "audit with from=abc: 400" 400 "$(code -H "Authorization: Bearer $AUDITOR" "${API}audit?from=abc")"
+expect_eq "search with expiring_within=36500: 200" 200 "$(code -H "Authorization: Bearer $ADMIN" "${API}certificates?expiring_within=36500")"
+# Names: RFC 5280 upper bounds and no direction-changing characters.
+long=$(printf '张%.0s' $(seq 1 65))
+expect_eq "a 65-character name: 400" 400 "$(code -H "Authorization: Bearer $ADMIN" "${API}certificates" -d "{\"profile\":\"staff-sign\",\"family\":\"sm2\",\"keygen\":{\"alg\":\"sm2\",\"passphrase\":\"12345678\"},\"subject\":{\"name\":\"$long\",\"org\":\"示例医院\"}}")"
+expect_eq "a name with U+202E: 400" 400 "$(code -H "Authorization: Bearer $ADMIN" "${API}certificates" -d '{"profile":"staff-sign","family":"sm2","keygen":{"alg":"sm2","passphrase":"12345678"},"subject":{"name":"Dr. \u202egnahz","org":"示例医院"}}')"
 
 # Bad input: RFC 9457 problem types.
 problem() {  # problem EXPECTED_STATUS TYPE_SUFFIX curl-args...

@@ -10,7 +10,7 @@ echo "directories.tokendir = $WORK/tokens" > "$SOFTHSM2_CONF"
 softhsm2-util --init-token --free --label hpki-ca --so-pin 5678 --pin 1234 >/dev/null
 export HPKI_PKCS11_PIN=1234
 H=$WORK/home
-"$HPKI" --home "$H" ca init --families rsa,ecdsa,sm2 --org 示例医院 --hsm --hsm-module "$MODULE" --hsm-token hpki-ca >/dev/null
+"$HPKI" --home "$H" ca init --families rsa,ecdsa,sm2 --org 示例医院 --hsm --hsm-module "$MODULE" --hsm-token hpki-ca --org-dns example.cn >/dev/null
 h() { "$HPKI" --home "$H" "$@"; }
 cas=$(h --json ca list)
 expect_eq "RSA root key on the token" "pkcs11:rsa-root" "$(jq -r '.[] | select(.id == "rsa-root") | .key_ref' <<<"$cas")"

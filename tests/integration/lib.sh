@@ -37,10 +37,11 @@ setup_db() {
   fi
 }
 
-# new_home DIR [families]: hpki ca init with the test passphrase and the chosen database.
+# new_home DIR [families]: hpki ca init with the test passphrase and the chosen database; the
+# demo organization may have names under example.cn and 10.0.0.0/8 certified (device, ssl-server).
 new_home() {
   local home=$1 families=${2:-rsa,sm2}
-  local args=(--home "$home" ca init --families "$families" --org 示例医院)
+  local args=(--home "$home" ca init --families "$families" --org 示例医院 --org-dns example.cn --org-ip 10.0.0.0/8)
   [ -n "$DB_URL" ] && args+=(--database "$DB_URL")
   "$HPKI" "${args[@]}" >/dev/null
 }

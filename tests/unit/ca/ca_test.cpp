@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -65,6 +66,7 @@ class CaTest : public ::testing::TestWithParam<std::string> {
   Result<IssueResult> issue_csr(const std::string& alg, const std::string& profile = "staff-sign",
                                 x509::SubjectData s = {}) {
     IssueRequest r;
+    r.requester = hpki::test::admin();
     r.profile = profile;
     r.csr = csr(alg);
     r.subject.data = s.common_name.empty() ? staff() : std::move(s);
@@ -138,6 +140,7 @@ TEST_P(CaTest, IssueFromCsrForEveryFamilyAndVerifyChain) {
 
 TEST_P(CaTest, CsrProblemsAreRefused) {
   IssueRequest r;
+  r.requester = hpki::test::admin();
   r.profile = "staff-sign";
   r.subject.data = staff();
   r.csr =
@@ -171,6 +174,7 @@ TEST_P(CaTest, CsrProblemsAreRefused) {
 TEST_P(CaTest, ServerSideKeyGenerationReturnsEncryptedKeys) {
   for (const std::string alg : {"rsa2048", "p256", "sm2"}) {
     IssueRequest r;
+    r.requester = hpki::test::admin();
     r.profile = "staff-enc";
     r.subject.data = staff();
     r.keygen = KeygenOptions{crypto::parse_key_spec(alg).value(),
@@ -202,7 +206,7 @@ TEST_P(CaTest, LifecycleRsaAndSm2) {
     auto first = issue_csr(alg).value();
     auto first_cert = x509::Certificate::parse(first.der).value();
     // Renew: same key, new serial.
-    auto renewed = rt_->ca().renew(first.serial, 30, "test").value();
+    auto renewed = rt_->ca().renew(first.serial, 30, hpki::test::admin()).value();
     auto renewed_cert = x509::Certificate::parse(renewed.der).value();
     EXPECT_NE(renewed.serial, first.serial);
     EXPECT_EQ(renewed_cert->spki_der(), first_cert->spki_der());
@@ -210,14 +214,14 @@ TEST_P(CaTest, LifecycleRsaAndSm2) {
     EXPECT_LE(renewed_cert->validity().not_after - renewed_cert->validity().not_before,
               std::chrono::days(30));
     // Re-key: new key; the same key is refused.
-    auto rk = rt_->ca().rekey(renewed.serial, csr(alg), std::nullopt, "test").value();
+    auto rk = rt_->ca().rekey(renewed.serial, csr(alg), std::nullopt, hpki::test::admin()).value();
     auto rk_cert = x509::Certificate::parse(rk.der).value();
     EXPECT_NE(rk_cert->spki_der(), first_cert->spki_der());
     EXPECT_EQ(rk_cert->subject(), first_cert->subject());
     // Modify: new certificate with the new department; the old one revoked as superseded.
     SubjectInput change;
     change.data.department = "急诊科";
-    auto mod = rt_->ca().modify(rk.serial, change, "test").value();
+    auto mod = rt_->ca().modify(rk.serial, change, hpki::test::admin()).value();
     auto mod_cert = x509::Certificate::parse(mod.der).value();
     EXPECT_EQ(mod_cert->subject().get(der::oids::kOrganizationalUnitName), "急诊科");
     auto old = rt_->ca().status(rk.serial).value();
@@ -225,26 +229,30 @@ TEST_P(CaTest, LifecycleRsaAndSm2) {
     EXPECT_EQ(old.reason, x509::RevocationReason::kSuperseded);
     EXPECT_EQ(rt_->ca().status(mod.serial).value().word(), "good");
     // Hold and release.
-    EXPECT_EQ(rt_->ca().hold(mod.serial, "test").value().word(), "hold");
+    EXPECT_EQ(rt_->ca().hold(mod.serial, hpki::test::admin()).value().word(), "hold");
     EXPECT_EQ(rt_->ca().status(mod.serial).value().reason,
               x509::RevocationReason::kCertificateHold);
-    EXPECT_EQ(rt_->ca().release(mod.serial, "test").value().word(), "good");
-    EXPECT_EQ(rt_->ca().release(mod.serial, "test").error().code(), ErrorCode::kBadState);
+    EXPECT_EQ(rt_->ca().release(mod.serial, hpki::test::admin()).value().word(), "good");
+    EXPECT_EQ(rt_->ca().release(mod.serial, hpki::test::admin()).error().code(),
+              ErrorCode::kBadState);
     // Revoke with reason and invalidity date; a second revoke is refused.
     auto inv = rt_->clock().now() - std::chrono::hours(2);
     auto rv =
-        rt_->ca().revoke(mod.serial, x509::RevocationReason::kKeyCompromise, inv, "test").value();
+        rt_->ca()
+            .revoke(mod.serial, x509::RevocationReason::kKeyCompromise, inv, hpki::test::admin())
+            .value();
     EXPECT_EQ(rv.word(), "revoked");
     EXPECT_EQ(rv.reason, x509::RevocationReason::kKeyCompromise);
     ASSERT_TRUE(rv.invalidity_date);
     EXPECT_EQ(std::chrono::floor<std::chrono::seconds>(*rv.invalidity_date),
               std::chrono::floor<std::chrono::seconds>(inv));
     EXPECT_EQ(rt_->ca()
-                  .revoke(mod.serial, x509::RevocationReason::kKeyCompromise, std::nullopt, "test")
+                  .revoke(mod.serial, x509::RevocationReason::kKeyCompromise, std::nullopt,
+                          hpki::test::admin())
                   .error()
                   .code(),
               ErrorCode::kBadState);
-    EXPECT_EQ(rt_->ca().renew(mod.serial, std::nullopt, "test").error().code(),
+    EXPECT_EQ(rt_->ca().renew(mod.serial, std::nullopt, hpki::test::admin()).error().code(),
               ErrorCode::kBadState);
     // Serials are accepted in any case and with colons.
     std::string upper;
@@ -261,12 +269,14 @@ TEST_P(CaTest, CommittedStatusChangesReachTheListener) {
   rt_->ca().set_status_listener(
       [&](const StatusChange& c) { seen.push_back(c.action + " " + c.ca_id + "/" + c.serial); });
   auto a = issue_csr("sm2").value();
-  ASSERT_TRUE(rt_->ca().hold(a.serial, "t"));
-  ASSERT_TRUE(rt_->ca().release(a.serial, "t"));
-  auto m = rt_->ca().modify(a.serial, {}, "t").value();
+  ASSERT_TRUE(rt_->ca().hold(a.serial, hpki::test::admin("t")));
+  ASSERT_TRUE(rt_->ca().release(a.serial, hpki::test::admin("t")));
+  auto m = rt_->ca().modify(a.serial, {}, hpki::test::admin("t")).value();
   // A refused change (already revoked) commits nothing and notifies nothing.
-  EXPECT_FALSE(rt_->ca().revoke(a.serial, x509::RevocationReason::kKeyCompromise, {}, "t"));
-  ASSERT_TRUE(rt_->ca().revoke(m.serial, x509::RevocationReason::kKeyCompromise, {}, "t"));
+  EXPECT_FALSE(rt_->ca().revoke(a.serial, x509::RevocationReason::kKeyCompromise, {},
+                                hpki::test::admin("t")));
+  ASSERT_TRUE(rt_->ca().revoke(m.serial, x509::RevocationReason::kKeyCompromise, {},
+                               hpki::test::admin("t")));
   const std::string o = "sm2-issuing/" + a.serial, n = "sm2-issuing/" + m.serial;
   EXPECT_EQ(seen, (std::vector<std::string>{"issue " + o, "hold " + o, "release " + o,
                                             "revoke " + o, "modify " + n, "revoke " + n}));
@@ -310,8 +320,8 @@ TEST_P(CaTest, PersonalDataIsEncryptedMaskedAndSearchable) {
   f = {};
   f.serial_prefix = a.serial.substr(0, 6);
   EXPECT_EQ(rt_->ca().search(f).value().size(), 1u);
-  ASSERT_TRUE(
-      rt_->ca().revoke(b.serial, x509::RevocationReason::kAffiliationChanged, std::nullopt, "t"));
+  ASSERT_TRUE(rt_->ca().revoke(b.serial, x509::RevocationReason::kAffiliationChanged, std::nullopt,
+                               hpki::test::admin("t")));
   f = {};
   f.statuses = {CertStatus::kRevoked};
   f.profile = "staff-sign";
@@ -345,8 +355,8 @@ TEST_P(CaTest, InterruptedIssuanceIsRecoveredAsNeverDelivered) {
 
 TEST_P(CaTest, EveryChangeIsAuditedAndTheLogVerifies) {
   auto a = issue_csr("rsa").value();
-  ASSERT_TRUE(
-      rt_->ca().revoke(a.serial, x509::RevocationReason::kKeyCompromise, std::nullopt, "alice"));
+  ASSERT_TRUE(rt_->ca().revoke(a.serial, x509::RevocationReason::kKeyCompromise, std::nullopt,
+                               hpki::test::admin("alice")));
   auto entries = rt_->audit().list(rt_->store(), 1, 1000).value();
   std::vector<std::string> actions;
   for (const auto& e : entries) actions.push_back(e.action);
@@ -392,11 +402,12 @@ TEST_P(CaTest, ConcurrentIssuancesShareTransactionsAndAreAllStoredAndAudited) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         IssueRequest r;
+        r.requester = hpki::test::admin();
         r.profile = "staff-sign";
         r.csr = (t + i) % 2 == 0 ? ec : sm2;
         r.subject.data = staff("");
         r.subject.data.identifiers.clear();
-        r.actor = "test:" + std::to_string(t);
+        r.requester.actor = "test:" + std::to_string(t);
         auto out = rt_->ca().issue(r);
         std::lock_guard lock(mu);
         if (out) {
@@ -497,17 +508,19 @@ TEST_P(CaTest, AsyncIssuancesRunOnTheExecutorAndEndOnce) {
   };
   for (int i = 0; i < kIssuances; ++i) {
     IssueRequest r;
+    r.requester = hpki::test::admin();
     r.profile = "staff-sign";
     r.csr = i % 2 == 0 ? ec : sm2;
     r.subject.data = staff("");
     r.subject.data.identifiers.clear();
-    r.actor = "test:async";
+    r.requester.actor = "test:async";
     rt_->ca().issue_async(std::move(r),
                           [&, i](Result<IssueResult> out) { record(i, std::move(out)); });
   }
   // Two refused at once: unknown profile, bad CSR.
   for (int k = 1; k <= 2; ++k) {
     IssueRequest bad;
+    bad.requester = hpki::test::admin();
     bad.profile = k == 1 ? "nurse" : "staff-sign";
     bad.csr = k == 1 ? ec : to_bytes("not a CSR");
     rt_->ca().issue_async(std::move(bad),
@@ -559,6 +572,217 @@ TEST_P(CaTest, AsyncIssuancesRunOnTheExecutorAndEndOnce) {
   EXPECT_EQ(rt_->ca().search(f).value().size(), static_cast<std::size_t>(kIssuances));
   EXPECT_TRUE(rt_->audit().verify(rt_->store()).value().ok());
   EXPECT_GT(rt_->ca().batcher().stats().shared_batches, 0u) << "no transaction was shared";
+}
+
+// ---- Issue 16: who may request what, names, subjects per organization.
+
+// Trust-service profiles (OCSP responder, TSA, operator) are admin-only: an ra_officer or an
+// integration key is refused, for issuance and for every lifecycle operation on such a
+// certificate; subscriber profiles stay open to them. RSA and SM2.
+TEST_P(CaTest, TrustServiceProfilesAreIssuedAndManagedByAdminsOnly) {
+  for (const std::string alg : {"rsa", "sm2"}) {
+    SCOPED_TRACE(alg);
+    for (const std::string profile : {"ocsp-responder", "tsa", "operator"}) {
+      for (const std::string role : {"ra_officer", "integration", ""}) {
+        IssueRequest r;
+        r.requester = {"api-key:x", role};
+        r.profile = profile;
+        r.csr = csr(alg);
+        r.subject.data = staff("");
+        r.subject.data.identifiers.clear();
+        auto out = rt_->ca().issue(r);
+        ASSERT_FALSE(out) << profile << " issued to role '" << role << "'";
+        EXPECT_EQ(out.error().code(), ErrorCode::kPermissionDenied) << out.error().to_string();
+      }
+    }
+    // Subscriber profiles: open to ra_officer and integration.
+    IssueRequest staff_req;
+    staff_req.requester = {"api-key:ra", "ra_officer"};
+    staff_req.profile = "staff-sign";
+    staff_req.csr = csr(alg);
+    staff_req.subject.data = staff();
+    ASSERT_TRUE(rt_->ca().issue(staff_req));
+    // An admin gets a TSA certificate; nobody else renews, re-keys, modifies, holds or revokes
+    // it, nor the OCSP responder certificate ca init made.
+    IssueRequest tsa_req;
+    tsa_req.requester = hpki::test::admin();
+    tsa_req.profile = "tsa";
+    tsa_req.csr = csr(alg);
+    tsa_req.subject.data = staff("");
+    tsa_req.subject.data.identifiers.clear();
+    auto tsa = rt_->ca().issue(tsa_req);
+    ASSERT_TRUE(tsa) << tsa.error().to_string();
+    const std::string ocsp_ca = alg + "-ocsp";
+    auto ocsp_record = rt_->store().transact_value<store::CaRecord>(
+        [&](store::Tx& tx) { return tx.get_ca(ocsp_ca); });
+    ASSERT_TRUE(ocsp_record);
+    const std::string ocsp_serial =
+        x509::Certificate::parse(ocsp_record->certificate).value()->serial_hex();
+    for (const std::string& serial : {tsa->serial, ocsp_serial}) {
+      for (const std::string role : {"ra_officer", "integration"}) {
+        const Requester by{"api-key:x", role};
+        EXPECT_EQ(rt_->ca().renew(serial, std::nullopt, by).error().code(),
+                  ErrorCode::kPermissionDenied);
+        EXPECT_EQ(rt_->ca().rekey(serial, csr(alg), std::nullopt, by).error().code(),
+                  ErrorCode::kPermissionDenied);
+        EXPECT_EQ(rt_->ca().modify(serial, {}, by).error().code(), ErrorCode::kPermissionDenied);
+        EXPECT_EQ(rt_->ca().hold(serial, by).error().code(), ErrorCode::kPermissionDenied);
+        EXPECT_EQ(rt_->ca()
+                      .revoke(serial, x509::RevocationReason::kKeyCompromise, std::nullopt, by)
+                      .error()
+                      .code(),
+                  ErrorCode::kPermissionDenied);
+      }
+      EXPECT_EQ(rt_->ca().status(serial).value().word(), "good");
+    }
+    EXPECT_TRUE(rt_->ca().hold(tsa->serial, hpki::test::admin()));
+  }
+}
+
+// GM/T 0015: the SM2 CA certifies SM2 keys only, and SM2 keys only under it.
+TEST_P(CaTest, KeyAlgorithmMustMatchTheSm2Family) {
+  IssueRequest r;
+  r.requester = hpki::test::admin();
+  r.profile = "staff-sign";
+  r.subject.data = staff();
+  r.family = CaFamily::kSm2;
+  r.csr = csr("rsa");
+  auto rsa_under_sm2 = rt_->ca().issue(r);
+  ASSERT_FALSE(rsa_under_sm2);
+  EXPECT_EQ(rsa_under_sm2.error().code(), ErrorCode::kPolicyRefused);
+  r.csr = csr("ec");
+  EXPECT_EQ(rt_->ca().issue(r).error().code(), ErrorCode::kPolicyRefused);
+  r.family = CaFamily::kRsa;
+  r.csr = csr("sm2");
+  auto sm2_under_rsa = rt_->ca().issue(r);
+  ASSERT_FALSE(sm2_under_rsa);
+  EXPECT_EQ(sm2_under_rsa.error().code(), ErrorCode::kPolicyRefused);
+  // Matching families are issued.
+  r.csr = csr("rsa");
+  EXPECT_EQ(rt_->ca().issue(r).value().ca_id, "rsa-issuing");
+  r.family = CaFamily::kSm2;
+  r.csr = csr("sm2");
+  EXPECT_EQ(rt_->ca().issue(r).value().ca_id, "sm2-issuing");
+}
+
+// Device and site certificates name only hosts of their organization ([organizations] in
+// hpki.toml): names from the request, from the CSR and a host-like CN alike. RSA and SM2.
+TEST_P(CaTest, DeviceNamesMustBeWithinTheOrganizationsNames) {
+  // The test home permits example.cn and 10.0.0.0/8 for 示例医院 (ca init --org-dns / --org-ip)
+  // and nothing for 其他医院.
+  auto device = [&](const std::string& alg, std::vector<std::string> dns,
+                    std::vector<std::string> ip, const std::string& cn = "pacs-1",
+                    const std::string& org = "示例医院") {
+    IssueRequest r;
+    r.requester = {"api-key:integration", "integration"};
+    r.profile = "device";
+    r.csr = csr(alg, "/CN=pacs-1");
+    r.subject.data.organization = org;
+    r.subject.data.common_name = cn;
+    r.subject.data.dns_names = std::move(dns);
+    r.subject.data.ip_addresses = std::move(ip);
+    return rt_->ca().issue(r);
+  };
+  // No names configured: a device certificate may carry no DNS name or IP address at all.
+  auto none = device("rsa", {"pacs.hospital.example.cn"}, {}, "pacs-1", "其他医院");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code(), ErrorCode::kPolicyRefused);
+  EXPECT_NE(none.error().detail().find("organizations"), std::string::npos);
+  EXPECT_TRUE(device("rsa", {}, {}, "pacs-1", "其他医院"));  // no names: fine
+  for (const std::string alg : {"rsa", "sm2"}) {
+    SCOPED_TRACE(alg);
+    auto ok = device(alg, {"pacs.hospital.example.cn", "*.ward.hospital.example.cn"},
+                     {"10.20.3.4"}, "pacs.example.cn");
+    ASSERT_TRUE(ok) << ok.error().to_string();
+    for (auto [dns, ip, cn] :
+         {std::tuple<std::string, std::string, std::string>{"www.google.com", "", "pacs-1"},
+          {"localhost", "", "pacs-1"},
+          {"example.cn.evil.cn", "", "pacs-1"},
+          {"*.cn", "", "pacs-1"},
+          {"", "8.8.8.8", "pacs-1"},
+          {"", "127.0.0.1", "pacs-1"},
+          {"", "::1", "pacs-1"},
+          {"", "", "www.google.com"},
+          {"", "", "192.168.1.1"}}) {
+      auto bad = device(alg, dns.empty() ? std::vector<std::string>{} : std::vector{dns},
+                        ip.empty() ? std::vector<std::string>{} : std::vector{ip}, cn);
+      ASSERT_FALSE(bad) << dns << ip << cn;
+      EXPECT_EQ(bad.error().code(), ErrorCode::kPolicyRefused) << bad.error().to_string();
+    }
+  }
+  // A SAN the CSR asks for is held to the same names.
+  const std::string key = dir_.file("san.key"), out = dir_.file("san.csr");
+  ASSERT_EQ(test::run("openssl req -new -nodes -newkey rsa:2048 -keyout " + key + " -out " + out +
+                      " -subj /CN=x -addext subjectAltName=DNS:www.google.com,IP:8.8.8.8")
+                .exit_code,
+            0);
+  IssueRequest r;
+  r.requester = {"api-key:integration", "integration"};
+  r.profile = "device";
+  r.csr = test::read_file(out);
+  r.subject.data.organization = "示例医院";
+  r.subject.data.common_name = "pacs-2";
+  auto from_csr = rt_->ca().issue(r);
+  ASSERT_FALSE(from_csr);
+  EXPECT_EQ(from_csr.error().code(), ErrorCode::kPolicyRefused);
+  EXPECT_NE(from_csr.error().detail().find("www.google.com"), std::string::npos);
+}
+
+// The same identity number in two organizations is two subject records: issuing for the second
+// organization neither overwrites nor reveals the first one's record.
+TEST_P(CaTest, SubjectsAreKeptPerOrganization) {
+  for (const std::string alg : {"rsa", "sm2"}) {
+    SCOPED_TRACE(alg);
+    const std::string id = alg == "rsa" ? "11010519491231002X" : "310101199001011234";
+    auto a = issue_csr(alg, "staff-sign", staff(id)).value();
+    x509::SubjectData other = staff(id);
+    other.organization = "其他医院";
+    other.common_name = "冒名者";
+    IssueRequest r;
+    r.requester = {"api-key:b", "ra_officer"};
+    r.profile = "staff-sign";
+    r.csr = csr(alg, "/C=CN/O=其他医院/CN=冒名者");
+    r.subject.data = other;
+    auto b = rt_->ca().issue(r).value();
+    const auto rec_a = rt_->ca().show(a.serial).value().record;
+    const auto rec_b = rt_->ca().show(b.serial).value().record;
+    ASSERT_TRUE(rec_a.subject_id && rec_b.subject_id);
+    EXPECT_NE(*rec_a.subject_id, *rec_b.subject_id);
+    const auto subject_a = rt_->ca().get_subject(*rec_a.subject_id).value();
+    EXPECT_EQ(subject_a.record.org, "示例医院");
+    EXPECT_EQ(subject_a.record.name, "张三");
+    // A search by identity number within one organization finds only its certificates.
+    store::CertificateFilter f;
+    f.org = "其他医院";
+    auto found = rt_->ca().search(f, id).value();
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].serial, b.serial);
+    f.org = "示例医院";
+    found = rt_->ca().search(f, id).value();
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].serial, a.serial);
+    // Within one organization the record is still found and updated, not duplicated.
+    auto a2 = issue_csr(alg, "staff-sign", staff(id)).value();
+    EXPECT_EQ(rt_->ca().show(a2.serial).value().record.subject_id, rec_a.subject_id);
+  }
+}
+
+// Audit entries about an organization's certificates and subjects name it (issue 16), so that
+// an organization's auditor can be given its entries only.
+TEST_P(CaTest, AuditEntriesNameTheirOrganization) {
+  auto a = issue_csr("sm2").value();
+  ASSERT_TRUE(rt_->ca().hold(a.serial, hpki::test::admin()));
+  auto mine = rt_->audit().list(rt_->store(), 1, 1000, std::string("示例医院")).value();
+  std::set<std::string> actions;
+  for (const auto& e : mine) {
+    EXPECT_EQ(e.org, "示例医院");
+    actions.insert(e.action);
+  }
+  EXPECT_TRUE(actions.contains("cert.issue"));
+  EXPECT_TRUE(actions.contains("cert.hold"));
+  EXPECT_FALSE(actions.contains("ca.create"));  // system-wide
+  EXPECT_TRUE(rt_->audit().list(rt_->store(), 1, 1000, std::string("其他医院")).value().empty());
+  EXPECT_TRUE(rt_->audit().verify(rt_->store()).value().ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CaTest, ::testing::Values("sqlite", "postgresql"),

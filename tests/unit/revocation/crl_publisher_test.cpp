@@ -65,6 +65,7 @@ class CrlPublisherTest : public ::testing::TestWithParam<std::string> {
 
   std::string issue(CaFamily family, const std::string& cn = "张三") {
     ca::IssueRequest r;
+    r.requester = hpki::test::admin();
     r.profile = "staff-sign";
     r.family = family;
     r.keygen = ca::KeygenOptions{.spec = family == CaFamily::kSm2
@@ -120,8 +121,9 @@ TEST_P(CrlPublisherTest, CompleteCrlListsRevocationsAndChecksAsRevoked) {
   const auto good = issue(CaFamily::kRsa, "good");
   const auto bad = issue(CaFamily::kRsa, "bad");
   const auto held = issue(CaFamily::kRsa, "held");
-  ASSERT_TRUE(rt_->ca().revoke(bad, RevocationReason::kKeyCompromise, std::nullopt, "t"));
-  ASSERT_TRUE(rt_->ca().hold(held, "t"));
+  ASSERT_TRUE(rt_->ca().revoke(bad, RevocationReason::kKeyCompromise, std::nullopt,
+                               hpki::test::admin("t")));
+  ASSERT_TRUE(rt_->ca().hold(held, hpki::test::admin("t")));
 
   auto scope = pub_->scope_for("rsa-issuing", std::nullopt).value();
   auto rec = pub_->generate(scope, false);
@@ -201,7 +203,8 @@ TEST_P(CrlPublisherTest, RootCrlCoversTheCasItCertified) {
 TEST_P(CrlPublisherTest, Sm2CrlVerifiesWithTheStandardIdOnly) {
   open();
   const auto bad = issue(CaFamily::kSm2);
-  ASSERT_TRUE(rt_->ca().revoke(bad, RevocationReason::kAffiliationChanged, std::nullopt, "t"));
+  ASSERT_TRUE(rt_->ca().revoke(bad, RevocationReason::kAffiliationChanged, std::nullopt,
+                               hpki::test::admin("t")));
   auto rec = pub_->generate(pub_->scope_for("sm2-issuing", std::nullopt).value(), false).value();
   auto crl = parse(rec);
   ASSERT_TRUE(crl);
@@ -246,17 +249,19 @@ TEST_P(CrlPublisherTest, DeltaListsChangesSinceItsBase) {
   const auto later = issue(CaFamily::kRsa, "later");
   const auto held = issue(CaFamily::kRsa, "held");
   const auto hold_then_revoke = issue(CaFamily::kRsa, "hold-then-revoke");
-  ASSERT_TRUE(rt_->ca().revoke(early, RevocationReason::kSuperseded, std::nullopt, "t"));
-  ASSERT_TRUE(rt_->ca().hold(held, "t"));
-  ASSERT_TRUE(rt_->ca().hold(hold_then_revoke, "t"));
+  ASSERT_TRUE(
+      rt_->ca().revoke(early, RevocationReason::kSuperseded, std::nullopt, hpki::test::admin("t")));
+  ASSERT_TRUE(rt_->ca().hold(held, hpki::test::admin("t")));
+  ASSERT_TRUE(rt_->ca().hold(hold_then_revoke, hpki::test::admin("t")));
   auto scope = pub_->scope_for("rsa-issuing", std::nullopt).value();
   auto base = pub_->generate(scope, false).value();
   EXPECT_EQ(base.entries, 3);
 
-  ASSERT_TRUE(rt_->ca().revoke(later, RevocationReason::kKeyCompromise, std::nullopt, "t"));
-  ASSERT_TRUE(rt_->ca().release(held, "t"));
+  ASSERT_TRUE(rt_->ca().revoke(later, RevocationReason::kKeyCompromise, std::nullopt,
+                               hpki::test::admin("t")));
+  ASSERT_TRUE(rt_->ca().release(held, hpki::test::admin("t")));
   ASSERT_TRUE(rt_->ca().revoke(hold_then_revoke, RevocationReason::kCessationOfOperation,
-                               std::nullopt, "t"));
+                               std::nullopt, hpki::test::admin("t")));
   auto rec = pub_->generate(scope, true);
   ASSERT_TRUE(rec) << rec.error().to_string();
   EXPECT_EQ(rec->name, "rsa-issuing-delta");
@@ -304,7 +309,8 @@ TEST_P(CrlPublisherTest, PartitionedCrlsFollowTheCertificatesDistributionPoints)
   }
   ASSERT_GE(by_shard.size(), 2u);
   for (const auto& [shard, serial] : by_shard)
-    ASSERT_TRUE(rt_->ca().revoke(serial, RevocationReason::kKeyCompromise, std::nullopt, "t"));
+    ASSERT_TRUE(rt_->ca().revoke(serial, RevocationReason::kKeyCompromise, std::nullopt,
+                                 hpki::test::admin("t")));
   auto all = pub_->scopes().value();
   EXPECT_EQ(std::count_if(all.begin(), all.end(),
                           [](const CrlScope& s) { return s.ca_id == "rsa-issuing"; }),
@@ -369,7 +375,8 @@ TEST_P(CrlPublisherTest, RevocationRegeneratesInTheBackground) {
       [this](const ca::StatusChange& c) { pub_->on_status_change(c.ca_id, c.serial, c.action); });
   pub_->start();
   pub_->drain();
-  ASSERT_TRUE(rt_->ca().revoke(serial, RevocationReason::kKeyCompromise, std::nullopt, "t"));
+  ASSERT_TRUE(rt_->ca().revoke(serial, RevocationReason::kKeyCompromise, std::nullopt,
+                               hpki::test::admin("t")));
   pub_->drain();
   auto full = parse(pub_->latest("sm2-issuing").value()->record);
   ASSERT_NE(find(*full, serial), nullptr);

@@ -36,6 +36,7 @@ class OcspResponderTest : public ::testing::TestWithParam<std::string> {
 
   x509::CertificatePtr issue(const std::string& dns) {
     ca::IssueRequest r;
+    r.requester = hpki::test::admin();
     r.profile = "device";
     r.family = family_;
     r.keygen = ca::KeygenOptions{
@@ -126,7 +127,7 @@ TEST_P(OcspResponderTest, PresignedAnswersAndStatusChanges) {
 
   // Revoked through the CA: the cached response changes at once, no sync needed.
   ASSERT_TRUE(rt_->ca().revoke(good->serial_hex(), x509::RevocationReason::kKeyCompromise,
-                               std::nullopt, "test"));
+                               std::nullopt, hpki::test::admin()));
   a = r->respond(request(*good));
   EXPECT_TRUE(a.from_cache);
   c = check(a, *good);
@@ -134,11 +135,11 @@ TEST_P(OcspResponderTest, PresignedAnswersAndStatusChanges) {
   EXPECT_EQ(c.reason, x509::RevocationReason::kKeyCompromise);
 
   // Hold and release.
-  ASSERT_TRUE(rt_->ca().hold(other->serial_hex(), "test"));
+  ASSERT_TRUE(rt_->ca().hold(other->serial_hex(), hpki::test::admin()));
   c = check(r->respond(request(*other)), *other);
   EXPECT_EQ(c.status, OcspCertStatus::kRevoked);
   EXPECT_EQ(c.reason, x509::RevocationReason::kCertificateHold);
-  ASSERT_TRUE(rt_->ca().release(other->serial_hex(), "test"));
+  ASSERT_TRUE(rt_->ca().release(other->serial_hex(), hpki::test::admin()));
   c = check(r->respond(request(*other)), *other);
   EXPECT_EQ(c.status, OcspCertStatus::kGood);
 
@@ -218,7 +219,7 @@ TEST_P(OcspResponderTest, StartedResponderResignsStatusChangesInTheBackground) {
   // The revocation returns without waiting for OCSP signing; whatever the background thread
   // has done by then, no answer says "good" any more.
   ASSERT_TRUE(rt_->ca().revoke(good->serial_hex(), x509::RevocationReason::kKeyCompromise,
-                               std::nullopt, "test"));
+                               std::nullopt, hpki::test::admin()));
   if (auto m = r->respond_from_memory(request(*good))) {
     EXPECT_EQ(check(*m, *good).status, OcspCertStatus::kRevoked);
   }
@@ -343,6 +344,7 @@ TEST_P(OcspResponderStoreTest, CertificateChangedAndDueForRefreshIsSignedOnceWit
   std::vector<std::string> serials;
   for (int i = 0; i < 40; ++i) {  // more than one multi-row statement
     ca::IssueRequest r;
+    r.requester = hpki::test::admin();
     r.profile = "device";
     r.family = family;
     r.internal_spki =
@@ -369,7 +371,7 @@ TEST_P(OcspResponderStoreTest, CertificateChangedAndDueForRefreshIsSignedOnceWit
   // Revoked in the database (no listener: the responder learns it at its next sync), while
   // every response held in memory is due for refresh: sync() sees the certificate twice.
   ASSERT_TRUE((*rt)->ca().revoke(serials[7], x509::RevocationReason::kKeyCompromise, std::nullopt,
-                                 "ra:test"));
+                                 hpki::test::admin("ra:test")));
   clock.advance(std::chrono::hours(13));
   auto n = responder.sync();
   ASSERT_TRUE(n) << n.error().to_string();

@@ -49,6 +49,7 @@ class StoreSourceTest : public ::testing::TestWithParam<std::string> {
     auto r = test::run(cmd);
     EXPECT_EQ(r.exit_code, 0) << r.output;
     ca::IssueRequest req;
+    req.requester = hpki::test::admin();
     req.profile = "staff-sign";
     req.csr = test::read_file(key + ".csr");
     req.subject.data.organization = "示例医院";
@@ -89,7 +90,7 @@ TEST_P(StoreSourceTest, StatusAtTheValidationTime) {
     EXPECT_EQ(a.diag, diag::kStoreGood);
 
     // Hold: revoked (certificateHold) from the hold time on, good before; released: good.
-    auto held = rt_->ca().hold(c.serial, "test");
+    auto held = rt_->ca().hold(c.serial, hpki::test::admin());
     ASSERT_TRUE(held) << held.error().to_string();
     ASSERT_TRUE(held->revoked_at);
     a = ask(*c.leaf, *c.issuing, *held->revoked_at + seconds(1));
@@ -98,12 +99,12 @@ TEST_P(StoreSourceTest, StatusAtTheValidationTime) {
     EXPECT_NE(a.detail.find("certificateHold"), std::string::npos) << a.detail;
     a = ask(*c.leaf, *c.issuing, *held->revoked_at - seconds(1));
     EXPECT_EQ(a.status, RevocationStatus::kGood) << a.diag << ": " << a.detail;
-    ASSERT_TRUE(rt_->ca().release(c.serial, "test"));
+    ASSERT_TRUE(rt_->ca().release(c.serial, hpki::test::admin()));
     EXPECT_EQ(ask(*c.leaf, *c.issuing, now() + minutes(1)).status, RevocationStatus::kGood);
 
     // Revoked: only from revoked_at on.
-    auto rv =
-        rt_->ca().revoke(c.serial, x509::RevocationReason::kKeyCompromise, std::nullopt, "test");
+    auto rv = rt_->ca().revoke(c.serial, x509::RevocationReason::kKeyCompromise, std::nullopt,
+                               hpki::test::admin());
     ASSERT_TRUE(rv) << rv.error().to_string();
     ASSERT_TRUE(rv->revoked_at);
     a = ask(*c.leaf, *c.issuing, *rv->revoked_at);
@@ -153,8 +154,8 @@ TEST_P(StoreSourceTest, PathValidationWithTheStore) {
 
   // (Two seconds pass so that a time before the revocation is after the CAs' notBefore.)
   std::this_thread::sleep_for(seconds(2));
-  auto rv =
-      rt_->ca().revoke(c.serial, x509::RevocationReason::kAffiliationChanged, std::nullopt, "test");
+  auto rv = rt_->ca().revoke(c.serial, x509::RevocationReason::kAffiliationChanged, std::nullopt,
+                             hpki::test::admin());
   ASSERT_TRUE(rv) << rv.error().to_string();
   o.at = *rv->revoked_at + seconds(1);
   rep = x509::validate_path(c.leaf, {c.issuing}, {c.root}, o);
