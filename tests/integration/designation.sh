@@ -15,7 +15,8 @@
 #   the home's own TSA stays valid.
 # SM2 (OpenSSL 3.0 signs OCSP and CMS with the empty ID): tests/unit/revocation/
 # store_designation_test.cpp, with hpki's own encoders.
-source "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/lib.sh"
 setup_db "$1"
 H=$WORK/home
 new_home "$H" rsa,ecdsa
@@ -88,7 +89,7 @@ for fam in rsa ecdsa; do
   nb=$(openssl x509 -in "$fam-signer.pem" -noout -startdate | cut -d= -f2)
   gen=$(date -u -d "$nb + 1 second" +%Y%m%d%H%M%SZ)
   mkdir -p "rogue-$fam"
-  python3 "$(dirname "$0")/rogue_tsa.py" "$fam-rogue-tsa.pem" "$fam-rogue-tsa.key" "$gen" "rogue-$fam" >"rogue-$fam/port" &
+  python3 "$HERE/rogue_tsa.py" "$fam-rogue-tsa.pem" "$fam-rogue-tsa.key" "$gen" "rogue-$fam" >"rogue-$fam/port" &
   ROGUE=$!
   for _ in $(seq 1 100); do [ -s "rogue-$fam/port" ] && break; sleep 0.1; done
   check "$fam: hpki sign after the revocation, with the back-dated token" h sign --key "file:signer-$fam" \
