@@ -10,6 +10,7 @@
 #include "core/pem.h"
 #include "crypto/digest.h"
 #include "crypto/random.h"
+#include "revocation/store_designation.h"
 #include "sign/key_registry.h"
 #include "sign/sign_service.h"
 #include "x509/bundle.h"
@@ -167,6 +168,9 @@ Result<json> api_verify(ApiContext& c, const Principal&, const json& body) {
   }
   const StoreRevocationSource store_source(c.runtime->ca(), cas);
   t.revocation_sources = {&store_source};
+  // Issue 16: a timestamp counts only from a TSA this home designated (for its own CAs).
+  const revocation::StoreDesignationSource designation(c.runtime->store());
+  t.designation = &designation;
   t.require_revocation = HPKI_TRY(flag(body, "require_revocation"));
   t.now = c.runtime->clock().now();
   t.signature_cache = c.signatures;

@@ -69,6 +69,15 @@ Result<std::unique_ptr<ca::Runtime>> open_runtime(Context& ctx) {
   return rt;
 }
 
+Result<std::unique_ptr<store::Store>> open_home_store(const Context& ctx, const Clock& clock) {
+  std::error_code ec;
+  if (!std::filesystem::exists(ca::config_path(ctx.home), ec)) return nullptr;
+  auto cfg = HPKI_TRY(ca::load_home(ctx.home));
+  auto s = store::open_store(cfg.database_url, clock);
+  if (!s) return fail(s.error().with_context("the database of the hpki home " + ctx.home));
+  return std::move(*s);
+}
+
 Result<Bytes> read_input_file(const std::string& path, std::size_t limit) {
   std::error_code ec;
   if (path == "-") {

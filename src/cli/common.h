@@ -10,14 +10,24 @@
 #include "ca/runtime.h"
 #include "cli/cli.h"
 #include "core/bytes.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "revocation/crl_publisher.h"
+#include "store/store.h"
 
 namespace hpki::cli {
 
 // Opens the home given by --home (recovering crashed issuances). The key-store passphrase comes
 // from the configured environment variable or file, else a prompt on the terminal.
 [[nodiscard]] Result<std::unique_ptr<ca::Runtime>> open_runtime(Context& ctx);
+
+// For verification commands: the store of the home given by --home when there is one (an
+// hpki.toml in it), to read what hpki itself designated (its OCSP responders and TSAs, issue 16);
+// no key-store passphrase is needed. nullptr when there is no home there (verification then
+// follows the RFC rules alone); an error when the home exists but its configuration or database
+// cannot be opened. `clock` must outlive the store.
+[[nodiscard]] Result<std::unique_ptr<store::Store>> open_home_store(const Context& ctx,
+                                                                    const Clock& clock);
 
 // Reads a passphrase from the terminal without echo (kConfigMissing when stdin is not a tty).
 [[nodiscard]] Result<SecretBytes> prompt_passphrase(const std::string& prompt, bool confirm);

@@ -10,9 +10,14 @@
 //
 // KEYREF is file:NAME (the home's file key store) or pkcs11:LABEL (the configured token). With
 // --tsa the signature gets an RFC 3161 signatureTimeStampToken from that TSA (CAdES-T).
-// verify cms exits 0 valid, 1 invalid, 2 usage or input error.
+// verify cms exits 0 valid, 1 invalid, 2 usage or input error. With an hpki home (--home,
+// $HPKI_HOME or ./hpki-data holding an hpki.toml) a signatureTimeStampToken from a TSA
+// certificate of one of its CAs counts only when hpki designated it (its TSA records, issue 16):
+// another is reported as tsp.tsa_not_designated and does not set the signing time. Without a
+// home the RFC 3161 rules alone apply.
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +30,7 @@
 #include "crypto/key.h"
 #include "crypto/random.h"
 #include "http/client.h"
+#include "revocation/store_designation.h"
 #include "sign/key_registry.h"
 #include "sign/sign_service.h"
 #include "x509/bundle.h"
@@ -171,7 +177,12 @@ Result<int> run_verify_cms(Context& ctx, const VerifyCmsArgs& a) {
     t.crls.insert(t.crls.end(), crls->begin(), crls->end());
   }
   t.require_revocation = a.require_revocation;
-  t.now = SystemClock().now();
+  const SystemClock clock;
+  t.now = clock.now();
+  // hpki's own TSA designations, when there is a home to read them from.
+  auto home_store = HPKI_TRY(open_home_store(ctx, clock));
+  std::optional<revocation::StoreDesignationSource> designation;
+  if (home_store) t.designation = &designation.emplace(*home_store);
   const auto report = sign::verify(req, t);
   if (report.status == sign::diag::kMalformed)
     return fail(ErrorCode::kMalformed, a.in + ": " + report.detail);

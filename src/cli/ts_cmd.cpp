@@ -1,9 +1,13 @@
 // `hpki ts request` and `hpki ts verify`: an RFC 3161 client (RFC 3161 3.4 over HTTP) and a
 // token verifier (x509/tsp.h verify_token: CMS signature incl. SM2 with the GM/T 0009 ID, ESS
-// binding, imprint, TSA EKU and the chain to the trust anchors).
+// binding, imprint, TSA EKU and the chain to the trust anchors). With an hpki home (--home,
+// $HPKI_HOME or ./hpki-data holding an hpki.toml), a TSA certificate of one of its CAs must be a
+// TSA hpki designated (issue 16, tsp.tsa_not_designated); without one the RFC 3161 rules alone
+// apply.
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +21,7 @@
 #include "der/reader.h"
 #include "der/writer.h"
 #include "http/client.h"
+#include "revocation/store_designation.h"
 #include "x509/cms.h"
 #include "x509/name.h"
 #include "x509/tsp.h"
@@ -143,6 +148,10 @@ Result<int> ts_verify(Context& ctx, const VerifyArgs& a) {
     auto content = HPKI_TRY(r.read_integer());
     o.nonce = Bytes(content.begin(), content.end());
   }
+  const SystemClock clock;
+  auto home_store = HPKI_TRY(open_home_store(ctx, clock));
+  std::optional<revocation::StoreDesignationSource> designation;
+  if (home_store) o.designation = &designation.emplace(*home_store);
   auto v = HPKI_TRY(x509::tsp::verify_token(input, o));
   auto serial = x509::tsp::serial_value(v.info);
   const std::string serial_text = serial ? std::to_string(*serial) : hex_encode(v.info.serial);

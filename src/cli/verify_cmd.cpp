@@ -13,6 +13,12 @@
 // contract: DER or PEM "OCSP RESPONSE" files of RFC 6960 responses), every certificate of the
 // path needs a status: OCSP responses are asked first, then the CRLs (a certificate with
 // neither makes the path invalid).
+//
+// With --ocsp and an hpki home (--home, $HPKI_HOME or ./hpki-data holding an hpki.toml), the
+// home's store says which delegated OCSP responders hpki designated for its own CAs (issue 16,
+// revocation/store_designation.h): a response signed by a delegate of an hpki CA that is not
+// one of them is refused (ocsp_responder_not_designated). Without a home, and for CAs the
+// home does not run, the RFC 6960 rules alone apply.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -24,6 +30,7 @@
 #include "cli/common.h"
 #include "core/clock.h"
 #include "der/oids.h"
+#include "revocation/store_designation.h"
 #include "x509/bundle.h"
 #include "x509/ocsp_source.h"
 #include "x509/path.h"
@@ -156,6 +163,14 @@ Result<int> run_verify_cert(const VerifyCertOptions& o, Context& ctx) {
   }
   x509::OcspSourceOptions ocsp_options;
   ocsp_options.tolerance = std::chrono::seconds(o.ocsp_tolerance);
+  // hpki's own designations of OCSP responders, when there is a home to read them from.
+  const SystemClock clock;
+  std::unique_ptr<store::Store> home_store;
+  std::optional<revocation::StoreDesignationSource> designation;
+  if (!o.ocsp.empty()) {
+    home_store = HPKI_TRY(open_home_store(ctx, clock));
+    if (home_store) ocsp_options.designation = &designation.emplace(*home_store);
+  }
   x509::OcspRevocationSource ocsp(std::move(responses), std::move(ocsp_options));
   x509::CrlRevocationSource crl(crls, all);
   std::vector<const x509::RevocationSource*> sources;
@@ -186,7 +201,8 @@ void add_verify_commands(CLI::App& app, Context& ctx) {
   cmd->add_option("--crl", o->crls, "CRLs; given any, every certificate needs a status");
   cmd->add_option("--ocsp", o->ocsp,
                   "OCSP responses (DER or PEM); asked before the CRLs; given any, every "
-                  "certificate needs a status");
+                  "certificate needs a status; with an hpki home, delegated responders of its "
+                  "CAs must be the ones it designated");
   cmd->add_option("--ocsp-tolerance", o->ocsp_tolerance,
                   "clock tolerance in seconds on OCSP thisUpdate/nextUpdate (default 0)")
       ->check(CLI::Range(0, 86400));

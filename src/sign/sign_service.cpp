@@ -58,9 +58,10 @@ std::string_view cms_diag_of(std::string_view detail) {
 
 std::string_view tsp_diag_of(std::string_view detail) {
   namespace d = x509::tsp::diag;
-  static constexpr std::array kIds = {d::kNotGranted,    d::kNotTstInfo,     d::kImprintMismatch,
-                                      d::kNonceMismatch, d::kTsaCertificate, d::kTsaNameMismatch,
-                                      d::kChain};
+  // The designation refusal first: its detail quotes the store's error text.
+  static constexpr std::array kIds = {d::kTsaNotDesignated, d::kNotGranted,    d::kNotTstInfo,
+                                      d::kImprintMismatch,  d::kNonceMismatch, d::kTsaCertificate,
+                                      d::kTsaNameMismatch,  d::kChain};
   for (auto id : kIds) {
     if (detail.find(id) != std::string_view::npos) return id;
   }
@@ -254,6 +255,7 @@ VerifyReport verify(const VerifyRequest& request, const TrustSettings& trust) {
       to.data = BytesView(si.signature);
       to.trust_anchors = trust.anchors;
       to.untrusted = pool;
+      to.designation = trust.designation;
       if (trust.anchors.empty()) {
         ts.detail = "no trust anchor for the TSA";
       } else if (auto tv = x509::tsp::verify_token(attr->values.front(), to); tv) {

@@ -20,7 +20,8 @@
 // Verification (verify()): the signature (CMS via x509::cms::verify_signed_data, raw via
 // crypto::verify_signature), then the signer's path to the trust anchors (x509::validate_path)
 // and its revocation status AT THE SIGNING TIME:
-//   - the genTime of a valid signatureTimeStampToken (trusted time) when present,
+//   - the genTime of a valid signatureTimeStampToken (trusted time) when present (with
+//     TrustSettings::designation, from a TSA certificate its CA designated),
 //   - else the signingTime signed attribute (claimed by the signer, reported as such),
 //   - else the verification time (now).
 // The path is validated at that time (an expired signer certificate is fine when the signature
@@ -47,6 +48,7 @@
 #include "crypto/signer.h"
 #include "x509/certificate.h"
 #include "x509/crl.h"
+#include "x509/designation.h"
 #include "x509/path.h"
 
 namespace hpki::sign {
@@ -111,6 +113,12 @@ struct TrustSettings {
   // When true (default with any CRL or source) every certificate needs a revocation status.
   std::optional<bool> require_revocation{};
   TimePoint now{};  // the verification time
+  // Which TSA certificates the CAs designated (x509/designation.h; issue 16; for hpki's own CAs
+  // the TSA records of its store): a signatureTimeStampToken from a TSA certificate whose issuer
+  // the source knows but that it did not designate is not accepted (timestamp status
+  // tsp.tsa_not_designated), so its genTime does not become the signing time. None: RFC 3161
+  // rules alone. Not owned.
+  const x509::DesignationSource* designation = nullptr;
   // Remembers checked certificate / CRL signatures and decoded keys across verifications (a
   // service keeps one; crypto/signature_cache.h). None: everything is checked each time.
   const crypto::SignatureCache* signature_cache = nullptr;

@@ -98,9 +98,29 @@ RevocationAnswer OcspRevocationSource::check(const RevocationQuery& q) const {
   o.tolerance = options_.tolerance;
   o.trusted_responders = options_.trusted_responders;
   o.sm2_id = q.sm2_id;
+  // Why the last delegate was refused for its designation (reset for every response).
+  std::optional<std::string> refused;
   // RFC 6960 4.2.2.2: a delegate is valid at the validation time; 4.2.2.2.1: without
   // id-pkix-ocsp-nocheck its own status must be checked (its path, revocation included).
-  o.accept_delegate = [&q, at](const CertificatePtr& d) {
+  o.accept_delegate = [&q, at, &refused,
+                       designation = options_.designation](const CertificatePtr& d) {
+    // RFC 6960 4.2.2.2 "local configuration" (issue 16): a delegate the issuer did not
+    // designate is refused where the caller knows the issuer's designations.
+    if (designation != nullptr) {
+      auto des = designation->designation(TrustService::kOcspSigning, *d, q.issuer);
+      if (!des) {
+        refused = "the designated OCSP responders of " + to_string(q.issuer.subject()) +
+                  " could not be read (" + des.error().to_string() + "): delegate " +
+                  to_string(d->subject()) + " refused";
+        return false;
+      }
+      if (*des == Designation::kNotDesignated) {
+        refused = "the delegated OCSP responder " + to_string(d->subject()) + " (serial " +
+                  d->serial_hex() + ") is not a designated responder of " +
+                  to_string(q.issuer.subject());
+        return false;
+      }
+    }
     if (at < d->validity().not_before || at > d->validity().not_after) return false;
     if (has_nocheck(*d)) return true;
     return q.validate_other && q.validate_other(d);
@@ -108,10 +128,13 @@ RevocationAnswer OcspRevocationSource::check(const RevocationQuery& q) const {
 
   std::optional<RevocationAnswer> good, unknown;
   OcspValidity worst = OcspValidity::kNoMatchingResponse;
+  std::optional<std::string> not_designated;
   for (const auto& resp : responses_) {
     if (!resp) continue;
+    refused.reset();
     const OcspCheckResult r = check_ocsp_response(*resp, q.subject, q.issuer, o);
     if (r.validity != OcspValidity::kValid) {
+      if (r.validity == OcspValidity::kUntrustedResponder && refused) not_designated = refused;
       if (rank(r.validity) > rank(worst)) worst = r.validity;
       continue;
     }
@@ -142,6 +165,10 @@ RevocationAnswer OcspRevocationSource::check(const RevocationQuery& q) const {
   }
   if (good) return *good;
   if (unknown) return *unknown;
+  // A refused undesignated delegate says more than "no authorised responder", less than a
+  // response from an authorised one that could not be used.
+  if (not_designated && rank(worst) <= rank(OcspValidity::kUntrustedResponder))
+    return {RevocationStatus::kUnknown, diag::kOcspResponderNotDesignated, *not_designated};
   return {RevocationStatus::kUnknown, ocsp_validity_diag(worst), failure_detail(worst)};
 }
 

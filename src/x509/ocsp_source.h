@@ -13,6 +13,11 @@
 //     producedAt and at the validation time; a delegate without id-pkix-ocsp-nocheck (4.2.2.2.1)
 //     must itself validate, revocation included, through RevocationQuery::validate_other;
 //     or one of the configured trusted responders,
+//   - issue 16: with OcspSourceOptions::designation, a delegate of an issuer whose designations
+//     the caller knows (for hpki's own CAs: the OCSP responder records of its store) must be
+//     one the issuer designated, else it is refused (diag kOcspResponderNotDesignated); the
+//     issuer signing itself and the trusted responders are not delegates; issuers the
+//     designation source does not know keep the RFC 6960 rules alone,
 //   - RFC 6960 4.2.2.1 thisUpdate <= validation time <= nextUpdate, both with a tolerance, and
 //     an optional maximum age of thisUpdate; producedAt within the certificate's validity; no
 //     unhandled critical extension.
@@ -29,6 +34,7 @@
 #include <vector>
 
 #include "x509/certificate.h"
+#include "x509/designation.h"
 #include "x509/ocsp.h"
 #include "x509/path.h"
 
@@ -45,6 +51,9 @@ inline constexpr std::string_view kOcspExpired = "ocsp_expired";            // n
 inline constexpr std::string_view kOcspTooOld = "ocsp_too_old";             // max_age exceeded
 inline constexpr std::string_view kOcspBadProducedAt = "ocsp_bad_produced_at";
 inline constexpr std::string_view kOcspResponderNotAuthorised = "ocsp_responder_not_authorised";
+// A delegate that would be authorised by RFC 6960 4.2.2.2 alone, but that its issuer did not
+// designate (OcspSourceOptions::designation), or whose designation could not be read.
+inline constexpr std::string_view kOcspResponderNotDesignated = "ocsp_responder_not_designated";
 inline constexpr std::string_view kOcspSignatureInvalid = "ocsp_signature_invalid";
 inline constexpr std::string_view kOcspUnhandledCriticalExtension =
     "ocsp_unhandled_critical_extension";
@@ -58,6 +67,12 @@ struct OcspSourceOptions {
   // Responder certificates trusted in addition to the issuer and its delegates (RFC 6960
   // 4.2.2.2 "local configuration").
   std::vector<CertificatePtr> trusted_responders = {};
+  // Which delegated responders the issuers designated (designation.h; issue 16). For an issuer
+  // the source knows, a delegate it did not designate is refused, and so is every delegate
+  // when the source fails (fail closed); the issuer's own responses and trusted_responders are
+  // unaffected; for issuers it does not know the RFC 6960 rules alone apply. None (default):
+  // RFC 6960 rules for every issuer. Not owned: must outlive the OcspRevocationSource.
+  const DesignationSource* designation = nullptr;
 };
 
 // The diagnostic id of a check_ocsp_response() outcome (kValid maps to kOcspGood).

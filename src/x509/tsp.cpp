@@ -470,6 +470,22 @@ Result<TokenVerifyResult> verify_token(BytesView input, const TokenVerifyOptions
   std::vector<CertificatePtr> pool = sd.certificates;
   pool.insert(pool.end(), o.untrusted.begin(), o.untrusted.end());
   out.chain = HPKI_TRY(build_chain(out.tsa, pool, o.trust_anchors, out.info.gen_time, o.max_depth));
+  // Issue 16: where the caller knows which TSA certificates the issuer designated, any other
+  // one (even with the critical timeStamping EKU of RFC 3161 2.3) cannot vouch for a time. A
+  // TSA certificate that is itself a trust anchor (a chain of one) is trusted directly.
+  if (o.designation != nullptr && out.chain.size() >= 2) {
+    const Certificate& issuer = *out.chain[1];
+    auto des = o.designation->designation(TrustService::kTimeStamping, *out.tsa, issuer);
+    if (!des)
+      return fail(
+          verdict(diag::kTsaNotDesignated, "the designated TSAs of " + to_string(issuer.subject()) +
+                                               " could not be read: " + des.error().to_string()));
+    if (*des == Designation::kNotDesignated)
+      return fail(verdict(diag::kTsaNotDesignated,
+                          "the TSA certificate " + to_string(out.tsa->subject()) + " (serial " +
+                              out.tsa->serial_hex() + ") is not a designated TSA of " +
+                              to_string(issuer.subject())));
+  }
   return out;
 }
 

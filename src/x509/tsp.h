@@ -21,6 +21,7 @@
 #include "crypto/algorithm.h"
 #include "der/oid.h"
 #include "x509/certificate.h"
+#include "x509/designation.h"
 #include "x509/extensions.h"
 
 namespace hpki::x509::tsp {
@@ -132,6 +133,9 @@ inline constexpr std::string_view kNonceMismatch = "tsp.nonce_mismatch";
 inline constexpr std::string_view kTsaCertificate = "tsp.tsa_certificate";
 inline constexpr std::string_view kTsaNameMismatch = "tsp.tsa_name_mismatch";
 inline constexpr std::string_view kChain = "tsp.chain";
+// The TSA certificate's issuer is known to TokenVerifyOptions::designation and did not designate
+// it as a TSA (or its designation could not be read).
+inline constexpr std::string_view kTsaNotDesignated = "tsp.tsa_not_designated";
 }  // namespace diag
 
 struct TokenVerifyOptions {
@@ -142,6 +146,11 @@ struct TokenVerifyOptions {
   std::vector<CertificatePtr> untrusted{};      // intermediates and the TSA certificate
   std::optional<Bytes> nonce{};                 // the request's nonce (INTEGER content)
   std::size_t max_depth = 8;
+  // Which TSA certificates the issuers designated (designation.h; issue 16): a TSA certificate
+  // whose issuer on the chain the source knows must be one it designated, else the token is
+  // refused (kTsaNotDesignated), as it is when the source fails; a TSA certificate that is itself
+  // a trust anchor is trusted directly. None (default): RFC 3161 rules alone. Not owned.
+  const DesignationSource* designation = nullptr;
 };
 
 struct TokenVerifyResult {
@@ -158,8 +167,9 @@ struct TokenVerifyResult {
 // (extendedKeyUsage exactly timeStamping and critical, keyUsage if present allows
 // digitalSignature or nonRepudiation) and its chain to a trust anchor (signatures with the
 // standard SM2 ID at every level, issuers are CAs, every certificate valid at genTime).
-// Revocation is not checked. Negative verdicts are kBadSignature with a diag id; unparsable
-// input is kMalformed.
+// With options.designation, the TSA certificate must be designated by its issuer when the source
+// knows that issuer. Revocation is not checked. Negative verdicts are kBadSignature with a diag id;
+// unparsable input is kMalformed.
 [[nodiscard]] Result<TokenVerifyResult> verify_token(BytesView token_or_response,
                                                      const TokenVerifyOptions& options);
 

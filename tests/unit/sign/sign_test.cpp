@@ -10,6 +10,7 @@
 #include "der/writer.h"
 #include "x509/cms.h"
 #include "x509/crl.h"
+#include "x509/designation.h"
 #include "x509/tsp.h"
 
 namespace hpki::sign {
@@ -271,6 +272,49 @@ TEST_P(SignTest, CadesTAndRevokedAfterSigning) {
   EXPECT_FALSE(f.timestamp->valid);
   EXPECT_EQ(f.time_source, "now");
   EXPECT_EQ(f.status, f.timestamp->status) << verify_report_text(f);
+}
+
+// Issue 16: a signer revoked for keyCompromise signs afterwards and adds a back-dated token
+// from a TSA certificate of the hierarchy that the CA did not designate. By RFC 3161 alone the
+// token's genTime (before the revocation) becomes the signing time and the signature verifies;
+// with TrustSettings::designation the timestamp is not accepted (tsp.tsa_not_designated), the
+// signature is judged now, and the signer is revoked.
+TEST_P(SignTest, BackdatedTokenFromUndesignatedTsa) {
+  const TimePoint revoked_at = testca::now() - std::chrono::minutes(30);
+  x509::RevokedEntry e{
+      org_.cert->serial(), revoked_at, x509::RevocationReason::kKeyCompromise, std::nullopt, {}};
+  auto s = sign_with(org_, Mode::kCmsAttached, true, revoked_at - std::chrono::minutes(20));
+  ASSERT_TRUE(s) << s.error().to_string();
+  auto t = trust({crl_of(root_, {}), crl_of(issuing_, {e})});
+  t.intermediates = {issuing_.cert};
+
+  const auto rfc = check(s->output, {}, &t);
+  EXPECT_TRUE(rfc.valid) << verify_report_text(rfc);
+  EXPECT_EQ(rfc.time_source, "timestamp");
+
+  // The CA designated another TSA certificate.
+  auto designated =
+      issue(root_, GetParam(), "tsa", "designated TSA", testca::now() - std::chrono::hours(2));
+  x509::DesignationList list;
+  list.designate(root_.cert, x509::TrustService::kTimeStamping, {designated.cert});
+  t.designation = &list;
+  const auto r = check(s->output, {}, &t);
+  EXPECT_FALSE(r.valid);
+  EXPECT_TRUE(r.signature_valid);
+  ASSERT_TRUE(r.timestamp);
+  EXPECT_FALSE(r.timestamp->valid);
+  EXPECT_EQ(r.timestamp->status, x509::tsp::diag::kTsaNotDesignated) << verify_report_text(r);
+  EXPECT_FALSE(r.timestamp->gen_time);
+  EXPECT_EQ(r.time_source, "now");
+  EXPECT_EQ(r.status, x509::diag::kRevoked) << verify_report_text(r);
+  const auto json = nlohmann::json::parse(verify_report_json(r));
+  EXPECT_EQ(json["timestamp"]["status"], "tsp.tsa_not_designated");
+
+  // The same token from a designated TSA is trusted: revoked only after the signing time.
+  list.designate(root_.cert, x509::TrustService::kTimeStamping, {tsa_.cert});
+  const auto ok = check(s->output, {}, &t);
+  EXPECT_TRUE(ok.valid) << verify_report_text(ok);
+  EXPECT_EQ(ok.time_source, "timestamp");
 }
 
 TEST_P(SignTest, TimestampOverOtherDataRefused) {

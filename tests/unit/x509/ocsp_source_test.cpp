@@ -2,7 +2,8 @@
 // hpki-made responses for RSA, P-256 and SM2 chains (good, revoked before / after the
 // validation time, unknown, expired, unauthorised responders, tampered signature, SM2 ID),
 // the BoringSSL OCSP set through the source, and responses made by `openssl ocsp` (the
-// reference responder, offline) for RSA and ECDSA chains.
+// reference responder, offline) for RSA and ECDSA chains; delegates the CA did not designate
+// (issue 16, OcspSourceOptions::designation).
 #include "x509/ocsp_source.h"
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include "tests/support/test_util.h"
 #include "tests/unit/x509/test_ca.h"
 #include "x509/bundle.h"
+#include "x509/designation.h"
 #include "x509/revocation.h"
 
 namespace hpki::x509 {
@@ -218,6 +220,87 @@ TEST_P(OcspSourceTest, DelegateValidityAndNoCheck) {
   auto other_root = testca::make_ca(fam.spec, std::string("dlg-other-") + fam.name, nullptr);
   a = ask(src, *leaf, *ca.cert, t0 + minutes(1), crypto::kSm2DefaultId, {other_root.cert});
   EXPECT_EQ(a.diag, diag::kOcspResponderNotAuthorised) << a.detail;
+}
+
+// A designation source that cannot be read (as a store that is down).
+class FailingDesignation final : public DesignationSource {
+ public:
+  [[nodiscard]] Result<Designation> designation(TrustService, const Certificate&,
+                                                const Certificate&) const override {
+    return fail(ErrorCode::kUnavailable, "database down");
+  }
+};
+
+// Issue 16, RFC 6960 4.2.2.2 "local configuration": a delegate with id-kp-OCSPSigning and
+// id-pkix-ocsp-nocheck issued by the CA itself, but not one the CA designated, signs "good" for
+// a certificate revoked for keyCompromise. By RFC 6960 alone it is authorised (the attack of
+// the issue); where the caller knows the CA's designations it is refused with its own diag.
+TEST_P(OcspSourceTest, UndesignatedDelegateRefused) {
+  const auto fam = GetParam();
+  auto root = testca::make_ca(fam.spec, std::string("des-root-") + fam.name, nullptr);
+  auto ca = testca::make_ca(fam.spec, std::string("des-sub-") + fam.name, &root);
+  auto designated = testca::make_ocsp_responder(ca, fam.spec);
+  auto rogue = testca::make_ocsp_responder(ca, fam.spec);
+  ASSERT_NE(rogue.cert->find_extension(der::oids::kOcspNoCheck), nullptr);
+  auto bad = testca::issue_leaf(ca, fam.spec, "bad.example.cn");
+  const TimePoint t0 = testca::now();
+  const TimePoint at = t0 + minutes(5);
+  const auto forged = respond(rogue, *ca.cert, {{bad.get(), OcspCertStatus::kGood}}, t0);
+  const auto honest =
+      respond(designated, *ca.cert, {{bad.get(), OcspCertStatus::kRevoked, t0 - minutes(10)}}, t0);
+  const auto by_issuer =
+      respond(ca, *ca.cert, {{bad.get(), OcspCertStatus::kRevoked, t0 - minutes(10)}}, t0);
+
+  // RFC 6960 rules alone: the forged "good" is accepted.
+  OcspRevocationSource rfc_only({forged});
+  EXPECT_EQ(ask(rfc_only, *bad, *ca.cert, at).status, RevocationStatus::kGood);
+
+  DesignationList list;
+  list.designate(ca.cert, TrustService::kOcspSigning, {designated.cert});
+  OcspRevocationSource refused({forged}, OcspSourceOptions{.designation = &list});
+  auto a = ask(refused, *bad, *ca.cert, at);
+  EXPECT_EQ(a.status, RevocationStatus::kUnknown) << a.diag << ": " << a.detail;
+  EXPECT_EQ(a.diag, diag::kOcspResponderNotDesignated) << a.detail;
+  EXPECT_NE(a.detail.find(rogue.cert->serial_hex()), std::string::npos) << a.detail;
+  // The designated delegate and the CA itself are still heard; revoked wins.
+  OcspRevocationSource mixed({forged, honest}, OcspSourceOptions{.designation = &list});
+  a = ask(mixed, *bad, *ca.cert, at);
+  EXPECT_EQ(a.status, RevocationStatus::kRevoked) << a.diag << ": " << a.detail;
+  OcspRevocationSource own({by_issuer}, OcspSourceOptions{.designation = &list});
+  EXPECT_EQ(ask(own, *bad, *ca.cert, at).status, RevocationStatus::kRevoked);
+  // A configured trusted responder stays trusted (local configuration of the relying party).
+  OcspRevocationSource trusted(
+      {forged}, OcspSourceOptions{.trusted_responders = {rogue.cert}, .designation = &list});
+  EXPECT_EQ(ask(trusted, *bad, *ca.cert, at).status, RevocationStatus::kGood);
+  // A CA known with no designated responder at all (only a TSA listed): every delegate refused.
+  DesignationList none;
+  none.designate(ca.cert, TrustService::kTimeStamping, {});
+  OcspRevocationSource no_delegates({honest}, OcspSourceOptions{.designation = &none});
+  EXPECT_EQ(ask(no_delegates, *bad, *ca.cert, at).diag, diag::kOcspResponderNotDesignated);
+  // An issuer the caller does not know (only the root is listed): RFC 6960 rules.
+  DesignationList other;
+  other.designate(root.cert, TrustService::kOcspSigning, {});
+  OcspRevocationSource unknown_issuer({forged}, OcspSourceOptions{.designation = &other});
+  EXPECT_EQ(ask(unknown_issuer, *bad, *ca.cert, at).status, RevocationStatus::kGood);
+  // The designation cannot be read: fail closed, said so.
+  const FailingDesignation down;
+  OcspRevocationSource unreadable({honest}, OcspSourceOptions{.designation = &down});
+  a = ask(unreadable, *bad, *ca.cert, at);
+  EXPECT_EQ(a.diag, diag::kOcspResponderNotDesignated) << a.detail;
+  EXPECT_NE(a.detail.find("database down"), std::string::npos) << a.detail;
+  OcspRevocationSource own_unreadable({by_issuer}, OcspSourceOptions{.designation = &down});
+  EXPECT_EQ(ask(own_unreadable, *bad, *ca.cert, at).status, RevocationStatus::kRevoked);
+
+  // In path validation: the forged answer gives the leaf no status, so the path is invalid.
+  OcspRevocationSource ca_status({respond(root, *root.cert, {{ca.cert.get()}}, t0)});
+  CombinedRevocationSource both({&refused, &ca_status});
+  PathOptions o;
+  o.at = at;
+  o.revocation = &both;
+  auto rep = validate_path(bad, {ca.cert}, {root.cert}, o);
+  EXPECT_FALSE(rep.valid);
+  EXPECT_EQ(rep.status, diag::kRevocationUnknown) << rep.detail;
+  EXPECT_NE(rep.detail.find(diag::kOcspResponderNotDesignated), std::string::npos) << rep.detail;
 }
 
 TEST_P(OcspSourceTest, PathValidationOcspThenCrl) {

@@ -11,6 +11,7 @@
 #include "tests/support/test_util.h"
 #include "tests/unit/x509/test_ca.h"
 #include "x509/cms.h"
+#include "x509/designation.h"
 #include "x509/tsp.h"
 
 namespace hpki::x509 {
@@ -281,6 +282,59 @@ TEST_P(TokenTest, SignerMustBeATsa) {
                              {.data = BytesView(data_), .trust_anchors = {root_.cert}});
   ASSERT_FALSE(v);
   EXPECT_NE(v.error().detail().find(tsp::diag::kTsaCertificate), std::string::npos);
+}
+
+// Issue 16: a TSA certificate (critical timeStamping EKU, chains to the anchor: valid by RFC
+// 3161) whose CA is known to TokenVerifyOptions::designation but did not designate it is
+// refused with tsp.tsa_not_designated; designated ones, CAs the source does not know and a TSA
+// certificate that is itself the trust anchor keep the RFC 3161 rules.
+TEST_P(TokenTest, UndesignatedTsaRefused) {
+  const auto resp = token_for(data_, std::nullopt, true);
+  tsp::TokenVerifyOptions o{.data = BytesView(data_), .trust_anchors = {root_.cert}};
+  ASSERT_TRUE(tsp::verify_token(resp, o));  // RFC 3161 alone
+
+  // The CA designated another TSA certificate (same profile, same CA).
+  crypto::SystemRandom rnd;
+  auto other_key = crypto::PrivateKey::generate(GetParam()).value();
+  IssueParams p;
+  p.profile = &testca::profiles().at("tsa");
+  p.subject = testca::subject("hpki designated TSA");
+  p.subject_spki = other_key.public_key_der();
+  p.serial = generate_serial(rnd).value();
+  p.not_before = testca::now() - std::chrono::hours(1);
+  p.issuer = &root_.info;
+  auto other =
+      Certificate::parse(
+          issue_certificate(p, BuildSettings{}, *root_.signer, root_.cert.get()).value().der)
+          .value();
+  DesignationList list;
+  list.designate(root_.cert, TrustService::kTimeStamping, {other});
+  o.designation = &list;
+  auto v = tsp::verify_token(resp, o);
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code(), ErrorCode::kBadSignature);
+  EXPECT_TRUE(v.error().detail().starts_with(tsp::diag::kTsaNotDesignated)) << v.error().detail();
+  EXPECT_NE(v.error().detail().find(tsa_->serial_hex()), std::string::npos) << v.error().detail();
+  // Designated: accepted.
+  DesignationList ok;
+  ok.designate(root_.cert, TrustService::kTimeStamping, {other, tsa_});
+  o.designation = &ok;
+  EXPECT_TRUE(tsp::verify_token(resp, o));
+  // A designated OCSP responder is no TSA: the CA is known, the certificate not designated.
+  DesignationList wrong_service;
+  wrong_service.designate(root_.cert, TrustService::kOcspSigning, {tsa_});
+  o.designation = &wrong_service;
+  EXPECT_FALSE(tsp::verify_token(resp, o));
+  // A CA the source does not know: RFC 3161 rules.
+  auto stranger = testca::make_ca(GetParam(), "tsp-stranger", nullptr);
+  DesignationList unknown;
+  unknown.designate(stranger.cert, TrustService::kTimeStamping, {});
+  o.designation = &unknown;
+  EXPECT_TRUE(tsp::verify_token(resp, o));
+  // The TSA certificate itself as the trust anchor: trusted directly.
+  o.designation = &list;
+  o.trust_anchors = {tsa_};
+  EXPECT_TRUE(tsp::verify_token(resp, o));
 }
 
 // openssl ts -verify accepts the RSA and ECDSA tokens (SM2: OpenSSL 3.0 uses the empty ID).
