@@ -244,6 +244,14 @@ for fd in "${fds[@]}"; do exec {fd}>&-; done
 for _ in $(seq 1 50); do [ "$(code "${PLAIN}healthz")" == 200 ] && break; sleep 0.1; done
 expect_eq "served again once the connections are closed" 200 "$(code "${PLAIN}healthz")"
 check "metrics: refused connections counted" grep -q '^http_connections_refused_total{listener="http"} [1-9]' <("${C[@]}" "${PLAIN}metrics")
+# TLS 1.2 only with ECDHE and AEAD (RFC 9325 4.1, 4.2), TLS 1.3 with OpenSSL's defaults; the
+# real openssl client against the API listener (RSA certificate).
+API_PORT=$(sed -E 's|https://[^:]+:([0-9]+)/.*|\1|' <<<"$API")
+tls() { timeout 20 openssl s_client -brief -connect "127.0.0.1:$API_PORT" "$@" </dev/null 2>&1; }
+check "TLS 1.2 static-RSA AES128-SHA refused" bash -c '! timeout 20 openssl s_client -connect "127.0.0.1:$1" -tls1_2 -cipher AES128-SHA </dev/null >/dev/null 2>&1' _ "$API_PORT"
+check "TLS 1.2 ECDHE-RSA-AES128-SHA (CBC) refused" bash -c '! timeout 20 openssl s_client -connect "127.0.0.1:$1" -tls1_2 -cipher ECDHE-RSA-AES128-SHA </dev/null >/dev/null 2>&1' _ "$API_PORT"
+check "TLS 1.2 ECDHE-RSA-AES128-GCM-SHA256 accepted" grep -q 'Ciphersuite: ECDHE-RSA-AES128-GCM-SHA256' <(tls -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256)
+check "TLS 1.3 accepted" grep -q 'Protocol version: TLSv1.3' <(tls -tls1_3)
 kill -TERM "$SERVER"
 set +e
 wait "$SERVER"; rc=$?
