@@ -111,8 +111,9 @@ bench_hpki() {
   local args=(--home "$H" ca init --families ecdsa,sm2 --org 示例医院)
   [ -n "$url" ] && args+=(--database "$url")
   "$HPKI" "${args[@]}" >/dev/null
-  # The bench's single API key must not be throttled by the per-key rate limit.
-  sed -i '/^\[server\]/a rate_limit_per_second = 10000000\nrate_limit_burst = 10000000' "$H/hpki.toml"
+  # The bench's single API key, from a single address, must not be throttled by the per-key or
+  # the per-address rate limit, nor its connections capped.
+  sed -i '/^\[server\]/a rate_limit_per_second = 10000000\nrate_limit_burst = 10000000\nip_rate_limit_per_second = 0\nmax_connections_per_ip = 0' "$H/hpki.toml"
   local key; key=$("$HPKI" --home "$H" apikey create --role admin 2>/dev/null | tail -n 1)
   "$HPKI" --home "$H" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --threads 2 \
     --workers "$WORKERS" >"$WORK/serve-$backend.out" 2>"$WORK/serve-$backend.err" &

@@ -157,7 +157,19 @@ http::Response authentication_failed(const Error& e) {
   return http::problem_for(e);
 }
 
-// Authentication (401), authorization (403), then the body; errors mapped once, here.
+// The per-caller rate limit (ApiContext::rate_limiter), for a principal whose credentials were
+// verified: a 429 to answer, or nullopt to go on.
+std::optional<http::Response> over_rate_limit(ApiContext& c, const Principal& p) {
+  if (c.rate_limiter == nullptr) return std::nullopt;
+  const auto decision = c.rate_limiter->take(p.actor());
+  if (decision.allowed) return std::nullopt;
+  return http::problem(429, "rate-limited", "Too many requests",
+                       "request rate limit of this caller exceeded; retry later")
+      .set_header("Retry-After", std::to_string(decision.retry_after.count()));
+}
+
+// Authentication (401), the caller's rate limit (429), authorization (403), then the body;
+// errors mapped once, here.
 http::Response guarded(ApiContext& c, const http::Request& req, Permission perm, const Body& body) {
   // Database time of this call (the credential lookup included) is reported under its route;
   // transactions of the group-commit leader are reported as "group_commit".
@@ -165,8 +177,10 @@ http::Response guarded(ApiContext& c, const http::Request& req, Permission perm,
   auto who = authenticate(c, req);
   if (!who) return authentication_failed(who.error());
   http::Response out;
-  if (auto ok = authorize(*who, perm, std::nullopt);
-      !ok && ok.error().code() == ErrorCode::kPermissionDenied) {
+  if (auto limited = over_rate_limit(c, *who)) {
+    out = std::move(*limited);
+  } else if (auto ok = authorize(*who, perm, std::nullopt);
+             !ok && ok.error().code() == ErrorCode::kPermissionDenied) {
     // Role problems are 403; an org-scoped principal reaching another org's object gets 404 from
     // the body's own authorize() call.
     out = http::problem_for(ok.error());
@@ -215,6 +229,7 @@ void guarded_async(ApiContext& c, std::shared_ptr<const http::Request> req, Perm
       c.runtime->ca().record_event_async(call_event(*req, p, out->status),
                                          [out, answer](Result<void>) { answer(std::move(*out)); });
     };
+    if (auto limited = over_rate_limit(c, *who)) return finish(std::move(*limited));
     if (auto ok = authorize(*who, perm, std::nullopt);
         !ok && ok.error().code() == ErrorCode::kPermissionDenied) {
       finish(fail(ok.error()));

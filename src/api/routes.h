@@ -12,6 +12,7 @@
 #include "core/bytes.h"
 #include "crypto/signature_cache.h"
 #include "http/metrics.h"
+#include "http/rate_limit.h"
 #include "http/router.h"
 #include "tsa/tsa_service.h"
 
@@ -26,6 +27,11 @@ struct ApiContext {
   // Certificate / CRL signatures and keys already checked by /api/v1/verify (none: each request
   // checks everything).
   const crypto::SignatureCache* signatures = nullptr;
+  // Per-caller rate limit of the authenticated routes: one bucket per principal, taken right
+  // after its credentials are verified (never by a request that fails authentication); over it
+  // the route answers 429 rate-limited with Retry-After. None: no per-caller limit. The HTTP
+  // server limits per client address before this (http/server.h).
+  http::RateLimiter* rate_limiter = nullptr;
 };
 
 // /api/v1/... (HTTPS listener).

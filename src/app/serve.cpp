@@ -93,6 +93,17 @@ Result<http::TlsConfig> ensure_tls(ca::Runtime& rt, std::ostream& err) {
   return tls;
 }
 
+// [server] limits per client address: the connection cap and the rate limit before
+// authentication (the per-caller limit after it is ApiContext::rate_limiter).
+void set_client_limits(http::ServerOptions& o, const RawConfig::Server& s) {
+  o.max_connections_per_ip = static_cast<std::size_t>(s.max_connections_per_ip);
+  if (s.ip_rate_limit_per_second > 0) {
+    o.ip_rate_limit =
+        http::RateLimitOptions{.rate_per_second = static_cast<double>(s.ip_rate_limit_per_second),
+                               .burst = static_cast<double>(s.ip_rate_limit_burst)};
+  }
+}
+
 // The OCSP responder over the runtime's database, with one signer per delegated responder
 // certificate (`<family>-ocsp`, created by `hpki ca init`).
 Result<std::unique_ptr<revocation::OcspResponder>> make_responder(ca::Runtime& rt,
@@ -157,6 +168,7 @@ Result<int> serve_ocsp(cli::Context& ctx, const ServeArgs& a, sigset_t set) {
   o.io_threads = a.threads;
   o.worker_threads = a.workers;
   o.max_body_bytes = cfg.base.server.max_body_bytes;
+  set_client_limits(o, cfg.base.server);
   o.metrics = metrics;
   std::vector<http::ListenerConfig> listeners;
   listeners.push_back({.name = "http",
@@ -233,8 +245,11 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   api::CredentialCache credentials(
       std::chrono::milliseconds(rt->config().base.server.credential_cache_ms));
   const crypto::SignatureCache signatures;  // for /api/v1/verify
-  api::ApiContext actx{rt.get(),          &pepper,      metrics.get(),
-                       tsa_service.get(), &credentials, &signatures};
+  http::RateLimiter caller_limits(http::RateLimitOptions{
+      .rate_per_second = static_cast<double>(cfg.base.server.rate_limit_per_second),
+      .burst = static_cast<double>(cfg.base.server.rate_limit_burst)});
+  api::ApiContext actx{rt.get(),     &pepper,     metrics.get(), tsa_service.get(),
+                       &credentials, &signatures, &caller_limits};
   api::add_runtime_metrics(actx);
 
   // CRLs (issue 6): published on schedule and after each revocation, hold or release; served
@@ -277,18 +292,8 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   o.io_threads = a.threads;
   o.worker_threads = a.workers;
   o.max_body_bytes = cfg.base.server.max_body_bytes;
-  o.rate_limit.rate_per_second = static_cast<double>(cfg.base.server.rate_limit_per_second);
-  o.rate_limit.burst = static_cast<double>(cfg.base.server.rate_limit_burst);
+  set_client_limits(o, cfg.base.server);
   o.metrics = metrics;
-  // Rate limiting per API key (the id part of "hpki_<id>_<secret>"), else per client address.
-  o.rate_limit_key = [](const http::Request& req) -> std::string {
-    if (auto h = req.header("authorization"); h && h->starts_with("Bearer hpki_")) {
-      auto rest = h->substr(12);
-      return "key:" + std::string(rest.substr(0, rest.find('_')));
-    }
-    auto peer = std::string_view(req.peer);
-    return "ip:" + std::string(peer.substr(0, peer.rfind(':')));
-  };
   std::vector<http::ListenerConfig> listeners;
   if (api_router) {
     listeners.push_back({.name = "api",

@@ -335,12 +335,24 @@ Result<RawConfig> read_config(ConfigDoc& doc, const std::set<std::string>& other
     }
     c.server.max_body_bytes = static_cast<std::size_t>(*v);
   }
-  for (auto [key, out] :
-       {std::pair{"server.rate_limit_per_second", &c.server.rate_limit_per_second},
-        std::pair{"server.rate_limit_burst", &c.server.rate_limit_burst}}) {
+  struct Bounded {
+    const char* key;
+    std::int64_t* out;
+    std::int64_t min;
+    std::int64_t max;
+  };
+  for (auto [key, out, min, max] :
+       {Bounded{"server.rate_limit_per_second", &c.server.rate_limit_per_second, 1, 10'000'000},
+        Bounded{"server.rate_limit_burst", &c.server.rate_limit_burst, 1, 10'000'000},
+        Bounded{"server.ip_rate_limit_per_second", &c.server.ip_rate_limit_per_second, 0,
+                10'000'000},
+        Bounded{"server.ip_rate_limit_burst", &c.server.ip_rate_limit_burst, 1, 10'000'000},
+        Bounded{"server.max_connections_per_ip", &c.server.max_connections_per_ip, 0, 1'000'000}}) {
     if (auto v = HPKI_TRY(doc.get_int(key))) {
-      if (*v < 1 || *v > 10'000'000) {
-        return fail(ErrorCode::kConfigInvalid, doc.where(key) + ": must be between 1 and 10000000");
+      if (*v < min || *v > max) {
+        return fail(ErrorCode::kConfigInvalid, doc.where(key) + ": must be between " +
+                                                   std::to_string(min) + " and " +
+                                                   std::to_string(max));
       }
       *out = *v;
     }

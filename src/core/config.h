@@ -78,9 +78,17 @@ struct RawConfig {
     ListenAddress api_listen{"127.0.0.1", 8443};
     ListenAddress http_listen{"127.0.0.1", 8080};
     std::size_t max_body_bytes = 1024 * 1024;
-    // Token bucket per API key (else per client address) on rate-limited routes.
+    // Token bucket per authenticated caller (API key, operator) on the API routes, taken only
+    // once the credentials are verified.
     std::int64_t rate_limit_per_second = 50;
     std::int64_t rate_limit_burst = 100;
+    // Token bucket per client address (IPv4 address, IPv6 /64) on the same routes, taken before
+    // authentication by every request; 0 per second = no per-address limit (e.g. behind a
+    // proxy, where every request comes from the proxy's address).
+    std::int64_t ip_rate_limit_per_second = 500;
+    std::int64_t ip_rate_limit_burst = 1000;
+    // Open connections per client address on each node (all listeners); 0 = no cap.
+    std::int64_t max_connections_per_ip = 256;
     // How long a node trusts an API key it validated before reading it again (a revocation
     // by another process takes effect within this); 0 = read on every request.
     std::int64_t credential_cache_ms = 2000;

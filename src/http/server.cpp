@@ -71,12 +71,15 @@ void run_async(const AsyncHandler& handler, Request request, Reply reply) {
   }
 }
 
-std::string peer_string(const Socket& socket) {
+Client client_of(const Socket& socket) {
   boost::system::error_code ec;
   auto ep = socket.remote_endpoint(ec);
-  if (ec) return "unknown";
-  if (ep.address().is_v6()) return fmt::format("[{}]:{}", ep.address().to_string(), ep.port());
-  return fmt::format("{}:{}", ep.address().to_string(), ep.port());
+  if (ec) return Client{.peer = "unknown", .key = "unknown", .slot = std::nullopt};
+  const std::string address = ep.address().to_string();
+  return Client{.peer = ep.address().is_v6() ? fmt::format("[{}]:{}", address, ep.port())
+                                             : fmt::format("{}:{}", address, ep.port()),
+                .key = client_address_key(address),
+                .slot = std::nullopt};
 }
 
 namespace {
@@ -89,10 +92,20 @@ void do_accept(ListenerState& listener, Server::Core& core) {
           return;
         }
         if (!ec) {
-          if (listener.tls) {
-            start_tls_session(std::move(socket), listener, core);
+          Client client = client_of(socket);
+          client.slot = core.connections.acquire(client.key);
+          if (!client.slot) {
+            // Over the per-address cap: closed before any read or TLS handshake.
+            listener.refused_connections->inc();
+            log::debug("http {}: connection from {} refused: {} connections open from {}",
+                       listener.config.name, client.peer, core.options.max_connections_per_ip,
+                       client.key);
+            boost::system::error_code ignored;
+            socket.close(ignored);
+          } else if (listener.tls) {
+            start_tls_session(std::move(socket), std::move(client), listener, core);
           } else {
-            start_plain_session(std::move(socket), listener, core);
+            start_plain_session(std::move(socket), std::move(client), listener, core);
           }
         } else {
           log::warn("http {}: accept failed: {}", listener.config.name, ec.message());
@@ -107,6 +120,18 @@ bool valid_request_id(std::string_view id) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '_' || c == '.';
   });
+}
+
+// The method label of http_requests_total: clients choose the method token, so only the
+// methods of RFC 9110 9.3 and PATCH (RFC 5789) get a series of their own.
+std::string_view method_label(std::string_view method) {
+  static constexpr std::string_view kKnown[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                                "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  if (method == "-") return method;  // no request line was read
+  for (std::string_view m : kKnown) {
+    if (method == m) return m;
+  }
+  return "other";
 }
 
 Result<std::string> read_text_file(const std::string& path) {
@@ -125,12 +150,13 @@ Result<std::string> read_text_file(const std::string& path) {
 
 using detail::net::ip::tcp;
 
-Server::Core::Core(ServerOptions opts) : options(std::move(opts)) {
+Server::Core::Core(ServerOptions opts)
+    : options(std::move(opts)), connections(options.max_connections_per_ip) {
   for (std::size_t i = 0; i < std::max<std::size_t>(options.io_threads, 1); ++i) {
     contexts.push_back(std::make_unique<detail::net::io_context>(1));
   }
   metrics = options.metrics ? options.metrics : std::make_shared<MetricsRegistry>();
-  if (options.rate_limit_key) limiter = std::make_unique<RateLimiter>(options.rate_limit);
+  if (options.ip_rate_limit) ip_limiter = std::make_unique<RateLimiter>(*options.ip_rate_limit);
   queue_depth_gauge =
       &metrics->gauge("http_worker_queue_depth", "Requests waiting for a worker thread");
   busy_workers_gauge = &metrics->gauge("http_workers_busy", "Worker threads running a handler");
@@ -160,6 +186,8 @@ void Server::Core::record(const detail::ListenerState& listener, detail::SeriesC
                           std::chrono::steady_clock::duration took, std::string_view request_id,
                           std::string_view peer) {
   double seconds = std::chrono::duration<double>(took).count();
+  const std::string_view raw_method = method;
+  method = detail::method_label(raw_method);
   if (cache.requests == nullptr || cache.status != status || cache.route != route ||
       cache.method != method) {
     if (cache.latency == nullptr || cache.route != route) {
@@ -180,7 +208,7 @@ void Server::Core::record(const detail::ListenerState& listener, detail::SeriesC
   log::info(
       "http access listener={} method={} route={} status={} duration_ms={:.3f} "
       "request_id={} peer={}",
-      listener.config.name, method, route, status, seconds * 1000.0, request_id, peer);
+      listener.config.name, raw_method, route, status, seconds * 1000.0, request_id, peer);
 }
 
 bool Server::Core::register_session(const std::shared_ptr<detail::SessionBase>& session) {
@@ -240,6 +268,10 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options,
     return fail(ErrorCode::kInvalidArgument, "server needs at least one I/O and worker thread");
   }
   if (listeners.empty()) return fail(ErrorCode::kInvalidArgument, "no listener configured");
+  if (options.ip_rate_limit &&
+      !(options.ip_rate_limit->rate_per_second > 0 && options.ip_rate_limit->burst >= 1)) {
+    return fail(ErrorCode::kInvalidArgument, "per-address rate limit needs a rate > 0, burst >= 1");
+  }
   auto core = std::make_unique<Core>(std::move(options));
   for (ListenerConfig& config : listeners) {
     if (!config.router) {
@@ -273,6 +305,10 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options,
       return fail(ErrorCode::kIo, where + ": listen: " + ec.message());
     }
     state->port = acceptor->local_endpoint().port();
+    state->refused_connections = &core->metrics->counter(
+        "http_connections_refused_total",
+        "Connections closed at accept: the client address already had max_connections_per_ip open",
+        {{"listener", config.name}});
     state->acceptor = std::move(acceptor);
     state->config = std::move(config);
     core->listeners.push_back(std::move(state));

@@ -8,14 +8,24 @@
 // with it), else 408; an idle keep-alive connection is closed silently after `idle_timeout`.
 // Header bigger than `max_header_bytes` -> 431; body bigger than the route's (or the
 // default) body limit -> 413; unknown path -> 404; known path, other method -> 405 with
-// Allow; rate limiter empty -> 429 with Retry-After; worker queue full -> 503. Limit
-// answers close the connection when the request was not read completely. Bodies are
-// application/problem+json (RFC 9457) on listeners with `problem_json`, else text/plain.
+// Allow; the client address's rate limit bucket empty -> 429 with Retry-After; worker queue
+// full -> 503. Limit answers close the connection when the request was not read completely.
+// Bodies are application/problem+json (RFC 9457) on listeners with `problem_json`, else
+// text/plain.
+//
+// Per client address (client_address_key(): the IPv4 address, an IPv6 /64): at most
+// `max_connections_per_ip` open connections — a further one is closed right after accept,
+// before any TLS handshake, and counted in http_connections_refused_total{listener}; and, when
+// `ip_rate_limit` is set, a token bucket taken by every request to a rate-limited route before
+// its handler runs (so before any authentication; whatever credentials the request carries).
+// Limits per authenticated caller are the handlers' business (api/routes.cpp).
 //
 // Every response carries X-Request-Id (the client's, when it is a sane token, else a fresh
-// one). Each request is counted in http_requests_total{listener,route,method,status} and
-// http_request_duration_seconds{listener,route}; worker queue depth and busy workers are
-// gauges; each request writes one access log line (core/log.h, info level).
+// one). Each request is counted in http_requests_total{route,method,status} and
+// http_request_duration_seconds{route}. Every label is bounded whatever clients send: route is
+// the matched pattern or "unmatched", method is one of RFC 9110's methods and PATCH, else
+// "other" ("-" when no request line was read). Worker queue depth and busy workers are gauges;
+// each request writes one access log line (core/log.h, info level).
 //
 // stop(): closes the listeners, closes idle connections, lets in-flight requests finish and
 // be written (up to `shutdown_grace`), then stops the I/O threads and the workers. The
@@ -33,6 +43,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "http/connection_limit.h"
 #include "http/message.h"
 #include "http/metrics.h"
 #include "http/rate_limit.h"
@@ -65,11 +76,10 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds write_timeout{10000};
   std::chrono::milliseconds shutdown_grace{10000};
-  // Rate limiting: applied to routes with RouteOptions::rate_limited when `rate_limit_key`
-  // is set and returns a non-empty key (e.g. API key id, else client IP). Called on an I/O
-  // thread after the request is read: must be cheap and must not block.
-  std::function<std::string(const Request&)> rate_limit_key;
-  RateLimitOptions rate_limit;
+  // Per client address, before any handler (see the top of this file); nullopt: no limit.
+  std::optional<RateLimitOptions> ip_rate_limit;
+  // Open connections per client address; 0: no cap.
+  std::size_t max_connections_per_ip = 0;
   // Registry to record into; when null the server owns one (see Server::metrics()).
   std::shared_ptr<MetricsRegistry> metrics;
 };

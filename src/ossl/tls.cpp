@@ -24,6 +24,16 @@ Result<Ptr<BIO>> mem_bio(const std::string& text) {
   return bio;
 }
 
+// TLS 1.2 cipher suites of the server: ECDHE key exchange (forward secrecy) with an AEAD cipher
+// only — no static-RSA key exchange, no CBC (MAC-then-encrypt, SHA-1), no DHE, no 3DES/RC4.
+// Mozilla's "intermediate" TLS 1.2 list without its DHE suites. TLS 1.3 keeps OpenSSL's
+// default suites (all AEAD with ephemeral key exchange). The SM suites of TLCP (GB/T 38636) and
+// RFC 8998 (TLS_SM4_GCM_SM3) are not in OpenSSL 3.0, so none is listed (docs/operations.md).
+constexpr char kTls12CipherList[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
 // Session ids must be bound to a context when client certificates are verified, or
 // OpenSSL refuses resumed sessions (SSL_CTX_set_session_id_context(3)).
 constexpr unsigned char kSessionIdContext[] = "hpki-http";
@@ -43,6 +53,9 @@ Result<TlsContextPtr> make_server_tls_context(const TlsServerConfig& config) {
     return fail(take_error(ErrorCode::kCrypto, "SSL_CTX_set_min_proto_version"));
   }
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_cipher_list(ctx.get(), kTls12CipherList) != 1) {
+    return fail(take_error(ErrorCode::kCrypto, "SSL_CTX_set_cipher_list"));
+  }
 
   // Certificate chain: leaf first, the rest as extra chain certificates.
   Ptr<BIO> chain_bio = HPKI_TRY(mem_bio(config.cert_chain_pem));

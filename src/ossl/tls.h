@@ -5,9 +5,11 @@
 // Contract:
 // - make_server_tls_context() builds an SSL_CTX for TLS 1.2+ from a PEM certificate chain
 //   (leaf first) and a PEM private key (unencrypted PKCS#8 or traditional) and checks that
-//   the key matches the leaf. With `request_client_cert` the server requests (does not
-//   require) a client certificate: a client that presents one must chain to one of
-//   `trusted_client_ca_der` or the handshake fails; a client without one is served.
+//   the key matches the leaf. TLS 1.2 is limited to ECDHE with AES-GCM or ChaCha20-Poly1305
+//   (no static-RSA key exchange, no CBC suites); TLS 1.3 uses OpenSSL's default suites. With
+//   `request_client_cert` the server requests (does not require) a client certificate: a client
+//   that presents one must chain to one of `trusted_client_ca_der` or the handshake fails; a client
+//   without one is served.
 // - verified_peer_chain() returns the DER of the verified client chain (leaf first, trust
 //   anchor last), or an empty vector when the client presented no certificate.
 //

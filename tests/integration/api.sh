@@ -263,4 +263,78 @@ expect_eq "SIGTERM: nothing half-written (no issuing record)" 0 "$(issuing_count
 check "SIGTERM: every answered certificate is stored" test "$(issuing_count issued)" -ge $((before + answered))
 # The shutdown checkpoint covers every entry, including the API calls above.
 check "a checkpoint at shutdown leaves no unprotected entries" grep -q '0 entries after the last checkpoint' <(h audit verify)
+
+# Limits per client (issue 16), on a second server of the same home with small limits: per API
+# key 5 requests (then 1 per second), per client address 400 (then 1 per second), at most 8 open
+# connections per address. Every request of this test comes from 127.0.0.1.
+VICTIM=$(h apikey create --role auditor 2>/dev/null | tail -n 1)
+VICTIM_ID=$(cut -d_ -f2 <<<"$VICTIM")
+sed -i '/^\[server\]/a rate_limit_per_second = 1\nrate_limit_burst = 5\nip_rate_limit_per_second = 1\nip_rate_limit_burst = 400\nmax_connections_per_ip = 8' "$H/hpki.toml"
+"$HPKI" --home "$H" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
+SERVER=$!
+for _ in $(seq 1 100); do grep -q '^  HTTP' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
+API=$(grep -o 'https://[^ ]*' "$WORK/serve.out" | head -n 1)
+PLAIN=$(grep -o 'http://[^ ]*' "$WORK/serve.out" | head -n 1)
+check "limited server started" test -n "$API"
+# many_requests FILE KEY_ID...: one curl (one keep-alive connection), GET /api/v1/cas with
+# "Bearer hpki_<id>_<wrong secret>" per id; FILE gets one status code per line.
+many_requests() {
+  local out=$1; shift
+  for id in "$@"; do
+    printf 'url = "%scas"\ncacert = "%s"\nheader = "Authorization: Bearer hpki_%s_not-the-secret"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nnext\n' \
+      "$API" "$H/tls/ca.pem" "$id"
+  done | sed '$d' >"$WORK/many.curl"  # no "next" after the last
+  curl -s -K "$WORK/many.curl" >"$out" || true
+}
+count() { grep -c "^$1\$" "$2" || true; }
+# The bucket of a key is taken only once its secret is verified: 150 requests with the victim's
+# key id and a wrong secret are all 401, and the victim is still served.
+many_requests "$WORK/codes" $(for _ in $(seq 1 150); do echo "$VICTIM_ID"; done)
+expect_eq "150 wrong secrets with the victim's key id: all 401" 150 "$(count 401 "$WORK/codes")"
+expect_eq "the victim's key is not locked out by them" 200 "$(code -H "Authorization: Bearer $VICTIM" "${API}cas")"
+# The per-key limit itself holds once the key is verified: 429 rate-limited with Retry-After.
+printf 'url = "%scas"\ncacert = "%s"\nheader = "Authorization: Bearer %s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nnext\n' \
+  "$API" "$H/tls/ca.pem" "$VICTIM" >"$WORK/one.curl"
+for _ in $(seq 1 30); do cat "$WORK/one.curl"; done | sed '$d' >"$WORK/many.curl"
+curl -s -K "$WORK/many.curl" >"$WORK/codes" || true
+check "30 requests of one key beyond its burst of 5: some 429" test "$(count 429 "$WORK/codes")" -gt 0
+expect_eq "... and the rest 200" 30 $(($(count 429 "$WORK/codes") + $(count 200 "$WORK/codes")))
+expect_eq "over the key's limit: 429" 429 "$("${C[@]}" -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}' -H "Authorization: Bearer $VICTIM" "${API}cas")"
+expect_eq "429 is a rate-limited problem" "https://hpki.dev/problems/rate-limited" "$(jq -r .type "$WORK/body")"
+check "429 carries Retry-After" grep -qi '^Retry-After: [1-9]' "$WORK/headers"
+check "a 429 of a verified key is audited as a failure" \
+  grep -qP "\tapi-key:$VICTIM_ID\tapi\.GET /api/v1/cas\t.*\tfailure" <(h audit list --limit 10000)
+# Made-up key ids get no bucket of their own: the client address's limit stops them.
+many_requests "$WORK/codes" $(for _ in $(seq 1 500); do openssl rand -hex 8; done)
+echo "500 random key ids from one address: $(count 401 "$WORK/codes") x 401, $(count 429 "$WORK/codes") x 429" >&2
+check "500 random key ids from one address: the address limit answers 429" test "$(count 429 "$WORK/codes")" -gt 0
+expect_eq "... and nothing but 401 and 429" 500 $(($(count 429 "$WORK/codes") + $(count 401 "$WORK/codes")))
+# Metric labels stay bounded: an unknown method is counted as "other".
+expect_eq "unknown method: 405" 405 "$(code -X BREW "${PLAIN}healthz")"
+M=$("${C[@]}" "${PLAIN}metrics")
+check "metrics: an unknown method is method=\"other\"" grep -q '^http_requests_total{route="unmatched",method="other",status="405"} ' <<<"$M"
+check "metrics: no series for the method token itself" bash -c '! grep -q BREW <<<"$1"' _ "$M"
+# The connection cap: with 8 connections open from this address, a 9th is closed at once; once
+# they are closed, connections are served again; the refusals are counted.
+PLAIN_PORT=$(sed -E 's|.*:([0-9]+)/$|\1|' <<<"$PLAIN")
+fds=()
+for _ in $(seq 1 8); do exec {fd}<>"/dev/tcp/127.0.0.1/$PLAIN_PORT"; fds+=("$fd"); done
+expect_eq "9th connection from one address: closed without an answer" 000 "$(code "${PLAIN}healthz")"
+for fd in "${fds[@]}"; do exec {fd}>&-; done
+for _ in $(seq 1 50); do [ "$(code "${PLAIN}healthz")" == 200 ] && break; sleep 0.1; done
+expect_eq "served again once the connections are closed" 200 "$(code "${PLAIN}healthz")"
+check "metrics: refused connections counted" grep -q '^http_connections_refused_total{listener="http"} [1-9]' <("${C[@]}" "${PLAIN}metrics")
+# TLS 1.2 only with ECDHE and AEAD (RFC 9325 4.1, 4.2), TLS 1.3 with OpenSSL's defaults; the
+# real openssl client against the API listener (RSA certificate).
+API_PORT=$(sed -E 's|https://[^:]+:([0-9]+)/.*|\1|' <<<"$API")
+tls() { timeout 20 openssl s_client -brief -connect "127.0.0.1:$API_PORT" "$@" </dev/null 2>&1; }
+check "TLS 1.2 static-RSA AES128-SHA refused" bash -c '! timeout 20 openssl s_client -connect "127.0.0.1:$1" -tls1_2 -cipher AES128-SHA </dev/null >/dev/null 2>&1' _ "$API_PORT"
+check "TLS 1.2 ECDHE-RSA-AES128-SHA (CBC) refused" bash -c '! timeout 20 openssl s_client -connect "127.0.0.1:$1" -tls1_2 -cipher ECDHE-RSA-AES128-SHA </dev/null >/dev/null 2>&1' _ "$API_PORT"
+check "TLS 1.2 ECDHE-RSA-AES128-GCM-SHA256 accepted" grep -q 'Ciphersuite: ECDHE-RSA-AES128-GCM-SHA256' <(tls -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256)
+check "TLS 1.3 accepted" grep -q 'Protocol version: TLSv1.3' <(tls -tls1_3)
+kill -TERM "$SERVER"
+set +e
+wait "$SERVER"; rc=$?
+set -e
+expect_eq "limited server: clean exit" 0 "$rc"
 finish

@@ -37,6 +37,14 @@ struct ListenerState {
   std::shared_ptr<TlsHolder> tls;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::uint16_t port = 0;
+  Counter* refused_connections = nullptr;  // over the per-address connection cap
+};
+
+// The other end of an accepted connection.
+struct Client {
+  std::string peer;  // "ip:port" / "[ip6]:port" (logs, Request::peer)
+  std::string key;   // client_address_key() of its address: the per-address limits' key
+  std::optional<ConnectionLimiter::Slot> slot;  // its place under the connection cap
 };
 
 // Per connection: the metric series of its last (route, method, status), so that a keep-alive
@@ -57,8 +65,8 @@ class SessionBase {
   virtual void on_stop() = 0;
 };
 
-void start_plain_session(Socket socket, ListenerState& listener, Server::Core& core);
-void start_tls_session(Socket socket, ListenerState& listener, Server::Core& core);
+void start_plain_session(Socket socket, Client client, ListenerState& listener, Server::Core& core);
+void start_tls_session(Socket socket, Client client, ListenerState& listener, Server::Core& core);
 
 }  // namespace hpki::http::detail
 
@@ -88,7 +96,9 @@ struct Server::Core {
   // touch on destruction is declared before `contexts`; objects using them after it.
   ServerOptions options;
   std::shared_ptr<MetricsRegistry> metrics;
-  std::unique_ptr<RateLimiter> limiter;
+  std::unique_ptr<RateLimiter> ip_limiter;  // null: no per-address rate limit
+  // Sessions give their slot back on destruction (possibly while `contexts` are destroyed).
+  ConnectionLimiter connections;
   Gauge* queue_depth_gauge = nullptr;
   Gauge* busy_workers_gauge = nullptr;
   Gauge* connections_gauge = nullptr;

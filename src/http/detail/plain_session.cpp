@@ -12,10 +12,10 @@ struct StreamTraits<Socket> {
   static Result<std::vector<Bytes>> peer_chain(Socket&) { return std::vector<Bytes>{}; }
 };
 
-void start_plain_session(Socket socket, ListenerState& listener, Server::Core& core) {
-  std::string peer = peer_string(socket);
-  auto session =
-      std::make_shared<Session<Socket>>(core, listener, std::move(peer), false, std::move(socket));
+void start_plain_session(Socket socket, Client client, ListenerState& listener,
+                         Server::Core& core) {
+  auto session = std::make_shared<Session<Socket>>(core, listener, std::move(client), false,
+                                                   std::move(socket));
   session->start();
 }
 

@@ -49,13 +49,15 @@ template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <class... StreamArgs>
-  Session(Server::Core& core, ListenerState& listener, std::string peer, bool tls,
+  Session(Server::Core& core, ListenerState& listener, Client client, bool tls,
           StreamArgs&&... stream_args)
       : core_(core),
         listener_(listener),
         stream_(std::forward<StreamArgs>(stream_args)...),
         timer_(stream_.get_executor()),
-        peer_(std::move(peer)),
+        peer_(std::move(client.peer)),
+        client_key_(std::move(client.key)),
+        slot_(std::move(client.slot)),
         tls_(tls) {}
 
   ~Session() override { core_.unregister_session(this); }
@@ -345,17 +347,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     req.peer_chain = peer_chain_;
     req.request_id = request_id_;
 
-    if (match_.route->options.rate_limited && core_.limiter && core_.options.rate_limit_key) {
-      std::string key = core_.options.rate_limit_key(req);
-      if (!key.empty()) {
-        auto decision = core_.limiter->take(key);
-        if (!decision.allowed) {
-          Response r = core_.error_response(listener_, 429, "rate-limited", "Too many requests",
-                                            "request rate limit exceeded; retry later");
-          r.set_header("Retry-After", std::to_string(decision.retry_after.count()));
-          write_response(std::move(r));
-          return;
-        }
+    // Per client address, before the handler: the request's credentials (unchecked yet) play
+    // no part, so nobody can spend another caller's bucket or dodge this one with made-up ids.
+    if (match_.route->options.rate_limited && core_.ip_limiter) {
+      auto decision = core_.ip_limiter->take(client_key_);
+      if (!decision.allowed) {
+        Response r = core_.error_response(listener_, 429, "rate-limited", "Too many requests",
+                                          "request rate limit exceeded; retry later");
+        r.set_header("Retry-After", std::to_string(decision.retry_after.count()));
+        write_response(std::move(r));
+        return;
       }
     }
 
@@ -460,6 +461,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Stream stream_;
   net::steady_timer timer_;
   std::string peer_;
+  std::string client_key_;
+  std::optional<ConnectionLimiter::Slot> slot_;
   bool tls_;
   std::vector<Bytes> peer_chain_;
   beast::flat_buffer buffer_;
@@ -483,6 +486,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::chrono::steady_clock::time_point started_{};
 };
 
-std::string peer_string(const Socket& socket);
+// The accepted connection's peer and its per-address key (no slot yet).
+Client client_of(const Socket& socket);
 
 }  // namespace hpki::http::detail

@@ -32,9 +32,8 @@ struct StreamTraits<TlsStream> {
   }
 };
 
-void start_tls_session(Socket socket, ListenerState& listener, Server::Core& core) {
-  std::string peer = peer_string(socket);
-  auto session = std::make_shared<Session<TlsStream>>(core, listener, std::move(peer), true,
+void start_tls_session(Socket socket, Client client, ListenerState& listener, Server::Core& core) {
+  auto session = std::make_shared<Session<TlsStream>>(core, listener, std::move(client), true,
                                                       std::move(socket), listener.tls->context);
   session->start();
 }

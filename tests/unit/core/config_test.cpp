@@ -18,6 +18,10 @@ TEST(Config, DefaultsWhenEmpty) {
   EXPECT_EQ(c.sm2.distinguishing_id, "1234567812345678");
   EXPECT_EQ(c.server.credential_cache_ms, 2000);
   EXPECT_EQ(c.server.issuance_threads, 0);
+  EXPECT_EQ(c.server.rate_limit_per_second, 50);
+  EXPECT_EQ(c.server.ip_rate_limit_per_second, 500);
+  EXPECT_EQ(c.server.ip_rate_limit_burst, 1000);
+  EXPECT_EQ(c.server.max_connections_per_ip, 256);
 }
 
 TEST(Config, ReadsValues) {
@@ -26,6 +30,9 @@ TEST(Config, ReadsValues) {
 api_listen = "[::1]:9443"
 credential_cache_ms = 0
 issuance_threads = 16
+ip_rate_limit_per_second = 0
+ip_rate_limit_burst = 7
+max_connections_per_ip = 0
 [database]
 url = "postgresql://hpki@127.0.0.1/hpki"
 [log]
@@ -39,6 +46,9 @@ format = "json"
   EXPECT_EQ(c.log.format, "json");
   EXPECT_EQ(c.server.credential_cache_ms, 0);
   EXPECT_EQ(c.server.issuance_threads, 16);
+  EXPECT_EQ(c.server.ip_rate_limit_per_second, 0);
+  EXPECT_EQ(c.server.ip_rate_limit_burst, 7);
+  EXPECT_EQ(c.server.max_connections_per_ip, 0);
 }
 
 void expect_error(std::string_view text, std::string_view needle) {
@@ -57,6 +67,10 @@ TEST(Config, PreciseErrors) {
   expect_error("[server]\ncredential_cache_ms = -1\n", "between 0 and 60000");
   expect_error("[server]\nissuance_threads = 5000\n", "between 0 and 1024");
   expect_error("[server]\ncredential_cache_ms = 60001\n", "between 0 and 60000");
+  expect_error("[server]\nrate_limit_per_second = 0\n", "between 1 and 10000000");
+  expect_error("[server]\nip_rate_limit_per_second = -1\n", "between 0 and 10000000");
+  expect_error("[server]\nip_rate_limit_burst = 0\n", "between 1 and 10000000");
+  expect_error("[server]\nmax_connections_per_ip = 1000001\n", "between 0 and 1000000");
   expect_error("[sever]\nx = 1\n", "unknown configuration key: sever.x (line 2)");
   expect_error("[log]\nlevel = \"loud\"\n", "'loud' is not one of");
   expect_error("[database]\nurl = \"mysql://x\"\n", "must start with");

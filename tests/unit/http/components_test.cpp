@@ -1,10 +1,11 @@
-// Problem details, error mapping, metrics rendering, rate limiter, worker pool.
+// Problem details, error mapping, metrics rendering, rate limiter, connection limiter, worker pool.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "http/connection_limit.h"
 #include "http/metrics.h"
 #include "http/problem.h"
 #include "http/rate_limit.h"
@@ -107,6 +108,49 @@ TEST(RateLimiter, TokenBucket) {
   // Table bound: a third key prunes (a and b are not yet full again, so all go).
   EXPECT_TRUE(limiter.take("c").allowed);
   EXPECT_TRUE(limiter.take("a").allowed);  // fresh bucket after pruning
+}
+
+// Issue 16: one client is one key, however it reaches the server.
+TEST(ConnectionLimiter, ClientAddressKey) {
+  EXPECT_EQ(client_address_key("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(client_address_key("::ffff:192.0.2.7"), "192.0.2.7");  // dual-stack listener
+  EXPECT_EQ(client_address_key("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+  EXPECT_EQ(client_address_key("2001:db8:1:2:ffff::9"), "2001:db8:1:2::/64");
+  EXPECT_EQ(client_address_key("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+  EXPECT_EQ(client_address_key("unknown"), "unknown");
+}
+
+// Issue 16: the cap counts per key; other keys are unaffected; a released slot can be taken
+// again; only keys with open connections are held.
+TEST(ConnectionLimiter, CapsOpenConnectionsPerKey) {
+  ConnectionLimiter limiter(2);
+  auto a1 = limiter.acquire("10.0.0.1");
+  auto a2 = limiter.acquire("10.0.0.1");
+  ASSERT_TRUE(a1 && a2);
+  EXPECT_FALSE(limiter.acquire("10.0.0.1"));
+  EXPECT_EQ(limiter.open("10.0.0.1"), 2u);
+  auto b = limiter.acquire("10.0.0.2");  // another address
+  EXPECT_TRUE(b);
+  a1.reset();
+  EXPECT_EQ(limiter.open("10.0.0.1"), 1u);
+  auto moved = std::move(*a2);  // a moved-from slot gives nothing back
+  a2.reset();
+  EXPECT_EQ(limiter.open("10.0.0.1"), 1u);
+  auto a3 = limiter.acquire("10.0.0.1");
+  EXPECT_TRUE(a3);
+  EXPECT_FALSE(limiter.acquire("10.0.0.1"));
+  a3.reset();
+  { auto gone = std::move(moved); }
+  EXPECT_EQ(limiter.open("10.0.0.1"), 0u);
+
+  ConnectionLimiter unlimited(0);
+  std::vector<ConnectionLimiter::Slot> many;
+  for (int i = 0; i < 1000; ++i) {
+    auto s = unlimited.acquire("10.0.0.1");
+    ASSERT_TRUE(s);
+    many.push_back(std::move(*s));
+  }
+  EXPECT_EQ(unlimited.open("10.0.0.1"), 1000u);
 }
 
 TEST(WorkerPool, RunsAndRefusesWhenFull) {

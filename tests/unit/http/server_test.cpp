@@ -186,6 +186,9 @@ class HttpServerTest : public ::testing::Test {
         " && openssl req -x509" +
         ec +
         "-keyout rogue.key -out rogue.pem -days 2 -subj /CN=rogue"
+        " && openssl req -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.csr -subj /CN=127.0.0.1"
+        " && openssl x509 -req -in rsa.csr -CA ca.pem -CAkey ca.key -set_serial 4 -days 2 "
+        "-extfile srv.ext -out rsa.pem"
         ") >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
@@ -259,21 +262,20 @@ class HttpServerTest : public ::testing::Test {
     o.idle_timeout = 5s;
     o.shutdown_grace = 3s;
     o.metrics = metrics_;
-    o.rate_limit_key = [](const Request& r) { return std::string(r.header("x-key").value_or("")); };
-    o.rate_limit = RateLimitOptions{.rate_per_second = 0.05, .burst = 3, .max_keys = 100};
     return o;
   }
 
-  void start_plain() {
+  void start_plain(ServerOptions o) {
     ListenerConfig l;
     l.name = "api";
     l.router = make_router();
-    auto s = Server::start(options(), {l});
+    auto s = Server::start(std::move(o), {l});
     ASSERT_TRUE(s.has_value()) << s.error().to_string();
     server_ = std::move(*s);
     port_ = server_->port(0);
     ASSERT_NE(port_, 0);
   }
+  void start_plain() { start_plain(options()); }
 
   // An HTTPS listener (port(0): the test CA's server certificate, IP 127.0.0.1; optionally
   // requesting client certificates from that CA) and a plain one with text errors (port(1)).
@@ -489,22 +491,114 @@ TEST_F(HttpServerTest, StalledRequestIs408) {
   EXPECT_EQ(bad.read_all().substr(0, 12), "HTTP/1.1 400");
 }
 
-TEST_F(HttpServerTest, RateLimitGives429WithRetryAfter) {
-  start_plain();
+// Issue 16: the bucket is the client's address, whatever the request claims to be: credentials
+// with other key ids (unchecked at this point) neither get a bucket of their own nor spend one.
+TEST_F(HttpServerTest, RateLimitPerClientAddressGives429WithRetryAfter) {
+  ServerOptions o = options();
+  o.ip_rate_limit = RateLimitOptions{.rate_per_second = 0.05, .burst = 3, .max_keys = 100};
+  start_plain(o);
   BeastClient c(port_);
+  auto bearer = [](int i) {
+    return std::vector<std::pair<std::string, std::string>>{
+        {"Authorization", "Bearer hpki_" + std::to_string(1000000000000000 + i) + "_secret"}};
+  };
   for (int i = 0; i < 3; ++i) {
-    auto res = c.request(bhttp::verb::get, "/items/1", {}, {{"X-Key", "k1"}});
+    auto res = c.request(bhttp::verb::get, "/items/1", {}, bearer(i));
     EXPECT_EQ(res.result_int(), 200u) << i;
   }
-  auto res = c.request(bhttp::verb::get, "/items/1", {}, {{"X-Key", "k1"}});
-  EXPECT_EQ(res.result_int(), 429u);
-  int retry = std::atoi(str(res[bhttp::field::retry_after]).c_str());
-  EXPECT_GE(retry, 1);
-  EXPECT_LE(retry, 20);
-  EXPECT_EQ(nlohmann::json::parse(res.body())["type"], "https://hpki.dev/problems/rate-limited");
-  // Other keys, and routes that are not rate limited, are unaffected.
-  EXPECT_EQ(c.request(bhttp::verb::get, "/items/1", {}, {{"X-Key", "k2"}}).result_int(), 200u);
-  EXPECT_EQ(c.request(bhttp::verb::get, "/healthz", {}, {{"X-Key", "k1"}}).result_int(), 200u);
+  for (int i = 3; i < 10; ++i) {  // a fresh key id per request changes nothing
+    auto res = c.request(bhttp::verb::get, "/items/1", {}, bearer(i));
+    ASSERT_EQ(res.result_int(), 429u) << i;
+    int retry = std::atoi(str(res[bhttp::field::retry_after]).c_str());
+    EXPECT_GE(retry, 1);
+    EXPECT_LE(retry, 20);
+    EXPECT_EQ(nlohmann::json::parse(res.body())["type"], "https://hpki.dev/problems/rate-limited");
+  }
+  // A new connection from the same address shares the bucket; routes that are not rate
+  // limited are unaffected.
+  BeastClient c2(port_);
+  EXPECT_EQ(c2.request(bhttp::verb::get, "/items/2").result_int(), 429u);
+  EXPECT_EQ(c2.request(bhttp::verb::get, "/healthz", {}, bearer(0)).result_int(), 200u);
+}
+
+TEST_F(HttpServerTest, NoRateLimitWithoutOne) {
+  start_plain();
+  BeastClient c(port_);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(c.request(bhttp::verb::get, "/items/1").result_int(), 200u) << i;
+  }
+}
+
+// Issue 16: at most max_connections_per_ip open connections per client address; one more is
+// closed at once (before any request is read) and counted; the others keep working, and a
+// place that frees up can be taken again.
+TEST_F(HttpServerTest, ConnectionCapPerClientAddress) {
+  ServerOptions o = options();
+  o.max_connections_per_ip = 3;
+  start_plain(o);
+  const std::string get = "GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::vector<std::unique_ptr<BeastClient>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<BeastClient>(port_));
+    EXPECT_EQ(held.back()->request(bhttp::verb::get, "/items/1").result_int(), 200u) << i;
+  }
+  {
+    RawClient extra(port_);  // the kernel completes the TCP handshake; the server closes it
+    ASSERT_TRUE(extra.connected());
+    extra.send(get);
+    EXPECT_EQ(extra.read_all(), "");
+  }
+  EXPECT_NE(metrics_->render().find("http_connections_refused_total{listener=\"api\"} 1\n"),
+            std::string::npos);
+  for (auto& c : held) EXPECT_EQ(c->request(bhttp::verb::get, "/items/2").result_int(), 200u);
+  held.pop_back();  // one place frees up once the server has seen the close
+  std::string answer;
+  for (int i = 0; i < 100 && answer.empty(); ++i) {
+    RawClient next(port_);
+    next.send("GET /items/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    answer = next.read_all();
+    if (answer.empty()) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 200") << answer;
+}
+
+// Issue 16: clients choose the method token and the path; neither may create metric series.
+// Unknown methods are counted as method="other", unmatched paths as route="unmatched".
+TEST_F(HttpServerTest, MetricLabelsStayBoundedWhateverClientsSend) {
+  start_plain();
+  for (int i = 0; i < 20; ++i) {
+    RawClient c(port_);
+    c.send("XMETHOD" + std::to_string(i) + " /items/1 HTTP/1.1\r\nHost: x\r\n" +
+           "Connection: close\r\n\r\n");
+    EXPECT_EQ(c.read_all().substr(0, 12), "HTTP/1.1 405") << i;
+    RawClient p(port_);
+    p.send("GET /no-such-path-" + std::to_string(i) +
+           " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(p.read_all().substr(0, 12), "HTTP/1.1 404") << i;
+  }
+  RawClient patch(port_);
+  patch.send("PATCH /items/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(patch.read_all().substr(0, 12), "HTTP/1.1 405");
+  const std::string other =
+      "http_requests_total{route=\"unmatched\",method=\"other\",status=\"405\"} 20\n";
+  const std::string missing =
+      "http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 20\n";
+  const std::string patched =
+      "http_requests_total{route=\"unmatched\",method=\"PATCH\",status=\"405\"} 1\n";
+  std::string text;
+  for (int i = 0; i < 50; ++i) {  // recording completes just after the response is sent
+    text = metrics_->render();
+    if (text.find(other) != std::string::npos && text.find(missing) != std::string::npos &&
+        text.find(patched) != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_NE(text.find(other), std::string::npos) << text;
+  EXPECT_NE(text.find(missing), std::string::npos) << text;
+  EXPECT_NE(text.find(patched), std::string::npos) << text;
+  EXPECT_EQ(text.find("XMETHOD"), std::string::npos) << text;
+  EXPECT_EQ(text.find("no-such-path"), std::string::npos) << text;
 }
 
 TEST_F(HttpServerTest, MetricsAfterRequests) {
@@ -659,6 +753,61 @@ TEST_F(HttpServerTest, ClientPostsOverHttpAndHttpsAndChecksTheServer) {
   r = post("ftp://127.0.0.1/x", "text/plain", body);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+}
+
+// RFC 9325 4.1, 4.2: TLS 1.2 only with forward secrecy (ECDHE) and AEAD ciphers; no static-RSA
+// key transport, no CBC suites; TLS 1.3 with OpenSSL's defaults; nothing below TLS 1.2. Checked
+// with the openssl CLI against an RSA and an ECDSA (P-256) server certificate. (TLS with SM2
+// certificates and SM4 suites, TLCP / RFC 8998, does not exist in OpenSSL 3.0: the CLI cannot
+// even ask for it, see docs/operations.md "TLS".)
+TEST_F(HttpServerTest, TlsPolicyEcdheWithAeadOnly) {
+  struct Case {
+    std::string args;
+    std::string cipher;  // negotiated suite; empty = the handshake must fail
+  };
+  const std::vector<std::pair<std::string, std::vector<Case>>> servers = {
+      {"rsa",
+       {{"-tls1_2 -cipher AES128-SHA", ""},               // static RSA, CBC with SHA-1
+        {"-tls1_2 -cipher AES256-GCM-SHA384", ""},        // static RSA, even with GCM
+        {"-tls1_2 -cipher ECDHE-RSA-AES128-SHA", ""},     // CBC with SHA-1
+        {"-tls1_2 -cipher ECDHE-RSA-AES256-SHA384", ""},  // CBC
+        {"-tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256", ""},
+        {"-tls1_1 -cipher DEFAULT@SECLEVEL=0", ""},
+        {"-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256"},
+        {"-tls1_2 -cipher ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384"},
+        {"-tls1_2 -cipher ECDHE-RSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305"},
+        {"-tls1_3", "TLS_AES_256_GCM_SHA384"}}},
+      {"srv",
+       {{"-tls1_2 -cipher ECDHE-ECDSA-AES128-SHA", ""},
+        {"-tls1_2 -cipher ECDHE-ECDSA-AES128-SHA256", ""},
+        {"-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256"},
+        {"-tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-ECDSA-CHACHA20-POLY1305"},
+        {"-tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256", "TLS_CHACHA20_POLY1305_SHA256"}}}};
+  for (const auto& [name, cases] : servers) {
+    TlsConfig tls;
+    tls.cert_chain_pem = read_file(dir() / (name + ".pem")) + read_file(dir() / "ca.pem");
+    tls.private_key_pem = read_file(dir() / (name + ".key"));
+    ListenerConfig l;
+    l.router = make_router();
+    l.tls = tls;
+    auto s = Server::start(options(), {l});
+    ASSERT_TRUE(s.has_value()) << s.error().to_string();
+    const std::string connect =
+        "timeout 20 openssl s_client -brief -connect 127.0.0.1:" + std::to_string((*s)->port(0)) +
+        " ";
+    for (const auto& c : cases) {
+      Output o = run(connect + c.args + " </dev/null 2>&1");
+      if (c.cipher.empty()) {
+        EXPECT_NE(o.rc, 0) << name << " " << c.args << ": accepted\n" << o.out;
+        EXPECT_EQ(o.out.find("Ciphersuite:"), std::string::npos) << name << " " << c.args;
+      } else {
+        EXPECT_EQ(o.rc, 0) << name << " " << c.args << "\n" << o.out;
+        EXPECT_NE(o.out.find("Ciphersuite: " + c.cipher + "\n"), std::string::npos)
+            << name << " " << c.args << "\n"
+            << o.out;
+      }
+    }
+  }
 }
 
 TEST_F(HttpServerTest, TlsConfigErrors) {
