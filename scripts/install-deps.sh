@@ -12,7 +12,7 @@ PACKAGES=(
   libsqlite3-dev libpq-dev libp11-kit-dev libboost-dev
   # tests, fuzzing, formatting, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format
-  openssl softhsm2 opensc postgresql sqlite3 jq curl
+  openssl softhsm2 opensc postgresql sqlite3 jq curl python3
   # benchmarks: HTTP load generator (bench/compare/tsa.sh)
   wrk
 )

@@ -108,6 +108,7 @@ class StoreDesignationTest : public ::testing::TestWithParam<std::string> {
     auto r = test::run(cmd);
     EXPECT_EQ(r.exit_code, 0) << r.output;
     ca::IssueRequest req;
+    req.requester = hpki::test::admin();
     req.profile = "staff-sign";
     req.csr = test::read_file(key + ".csr");
     req.subject.data.organization = "示例医院";
@@ -214,7 +215,7 @@ TEST_P(StoreDesignationTest, UndesignatedResponderRefused) {
     const Staff victim = issue_staff(fam);
     const Staff fine = issue_staff(fam);
     ASSERT_TRUE(rt_->ca().revoke(victim.serial, x509::RevocationReason::kKeyCompromise,
-                                 std::nullopt, "test"));
+                                 std::nullopt, hpki::test::admin()));
     const TimePoint t0 = now();
     const Bytes forged =
         respond(rogue, *issuing.cert, *victim.cert, x509::OcspCertStatus::kGood, t0);
@@ -290,7 +291,7 @@ TEST_P(StoreDesignationTest, BackdatedTokenFromUndesignatedTsa) {
     const Staff signer = issue_staff(fam);
     std::this_thread::sleep_for(seconds(2));  // a time after issuance and before revocation
     auto rv = rt_->ca().revoke(signer.serial, x509::RevocationReason::kKeyCompromise, std::nullopt,
-                               "test");
+                               hpki::test::admin());
     ASSERT_TRUE(rv) << rv.error().to_string();
     ASSERT_TRUE(rv->revoked_at);
     const TimePoint backdated = *rv->revoked_at - seconds(1);
