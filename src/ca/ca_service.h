@@ -2,18 +2,24 @@
 // the certificate lifecycle — issue, renew, re-key, modify, revoke, hold, release, status, show,
 // search — with crash safety and an audit entry for every state change.
 //
-// Issuance pipeline:
-//   1. parse the CSR and check its proof of possession (or generate the key);
-//   2. build the TBS from profile + subject, draw a random serial;
-//   3. transaction A: reserve the serial with status `issuing` and the TBS hash (durable
-//      before any signature); under concurrency A is shared by several issuances (group commit,
-//      store::CommitBatcher) and each is signed only after its commit (issue() waits for it;
-//      issue_async() — the server's path — continues on the executor when it committed);
-//   4. lint, sign through the CA's Signer (file key, PKCS#11 ...);
-//   5. transaction B: store the DER, status `issued`, audit entry (modify: also revoke the old
-//      certificate with reason superseded, atomically); shared like A.
-//   6. recover(): at start, `issuing` records older than the grace period are recorded as
-//      never delivered and revoked, so hpki never answers "unknown" for a serial it produced.
+// Issuance pipeline (one driver for every issuance: issue, renew, re-key, modify, and the CA,
+// OCSP and TSA certificates of init_hierarchy; ca/pipeline.cpp):
+//   1. check the request: profile and who may request it, CSR and its proof of possession (or
+//      generate the key), key algorithm against the CA family;
+//   2. draw a serial (126 random bits; the database's unique constraint is the guard: a serial
+//      drawn twice is drawn again and signed again), build the TBS, lint it, sign it with the
+//      CA's Signer (file key, PKCS#11 ...);
+//   3. ONE transaction, shared with concurrent issuances (group commit, store::CommitBatcher):
+//      the certificate with its DER, its subject record, the audit entry (modify: the old
+//      certificate revoked as superseded, in the same transaction);
+//   4. only then the answer.
+// No signed certificate leaves the service before its record and audit entry are durable
+// (DESIGN.md principle 2); a crash before the commit leaves nothing — the signed bytes never
+// left the process, and their serial is simply never used. The synchronous calls are the
+// asynchronous ones plus a wait. recover() only resolves `issuing` records that homes of
+// versions before schema 7 (a reservation before signing) may have left.
+// Every status change (revoke, hold, release, superseded, never delivered) goes through one
+// transition() (ca/lifecycle.cpp): revocation row, status and audit entry together.
 // The service knows nothing of HTTP or the CLI; errors are values.
 #pragma once
 
@@ -249,48 +255,64 @@ class CaService {
   };
   [[nodiscard]] Result<IssuerCtx> issuer_for(CaFamily family);
   [[nodiscard]] Result<store::CertificateRecord> find_one(std::string_view serial);
-  // The subject record for an issuance (personal identifiers encrypted); none without PII
-  // protection. upsert_subject stores it (updating the record with the same identity number).
-  [[nodiscard]] Result<std::optional<store::SubjectRecord>> subject_for(const std::string& profile,
-                                                                        const x509::SubjectData& s);
-  [[nodiscard]] Result<std::int64_t> upsert_subject(store::Tx& tx, const store::SubjectRecord& rec);
-  // The pipeline's steps (ca_service.cpp): an Issuance carries one issuance from step to step.
-  struct Issuance;
-  struct IssuePrep;
-  struct AsyncIssue;
-  [[nodiscard]] Result<IssuePrep> prepare_issue(const IssueRequest& r);  // step 1
-  [[nodiscard]] Result<void> package_key(IssueResult& out, const IssuePrep& prep,
-                                         const IssueRequest& r);
-  [[nodiscard]] Result<std::unique_ptr<Issuance>> start_issuance(
-      const x509::Profile& profile, IssuerCtx issuer, const x509::SubjectData& subject, Bytes spki,
-      std::optional<Bytes> request, std::optional<int> days, std::vector<x509::Extension> requested,
-      const std::string& actor, std::string_view action,
-      std::optional<store::CertificateRecord> supersede, bool internal = false);
+
+  // --- the pipeline (pipeline.cpp). A Job carries one issuance from step to step.
+  struct Job;
+  using JobPtr = std::shared_ptr<Job>;
+  [[nodiscard]] Result<JobPtr> job_for(const IssueRequest& r);  // step 1 of issue()
+  // A job for a new certificate under `issuer` (renew, modify, init_hierarchy).
+  [[nodiscard]] JobPtr job(const x509::Profile& profile, IssuerCtx issuer,
+                           x509::SubjectData subject, Bytes spki, const Requester& by,
+                           std::string action);
+  [[nodiscard]] Result<void> sign(Job& job);                       // step 2
+  [[nodiscard]] store::CommitBatcher::Unit commit_unit(Job& job);  // step 3
+  [[nodiscard]] Result<IssueResult> finish(Job& job);              // step 4
+  // Runs the job's steps 2-4 as tasks (begin_async / end_async_call bookkeeping included);
+  // `job.done` gets the outcome exactly once.
+  void run(JobPtr job);
+  void sign_and_commit(JobPtr job);
+  void end(const JobPtr& job, Result<IssueResult> out);
+  // run() plus a wait: the synchronous calls. Never call it from an executor thread.
+  [[nodiscard]] Result<IssueResult> run_and_wait(JobPtr job);
+  template <class F>
+  std::function<void()> guard(JobPtr job, F&& f);
   // The names the subject's organization may have certified ([organizations] in hpki.toml).
   [[nodiscard]] const x509::PermittedNames* permitted_names(const std::string& org) const;
-  [[nodiscard]] Result<void> draw_serial(Issuance& is);                 // step 2
-  [[nodiscard]] store::CommitBatcher::Unit reserve_unit(Issuance& is);  // step 3
-  [[nodiscard]] static bool retry_reservation(const Issuance& is, const Error& e);
-  [[nodiscard]] Result<void> sign(Issuance& is);                         // step 4
-  [[nodiscard]] store::CommitBatcher::Unit complete_unit(Issuance& is);  // step 5
-  [[nodiscard]] Result<IssueResult> finish(Issuance& is);
-  template <class F>
-  std::function<void()> guard(std::shared_ptr<AsyncIssue> job, F&& f);
-  void reserve_async(std::shared_ptr<AsyncIssue> job);
-  void end_async(const std::shared_ptr<AsyncIssue>& job, Result<IssueResult> out);
+
   // One asynchronous call (issuance, audit entry) started / answered: drain_async() counts
   // them. `complete` (the caller's handler) may throw; that is logged, never propagated.
   void begin_async();
   void end_async_call(std::string_view what, const std::function<void()>& complete);
-  // Steps 2-5. `supersede`: the (ca, serial) to revoke as superseded in the same transaction.
-  [[nodiscard]] Result<IssueResult> run_pipeline(const x509::Profile& profile, IssuerCtx& issuer,
-                                                 const x509::SubjectData& subject, Bytes spki,
-                                                 std::optional<Bytes> request,
-                                                 std::optional<int> days,
-                                                 const std::vector<x509::Extension>& requested,
-                                                 const std::string& actor, std::string_view action,
-                                                 std::optional<store::CertificateRecord> supersede,
-                                                 bool internal = false);
+
+  // --- status changes (lifecycle.cpp)
+  enum class Change { kRevoke, kHold, kRelease, kNeverDelivered };
+  struct Transition {
+    Change change = Change::kRevoke;
+    x509::RevocationReason reason = x509::RevocationReason::kUnspecified;  // kRevoke
+    std::optional<TimePoint> invalidity_date;                              // kRevoke
+    std::string details = "{}";  // merged into the audit details (e.g. superseded_by)
+  };
+  // The one way a certificate's status changes, in the caller's transaction: checks the
+  // current status, writes or removes the revocation row, sets the status, appends the audit
+  // entry. kBadState when the change does not apply to the current status.
+  [[nodiscard]] Result<CertStatusInfo> transition(store::Tx& tx,
+                                                  const store::CertificateRecord& rec,
+                                                  const Transition& t, const std::string& actor);
+  // transition() in a transaction of its own for the certificate with `serial`, after
+  // check_requester; notifies listeners after the commit.
+  [[nodiscard]] Result<CertStatusInfo> change_status(std::string_view serial, const Transition& t,
+                                                     const Requester& by);
+
+  // --- subjects (subjects.cpp)
+  // The subject record for an issuance (personal identifiers encrypted); none without PII
+  // protection. upsert_subject stores it (updating the record of the same organization with
+  // the same identity number).
+  [[nodiscard]] Result<std::optional<store::SubjectRecord>> subject_for(const std::string& profile,
+                                                                        const x509::SubjectData& s);
+  [[nodiscard]] Result<std::int64_t> upsert_subject(store::Tx& tx, const store::SubjectRecord& rec);
+  [[nodiscard]] Result<store::SubjectRecord> subject_record(const SubjectChange& s);
+  [[nodiscard]] SubjectView view_of(store::SubjectRecord r) const;
+
   [[nodiscard]] Result<void> audit(store::Tx& tx, const std::string& actor, std::string_view action,
                                    const std::string& object, std::string_view outcome,
                                    const std::string& details, const std::string& org = {});
@@ -301,20 +323,16 @@ class CaService {
   // longer in the home: admin only).
   [[nodiscard]] Result<void> check_requester(const store::CertificateRecord& rec,
                                              const Requester& by) const;
-  [[nodiscard]] crypto::KeyStore& keys_for(std::string_view key_ref);
   [[nodiscard]] Result<CertStatusInfo> status_in(store::Tx& tx,
                                                  const store::CertificateRecord& rec);
-  [[nodiscard]] Result<store::SubjectRecord> subject_record(const SubjectChange& s);
-  [[nodiscard]] SubjectView view_of(store::SubjectRecord r) const;
   void notify(const std::string& ca_id, const std::string& serial, std::string action) const;
 
   CaDeps d_;
   std::unique_ptr<store::CommitBatcher> batcher_;
-  // CA records and chains by CA id (immutable once created; filled on first use).
+  // Issuing CAs as used by every issuance (record, parsed certificate, signer) and CA chains,
+  // by CA id: a CA record never changes while the service runs, so both are filled on first
+  // use and kept.
   std::unique_ptr<std::mutex> cache_mu_ = std::make_unique<std::mutex>();
-  std::map<std::string, store::CaRecord> ca_cache_;
-  // Issuing CAs as used by every issuance: record, parsed certificate, signer (a CA record
-  // never changes while the service runs; the same assumption as ca_cache_).
   std::map<std::string, IssuerCtx> issuer_cache_;
   std::map<std::string, std::vector<Bytes>> chain_cache_;
   Executor executor_;

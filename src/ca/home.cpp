@@ -241,7 +241,8 @@ std::string initial_config(const InitOptions& o) {
     << "# the accuracy of genTime.\npolicy = \"1.3.6.1.4.1.59999.3161.1\"\naccuracy_seconds = 1\n"
     << "accuracy_millis = 0\naccuracy_micros = 0\ntsa_name = true\n\n"
     << "# The DNS names and IP addresses (ranges) that an organization's device and SSL\n"
-    << "# certificates may name (docs/operations.md \"Organizations\"); an organization without an\n"
+    << "# certificates may name (docs/operations.md \"Organizations\"); an organization without "
+       "an\n"
     << "# entry gets none certified.\n";
   auto list = [](const std::vector<std::string>& v) {
     std::string out = "[";

@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include "ca/keys.h"
+
 namespace hpki::ca {
 
 Result<SecretBytes> configured_passphrase(const HomeConfig& h) {
@@ -111,14 +113,7 @@ Result<std::unique_ptr<Runtime>> Runtime::init(const std::filesystem::path& home
 }
 
 Result<crypto::KeyStore*> Runtime::keys_for(std::string_view key_ref) {
-  if (key_ref.starts_with("pkcs11:")) {
-    if (!hsm_keys_) return fail(ErrorCode::kConfigMissing, "no PKCS#11 token configured");
-    return hsm_keys_.get();
-  }
-  if (key_ref.starts_with("file:")) return file_keys_.get();
-  return fail(
-      ErrorCode::kInvalidArgument,
-      "key reference must be file:NAME or pkcs11:LABEL, not '" + std::string(key_ref) + "'");
+  return key_store_for(key_ref, file_keys_.get(), hsm_keys_.get());
 }
 
 }  // namespace hpki::ca

@@ -125,7 +125,8 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--family", a->family,
                     "CA family: rsa, ecdsa or sm2 (default: from the key type)");
     cmd->add_option("--out", a->out, "write the certificate (PEM) here");
-    cmd->add_option("--days", a->days, "validity in days (default: the profile's)");
+    cmd->add_option("--days", a->days, "validity in days (default: the profile's)")
+        ->check(CLI::Range(1, 36500));
     add_key_options(cmd, a->key, a->csr);
     a->subject.add_to(cmd);
     cmd->callback([&ctx, a] {
@@ -158,7 +159,8 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
     auto* cmd = cert->add_subcommand(
         "renew", "new certificate for the same key and subject (new serial and validity)");
     cmd->add_option("serial", renew->serial, "serial (hex, any case, colons allowed)")->required();
-    cmd->add_option("--days", renew->days, "validity in days (default: the profile's)");
+    cmd->add_option("--days", renew->days, "validity in days (default: the profile's)")
+        ->check(CLI::Range(1, 36500));
     cmd->add_option("--out", renew->out, "write the new certificate (PEM) here");
     cmd->callback([&ctx, renew] {
       run_command(ctx, [&]() -> Result<int> {
@@ -334,7 +336,8 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--id-number", a->id_number,
                     "identity-card number (exact, via the keyed hash)");
     cmd->add_option("--expiring-within", a->expiring_days,
-                    "days: certificates whose notAfter falls within");
+                    "days: certificates whose notAfter falls within")
+        ->check(CLI::Range(0, 36500));
     cmd->add_option("--limit", a->limit, "page size (default 100)");
     cmd->add_option("--offset", a->offset, "page offset");
     cmd->callback([&ctx, a] {

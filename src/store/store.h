@@ -246,6 +246,17 @@ class Tx {
   [[nodiscard]] virtual Result<std::vector<CaRecord>> list_cas() = 0;
 
   // --- certificates (the issuance pipeline)
+  // The issuance pipeline's one write: the record as given (status, DER: normally kIssued with
+  // the signed certificate). kConflict when (ca_id, serial) exists — the transaction stays
+  // usable, so the caller may draw another serial; kConflict (foreign key) for an unknown CA.
+  [[nodiscard]] virtual Result<void> insert_certificate(const CertificateRecord& rec) = 0;
+  // insert_subject(s) and insert_certificate(rec) with subject_id = the new subject, in one
+  // round trip on PostgreSQL; returns the subject's id. kConflict as insert_certificate, and
+  // then no subject is written either.
+  [[nodiscard]] virtual Result<std::int64_t> insert_certificate_with_subject(
+      const CertificateRecord& rec, const SubjectRecord& s) = 0;
+  // Before schema version 7 (two writes per issuance; kept for the tests of recovery and of
+  // older homes):
   // Pipeline step 3: writes the record with status kIssuing (the given status is ignored),
   // no DER, and its tbs_hash. kConflict when (ca_id, serial) exists — the transaction stays
   // usable, so the caller may draw another serial; kConflict (foreign key) for an unknown CA.

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/batch.h"
+#include "core/crash.h"
 #include "core/encoding.h"
 #include "core/log.h"
 #include "core/thread.h"
@@ -112,7 +113,7 @@ struct TsaService::Job {
   std::string requester;
   std::string org;
   std::function<void(TsaReply)> done;
-  // Set by the committer (recorded) and the signers (token).
+  // Set by the signers: serial (from the reserved range), genTime, token.
   std::int64_t serial = 0;
   std::chrono::sys_seconds gen_time{};
   Bytes token;
@@ -121,11 +122,10 @@ struct TsaService::Job {
 
 struct TsaService::Pipeline {
   std::mutex mu;
-  std::condition_variable commit_cv;          // the committer: new requests or signed tokens
-  std::condition_variable sign_cv;            // the signers: recorded requests
-  std::deque<std::unique_ptr<Job>> incoming;  // parsed, not yet recorded
-  std::deque<std::unique_ptr<Job>> to_sign;   // recorded (durable), not yet signed
-  std::deque<std::unique_ptr<Job>> to_store;  // signed, token not yet stored
+  std::condition_variable commit_cv;          // the committer: signed tokens
+  std::condition_variable sign_cv;            // the signers: new requests
+  std::deque<std::unique_ptr<Job>> to_sign;   // accepted, not yet signed
+  std::deque<std::unique_ptr<Job>> to_store;  // signed, not yet stored (nothing answered yet)
   std::size_t in_flight = 0;                  // accepted and not yet answered
   bool stopping = false;
   std::thread committer;
@@ -135,10 +135,16 @@ struct TsaService::Pipeline {
   // only when that ends its wait — not once per request (thousands of wake-ups per second).
   bool committer_idle = false;
   bool committer_gathering = false;
+  // Serials: a range reserved durably in advance ([next, end)); a crash skips what is left of
+  // it. `latest` is the latest genTime this TSA gave or found recorded: the clock must not read
+  // earlier (RFC 3161 2.4.2: genTime is the time the token was created; hpki never goes back).
+  std::mutex serial_mu;
+  std::int64_t next = 0;
+  std::int64_t end = 0;
+  TimePoint latest{};
   [[nodiscard]] bool drained() const { return stopping && in_flight == 0; }
   [[nodiscard]] bool wake_committer() const {
-    return committer_idle ||
-           (committer_gathering && incoming.size() + to_store.size() >= kRoundTarget);
+    return committer_idle || (committer_gathering && to_store.size() >= kRoundTarget);
   }
 };
 
@@ -243,162 +249,160 @@ void TsaService::respond_async(BytesView request, std::optional<store::CaFamily>
     std::lock_guard lock(pipeline_->mu);
     if (!pipeline_->stopping && pipeline_->in_flight < options_.max_in_flight) {
       ++pipeline_->in_flight;
-      pipeline_->incoming.push_back(std::move(job));
-      wake = pipeline_->wake_committer();
+      pipeline_->to_sign.push_back(std::move(job));
+      wake = true;
     }
   }
   if (job) {  // not taken
     auto refused = std::move(job->done);
     return refused(reject(FailureInfo::kSystemFailure, "the TSA is overloaded or stopping"));
   }
-  if (wake) pipeline_->commit_cv.notify_one();
+  if (wake) pipeline_->sign_cv.notify_one();
 }
 
-// 3 and 5: one thread records new requests (serial, genTime, record, audit) and stores the
-// tokens the signers finished, both in one unit of the group-commit batcher per round. While
-// it waits for a commit, the signers sign what the previous round recorded.
+// 3. A serial and genTime for a request (on a signer thread). Serials come from a range reserved
+// in one durable transaction (kSerialRange at a time): unique and strictly increasing across
+// restarts and nodes, like the counter they are drawn from; the clock is checked against the
+// latest genTime recorded (also read at each reservation, so a node starting with its clock
+// behind another's refuses rather than goes back).
+Result<void> TsaService::assign(Job& job) const {
+  Pipeline& p = *pipeline_;
+  std::lock_guard lock(p.serial_mu);
+  if (p.next == p.end) {
+    std::int64_t first = 0;
+    std::optional<TimePoint> last;
+    HPKI_TRY(batcher_->run([&](store::Tx& tx) -> Result<void> {
+      first = HPKI_TRY(tx.reserve_counter(kSerialCounter, kSerialRange));
+      last = HPKI_TRY(tx.last_timestamp_time());
+      return {};
+    }));
+    crash_point("tsa.after_range");
+    p.next = first;
+    p.end = first + kSerialRange;
+    if (last && *last > p.latest) p.latest = *last;
+  }
+  const auto gen = std::chrono::time_point_cast<std::chrono::seconds>(d_.clock->now());
+  if (TimePoint(gen) < p.latest) {
+    return fail(ErrorCode::kUnavailable, "the clock reads " + format_rfc3339(gen) +
+                                             ", before the latest genTime " +
+                                             format_rfc3339(p.latest));
+  }
+  p.latest = gen;
+  job.serial = p.next++;
+  job.gen_time = gen;
+  return {};
+}
+
+// 5. One thread stores what the signers finished — records, tokens and audit entries in one
+// unit of the group-commit batcher per round — and answers only after that commit. While it
+// waits for a commit, the signers sign the next requests.
 void TsaService::commit_loop() {
   Pipeline& p = *pipeline_;
   for (;;) {
-    std::vector<std::unique_ptr<Job>> fresh, tokens;
+    std::vector<std::unique_ptr<Job>> round;
     {
       std::unique_lock lock(p.mu);
       p.committer_idle = true;
-      p.commit_cv.wait(lock,
-                       [&] { return p.drained() || !p.incoming.empty() || !p.to_store.empty(); });
+      p.commit_cv.wait(lock, [&] { return p.drained() || !p.to_store.empty(); });
       p.committer_idle = false;
-      if (p.incoming.empty() && p.to_store.empty()) return;  // drained
+      if (p.to_store.empty()) return;  // drained
       // Group commit: a round costs a commit (an fsync) whatever its size, so wait a moment
       // for more work when little is there — fewer, larger rounds leave the CPU to signing.
       p.committer_gathering = true;
-      p.commit_cv.wait_for(lock, kRoundGather, [&] {
-        return p.drained() || p.incoming.size() + p.to_store.size() >= kRoundTarget;
-      });
+      p.commit_cv.wait_for(lock, kRoundGather,
+                           [&] { return p.drained() || p.to_store.size() >= kRoundTarget; });
       p.committer_gathering = false;
-      while (!p.incoming.empty() && fresh.size() < kMaxRecordsPerRound) {
-        fresh.push_back(std::move(p.incoming.front()));
-        p.incoming.pop_front();
-      }
-      while (!p.to_store.empty()) {
-        tokens.push_back(std::move(p.to_store.front()));
+      while (!p.to_store.empty() && round.size() < kMaxRecordsPerRound) {
+        round.push_back(std::move(p.to_store.front()));
         p.to_store.pop_front();
       }
     }
-    commit_round(fresh, tokens);
+    commit_round(round);
   }
 }
 
-void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& fresh,
-                              std::vector<std::unique_ptr<Job>>& tokens) {
+void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& round) {
   // A round answers many requests: their replies are handed to the HTTP server's I/O threads
   // together when the round ends (one wake-up per I/O thread, not one per reply).
   BatchScope answers;
-  // A refusal (clock stepped back, TSA certificate not valid at genTime) is found inside the
-  // transaction: the round is rolled back (no serial consumed, nothing recorded), the refused
-  // requests are answered, and the round runs again with the others.
-  for (;;) {
-    if (fresh.empty() && tokens.empty()) return;
-    bool clock_behind = false;
-    std::optional<std::size_t> invalid;  // a request whose TSA certificate is not valid then
-    auto r = batcher_->run([&](store::Tx& tx) -> Result<void> {
-      clock_behind = false;
-      invalid.reset();
-      // The serials are taken first: the counter row (PostgreSQL) or the database write lock
-      // (SQLite) orders the TSAs' transactions, also across nodes; the clock is read after the
-      // first one, so genTimes follow commit order and never go backwards.
-      std::vector<store::TimestampRecord> records;
-      records.reserve(fresh.size());
-      if (!fresh.empty()) {
-        const std::int64_t first =
-            HPKI_TRY(tx.reserve_counter(kSerialCounter, static_cast<std::int64_t>(fresh.size())));
-        const auto gen = std::chrono::time_point_cast<std::chrono::seconds>(d_.clock->now());
-        auto last = HPKI_TRY(tx.last_timestamp_time());
-        if (last && TimePoint(gen) < *last) {
-          clock_behind = true;
-          return fail(ErrorCode::kUnavailable, "the clock reads " + format_rfc3339(gen) +
-                                                   ", before the last genTime " +
-                                                   format_rfc3339(*last));
-        }
-        const std::string gen_text = format_rfc3339(gen);
-        const std::string policy = options_.policy.to_string();
-        for (std::size_t i = 0; i < fresh.size(); ++i) {
-          Job& job = *fresh[i];
-          job.serial = first + static_cast<std::int64_t>(i);
-          job.gen_time = gen;
-          // A token must verify at its genTime: the TSA certificate has to be valid then.
-          const auto& validity = job.unit->cert->validity();
-          if (TimePoint(gen) < validity.not_before || TimePoint(gen) > validity.not_after) {
-            invalid = i;
-            return fail(ErrorCode::kBadState,
-                        "TSA " + job.unit->record.id + ": certificate not valid at " + gen_text);
-          }
-          store::TimestampRecord& rec = records.emplace_back();
-          rec.serial = job.serial;
-          rec.tsa_id = job.unit->record.id;
-          rec.gen_time = gen;
-          rec.hash_alg = std::string(crypto::hash_name(job.hash));
-          rec.imprint = job.req.message_imprint.hashed_message;
-          rec.policy = policy;
-          rec.nonce = job.req.nonce;
-          rec.requester = job.requester;
-          rec.org = job.org;
-          rec.cert_req = job.req.cert_req;
-          // JSON without a JSON library (one object per token, on the commit thread): every
-          // value is a number, a dotted OID, hex, an RFC 3339 time or a hash name — nothing to
-          // escape. Keys sorted, as in the entries written before.
-          std::string details = "{\"gen_time\":\"" + gen_text + "\",\"hash\":\"" + rec.hash_alg +
-                                "\",\"imprint\":\"" + hex_encode(rec.imprint) + "\",\"policy\":\"" +
-                                rec.policy + "\",\"serial\":" + std::to_string(job.serial) + "}";
-          HPKI_TRY(d_.audit->append(
-              tx, {.actor = job.requester,
-                   .action = std::string(kAuditAction),
-                   .object = job.unit->record.id + "/" + std::to_string(job.serial),
-                   .outcome = "success",
-                   .details = std::move(details),
-                   .org = job.org}));
-        }
-        HPKI_TRY(tx.insert_timestamps(records));
-      }
-      std::vector<store::Tx::TimestampToken> signed_tokens;
-      signed_tokens.reserve(tokens.size());
-      for (const auto& job : tokens)
-        signed_tokens.push_back(
-            {.serial = job->serial, .token = job->req.cert_req ? job->stored_token : job->token});
-      HPKI_TRY(tx.set_timestamp_tokens(signed_tokens));
-      return {};
-    });
-    if (r) break;
-    if (clock_behind) {
-      log::error("TSA: {}", r.error().detail());
-      for (auto& job : fresh)
-        finish(std::move(job),
-               reject(FailureInfo::kTimeNotAvailable, "the time source is not available"));
-      fresh.clear();
-      continue;
+  const std::string policy = options_.policy.to_string();
+  // In serial order: the audit entries of a round follow the serials.
+  std::sort(round.begin(), round.end(),
+            [](const auto& a, const auto& b) { return a->serial < b->serial; });
+  std::vector<bool> behind(round.size());
+  std::optional<TimePoint> last;
+  auto r = batcher_->run([&](store::Tx& tx) -> Result<void> {
+    // Another node (or a clock stepped back before this one started) recorded a later genTime:
+    // those tokens are dropped, never answered (RFC 3161 2.4.2; genTime never goes back).
+    last = HPKI_TRY(tx.last_timestamp_time());
+    std::vector<store::TimestampRecord> records;
+    records.reserve(round.size());
+    for (std::size_t i = 0; i < round.size(); ++i) {
+      const auto& job = round[i];
+      behind[i] = last && TimePoint(job->gen_time) < *last;
+      if (behind[i]) continue;
+      store::TimestampRecord& rec = records.emplace_back();
+      rec.serial = job->serial;
+      rec.tsa_id = job->unit->record.id;
+      rec.gen_time = job->gen_time;
+      rec.hash_alg = std::string(crypto::hash_name(job->hash));
+      rec.imprint = job->req.message_imprint.hashed_message;
+      rec.policy = policy;
+      rec.nonce = job->req.nonce;
+      rec.requester = job->requester;
+      rec.org = job->org;
+      rec.cert_req = job->req.cert_req;
+      // With certReq the token is stored without the TSA's certificates (kept once in `cas`).
+      rec.token = job->req.cert_req ? job->stored_token : job->token;
+      // JSON without a JSON library (one object per token, on the commit thread): every
+      // value is a number, a dotted OID, hex, an RFC 3339 time or a hash name — nothing to
+      // escape. Keys sorted, as in the entries written before.
+      std::string details = "{\"gen_time\":\"" + format_rfc3339(rec.gen_time) + "\",\"hash\":\"" +
+                            rec.hash_alg + "\",\"imprint\":\"" + hex_encode(rec.imprint) +
+                            "\",\"policy\":\"" + rec.policy +
+                            "\",\"serial\":" + std::to_string(job->serial) + "}";
+      HPKI_TRY(d_.audit->append(tx, {.actor = job->requester,
+                                     .action = std::string(kAuditAction),
+                                     .object = rec.tsa_id + "/" + std::to_string(job->serial),
+                                     .outcome = "success",
+                                     .details = std::move(details),
+                                     .org = job->org}));
     }
-    if (invalid) {
-      log::error("{}", r.error().detail());
-      finish(std::move(fresh[*invalid]),
-             reject(FailureInfo::kSystemFailure, "the TSA certificate is not valid now"));
-      fresh.erase(fresh.begin() + static_cast<std::ptrdiff_t>(*invalid));
-      continue;
-    }
-    log::error("TSA: recording {} timestamp(s) / storing {} token(s) failed: {}", fresh.size(),
-               tokens.size(), r.error().to_string());
-    for (auto& job : fresh)
-      finish(std::move(job), reject(FailureInfo::kSystemFailure, "internal error"));
-    for (auto& job : tokens)
+    HPKI_TRY(tx.insert_timestamps(records));
+    crash_point("tsa.before_commit");
+    return {};
+  });
+  if (!r) {
+    // Nothing is answered with a token that is not stored: the signed tokens are dropped.
+    log::error("TSA: storing {} timestamp(s) failed: {}", round.size(), r.error().to_string());
+    for (auto& job : round)
       finish(std::move(job), reject(FailureInfo::kSystemFailure, "internal error"));
     return;
   }
+  crash_point("tsa.after_commit");
   std::function<void(std::size_t, std::size_t)> observer;
   {
     std::lock_guard lock(pipeline_->mu);
     observer = pipeline_->on_round;
   }
-  if (observer) observer(fresh.size(), tokens.size());
-  // Committed: the stored tokens are answered, the recorded requests go to the signers.
-  for (auto& job : tokens) {
+  std::size_t stored = 0;
+  if (last) {
+    std::lock_guard lock(pipeline_->serial_mu);
+    if (*last > pipeline_->latest) pipeline_->latest = *last;
+  }
+  for (std::size_t i = 0; i < round.size(); ++i) {
+    if (!behind[i]) {
+      ++stored;
+      continue;
+    }
+    log::error("TSA: genTime {} of timestamp {} is before the latest recorded {}",
+               format_rfc3339(round[i]->gen_time), round[i]->serial, format_rfc3339(*last));
+    finish(std::move(round[i]),
+           reject(FailureInfo::kTimeNotAvailable, "the time source is not available"));
+  }
+  if (observer) observer(stored, stored);
+  for (auto& job : round) {
+    if (!job) continue;  // refused above
     TsaReply reply;
     reply.status = PkiStatus::kGranted;
     reply.serial = job->serial;
@@ -409,16 +413,10 @@ void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& fresh,
                                             .token = std::move(job->token)});
     finish(std::move(job), std::move(reply));
   }
-  if (!fresh.empty()) {
-    {
-      std::lock_guard lock(pipeline_->mu);
-      for (auto& job : fresh) pipeline_->to_sign.push_back(std::move(job));
-    }
-    pipeline_->sign_cv.notify_all();
-  }
 }
 
-// 4. TSTInfo and the token, on `hardware_concurrency` threads without any lock held.
+// 3-4. Serial, genTime, TSTInfo and the token, on `hardware_concurrency` threads without the
+// pipeline's lock held.
 void TsaService::sign_loop() {
   Pipeline& p = *pipeline_;
   for (;;) {
@@ -429,6 +427,27 @@ void TsaService::sign_loop() {
       if (p.to_sign.empty()) return;  // drained
       job = std::move(p.to_sign.front());
       p.to_sign.pop_front();
+    }
+    if (auto a = assign(*job); !a) {
+      if (a.error().code() == ErrorCode::kUnavailable) {
+        log::error("TSA: {}", a.error().detail());
+        finish(std::move(job),
+               reject(FailureInfo::kTimeNotAvailable, "the time source is not available"));
+      } else {
+        log::error("TSA: reserving serials failed: {}", a.error().to_string());
+        finish(std::move(job), reject(FailureInfo::kSystemFailure, "internal error"));
+      }
+      continue;
+    }
+    // A token must verify at its genTime: the TSA certificate has to be valid then.
+    const auto& validity = job->unit->cert->validity();
+    if (TimePoint(job->gen_time) < validity.not_before ||
+        TimePoint(job->gen_time) > validity.not_after) {
+      log::error("TSA {}: certificate not valid at {}", job->unit->record.id,
+                 format_rfc3339(job->gen_time));
+      finish(std::move(job),
+             reject(FailureInfo::kSystemFailure, "the TSA certificate is not valid now"));
+      continue;
     }
     auto token = sign_token(*job);
     if (token && job->req.cert_req) {
@@ -446,6 +465,7 @@ void TsaService::sign_loop() {
       continue;
     }
     job->token = std::move(*token);
+    crash_point("tsa.after_sign");
     bool wake = false;
     {
       std::lock_guard lock(p.mu);

@@ -14,28 +14,24 @@
 //      length is badDataFormat).
 //      reqPolicy other than the configured policy -> unacceptedPolicy; any request extension
 //      -> unacceptedExtension (none is supported).
-//   3. Recording, by the TSA's committer thread: every request that arrived since its last
-//      round, in one unit of work of the group-commit batcher (store/commit_batcher.h; shared
-//      with the CA's issuances when the app passes the CA's batcher). The serials are taken
-//      first (next_counter("tsa.serial"): strictly increasing across restarts and nodes; the
-//      counter row or SQLite's write lock orders the TSAs' transactions), then the clock is
-//      read once for the round. Clock safety — when the injected clock reads earlier than the
-//      latest genTime recorded (the clock was stepped back), the round is rolled back (no
-//      serial consumed, nothing recorded) and its requests are refused with timeNotAvailable.
-//      Otherwise each request's record (serial, genTime, imprint, requester ...) is written and
-//      audited ("timestamp.issue"). The record and its audit entry are durable before the TSA
-//      key signs.
+//   3. On a signer thread: a serial from a range reserved durably in advance (reserve_counter
+//      ("tsa.serial", kSerialRange) in one transaction; unique and strictly increasing across
+//      restarts and nodes; a crash skips the rest of a range) and genTime from the injected
+//      clock. Clock safety — when the clock reads earlier than the latest genTime given or
+//      recorded (read again at every range reservation), the request is refused with
+//      timeNotAvailable; the TSA certificate must be valid at genTime (else systemFailure).
 //   4. TSTInfo { v1, policy, messageImprint copied exactly, serial, genTime (whole seconds),
 //      accuracy, ordering false, nonce echoed, tsa = directoryName of the TSA (option) } signed
 //      as CMS SignedData (x509/cms.h: eContentType id-ct-TSTInfo, contentType, messageDigest,
 //      signingCertificateV2; SM2 with SM3 and the GM/T 0009 ID; RSA/ECDSA with SHA-256); the
 //      TSA certificate and its issuing CA are included when certReq is true. Signed by the
 //      TSA's signer threads (one per core), in parallel, while the committer commits.
-//   5. The token is stored with its record in the committer's next round (together with that
-//      round's new records: one commit for both), and the request is answered only after
-//      that commit — a granted token is always durable in the database. Any failure after
-//      1-2 -> systemFailure, also when the TSA certificate is not valid at genTime (expired
-//      or not yet valid; that request alone, the round is run again without it).
+//   5. The committer's round: the records (serial, genTime, imprint, requester ...), their
+//      tokens and their audit entries ("timestamp.issue") in ONE unit of the group-commit
+//      batcher (store/commit_batcher.h; shared with the CA's issuances when the app passes the
+//      CA's batcher), and only after that commit the answers: a granted token is always
+//      durable and audited; a token whose round fails to commit is dropped (never answered,
+//      its serial never used again) and the request gets systemFailure.
 // So no thread waits per request: HTTP I/O threads parse and hand over (respond_async), one
 // committer and one signer per core do the rest; at most TsaOptions::max_in_flight requests
 // are accepted at a time (more -> systemFailure "overloaded").
@@ -126,7 +122,8 @@ class TsaService {
                      std::string_view requester, std::function<void(TsaReply)> done,
                      std::string_view org = {}) const;
   // Called by the committer after each committed round with the number of requests it
-  // recorded and of tokens it stored (metrics). Thread-safe to set; must be quick.
+  // recorded and of tokens it stored (metrics; both the same since schema 7: a request is
+  // recorded with its token). Thread-safe to set; must be quick.
   void set_round_observer(std::function<void(std::size_t recorded, std::size_t stored)> o) const;
   // Answers every accepted request (their tokens are stored first), refuses new ones, and
   // stops the TSA's threads. Called by the destructor; call it before the HTTP server that
@@ -153,8 +150,10 @@ class TsaService {
   };
   struct Job;
   struct Pipeline;
-  // New requests recorded per transaction, at most.
+  // Tokens stored per transaction, at most.
   static constexpr std::size_t kMaxRecordsPerRound = 512;
+  // Serials reserved per durable transaction (a crash skips what is left of a range).
+  static constexpr std::int64_t kSerialRange = 4096;
   // A round waits up to kRoundGather for kRoundTarget requests + tokens (bench:
   // docs/performance.md).
   static constexpr std::size_t kRoundTarget = 32;
@@ -166,8 +165,10 @@ class TsaService {
       const std::vector<x509::CertificatePtr>& chain, bool cert_req);
   void start_pipeline();
   void commit_loop();
-  void commit_round(std::vector<std::unique_ptr<Job>>& fresh,
-                    std::vector<std::unique_ptr<Job>>& tokens);
+  void commit_round(std::vector<std::unique_ptr<Job>>& round);
+  // A serial from the reserved range (reserving the next one when it is used up) and genTime;
+  // kUnavailable when the clock reads earlier than the latest genTime.
+  [[nodiscard]] Result<void> assign(Job& job) const;
   void sign_loop();
   [[nodiscard]] Result<Bytes> sign_token(const Job& job) const;
   void finish(std::unique_ptr<Job> job, TsaReply reply) const;

@@ -330,14 +330,16 @@ constexpr std::string_view kReservationCols =
     "ca_id, serial, subject, org, dept, profile, status, not_before, not_after, tbs_hash, "
     "request, key_type, requested_by, crl_shard, created_at, updated_at";
 
-std::vector<Value> reservation_values(const CertificateRecord& rec, std::int64_t t) {
+// The values of kReservationCols; `status` is what the row gets (kIssuing for a reservation).
+std::vector<Value> reservation_values(const CertificateRecord& rec, std::int64_t t,
+                                      CertStatus status) {
   return {text(rec.ca_id),
           text(rec.serial),
           text(rec.subject),
           text(rec.org),
           text(rec.dept),
           text(rec.profile),
-          text(to_string(CertStatus::kIssuing)),
+          text(to_string(status)),
           Value{to_unix(rec.not_before)},
           Value{to_unix(rec.not_after)},
           blob(rec.tbs_hash),
@@ -365,26 +367,42 @@ std::vector<Value> subject_values(const SubjectRecord& s) {
 }  // namespace
 
 Result<void> SqlTx::reserve_certificate(const CertificateRecord& rec) {
+  CertificateRecord r = rec;
+  r.status = CertStatus::kIssuing;
+  r.der.reset();
+  return insert_certificate(r);
+}
+
+Result<std::int64_t> SqlTx::reserve_certificate_with_subject(const CertificateRecord& rec,
+                                                             const SubjectRecord& s) {
+  CertificateRecord r = rec;
+  r.status = CertStatus::kIssuing;
+  r.der.reset();
+  return insert_certificate_with_subject(r, s);
+}
+
+Result<void> SqlTx::insert_certificate(const CertificateRecord& rec) {
   HPKI_TRY(check_reservation(rec));
-  std::vector<Value> p = reservation_values(rec, now());
+  std::vector<Value> p = reservation_values(rec, now(), rec.status);
   p.push_back(opt(rec.subject_id));
+  p.push_back(opt(rec.der));
   // ON CONFLICT DO NOTHING rather than a unique violation: on PostgreSQL an error would abort
   // the transaction, and the caller wants to draw another serial in the same one.
   static const std::string sql =
       cat({"INSERT INTO certificates (", kReservationCols,
-           ", subject_id, der) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
+           ", subject_id, der) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
            "ON CONFLICT DO NOTHING"});
   auto n = HPKI_TRY(conn_.exec(sql, p));
   return expect_one(n, "serial " + rec.serial + " of CA " + rec.ca_id);
 }
 
-Result<std::int64_t> SqlTx::reserve_certificate_with_subject(const CertificateRecord& rec,
-                                                             const SubjectRecord& s) {
+Result<std::int64_t> SqlTx::insert_certificate_with_subject(const CertificateRecord& rec,
+                                                            const SubjectRecord& s) {
   if (conn_.dialect() != Dialect::kPostgres) {
     // SQLite runs in-process: two statements cost no round trip.
     CertificateRecord with = rec;
     with.subject_id = HPKI_TRY(insert_subject(s));
-    auto r = reserve_certificate(with);
+    auto r = insert_certificate(with);
     if (!r) {
       // Keep the promise: no subject without its certificate (the transaction stays usable).
       const Value id[] = {Value{*with.subject_id}};
@@ -401,7 +419,8 @@ Result<std::int64_t> SqlTx::reserve_certificate_with_subject(const CertificateRe
   p.push_back(Value{t});
   p.push_back(text(rec.ca_id));
   p.push_back(text(rec.serial));
-  for (Value& v : reservation_values(rec, t)) p.push_back(std::move(v));
+  for (Value& v : reservation_values(rec, t, rec.status)) p.push_back(std::move(v));
+  p.push_back(opt(rec.der));
   static const std::string sql =
       cat({"WITH s AS (INSERT INTO subjects (", kSubjectWriteCols,
            ", created_at) "
@@ -414,7 +433,7 @@ Result<std::int64_t> SqlTx::reserve_certificate_with_subject(const CertificateRe
            ", subject_id, der) "
            "SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint, "
            "?::bigint, ?::bytea, ?::bytea, ?::text, ?::text, ?::bigint, ?::bigint, ?::bigint, "
-           "s.id, NULL FROM s ON CONFLICT DO NOTHING RETURNING subject_id"});
+           "s.id, ?::bytea FROM s ON CONFLICT DO NOTHING RETURNING subject_id"});
   auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) {
     return fail(ErrorCode::kConflict,

@@ -22,6 +22,9 @@ class SqlTx final : public Tx {
   Result<CaRecord> get_ca(std::string_view id) override;
   Result<std::vector<CaRecord>> list_cas() override;
 
+  Result<void> insert_certificate(const CertificateRecord& rec) override;
+  Result<std::int64_t> insert_certificate_with_subject(const CertificateRecord& rec,
+                                                       const SubjectRecord& s) override;
   Result<void> reserve_certificate(const CertificateRecord& rec) override;
   Result<std::int64_t> reserve_certificate_with_subject(const CertificateRecord& rec,
                                                         const SubjectRecord& s) override;

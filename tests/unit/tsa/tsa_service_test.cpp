@@ -229,7 +229,11 @@ TEST_P(TsaTest, ClockBehindTheLastGenTimeIsRefused) {
   clock_.advance(std::chrono::seconds(30));  // back in time order: granted, next serial
   auto again = tsa_->respond(query(crypto::HashAlg::kSha256, "x"), std::nullopt, "t");
   ASSERT_EQ(again.status, PkiStatus::kGranted);
-  EXPECT_EQ(*again.serial, *first.serial + 1);  // refusals consumed no serial
+  // Serials come from ranges reserved in advance: the restart took a new range.
+  EXPECT_GT(*again.serial, *first.serial);
+  // Nothing was recorded for the refused requests: no serial between the two granted ones.
+  for (std::int64_t n = *first.serial + 1; n < *again.serial && n < *first.serial + 8; ++n)
+    EXPECT_EQ(tsa_->get(n).error().code(), ErrorCode::kNotFound) << n;
 }
 
 TEST_P(TsaTest, Rejections) {
@@ -436,7 +440,8 @@ TEST_P(TsaTest, ConcurrentRequestsShareCommits) {
     EXPECT_EQ(info.gen_time, rec->gen_time);
   }
 
-  // One audit entry per token, in serial order along the audit sequence (commit order).
+  // One audit entry per token; within a commit round in serial order (rounds commit in the
+  // order signers finish, so across rounds serials may interleave).
   auto entries = rt_->audit().list(rt_->store(), 1, 10000).value();
   std::vector<std::int64_t> audited;
   for (const auto& e : entries) {
@@ -444,9 +449,9 @@ TEST_P(TsaTest, ConcurrentRequestsShareCommits) {
     audited.push_back(std::stoll(e.object.substr(e.object.find('/') + 1)));
   }
   ASSERT_EQ(audited.size(), tokens.size());
-  for (std::size_t i = 1; i < audited.size(); ++i) EXPECT_LT(audited[i - 1], audited[i]);
-  EXPECT_EQ(audited.front(), tokens.begin()->first);
-  EXPECT_EQ(audited.back(), tokens.rbegin()->first);
+  std::set<std::int64_t> audited_set(audited.begin(), audited.end());
+  EXPECT_EQ(audited_set.size(), tokens.size());
+  for (const auto& [serial, token] : tokens) EXPECT_TRUE(audited_set.contains(serial)) << serial;
   EXPECT_TRUE(rt_->audit().verify(rt_->store(), {}).value().ok());
 }
 

@@ -6,6 +6,6 @@
 
 #include <string_view>
 
-namespace hpki::ca {
+namespace hpki {
 void crash_point(std::string_view name);
-}  // namespace hpki::ca
+}  // namespace hpki

@@ -1,0 +1,152 @@
+// Status changes of certificates: revoke, hold, release, superseded (modify), never delivered
+// (recovery of homes from before schema 7) — all through transition().
+#include <nlohmann/json.hpp>
+
+#include "ca/ca_service.h"
+#include "core/crash.h"
+#include "core/encoding.h"
+
+namespace hpki::ca {
+
+using store::CertStatus;
+
+Result<CertStatusInfo> CaService::transition(store::Tx& tx, const store::CertificateRecord& rec,
+                                             const Transition& t, const std::string& actor) {
+  auto cur = HPKI_TRY(tx.get_certificate(rec.ca_id, rec.serial));
+  const std::string object = cur.ca_id + "/" + cur.serial;
+  auto bad_state = [&](std::string_view what) {
+    return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is " +
+                                          std::string(store::to_string(cur.status)) + ": " +
+                                          std::string(what));
+  };
+  auto details = nlohmann::json::parse(t.details, nullptr, false);
+  if (!details.is_object()) details = nlohmann::json::object();
+  const auto now = d_.clock->now();
+  CertStatus to = CertStatus::kRevoked;
+  std::string_view action;
+  switch (t.change) {
+    case Change::kRevoke:
+      // RFC 5280 5.3.1: a certificate on hold may be revoked for good; its hold entry goes.
+      if (cur.status == CertStatus::kHold) {
+        HPKI_TRY(tx.delete_revocation(cur.ca_id, cur.serial));
+      } else if (cur.status != CertStatus::kIssued) {
+        return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is already " +
+                                              std::string(store::to_string(cur.status)));
+      }
+      HPKI_TRY(tx.insert_revocation(
+          {cur.ca_id, cur.serial, static_cast<int>(t.reason), now, t.invalidity_date}));
+      details["reason"] = x509::reason_name(t.reason);
+      action = "cert.revoke";
+      break;
+    case Change::kHold:
+      if (cur.status != CertStatus::kIssued) {
+        return fail(ErrorCode::kBadState, "only a good certificate can be put on hold; " +
+                                              cur.serial + " is " +
+                                              std::string(store::to_string(cur.status)));
+      }
+      HPKI_TRY(tx.insert_revocation({cur.ca_id, cur.serial,
+                                     static_cast<int>(x509::RevocationReason::kCertificateHold),
+                                     now, std::nullopt}));
+      to = CertStatus::kHold;
+      action = "cert.hold";
+      break;
+    case Change::kRelease:
+      if (cur.status != CertStatus::kHold) {
+        return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is not on hold");
+      }
+      HPKI_TRY(tx.delete_revocation(cur.ca_id, cur.serial));
+      to = CertStatus::kIssued;
+      action = "cert.release";
+      break;
+    case Change::kNeverDelivered:
+      if (cur.status != CertStatus::kIssuing) return bad_state("only a reservation can be");
+      HPKI_TRY(tx.insert_revocation({cur.ca_id, cur.serial, 0, now, std::nullopt}));
+      to = CertStatus::kNeverDelivered;
+      action = "cert.never_delivered";
+      break;
+  }
+  HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, to, cur.status));
+  HPKI_TRY(audit(tx, actor, action, object, "success", details.dump(), cur.org));
+  cur.status = to;
+  return status_in(tx, cur);
+}
+
+Result<CertStatusInfo> CaService::change_status(std::string_view serial, const Transition& t,
+                                                const Requester& by) {
+  auto rec = HPKI_TRY(find_one(serial));
+  HPKI_TRY(check_requester(rec, by));
+  auto out = d_.store->transact_value<CertStatusInfo>([&](store::Tx& tx) -> Result<CertStatusInfo> {
+    auto info = HPKI_TRY(transition(tx, rec, t, by.actor));
+    if (t.change == Change::kRevoke) crash_point("revoke.before_commit");
+    return info;
+  });
+  if (t.change == Change::kRevoke) crash_point("revoke.after_commit");
+  if (out) {
+    notify(rec.ca_id, rec.serial,
+           t.change == Change::kRevoke ? "revoke"
+           : t.change == Change::kHold ? "hold"
+                                       : "release");
+  }
+  return out;
+}
+
+Result<CertStatusInfo> CaService::revoke(std::string_view serial, x509::RevocationReason reason,
+                                         std::optional<TimePoint> invalidity_date,
+                                         const Requester& by) {
+  if (reason == x509::RevocationReason::kCertificateHold) return hold(serial, by);
+  if (reason == x509::RevocationReason::kRemoveFromCrl) {
+    return fail(ErrorCode::kInvalidArgument,
+                "removeFromCRL is not a revocation reason (use release)");
+  }
+  if (invalidity_date && *invalidity_date > d_.clock->now()) {
+    return fail(ErrorCode::kInvalidArgument, "invalidity date is in the future");
+  }
+  return change_status(serial,
+                       {.change = Change::kRevoke,
+                        .reason = reason,
+                        .invalidity_date = invalidity_date,
+                        .details = "{}"},
+                       by);
+}
+
+Result<CertStatusInfo> CaService::hold(std::string_view serial, const Requester& by) {
+  Transition t;
+  t.change = Change::kHold;
+  return change_status(serial, t, by);
+}
+
+Result<CertStatusInfo> CaService::release(std::string_view serial, const Requester& by) {
+  Transition t;
+  t.change = Change::kRelease;
+  return change_status(serial, t, by);
+}
+
+Result<int> CaService::recover(std::optional<int> grace_seconds) {
+  // Homes of versions before schema 7 reserved a serial (status `issuing`, no DER) before
+  // signing; one left by a crash is recorded as never delivered and revoked, so hpki never
+  // answers "unknown" for a serial it produced. This version never writes `issuing`.
+  const auto grace =
+      std::chrono::seconds(grace_seconds.value_or(d_.home->ca.recovery_grace_seconds));
+  const auto now = d_.clock->now();
+  std::vector<std::pair<std::string, std::string>> resolved;
+  auto n_out = d_.store->transact_value<int>([&](store::Tx& tx) -> Result<int> {
+    int n = 0;
+    resolved.clear();
+    for (const auto& rec : HPKI_TRY(tx.list_issuing_without_der())) {
+      if (rec.created_at > now - grace) continue;  // possibly in flight on an older node
+      Transition t;
+      t.change = Change::kNeverDelivered;
+      t.details = nlohmann::json{{"tbs_hash", hex_encode(rec.tbs_hash)}}.dump();
+      HPKI_TRY(transition(tx, rec, t, "hpki"));
+      resolved.emplace_back(rec.ca_id, rec.serial);
+      ++n;
+    }
+    return n;
+  });
+  if (n_out) {
+    for (const auto& [ca, serial] : resolved) notify(ca, serial, "never_delivered");
+  }
+  return n_out;
+}
+
+}  // namespace hpki::ca
