@@ -523,9 +523,9 @@ store::CommitBatcher::Unit CaService::complete_unit(Issuance& is) {
                                      static_cast<int>(x509::RevocationReason::kSuperseded),
                                      d_.clock->now(), std::nullopt}));
       HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kRevoked, cur.status));
-      HPKI_TRY(audit(tx, is.actor, "cert.revoke", cur.ca_id + "/" + cur.serial, "success",
-                     nlohmann::json{{"reason", "superseded"}, {"superseded_by", rec.serial}}.dump(),
-                     cur.org));
+      HPKI_TRY(audit(
+          tx, is.actor, audit::action::kCertRevoke, cur.ca_id + "/" + cur.serial, "success",
+          nlohmann::json{{"reason", "superseded"}, {"superseded_by", rec.serial}}.dump(), cur.org));
     }
     crash_point(is.step + ".before_commit");
     return audit(tx, is.actor, "cert." + is.step, rec.ca_id + "/" + rec.serial, "success",
@@ -929,8 +929,9 @@ Result<CertStatusInfo> CaService::revoke(std::string_view serial, x509::Revocati
     HPKI_TRY(tx.insert_revocation(
         {cur.ca_id, cur.serial, static_cast<int>(reason), d_.clock->now(), invalidity_date}));
     HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kRevoked, cur.status));
-    HPKI_TRY(audit(tx, by.actor, "cert.revoke", cur.ca_id + "/" + cur.serial, "success",
-                   nlohmann::json{{"reason", x509::reason_name(reason)}}.dump(), cur.org));
+    HPKI_TRY(audit(tx, by.actor, audit::action::kCertRevoke, cur.ca_id + "/" + cur.serial,
+                   "success", nlohmann::json{{"reason", x509::reason_name(reason)}}.dump(),
+                   cur.org));
     crash_point("revoke.before_commit");
     cur.status = CertStatus::kRevoked;
     return status_in(tx, cur);
@@ -954,8 +955,8 @@ Result<CertStatusInfo> CaService::hold(std::string_view serial, const Requester&
                                    static_cast<int>(x509::RevocationReason::kCertificateHold),
                                    d_.clock->now(), std::nullopt}));
     HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kHold, CertStatus::kIssued));
-    HPKI_TRY(
-        audit(tx, by.actor, "cert.hold", cur.ca_id + "/" + cur.serial, "success", "{}", cur.org));
+    HPKI_TRY(audit(tx, by.actor, audit::action::kCertHold, cur.ca_id + "/" + cur.serial, "success",
+                   "{}", cur.org));
     cur.status = CertStatus::kHold;
     return status_in(tx, cur);
   });
@@ -973,8 +974,8 @@ Result<CertStatusInfo> CaService::release(std::string_view serial, const Request
     }
     HPKI_TRY(tx.delete_revocation(cur.ca_id, cur.serial));
     HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, CertStatus::kIssued, CertStatus::kHold));
-    HPKI_TRY(audit(tx, by.actor, "cert.release", cur.ca_id + "/" + cur.serial, "success", "{}",
-                   cur.org));
+    HPKI_TRY(audit(tx, by.actor, audit::action::kCertRelease, cur.ca_id + "/" + cur.serial,
+                   "success", "{}", cur.org));
     cur.status = CertStatus::kIssued;
     return status_in(tx, cur);
   });
@@ -1067,10 +1068,10 @@ Result<SubjectView> CaService::create_subject(const SubjectChange& s, const std:
           }
           return fail(id.error());
         }
-        HPKI_TRY(
-            audit(tx, actor, "subject.create", "subject/" + std::to_string(*id), "success",
-                  nlohmann::json{{"kind", store::to_string(rec.kind)}, {"org", rec.org}}.dump(),
-                  rec.org));
+        HPKI_TRY(audit(
+            tx, actor, audit::action::kSubjectCreate, "subject/" + std::to_string(*id), "success",
+            nlohmann::json{{"kind", store::to_string(rec.kind)}, {"org", rec.org}}.dump(),
+            rec.org));
         return *id;
       }));
   return view_of(std::move(rec));
@@ -1093,8 +1094,8 @@ Result<SubjectView> CaService::update_subject(std::int64_t id, const SubjectChan
       rec.id_number_hash = old.id_number_hash;
     }
     HPKI_TRY(tx.update_subject(rec));
-    return audit(tx, actor, "subject.update", "subject/" + std::to_string(id), "success",
-                 nlohmann::json{{"org", rec.org}}.dump(), rec.org);
+    return audit(tx, actor, audit::action::kSubjectUpdate, "subject/" + std::to_string(id),
+                 "success", nlohmann::json{{"org", rec.org}}.dump(), rec.org);
   }));
   return get_subject(id);
 }
@@ -1108,8 +1109,8 @@ Result<void> CaService::delete_subject(std::int64_t id, const std::string& actor
                                             " has certificates; revoke them, the record stays");
     }
     HPKI_TRY(std::move(r));
-    return audit(tx, actor, "subject.delete", "subject/" + std::to_string(id), "success", "{}",
-                 org);
+    return audit(tx, actor, audit::action::kSubjectDelete, "subject/" + std::to_string(id),
+                 "success", "{}", org);
   });
 }
 
@@ -1136,8 +1137,9 @@ Result<int> CaService::recover(std::optional<int> grace_seconds) {
       HPKI_TRY(
           tx.set_status(rec.ca_id, rec.serial, CertStatus::kNeverDelivered, CertStatus::kIssuing));
       HPKI_TRY(tx.insert_revocation({rec.ca_id, rec.serial, 0, now, std::nullopt}));
-      HPKI_TRY(audit(tx, "hpki", "cert.never_delivered", rec.ca_id + "/" + rec.serial, "success",
-                     nlohmann::json{{"tbs_hash", hex_encode(rec.tbs_hash)}}.dump(), rec.org));
+      HPKI_TRY(audit(tx, "hpki", audit::action::kCertNeverDelivered, rec.ca_id + "/" + rec.serial,
+                     "success", nlohmann::json{{"tbs_hash", hex_encode(rec.tbs_hash)}}.dump(),
+                     rec.org));
       resolved.emplace_back(rec.ca_id, rec.serial);
       ++n;
     }
@@ -1160,7 +1162,7 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
     auto ref = HPKI_TRY(d_.file_keys->generate(spec, "audit"));
     HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
       HPKI_TRY(tx.insert_key_ref({ref.id, "file", "audit", key_type_name(spec), {}}));
-      return audit(tx, o.actor, "key.create", ref.id, "success",
+      return audit(tx, o.actor, audit::action::kKeyCreate, ref.id, "success",
                    nlohmann::json{{"purpose", "audit checkpoints"}}.dump());
     }));
   }
@@ -1221,7 +1223,7 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
       HPKI_TRY(tx.reserve_certificate(rec));
       HPKI_TRY(tx.complete_issuance(root_id, rec.serial, root_issued.der));
       return audit(
-          tx, o.actor, "ca.create", root_id, "success",
+          tx, o.actor, audit::action::kCaCreate, root_id, "success",
           nlohmann::json{{"subject", rec.subject}, {"key", rec.key_type}, {"key_ref", root_ref.id}}
               .dump());
     }));
@@ -1258,7 +1260,7 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
                              root_id,
                              x509::to_string(c->subject()),
                              {}}));
-      return audit(tx, o.actor, "ca.create", issuing_id, "success",
+      return audit(tx, o.actor, audit::action::kCaCreate, issuing_id, "success",
                    nlohmann::json{{"serial", iss.serial}, {"key_ref", iss_ref.id}}.dump());
     }));
 
@@ -1281,7 +1283,7 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
         auto c = HPKI_TRY(x509::Certificate::parse(issued.der));
         HPKI_TRY(tx.insert_ca(
             {id, fam, role, ref.id, issued.der, issuing_id, x509::to_string(c->subject()), {}}));
-        return audit(tx, o.actor, "ca.create", id, "success",
+        return audit(tx, o.actor, audit::action::kCaCreate, id, "success",
                      nlohmann::json{{"serial", issued.serial}}.dump());
       }));
     }

@@ -351,7 +351,7 @@ void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& fresh,
                                 rec.policy + "\",\"serial\":" + std::to_string(job.serial) + "}";
           HPKI_TRY(d_.audit->append(
               tx, {.actor = job.requester,
-                   .action = std::string(kAuditAction),
+                   .action = std::string(audit::action::kTimestampIssue),
                    .object = job.unit->record.id + "/" + std::to_string(job.serial),
                    .outcome = "success",
                    .details = std::move(details),
