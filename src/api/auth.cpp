@@ -294,7 +294,7 @@ Result<NewApiKey> create_api_key(const AuthContext& ctx, Role role, std::optiona
   HPKI_TRY(ctx.store.transact([&](store::Tx& tx) -> Result<void> {
     HPKI_TRY(tx.insert_api_key(rec));
     HPKI_TRY(ctx.audit.append(tx, {.actor = actor,
-                                   .action = "auth.apikey_create",
+                                   .action = std::string(audit::action::kApiKeyCreate),
                                    .object = "api-key:" + k.id,
                                    .outcome = std::string(audit::outcome::kSuccess),
                                    .details = details(role, org)}));
@@ -360,7 +360,8 @@ Result<void> revoke_credential(const AuthContext& ctx, std::string_view id,
   return ctx.store.transact([&](store::Tx& tx) -> Result<void> {
     HPKI_TRY(tx.revoke_api_key(id, ctx.clock.now()));
     HPKI_TRY(ctx.audit.append(tx, {.actor = actor,
-                                   .action = op ? "auth.operator_revoke" : "auth.apikey_revoke",
+                                   .action = std::string(op ? audit::action::kOperatorRevoke
+                                                            : audit::action::kApiKeyRevoke),
                                    .object = (op ? "operator:" : "api-key:") + std::string(id),
                                    .outcome = std::string(audit::outcome::kSuccess),
                                    .details = "{}"}));
@@ -433,7 +434,7 @@ Result<std::string> register_operator(const AuthContext& ctx, const x509::Certif
     }
     HPKI_TRY(std::move(inserted));
     HPKI_TRY(ctx.audit.append(tx, {.actor = actor,
-                                   .action = "auth.operator_add",
+                                   .action = std::string(audit::action::kOperatorAdd),
                                    .object = "operator:" + id,
                                    .outcome = std::string(audit::outcome::kSuccess),
                                    .details = "{\"role\":" + json_string(to_string(role)) +

@@ -138,7 +138,7 @@ audit::Event call_event(const http::Request& req, const Principal& p, int status
   }
   audit::Event e;
   e.actor = p.actor();
-  e.action = "api." + req.method + " " + req.route;
+  e.action = std::string(audit::action::kApiCallPrefix) + req.method + " " + req.route;
   e.object = req.path.substr(0, 512);
   e.outcome = std::string(outcome);
   e.details = json{{"status", status}}.dump();

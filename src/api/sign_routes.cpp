@@ -120,7 +120,7 @@ Result<json> api_sign(ApiContext& c, const Principal& p, const json& body) {
   // A signature made with an organization's key is audited like a certificate change.
   audit::Event e;
   e.actor = p.actor();
-  e.action = "sign.create";
+  e.action = audit::action::kSignCreate;
   e.object = "key:" + id;
   e.outcome = std::string(audit::outcome::kSuccess);
   e.details = json{{"mode", sign::mode_name(req.mode)},

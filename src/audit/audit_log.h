@@ -123,9 +123,14 @@ inline constexpr std::string_view kCheckpointBeyondLog = "audit.checkpoint_beyon
 inline constexpr std::string_view kCheckpointMissing = "audit.checkpoint_missing";
 }  // namespace reason
 
-// Suggested action names, so that all services record the same words.
+// Every action hpki writes, so that all services record the same words. The words are stable:
+// operators filter on them (`hpki audit list`), and the integration tests grep for them.
 namespace action {
+// CA hierarchy and keys (ca/).
 inline constexpr std::string_view kCaCreate = "ca.create";
+inline constexpr std::string_view kKeyCreate = "key.create";
+// Certificate lifecycle (ca/). The issuance pipeline writes "cert." + its step, one of the
+// four below.
 inline constexpr std::string_view kCertIssue = "cert.issue";
 inline constexpr std::string_view kCertRenew = "cert.renew";
 inline constexpr std::string_view kCertRekey = "cert.rekey";
@@ -134,6 +139,24 @@ inline constexpr std::string_view kCertRevoke = "cert.revoke";
 inline constexpr std::string_view kCertHold = "cert.hold";
 inline constexpr std::string_view kCertRelease = "cert.release";
 inline constexpr std::string_view kCertNeverDelivered = "cert.never_delivered";
+// Subject records (ca/).
+inline constexpr std::string_view kSubjectCreate = "subject.create";
+inline constexpr std::string_view kSubjectUpdate = "subject.update";
+inline constexpr std::string_view kSubjectDelete = "subject.delete";
+// Revocation: each CRL stored by the CRL publisher (revocation/).
+inline constexpr std::string_view kCrlPublish = "crl.publish";
+// Trust services: a time-stamp token (tsa/), a signature with an organization's key (api/).
+inline constexpr std::string_view kTimestampIssue = "timestamp.issue";
+inline constexpr std::string_view kSignCreate = "sign.create";
+// Credentials (api/auth.h).
+inline constexpr std::string_view kApiKeyCreate = "auth.apikey_create";
+inline constexpr std::string_view kApiKeyRevoke = "auth.apikey_revoke";
+inline constexpr std::string_view kOperatorAdd = "auth.operator_add";
+inline constexpr std::string_view kOperatorRevoke = "auth.operator_revoke";
+// Every API call that is not a state change audited above (reads, refused and failed calls):
+// this prefix + "<METHOD> <route pattern>", e.g. "api.GET /api/v1/certificates/{serial}".
+inline constexpr std::string_view kApiCallPrefix = "api.";
+// Reserved, not written yet.
 inline constexpr std::string_view kKeyUse = "key.use";
 inline constexpr std::string_view kLogin = "auth.login";
 inline constexpr std::string_view kRoleChange = "auth.role_change";

@@ -31,7 +31,7 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
     auto ref = HPKI_TRY(d_.file_keys->generate(spec, "audit"));
     HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
       HPKI_TRY(tx.insert_key_ref({ref.id, "file", "audit", key_type_name(spec), {}}));
-      return audit(tx, o.actor, "key.create", ref.id, "success",
+      return audit(tx, o.actor, audit::action::kKeyCreate, ref.id, audit::outcome::kSuccess,
                    nlohmann::json{{"purpose", "audit checkpoints"}}.dump());
     }));
   }
@@ -93,7 +93,7 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
       rec.der = root_issued.der;
       HPKI_TRY(tx.insert_certificate(rec));
       return audit(
-          tx, o.actor, "ca.create", root_id, "success",
+          tx, o.actor, audit::action::kCaCreate, root_id, audit::outcome::kSuccess,
           nlohmann::json{{"subject", rec.subject}, {"key", rec.key_type}, {"key_ref", root_ref.id}}
               .dump());
     }));
@@ -130,7 +130,7 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
                              root_id,
                              x509::to_string(c->subject()),
                              {}}));
-      return audit(tx, o.actor, "ca.create", issuing_id, "success",
+      return audit(tx, o.actor, audit::action::kCaCreate, issuing_id, audit::outcome::kSuccess,
                    nlohmann::json{{"serial", iss.serial}, {"key_ref", iss_ref.id}}.dump());
     }));
 
@@ -153,7 +153,7 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
         auto c = HPKI_TRY(x509::Certificate::parse(issued.der));
         HPKI_TRY(tx.insert_ca(
             {id, fam, role, ref.id, issued.der, issuing_id, x509::to_string(c->subject()), {}}));
-        return audit(tx, o.actor, "ca.create", id, "success",
+        return audit(tx, o.actor, audit::action::kCaCreate, id, audit::outcome::kSuccess,
                      nlohmann::json{{"serial", issued.serial}}.dump());
       }));
     }

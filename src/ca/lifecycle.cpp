@@ -36,7 +36,7 @@ Result<CertStatusInfo> CaService::transition(store::Tx& tx, const store::Certifi
       HPKI_TRY(tx.insert_revocation(
           {cur.ca_id, cur.serial, static_cast<int>(t.reason), now, t.invalidity_date}));
       details["reason"] = x509::reason_name(t.reason);
-      action = "cert.revoke";
+      action = audit::action::kCertRevoke;
       break;
     case Change::kHold:
       if (cur.status != CertStatus::kIssued) {
@@ -48,7 +48,7 @@ Result<CertStatusInfo> CaService::transition(store::Tx& tx, const store::Certifi
                                      static_cast<int>(x509::RevocationReason::kCertificateHold),
                                      now, std::nullopt}));
       to = CertStatus::kHold;
-      action = "cert.hold";
+      action = audit::action::kCertHold;
       break;
     case Change::kRelease:
       if (cur.status != CertStatus::kHold) {
@@ -56,17 +56,17 @@ Result<CertStatusInfo> CaService::transition(store::Tx& tx, const store::Certifi
       }
       HPKI_TRY(tx.delete_revocation(cur.ca_id, cur.serial));
       to = CertStatus::kIssued;
-      action = "cert.release";
+      action = audit::action::kCertRelease;
       break;
     case Change::kNeverDelivered:
       if (cur.status != CertStatus::kIssuing) return bad_state("only a reservation can be");
       HPKI_TRY(tx.insert_revocation({cur.ca_id, cur.serial, 0, now, std::nullopt}));
       to = CertStatus::kNeverDelivered;
-      action = "cert.never_delivered";
+      action = audit::action::kCertNeverDelivered;
       break;
   }
   HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, to, cur.status));
-  HPKI_TRY(audit(tx, actor, action, object, "success", details.dump(), cur.org));
+  HPKI_TRY(audit(tx, actor, action, object, audit::outcome::kSuccess, details.dump(), cur.org));
   cur.status = to;
   return status_in(tx, cur);
 }

@@ -25,6 +25,14 @@ using store::CertStatus;
 
 namespace {
 constexpr int kMaxSerialAttempts = 5;
+
+// The audit action of an issuance step.
+std::string_view cert_action(std::string_view step) {
+  if (step == "renew") return audit::action::kCertRenew;
+  if (step == "rekey") return audit::action::kCertRekey;
+  if (step == "modify") return audit::action::kCertModify;
+  return audit::action::kCertIssue;
+}
 }  // namespace
 
 CaService::JobPtr CaService::job(const x509::Profile& profile, IssuerCtx issuer,
@@ -198,7 +206,8 @@ store::CommitBatcher::Unit CaService::commit_unit(Job& j) {
                           j.by.actor));
     }
     crash_point(j.action + ".before_commit");
-    return audit(tx, j.by.actor, "cert." + j.action, rec.ca_id + "/" + rec.serial, "success",
+    return audit(tx, j.by.actor, cert_action(j.action), rec.ca_id + "/" + rec.serial,
+                 audit::outcome::kSuccess,
                  nlohmann::json{{"profile", j.profile->name},
                                 {"subject", rec.subject},
                                 {"not_after", format_rfc3339(rec.not_after)},
@@ -254,7 +263,7 @@ void CaService::sign_and_commit(JobPtr j) {
     // Nothing was signed (lint, policy, the key store): audited like the refusal it is.
     if (j->attempts == 0 || d_.audit == nullptr) return end(j, fail(s.error()));
     audit::Event e{.actor = j->by.actor,
-                   .action = "cert." + j->action,
+                   .action = std::string(cert_action(j->action)),
                    .object = j->issuer.record.id,
                    .outcome = std::string(audit::outcome::kFailure),
                    .details = nlohmann::json{{"error", s.error().to_string()}}.dump(),

@@ -88,7 +88,8 @@ Result<SubjectView> CaService::create_subject(const SubjectChange& s, const std:
           return fail(id.error());
         }
         HPKI_TRY(
-            audit(tx, actor, "subject.create", "subject/" + std::to_string(*id), "success",
+            audit(tx, actor, audit::action::kSubjectCreate, "subject/" + std::to_string(*id),
+                  audit::outcome::kSuccess,
                   nlohmann::json{{"kind", store::to_string(rec.kind)}, {"org", rec.org}}.dump(),
                   rec.org));
         return *id;
@@ -113,8 +114,8 @@ Result<SubjectView> CaService::update_subject(std::int64_t id, const SubjectChan
       rec.id_number_hash = old.id_number_hash;
     }
     HPKI_TRY(tx.update_subject(rec));
-    return audit(tx, actor, "subject.update", "subject/" + std::to_string(id), "success",
-                 nlohmann::json{{"org", rec.org}}.dump(), rec.org);
+    return audit(tx, actor, audit::action::kSubjectUpdate, "subject/" + std::to_string(id),
+                 audit::outcome::kSuccess, nlohmann::json{{"org", rec.org}}.dump(), rec.org);
   }));
   return get_subject(id);
 }
@@ -128,8 +129,8 @@ Result<void> CaService::delete_subject(std::int64_t id, const std::string& actor
                                             " has certificates; revoke them, the record stays");
     }
     HPKI_TRY(std::move(r));
-    return audit(tx, actor, "subject.delete", "subject/" + std::to_string(id), "success", "{}",
-                 org);
+    return audit(tx, actor, audit::action::kSubjectDelete, "subject/" + std::to_string(id),
+                 audit::outcome::kSuccess, "{}", org);
   });
 }
 

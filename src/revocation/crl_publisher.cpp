@@ -210,7 +210,7 @@ Result<store::CrlRecord> CrlPublisher::sign_and_store(const CrlScope& scope, boo
           {"sha256", hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, rec.der)))}};
       if (rec.base_crl_number) details["base_crl_number"] = *rec.base_crl_number;
       HPKI_TRY(audit_->append(tx, audit::Event{.actor = "crl-publisher",
-                                               .action = "crl.publish",
+                                               .action = std::string(audit::action::kCrlPublish),
                                                .object = rec.name + "/" + std::to_string(number),
                                                .outcome = std::string(audit::outcome::kSuccess),
                                                .details = details.dump()}));

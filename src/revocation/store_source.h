@@ -25,6 +25,7 @@
 
 namespace hpki::revocation {
 
+// Diagnostic ids of this source's answers (x509's own ids are in x509/diag.h; none repeated).
 namespace diag {
 inline constexpr std::string_view kStoreGood = "store_good";
 inline constexpr std::string_view kStoreRevoked = "store_revoked";

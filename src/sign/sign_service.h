@@ -30,8 +30,9 @@
 // signing time does not invalidate the signature (RevokedAfterSigning); a revocation before it
 // does (x509 diag "revoked").
 //
-// The report has stable diagnostic ids (diag::k* below, x509::cms::diag, x509::diag,
-// x509::tsp::diag) and renders as JSON (API, --json) and text (CLI).
+// The report has stable diagnostic ids (the "sign.*" ids of diag below, and x509's: x509::diag,
+// x509::cms::diag, x509::tsp::diag in x509/diag.h) and renders as JSON (API, --json) and text
+// (CLI).
 #pragma once
 
 #include <functional>
@@ -49,14 +50,16 @@
 #include "x509/certificate.h"
 #include "x509/crl.h"
 #include "x509/designation.h"
+#include "x509/diag.h"
 #include "x509/path.h"
 
 namespace hpki::sign {
 
 inline constexpr std::size_t kMaxDataSize = 16 * 1024 * 1024;
 
+// Diagnostic ids of the signature service (x509's own ids are in x509/diag.h; none repeated).
 namespace diag {
-inline constexpr std::string_view kValid = "valid";
+inline constexpr std::string_view kValid = x509::diag::kValid;    // the same word as x509's
 inline constexpr std::string_view kMalformed = "sign.malformed";  // not a CMS / bad input
 inline constexpr std::string_view kRawSignatureInvalid = "sign.raw_signature_invalid";
 inline constexpr std::string_view kTimestampInvalid = "sign.timestamp_invalid";

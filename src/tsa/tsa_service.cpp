@@ -362,9 +362,9 @@ void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& round) {
                             "\",\"policy\":\"" + rec.policy +
                             "\",\"serial\":" + std::to_string(job->serial) + "}";
       HPKI_TRY(d_.audit->append(tx, {.actor = job->requester,
-                                     .action = std::string(kAuditAction),
+                                     .action = std::string(audit::action::kTimestampIssue),
                                      .object = rec.tsa_id + "/" + std::to_string(job->serial),
-                                     .outcome = "success",
+                                     .outcome = std::string(audit::outcome::kSuccess),
                                      .details = std::move(details),
                                      .org = job->org}));
     }

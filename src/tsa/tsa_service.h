@@ -62,7 +62,6 @@
 namespace hpki::tsa {
 
 inline constexpr std::string_view kSerialCounter = "tsa.serial";
-inline constexpr std::string_view kAuditAction = "timestamp.issue";
 // Default policy OID when none is configured: hpki's arc under the 2.25 UUID arc is not
 // registered, so the default is the private-use example arc; deployments configure their own.
 inline constexpr std::string_view kDefaultPolicy = "1.3.6.1.4.1.59999.3161.1";

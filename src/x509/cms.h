@@ -32,7 +32,7 @@
 // signingCertificateV2 / signingCertificate attribute is present, its hash and issuerSerial
 // name the signer certificate. It does NOT validate the certificate chain, validity period,
 // key usage or revocation: callers do that with the returned signer certificate. Failures
-// are kBadSignature whose detail starts with one of the diag ids below.
+// are kBadSignature whose detail starts with one of the cms::diag ids (x509/diag.h).
 #pragma once
 
 #include <optional>
@@ -48,6 +48,7 @@
 #include "der/oid.h"
 #include "der/oids.h"
 #include "x509/certificate.h"
+#include "x509/diag.h"
 
 namespace hpki::x509::cms {
 
@@ -55,18 +56,7 @@ inline constexpr std::size_t kMaxCmsSize = 16 * 1024 * 1024;
 
 enum class OidStyle { kRfc5652, kGmt0010 };
 
-// Diagnostic ids (the start of a kBadSignature detail).
-namespace diag {
-inline constexpr std::string_view kSignerNotFound = "cms.signer_not_found";
-inline constexpr std::string_view kContentMissing = "cms.content_missing";
-inline constexpr std::string_view kContentTypeMismatch = "cms.content_type_mismatch";
-inline constexpr std::string_view kMessageDigestMissing = "cms.message_digest_missing";
-inline constexpr std::string_view kMessageDigestMismatch = "cms.message_digest_mismatch";
-inline constexpr std::string_view kSignatureInvalid = "cms.signature_invalid";
-inline constexpr std::string_view kEssCertMismatch = "cms.ess_cert_mismatch";
-inline constexpr std::string_view kEssCertMissing = "cms.ess_cert_missing";
-inline constexpr std::string_view kUnsupportedAlgorithm = "cms.unsupported_algorithm";
-}  // namespace diag
+// Diagnostic ids (cms::diag::k*, the start of a kBadSignature detail): x509/diag.h.
 
 // Attribute ::= SEQUENCE { attrType OID, attrValues SET OF AttributeValue }.
 struct Attribute {

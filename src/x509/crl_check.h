@@ -27,6 +27,7 @@
 #include "crypto/algorithm.h"
 #include "x509/certificate.h"
 #include "x509/crl.h"
+#include "x509/diag.h"
 #include "x509/extensions.h"
 
 namespace hpki::x509 {
@@ -34,32 +35,7 @@ namespace hpki::x509 {
 enum class CrlStatus { kGood, kRevoked, kUnknown };
 [[nodiscard]] std::string_view crl_status_name(CrlStatus s);  // "good", "revoked", "unknown"
 
-// Diagnostic ids (stable; used in logs, API responses and tests).
-namespace diag {
-inline constexpr std::string_view kCrlGood = "crl_good";
-inline constexpr std::string_view kCrlRevoked = "crl_revoked";
-inline constexpr std::string_view kCrlDpReasonsUnsupported = "crl_dp_reasons_unsupported";
-inline constexpr std::string_view kCrlIndirectUnsupported = "crl_indirect_unsupported";
-inline constexpr std::string_view kCrlSignatureAlgorithmMismatch =
-    "crl_signature_algorithm_mismatch";
-inline constexpr std::string_view kCrlSignatureAlgorithmUnsupported =
-    "crl_signature_algorithm_unsupported";
-inline constexpr std::string_view kCrlNotYetValid = "crl_not_yet_valid";  // thisUpdate > at
-inline constexpr std::string_view kCrlExpired = "crl_expired";            // nextUpdate <= at
-inline constexpr std::string_view kCrlTooOld = "crl_too_old";             // max_age exceeded
-inline constexpr std::string_view kCrlWrongIssuer = "crl_wrong_issuer";
-inline constexpr std::string_view kCrlDeltaUnsupported = "crl_delta_unsupported";
-inline constexpr std::string_view kCrlIdpMalformed = "crl_idp_malformed";
-inline constexpr std::string_view kCrlIdpNameMismatch = "crl_idp_name_mismatch";
-inline constexpr std::string_view kCrlIdpScopeMismatch = "crl_idp_scope_mismatch";
-inline constexpr std::string_view kCrlIdpReasonsUnsupported = "crl_idp_reasons_unsupported";
-inline constexpr std::string_view kCrlUnknownCriticalExtension = "crl_unknown_critical_extension";
-inline constexpr std::string_view kCrlUnknownCriticalEntryExtension =
-    "crl_unknown_critical_entry_extension";
-inline constexpr std::string_view kCrlIssuerNoCrlSign = "crl_issuer_no_crl_sign";
-inline constexpr std::string_view kCrlIssuerNotFound = "crl_issuer_not_found";
-inline constexpr std::string_view kCrlSignatureInvalid = "crl_signature_invalid";
-}  // namespace diag
+// Diagnostic ids (diag::kCrl*): x509/diag.h, "CRLs".
 
 struct CrlCheckOptions {
   TimePoint at{};                                    // the validation time

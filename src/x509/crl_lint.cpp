@@ -4,10 +4,14 @@
 #include "der/reader.h"
 #include "der/writer.h"
 #include "x509/crl.h"
+#include "x509/diag.h"
 #include "x509/lint.h"
 
 namespace hpki::x509 {
 namespace {
+// Rule ids: x509/diag.h, namespace diag::crl_lint.
+namespace rule_id = diag::crl_lint;
+
 // Same helper as lint.cpp (kept local: findings are plain values).
 struct Findings {
   std::vector<Finding> items;
@@ -26,53 +30,53 @@ struct Findings {
 std::vector<Finding> lint_crl(const Crl& crl) {
   Findings f;
   // RFC 5280 5.1.2.1: v2 is required when extensions are present (hpki always emits v2).
-  if (crl.version() != 2) f.error("e_crl_not_v2", "RFC 5280 5.1.2.1", "CRL is not version 2");
+  if (crl.version() != 2) f.error(rule_id::kNotV2, "RFC 5280 5.1.2.1", "CRL is not version 2");
   if (crl.signature_algorithm().der != crl.tbs_signature_algorithm().der) {
-    f.error("e_crl_signature_algorithm_mismatch", "RFC 5280 5.1.1.2",
+    f.error(rule_id::kSignatureAlgorithmMismatch, "RFC 5280 5.1.1.2",
             "signatureAlgorithm differs from tbsCertList.signature");
   }
   if (crl.issuer().empty())
-    f.error("e_crl_issuer_empty", "RFC 5280 5.1.2.3", "issuer name is empty");
+    f.error(rule_id::kIssuerEmpty, "RFC 5280 5.1.2.3", "issuer name is empty");
   // RFC 5280 5.1.2.5: conforming CAs MUST include nextUpdate.
   if (!crl.next_update()) {
-    f.error("e_crl_next_update_missing", "RFC 5280 5.1.2.5", "nextUpdate is missing");
+    f.error(rule_id::kNextUpdateMissing, "RFC 5280 5.1.2.5", "nextUpdate is missing");
   } else if (*crl.next_update() <= crl.this_update()) {
-    f.error("e_crl_next_update_before_this_update", "RFC 5280 5.1.2.5",
+    f.error(rule_id::kNextUpdateBeforeThisUpdate, "RFC 5280 5.1.2.5",
             "nextUpdate is not after thisUpdate");
   }
   // RFC 5280 5.2.3: conforming CAs MUST include the CRL number; 5.2.1 AKI MUST be included.
   if (!crl.find_extension(der::oids::kCrlNumber))
-    f.error("e_crl_number_missing", "RFC 5280 5.2.3", "cRLNumber is missing");
+    f.error(rule_id::kNumberMissing, "RFC 5280 5.2.3", "cRLNumber is missing");
   if (auto n = crl.crl_number(); n && n->size() > 20)
-    f.error("e_crl_number_too_long", "RFC 5280 5.2.3", "cRLNumber longer than 20 octets");
+    f.error(rule_id::kNumberTooLong, "RFC 5280 5.2.3", "cRLNumber longer than 20 octets");
   if (!crl.find_extension(der::oids::kAuthorityKeyIdentifier))
-    f.error("e_crl_aki_missing", "RFC 5280 5.2.1", "authorityKeyIdentifier is missing");
+    f.error(rule_id::kAkiMissing, "RFC 5280 5.2.1", "authorityKeyIdentifier is missing");
   std::set<der::Oid> seen;
   for (const auto& e : crl.extensions()) {
     if (!seen.insert(e.oid).second)
-      f.error("e_crl_duplicate_extension", "RFC 5280 5.2",
+      f.error(rule_id::kDuplicateExtension, "RFC 5280 5.2",
               "extension " + e.oid.to_string() + " repeated");
   }
   if (const auto* e = crl.find_extension(der::oids::kDeltaCrlIndicator); e && !e->critical) {
-    f.error("e_crl_delta_not_critical", "RFC 5280 5.2.4", "deltaCRLIndicator must be critical");
+    f.error(rule_id::kDeltaNotCritical, "RFC 5280 5.2.4", "deltaCRLIndicator must be critical");
   }
   if (const auto* e = crl.find_extension(der::oids::kIssuingDistributionPoint); e && !e->critical) {
-    f.error("e_crl_idp_not_critical", "RFC 5280 5.2.5",
+    f.error(rule_id::kIdpNotCritical, "RFC 5280 5.2.5",
             "issuingDistributionPoint must be critical");
   }
   std::set<Bytes> serials;
   for (const auto& entry : crl.revoked()) {
     if (!der::integer_is_positive(entry.serial))
-      f.error("e_crl_entry_serial_not_positive", "RFC 5280 4.1.2.2",
+      f.error(rule_id::kEntrySerialNotPositive, "RFC 5280 4.1.2.2",
               "revoked serial is not positive");
     if (!serials.insert(entry.serial).second)
-      f.error("e_crl_entry_duplicate", "RFC 5280 5.1.2.6", "serial listed twice");
+      f.error(rule_id::kEntryDuplicate, "RFC 5280 5.1.2.6", "serial listed twice");
     // RFC 5280 5.3.1: reason code unspecified SHOULD be absent; removeFromCRL only in delta CRLs.
     if (entry.reason == RevocationReason::kUnspecified)
-      f.warn("w_crl_reason_unspecified", "RFC 5280 5.3.1",
+      f.warn(rule_id::kReasonUnspecified, "RFC 5280 5.3.1",
              "reasonCode unspecified should be omitted");
     if (entry.reason == RevocationReason::kRemoveFromCrl && !crl.is_delta()) {
-      f.error("e_crl_remove_from_crl_in_full_crl", "RFC 5280 5.3.1",
+      f.error(rule_id::kRemoveFromCrlInFullCrl, "RFC 5280 5.3.1",
               "removeFromCRL appears only in delta CRLs");
     }
   }

@@ -8,10 +8,14 @@
 #include "der/oids.h"
 #include "der/reader.h"
 #include "der/writer.h"
+#include "x509/diag.h"
 #include "x509/spki.h"
 
 namespace hpki::x509 {
 namespace {
+
+// Rule ids: x509/diag.h, namespace diag::lint (docs/conformance.md "Lint rules").
+namespace rule_id = diag::lint;
 
 class Findings {
  public:
@@ -102,7 +106,7 @@ void lint_extensions_generic(const Certificate& c, Findings& f) {
   for (const auto& e : c.extensions()) {
     // RFC 5280 4.2: a certificate MUST NOT include more than one instance of an extension.
     if (!seen.insert(e.oid).second) {
-      f.error("e_duplicate_extension", "RFC 5280 4.2",
+      f.error(rule_id::kDuplicateExtension, "RFC 5280 4.2",
               "extension " + e.oid.to_string() + " appears more than once");
     }
   }
@@ -147,24 +151,25 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
   const auto& serial = c.serial();
   // RFC 5280 4.1.2.2: serial MUST be a positive integer.
   if (!der::integer_is_positive(serial)) {
-    f.error("e_serial_not_positive", "RFC 5280 4.1.2.2", "serial number is not positive");
+    f.error(rule_id::kSerialNotPositive, "RFC 5280 4.1.2.2", "serial number is not positive");
   }
   // RFC 5280 4.1.2.2: serial no longer than 20 octets.
   if (serial.size() > 20) {
-    f.error("e_serial_too_long", "RFC 5280 4.1.2.2",
+    f.error(rule_id::kSerialTooLong, "RFC 5280 4.1.2.2",
             "serial number is " + std::to_string(serial.size()) + " octets (max 20)");
   }
   // RFC 5280 4.1.2.1: with extensions, as this profile expects, version MUST be 3.
-  if (c.version() != 3) f.error("e_not_v3", "RFC 5280 4.1.2.1", "certificate is not version 3");
+  if (c.version() != 3)
+    f.error(rule_id::kNotV3, "RFC 5280 4.1.2.1", "certificate is not version 3");
   // RFC 5280 4.1.1.2: signatureAlgorithm MUST be the same as tbsCertificate.signature.
   if (c.signature_algorithm().der != c.tbs_signature_algorithm().der) {
-    f.error("e_signature_algorithm_mismatch", "RFC 5280 4.1.1.2",
+    f.error(rule_id::kSignatureAlgorithmMismatch, "RFC 5280 4.1.1.2",
             "signatureAlgorithm differs from tbsCertificate.signature");
   }
   // hpki algorithms: only the signature algorithms hpki signs and verifies (crypto/algorithm.h;
   // no SHA-1, no MD5, PSS only with SHA-256 parameters).
   if (!signature_alg_from(c.tbs_signature_algorithm())) {
-    f.error("e_signature_algorithm_unsupported", "hpki algorithms",
+    f.error(rule_id::kSignatureAlgorithmUnsupported, "hpki algorithms",
             "unsupported or malformed signature algorithm " +
                 c.tbs_signature_algorithm().oid.to_string() +
                 (der::oid_name(c.tbs_signature_algorithm().oid).empty()
@@ -174,7 +179,7 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
   // RFC 5280 4.1.2.5: notBefore < notAfter (a certificate valid for no time is an error).
   const auto& v = c.validity();
   if (v.not_before >= v.not_after) {
-    f.error("e_validity_not_before_after_not_after", "RFC 5280 4.1.2.5",
+    f.error(rule_id::kValidityNotBeforeAfterNotAfter, "RFC 5280 4.1.2.5",
             "notBefore is not before notAfter");
   }
   // RFC 5280 4.1.2.5: UTCTime for dates through 2049, GeneralizedTime from 2050 (and before
@@ -184,16 +189,17 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     const int year = year_of(t);
     const bool want_utc = year >= 1950 && year < 2050;
     if (want_utc != (enc == TimeEncoding::kUtcTime)) {
-      f.error("e_time_encoding", "RFC 5280 4.1.2.5",
+      f.error(rule_id::kTimeEncoding, "RFC 5280 4.1.2.5",
               std::string(name) + " for year " + std::to_string(year) + " must be " +
                   (want_utc ? "UTCTime" : "GeneralizedTime"));
     }
   }
   // RFC 5280 4.1.2.4: the issuer field MUST contain a non-empty distinguished name.
-  if (c.issuer().empty()) f.error("e_issuer_empty", "RFC 5280 4.1.2.4", "issuer name is empty");
+  if (c.issuer().empty())
+    f.error(rule_id::kIssuerEmpty, "RFC 5280 4.1.2.4", "issuer name is empty");
   // RFC 5280 4.1.2.8: CAs conforming to this profile MUST NOT generate unique identifiers.
   if (c.has_unique_ids())
-    f.error("e_unique_id_present", "RFC 5280 4.1.2.8",
+    f.error(rule_id::kUniqueIdPresent, "RFC 5280 4.1.2.8",
             "issuerUniqueID / subjectUniqueID present (conforming CAs must not generate them)");
 
   // Subject attribute values (issue 16). RFC 5280 Appendix A.1: each within its upper bound
@@ -204,14 +210,14 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
       if (atv.string_type == StringType::kOther) continue;  // not a string: nothing to count
       const std::string name = attribute_short_name(atv.type);
       if (auto ub = attribute_upper_bound(atv.type); ub && utf8_length(atv.value) > *ub) {
-        f.error("e_subject_attribute_too_long", "RFC 5280 Appendix A.1",
+        f.error(rule_id::kSubjectAttributeTooLong, "RFC 5280 Appendix A.1",
                 "subject " + name + " has " + std::to_string(utf8_length(atv.value)) +
                     " characters (upper bound " + std::to_string(*ub) + ")");
       }
       if (auto bad = prohibited_name_character(atv.value)) {
         char code[16];
         std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(*bad));
-        f.error("e_name_prohibited_character", "RFC 4518 2.4",
+        f.error(rule_id::kNameProhibitedCharacter, "RFC 4518 2.4",
                 "subject " + name + " contains the control or bidirectional formatting character " +
                     code);
       }
@@ -227,12 +233,12 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     auto p = parse_basic_constraints(bc_ext->value);
     if (!p) {
       // RFC 5280 4.2.1.9: BasicConstraints syntax.
-      f.error("e_basic_constraints_malformed", "RFC 5280 4.2.1.9", p.error().detail());
+      f.error(rule_id::kBasicConstraintsMalformed, "RFC 5280 4.2.1.9", p.error().detail());
     } else {
       bc = *p;
       // RFC 5280 4.2.1.9: MUST be critical in CA certificates that validate signatures.
       if (bc->ca && !bc_ext->critical)
-        f.error("e_basic_constraints_not_critical", "RFC 5280 4.2.1.9",
+        f.error(rule_id::kBasicConstraintsNotCritical, "RFC 5280 4.2.1.9",
                 "basicConstraints of a CA must be critical");
     }
   }
@@ -242,50 +248,50 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     auto p = parse_key_usage(e->value);
     if (!p) {
       // RFC 5280 4.2.1.3: KeyUsage syntax.
-      f.error("e_key_usage_malformed", "RFC 5280 4.2.1.3", p.error().detail());
+      f.error(rule_id::kKeyUsageMalformed, "RFC 5280 4.2.1.3", p.error().detail());
     } else {
       ku_bits = *p;
       // RFC 5280 4.2.1.3: conforming CAs SHOULD mark keyUsage critical (hpki: required).
       if (!e->critical)
-        f.error("e_key_usage_not_critical", "RFC 5280 4.2.1.3", "keyUsage must be critical");
+        f.error(rule_id::kKeyUsageNotCritical, "RFC 5280 4.2.1.3", "keyUsage must be critical");
       // RFC 5280 4.2.1.3: when keyUsage appears, at least one bit MUST be set.
       if (*ku_bits == 0)
-        f.error("e_key_usage_empty", "RFC 5280 4.2.1.3", "keyUsage has no bit set");
+        f.error(rule_id::kKeyUsageEmpty, "RFC 5280 4.2.1.3", "keyUsage has no bit set");
       // RFC 5280 4.2.1.3: encipherOnly / decipherOnly are undefined without keyAgreement.
       if ((*ku_bits & (bit(KeyUsageBit::kEncipherOnly) | bit(KeyUsageBit::kDecipherOnly))) != 0 &&
           (*ku_bits & bit(KeyUsageBit::kKeyAgreement)) == 0)
-        f.error("e_key_usage_encipher_only_without_key_agreement", "RFC 5280 4.2.1.3",
+        f.error(rule_id::kKeyUsageEncipherOnlyWithoutKeyAgreement, "RFC 5280 4.2.1.3",
                 "encipherOnly or decipherOnly asserted without keyAgreement");
     }
   } else if (is_ca) {
     // RFC 5280 4.2.1.3: CA certificates (signing certificates or CRLs) MUST include keyUsage.
-    f.error("e_ca_key_usage_missing", "RFC 5280 4.2.1.3", "CA certificate without keyUsage");
+    f.error(rule_id::kCaKeyUsageMissing, "RFC 5280 4.2.1.3", "CA certificate without keyUsage");
   }
   const KeyUsageBits cert_sign = bit(KeyUsageBit::kKeyCertSign);
   const bool has_cert_sign = ku_bits && (*ku_bits & cert_sign) != 0;
   if (has_cert_sign && bc && !bc->ca) {
     // RFC 5280 4.2.1.3: keyCertSign only when basicConstraints cA is TRUE.
-    f.error("e_key_cert_sign_without_ca", "RFC 5280 4.2.1.3",
+    f.error(rule_id::kKeyCertSignWithoutCa, "RFC 5280 4.2.1.3",
             "keyCertSign asserted but basicConstraints cA is FALSE");
   }
   if (has_cert_sign && bc_ext == nullptr) {
     // RFC 5280 4.2.1.9: CA certificates MUST include basicConstraints with cA TRUE (and
     // 4.2.1.3: keyCertSign only then).
-    f.error("e_ca_basic_constraints_missing", "RFC 5280 4.2.1.9",
+    f.error(rule_id::kCaBasicConstraintsMissing, "RFC 5280 4.2.1.9",
             "keyCertSign asserted in a certificate without basicConstraints");
   }
   if (is_ca && ku_bits && !has_cert_sign) {
     // RFC 5280 4.2.1.9: cA TRUE with a keyUsage that lacks keyCertSign.
-    f.error("e_ca_without_key_cert_sign", "RFC 5280 4.2.1.9",
+    f.error(rule_id::kCaWithoutKeyCertSign, "RFC 5280 4.2.1.9",
             "cA is TRUE but keyUsage lacks keyCertSign");
   }
   if (bc && bc->path_len && !is_ca) {
     // RFC 5280 4.2.1.9: CAs MUST NOT include pathLenConstraint unless cA is TRUE.
-    f.error("e_path_len_without_ca", "RFC 5280 4.2.1.9", "pathLenConstraint with cA FALSE");
+    f.error(rule_id::kPathLenWithoutCa, "RFC 5280 4.2.1.9", "pathLenConstraint with cA FALSE");
   }
   if (is_ca && c.subject().empty()) {
     // RFC 5280 4.1.2.6: if the subject is a CA, the subject field MUST be non-empty.
-    f.error("e_ca_subject_empty", "RFC 5280 4.1.2.6", "CA certificate with an empty subject");
+    f.error(rule_id::kCaSubjectEmpty, "RFC 5280 4.1.2.6", "CA certificate with an empty subject");
   }
   // RFC 5280 4.2.1.2: SKI MUST appear in CA certificates, SHOULD in end entities (hpki: always);
   // never critical.
@@ -295,11 +301,12 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     if (p)
       ski = *p;
     else
-      f.error("e_ski_malformed", "RFC 5280 4.2.1.2", p.error().detail());
+      f.error(rule_id::kSkiMalformed, "RFC 5280 4.2.1.2", p.error().detail());
     if (e->critical)
-      f.error("e_ski_critical", "RFC 5280 4.2.1.2", "subjectKeyIdentifier must not be critical");
+      f.error(rule_id::kSkiCritical, "RFC 5280 4.2.1.2",
+              "subjectKeyIdentifier must not be critical");
   } else {
-    f.error("e_ski_missing", "RFC 5280 4.2.1.2", "subjectKeyIdentifier is missing");
+    f.error(rule_id::kSkiMissing, "RFC 5280 4.2.1.2", "subjectKeyIdentifier is missing");
   }
   // RFC 5280 4.2.1.1: AKI MUST be present except in self-signed certificates, with a
   // keyIdentifier; never critical.
@@ -309,41 +316,42 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     if (p)
       aki = *p;
     else
-      f.error("e_aki_malformed", "RFC 5280 4.2.1.1", p.error().detail());
+      f.error(rule_id::kAkiMalformed, "RFC 5280 4.2.1.1", p.error().detail());
     if (e->critical)
-      f.error("e_aki_critical", "RFC 5280 4.2.1.1", "authorityKeyIdentifier must not be critical");
+      f.error(rule_id::kAkiCritical, "RFC 5280 4.2.1.1",
+              "authorityKeyIdentifier must not be critical");
     if (p && !p->key_id)
-      f.error("e_aki_no_key_id", "RFC 5280 4.2.1.1",
+      f.error(rule_id::kAkiNoKeyId, "RFC 5280 4.2.1.1",
               "authorityKeyIdentifier without keyIdentifier");
   } else if (!c.is_self_issued()) {
-    f.error("e_aki_missing", "RFC 5280 4.2.1.1", "authorityKeyIdentifier is missing");
+    f.error(rule_id::kAkiMissing, "RFC 5280 4.2.1.1", "authorityKeyIdentifier is missing");
   }
   // RFC 5280 4.2.1.6: SAN critical iff the subject is empty; an empty subject needs a SAN.
   std::vector<GeneralName> sans;
   if (const auto* e = c.find_extension(der::oids::kSubjectAltName)) {
     auto p = parse_general_names(e->value);
     if (!p)
-      f.error("e_san_malformed", "RFC 5280 4.2.1.6", p.error().detail());
+      f.error(rule_id::kSanMalformed, "RFC 5280 4.2.1.6", p.error().detail());
     else
       sans = *p;
     if (c.subject().empty() && !e->critical)
-      f.error("e_san_not_critical_empty_subject", "RFC 5280 4.2.1.6",
+      f.error(rule_id::kSanNotCriticalEmptySubject, "RFC 5280 4.2.1.6",
               "SAN must be critical when the subject is empty");
     // RFC 5280 4.2.1.6: with a non-empty subject, SAN SHOULD be non-critical.
     if (!c.subject().empty() && e->critical)
-      f.warn("w_san_critical_with_subject", "RFC 5280 4.2.1.6",
+      f.warn(rule_id::kSanCriticalWithSubject, "RFC 5280 4.2.1.6",
              "SAN should not be critical when the subject is not empty");
   } else if (c.subject().empty()) {
-    f.error("e_subject_empty_without_san", "RFC 5280 4.2.1.6",
+    f.error(rule_id::kSubjectEmptyWithoutSan, "RFC 5280 4.2.1.6",
             "empty subject and no subjectAltName");
   }
   // RFC 5280 4.2.1.10: nameConstraints only in CA certificates, MUST be critical.
   if (const auto* e = c.find_extension(der::oids::kNameConstraints)) {
     if (!is_ca)
-      f.error("e_name_constraints_not_ca", "RFC 5280 4.2.1.10",
+      f.error(rule_id::kNameConstraintsNotCa, "RFC 5280 4.2.1.10",
               "nameConstraints in a non-CA certificate");
     if (!e->critical)
-      f.error("e_name_constraints_not_critical", "RFC 5280 4.2.1.10",
+      f.error(rule_id::kNameConstraintsNotCritical, "RFC 5280 4.2.1.10",
               "nameConstraints must be critical");
   }
   std::vector<der::Oid> ekus;
@@ -353,7 +361,7 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     if (p)
       ekus = *p;
     else
-      f.error("e_eku_malformed", "RFC 5280 4.2.1.12", p.error().detail());
+      f.error(rule_id::kEkuMalformed, "RFC 5280 4.2.1.12", p.error().detail());
     eku_critical = e->critical;
   }
   auto has_eku = [&](const der::Oid& o) {
@@ -361,12 +369,12 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
   };
   // RFC 3161 2.3: a TSA certificate has exactly one EKU, timeStamping, critical.
   if (has_eku(der::oids::kTimeStamping) && (ekus.size() != 1 || !eku_critical)) {
-    f.error("e_tsa_eku", "RFC 3161 2.3",
+    f.error(rule_id::kTsaEku, "RFC 3161 2.3",
             "timeStamping must be the only extended key usage and be critical");
   }
   // RFC 6960 4.2.2.2.1: id-pkix-ocsp-nocheck belongs in OCSP responder certificates.
   if (c.find_extension(der::oids::kOcspNoCheck) && !has_eku(der::oids::kOcspSigning)) {
-    f.warn("w_ocsp_nocheck_without_ocsp_signing", "RFC 6960 4.2.2.2.1",
+    f.warn(rule_id::kOcspNocheckWithoutOcspSigning, "RFC 6960 4.2.2.2.1",
            "id-pkix-ocsp-nocheck in a certificate without OCSPSigning");
   }
 
@@ -374,7 +382,7 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
   if (ctx.issuer != nullptr) {
     // RFC 5280 4.1.2.4 / 6.1.3 (a)(4): the issuer name chains to the issuing CA's subject.
     if (!names_match(c.issuer(), ctx.issuer->subject())) {
-      f.error("e_issuer_name_mismatch", "RFC 5280 4.1.2.4",
+      f.error(rule_id::kIssuerNameMismatch, "RFC 5280 4.1.2.4",
               "issuer does not match the issuing CA's subject");
     }
     // RFC 5280 4.2.1.1: the keyIdentifier is the issuer's subjectKeyIdentifier.
@@ -382,7 +390,7 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
       if (const auto* e = ctx.issuer->find_extension(der::oids::kSubjectKeyIdentifier)) {
         auto issuer_ski = parse_subject_key_identifier(e->value);
         if (issuer_ski && *issuer_ski != *aki->key_id) {
-          f.error("e_aki_ski_mismatch", "RFC 5280 4.2.1.1",
+          f.error(rule_id::kAkiSkiMismatch, "RFC 5280 4.2.1.1",
                   "authorityKeyIdentifier differs from the issuer's subjectKeyIdentifier");
         }
       }
@@ -402,31 +410,31 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     }
     // CA/B BR 7.1.2.7.12: subjectAltName with at least one dNSName or iPAddress.
     if (dns_ip.empty())
-      f.error("e_cabf_san_missing", "CA/B BR 7.1.2.7.12",
+      f.error(rule_id::kCabfSanMissing, "CA/B BR 7.1.2.7.12",
               "SSL server certificate without dNSName or iPAddress SAN");
     for (const auto* g : dns_ip) {
       // CA/B BR 7.1.4.2.1: no internal names, no reserved IP addresses.
       if (g->type == GeneralName::Type::kDns && is_internal_name(g->text)) {
-        f.error("e_cabf_internal_name", "CA/B BR 7.1.4.2.1",
+        f.error(rule_id::kCabfInternalName, "CA/B BR 7.1.4.2.1",
                 "internal name '" + g->text + "' in an SSL certificate");
       }
       if (g->type == GeneralName::Type::kDns && is_bad_wildcard(g->text)) {
-        f.error("e_cabf_bad_wildcard", "CA/B BR 1.6.1",
+        f.error(rule_id::kCabfBadWildcard, "CA/B BR 1.6.1",
                 "'" + g->text + "' is not a wildcard domain name ('*.' + a registered name)");
       }
       if (g->type == GeneralName::Type::kIp && is_reserved_ip(g->ip)) {
-        f.error("e_cabf_reserved_ip", "CA/B BR 7.1.4.2.1",
+        f.error(rule_id::kCabfReservedIp, "CA/B BR 7.1.4.2.1",
                 "reserved IP address in an SSL certificate");
       }
     }
     // CA/B BR 6.3.2: validity period at most 398 days (counted inclusively, RFC 5280 4.1.2.5).
     if (validity_period(v) > std::chrono::days(398)) {
-      f.error("e_cabf_validity_too_long", "CA/B BR 6.3.2",
+      f.error(rule_id::kCabfValidityTooLong, "CA/B BR 6.3.2",
               "SSL certificate valid for more than 398 days");
     }
     // CA/B BR 6.1.5: RSA modulus at least 2048 bits.
     if (auto k = c.key_spec(); k && k->type == crypto::KeyType::kRsa && k->rsa_bits < 2048) {
-      f.error("e_cabf_rsa_too_small", "CA/B BR 6.1.5",
+      f.error(rule_id::kCabfRsaTooSmall, "CA/B BR 6.1.5",
               "RSA key of " + std::to_string(k->rsa_bits) + " bits (at least 2048)");
     }
     // CA/B BR 7.1.4.3: a commonName, if present, must be one of the SAN values.
@@ -438,7 +446,7 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
         return g.type == GeneralName::Type::kIp && cn_ip && cn_ip->ip == g.ip;
       });
       if (!found)
-        f.error("e_cabf_cn_not_in_san", "CA/B BR 7.1.4.3",
+        f.error(rule_id::kCabfCnNotInSan, "CA/B BR 7.1.4.3",
                 "commonName '" + cn + "' is not one of the SAN entries");
     }
   }
@@ -449,15 +457,15 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     auto key = c.key_spec();
     // hpki profile: the subject key algorithm is one the profile allows.
     if (!key) {
-      f.error("e_profile_key_algorithm", src, "subject key: " + key.error().detail());
+      f.error(rule_id::kProfileKeyAlgorithm, src, "subject key: " + key.error().detail());
     } else if (!prof->allows(*key)) {
-      f.error("e_profile_key_algorithm", src,
+      f.error(rule_id::kProfileKeyAlgorithm, src,
               crypto::key_spec_name(*key) + " keys are not allowed");
     }
     // hpki profile: a CA profile makes CA certificates, an end-entity profile never does.
     const bool want_ca = prof->kind != CertKind::kEndEntity;
     if (want_ca != is_ca) {
-      f.error("e_profile_kind", src,
+      f.error(rule_id::kProfileKind, src,
               want_ca ? "CA profile but basicConstraints cA is not TRUE"
                       : "end-entity profile but basicConstraints cA is TRUE");
     }
@@ -469,37 +477,39 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     const bool sign_and_encrypt = ku_bits && (*ku_bits & bit(KeyUsageBit::kNonRepudiation)) != 0 &&
                                   (*ku_bits & enc_bits) != 0;
     if (sign_and_encrypt) {
-      f.error("e_profile_sign_and_encrypt", "GB/T 25056 / GM/T 0015",
+      f.error(rule_id::kProfileSignAndEncrypt, "GB/T 25056 / GM/T 0015",
               "nonRepudiation combined with key encipherment, data encipherment or key agreement");
     }
     // hpki profile: keyUsage exactly as the profile states for this key type (not repeated
     // when the dual-certificate rule above already explains the difference).
     if (key && ku_bits && !sign_and_encrypt && *ku_bits != prof->key_usage_for(key->type)) {
-      f.error("e_profile_key_usage", src, "keyUsage differs from the profile");
+      f.error(rule_id::kProfileKeyUsage, src, "keyUsage differs from the profile");
     }
     // hpki profile: validity at most max_days (inclusive period, RFC 5280 4.1.2.5).
     if (validity_period(v) > std::chrono::days(prof->max_days)) {
-      f.error("e_profile_validity", src,
+      f.error(rule_id::kProfileValidity, src,
               "validity exceeds " + std::to_string(prof->max_days) + " days");
     }
     // hpki profile: extended key usage exactly as the profile states.
     std::vector<std::string> cert_ekus;
     for (const auto& o : ekus) cert_ekus.push_back(o.to_string());
     if (cert_ekus != prof->extended_key_usage) {
-      f.error("e_profile_eku", src, "extended key usage differs from the profile");
+      f.error(rule_id::kProfileEku, src, "extended key usage differs from the profile");
     }
     // hpki profile: required identifiers are present where the profile places them.
     for (const auto& [id, rule] : prof->identifiers) {
       if (!rule.required) continue;
       auto present = identifier_present(c, id, rule, ctx);
       if (present && !*present)
-        f.error("e_profile_identifier_missing", src, "required identifier " + id + " is missing");
+        f.error(rule_id::kProfileIdentifierMissing, src,
+                "required identifier " + id + " is missing");
     }
     // hpki profile: required subject attributes are present.
     for (const auto& req : prof->subject_required) {
       auto oid = attribute_oid(req);
       if (oid && c.subject().get(*oid).empty()) {
-        f.error("e_profile_subject_attribute", src, "subject attribute " + req + " is required");
+        f.error(rule_id::kProfileSubjectAttribute, src,
+                "subject attribute " + req + " is required");
       }
     }
   }

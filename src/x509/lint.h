@@ -17,7 +17,7 @@ namespace hpki::x509 {
 enum class Severity { kError, kWarning, kNotice };
 
 struct Finding {
-  std::string id;  // e.g. "e_serial_not_positive"
+  std::string id;  // a rule id of x509/diag.h (diag::lint, diag::crl_lint), e.g. e_not_v3
   Severity severity = Severity::kError;
   std::string source;  // e.g. "RFC 5280 4.1.2.2"
   std::string message;

@@ -16,6 +16,27 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+// RFC 5280 4.2.1.6 / RFC 1034 3.5 preferred name syntax (LDH labels), with an optional
+// leading "*." wildcard label in certificates.
+bool valid_dns_name(std::string_view name, bool allow_wildcard) {
+  if (allow_wildcard && name.starts_with("*.")) name.remove_prefix(2);
+  if (name.empty() || name.size() > 253) return false;
+  std::size_t label = 0;
+  for (std::size_t i = 0; i <= name.size(); ++i) {
+    if (i == name.size() || name[i] == '.') {
+      if (label == 0 || label > 63 || name[i - 1] == '-' || name[i - label] == '-') return false;
+      label = 0;
+      continue;
+    }
+    const char c = name[i];
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+    if (!ok) return false;
+    ++label;
+  }
+  return true;
+}
+
 namespace {
 
 bool ends_with(std::string_view s, std::string_view suffix) {

@@ -24,7 +24,7 @@
 // The status maps onto RevocationStatus at the validation time: good -> kGood; revoked ->
 // kRevoked only when revocationTime <= the validation time (a later revocation is kGood at
 // that time); unknown -> kUnknown. With several usable answers revoked wins over good. When no
-// response is usable the answer is kUnknown with the most telling failure (diag ids below), so
+// response is usable the answer is kUnknown with the most telling failure (diag ids: diag.h), so
 // a CombinedRevocationSource asks the next source.
 #pragma once
 
@@ -35,29 +35,13 @@
 
 #include "x509/certificate.h"
 #include "x509/designation.h"
+#include "x509/diag.h"
 #include "x509/ocsp.h"
 #include "x509/path.h"
 
 namespace hpki::x509 {
 
-// Diagnostic ids of OCSP revocation answers (stable).
-namespace diag {
-inline constexpr std::string_view kOcspGood = "ocsp_good";
-inline constexpr std::string_view kOcspRevoked = "ocsp_revoked";
-inline constexpr std::string_view kOcspCertUnknown = "ocsp_cert_unknown";   // responder: unknown
-inline constexpr std::string_view kOcspNoResponse = "ocsp_no_response";     // no CertID match
-inline constexpr std::string_view kOcspNotYetValid = "ocsp_not_yet_valid";  // thisUpdate > at
-inline constexpr std::string_view kOcspExpired = "ocsp_expired";            // nextUpdate < at
-inline constexpr std::string_view kOcspTooOld = "ocsp_too_old";             // max_age exceeded
-inline constexpr std::string_view kOcspBadProducedAt = "ocsp_bad_produced_at";
-inline constexpr std::string_view kOcspResponderNotAuthorised = "ocsp_responder_not_authorised";
-// A delegate that would be authorised by RFC 6960 4.2.2.2 alone, but that its issuer did not
-// designate (OcspSourceOptions::designation), or whose designation could not be read.
-inline constexpr std::string_view kOcspResponderNotDesignated = "ocsp_responder_not_designated";
-inline constexpr std::string_view kOcspSignatureInvalid = "ocsp_signature_invalid";
-inline constexpr std::string_view kOcspUnhandledCriticalExtension =
-    "ocsp_unhandled_critical_extension";
-}  // namespace diag
+// Diagnostic ids (diag::kOcsp*): x509/diag.h, "OCSP answers".
 
 struct OcspSourceOptions {
   // Clock tolerance on thisUpdate / nextUpdate (responders and relying parties drift).

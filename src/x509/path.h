@@ -40,38 +40,11 @@
 #include "der/oids.h"
 #include "x509/certificate.h"
 #include "x509/crl_check.h"
+#include "x509/diag.h"
 
 namespace hpki::x509 {
 
-// Diagnostic ids of path validation (stable). CRL ids are in crl_check.h.
-namespace diag {
-inline constexpr std::string_view kValid = "valid";
-inline constexpr std::string_view kNoPath = "no_path_to_trust_anchor";
-inline constexpr std::string_view kPathBudgetExceeded = "path_building_budget_exceeded";
-inline constexpr std::string_view kMaxDepthExceeded = "max_depth_exceeded";
-inline constexpr std::string_view kSignatureInvalid = "signature_invalid";
-inline constexpr std::string_view kUnsupportedAlgorithm = "unsupported_algorithm";
-inline constexpr std::string_view kNotYetValid = "not_yet_valid";
-inline constexpr std::string_view kNotAfterPassed = "not_after_passed";
-inline constexpr std::string_view kIssuerNameMismatch = "issuer_name_mismatch";
-inline constexpr std::string_view kNotCa = "not_a_ca";
-inline constexpr std::string_view kPathLenExceeded = "path_len_exceeded";
-inline constexpr std::string_view kKeyCertSignMissing = "key_cert_sign_missing";
-inline constexpr std::string_view kMalformedExtension = "malformed_extension";
-inline constexpr std::string_view kUnknownCriticalExtension = "unknown_critical_extension";
-inline constexpr std::string_view kNameConstraintViolation = "name_constraint_violation";
-inline constexpr std::string_view kNameConstraintUnsupported = "name_constraint_unsupported";
-inline constexpr std::string_view kPolicyAnyPolicyMapping = "policy_mapping_any_policy";
-inline constexpr std::string_view kExplicitPolicyRequired = "explicit_policy_required";
-inline constexpr std::string_view kPolicyTreeTooLarge = "policy_tree_too_large";
-inline constexpr std::string_view kRevoked = "revoked";
-inline constexpr std::string_view kRevocationUnknown = "revocation_unknown";
-inline constexpr std::string_view kNameMismatch = "name_mismatch";  // target identity
-inline constexpr std::string_view kEkuMissing = "eku_missing";
-inline constexpr std::string_view kKeyUsageMissing = "key_usage_missing";
-inline constexpr std::string_view kProfileViolation = "rfc5280_profile_violation";
-inline constexpr std::string_view kWebPkiProfile = "webpki_profile_violation";
-}  // namespace diag
+// Diagnostic ids (diag::k*): x509/diag.h, "Path validation".
 
 enum class Rules { kRfc5280, kWebPki };
 [[nodiscard]] std::string_view rules_name(Rules r);  // "rfc5280", "webpki"

@@ -17,7 +17,7 @@
 //          than the complete CRL is applied first (removeFromCRL un-revokes);
 //   (k) entries, with certificateIssuer tracked across entries of an indirect CRL.
 // Revoked (including certificateHold) wins; all reasons covered without an entry is good; else
-// unknown with the most telling diagnostic (crl_check.h ids).
+// unknown with the most telling diagnostic (diag::kCrl* ids, x509/diag.h).
 #pragma once
 
 #include <vector>

@@ -22,6 +22,7 @@
 #include "der/oid.h"
 #include "x509/certificate.h"
 #include "x509/designation.h"
+#include "x509/diag.h"
 #include "x509/extensions.h"
 
 namespace hpki::x509::tsp {
@@ -124,19 +125,8 @@ struct TimeStampResp {
 [[nodiscard]] Result<std::int64_t> serial_value(const TstInfo& info);
 
 // ---- Token verification (RFC 3161 2.4.2 and 2.3, RFC 5816) -------------------------------------
-// Diagnostic ids (the start of a kBadSignature detail; CMS failures keep the cms.* ids).
-namespace diag {
-inline constexpr std::string_view kNotGranted = "tsp.not_granted";
-inline constexpr std::string_view kNotTstInfo = "tsp.not_tst_info";
-inline constexpr std::string_view kImprintMismatch = "tsp.imprint_mismatch";
-inline constexpr std::string_view kNonceMismatch = "tsp.nonce_mismatch";
-inline constexpr std::string_view kTsaCertificate = "tsp.tsa_certificate";
-inline constexpr std::string_view kTsaNameMismatch = "tsp.tsa_name_mismatch";
-inline constexpr std::string_view kChain = "tsp.chain";
-// The TSA certificate's issuer is known to TokenVerifyOptions::designation and did not designate
-// it as a TSA (or its designation could not be read).
-inline constexpr std::string_view kTsaNotDesignated = "tsp.tsa_not_designated";
-}  // namespace diag
+// Diagnostic ids (tsp::diag::k*, the start of a kBadSignature detail; CMS failures keep the
+// cms.* ids): x509/diag.h.
 
 struct TokenVerifyOptions {
   // What was time-stamped: the data (hashed with the token's imprint algorithm) or its digest.

@@ -1,5 +1,5 @@
-// Name matching shared by path validation: RFC 5280 4.2.1.10 name constraints and RFC 6125
-// identity matching. Private to the x509 module.
+// Name matching shared by path validation: RFC 5280 4.2.1.10 name constraints, RFC 6125
+// identity matching and DNS name syntax. Private to the x509 module.
 #pragma once
 
 #include <string_view>
@@ -21,6 +21,10 @@ enum class NcMatch { kMatch, kNoMatch, kUnsupported };
 
 // RFC 5280 4.2.1.10 directoryName: `base`'s RDNs are the first RDNs of `name`.
 [[nodiscard]] bool dn_in_subtree(const Name& name, const Name& base);
+
+// RFC 5280 4.2.1.6 / RFC 1034 3.5 preferred name syntax (LDH labels of 1..63 characters, at most
+// 253 in all); with `allow_wildcard`, a leading "*." label as in certificates.
+[[nodiscard]] bool valid_dns_name(std::string_view name, bool allow_wildcard);
 
 // Lower-case ASCII.
 [[nodiscard]] std::string ascii_lower(std::string_view s);

@@ -344,7 +344,7 @@ TEST_P(TsaTest, EveryTokenIsRecordedAndAudited) {
   EXPECT_EQ(tsa_->get(987654).error().code(), ErrorCode::kNotFound);
   auto entries = rt_->audit().list(rt_->store(), 1, 10000).value();
   ASSERT_FALSE(entries.empty());
-  EXPECT_EQ(entries.back().action, kAuditAction);
+  EXPECT_EQ(entries.back().action, audit::action::kTimestampIssue);
   EXPECT_EQ(entries.back().object, "sm2-tsa/" + std::to_string(*r.serial));
   EXPECT_EQ(entries.back().actor, "ip:192.0.2.7");
   const auto details = nlohmann::json::parse(entries.back().details);
@@ -445,7 +445,7 @@ TEST_P(TsaTest, ConcurrentRequestsShareCommits) {
   auto entries = rt_->audit().list(rt_->store(), 1, 10000).value();
   std::vector<std::int64_t> audited;
   for (const auto& e : entries) {
-    if (e.action != kAuditAction) continue;
+    if (e.action != audit::action::kTimestampIssue) continue;
     audited.push_back(std::stoll(e.object.substr(e.object.find('/') + 1)));
   }
   ASSERT_EQ(audited.size(), tokens.size());

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -949,20 +950,48 @@ TEST(Lint, IssueLintsWithTheConfiguredHealthOids) {
 // ---- documentation -----------------------------------------------------------------------------
 
 TEST(Lint, EveryRuleIsDocumentedAndTested) {
-  // Rule ids as written in lint.cpp; each must be in docs/conformance.md "Lint rules" and
-  // asserted by a test in this file.
+  // The rule ids are the constants of namespace diag::lint in src/x509/diag.h, and lint.cpp
+  // reports only those (no literal ids). Each must be in docs/conformance.md "Lint rules" and
+  // asserted by a test in this file; each must be reported somewhere in lint.cpp.
   const auto root = std::filesystem::path(HPKI_SOURCE_DIR);
+  const std::string header = read_text(root / "src/x509/diag.h");
   const std::string code = read_text(root / "src/x509/lint.cpp");
   const std::string doc = read_text(root / "docs/conformance.md");
   const std::string tests = read_text(root / "tests/unit/x509/lint_test.cpp");
-  std::set<std::string> rule_ids;
-  const std::regex id_re(R"re("([ew]_[a-z0-9_]+)")re");
-  for (auto it = std::sregex_iterator(code.begin(), code.end(), id_re);
+  const auto begin = header.find("namespace lint {");
+  const auto end = header.find("}  // namespace lint", begin);
+  ASSERT_NE(begin, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  const std::string block = header.substr(begin, end - begin);
+  std::map<std::string, std::string> rule_ids;  // constant name -> id
+  const std::regex constant_re(R"re((k[A-Za-z0-9]+) =\s*"([^"]*)")re");
+  for (auto it = std::sregex_iterator(block.begin(), block.end(), constant_re);
        it != std::sregex_iterator(); ++it) {
-    rule_ids.insert((*it)[1].str());
+    rule_ids[(*it)[1].str()] = (*it)[2].str();
   }
   EXPECT_GE(rule_ids.size(), 50u);
-  for (const auto& id : rule_ids) {
+
+  const std::regex literal_re(R"re("[ew]_[a-z0-9_]+")re");
+  std::smatch literal;
+  EXPECT_FALSE(std::regex_search(code, literal, literal_re))
+      << "lint.cpp reports the literal id " << literal.str(0) << ": add it to diag::lint";
+  // The first argument of every finding lint.cpp adds is a diag::lint constant (through the
+  // alias rule_id).
+  const std::regex use_re(R"re(f\.(?:error|warn|notice)\(\s*([^,]*),)re");
+  const std::regex constant_use_re(R"re((?:rule_id|diag::lint)::(k[A-Za-z0-9]+))re");
+  std::set<std::string> reported;
+  for (auto it = std::sregex_iterator(code.begin(), code.end(), use_re);
+       it != std::sregex_iterator(); ++it) {
+    const std::string arg = (*it)[1].str();
+    std::smatch m;
+    const bool named = std::regex_match(arg, m, constant_use_re) && rule_ids.contains(m[1].str());
+    EXPECT_TRUE(named) << (*it)[0].str() << ": the id is not a diag::lint constant";
+    if (named) reported.insert(m[1].str());
+  }
+  EXPECT_GE(reported.size(), 50u);
+  for (const auto& [name, id] : rule_ids) {
+    EXPECT_TRUE(std::regex_match(id, std::regex("[ew]_[a-z0-9_]+"))) << name << " = " << id;
+    EXPECT_TRUE(reported.contains(name)) << name << " (" << id << ") is never reported";
     EXPECT_NE(doc.find("| `" + id + "` |"), std::string::npos)
         << id << " not in docs/conformance.md";
     EXPECT_NE(tests.find("Ids{\"" + id + "\""), std::string::npos) << id << " has no test";

@@ -1,0 +1,26 @@
+// The certificate profile as a relying party checks it during path validation: the RFC 5280
+// section 4 MUSTs visible in a certificate (diag::kProfileViolation) and, under Rules::kWebPki,
+// the CA/Browser Forum Baseline Requirements (diag::kWebPkiProfile). Private to the x509 module
+// (path.cpp drives it).
+#pragma once
+
+#include <vector>
+
+#include "der/oid.h"
+#include "x509/certificate.h"
+#include "x509/path.h"
+
+namespace hpki::x509::detail {
+
+// Where a certificate sits on the candidate path.
+enum class Position { kTarget, kIntermediate, kAnchor };
+
+// RFC 5280 6.1.4 (o) / 6.1.5 (f): the extensions path validation processes. Anything else
+// marked critical makes the path invalid.
+[[nodiscard]] bool is_processed_extension(const der::Oid& oid);
+
+// Every profile finding of `cert` at `pos` (empty = none), in a fixed order.
+[[nodiscard]] std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos,
+                                                    Rules rules);
+
+}  // namespace hpki::x509::detail

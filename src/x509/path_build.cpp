@@ -1,0 +1,189 @@
+// Path building for path validation (detail/path_build.h).
+#include "x509/detail/path_build.h"
+
+#include <algorithm>
+
+#include "der/oids.h"
+#include "x509/diag.h"
+
+namespace hpki::x509::detail {
+namespace {
+
+Result<void> check_signature_with(PathContext& ctx, BytesView spki, BytesView tbs,
+                                  const AlgorithmIdentifier& sig_alg,
+                                  const AlgorithmIdentifier& tbs_alg, BytesView signature) {
+  if (sig_alg.der != tbs_alg.der)
+    return fail(ErrorCode::kBadCertificate, "signatureAlgorithm differs from the TBS signature");
+  auto alg = HPKI_TRY(signature_alg_from(sig_alg));
+  if (ctx.options.key_policy.cache != nullptr) {
+    // Keys and successful checks remembered across validations (crypto/signature_cache.h).
+    return crypto::verify_signature(spki, alg, tbs, signature, ctx.options.sm2_id,
+                                    ctx.options.key_policy);
+  }
+  Bytes key_der(spki.begin(), spki.end());
+  auto it = ctx.keys.find(key_der);
+  if (it == ctx.keys.end()) {
+    auto key = crypto::PublicKey::from_spki(spki, ctx.options.key_policy);
+    it = ctx.keys.emplace(key_der, key ? std::optional(*key) : std::nullopt).first;
+    if (!key) return fail(key.error());
+  }
+  if (!it->second) return fail(ErrorCode::kUnsupportedAlgorithm, "issuer public key is not usable");
+  return it->second->verify(alg, tbs, signature, ctx.options.sm2_id);
+}
+
+std::optional<Bytes> ski_of(const Certificate& c) {
+  if (const Extension* e = c.find_extension(der::oids::kSubjectKeyIdentifier)) {
+    if (auto v = parse_subject_key_identifier(e->value)) return *v;
+  }
+  return std::nullopt;
+}
+
+std::optional<Bytes> aki_of(const Certificate& c) {
+  if (const Extension* e = c.find_extension(der::oids::kAuthorityKeyIdentifier)) {
+    if (auto v = parse_authority_key_identifier(e->value)) return v->key_id;
+  }
+  return std::nullopt;
+}
+
+bool same_certificate(const Certificate& a, const Certificate& b) { return a.der() == b.der(); }
+
+// Depth-first path building (RFC 4158 in spirit): anchors before intermediates, candidates with
+// a matching key identifier first; stops at the first valid path or when the budget is spent.
+bool build(PathContext& ctx, std::vector<CertificatePtr>& chain) {
+  if (ctx.paths >= ctx.options.max_paths ||
+      ctx.signature_checks >= ctx.options.max_signature_checks) {
+    ctx.budget_exceeded = true;
+    return false;
+  }
+  const Certificate& cur = *chain.back();
+  const std::optional<Bytes> aki = aki_of(cur);
+  auto rank = [&](const CertificatePtr& c) {
+    if (!aki) return 1;
+    auto ski = ski_of(*c);
+    if (!ski) return 1;
+    return *ski == *aki ? 0 : 2;
+  };
+  auto candidates = [&](const std::vector<CertificatePtr>& pool) {
+    std::vector<CertificatePtr> out;
+    for (const auto& c : pool) {
+      if (names_match(c->subject(), cur.issuer())) out.push_back(c);
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    return out;
+  };
+
+  for (const auto& anchor : candidates(ctx.anchors)) {
+    const auto& sig = edge_signature(ctx, cur, *anchor);
+    if (!sig) {
+      if (!ctx.signature_failure) ctx.signature_failure = {chain.back(), sig.error().to_string()};
+      continue;
+    }
+    chain.push_back(anchor);
+    ++ctx.paths;
+    PathReport rep = process_path(ctx, chain);
+    chain.pop_back();
+    if (rep.valid) {
+      ctx.best = std::move(rep);
+      return true;
+    }
+    if (!ctx.best) ctx.best = std::move(rep);
+  }
+  if (chain.size() > ctx.options.max_depth) {
+    if (!candidates(ctx.intermediates).empty()) ctx.depth_limited = true;
+    return false;
+  }
+  for (const auto& next : candidates(ctx.intermediates)) {
+    // Loops: a certificate (or the same name and key) at most once per path; a pool copy of
+    // an anchor is the anchor.
+    bool skip = false;
+    for (const auto& c : chain) {
+      skip = skip || same_certificate(*c, *next) ||
+             (names_match(c->subject(), next->subject()) && c->spki_der() == next->spki_der());
+    }
+    for (const auto& a : ctx.anchors) skip = skip || same_certificate(*a, *next);
+    if (skip) continue;
+    const auto& sig = edge_signature(ctx, cur, *next);
+    if (!sig) {
+      if (!ctx.signature_failure) ctx.signature_failure = {chain.back(), sig.error().to_string()};
+      continue;
+    }
+    chain.push_back(next);
+    const bool found = build(ctx, chain);
+    chain.pop_back();
+    if (found) return true;
+    if (ctx.budget_exceeded) return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+const Result<void>& edge_signature(PathContext& ctx, const Certificate& subject,
+                                   const Certificate& issuer) {
+  auto key = std::make_pair(&subject, &issuer);
+  auto it = ctx.signatures.find(key);
+  if (it != ctx.signatures.end()) return it->second;
+  ++ctx.signature_checks;
+  auto r =
+      check_signature_with(ctx, issuer.spki_der(), subject.tbs_der(), subject.signature_algorithm(),
+                           subject.tbs_signature_algorithm(), subject.signature());
+  return ctx.signatures.emplace(key, std::move(r)).first->second;
+}
+
+PathReport build_and_validate(PathContext& ctx, const CertificatePtr& target) {
+  const PathOptions& o = ctx.options;
+  std::vector<CertificatePtr> chain{target};
+  build(ctx, chain);
+  if (ctx.best) {
+    ctx.best->paths_tried = ctx.paths;
+    return *ctx.best;
+  }
+  PathReport rep;
+  rep.at = o.at;
+  rep.rules = o.rules;
+  rep.chain.push_back(CertificateReport{target, "target", std::nullopt, {}});
+  if (ctx.budget_exceeded) {
+    rep.status = diag::kPathBudgetExceeded;
+    rep.detail =
+        "path building gave up after " + std::to_string(ctx.signature_checks) + " signature checks";
+  } else if (ctx.depth_limited) {
+    rep.status = diag::kMaxDepthExceeded;
+    rep.detail = "no path within " + std::to_string(o.max_depth) + " intermediates";
+  } else if (ctx.signature_failure) {
+    rep.status = diag::kSignatureInvalid;
+    rep.detail =
+        to_string(ctx.signature_failure->first->subject()) + ": " + ctx.signature_failure->second;
+  } else {
+    rep.status = diag::kNoPath;
+    rep.detail = "no issuer of " +
+                 to_string(target->issuer().rdns.empty() ? target->subject() : target->issuer()) +
+                 " leads to a trust anchor";
+  }
+  rep.chain.front().diagnostics.push_back(Diagnostic{rep.status, rep.detail});
+  return rep;
+}
+
+PathReport validate_nested(PathContext& parent, const CertificatePtr& target) {
+  PathOptions o = parent.options;
+  o.initial_policy_set = {der::oids::kAnyPolicy};
+  o.initial_explicit_policy = false;
+  o.initial_policy_mapping_inhibit = false;
+  o.initial_any_policy_inhibit = false;
+  o.identity.reset();
+  o.required_ekus.clear();
+  o.required_key_usage = 0;
+  for (const auto& a : parent.anchors) {
+    if (same_certificate(*a, *target)) {
+      PathReport rep;
+      rep.valid = true;
+      rep.status = diag::kValid;
+      return rep;
+    }
+  }
+  PathContext ctx{parent.intermediates, parent.anchors, o};
+  ctx.recursion = parent.recursion + 1;
+  return build_and_validate(ctx, target);
+}
+
+}  // namespace hpki::x509::detail
