@@ -936,19 +936,16 @@ TEST(LintThirdParty, TongsuoSm2Certificates) {
 TEST(LintThirdParty, PkitsCertificates) {
   // NIST PKITS: every certificate lints without crashing; the ones built to break a rule are
   // found by that rule (file names are PKITS's own test names). PKITS keys are RSA-2048.
-  // The whole PKITS set from the shared test data (read-only, not copied), when present.
-  const auto dir = std::filesystem::path(HPKI_SHARED_DIR) / "testdata/pkits/certs";
-  if (std::filesystem::exists(dir)) {
-    int linted = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-      auto data = test::read_file(entry.path().string());
-      auto cert = Certificate::parse(data);
-      if (!cert) continue;  // InvalidDSASignatureTest6EE: malformed signature BIT STRING
-      (void)lint_certificate(**cert);
-      ++linted;
-    }
-    EXPECT_GT(linted, 300);
+  // The whole PKITS set (tests/vectors/pkits).
+  int linted = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kVectors / "pkits/certs")) {
+    auto data = test::read_file(entry.path().string());
+    auto cert = Certificate::parse(data);
+    if (!cert) continue;  // InvalidDSASignatureTest6EE: malformed signature BIT STRING
+    (void)lint_certificate(**cert);
+    ++linted;
   }
+  EXPECT_GT(linted, 300);
   // The one PKITS certificate hpki cannot parse is refused with a precise error.
   auto bad = Certificate::parse(
       test::read_file((kVectors / "lint/pkits/InvalidDSASignatureTest6EE.crt").string()));

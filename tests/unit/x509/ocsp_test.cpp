@@ -1,6 +1,6 @@
 // OCSP (RFC 6960) at the domain level: hpki's requests and responses round-trip, SM2 responses
-// verify only with the standard ID, and the third-party test sets (BoringSSL, Botan, read in
-// place from HPKI_SHARED_DIR/testdata) give the results their TSV files expect.
+// verify only with the standard ID, and the third-party test sets (BoringSSL, Botan, read
+// from tests/vectors/ocsp-boringssl and ocsp-botan) give the results their TSV files expect.
 #include "x509/ocsp.h"
 
 #include <gtest/gtest.h>
@@ -22,7 +22,7 @@ using crypto::HashAlg;
 using crypto::KeySpec;
 using crypto::KeyType;
 
-const std::filesystem::path kShared = std::filesystem::path(HPKI_SHARED_DIR) / "testdata";
+const std::filesystem::path kVectors = std::filesystem::path(HPKI_SOURCE_DIR) / "tests/vectors";
 
 std::vector<std::vector<std::string>> read_tsv(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -105,7 +105,7 @@ TEST(OcspRequest, RefusesBadInput) {
 TEST(OcspRequest, ByteExactWithBoringsslReference) {
   int checked = 0;
   for (const auto* f : {"good_response.pem", "revoke_response.pem", "ocsp_sign_indirect.pem"}) {
-    auto text = test::read_file((kShared / "ocsp-boringssl" / f).string());
+    auto text = test::read_file((kVectors / "ocsp-boringssl" / f).string());
     auto blocks =
         pem_decode_all(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()))
             .value();
@@ -128,9 +128,9 @@ TEST(OcspRequest, ByteExactWithBoringsslReference) {
 
 TEST(OcspRequest, BotanRequestEncoding) {
   auto subject =
-      Certificate::parse_any(test::read_file((kShared / "ocsp-botan/gmail.pem").string())).value();
+      Certificate::parse_any(test::read_file((kVectors / "ocsp-botan/gmail.pem").string())).value();
   auto issuer =
-      Certificate::parse_any(test::read_file((kShared / "ocsp-botan/google_g2.pem").string()))
+      Certificate::parse_any(test::read_file((kVectors / "ocsp-botan/google_g2.pem").string()))
           .value();
   auto id = make_ocsp_cert_id(HashAlg::kSha1, *issuer, subject->serial()).value();
   // Botan's reference carries an explicit version [0] v1 (OpenSSL writes it too; DER omits a
@@ -310,12 +310,12 @@ std::pair<std::string, std::string> boringssl_outcome(const std::filesystem::pat
 }
 
 TEST(OcspBoringssl, EveryCaseAsExpected) {
-  auto rows = read_tsv(kShared / "ocsp-boringssl/ocsp_expected.tsv");
+  auto rows = read_tsv(kVectors / "ocsp-boringssl/ocsp_expected.tsv");
   ASSERT_EQ(rows.size(), 36u);
   int passed = 0;
   for (const auto& row : rows) {
     auto [status, response] =
-        boringssl_outcome(kShared / "ocsp-boringssl" / row.at(0), at(row.at(3)),
+        boringssl_outcome(kVectors / "ocsp-boringssl" / row.at(0), at(row.at(3)),
                           std::chrono::seconds(std::stol(row.at(4))));
     if (row.at(0) == "good_response_invalid_serial.pem") {
       // Documented deviation (docs/conformance.md): the certificate does not parse in hpki.
@@ -332,19 +332,19 @@ TEST(OcspBoringssl, EveryCaseAsExpected) {
 // ---- Botan test set ----------------------------------------------------------------------
 
 CertificatePtr botan_cert(const std::string& name) {
-  auto c = Certificate::parse_any(test::read_file((kShared / "ocsp-botan" / name).string()));
+  auto c = Certificate::parse_any(test::read_file((kVectors / "ocsp-botan" / name).string()));
   EXPECT_TRUE(c) << name << ": " << c.error().to_string();
   return c.value();
 }
 BasicOcspResponsePtr botan_basic(const std::string& name) {
-  auto r = parse_ocsp_response(test::read_file((kShared / "ocsp-botan" / name).string()));
+  auto r = parse_ocsp_response(test::read_file((kVectors / "ocsp-botan" / name).string()));
   EXPECT_TRUE(r) << name << ": " << r.error().to_string();
   return r->basic;
 }
 
 TEST(OcspBotan, ValidationCases) {
   int checked = 0;
-  for (const auto& row : read_tsv(kShared / "ocsp-botan/ocsp_expected.tsv")) {
+  for (const auto& row : read_tsv(kVectors / "ocsp-botan/ocsp_expected.tsv")) {
     const auto& expected = row.at(8);
     if (expected.starts_with("PARSE") || row.at(1).starts_with("(") || row.at(2).empty()) continue;
     std::string resp_file = row.at(1);
@@ -353,7 +353,7 @@ TEST(OcspBotan, ValidationCases) {
       flip = true;  // "(flip a byte in the signature)"
       resp_file = resp_file.substr(0, sp);
     }
-    Bytes der = test::read_file((kShared / "ocsp-botan" / resp_file).string());
+    Bytes der = test::read_file((kVectors / "ocsp-botan" / resp_file).string());
     if (flip) {
       auto orig_r = parse_ocsp_response(der);
       ASSERT_TRUE(orig_r) << resp_file << ": " << orig_r.error().to_string();
@@ -386,13 +386,13 @@ TEST(OcspBotan, ValidationCases) {
 
 TEST(OcspBotan, ParseCases) {
   for (const auto* f : {"resp1.der", "resp2.der", "resp3.der", "byKey_responderID.der"}) {
-    auto r = parse_ocsp_response(test::read_file((kShared / "ocsp-botan" / f).string()));
+    auto r = parse_ocsp_response(test::read_file((kVectors / "ocsp-botan" / f).string()));
     ASSERT_TRUE(r) << f << ": " << r.error().to_string();
     EXPECT_EQ(r->status, OcspResponseStatus::kSuccessful) << f;
     EXPECT_TRUE(r->basic) << f;
   }
   auto later = parse_ocsp_response(test::read_file(
-      (kShared / "ocsp-botan/patrickschmidt_ocsp_try_later_wrong_sig.der").string()));
+      (kVectors / "ocsp-botan/patrickschmidt_ocsp_try_later_wrong_sig.der").string()));
   ASSERT_TRUE(later);
   EXPECT_EQ(later->status, OcspResponseStatus::kTryLater);
   EXPECT_FALSE(later->basic);
