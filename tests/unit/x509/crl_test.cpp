@@ -313,6 +313,21 @@ TEST(CrlBuild, TimesUtcThrough2049GeneralizedFrom2050) {
   EXPECT_TRUE(crl->revoked().empty());
 }
 
+// invalidityDate (RFC 5280 5.3.2) is a GeneralizedTime up to 9999; a TimePoint ends in 2262:
+// later dates saturate to TimePoint::max() (they overflowed, undefined behaviour).
+TEST(CrlEntryExtensions, InvalidityDateBeyondTheTimePointRangeSaturates) {
+  auto value = [](std::string_view time) {
+    Bytes v{0x18, static_cast<std::uint8_t>(time.size())};
+    v.insert(v.end(), time.begin(), time.end());
+    return v;
+  };
+  EXPECT_EQ(parse_invalidity_date(value("30170302000000Z")).value(), TimePoint::max());
+  EXPECT_EQ(parse_invalidity_date(value("99991231235959Z")).value(), TimePoint::max());
+  EXPECT_EQ(parse_invalidity_date(value("10000101000000Z")).value(), TimePoint::min());
+  EXPECT_EQ(parse_invalidity_date(value("20300101000000Z")).value(),
+            TimePoint(std::chrono::sys_days{std::chrono::year{2030} / 1 / 1}));
+}
+
 TEST(CrlBuild, HundredThousandEntriesRoundTrip) {
   // Issue 6 scale target: 1,000,000 entries in < 10 s; here 100k, no timing assertion.
   const TimePoint now = testca::now();

@@ -237,6 +237,82 @@ TEST_P(OcspResponseTest, BuildParseCheck) {
   }
 }
 
+// GeneralizedTime reaches year 9999, a TimePoint (nanoseconds) only 1678..2262: decoded dates
+// outside saturate to TimePoint::max() / min() (they overflowed: undefined behaviour, found by
+// fuzz_ocsp_response with a revocationTime in 4034 and fuzz_bundle with a producedAt in 3017,
+// fuzz/corpus/ocsp_response/revocation_time_year_4034.der), and checking such a response
+// does no arithmetic on them.
+TEST_P(OcspResponseTest, DatesOutsideTheTimePointRange) {
+  const auto fam = GetParam();
+  auto ca = testca::make_ca(fam.spec, std::string("ocsp-range-") + fam.name, nullptr);
+  auto responder = testca::make_ocsp_responder(ca, fam.spec);
+  auto leaf = testca::issue_leaf(ca, fam.spec, "range.example.cn");
+  const TimePoint now = testca::now();
+  OcspResponseTemplate t;
+  t.responder_spki = responder.cert->spki_der();
+  t.produced_at = now;
+  t.certs = {responder.cert->der()};
+  OcspSingleResponse s;
+  s.id = make_ocsp_cert_id(HashAlg::kSha256, *ca.cert, leaf->serial()).value();
+  s.status = OcspCertStatus::kRevoked;
+  s.revocation_time = parse_rfc3339("2031-01-01T00:00:00Z").value();
+  s.this_update = parse_rfc3339("2032-01-01T00:00:00Z").value();
+  s.next_update = parse_rfc3339("2033-01-01T00:00:00Z").value();
+  t.responses = {s};
+  const Bytes der = build_ocsp_response(t, *responder.signer).value();
+
+  // Parsing: the dates rewritten in the DER (the signature no longer matters here).
+  auto rewrite = [&](const std::string& from, const std::string& to) {
+    Bytes out = der;
+    auto pos = std::search(out.begin(), out.end(), from.begin(), from.end());
+    EXPECT_NE(pos, out.end()) << from;
+    if (pos != out.end()) std::copy(to.begin(), to.end(), pos);
+    return out;
+  };
+  // producedAt as encoded: "YYYY-MM-DDTHH:MM:SSZ" -> "YYYYMMDDHHMMSSZ".
+  std::string produced = format_rfc3339(std::chrono::floor<std::chrono::seconds>(now));
+  std::erase_if(produced, [](char c) { return c == '-' || c == ':' || c == 'T'; });
+  auto far = parse_ocsp_response(rewrite("20310101000000Z", "40340408000000Z"));
+  ASSERT_TRUE(far) << far.error().to_string();
+  EXPECT_EQ(far->basic->responses().at(0).revocation_time, TimePoint::max());
+  far = parse_ocsp_response(rewrite("20320101000000Z", "99991231235959Z"));
+  ASSERT_TRUE(far) << far.error().to_string();
+  EXPECT_EQ(far->basic->responses().at(0).this_update, TimePoint::max());
+  far = parse_ocsp_response(rewrite("20330101000000Z", "30170302000000Z"));
+  ASSERT_TRUE(far) << far.error().to_string();
+  EXPECT_EQ(far->basic->responses().at(0).next_update, TimePoint::max());
+  far = parse_ocsp_response(rewrite("20320101000000Z", "10000101000000Z"));
+  ASSERT_TRUE(far) << far.error().to_string();
+  EXPECT_EQ(far->basic->responses().at(0).this_update, TimePoint::min());
+  far = parse_ocsp_response(rewrite(produced, "3017" + produced.substr(4)));
+  ASSERT_TRUE(far) << far.error().to_string();
+  EXPECT_EQ(far->basic->produced_at(), TimePoint::max());
+
+  // Checking (signed as is): nextUpdate at the end of the range is not expired whatever the
+  // tolerance; thisUpdate at its start is too old for any maximum age.
+  s.status = OcspCertStatus::kGood;
+  s.revocation_time.reset();
+  s.this_update = now;
+  s.next_update = TimePoint::max();
+  t.responses = {s};
+  auto late = parse_ocsp_response(build_ocsp_response(t, *responder.signer).value()).value();
+  EXPECT_EQ(late.basic->responses().at(0).next_update, TimePoint::max());
+  OcspCheckOptions o;
+  o.now = now + std::chrono::minutes(1);
+  o.tolerance = std::chrono::minutes(5);
+  auto r = check_ocsp_response(*late.basic, *leaf, *ca.cert, o);
+  EXPECT_EQ(r.validity, OcspValidity::kValid) << ocsp_validity_name(r.validity);
+  EXPECT_EQ(r.status, OcspCertStatus::kGood);
+  s.this_update = TimePoint::min();
+  s.next_update.reset();
+  t.responses = {s};
+  auto early = parse_ocsp_response(build_ocsp_response(t, *responder.signer).value()).value();
+  EXPECT_EQ(early.basic->responses().at(0).this_update, TimePoint::min());
+  o.max_age = std::chrono::days(1);
+  r = check_ocsp_response(*early.basic, *leaf, *ca.cert, o);
+  EXPECT_EQ(r.validity, OcspValidity::kTooOld) << ocsp_validity_name(r.validity);
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, OcspResponseTest,
                          ::testing::Values(Family{"rsa", {KeyType::kRsa, 2048}},
                                            Family{"p256", {KeyType::kEcP256, 0}},
