@@ -680,6 +680,12 @@ TEST(Lint, CabfValidityTooLong) {
   EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_validity_too_long"});
   t.not_after = t.not_before + days(398) - seconds(1);  // exactly 398 days
   EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{});
+  // notBefore before 1678 parses as TimePoint::min() (saturated): the period is still far too
+  // long (computing it overflowed, undefined behaviour: found by fuzz_cert_lint).
+  t.not_before = TimePoint::min();
+  t.not_before_generalized = true;
+  const auto found = ids(lint_certificate(*sign(t), cabf_only()));
+  EXPECT_TRUE(std::ranges::find(found, "e_cabf_validity_too_long") != found.end());
 }
 
 // An RSA SubjectPublicKeyInfo with a `bits`-bit modulus (lint reads only its size).
