@@ -121,6 +121,13 @@ TEST_P(CrlInteropTest, OpensslAcceptsHpkiCrls) {
   opt.at = now - std::chrono::hours(2);
   EXPECT_EQ(check_crl_for(**crl, *sub.cert, *good, opt).diag, diag::kCrlNotYetValid);
   opt.at = now;
+  // RFC 5280 6.3.3 (a)(1): a thisUpdate before 1678 reads as TimePoint::min() and is older
+  // than any maximum age (computing its age overflowed: undefined behaviour).
+  CrlTemplate ancient = t;
+  ancient.this_update = TimePoint::min();
+  auto old_crl = Crl::parse(build_crl(ancient, *sub.signer).value()).value();
+  EXPECT_EQ(old_crl->this_update(), TimePoint::min());
+  EXPECT_EQ(check_crl_for(*old_crl, *sub.cert, *good, opt).diag, diag::kCrlTooOld);
 
   // openssl: signature, text, and revocation checking of the leaf.
   auto v = test::run("openssl crl -inform DER -in " + dir.file("crl.der") + " -CAfile " +
@@ -235,6 +242,13 @@ TEST(CrlSm2, VerifiedWithStandardIdOnlyAndNotByOpenssl30) {
   opt.at = now;
   EXPECT_EQ(check_crl_for(*crl, *sub.cert, *good, opt).status, CrlStatus::kGood);
   EXPECT_EQ(check_crl_for(*crl, *sub.cert, *bad, opt).status, CrlStatus::kRevoked);
+  // RFC 5280 6.3.3 (a)(1): a thisUpdate before 1678 (TimePoint::min()) is too old.
+  CrlTemplate ancient = t;
+  ancient.this_update = TimePoint::min();
+  auto old_crl = Crl::parse(build_crl(ancient, *sub.signer).value()).value();
+  opt.max_age = std::chrono::days(7);
+  EXPECT_EQ(check_crl_for(*old_crl, *sub.cert, *good, opt).diag, diag::kCrlTooOld);
+  opt.max_age.reset();
   opt.sm2_id = "1234567812345679";
   EXPECT_EQ(check_crl_for(*crl, *sub.cert, *good, opt).diag, diag::kCrlSignatureInvalid);
 
