@@ -39,19 +39,6 @@ function(hpki_add_module name)
   endif()
 endfunction()
 
-# The third-party test suites (PKITS, x509-limbo, OCSP cases, SM2/SM3/SM4 vectors) are read in
-# place from ../shared/testdata next to the clone; -DHPKI_SHARED_DIR=... or the environment
-# variable of that name at configure time points elsewhere.
-if(DEFINED ENV{HPKI_SHARED_DIR} AND NOT DEFINED CACHE{HPKI_SHARED_DIR})
-  set(HPKI_SHARED_DIR "$ENV{HPKI_SHARED_DIR}" CACHE PATH "the shared reference directory (testdata/)")
-endif()
-set(HPKI_SHARED_DIR "${PROJECT_SOURCE_DIR}/../shared" CACHE PATH
-    "the shared reference directory (testdata/)")
-if(NOT IS_DIRECTORY "${HPKI_SHARED_DIR}/testdata")
-  message(WARNING "${HPKI_SHARED_DIR}/testdata not found: the tests that run the third-party "
-                  "suites will fail; set HPKI_SHARED_DIR (cmake -D or environment)")
-endif()
-
 # hpki_add_test(<module> SOURCES ... [LIBS ...] [LABELS ...] [PROPERTIES <prop> <value>...]):
 # one gtest binary per module. PROPERTIES are set on every discovered test (e.g.
 # FIXTURES_REQUIRED pg); LABELS and ENVIRONMENT are set here already.
@@ -61,9 +48,9 @@ function(hpki_add_test name)
   hpki_warnings(test_${name})
   target_include_directories(test_${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(test_${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
-  target_compile_definitions(test_${name} PRIVATE
-    HPKI_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    HPKI_SHARED_DIR="${HPKI_SHARED_DIR}")
+  # Tests read their data from the repository only: HPKI_SOURCE_DIR "/tests/vectors/..." (third-party
+  # suites, tests/vectors/README.md), profiles/, docs/, fuzz/corpus/.
+  target_compile_definitions(test_${name} PRIVATE HPKI_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   set_target_properties(test_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   include(GoogleTest)
   gtest_discover_tests(test_${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60

@@ -39,6 +39,52 @@ TsaReply reject(FailureInfo f, std::string text) {
 
 }  // namespace
 
+// ---- the pipeline -------------------------------------------------------------------------
+// Defined before the constructor: its cleanup destroys pipeline_, a unique_ptr<Pipeline>, which
+// needs the complete type (clang instantiates the deleter there; g++ 12 accepted it later).
+
+struct TsaService::Job {
+  const Unit* unit = nullptr;
+  x509::tsp::TimeStampReq req;
+  crypto::HashAlg hash = crypto::HashAlg::kSha256;
+  std::string requester;
+  std::string org;
+  std::function<void(TsaReply)> done;
+  // Set by the signers: serial (from the reserved range), genTime, token.
+  std::int64_t serial = 0;
+  std::chrono::sys_seconds gen_time{};
+  Bytes token;
+  Bytes stored_token;  // with certReq: the token without its certificates (what is stored)
+};
+
+struct TsaService::Pipeline {
+  std::mutex mu;
+  std::condition_variable commit_cv;          // the committer: signed tokens
+  std::condition_variable sign_cv;            // the signers: new requests
+  std::deque<std::unique_ptr<Job>> to_sign;   // accepted, not yet signed
+  std::deque<std::unique_ptr<Job>> to_store;  // signed, not yet stored (nothing answered yet)
+  std::size_t in_flight = 0;                  // accepted and not yet answered
+  bool stopping = false;
+  std::thread committer;
+  std::vector<std::thread> signers;
+  std::function<void(std::size_t, std::size_t)> on_round;
+  // Where the committer waits (with mu): for any work, or gathering a round. New work wakes it
+  // only when that ends its wait — not once per request (thousands of wake-ups per second).
+  bool committer_idle = false;
+  bool committer_gathering = false;
+  // Serials: a range reserved durably in advance ([next, end)); a crash skips what is left of
+  // it. `latest` is the latest genTime this TSA gave or found recorded: the clock must not read
+  // earlier (RFC 3161 2.4.2: genTime is the time the token was created; hpki never goes back).
+  std::mutex serial_mu;
+  std::int64_t next = 0;
+  std::int64_t end = 0;
+  TimePoint latest{};
+  [[nodiscard]] bool drained() const { return stopping && in_flight == 0; }
+  [[nodiscard]] bool wake_committer() const {
+    return committer_idle || (committer_gathering && to_store.size() >= kRoundTarget);
+  }
+};
+
 TsaService::TsaService(TsaDeps deps, TsaOptions options)
     : d_(std::move(deps)), options_(std::move(options)) {
   if (d_.batcher == nullptr) own_batcher_ = std::make_unique<store::CommitBatcher>(*d_.store);
@@ -103,50 +149,6 @@ const TsaService::Unit* TsaService::pick(std::optional<store::CaFamily> family,
   if (const Unit* u = find(store::CaFamily::kRsa)) return u;
   return find(store::CaFamily::kEcdsa);
 }
-
-// ---- the pipeline -------------------------------------------------------------------------
-
-struct TsaService::Job {
-  const Unit* unit = nullptr;
-  x509::tsp::TimeStampReq req;
-  crypto::HashAlg hash = crypto::HashAlg::kSha256;
-  std::string requester;
-  std::string org;
-  std::function<void(TsaReply)> done;
-  // Set by the signers: serial (from the reserved range), genTime, token.
-  std::int64_t serial = 0;
-  std::chrono::sys_seconds gen_time{};
-  Bytes token;
-  Bytes stored_token;  // with certReq: the token without its certificates (what is stored)
-};
-
-struct TsaService::Pipeline {
-  std::mutex mu;
-  std::condition_variable commit_cv;          // the committer: signed tokens
-  std::condition_variable sign_cv;            // the signers: new requests
-  std::deque<std::unique_ptr<Job>> to_sign;   // accepted, not yet signed
-  std::deque<std::unique_ptr<Job>> to_store;  // signed, not yet stored (nothing answered yet)
-  std::size_t in_flight = 0;                  // accepted and not yet answered
-  bool stopping = false;
-  std::thread committer;
-  std::vector<std::thread> signers;
-  std::function<void(std::size_t, std::size_t)> on_round;
-  // Where the committer waits (with mu): for any work, or gathering a round. New work wakes it
-  // only when that ends its wait — not once per request (thousands of wake-ups per second).
-  bool committer_idle = false;
-  bool committer_gathering = false;
-  // Serials: a range reserved durably in advance ([next, end)); a crash skips what is left of
-  // it. `latest` is the latest genTime this TSA gave or found recorded: the clock must not read
-  // earlier (RFC 3161 2.4.2: genTime is the time the token was created; hpki never goes back).
-  std::mutex serial_mu;
-  std::int64_t next = 0;
-  std::int64_t end = 0;
-  TimePoint latest{};
-  [[nodiscard]] bool drained() const { return stopping && in_flight == 0; }
-  [[nodiscard]] bool wake_committer() const {
-    return committer_idle || (committer_gathering && to_store.size() >= kRoundTarget);
-  }
-};
 
 void TsaService::start_pipeline() {
   pipeline_ = std::make_unique<Pipeline>();

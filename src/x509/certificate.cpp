@@ -69,7 +69,7 @@ Result<std::vector<Extension>> read_extensions(der::Reader& r) {
 // GeneralizedTime reaches year 9999 (RFC 5280 4.1.2.5: 99991231235959Z = no expiry), while a
 // system_clock time point (nanoseconds) ends in 2262: later times saturate to the maximum
 // instead of overflowing, earlier than 1678 to the minimum.
-TimePoint saturate(der::Time t) {
+TimePoint to_time_point(der::Time t) noexcept {
   constexpr auto kMax = std::chrono::floor<std::chrono::seconds>(TimePoint::max());
   constexpr auto kMin = std::chrono::ceil<std::chrono::seconds>(TimePoint::min());
   if (t.time_since_epoch() >= kMax.time_since_epoch()) return TimePoint::max();
@@ -85,7 +85,7 @@ Result<TimePoint> read_time(der::Reader& r, TimeEncoding& enc) {
   }
   auto el = HPKI_TRY(r.read_element(der::kGeneralizedTime));
   enc = TimeEncoding::kGeneralizedTime;
-  return saturate(HPKI_TRY(der::decode_generalized_time(el.value)));
+  return to_time_point(HPKI_TRY(der::decode_generalized_time(el.value)));
 }
 
 Result<std::shared_ptr<const Certificate>> Certificate::parse(BytesView input) {

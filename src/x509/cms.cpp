@@ -533,7 +533,7 @@ Result<VerifyResult> verify_signed_data(const SignedData& sd, const VerifyOption
       return fail(bad(diag::kMessageDigestMismatch, "the content does not match messageDigest"));
     if (const Attribute* st = si.find_signed(der::oids::kSigningTime); st && !st->values.empty()) {
       der::Reader str(st->values[0]);
-      if (auto t = str.read_time()) out.signing_time = TimePoint(*t);
+      if (auto t = str.read_time()) out.signing_time = to_time_point(*t);
     }
     signed_bytes = *si.signed_attrs_der;
   }

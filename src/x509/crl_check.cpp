@@ -79,7 +79,8 @@ CrlCheckResult check_crl_for(const Crl& crl, std::span<const Certificate* const>
     return unknown(diag::kCrlNotYetValid, "thisUpdate is after the validation time");
   if (crl.next_update() && *crl.next_update() <= options.at)
     return unknown(diag::kCrlExpired, "nextUpdate is not after the validation time");
-  if (options.max_age && options.at - crl.this_update() > *options.max_age)
+  // Arithmetic on the validation time only: thisUpdate may be saturated (TimePoint::min()).
+  if (options.max_age && crl.this_update() < options.at - *options.max_age)
     return unknown(diag::kCrlTooOld, "thisUpdate is older than the maximum CRL age");
 
   // RFC 5280 6.3.3 (b)(1): the CRL issuer matches the certificate issuer (RFC 5280 7.1

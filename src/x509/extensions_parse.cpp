@@ -405,8 +405,7 @@ Result<std::chrono::system_clock::time_point> parse_invalidity_date(BytesView v)
   return whole<std::chrono::system_clock::time_point>(
       v, "invalidityDate", [](der::Reader& r) -> Result<std::chrono::system_clock::time_point> {
         auto el = HPKI_TRY(r.read_element(der::kGeneralizedTime));
-        return std::chrono::system_clock::time_point(
-            HPKI_TRY(der::decode_generalized_time(el.value)));
+        return to_time_point(HPKI_TRY(der::decode_generalized_time(el.value)));
       });
 }
 

@@ -50,9 +50,13 @@ std::string lower(std::string s) {
 }
 
 // RFC 5280 4.1.2.5: the validity period is from notBefore through notAfter, inclusive.
+// In seconds: the difference of two TimePoints (nanoseconds) can overflow when a date was
+// saturated to TimePoint::min() / max() (years before 1678 / after 2262).
 std::chrono::seconds validity_period(const Validity& v) {
-  return std::chrono::duration_cast<std::chrono::seconds>(v.not_after - v.not_before) +
-         std::chrono::seconds(1);
+  using std::chrono::floor;
+  using std::chrono::seconds;
+  return floor<seconds>(v.not_after).time_since_epoch() -
+         floor<seconds>(v.not_before).time_since_epoch() + seconds(1);
 }
 
 bool is_internal_name(std::string dns) {

@@ -49,7 +49,6 @@ Result<der::Oid> hash_oid(crypto::HashAlg h) {
   }
 }
 
-TimePoint to_tp(der::Time t) { return TimePoint(t.time_since_epoch()); }
 der::Time to_der(TimePoint t) { return std::chrono::floor<std::chrono::seconds>(t); }
 
 // CertID ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier, issuerNameHash OCTET STRING,
@@ -148,7 +147,7 @@ Result<OcspSingleResponse> read_single_response(der::Reader& r) {
   } else if (seq.peek_is(der::Tag::context_constructed(1))) {
     auto ri = HPKI_TRY(seq.read_constructed(der::Tag::context_constructed(1)));
     s.status = OcspCertStatus::kRevoked;
-    s.revocation_time = to_tp(HPKI_TRY(ri.read_generalized_time()));
+    s.revocation_time = to_time_point(HPKI_TRY(ri.read_generalized_time()));
     if (auto reason = HPKI_TRY(ri.read_optional_explicit(0))) {
       auto v = HPKI_TRY(reason->read_enumerated());
       HPKI_TRY(reason->expect_end());
@@ -162,9 +161,9 @@ Result<OcspSingleResponse> read_single_response(der::Reader& r) {
   } else {
     return fail(malformed("certStatus is not good [0], revoked [1] or unknown [2]"));
   }
-  s.this_update = to_tp(HPKI_TRY(seq.read_generalized_time()));
+  s.this_update = to_time_point(HPKI_TRY(seq.read_generalized_time()));
   if (auto nu = HPKI_TRY(seq.read_optional_explicit(0))) {
-    s.next_update = to_tp(HPKI_TRY(nu->read_generalized_time()));
+    s.next_update = to_time_point(HPKI_TRY(nu->read_generalized_time()));
     HPKI_TRY(nu->expect_end());
   }
   if (auto ex = HPKI_TRY(seq.read_optional_explicit(1))) {
@@ -490,7 +489,7 @@ Result<std::shared_ptr<const BasicOcspResponse>> BasicOcspResponse::parse(BytesV
     } else {
       return fail(malformed("responderID is neither byName [1] nor byKey [2]"));
     }
-    r->produced_at_ = to_tp(HPKI_OCSP_TRY("producedAt", rd.read_generalized_time()));
+    r->produced_at_ = to_time_point(HPKI_OCSP_TRY("producedAt", rd.read_generalized_time()));
     auto list = HPKI_TRY(rd.read_sequence());
     while (!list.at_end()) {
       if (r->responses_.size() == kMaxOcspRequestEntries)
@@ -718,15 +717,16 @@ OcspCheckResult check_ocsp_response(const BasicOcspResponse& resp, const Certifi
         return with(OcspValidity::kUnhandledCriticalExtension);
     }
     // RFC 5019 4 / RFC 6960 3.2 items 4-5: thisUpdate recent enough, nextUpdate not passed.
+    // Arithmetic only on the caller's time: decoded dates may be saturated (TimePoint::max()).
     if (s.this_update > o.now + o.tolerance) {
       date_problem = OcspValidity::kNotYetValid;
       continue;
     }
-    if (s.next_update && *s.next_update + o.tolerance < o.now) {
+    if (s.next_update && *s.next_update < o.now - o.tolerance) {
       date_problem = OcspValidity::kExpired;
       continue;
     }
-    if (o.max_age && o.now - s.this_update > *o.max_age) {
+    if (o.max_age && s.this_update < o.now - *o.max_age) {
       date_problem = OcspValidity::kTooOld;
       continue;
     }

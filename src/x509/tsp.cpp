@@ -92,11 +92,11 @@ Result<TimePoint> read_gen_time(der::Reader& r) {
     }
     std::string base(s.substr(0, 14));
     base += 'Z';
-    auto t = HPKI_TRY(der::decode_generalized_time(to_bytes(base)));
-    return TimePoint(t) +
-           std::chrono::duration_cast<TimePoint::duration>(std::chrono::nanoseconds(ns));
+    const auto t = to_time_point(HPKI_TRY(der::decode_generalized_time(to_bytes(base))));
+    if (t == TimePoint::max()) return t;  // saturated: no fraction to add
+    return t + std::chrono::duration_cast<TimePoint::duration>(std::chrono::nanoseconds(ns));
   }
-  return TimePoint(HPKI_TRY(der::decode_generalized_time(el.value)));
+  return to_time_point(HPKI_TRY(der::decode_generalized_time(el.value)));
 }
 
 }  // namespace

@@ -15,6 +15,10 @@ namespace hpki::x509 {
 [[nodiscard]] Result<std::vector<Extension>> read_extensions(der::Reader& r);
 // Time ::= CHOICE { utcTime UTCTime, generalTime GeneralizedTime }.
 [[nodiscard]] Result<TimePoint> read_time(der::Reader& r, TimeEncoding& enc);
+// A decoded time (seconds; GeneralizedTime reaches year 9999) as a TimePoint (system_clock,
+// nanoseconds: years 1678..2262). Later times saturate to TimePoint::max(), earlier ones to
+// TimePoint::min(), instead of overflowing. Every parser converts der::Time through this.
+[[nodiscard]] TimePoint to_time_point(der::Time t) noexcept;
 
 }  // namespace hpki::x509
 

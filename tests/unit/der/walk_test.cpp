@@ -16,7 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kShared = HPKI_SHARED_DIR;
+const fs::path kVectors = fs::path(HPKI_SOURCE_DIR) / "tests/vectors";
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -66,10 +66,10 @@ void walk_all(const fs::path& dir, std::size_t min_files) {
   EXPECT_GT(elements, files.size() * 15);
 }
 
-TEST(DerWalk, PkitsCertificates) { walk_all(kShared / "testdata/pkits/certs", 300); }
-TEST(DerWalk, PkitsCrls) { walk_all(kShared / "testdata/pkits/crls", 100); }
-TEST(DerWalk, TongsuoSm2Certificates) { walk_all(kShared / "testdata/sm/tongsuo-sm2-certs", 6); }
-TEST(DerWalk, BoringsslCrlTestData) { walk_all(kShared / "testdata/crl-boringssl", 60); }
+TEST(DerWalk, PkitsCertificates) { walk_all(kVectors / "pkits/certs", 300); }
+TEST(DerWalk, PkitsCrls) { walk_all(kVectors / "pkits/crls", 100); }
+TEST(DerWalk, TongsuoSm2Certificates) { walk_all(kVectors / "sm2-certs", 6); }
+TEST(DerWalk, BoringsslCrlTestData) { walk_all(kVectors / "crl-boringssl", 60); }
 
 TEST(DerWalk, SeedCorpusWellFormedFilesWalk) {
   // The well-formed seeds of fuzz/corpus/der (named *.der) must walk completely.
@@ -111,7 +111,7 @@ TEST(DerWalk, SeedCorpusMalformedFilesAreRejected) {
 TEST(DerWalk, MutatedCertificatesNeverMisencode) {
   // A small deterministic fuzz run in the unit tests: byte flips, insertions and truncations
   // of real certificates either fail to parse or re-encode exactly.
-  const auto files = load(kShared / "testdata/pkits/certs");
+  const auto files = load(kVectors / "pkits/certs");
   ASSERT_FALSE(files.empty());
   std::mt19937 rng(5280);
   std::size_t parsed = 0;

@@ -1239,7 +1239,7 @@ TEST_P(StoreTest, CommitBatcherSubmitAnswersEachUnitOnceAfterItsCommit) {
       std::snprintf(serial, sizeof serial, "a%05x", i);
       const std::string sn = serial;
       batcher.submit(
-          [this, sn](Tx& tx) -> Result<void> {
+          [sn](Tx& tx) -> Result<void> {
             HPKI_TRY(tx.reserve_certificate(cert("rsa-root", sn)));
             return {};
           },
@@ -1260,7 +1260,7 @@ TEST_P(StoreTest, CommitBatcherSubmitAnswersEachUnitOnceAfterItsCommit) {
           HPKI_TRY(tx.next_counter("submit/x"));
           return {};
         }));
-        batcher.submit([this, sn](Tx& tx) { return tx.reserve_certificate(cert("rsa-root", sn)); },
+        batcher.submit([sn](Tx& tx) { return tx.reserve_certificate(cert("rsa-root", sn)); },
                        [&](Result<void> r) {
                          if (!r && r.error().code() == ErrorCode::kConflict) ++conflicts;
                        });

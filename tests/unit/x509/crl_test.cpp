@@ -121,6 +121,13 @@ TEST_P(CrlInteropTest, OpensslAcceptsHpkiCrls) {
   opt.at = now - std::chrono::hours(2);
   EXPECT_EQ(check_crl_for(**crl, *sub.cert, *good, opt).diag, diag::kCrlNotYetValid);
   opt.at = now;
+  // RFC 5280 6.3.3 (a)(1): a thisUpdate before 1678 reads as TimePoint::min() and is older
+  // than any maximum age (computing its age overflowed: undefined behaviour).
+  CrlTemplate ancient = t;
+  ancient.this_update = TimePoint::min();
+  auto old_crl = Crl::parse(build_crl(ancient, *sub.signer).value()).value();
+  EXPECT_EQ(old_crl->this_update(), TimePoint::min());
+  EXPECT_EQ(check_crl_for(*old_crl, *sub.cert, *good, opt).diag, diag::kCrlTooOld);
 
   // openssl: signature, text, and revocation checking of the leaf.
   auto v = test::run("openssl crl -inform DER -in " + dir.file("crl.der") + " -CAfile " +
@@ -235,6 +242,13 @@ TEST(CrlSm2, VerifiedWithStandardIdOnlyAndNotByOpenssl30) {
   opt.at = now;
   EXPECT_EQ(check_crl_for(*crl, *sub.cert, *good, opt).status, CrlStatus::kGood);
   EXPECT_EQ(check_crl_for(*crl, *sub.cert, *bad, opt).status, CrlStatus::kRevoked);
+  // RFC 5280 6.3.3 (a)(1): a thisUpdate before 1678 (TimePoint::min()) is too old.
+  CrlTemplate ancient = t;
+  ancient.this_update = TimePoint::min();
+  auto old_crl = Crl::parse(build_crl(ancient, *sub.signer).value()).value();
+  opt.max_age = std::chrono::days(7);
+  EXPECT_EQ(check_crl_for(*old_crl, *sub.cert, *good, opt).diag, diag::kCrlTooOld);
+  opt.max_age.reset();
   opt.sm2_id = "1234567812345679";
   EXPECT_EQ(check_crl_for(*crl, *sub.cert, *good, opt).diag, diag::kCrlSignatureInvalid);
 
@@ -311,6 +325,21 @@ TEST(CrlBuild, TimesUtcThrough2049GeneralizedFrom2050) {
   auto crl = Crl::parse(*der).value();
   EXPECT_EQ(crl->next_update(), t.next_update);
   EXPECT_TRUE(crl->revoked().empty());
+}
+
+// invalidityDate (RFC 5280 5.3.2) is a GeneralizedTime up to 9999; a TimePoint ends in 2262:
+// later dates saturate to TimePoint::max() (they overflowed, undefined behaviour).
+TEST(CrlEntryExtensions, InvalidityDateBeyondTheTimePointRangeSaturates) {
+  auto value = [](std::string_view time) {
+    Bytes v{0x18, static_cast<std::uint8_t>(time.size())};
+    v.insert(v.end(), time.begin(), time.end());
+    return v;
+  };
+  EXPECT_EQ(parse_invalidity_date(value("30170302000000Z")).value(), TimePoint::max());
+  EXPECT_EQ(parse_invalidity_date(value("99991231235959Z")).value(), TimePoint::max());
+  EXPECT_EQ(parse_invalidity_date(value("10000101000000Z")).value(), TimePoint::min());
+  EXPECT_EQ(parse_invalidity_date(value("20300101000000Z")).value(),
+            TimePoint(std::chrono::sys_days{std::chrono::year{2030} / 1 / 1}));
 }
 
 TEST(CrlBuild, HundredThousandEntriesRoundTrip) {

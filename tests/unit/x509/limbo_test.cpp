@@ -1,5 +1,5 @@
 // x509-limbo (C2SP) through the path validator, read in place from
-// ../shared/testdata/x509-limbo/limbo.json (parsed once). Each case runs under the profile it
+// tests/vectors/x509-limbo/limbo.json (parsed once). Each case runs under the profile it
 // is written for: `webpki::*` cases with Rules::kWebPki, every other case with RFC 5280 rules.
 // Prints the agreement rate and every disagreement (docs/conformance.md lists them with the
 // reasons); fails below the 95% goal or when a disagreement is not in kKnownDisagreements.
@@ -22,7 +22,7 @@
 namespace hpki::x509 {
 namespace {
 
-const std::string kFile = std::string(HPKI_SHARED_DIR) + "/testdata/x509-limbo/limbo.json";
+const std::string kFile = std::string(HPKI_SOURCE_DIR) + "/tests/vectors/x509-limbo/limbo.json";
 
 // Disagreements that are deliberate (docs/conformance.md "x509-limbo: disagreements").
 const std::map<std::string, std::string> kKnownDisagreements = {

@@ -28,7 +28,7 @@ using crypto::KeyType;
 using std::chrono::hours;
 using std::chrono::minutes;
 
-const std::filesystem::path kShared = std::filesystem::path(HPKI_SHARED_DIR) / "testdata";
+const std::filesystem::path kVectors = std::filesystem::path(HPKI_SOURCE_DIR) / "tests/vectors";
 
 struct Single {
   const Certificate* cert;
@@ -473,7 +473,7 @@ std::vector<std::vector<std::string>> read_tsv(const std::filesystem::path& p) {
 // unknown. The others (envelope errors, hpki-unparseable certificate) are the parser's
 // business (ocsp_test.cpp) and are counted apart.
 TEST(OcspSourceBoringssl, ExpectedStatusThroughTheSource) {
-  const auto dir = kShared / "ocsp-boringssl";
+  const auto dir = kVectors / "ocsp-boringssl";
   auto rows = read_tsv(dir / "ocsp_expected.tsv");
   ASSERT_EQ(rows.size(), 36u);
   int through = 0, agreed = 0;

@@ -1,6 +1,6 @@
 // OCSP (RFC 6960) at the domain level: hpki's requests and responses round-trip, SM2 responses
-// verify only with the standard ID, and the third-party test sets (BoringSSL, Botan, read in
-// place from HPKI_SHARED_DIR/testdata) give the results their TSV files expect.
+// verify only with the standard ID, and the third-party test sets (BoringSSL, Botan, read
+// from tests/vectors/ocsp-boringssl and ocsp-botan) give the results their TSV files expect.
 #include "x509/ocsp.h"
 
 #include <gtest/gtest.h>
@@ -22,7 +22,7 @@ using crypto::HashAlg;
 using crypto::KeySpec;
 using crypto::KeyType;
 
-const std::filesystem::path kShared = std::filesystem::path(HPKI_SHARED_DIR) / "testdata";
+const std::filesystem::path kVectors = std::filesystem::path(HPKI_SOURCE_DIR) / "tests/vectors";
 
 std::vector<std::vector<std::string>> read_tsv(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -105,7 +105,7 @@ TEST(OcspRequest, RefusesBadInput) {
 TEST(OcspRequest, ByteExactWithBoringsslReference) {
   int checked = 0;
   for (const auto* f : {"good_response.pem", "revoke_response.pem", "ocsp_sign_indirect.pem"}) {
-    auto text = test::read_file((kShared / "ocsp-boringssl" / f).string());
+    auto text = test::read_file((kVectors / "ocsp-boringssl" / f).string());
     auto blocks =
         pem_decode_all(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()))
             .value();
@@ -128,9 +128,9 @@ TEST(OcspRequest, ByteExactWithBoringsslReference) {
 
 TEST(OcspRequest, BotanRequestEncoding) {
   auto subject =
-      Certificate::parse_any(test::read_file((kShared / "ocsp-botan/gmail.pem").string())).value();
+      Certificate::parse_any(test::read_file((kVectors / "ocsp-botan/gmail.pem").string())).value();
   auto issuer =
-      Certificate::parse_any(test::read_file((kShared / "ocsp-botan/google_g2.pem").string()))
+      Certificate::parse_any(test::read_file((kVectors / "ocsp-botan/google_g2.pem").string()))
           .value();
   auto id = make_ocsp_cert_id(HashAlg::kSha1, *issuer, subject->serial()).value();
   // Botan's reference carries an explicit version [0] v1 (OpenSSL writes it too; DER omits a
@@ -237,6 +237,82 @@ TEST_P(OcspResponseTest, BuildParseCheck) {
   }
 }
 
+// GeneralizedTime reaches year 9999, a TimePoint (nanoseconds) only 1678..2262: decoded dates
+// outside saturate to TimePoint::max() / min() (they overflowed: undefined behaviour, found by
+// fuzz_ocsp_response with a revocationTime in 4034 and fuzz_bundle with a producedAt in 3017,
+// fuzz/corpus/ocsp_response/revocation_time_year_4034.der), and checking such a response
+// does no arithmetic on them.
+TEST_P(OcspResponseTest, DatesOutsideTheTimePointRange) {
+  const auto fam = GetParam();
+  auto ca = testca::make_ca(fam.spec, std::string("ocsp-range-") + fam.name, nullptr);
+  auto responder = testca::make_ocsp_responder(ca, fam.spec);
+  auto leaf = testca::issue_leaf(ca, fam.spec, "range.example.cn");
+  const TimePoint now = testca::now();
+  OcspResponseTemplate t;
+  t.responder_spki = responder.cert->spki_der();
+  t.produced_at = now;
+  t.certs = {responder.cert->der()};
+  OcspSingleResponse s;
+  s.id = make_ocsp_cert_id(HashAlg::kSha256, *ca.cert, leaf->serial()).value();
+  s.status = OcspCertStatus::kRevoked;
+  s.revocation_time = parse_rfc3339("2031-01-01T00:00:00Z").value();
+  s.this_update = parse_rfc3339("2032-01-01T00:00:00Z").value();
+  s.next_update = parse_rfc3339("2033-01-01T00:00:00Z").value();
+  t.responses = {s};
+  const Bytes der = build_ocsp_response(t, *responder.signer).value();
+
+  // Parsing: the dates rewritten in the DER (the signature no longer matters here).
+  auto rewrite = [&](const std::string& from, const std::string& to) {
+    Bytes out = der;
+    auto pos = std::search(out.begin(), out.end(), from.begin(), from.end());
+    EXPECT_NE(pos, out.end()) << from;
+    if (pos != out.end()) std::copy(to.begin(), to.end(), pos);
+    return out;
+  };
+  // producedAt as encoded: "YYYY-MM-DDTHH:MM:SSZ" -> "YYYYMMDDHHMMSSZ".
+  std::string produced = format_rfc3339(std::chrono::floor<std::chrono::seconds>(now));
+  std::erase_if(produced, [](char c) { return c == '-' || c == ':' || c == 'T'; });
+  auto far = parse_ocsp_response(rewrite("20310101000000Z", "40340408000000Z"));
+  ASSERT_TRUE(far) << far.error().to_string();
+  EXPECT_EQ(far->basic->responses().at(0).revocation_time, TimePoint::max());
+  far = parse_ocsp_response(rewrite("20320101000000Z", "99991231235959Z"));
+  ASSERT_TRUE(far) << far.error().to_string();
+  EXPECT_EQ(far->basic->responses().at(0).this_update, TimePoint::max());
+  far = parse_ocsp_response(rewrite("20330101000000Z", "30170302000000Z"));
+  ASSERT_TRUE(far) << far.error().to_string();
+  EXPECT_EQ(far->basic->responses().at(0).next_update, TimePoint::max());
+  far = parse_ocsp_response(rewrite("20320101000000Z", "10000101000000Z"));
+  ASSERT_TRUE(far) << far.error().to_string();
+  EXPECT_EQ(far->basic->responses().at(0).this_update, TimePoint::min());
+  far = parse_ocsp_response(rewrite(produced, "3017" + produced.substr(4)));
+  ASSERT_TRUE(far) << far.error().to_string();
+  EXPECT_EQ(far->basic->produced_at(), TimePoint::max());
+
+  // Checking (signed as is): nextUpdate at the end of the range is not expired whatever the
+  // tolerance; thisUpdate at its start is too old for any maximum age.
+  s.status = OcspCertStatus::kGood;
+  s.revocation_time.reset();
+  s.this_update = now;
+  s.next_update = TimePoint::max();
+  t.responses = {s};
+  auto late = parse_ocsp_response(build_ocsp_response(t, *responder.signer).value()).value();
+  EXPECT_EQ(late.basic->responses().at(0).next_update, TimePoint::max());
+  OcspCheckOptions o;
+  o.now = now + std::chrono::minutes(1);
+  o.tolerance = std::chrono::minutes(5);
+  auto r = check_ocsp_response(*late.basic, *leaf, *ca.cert, o);
+  EXPECT_EQ(r.validity, OcspValidity::kValid) << ocsp_validity_name(r.validity);
+  EXPECT_EQ(r.status, OcspCertStatus::kGood);
+  s.this_update = TimePoint::min();
+  s.next_update.reset();
+  t.responses = {s};
+  auto early = parse_ocsp_response(build_ocsp_response(t, *responder.signer).value()).value();
+  EXPECT_EQ(early.basic->responses().at(0).this_update, TimePoint::min());
+  o.max_age = std::chrono::days(1);
+  r = check_ocsp_response(*early.basic, *leaf, *ca.cert, o);
+  EXPECT_EQ(r.validity, OcspValidity::kTooOld) << ocsp_validity_name(r.validity);
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, OcspResponseTest,
                          ::testing::Values(Family{"rsa", {KeyType::kRsa, 2048}},
                                            Family{"p256", {KeyType::kEcP256, 0}},
@@ -310,12 +386,12 @@ std::pair<std::string, std::string> boringssl_outcome(const std::filesystem::pat
 }
 
 TEST(OcspBoringssl, EveryCaseAsExpected) {
-  auto rows = read_tsv(kShared / "ocsp-boringssl/ocsp_expected.tsv");
+  auto rows = read_tsv(kVectors / "ocsp-boringssl/ocsp_expected.tsv");
   ASSERT_EQ(rows.size(), 36u);
   int passed = 0;
   for (const auto& row : rows) {
     auto [status, response] =
-        boringssl_outcome(kShared / "ocsp-boringssl" / row.at(0), at(row.at(3)),
+        boringssl_outcome(kVectors / "ocsp-boringssl" / row.at(0), at(row.at(3)),
                           std::chrono::seconds(std::stol(row.at(4))));
     if (row.at(0) == "good_response_invalid_serial.pem") {
       // Documented deviation (docs/conformance.md): the certificate does not parse in hpki.
@@ -332,19 +408,19 @@ TEST(OcspBoringssl, EveryCaseAsExpected) {
 // ---- Botan test set ----------------------------------------------------------------------
 
 CertificatePtr botan_cert(const std::string& name) {
-  auto c = Certificate::parse_any(test::read_file((kShared / "ocsp-botan" / name).string()));
+  auto c = Certificate::parse_any(test::read_file((kVectors / "ocsp-botan" / name).string()));
   EXPECT_TRUE(c) << name << ": " << c.error().to_string();
   return c.value();
 }
 BasicOcspResponsePtr botan_basic(const std::string& name) {
-  auto r = parse_ocsp_response(test::read_file((kShared / "ocsp-botan" / name).string()));
+  auto r = parse_ocsp_response(test::read_file((kVectors / "ocsp-botan" / name).string()));
   EXPECT_TRUE(r) << name << ": " << r.error().to_string();
   return r->basic;
 }
 
 TEST(OcspBotan, ValidationCases) {
   int checked = 0;
-  for (const auto& row : read_tsv(kShared / "ocsp-botan/ocsp_expected.tsv")) {
+  for (const auto& row : read_tsv(kVectors / "ocsp-botan/ocsp_expected.tsv")) {
     const auto& expected = row.at(8);
     if (expected.starts_with("PARSE") || row.at(1).starts_with("(") || row.at(2).empty()) continue;
     std::string resp_file = row.at(1);
@@ -353,7 +429,7 @@ TEST(OcspBotan, ValidationCases) {
       flip = true;  // "(flip a byte in the signature)"
       resp_file = resp_file.substr(0, sp);
     }
-    Bytes der = test::read_file((kShared / "ocsp-botan" / resp_file).string());
+    Bytes der = test::read_file((kVectors / "ocsp-botan" / resp_file).string());
     if (flip) {
       auto orig_r = parse_ocsp_response(der);
       ASSERT_TRUE(orig_r) << resp_file << ": " << orig_r.error().to_string();
@@ -386,13 +462,13 @@ TEST(OcspBotan, ValidationCases) {
 
 TEST(OcspBotan, ParseCases) {
   for (const auto* f : {"resp1.der", "resp2.der", "resp3.der", "byKey_responderID.der"}) {
-    auto r = parse_ocsp_response(test::read_file((kShared / "ocsp-botan" / f).string()));
+    auto r = parse_ocsp_response(test::read_file((kVectors / "ocsp-botan" / f).string()));
     ASSERT_TRUE(r) << f << ": " << r.error().to_string();
     EXPECT_EQ(r->status, OcspResponseStatus::kSuccessful) << f;
     EXPECT_TRUE(r->basic) << f;
   }
   auto later = parse_ocsp_response(test::read_file(
-      (kShared / "ocsp-botan/patrickschmidt_ocsp_try_later_wrong_sig.der").string()));
+      (kVectors / "ocsp-botan/patrickschmidt_ocsp_try_later_wrong_sig.der").string()));
   ASSERT_TRUE(later);
   EXPECT_EQ(later->status, OcspResponseStatus::kTryLater);
   EXPECT_FALSE(later->basic);

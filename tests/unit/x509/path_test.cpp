@@ -19,14 +19,14 @@
 namespace hpki::x509 {
 namespace {
 
-const std::string kSm = std::string(HPKI_SHARED_DIR) + "/testdata/sm/tongsuo-sm2-certs";
-const std::string kPkits = std::string(HPKI_SHARED_DIR) + "/testdata/pkits";
+const std::string kSm = std::string(HPKI_SOURCE_DIR) + "/tests/vectors/sm2-certs";
+const std::string kPkits = std::string(HPKI_SOURCE_DIR) + "/tests/vectors/pkits";
 
 std::vector<CertificatePtr> load(const std::string& path) {
   return parse_certificate_bundle(test::read_file(path)).value();
 }
 
-// ../shared/testdata/sm/tongsuo-sm2-certs/expected.tsv: real SM2 certificates (root -> sub ca
+// tests/vectors/sm2-certs/expected.tsv: real SM2 certificates (root -> sub ca
 // -> leaves), SM2-with-SM3 with the standard ID on every level.
 TEST(PathSm2, TongsuoCertificatesAsExpected) {
   std::ifstream in(kSm + "/expected.tsv");

@@ -1,5 +1,5 @@
 // NIST PKITS 1.0.1 (RFC 5280 6.1 / 6.3 conformance) through the path validator, read in place
-// from ../shared/testdata/pkits (see its README: trust anchor first, target last, the middle
+// from tests/vectors/pkits (see its README: trust anchor first, target last, the middle
 // certificates are a pool; revocation checking on for every certificate). Prints the pass rate
 // and every disagreement; cases that do not apply to hpki are listed (with the reason) in
 // docs/conformance.md and in kNotApplicable below.
@@ -21,7 +21,7 @@
 namespace hpki::x509 {
 namespace {
 
-const std::string kDir = std::string(HPKI_SHARED_DIR) + "/testdata/pkits";
+const std::string kDir = std::string(HPKI_SOURCE_DIR) + "/tests/vectors/pkits";
 
 // docs/conformance.md "PKITS: cases that do not apply".
 const std::map<std::string, std::string> kNotApplicable = {

@@ -136,6 +136,30 @@ TEST(TspTstInfo, FractionalGenTime) {
   EXPECT_FALSE(tsp::parse_tst_info(build("20261127100000.Z")));
 }
 
+TEST(TspTstInfo, GenTimeBeyondTheTimePointRangeSaturates) {
+  // GeneralizedTime reaches 9999, a TimePoint 2262: a later genTime is TimePoint::max() (it
+  // overflowed, undefined behaviour), with or without a fraction of a second.
+  auto build = [](std::string_view time) {
+    der::Writer w;
+    w.add_sequence([&](der::Writer& s) {
+      s.add_integer(1);
+      s.add_oid(kPolicy);
+      s.add_sequence([](der::Writer& m) {
+        m.add_sequence([](der::Writer& a) { a.add_oid(der::oids::kSm3); });
+        m.add_octet_string(Bytes(32, 1));
+      });
+      s.add_integer(7);
+      s.add_element(der::kGeneralizedTime, to_bytes(time));
+    });
+    return w.take();
+  };
+  for (const auto* time : {"30170302000000Z", "30170302000000.5Z", "99991231235959.999999999Z"}) {
+    auto p = tsp::parse_tst_info(build(time));
+    ASSERT_TRUE(p) << time << ": " << p.error().to_string();
+    EXPECT_EQ(p->gen_time, TimePoint::max()) << time;
+  }
+}
+
 TEST(TspResponse, RejectionRoundTripAndOpensslReadsIt) {
   auto der = tsp::encode_response({.status = PkiStatus::kRejection,
                                    .status_string = "unsupported hash",

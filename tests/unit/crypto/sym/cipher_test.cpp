@@ -110,7 +110,7 @@ TEST(Aead, RoundTripWithRandomNonces) {
     SCOPED_TRACE(std::string(aead_name(alg)));
     SecretBytes key(random_bytes(aead_key_size(alg)).value());
     std::set<Bytes> nonces;
-    for (std::size_t len : {0, 1, 15, 16, 17, 4096}) {
+    for (std::size_t len : {0uz, 1uz, 15uz, 16uz, 17uz, 4096uz}) {
       Bytes pt = random_bytes(len).value();
       Bytes aad = to_bytes("record 42");
       auto sealed = aead_seal(alg, key.view(), pt, aad);
@@ -218,8 +218,8 @@ TEST(Aead, TamperingIsDetected) {
 TEST(Sm4CtrHmacSm3, ConstructionMatchesOpenSslCli) {
   test::TempDir dir;
   int compared = 0;
-  for (std::size_t pt_len : {0, 1, 31, 32, 100, 5000}) {
-    for (std::size_t aad_len : {0, 13, 300}) {
+  for (std::size_t pt_len : {0uz, 1uz, 31uz, 32uz, 100uz, 5000uz}) {
+    for (std::size_t aad_len : {0uz, 13uz, 300uz}) {
       Bytes key = random_bytes(32).value();
       Bytes iv = random_bytes(16).value();
       Bytes pt = random_bytes(pt_len).value();
@@ -457,7 +457,7 @@ TEST(Sm4, LengthErrors) {
   expect_error(sm4_cbc_encrypt_with_iv(key, iv, Bytes(5, 1), Padding::kNone),
                ErrorCode::kInvalidArgument, "CBC nopad 5 bytes");
   // Key and IV lengths.
-  for (std::size_t klen : {0, 15, 17, 32}) {
+  for (std::size_t klen : {0uz, 15uz, 17uz, 32uz}) {
     Bytes k(klen, 7);
     std::string what = "key length " + std::to_string(klen);
     expect_error(sm4_ecb_encrypt(k, Bytes(16, 1), Padding::kNone), ErrorCode::kInvalidArgument,
@@ -467,7 +467,7 @@ TEST(Sm4, LengthErrors) {
     expect_error(sm4_ctr_encrypt(k, Bytes(16, 1)), ErrorCode::kInvalidArgument, what);
     expect_error(sm4_ctr_decrypt(k, iv, ct), ErrorCode::kInvalidArgument, what);
   }
-  for (std::size_t ivlen : {0, 12, 15, 17}) {
+  for (std::size_t ivlen : {0uz, 12uz, 15uz, 17uz}) {
     Bytes v(ivlen, 7);
     std::string what = "IV length " + std::to_string(ivlen);
     expect_error(sm4_cbc_encrypt_with_iv(key, v, Bytes(16, 1)), ErrorCode::kInvalidArgument, what);
@@ -525,7 +525,7 @@ TEST(Sm4, InteroperatesWithOpenSslCli) {
   };
   int checked = 0;
   for (const CliMode& m : modes) {
-    for (std::size_t len : {0, 1, 15, 16, 17, 31, 48, 1000, 65536}) {
+    for (std::size_t len : {0uz, 1uz, 15uz, 16uz, 17uz, 31uz, 48uz, 1000uz, 65536uz}) {
       if (m.block_aligned_only && len % 16 != 0) continue;
       SCOPED_TRACE(std::string(m.name) + " length " + std::to_string(len));
       Bytes key = random_bytes(16).value();

@@ -146,7 +146,8 @@ TEST(Digest, MatchesOpenSslCli) {
   int compared = 0;
   for (Case c : {Case{HashAlg::kSm3, "-sm3"}, Case{HashAlg::kSha256, "-sha256"},
                  Case{HashAlg::kSha384, "-sha384"}, Case{HashAlg::kSha512, "-sha512"}}) {
-    for (std::size_t len : {0, 1, 55, 56, 63, 64, 65, 111, 112, 128, 1000, 100003}) {
+    for (std::size_t len :
+         {0uz, 1uz, 55uz, 56uz, 63uz, 64uz, 65uz, 111uz, 112uz, 128uz, 1000uz, 100003uz}) {
       auto data = random_bytes(len);
       ASSERT_TRUE(data.has_value());
       test::write_file(dir.file("in.bin"), *data);

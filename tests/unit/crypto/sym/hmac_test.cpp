@@ -102,7 +102,7 @@ Bytes reference_hmac(HashAlg alg, std::size_t block, BytesView key, BytesView te
 TEST(Hmac, EmptyAndShortKeysMatchRfc2104Construction) {
   for (auto alg : {HashAlg::kSha256, HashAlg::kSm3, HashAlg::kSha384, HashAlg::kSha512}) {
     std::size_t block = (alg == HashAlg::kSha384 || alg == HashAlg::kSha512) ? 128 : 64;
-    for (std::size_t klen : {0, 1, 16, 64}) {
+    for (std::size_t klen : {0uz, 1uz, 16uz, 64uz}) {
       Bytes key = random_bytes(klen).value();
       Bytes text = random_bytes(77).value();
       auto mac = hmac(alg, key, text);
@@ -165,8 +165,8 @@ TEST(Hmac, MatchesOpenSslCli) {
   test::TempDir dir;
   int compared = 0;
   for (auto alg : {HashAlg::kSm3, HashAlg::kSha256}) {
-    for (std::size_t klen : {1, 16, 32, 64, 65, 200}) {
-      for (std::size_t dlen : {0, 1, 64, 1000}) {
+    for (std::size_t klen : {1uz, 16uz, 32uz, 64uz, 65uz, 200uz}) {
+      for (std::size_t dlen : {0uz, 1uz, 64uz, 1000uz}) {
         Bytes key = random_bytes(klen).value();
         Bytes data = random_bytes(dlen).value();
         test::write_file(dir.file("in.bin"), data);

@@ -23,7 +23,7 @@ TEST(SystemRandom, FillsAndDiffers) {
 }
 
 TEST(SystemRandom, RandomBytesSizesAndSpread) {
-  for (std::size_t n : {0, 1, 16, 1000}) {
+  for (std::size_t n : {0uz, 1uz, 16uz, 1000uz}) {
     auto b = random_bytes(n);
     ASSERT_TRUE(b.has_value());
     EXPECT_EQ(b->size(), n);
