@@ -9,10 +9,11 @@
 #include <memory>
 #include <mutex>
 
-#include "api/auth.h"
 #include "api/json_fields.h"
 #include "api/sign_routes.h"
 #include "audit/audit_log.h"
+#include "auth/credentials.h"
+#include "auth/roles.h"
 #include "core/encoding.h"
 #include "core/log.h"
 #include "core/pem.h"
@@ -23,6 +24,12 @@
 #include "x509/tsp.h"
 
 namespace hpki::api {
+using auth::authorize;
+using auth::authorize_create;
+using auth::org_scope;
+using auth::Permission;
+using auth::Principal;
+
 namespace {
 
 using nlohmann::json;
@@ -109,12 +116,12 @@ Result<Principal> authenticate(ApiContext& c, const http::Request& req) {
     std::string_view v = *h;
     if (!v.starts_with("Bearer "))
       return fail(ErrorCode::kPermissionDenied, "expected 'Authorization: Bearer <api-key>'");
-    return authenticate_api_key(c.runtime->store(), *c.pepper, v.substr(7), c.credentials);
+    return auth::authenticate_api_key(c.runtime->store(), *c.pepper, v.substr(7), c.credentials);
   }
   if (!req.peer_chain.empty()) {
     auto leaf = HPKI_TRY(x509::Certificate::parse(req.peer_chain.front()));
-    return principal_from_certificate(c.runtime->store(), *c.pepper, *leaf,
-                                      c.runtime->clock().now());
+    return auth::principal_from_certificate(c.runtime->store(), *c.pepper, *leaf,
+                                            c.runtime->clock().now());
   }
   return fail(ErrorCode::kPermissionDenied,
               "no credentials: send 'Authorization: Bearer <api-key>' or a client certificate");

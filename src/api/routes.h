@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "api/auth.h"
+#include "auth/credentials.h"
 #include "ca/runtime.h"
 #include "core/bytes.h"
 #include "crypto/signature_cache.h"
@@ -20,10 +20,10 @@ namespace hpki::api {
 
 struct ApiContext {
   ca::Runtime* runtime = nullptr;
-  const SecretBytes* pepper = nullptr;       // API key / operator hash pepper
-  http::MetricsRegistry* metrics = nullptr;  // issuance / revocation counters (may be null)
-  const tsa::TsaService* tsa = nullptr;      // the TSA (routes answer 503 without one)
-  CredentialCache* credentials = nullptr;    // API-key look-ups (none: every request reads)
+  const SecretBytes* pepper = nullptr;           // API key / operator hash pepper
+  http::MetricsRegistry* metrics = nullptr;      // issuance / revocation counters (may be null)
+  const tsa::TsaService* tsa = nullptr;          // the TSA (routes answer 503 without one)
+  auth::CredentialCache* credentials = nullptr;  // API-key look-ups (none: every request reads)
   // Certificate / CRL signatures and keys already checked by /api/v1/verify (none: each request
   // checks everything).
   const crypto::SignatureCache* signatures = nullptr;

@@ -91,7 +91,7 @@ class StoreRevocationSource final : public x509::RevocationSource {
 
 }  // namespace
 
-Result<json> api_sign(ApiContext& c, const Principal& p, const json& body) {
+Result<json> api_sign(ApiContext& c, const auth::Principal& p, const json& body) {
   const auto id = HPKI_TRY(string_field(body, "key", true));
   const sign::KeyRegistry registry(c.runtime->config().home / "signing-keys");
   auto reg = registry.get(id);
@@ -100,7 +100,7 @@ Result<json> api_sign(ApiContext& c, const Principal& p, const json& body) {
       return fail(ErrorCode::kNotFound, "no signing key " + id);
     return fail(reg.error());
   }
-  HPKI_TRY(authorize(p, Permission::kSign, reg->org));  // another organization: 404
+  HPKI_TRY(auth::authorize(p, auth::Permission::kSign, reg->org));  // another organization: 404
   const Bytes data = HPKI_TRY(base64_field(body, "data", true));
   const auto mode_text = HPKI_TRY(string_field(body, "mode", false));
   sign::SignRequest req;
@@ -138,7 +138,7 @@ Result<json> api_sign(ApiContext& c, const Principal& p, const json& body) {
   return j;
 }
 
-Result<json> api_verify(ApiContext& c, const Principal&, const json& body) {
+Result<json> api_verify(ApiContext& c, const auth::Principal&, const json& body) {
   sign::VerifyRequest req;
   const Bytes signature = HPKI_TRY(base64_field(body, "signature", true));
   req.signature = signature;

@@ -17,15 +17,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/auth.h"
 #include "api/routes.h"
+#include "auth/roles.h"
 #include "core/error.h"
 
 namespace hpki::api {
 
-[[nodiscard]] Result<nlohmann::json> api_sign(ApiContext& c, const Principal& p,
+[[nodiscard]] Result<nlohmann::json> api_sign(ApiContext& c, const auth::Principal& p,
                                               const nlohmann::json& body);
-[[nodiscard]] Result<nlohmann::json> api_verify(ApiContext& c, const Principal& p,
+[[nodiscard]] Result<nlohmann::json> api_verify(ApiContext& c, const auth::Principal& p,
                                                 const nlohmann::json& body);
 
 }  // namespace hpki::api
