@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "api/json_fields.h"
+#include "api/request.h"
 #include "audit/audit_log.h"
 #include "core/encoding.h"
 #include "core/pem.h"
@@ -88,8 +89,6 @@ class StoreRevocationSource final : public x509::RevocationSource {
   ca::CaService& ca_;
   std::vector<x509::CertificatePtr> cas_;
 };
-
-}  // namespace
 
 Result<json> api_sign(ApiContext& c, const auth::Principal& p, const json& body) {
   const auto id = HPKI_TRY(string_field(body, "key", true));
@@ -179,5 +178,30 @@ Result<json> api_verify(ApiContext& c, const auth::Principal&, const json& body)
     return fail(ErrorCode::kMalformed, "signature: " + report.detail);
   return json::parse(sign::verify_report_json(report));
 }
+
+Result<http::Response> sign_data(ApiContext& c, const http::Request& req,
+                                 const auth::Principal& p) {
+  return json_response(200, HPKI_TRY(api_sign(c, p, HPKI_TRY(parse_body(req)))));
+}
+
+Result<http::Response> verify_signature(ApiContext& c, const http::Request& req,
+                                        const auth::Principal& p) {
+  return json_response(200, HPKI_TRY(api_verify(c, p, HPKI_TRY(parse_body(req)))));
+}
+
+constexpr ApiRoute kRoutes[] = {
+    {"POST", "/api/v1/sign",
+     "Sign data with a registered organization key (raw, CMS attached or detached, optional "
+     "CAdES-T timestamp)",
+     auth::Permission::kSign, "SignRequest", 200, &sign_data},
+    {"POST", "/api/v1/verify",
+     "Verify a CMS or raw signature: signature, signer, chain, revocation at the signing time, "
+     "timestamp",
+     auth::Permission::kVerify, "VerifyRequest", 200, &verify_signature},
+};
+
+}  // namespace
+
+std::span<const ApiRoute> sign_routes() { return kRoutes; }
 
 }  // namespace hpki::api

@@ -15,7 +15,11 @@
 
 #include "api/crl_routes.h"
 #include "api/ocsp_routes.h"
+#include "api/openapi.h"
+#include "api/public_routes.h"
 #include "api/routes.h"
+#include "api/runtime_metrics.h"
+#include "api/tsa_routes.h"
 #include "auth/credentials.h"
 #include "cli/common.h"
 #include "core/log.h"
