@@ -1,12 +1,13 @@
 // The route table, the router and the OpenAPI document describe the same API (issue 5; issue 17
 // made one table drive both): every entry of api_routes() is a route of the router and an
 // operation of the document with the entry's summary, permission, request schema and success
-// status, and nothing else is; the committed docs/openapi.json is the document the server
-// serves.
+// status, and nothing else is; every schema the document references is defined; the committed
+// docs/openapi.json is the document the server serves.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -94,6 +95,30 @@ TEST(OpenApi, EachOperationIsItsTableEntry) {
     EXPECT_EQ(m.route->options.summary, r.summary) << what;
     EXPECT_EQ(m.route->options.public_route, !r.permission.has_value()) << what;
     EXPECT_EQ(m.async != nullptr, std::holds_alternative<GuardedAsyncFn>(r.handler)) << what;
+  }
+}
+
+// Every "$ref" of the document names a schema of components/schemas.
+TEST(OpenApi, EveryReferenceResolves) {
+  auto doc = nlohmann::json::parse(openapi_json());
+  const auto& schemas = doc.at("components").at("schemas");
+  std::set<std::string> refs;
+  std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& j) {
+    if (j.is_object()) {
+      for (const auto& [k, v] : j.items()) {
+        if (k == "$ref" && v.is_string()) refs.insert(v.get<std::string>());
+        walk(v);
+      }
+    } else if (j.is_array()) {
+      for (const auto& v : j) walk(v);
+    }
+  };
+  walk(doc);
+  EXPECT_FALSE(refs.empty());
+  const std::string prefix = "#/components/schemas/";
+  for (const auto& ref : refs) {
+    ASSERT_TRUE(ref.starts_with(prefix)) << ref;
+    EXPECT_TRUE(schemas.contains(ref.substr(prefix.size()))) << ref << " is not defined";
   }
 }
 
