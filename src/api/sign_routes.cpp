@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "api/json_fields.h"
+#include "api/request.h"
 #include "audit/audit_log.h"
 #include "core/encoding.h"
 #include "core/pem.h"
@@ -89,9 +90,7 @@ class StoreRevocationSource final : public x509::RevocationSource {
   std::vector<x509::CertificatePtr> cas_;
 };
 
-}  // namespace
-
-Result<json> api_sign(ApiContext& c, const Principal& p, const json& body) {
+Result<json> api_sign(ApiContext& c, const auth::Principal& p, const json& body) {
   const auto id = HPKI_TRY(string_field(body, "key", true));
   const sign::KeyRegistry registry(c.runtime->config().home / "signing-keys");
   auto reg = registry.get(id);
@@ -100,7 +99,7 @@ Result<json> api_sign(ApiContext& c, const Principal& p, const json& body) {
       return fail(ErrorCode::kNotFound, "no signing key " + id);
     return fail(reg.error());
   }
-  HPKI_TRY(authorize(p, Permission::kSign, reg->org));  // another organization: 404
+  HPKI_TRY(auth::authorize(p, auth::Permission::kSign, reg->org));  // another organization: 404
   const Bytes data = HPKI_TRY(base64_field(body, "data", true));
   const auto mode_text = HPKI_TRY(string_field(body, "mode", false));
   sign::SignRequest req;
@@ -138,7 +137,7 @@ Result<json> api_sign(ApiContext& c, const Principal& p, const json& body) {
   return j;
 }
 
-Result<json> api_verify(ApiContext& c, const Principal&, const json& body) {
+Result<json> api_verify(ApiContext& c, const auth::Principal&, const json& body) {
   sign::VerifyRequest req;
   const Bytes signature = HPKI_TRY(base64_field(body, "signature", true));
   req.signature = signature;
@@ -179,5 +178,30 @@ Result<json> api_verify(ApiContext& c, const Principal&, const json& body) {
     return fail(ErrorCode::kMalformed, "signature: " + report.detail);
   return json::parse(sign::verify_report_json(report));
 }
+
+Result<http::Response> sign_data(ApiContext& c, const http::Request& req,
+                                 const auth::Principal& p) {
+  return json_response(200, HPKI_TRY(api_sign(c, p, HPKI_TRY(parse_body(req)))));
+}
+
+Result<http::Response> verify_signature(ApiContext& c, const http::Request& req,
+                                        const auth::Principal& p) {
+  return json_response(200, HPKI_TRY(api_verify(c, p, HPKI_TRY(parse_body(req)))));
+}
+
+constexpr ApiRoute kRoutes[] = {
+    {"POST", "/api/v1/sign",
+     "Sign data with a registered organization key (raw, CMS attached or detached, optional "
+     "CAdES-T timestamp)",
+     auth::Permission::kSign, "SignRequest", 200, &sign_data},
+    {"POST", "/api/v1/verify",
+     "Verify a CMS or raw signature: signature, signer, chain, revocation at the signing time, "
+     "timestamp",
+     auth::Permission::kVerify, "VerifyRequest", 200, &verify_signature},
+};
+
+}  // namespace
+
+std::span<const ApiRoute> sign_routes() { return kRoutes; }
 
 }  // namespace hpki::api

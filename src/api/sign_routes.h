@@ -1,5 +1,5 @@
 // POST /api/v1/sign and POST /api/v1/verify (issue 8): the JSON edge of the signature service
-// (sign/sign_service.h). Registered from routes.cpp's table (auth, audit, problems there).
+// (sign/sign_service.h), run by the guard of api/context.h (auth, audit, problems there).
 //
 // Sign request: {"key": ID, "data": base64, "mode": "cms" | "cms-detached" | "raw",
 //   "gmt0010": bool, "timestamp": bool}. ID is a key registered with `hpki key register`; a key
@@ -15,17 +15,12 @@
 // verdict; 400 only for unusable input).
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <span>
 
-#include "api/auth.h"
-#include "api/routes.h"
-#include "core/error.h"
+#include "api/route_table.h"
 
 namespace hpki::api {
 
-[[nodiscard]] Result<nlohmann::json> api_sign(ApiContext& c, const Principal& p,
-                                              const nlohmann::json& body);
-[[nodiscard]] Result<nlohmann::json> api_verify(ApiContext& c, const Principal& p,
-                                                const nlohmann::json& body);
+[[nodiscard]] std::span<const ApiRoute> sign_routes();
 
 }  // namespace hpki::api

@@ -13,10 +13,14 @@
 #include <mutex>
 #include <thread>
 
-#include "api/auth.h"
 #include "api/crl_routes.h"
 #include "api/ocsp_routes.h"
+#include "api/openapi.h"
+#include "api/public_routes.h"
 #include "api/routes.h"
+#include "api/runtime_metrics.h"
+#include "api/tsa_routes.h"
+#include "auth/credentials.h"
 #include "cli/common.h"
 #include "core/log.h"
 #include "core/pem.h"
@@ -232,7 +236,7 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   if (!a.api_listen.empty()) api_addr = HPKI_TRY(parse_listen_address(a.api_listen));
   if (!a.http_listen.empty()) http_addr = HPKI_TRY(parse_listen_address(a.http_listen));
 
-  auto pepper = HPKI_TRY(api::load_or_create_pepper(api::pepper_path(cfg.keys_dir)));
+  auto pepper = HPKI_TRY(auth::load_or_create_pepper(auth::pepper_path(cfg.keys_dir)));
   auto metrics = std::make_shared<http::MetricsRegistry>();
   std::unique_ptr<tsa::TsaService> tsa_service;
   if (auto t = make_tsa(*rt)) {
@@ -242,7 +246,7 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   } else {
     log::warn("TSA not available: {}", t.error().to_string());
   }
-  api::CredentialCache credentials(
+  auth::CredentialCache credentials(
       std::chrono::milliseconds(rt->config().base.server.credential_cache_ms));
   const crypto::SignatureCache signatures;  // for /api/v1/verify
   http::RateLimiter caller_limits(http::RateLimitOptions{

@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "api/auth.h"
+#include "auth/credentials.h"
 #include "cli/common.h"
 #include "crypto/random.h"
 #include "x509/certificate.h"
@@ -39,25 +39,25 @@ void add_apikey_commands(CLI::App& app, Context& ctx) {
   create->add_option("--org", cargs->org, "organization (required for ra_officer and integration)");
   create->callback([&ctx, cargs] {
     run_command(ctx, [&]() -> Result<int> {
-      const auto role = HPKI_TRY(api::parse_role(cargs->role));
+      const auto role = HPKI_TRY(auth::parse_role(cargs->role));
       auto rt = HPKI_TRY(open_runtime(ctx));
-      auto pepper = HPKI_TRY(api::load_or_create_pepper(api::pepper_path(rt->config().keys_dir)));
+      auto pepper = HPKI_TRY(auth::load_or_create_pepper(auth::pepper_path(rt->config().keys_dir)));
       crypto::SystemRandom random;
-      const api::AuthContext ac{.store = rt->store(),
-                                .audit = rt->audit(),
-                                .pepper = pepper,
-                                .random = random,
-                                .clock = rt->clock()};
-      auto k = HPKI_TRY(api::create_api_key(ac, role, opt_org(cargs->org), cli_actor()));
+      const auth::AuthContext ac{.store = rt->store(),
+                                 .audit = rt->audit(),
+                                 .pepper = pepper,
+                                 .random = random,
+                                 .clock = rt->clock()};
+      auto k = HPKI_TRY(auth::create_api_key(ac, role, opt_org(cargs->org), cli_actor()));
       if (ctx.json) {
         ctx.out << nlohmann::json{{"id", k.id},
-                                  {"role", api::to_string(role)},
+                                  {"role", auth::to_string(role)},
                                   {"org", cargs->org},
                                   {"key", k.key}}
                        .dump()
                 << "\n";
       } else {
-        ctx.err << "created API key " << k.id << " (role " << api::to_string(role)
+        ctx.err << "created API key " << k.id << " (role " << auth::to_string(role)
                 << (cargs->org.empty() ? "" : ", org " + cargs->org)
                 << "); the key below is shown only once\n";
         ctx.out << k.key << "\n";
@@ -70,13 +70,13 @@ void add_apikey_commands(CLI::App& app, Context& ctx) {
   list->callback([&ctx] {
     run_command(ctx, [&]() -> Result<int> {
       auto rt = HPKI_TRY(open_runtime(ctx));
-      auto all = HPKI_TRY(api::list_credentials(rt->store()));
+      auto all = HPKI_TRY(auth::list_credentials(rt->store()));
       if (ctx.json) {
         nlohmann::json j = nlohmann::json::array();
         for (const auto& c : all) {
           j.push_back({{"id", c.id},
-                       {"kind", api::to_string(c.kind)},
-                       {"role", api::to_string(c.role)},
+                       {"kind", auth::to_string(c.kind)},
+                       {"role", auth::to_string(c.role)},
                        {"org", c.org},
                        {"created", format_rfc3339(c.created_at)},
                        {"revoked", c.revoked_at ? nlohmann::json(format_rfc3339(*c.revoked_at))
@@ -85,7 +85,7 @@ void add_apikey_commands(CLI::App& app, Context& ctx) {
         ctx.out << j.dump() << "\n";
       } else {
         for (const auto& c : all) {
-          ctx.out << c.id << "\t" << api::to_string(c.kind) << "\t" << api::to_string(c.role)
+          ctx.out << c.id << "\t" << auth::to_string(c.kind) << "\t" << auth::to_string(c.role)
                   << "\t" << (c.org.empty() ? "-" : c.org) << "\t" << format_rfc3339(c.created_at)
                   << "\t" << (c.revoked_at ? "revoked " + format_rfc3339(*c.revoked_at) : "active")
                   << "\n";
@@ -102,14 +102,14 @@ void add_apikey_commands(CLI::App& app, Context& ctx) {
   revoke->callback([&ctx, rid] {
     run_command(ctx, [&]() -> Result<int> {
       auto rt = HPKI_TRY(open_runtime(ctx));
-      auto pepper = HPKI_TRY(api::load_or_create_pepper(api::pepper_path(rt->config().keys_dir)));
+      auto pepper = HPKI_TRY(auth::load_or_create_pepper(auth::pepper_path(rt->config().keys_dir)));
       crypto::SystemRandom random;
-      const api::AuthContext ac{.store = rt->store(),
-                                .audit = rt->audit(),
-                                .pepper = pepper,
-                                .random = random,
-                                .clock = rt->clock()};
-      HPKI_TRY(api::revoke_credential(ac, *rid, cli_actor()));
+      const auth::AuthContext ac{.store = rt->store(),
+                                 .audit = rt->audit(),
+                                 .pepper = pepper,
+                                 .random = random,
+                                 .clock = rt->clock()};
+      HPKI_TRY(auth::revoke_credential(ac, *rid, cli_actor()));
       if (ctx.json) {
         ctx.out << nlohmann::json{{"id", *rid}, {"revoked", true}}.dump() << "\n";
       } else {
@@ -134,21 +134,22 @@ void add_apikey_commands(CLI::App& app, Context& ctx) {
   add->add_option("--org", aargs->org, "organization (required for ra_officer and integration)");
   add->callback([&ctx, aargs] {
     run_command(ctx, [&]() -> Result<int> {
-      const auto role = HPKI_TRY(api::parse_role(aargs->role));
+      const auto role = HPKI_TRY(auth::parse_role(aargs->role));
       auto data = HPKI_TRY(read_input_file(aargs->cert));
       auto cert = HPKI_TRY(x509::Certificate::parse_any(data));
       auto rt = HPKI_TRY(open_runtime(ctx));
-      auto pepper = HPKI_TRY(api::load_or_create_pepper(api::pepper_path(rt->config().keys_dir)));
+      auto pepper = HPKI_TRY(auth::load_or_create_pepper(auth::pepper_path(rt->config().keys_dir)));
       crypto::SystemRandom random;
-      const api::AuthContext ac{.store = rt->store(),
-                                .audit = rt->audit(),
-                                .pepper = pepper,
-                                .random = random,
-                                .clock = rt->clock()};
-      auto id = HPKI_TRY(api::register_operator(ac, *cert, role, opt_org(aargs->org), cli_actor()));
+      const auth::AuthContext ac{.store = rt->store(),
+                                 .audit = rt->audit(),
+                                 .pepper = pepper,
+                                 .random = random,
+                                 .clock = rt->clock()};
+      auto id =
+          HPKI_TRY(auth::register_operator(ac, *cert, role, opt_org(aargs->org), cli_actor()));
       if (ctx.json) {
         ctx.out << nlohmann::json{{"id", id},
-                                  {"role", api::to_string(role)},
+                                  {"role", auth::to_string(role)},
                                   {"org", aargs->org},
                                   {"serial", cert->serial_hex()},
                                   {"fingerprint", cert->fingerprint_sha256()}}

@@ -343,6 +343,8 @@ class Tx {
   [[nodiscard]] virtual Result<void> insert_api_key(const ApiKeyRecord& k) = 0;
   [[nodiscard]] virtual Result<std::optional<ApiKeyRecord>> find_api_key_by_hash(
       BytesView hash) = 0;
+  // Every API key and operator registration (revoked ones included), ordered by created_at, id.
+  [[nodiscard]] virtual Result<std::vector<ApiKeyRecord>> list_api_keys() = 0;
   // kNotFound when absent or already revoked.
   [[nodiscard]] virtual Result<void> revoke_api_key(std::string_view id, TimePoint at) = 0;
 

@@ -879,6 +879,12 @@ Result<std::optional<ApiKeyRecord>> SqlTx::find_api_key_by_hash(BytesView hash) 
   return read_api_key(rows[0]);
 }
 
+Result<std::vector<ApiKeyRecord>> SqlTx::list_api_keys() {
+  auto rows = HPKI_TRY(
+      conn_.query(cat({"SELECT ", kApiKeyCols, " FROM api_keys ORDER BY created_at, id"}), {}));
+  return read_all<ApiKeyRecord>(rows, read_api_key);
+}
+
 Result<void> SqlTx::revoke_api_key(std::string_view id, TimePoint at) {
   const Value p[] = {Value{to_unix(at)}, text(id)};
   auto n = HPKI_TRY(

@@ -72,6 +72,7 @@ class SqlTx final : public Tx {
   Result<std::vector<KeyRefRecord>> list_key_refs() override;
   Result<void> insert_api_key(const ApiKeyRecord& k) override;
   Result<std::optional<ApiKeyRecord>> find_api_key_by_hash(BytesView hash) override;
+  Result<std::vector<ApiKeyRecord>> list_api_keys() override;
   Result<void> revoke_api_key(std::string_view id, TimePoint at) override;
 
   Result<void> insert_crl(const CrlRecord& crl) override;

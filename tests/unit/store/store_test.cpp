@@ -1087,6 +1087,18 @@ TEST_P(StoreTest, KeyRefsAndApiKeys) {
     EXPECT_EQ(HPKI_TRY(tx.find_api_key_by_hash(Bytes(32, 7)))->revoked_at, kT0 + 1h);
     EXPECT_EQ(tx.revoke_api_key("key-1", kT0).error().code(), ErrorCode::kNotFound);
     EXPECT_FALSE(HPKI_TRY(tx.find_api_key_by_hash(Bytes(32, 8))).has_value());
+    // Listing: every row, revoked ones included, by created_at then id, hash and all.
+    HPKI_TRY(tx.insert_api_key({.id = "key-0", .hash = Bytes(32, 9), .role = "auditor"}));
+    auto keys = HPKI_TRY(tx.list_api_keys());
+    EXPECT_EQ(keys.size(), 2u);
+    if (keys.size() != 2) return {};
+    EXPECT_EQ(keys[0].id, "key-0");
+    EXPECT_EQ(keys[0].hash, Bytes(32, 9));
+    EXPECT_EQ(keys[0].org, "");
+    EXPECT_FALSE(keys[0].revoked_at.has_value());
+    EXPECT_EQ(keys[1].id, "key-1");
+    EXPECT_EQ(keys[1].org, "h1");
+    EXPECT_EQ(keys[1].revoked_at, kT0 + 1h);
     return {};
   });
 }

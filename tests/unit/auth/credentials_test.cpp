@@ -1,6 +1,6 @@
-// Authentication and roles (issue 5): the whole role x permission x organization matrix, API
-// keys (format, hashing, authentication, revocation, audit) and operator certificates, on
-// SQLite and PostgreSQL.
+// Credentials (issue 5, auth/credentials.h): the pepper, API keys (format, hashing,
+// authentication, caching, revocation, audit) and operator certificates, on SQLite and
+// PostgreSQL.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -10,7 +10,7 @@
 #include <regex>
 #include <set>
 
-#include "api/auth.h"
+#include "auth/credentials.h"
 #include "ca/runtime.h"
 #include "core/encoding.h"
 #include "crypto/random.h"
@@ -19,109 +19,8 @@
 #include "tests/support/test_util.h"
 #include "x509/certificate.h"
 
-namespace hpki::api {
+namespace hpki::auth {
 namespace {
-
-using P = Permission;
-
-// The expected table, written independently of auth.cpp.
-const std::map<Role, std::set<Permission>>& expected_table() {
-  static const std::map<Role, std::set<Permission>> t = {
-      {Role::kAdmin,
-       {P::kCaRead, P::kProfileRead, P::kCertIssue, P::kCertRead, P::kCertLifecycle,
-        P::kSubjectRead, P::kSubjectWrite, P::kAuditRead, P::kSign, P::kVerify, P::kAdmin}},
-      {Role::kRaOfficer,
-       {P::kCaRead, P::kProfileRead, P::kCertIssue, P::kCertRead, P::kCertLifecycle,
-        P::kSubjectRead, P::kSubjectWrite, P::kSign, P::kVerify}},
-      {Role::kAuditor,
-       {P::kCaRead, P::kProfileRead, P::kCertRead, P::kSubjectRead, P::kAuditRead, P::kVerify}},
-      {Role::kIntegration,
-       {P::kCaRead, P::kProfileRead, P::kCertIssue, P::kCertRead, P::kSign, P::kVerify}},
-  };
-  return t;
-}
-
-Principal principal(Role r, std::optional<std::string> org) {
-  return Principal{
-      .id = "0123456789abcdef", .role = r, .org = std::move(org), .kind = PrincipalKind::kApiKey};
-}
-
-TEST(Roles, NamesRoundTripAndUnknownIsRefused) {
-  for (Role r : kAllRoles) EXPECT_EQ(parse_role(to_string(r)).value(), r);
-  EXPECT_EQ(to_string(Role::kRaOfficer), "ra_officer");
-  auto bad = parse_role("root");
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_FALSE(parse_role("Admin"));
-  std::set<std::string_view> names;
-  for (P p : kAllPermissions) names.insert(to_string(p));
-  EXPECT_EQ(names.size(), std::size(kAllPermissions));
-}
-
-// Every role x permission x {no object org, own org, other org, empty org}.
-TEST(Roles, WholeMatrix) {
-  for (Role r : kAllRoles) {
-    const std::optional<std::string> org =
-        role_requires_org(r) ? std::optional<std::string>("示例医院") : std::nullopt;
-    for (P perm : kAllPermissions) {
-      const bool allowed = expected_table().at(r).contains(perm);
-      EXPECT_EQ(role_has(r, perm), allowed) << to_string(r) << " " << to_string(perm);
-      const auto p = principal(r, org);
-      for (std::optional<std::string_view> object :
-           {std::optional<std::string_view>{}, std::optional<std::string_view>("示例医院"),
-            std::optional<std::string_view>("其他医院"), std::optional<std::string_view>("")}) {
-        auto res = authorize(p, perm, object);
-        const std::string what = std::string(to_string(r)) + " " + std::string(to_string(perm)) +
-                                 " on '" + std::string(object.value_or("<none>")) + "'";
-        if (!allowed) {
-          // A wrong role is 403 whatever the organization.
-          ASSERT_FALSE(res) << what;
-          EXPECT_EQ(res.error().code(), ErrorCode::kPermissionDenied) << what;
-        } else if (org && object && *object != *org) {
-          // Another organization's object: indistinguishable from a missing one.
-          ASSERT_FALSE(res) << what;
-          EXPECT_EQ(res.error().code(), ErrorCode::kNotFound) << what;
-          EXPECT_EQ(res.error().detail(), "not found") << what;
-        } else {
-          EXPECT_TRUE(res) << what << ": " << res.error().to_string();
-        }
-      }
-    }
-  }
-}
-
-TEST(Roles, OrganizationScopes) {
-  EXPECT_TRUE(role_requires_org(Role::kRaOfficer));
-  EXPECT_TRUE(role_requires_org(Role::kIntegration));
-  EXPECT_FALSE(role_requires_org(Role::kAuditor));
-  EXPECT_TRUE(role_allows_org(Role::kAuditor));
-  EXPECT_FALSE(role_allows_org(Role::kAdmin));
-  // An auditor with an organization sees only that one.
-  auto scoped = principal(Role::kAuditor, "示例医院");
-  EXPECT_EQ(authorize(scoped, P::kAuditRead, "其他医院").error().code(), ErrorCode::kNotFound);
-  EXPECT_TRUE(authorize(scoped, P::kAuditRead, "示例医院"));
-  EXPECT_EQ(org_scope(scoped), std::optional<std::string>("示例医院"));
-  EXPECT_EQ(org_scope(principal(Role::kAuditor, std::nullopt)), std::nullopt);
-  // Admin ignores an organization even if one were recorded.
-  auto admin = principal(Role::kAdmin, "示例医院");
-  EXPECT_TRUE(authorize(admin, P::kCertLifecycle, "其他医院"));
-  EXPECT_EQ(org_scope(admin), std::nullopt);
-  // Creating for another organization is a plain refusal (nothing to hide).
-  auto ra = principal(Role::kRaOfficer, "示例医院");
-  EXPECT_TRUE(authorize_create(ra, P::kCertIssue, "示例医院"));
-  EXPECT_EQ(authorize_create(ra, P::kCertIssue, "其他医院").error().code(),
-            ErrorCode::kPermissionDenied);
-  EXPECT_EQ(authorize_create(principal(Role::kAuditor, std::nullopt), P::kCertIssue, "示例医院")
-                .error()
-                .code(),
-            ErrorCode::kPermissionDenied);
-  EXPECT_TRUE(authorize_create(admin, P::kSubjectWrite, "其他医院"));
-  EXPECT_EQ(principal(Role::kIntegration, "x").actor(), "api-key:0123456789abcdef");
-  auto op = principal(Role::kRaOfficer, "x");
-  op.id = "op-0123456789abcdef";
-  op.kind = PrincipalKind::kClientCertificate;
-  EXPECT_EQ(op.actor(), "operator:op-0123456789abcdef");
-}
 
 TEST(Pepper, CreatedOnceWithMode0600AndReused) {
   test::TempDir dir;
@@ -219,18 +118,15 @@ TEST_P(AuthTest, ApiKeyLifecycle) {
 
   // Only the keyed hash is stored: not the key, not the secret, not an unkeyed hash.
   auto rows = rt_->store()
-                  .transact_value<std::vector<store::Row>>([](store::Tx& tx) {
-                    return tx.query("SELECT id, hash, role, org FROM api_keys");
-                  })
+                  .transact_value<std::vector<store::ApiKeyRecord>>(
+                      [](store::Tx& tx) { return tx.list_api_keys(); })
                   .value();
   ASSERT_EQ(rows.size(), 1u);
-  const auto& stored_hash = std::get<Bytes>(rows[0][1]);
+  const auto& stored_hash = rows[0].hash;
   EXPECT_EQ(stored_hash, api_key_hash(pepper_, k->key).value());
   EXPECT_EQ(stored_hash.size(), 32u);
-  for (const auto& v : rows[0]) {
-    if (const auto* s = std::get_if<std::string>(&v)) {
-      EXPECT_EQ(s->find(k->key.substr(22)), std::string::npos);
-    }
+  for (const std::string& s : {rows[0].id, rows[0].role, rows[0].org}) {
+    EXPECT_EQ(s.find(k->key.substr(22)), std::string::npos);
   }
 
   // Each wrong token is refused with the same outcome.
@@ -421,4 +317,4 @@ INSTANTIATE_TEST_SUITE_P(Backends, AuthTest, ::testing::Values("sqlite", "postgr
                          [](const auto& p) { return p.param; });
 
 }  // namespace
-}  // namespace hpki::api
+}  // namespace hpki::auth

@@ -1,4 +1,4 @@
-#include "api/auth.h"
+#include "auth/credentials.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -16,7 +16,7 @@
 #include "crypto/hmac.h"
 #include "crypto/random.h"
 
-namespace hpki::api {
+namespace hpki::auth {
 namespace {
 
 constexpr std::string_view kInvalidCredentials = "invalid credentials";
@@ -27,26 +27,6 @@ constexpr std::size_t kIdBytes = 8;  // 16 hex characters
 
 Error invalid_credentials() {
   return Error(ErrorCode::kPermissionDenied, std::string(kInvalidCredentials));
-}
-
-// The role -> permissions table (docs/operations.md "Authentication and roles").
-bool table(Role r, Permission p) noexcept {
-  using P = Permission;
-  switch (r) {
-    case Role::kAdmin:
-      return true;
-    case Role::kRaOfficer:
-      return p == P::kCaRead || p == P::kProfileRead || p == P::kCertIssue || p == P::kCertRead ||
-             p == P::kCertLifecycle || p == P::kSubjectRead || p == P::kSubjectWrite ||
-             p == P::kSign || p == P::kVerify;
-    case Role::kAuditor:
-      return p == P::kCaRead || p == P::kProfileRead || p == P::kCertRead || p == P::kSubjectRead ||
-             p == P::kAuditRead || p == P::kVerify;
-    case Role::kIntegration:
-      return p == P::kCaRead || p == P::kProfileRead || p == P::kCertIssue || p == P::kCertRead ||
-             p == P::kSign || p == P::kVerify;
-  }
-  return false;
 }
 
 Result<Bytes> tagged_hmac(const SecretBytes& pepper, std::string_view tag, BytesView data) {
@@ -122,100 +102,7 @@ Result<Principal> principal_of(const store::ApiKeyRecord& rec) {
   return p;
 }
 
-TimePoint from_unix(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
-
 }  // namespace
-
-std::string_view to_string(Role r) noexcept {
-  switch (r) {
-    case Role::kAdmin:
-      return "admin";
-    case Role::kRaOfficer:
-      return "ra_officer";
-    case Role::kAuditor:
-      return "auditor";
-    case Role::kIntegration:
-      return "integration";
-  }
-  return "unknown";
-}
-
-Result<Role> parse_role(std::string_view s) {
-  for (Role r : kAllRoles) {
-    if (to_string(r) == s) return r;
-  }
-  return fail(ErrorCode::kInvalidArgument,
-              "unknown role '" + std::string(s) + "' (admin, ra_officer, auditor, integration)");
-}
-
-std::string_view to_string(Permission p) noexcept {
-  switch (p) {
-    case Permission::kCaRead:
-      return "ca.read";
-    case Permission::kProfileRead:
-      return "profile.read";
-    case Permission::kCertIssue:
-      return "cert.issue";
-    case Permission::kCertRead:
-      return "cert.read";
-    case Permission::kCertLifecycle:
-      return "cert.lifecycle";
-    case Permission::kSubjectRead:
-      return "subject.read";
-    case Permission::kSubjectWrite:
-      return "subject.write";
-    case Permission::kAuditRead:
-      return "audit.read";
-    case Permission::kSign:
-      return "sign";
-    case Permission::kVerify:
-      return "verify";
-    case Permission::kAdmin:
-      return "admin";
-  }
-  return "unknown";
-}
-
-bool role_has(Role r, Permission p) noexcept { return table(r, p); }
-
-bool role_requires_org(Role r) noexcept { return r == Role::kRaOfficer || r == Role::kIntegration; }
-
-bool role_allows_org(Role r) noexcept { return r != Role::kAdmin; }
-
-std::string_view to_string(PrincipalKind k) noexcept {
-  return k == PrincipalKind::kApiKey ? "api_key" : "client_certificate";
-}
-
-std::string Principal::actor() const {
-  return (kind == PrincipalKind::kApiKey ? "api-key:" : "operator:") + id;
-}
-
-Result<void> authorize(const Principal& p, Permission perm,
-                       std::optional<std::string_view> object_org) {
-  if (!role_has(p.role, perm)) {
-    return fail(ErrorCode::kPermissionDenied, "role " + std::string(to_string(p.role)) +
-                                                  " may not " + std::string(to_string(perm)));
-  }
-  // The admin role is never organization-scoped, even if a row carried an org.
-  if (p.role != Role::kAdmin && p.org && !p.org->empty() && object_org && *object_org != *p.org) {
-    return fail(ErrorCode::kNotFound, "not found");
-  }
-  return {};
-}
-
-Result<void> authorize_create(const Principal& p, Permission perm, std::string_view new_org) {
-  auto r = authorize(p, perm, new_org);
-  if (!r && r.error().code() == ErrorCode::kNotFound) {
-    return fail(ErrorCode::kPermissionDenied,
-                "organization '" + *p.org + "' may not act for another organization");
-  }
-  return r;
-}
-
-std::optional<std::string> org_scope(const Principal& p) {
-  if (p.role == Role::kAdmin || !p.org || p.org->empty()) return std::nullopt;
-  return p.org;
-}
 
 std::filesystem::path pepper_path(const std::filesystem::path& keys_dir) {
   return keys_dir / "apikey.pepper";
@@ -370,30 +257,19 @@ Result<void> revoke_credential(const AuthContext& ctx, std::string_view id,
 }
 
 Result<std::vector<CredentialInfo>> list_credentials(store::Store& store) {
-  auto rows = HPKI_TRY(store.transact_value<std::vector<store::Row>>([](store::Tx& tx) {
-    return tx.query(
-        "SELECT id, role, org, created_at, revoked_at FROM api_keys ORDER BY created_at, id");
-  }));
+  auto recs = HPKI_TRY(store.read_value<std::vector<store::ApiKeyRecord>>(
+      [](store::Tx& tx) { return tx.list_api_keys(); }));
   std::vector<CredentialInfo> out;
-  out.reserve(rows.size());
-  for (const auto& row : rows) {
-    const auto* id = row.size() == 5 ? std::get_if<std::string>(&row[0]) : nullptr;
-    const auto* role = id ? std::get_if<std::string>(&row[1]) : nullptr;
-    const auto* org = id ? std::get_if<std::string>(&row[2]) : nullptr;
-    const auto* created = id ? std::get_if<std::int64_t>(&row[3]) : nullptr;
-    if (id == nullptr || role == nullptr || org == nullptr || created == nullptr) {
-      return fail(ErrorCode::kStorage, "api_keys: unexpected row shape");
-    }
-    auto r = parse_role(*role);
-    if (!r) return fail(ErrorCode::kStorage, "api_keys " + *id + ": unknown role " + *role);
-    CredentialInfo c{.id = *id,
-                     .role = *r,
-                     .org = *org,
-                     .kind = kind_of(*id),
-                     .created_at = from_unix(*created),
-                     .revoked_at = {}};
-    if (const auto* rv = std::get_if<std::int64_t>(&row[4])) c.revoked_at = from_unix(*rv);
-    out.push_back(std::move(c));
+  out.reserve(recs.size());
+  for (auto& rec : recs) {
+    auto r = parse_role(rec.role);
+    if (!r) return fail(ErrorCode::kStorage, "api_keys " + rec.id + ": unknown role " + rec.role);
+    out.push_back({.id = rec.id,
+                   .role = *r,
+                   .org = std::move(rec.org),
+                   .kind = kind_of(rec.id),
+                   .created_at = rec.created_at,
+                   .revoked_at = rec.revoked_at});
   }
   return out;
 }
@@ -473,4 +349,4 @@ Result<Principal> principal_from_certificate(store::Store& store, const SecretBy
   return std::move(*out);
 }
 
-}  // namespace hpki::api
+}  // namespace hpki::auth

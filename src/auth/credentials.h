@@ -1,23 +1,11 @@
-// Authentication and roles of the API (issue 5 "Authentication and roles"). No HTTP here: the
-// server maps a request's credentials to a Principal (authenticate_api_key /
-// principal_from_certificate), then asks authorize() before each operation.
+// Credentials of hpki's front ends (issue 5 "Authentication and roles"; a services-level module
+// since issue 17, used by the REST API to authenticate and by the CLI to manage them). No HTTP
+// here: the API maps a request's credentials to a Principal (authenticate_api_key /
+// principal_from_certificate) and authorizes it with auth/roles.h; `hpki apikey` and
+// `hpki operator` create, list and revoke them.
 //
-// Roles (docs/operations.md "Authentication and roles" is the operator's copy):
-//   admin        everything, every organization.
-//   ra_officer   lifecycle of certificates and subject records of its own organization, and
-//                signing with its organization's registered keys (issue 8).
-//   auditor      read-only: CAs, profiles, certificates, subjects, the audit log.
-//   integration  a hospital system (HIS, EMR, PACS...): issue, sign, verify, read certificates
-//                of its own organization.
-// ra_officer and integration always carry an organization; an auditor may carry one (then it
-// only sees that organization); admin never does.
-//
-// Organization scope: a principal with an organization may only touch objects of that
-// organization. An object of another organization is reported as kNotFound — exactly what a
-// missing object gives — so that callers cannot learn which serials or subjects exist
-// elsewhere. A wrong role is kPermissionDenied.
-//
-// Credentials, both kept in the api_keys table (no secret and no certificate is stored):
+// Credentials, both kept in the api_keys table through typed store::Tx operations (no secret
+// and no certificate is stored):
 //  - API keys "hpki_<id>_<secret>": <id> is 16 lowercase hex characters, <secret> is 32 CSPRNG
 //    bytes in base64url without padding (43 characters). The database keeps only
 //    HMAC-SHA256(pepper, "hpki-apikey/1" || 0x00 || whole key). Lookup hashes the presented key
@@ -38,11 +26,10 @@
 #pragma once
 
 #include <chrono>
-#include <map>
-#include <mutex>
-
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -50,6 +37,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "auth/roles.h"
 #include "core/bytes.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -57,69 +45,7 @@
 #include "store/store.h"
 #include "x509/certificate.h"
 
-namespace hpki::api {
-
-enum class Role { kAdmin, kRaOfficer, kAuditor, kIntegration };
-
-// "admin", "ra_officer", "auditor", "integration".
-[[nodiscard]] std::string_view to_string(Role r) noexcept;
-// kInvalidArgument for an unknown name.
-[[nodiscard]] Result<Role> parse_role(std::string_view s);
-inline constexpr Role kAllRoles[] = {Role::kAdmin, Role::kRaOfficer, Role::kAuditor,
-                                     Role::kIntegration};
-
-enum class Permission {
-  kCaRead,         // CAs, chains
-  kProfileRead,    // certificate profiles
-  kCertIssue,      // issue from a CSR or with key generation
-  kCertRead,       // list / search / show / status
-  kCertLifecycle,  // renew, rekey, modify, revoke, hold, release
-  kSubjectRead,    // subject records
-  kSubjectWrite,   // create / change / delete subject records
-  kAuditRead,      // audit entries and checkpoints
-  kSign,           // signing services for an organization (issue 5+: sign / TSA)
-  kVerify,         // verification services
-  kAdmin,          // API keys, operators, CA administration
-};
-[[nodiscard]] std::string_view to_string(Permission p) noexcept;
-inline constexpr Permission kAllPermissions[] = {
-    Permission::kCaRead,       Permission::kProfileRead,   Permission::kCertIssue,
-    Permission::kCertRead,     Permission::kCertLifecycle, Permission::kSubjectRead,
-    Permission::kSubjectWrite, Permission::kAuditRead,     Permission::kSign,
-    Permission::kVerify,       Permission::kAdmin};
-
-// The role table.
-[[nodiscard]] bool role_has(Role r, Permission p) noexcept;
-// Whether the role must / may carry an organization.
-[[nodiscard]] bool role_requires_org(Role r) noexcept;
-[[nodiscard]] bool role_allows_org(Role r) noexcept;
-
-enum class PrincipalKind { kApiKey, kClientCertificate };
-[[nodiscard]] std::string_view to_string(PrincipalKind k) noexcept;
-
-struct Principal {
-  std::string id{};  // the api_keys id: "<16 hex>" for a key, "op-<16 hex>" for an operator
-  Role role = Role::kAuditor;
-  std::optional<std::string> org{};
-  PrincipalKind kind = PrincipalKind::kApiKey;
-
-  // The audit actor: "api-key:<id>" or "operator:<id>".
-  [[nodiscard]] std::string actor() const;
-};
-
-// May `p` exercise `perm` on an object of organization `object_org`?
-//  - the role lacks the permission: kPermissionDenied;
-//  - `p` has an organization and `object_org` is given and differs: kNotFound (no leak);
-//  - `object_org` absent (collections, CAs, profiles): allowed — the caller must then filter
-//    what it returns with org_scope(p).
-[[nodiscard]] Result<void> authorize(const Principal& p, Permission perm,
-                                     std::optional<std::string_view> object_org);
-// For creating an object of `new_org` (issuing for, creating a subject of): the same, but
-// another organization is kPermissionDenied (nothing exists yet, there is nothing to hide).
-[[nodiscard]] Result<void> authorize_create(const Principal& p, Permission perm,
-                                            std::string_view new_org);
-// The organization a principal's listings must be restricted to (none: everything).
-[[nodiscard]] std::optional<std::string> org_scope(const Principal& p);
+namespace hpki::auth {
 
 // --- the pepper
 
@@ -226,4 +152,4 @@ inline constexpr std::string_view kOperatorProfile = "operator";
 [[nodiscard]] Result<Bytes> api_key_hash(const SecretBytes& pepper, std::string_view token);
 [[nodiscard]] Result<Bytes> certificate_hash(const SecretBytes& pepper, BytesView der);
 
-}  // namespace hpki::api
+}  // namespace hpki::auth

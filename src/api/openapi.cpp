@@ -1,0 +1,174 @@
+#include "api/openapi.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <utility>
+
+#include "api/routes.h"
+
+namespace hpki::api {
+namespace {
+
+using nlohmann::json;
+
+http::Response document(ApiContext&, const http::Request&) {
+  return http::Response::json(200, openapi_json());
+}
+
+constexpr ApiRoute kRoutes[] = {
+    {"GET", "/api/v1/openapi.json", "This document", std::nullopt, "", 200, &document},
+};
+
+}  // namespace
+
+std::span<const ApiRoute> openapi_routes() { return kRoutes; }
+
+const std::string& openapi_json() {
+  static const std::string doc = [] {
+    json paths = json::object();
+    for (const auto& s : api_routes()) {
+      json op{{"summary", s.summary},
+              {"operationId", std::string(s.method) + " " + std::string(s.pattern)}};
+      json params = json::array();
+      std::string_view pat = s.pattern;
+      for (std::size_t pos = pat.find('{'); pos != std::string_view::npos;
+           pos = pat.find('{', pos + 1)) {
+        auto end = pat.find('}', pos);
+        params.push_back({{"name", std::string(pat.substr(pos + 1, end - pos - 1))},
+                          {"in", "path"},
+                          {"required", true},
+                          {"schema", {{"type", "string"}}}});
+      }
+      if (!params.empty()) op["parameters"] = params;
+      if (!s.request_schema.empty()) {
+        op["requestBody"] = {
+            {"required", true},
+            {"content",
+             {{"application/json",
+               {{"schema",
+                 {{"$ref", "#/components/schemas/" + std::string(s.request_schema)}}}}}}}};
+      }
+      json responses{{std::to_string(s.success), {{"description", "Success"}}}};
+      json problem{{"content",
+                    {{"application/problem+json",
+                      {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
+      for (auto [code, what] : {std::pair{"400", "Malformed request"},
+                                {"401", "No or invalid credentials"},
+                                {"403", "The role does not allow this"},
+                                {"404", "Not found (or another organization's)"},
+                                {"409", "Conflict with the current state"},
+                                {"413", "Body too large"},
+                                {"422", "Refused by policy or lint"},
+                                {"429", "Rate limited"}}) {
+        json r = problem;
+        r["description"] = what;
+        responses[code] = r;
+      }
+      op["responses"] = responses;
+      if (s.permission) {
+        op["security"] = json::array({{{"bearer", json::array()}}, {{"mtls", json::array()}}});
+        op["x-hpki-permission"] = auth::to_string(*s.permission);
+      } else {
+        op["security"] = json::array();
+      }
+      std::string method(s.method);
+      for (auto& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      paths[std::string(s.pattern)][method] = op;
+    }
+    json subject{{"type", "object"},
+                 {"properties",
+                  {{"name", {{"type", "string"}}},
+                   {"org", {{"type", "string"}}},
+                   {"dept", {{"type", "string"}}},
+                   {"province", {{"type", "string"}}},
+                   {"city", {{"type", "string"}}},
+                   {"country", {{"type", "string"}}},
+                   {"email", {{"type", "string"}}},
+                   {"dns", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                   {"ip", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                   {"id_number", {{"type", "string"}}},
+                   {"staff_no", {{"type", "string"}}},
+                   {"licence_no", {{"type", "string"}}},
+                   {"org_code", {{"type", "string"}}}}}};
+    json keygen{{"type", "object"},
+                {"required", {"alg", "passphrase"}},
+                {"properties",
+                 {{"alg", {{"type", "string"}, {"enum", {"rsa2048", "rsa3072", "p256", "sm2"}}}},
+                  {"passphrase", {{"type", "string"}, {"minLength", 8}}}}}};
+    json d{{"openapi", "3.1.0"},
+           {"info",
+            {{"title", "hpki API"},
+             {"version", "1"},
+             {"description",
+              "Certificate authority for hospitals: certificates for staff, organizations and "
+              "devices in RSA/ECDSA and SM2."}}},
+           {"paths", paths},
+           {"components",
+            {{"securitySchemes",
+              {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
+               {"mtls", {{"type", "mutualTLS"}}}}},
+             {"schemas",
+              {{"Problem",
+                {{"type", "object"},
+                 {"properties",
+                  {{"type", {{"type", "string"}}},
+                   {"title", {{"type", "string"}}},
+                   {"status", {{"type", "integer"}}},
+                   {"detail", {{"type", "string"}}}}}}},
+               {"Subject", subject},
+               {"Keygen", keygen},
+               {"SubjectRequest",
+                {{"type", "object"},
+                 {"properties",
+                  {{"kind", {{"type", "string"}, {"enum", {"staff", "organization", "device"}}}},
+                   {"subject", {{"$ref", "#/components/schemas/Subject"}}}}}}},
+               {"IssueRequest",
+                {{"type", "object"},
+                 {"required", {"profile"}},
+                 {"properties",
+                  {{"profile", {{"type", "string"}}},
+                   {"family", {{"type", "string"}, {"enum", {"rsa", "ecdsa", "sm2"}}}},
+                   {"csr", {{"type", "string"}, {"description", "PEM PKCS#10"}}},
+                   {"keygen", {{"$ref", "#/components/schemas/Keygen"}}},
+                   {"subject", {{"$ref", "#/components/schemas/Subject"}}},
+                   {"days", {{"type", "integer"}}}}}}},
+               {"SignRequest",
+                {{"type", "object"},
+                 {"required", {"key", "data"}},
+                 {"properties",
+                  {{"key", {{"type", "string"}, {"description", "registered key id"}}},
+                   {"data", {{"type", "string"}, {"contentEncoding", "base64"}}},
+                   {"mode", {{"type", "string"}, {"enum", {"cms", "cms-detached", "raw"}}}},
+                   {"gmt0010", {{"type", "boolean"}}},
+                   {"timestamp", {{"type", "boolean"}}}}}}},
+               {"VerifyRequest",
+                {{"type", "object"},
+                 {"required", {"signature"}},
+                 {"properties",
+                  {{"signature", {{"type", "string"}, {"contentEncoding", "base64"}}},
+                   {"content", {{"type", "string"}, {"contentEncoding", "base64"}}},
+                   {"mode", {{"type", "string"}, {"enum", {"cms", "raw"}}}},
+                   {"certificate", {{"type", "string"}, {"description", "PEM (raw mode)"}}},
+                   {"require_revocation", {{"type", "boolean"}}}}}}},
+               {"RenewRequest",
+                {{"type", "object"}, {"properties", {{"days", {{"type", "integer"}}}}}}},
+               {"RekeyRequest",
+                {{"type", "object"},
+                 {"properties",
+                  {{"csr", {{"type", "string"}}},
+                   {"keygen", {{"$ref", "#/components/schemas/Keygen"}}}}}}},
+               {"ModifyRequest",
+                {{"type", "object"},
+                 {"properties", {{"subject", {{"$ref", "#/components/schemas/Subject"}}}}}}},
+               {"RevokeRequest",
+                {{"type", "object"},
+                 {"properties",
+                  {{"reason", {{"type", "string"}}},
+                   {"invalidity_date", {{"type", "string"}, {"format", "date-time"}}}}}}}}}}}};
+    return d.dump(2) + "\n";
+  }();
+  return doc;
+}
+
+}  // namespace hpki::api
