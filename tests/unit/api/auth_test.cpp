@@ -14,6 +14,7 @@
 #include "ca/runtime.h"
 #include "core/encoding.h"
 #include "crypto/random.h"
+#include "store/detail/raw.h"
 #include "tests/support/test_ca.h"
 #include "tests/support/test_db.h"
 #include "tests/support/test_util.h"
@@ -219,8 +220,8 @@ TEST_P(AuthTest, ApiKeyLifecycle) {
 
   // Only the keyed hash is stored: not the key, not the secret, not an unkeyed hash.
   auto rows = rt_->store()
-                  .transact_value<std::vector<store::Row>>([](store::Tx& tx) {
-                    return tx.query("SELECT id, hash, role, org FROM api_keys");
+                  .transact_value<std::vector<store::raw::Row>>([](store::Tx& tx) {
+                    return store::raw::query(tx, "SELECT id, hash, role, org FROM api_keys");
                   })
                   .value();
   ASSERT_EQ(rows.size(), 1u);
