@@ -1,5 +1,8 @@
 # CTest check arch.layers: no module links or includes a module at the same or a higher
-# level (cmake/layers.txt). Run as: cmake -DSRC=<repo> -P check_layers.cmake
+# level (cmake/layers.txt), none includes another module's detail/ headers, and no file outside
+# src/store/ holds SQL or calls a raw query (issue 17: the store owns SQL; see the rule below).
+# Run as: cmake -DSRC=<repo> -P check_layers.cmake
+
 file(STRINGS ${SRC}/cmake/layers.txt lines REGEX "^[0-9]")
 set(modules "")
 foreach(line IN LISTS lines)
@@ -66,6 +69,38 @@ foreach(dir IN LISTS module_dirs)
       endif()
     endforeach()
   endforeach()
+endforeach()
+
+# The store owns SQL (issue 17, docs/architecture.md "Storage"): outside src/store/ no source
+# holds SQL text or calls a raw query; everything goes through the typed operations of
+# store::Tx. Flagged, per line:
+#   - SQL in a string literal: SELECT, INSERT INTO, UPDATE <table> SET, DELETE FROM, or a raw
+#     string literal R"sql(...)" (statements are upper case throughout hpki);
+#   - a raw query call: .exec( / .query( / ->exec( / ->query( (Tx's raw SQL moved to
+#     store/detail/raw.h, which tests use), store::raw::..., exec_rows( / query_in(.
+set(sql_literal "\"[^\"]*(SELECT [^\"]|INSERT INTO |UPDATE [A-Za-z_][A-Za-z0-9_]* SET |DELETE FROM )")
+set(raw_call "([.>](exec|query)\\(|raw::[a-z_]+\\(|(^|[^a-z_])(exec_rows|query_in)\\()")
+file(GLOB_RECURSE sources ${SRC}/src/*.h ${SRC}/src/*.cpp)
+list(SORT sources)
+foreach(f IN LISTS sources)
+  file(RELATIVE_PATH rel ${SRC} ${f})
+  if(rel MATCHES "^src/store/")
+    continue()
+  endif()
+  file(STRINGS ${f} sql_lines REGEX "${sql_literal}|R\"sql\\(")
+  if(sql_lines)
+    list(GET sql_lines 0 first)
+    string(REPLACE ";" " " first "${first}")
+    string(STRIP "${first}" first)
+    list(APPEND violations "${rel}: SQL outside src/store/ (use a typed store::Tx operation): ${first}")
+  endif()
+  file(STRINGS ${f} call_lines REGEX "${raw_call}")
+  if(call_lines)
+    list(GET call_lines 0 first)
+    string(REPLACE ";" " " first "${first}")
+    string(STRIP "${first}" first)
+    list(APPEND violations "${rel}: raw query call outside src/store/ (use a typed store::Tx operation): ${first}")
+  endif()
 endforeach()
 
 if(violations)

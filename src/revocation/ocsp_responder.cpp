@@ -79,48 +79,11 @@ struct OcspResponder::Worker {
 
 namespace {
 
-// Multi-row (store::exec_rows): a batch of responses in a few statements.
-constexpr std::string_view kUpsertHead =
-    "INSERT INTO ocsp_responses (ca_id, serial, status, this_update, next_update, der)";
-constexpr std::size_t kUpsertCols = 6;
-constexpr std::string_view kUpsertTail =
-    "ON CONFLICT (ca_id, serial) DO UPDATE SET status = excluded.status, this_update = "
-    "excluded.this_update, next_update = excluded.next_update, der = excluded.der WHERE "
-    "ocsp_responses.this_update <= excluded.this_update";
-
-constexpr std::string_view kCertsSince =
-    "SELECT c.serial, c.status, c.updated_at, r.reason, r.revoked_at FROM certificates c "
-    "LEFT JOIN revocations r ON r.ca_id = c.ca_id AND r.serial = c.serial "
-    "WHERE c.ca_id = ? AND c.updated_at >= ?";
-
-constexpr std::string_view kCertOne =
-    "SELECT c.serial, c.status, c.updated_at, r.reason, r.revoked_at FROM certificates c "
-    "LEFT JOIN revocations r ON r.ca_id = c.ca_id AND r.serial = c.serial "
-    "WHERE c.ca_id = ? AND c.serial = ?";
-
-// With store::query_in: the certificates of one CA among a list of serials.
-constexpr std::string_view kCertsIn =
-    "SELECT c.serial, c.status, c.updated_at, r.reason, r.revoked_at FROM certificates c "
-    "LEFT JOIN revocations r ON r.ca_id = c.ca_id AND r.serial = c.serial "
-    "WHERE c.ca_id = ? AND c.serial IN";
-
-constexpr std::string_view kStored =
-    "SELECT serial, this_update, next_update, der FROM ocsp_responses WHERE ca_id = ?";
-
 std::int64_t unix_s(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 TimePoint from_unix(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
 TimePoint floor_s(TimePoint t) { return std::chrono::floor<std::chrono::seconds>(t); }
-
-std::optional<std::int64_t> as_int(const store::Value& v) {
-  if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
-  return std::nullopt;
-}
-std::string as_str(const store::Value& v) {
-  if (const auto* s = std::get_if<std::string>(&v)) return *s;
-  return {};
-}
 
 // Store serial (lowercase hex without leading zero octets) -> INTEGER content bytes.
 Result<Bytes> serial_bytes(std::string_view hex) {
@@ -139,26 +102,8 @@ std::string serial_hex(BytesView serial) {
   return hex_encode(serial.subspan(i));
 }
 
-struct CertRow {
-  std::string serial;
-  store::CertStatus status = store::CertStatus::kIssued;
-  std::int64_t updated_at = 0;
-  std::optional<std::int64_t> reason;
-  std::optional<std::int64_t> revoked_at;
-};
-
-Result<CertRow> cert_row(const store::Row& r) {
-  CertRow c;
-  c.serial = as_str(r.at(0));
-  c.status = HPKI_TRY(store::parse_cert_status(as_str(r.at(1))));
-  c.updated_at = as_int(r.at(2)).value_or(0);
-  c.reason = as_int(r.at(3));
-  c.revoked_at = as_int(r.at(4));
-  return c;
-}
-
 // The status a certificate row stands for (RFC 6960 2.2).
-Result<OcspResponder::Entry> entry_for(const CertRow& c) {
+Result<OcspResponder::Entry> entry_for(const store::CertStatusRecord& c) {
   OcspResponder::Entry e;
   e.serial = HPKI_TRY(serial_bytes(c.serial));
   switch (c.status) {
@@ -169,7 +114,7 @@ Result<OcspResponder::Entry> entry_for(const CertRow& c) {
     case store::CertStatus::kHold:
     case store::CertStatus::kNeverDelivered:
       e.status = OcspCertStatus::kRevoked;
-      e.revocation_time = from_unix(c.revoked_at.value_or(c.updated_at));
+      e.revocation_time = c.revoked_at.value_or(c.updated_at);
       if (c.status == store::CertStatus::kHold) {
         e.reason = x509::RevocationReason::kCertificateHold;
       } else if (c.reason && *c.reason != 0) {
@@ -302,23 +247,19 @@ Result<std::size_t> OcspResponder::resync(bool full) {
   std::size_t loaded = 0;
   for (auto& isp : issuers_) {
     Issuer& is = *isp;
-    std::vector<store::Row> rows, stored;
+    std::vector<store::CertStatusRecord> rows;
+    std::vector<store::OcspResponseRecord> stored;
     // Read-only: on SQLite a reader connection, never the write lock issuance needs.
     HPKI_TRY(store_.read([&](store::Tx& tx) -> Result<void> {
-      const store::Value p[] = {store::Value{is.ca.id}, store::Value{since}};
-      rows = HPKI_TRY(tx.query(kCertsSince, p));
+      rows = HPKI_TRY(tx.cert_statuses_since(is.ca.id, from_unix(since)));
       stored.clear();
-      if (full) {
-        const store::Value q[] = {store::Value{is.ca.id}};
-        stored = HPKI_TRY(tx.query(kStored, q));
-      }
+      if (full) stored = HPKI_TRY(tx.list_ocsp_responses(is.ca.id));
       return {};
     }));
-    std::unordered_map<std::string, std::size_t> stored_idx;
-    for (std::size_t i = 0; i < stored.size(); ++i) stored_idx[as_str(stored[i].at(0))] = i;
-    for (const auto& r : rows) {
-      auto c = HPKI_TRY(cert_row(r));
-      high = std::max(high, c.updated_at);
+    std::unordered_map<std::string_view, std::size_t> stored_idx;
+    for (std::size_t i = 0; i < stored.size(); ++i) stored_idx[stored[i].serial] = i;
+    for (const auto& c : rows) {
+      high = std::max(high, unix_s(c.updated_at));
       auto e = std::make_shared<Entry>(HPKI_TRY(entry_for(c)));
       auto cur = find(is, c.serial);
       if (!full && cur && same_status(*cur, *e)) continue;  // touched, status unchanged
@@ -326,15 +267,12 @@ Result<std::size_t> OcspResponder::resync(bool full) {
         // A response another node (or an earlier run) signed after the last change, not yet
         // due for refresh, is used as is.
         if (auto it = stored_idx.find(c.serial); it != stored_idx.end()) {
-          const auto& s = stored[it->second];
-          const auto tu = as_int(s.at(1)).value_or(0);
-          const auto nu = as_int(s.at(2)).value_or(0);
-          const auto* der = std::get_if<Bytes>(&s.at(3));
-          if (der != nullptr && tu >= c.updated_at &&
-              now - from_unix(tu) < settings_.refresh_after && from_unix(nu) > now) {
-            e->this_update = from_unix(tu);
-            e->next_update = from_unix(nu);
-            e->set_der(*der);
+          auto& s = stored[it->second];
+          if (s.this_update >= c.updated_at && now - s.this_update < settings_.refresh_after &&
+              s.next_update > now) {
+            e->this_update = s.this_update;
+            e->next_update = s.next_update;
+            e->set_der(std::move(s.der));
             if (put(is, c.serial, e, read_seq)) ++loaded;
             continue;
           }
@@ -426,22 +364,20 @@ Result<std::size_t> OcspResponder::sign_and_store(
   constexpr std::size_t kBatch = 500;
   for (std::size_t from = 0; from < todo.size(); from += kBatch) {
     // One row per (CA, serial) here: a multi-row upsert may not name a key twice.
-    std::vector<store::Value> rows;
+    std::vector<store::OcspResponseRecord> rows;
+    rows.reserve(std::min(todo.size(), from + kBatch) - from);
     for (std::size_t i = from; i < std::min(todo.size(), from + kBatch); ++i) {
       const auto& e = signed_entries[i];
       if (!e) continue;
-      for (store::Value v :
-           {store::Value{todo[i].first->ca.id}, store::Value{serial_hex(e->serial)},
-            store::Value{std::string(x509::ocsp_cert_status_name(e->status))},
-            store::Value{unix_s(e->this_update)}, store::Value{unix_s(e->next_update)},
-            store::Value{e->der}}) {
-        rows.push_back(std::move(v));
-      }
+      rows.push_back({.ca_id = todo[i].first->ca.id,
+                      .serial = serial_hex(e->serial),
+                      .status = std::string(x509::ocsp_cert_status_name(e->status)),
+                      .this_update = e->this_update,
+                      .next_update = e->next_update,
+                      .der = e->der});
     }
-    HPKI_TRY(store_.transact([&](store::Tx& tx) -> Result<void> {
-      HPKI_TRY(store::exec_rows(tx, kUpsertHead, kUpsertCols, rows, kUpsertTail));
-      return {};
-    }));
+    HPKI_TRY(store_.transact(
+        [&](store::Tx& tx) -> Result<void> { return tx.upsert_ocsp_responses(rows); }));
   }
   for (const auto& err : errors) {
     if (err) return fail(err->with_context("pre-signing OCSP responses"));
@@ -470,21 +406,19 @@ std::shared_ptr<const OcspResponder::Entry> OcspResponder::find(const Issuer& is
 Result<std::shared_ptr<const OcspResponder::Entry>> OcspResponder::lookup_db(
     Issuer& is, const std::string& serial) {
   const std::uint64_t read_seq = change_seq_.load();
-  std::vector<store::Row> rows;
+  std::optional<store::CertStatusRecord> row;
   // Read-only (a reader connection on SQLite): a flood of requests for serials hpki never
   // issued must not queue behind, or hold up, the writers.
   auto r = store_.read([&](store::Tx& tx) -> Result<void> {
-    const store::Value p[] = {store::Value{is.ca.id}, store::Value{serial}};
-    rows = HPKI_TRY(tx.query(kCertOne, p));
+    row = HPKI_TRY(tx.cert_status(is.ca.id, serial));
     return {};
   });
   if (!r) {
     mark_db(false, r.error().to_string());
     return fail(r.error());
   }
-  if (rows.empty()) return std::shared_ptr<const Entry>{};
-  auto c = HPKI_TRY(cert_row(rows[0]));
-  auto e = std::make_shared<const Entry>(HPKI_TRY(entry_for(c)));
+  if (!row) return std::shared_ptr<const Entry>{};
+  auto e = std::make_shared<const Entry>(HPKI_TRY(entry_for(*row)));
   auto n = sign_and_store({{&is, e}}, read_seq);
   if (!n)
     log::warn("ocsp: storing the response of {} {}: {}", is.ca.id, serial, n.error().to_string());
@@ -530,11 +464,9 @@ void OcspResponder::presign_changes(std::vector<std::pair<Issuer*, std::string>>
     // Sorted: the changes of one issuer are adjacent; one look-up per issuer and batch.
     for (auto it = changes.begin(); it != changes.end();) {
       Issuer* is = it->first;
-      std::vector<store::Value> serials;
-      for (; it != changes.end() && it->first == is; ++it) serials.emplace_back(it->second);
-      const store::Value ca[] = {store::Value{is->ca.id}};
-      for (const auto& row : HPKI_TRY(store::query_in(tx, kCertsIn, ca, serials))) {
-        auto c = HPKI_TRY(cert_row(row));
+      std::vector<std::string_view> serials;  // of `changes`, alive until the read returns
+      for (; it != changes.end() && it->first == is; ++it) serials.push_back(it->second);
+      for (const auto& c : HPKI_TRY(tx.cert_statuses(is->ca.id, serials))) {
         todo.emplace_back(is, std::make_shared<const Entry>(HPKI_TRY(entry_for(c))));
       }
     }

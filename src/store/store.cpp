@@ -91,6 +91,8 @@ Result<void> Store::observed(const std::function<Result<void>()>& run) {
   return r;
 }
 
+namespace detail {
+
 namespace {
 
 // How many of `left` items the next statement takes: the largest power of two <= both.
@@ -135,15 +137,9 @@ Result<std::int64_t> exec_rows(const ExecFn& exec, std::string_view head, std::s
   return changed;
 }
 
-Result<std::int64_t> exec_rows(Tx& tx, std::string_view head, std::size_t cols,
-                               std::span<const Value> values, std::string_view tail) {
-  return exec_rows(
-      [&tx](std::string_view sql, std::span<const Value> p) { return tx.exec(sql, p); }, head, cols,
-      values, tail);
-}
-
-Result<std::vector<Row>> query_in(Tx& tx, std::string_view before, std::span<const Value> fixed,
-                                  std::span<const Value> list, std::string_view after) {
+Result<std::vector<Row>> query_in(const QueryFn& query, std::string_view before,
+                                  std::span<const Value> fixed, std::span<const Value> list,
+                                  std::string_view after) {
   std::vector<Row> out;
   std::vector<Value> params;
   while (!list.empty()) {
@@ -157,14 +153,16 @@ Result<std::vector<Row>> query_in(Tx& tx, std::string_view before, std::span<con
     }
     params.assign(fixed.begin(), fixed.end());
     params.insert(params.end(), list.begin(), list.begin() + static_cast<std::ptrdiff_t>(n));
-    auto rows = HPKI_TRY(tx.query(sql, params));
-    std::move(rows.begin(), rows.end(), std::back_inserter(out));
+    auto rows = HPKI_TRY(query(sql, params));
+    if (out.empty()) {
+      out = std::move(rows);
+    } else {
+      std::move(rows.begin(), rows.end(), std::back_inserter(out));
+    }
     list = list.subspan(n);
   }
   return out;
 }
-
-namespace detail {
 
 std::int64_t to_unix(TimePoint t) noexcept {
   return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();

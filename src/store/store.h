@@ -16,6 +16,10 @@
 // own locals (no signing, no network) or be idempotent. A batch of writes in one transaction
 // (group commit, issue 5) is simply several calls on the same Tx.
 //
+// The store owns SQL (issue 17): other modules use these typed operations only; no raw SQL is
+// part of this interface (tests that tamper with rows use store/detail/raw.h, docs/architecture.md
+// "Storage").
+//
 // The store keeps bytes and strings; it knows nothing of X.509 or keys. It validates what it
 // stores only as far as the schema requires (serials are lowercase hex, enums are known).
 // Times are stored as INTEGER unix seconds (sub-second parts are dropped). created_at /
@@ -39,7 +43,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "core/bytes.h"
@@ -209,6 +212,27 @@ struct CrlRecord {
   TimePoint created_at{};    // set by the store
 };
 
+// A certificate's status as the OCSP responder answers it (RFC 6960 2.2; issue 6): its row in
+// `certificates` with its revocation, when there is one.
+struct CertStatusRecord {
+  std::string serial{};
+  CertStatus status = CertStatus::kIssued;
+  TimePoint updated_at{};                 // certificates.updated_at: when the status last changed
+  std::optional<int> reason{};            // revocations.reason (RFC 5280 5.3.1 CRLReason code)
+  std::optional<TimePoint> revoked_at{};  // revocations.revoked_at
+};
+
+// A pre-signed OCSP response (issue 6), shared by every responder node: the newest one per
+// certificate and the window it covers.
+struct OcspResponseRecord {
+  std::string ca_id{};
+  std::string serial{};
+  std::string status{};  // the response's CertStatus: "good" | "revoked" | "unknown"
+  TimePoint this_update{};
+  TimePoint next_update{};
+  Bytes der{};  // the OCSPResponse
+};
+
 // Certificate search (issue 4 "search"). Empty / absent fields do not filter.
 struct CertificateFilter {
   std::optional<std::string> ca_id{};
@@ -228,10 +252,6 @@ struct CertificateFilter {
   std::int64_t offset = 0;
 };
 inline constexpr std::int64_t kMaxSearchLimit = 10000;
-
-// A raw SQL value, for Tx::exec / Tx::query.
-using Value = std::variant<std::monostate, std::int64_t, std::string, Bytes>;
-using Row = std::vector<Value>;
 
 class Tx {
  public:
@@ -359,6 +379,28 @@ class Tx {
   // Deletes all but the `keep` (>= 1) highest-numbered CRLs of that name; returns how many.
   [[nodiscard]] virtual Result<std::int64_t> prune_crls(std::string_view name, int keep) = 0;
 
+  // --- OCSP (issue 6): the statuses the responder signs, the responses it pre-signed
+  // The status rows of the CA's certificates whose updated_at is at or after `since`, in one
+  // statement.
+  [[nodiscard]] virtual Result<std::vector<CertStatusRecord>> cert_statuses_since(
+      std::string_view ca_id, TimePoint since) = 0;
+  // The status row of one certificate; none when the CA has no such serial.
+  [[nodiscard]] virtual Result<std::optional<CertStatusRecord>> cert_status(
+      std::string_view ca_id, std::string_view serial) = 0;
+  // The status rows of those of `serials` the CA has, in any order; one statement per 32
+  // serials (fewer for the rest).
+  [[nodiscard]] virtual Result<std::vector<CertStatusRecord>> cert_statuses(
+      std::string_view ca_id, std::span<const std::string_view> serials) = 0;
+  // The CA's stored responses, in one statement.
+  [[nodiscard]] virtual Result<std::vector<OcspResponseRecord>> list_ocsp_responses(
+      std::string_view ca_id) = 0;
+  // Stores responses in few statements (up to 32 rows each): inserted, or replacing the stored
+  // response of the same (ca_id, serial) unless that one has a later this_update (then it is
+  // kept). A (ca_id, serial) must appear at most once in `responses`: PostgreSQL refuses a
+  // statement that names a key twice (kStorage).
+  [[nodiscard]] virtual Result<void> upsert_ocsp_responses(
+      std::span<const OcspResponseRecord> responses) = 0;
+
   // --- counters (CRL numbers, TSA serials)
   // Takes the next `count` (>= 1) values of the named counter (a new counter starts at 1) and
   // returns the first; the others follow it. Strictly increasing in commit order across
@@ -372,7 +414,7 @@ class Tx {
   }
 
   // --- timestamps (issue 7)
-  // Records in few statements (store::exec_rows); kConflict when a serial exists (then nothing
+  // Records in few statements (multi-row INSERTs); kConflict when a serial exists (then nothing
   // may be kept: the caller rolls the transaction back).
   [[nodiscard]] virtual Result<void> insert_timestamps(std::span<const TimestampRecord> ts) = 0;
   [[nodiscard]] Result<void> insert_timestamp(const TimestampRecord& t) {
@@ -393,35 +435,7 @@ class Tx {
   [[nodiscard]] virtual Result<TimestampRecord> get_timestamp(std::int64_t serial) = 0;
   // The latest genTime recorded (the TSA's clock-safety check), none when there is none.
   [[nodiscard]] virtual Result<std::optional<TimePoint>> last_timestamp_time() = 0;
-
-  // --- raw SQL, for tests and maintenance tools; bypasses every invariant above.
-  // Placeholders are `?` in both dialects (no `?` inside string literals). Returns the number
-  // of rows changed. Without params, `sql` may hold several statements.
-  [[nodiscard]] virtual Result<std::int64_t> exec(std::string_view sql,
-                                                  std::span<const Value> params = {}) = 0;
-  [[nodiscard]] virtual Result<std::vector<Row>> query(std::string_view sql,
-                                                       std::span<const Value> params = {}) = 0;
 };
-
-// --- statements over many rows (one round trip per statement on PostgreSQL)
-// Rows go in statements of kMaxRowsPerStatement, 16, 8, ..., 1 rows: a handful of statement
-// texts, each prepared once.
-inline constexpr std::size_t kMaxRowsPerStatement = 32;
-using ExecFn = std::function<Result<std::int64_t>(std::string_view sql, std::span<const Value>)>;
-// Runs `head VALUES (?, ...), (?, ...) tail` over values.size() / cols rows (values row by
-// row); returns the rows changed in total. kInvalidArgument when values do not fill whole rows.
-[[nodiscard]] Result<std::int64_t> exec_rows(const ExecFn& exec, std::string_view head,
-                                             std::size_t cols, std::span<const Value> values,
-                                             std::string_view tail = {});
-[[nodiscard]] Result<std::int64_t> exec_rows(Tx& tx, std::string_view head, std::size_t cols,
-                                             std::span<const Value> values,
-                                             std::string_view tail = {});
-// Runs `before (?, ?, ...) after` with the `fixed` parameters first and the `list` after,
-// for a list of any length (the IN list of a look-up by many keys); the rows of all parts.
-[[nodiscard]] Result<std::vector<Row>> query_in(Tx& tx, std::string_view before,
-                                                std::span<const Value> fixed,
-                                                std::span<const Value> list,
-                                                std::string_view after = {});
 
 struct StoreOptions {
   int max_retries = 8;  // extra runs of a transaction after a transient failure

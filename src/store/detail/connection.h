@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "store/detail/sql.h"
 #include "store/store.h"
 
 namespace hpki::store::detail {

@@ -1,133 +1,266 @@
 #include "store/detail/sql_tx.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <string>
 #include <utility>
 
+#include "store/detail/columns.h"
+
 namespace hpki::store::detail {
 namespace {
 
-// --- reading columns defensively: rows may have been edited by hand (the audit tamper
-// tests do exactly that), so a wrong type is an Error, never a crash.
+// --- descriptors: one per record type (store/detail/columns.h). The order of a descriptor's
+// columns is the order of its SELECT and INSERT lists; adding a column to a record is one line
+// here (and its migration).
 
-Result<std::int64_t> col_int(const Row& r, std::size_t i, std::string_view name) {
-  if (i < r.size()) {
-    if (const auto* v = std::get_if<std::int64_t>(&r[i])) return *v;
-    if (const auto* s = std::get_if<std::string>(&r[i])) {
-      std::int64_t out = 0;
-      auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), out);
-      if (ec == std::errc{} && p == s->data() + s->size()) return out;
-    }
-  }
-  return fail(ErrorCode::kStorage, "column " + std::string(name) + ": not an integer");
-}
+constexpr Column<CaRecord> kCaColumns[] = {
+    field<&CaRecord::id>("id"),
+    field<&CaRecord::family>("family"),
+    field<&CaRecord::role>("role"),
+    field<&CaRecord::key_ref>("key_ref"),
+    field<&CaRecord::certificate>("certificate"),
+    field<&CaRecord::parent_id>("parent_id"),
+    field<&CaRecord::subject>("subject"),
+    field<&CaRecord::created_at>("created_at", Write::kStoreClock),
+};
+constexpr Descriptor<CaRecord> kCas{"cas", kCaColumns};
 
-Result<std::optional<std::int64_t>> col_opt_int(const Row& r, std::size_t i,
-                                                std::string_view name) {
-  if (i < r.size() && std::holds_alternative<std::monostate>(r[i])) return std::nullopt;
-  return col_int(r, i, name);
-}
+constexpr Column<CertificateRecord> kCertificateColumns[] = {
+    field<&CertificateRecord::ca_id>("ca_id"),
+    field<&CertificateRecord::serial>("serial"),
+    field<&CertificateRecord::subject>("subject"),
+    field<&CertificateRecord::org>("org"),
+    field<&CertificateRecord::dept>("dept"),
+    field<&CertificateRecord::subject_id>("subject_id"),
+    field<&CertificateRecord::profile>("profile"),
+    field<&CertificateRecord::status>("status"),
+    field<&CertificateRecord::not_before>("not_before"),
+    field<&CertificateRecord::not_after>("not_after"),
+    field<&CertificateRecord::der>("der"),
+    field<&CertificateRecord::tbs_hash>("tbs_hash"),
+    field<&CertificateRecord::request>("request"),
+    field<&CertificateRecord::key_type>("key_type"),
+    field<&CertificateRecord::requested_by>("requested_by"),
+    field<&CertificateRecord::crl_shard>("crl_shard"),
+    field<&CertificateRecord::created_at>("created_at", Write::kStoreClock),
+    field<&CertificateRecord::updated_at>("updated_at", Write::kStoreClock),
+};
+constexpr Descriptor<CertificateRecord> kCertificates{"certificates", kCertificateColumns};
+// With a new subject (PostgreSQL, one statement) a certificate's subject_id comes from the
+// subject's INSERT.
+constexpr ColumnSet kOfNewSubject = without(kCertificates, {"subject_id"});
 
-Result<std::string> col_text(const Row& r, std::size_t i, std::string_view name) {
-  if (i < r.size()) {
-    if (const auto* s = std::get_if<std::string>(&r[i])) return *s;
-    if (const auto* b = std::get_if<Bytes>(&r[i])) return std::string(as_string(*b));
-    if (const auto* v = std::get_if<std::int64_t>(&r[i])) return std::to_string(*v);
-  }
-  return fail(ErrorCode::kStorage, "column " + std::string(name) + ": not text");
-}
+constexpr Column<RevocationRecord> kRevocationColumns[] = {
+    field<&RevocationRecord::ca_id>("ca_id"),
+    field<&RevocationRecord::serial>("serial"),
+    field<&RevocationRecord::reason>("reason"),
+    field<&RevocationRecord::revoked_at>("revoked_at"),
+    field<&RevocationRecord::invalidity_date>("invalidity_date"),
+};
+constexpr Descriptor<RevocationRecord> kRevocations{"revocations", kRevocationColumns};
 
-Result<std::optional<std::string>> col_opt_text(const Row& r, std::size_t i,
-                                                std::string_view name) {
-  if (i < r.size() && std::holds_alternative<std::monostate>(r[i])) return std::nullopt;
-  return col_text(r, i, name);
-}
+constexpr Column<SubjectRecord> kSubjectColumns[] = {
+    field<&SubjectRecord::id>("id", Write::kDatabase),
+    field<&SubjectRecord::kind>("kind"),
+    field<&SubjectRecord::name>("name"),
+    field<&SubjectRecord::org>("org"),
+    field<&SubjectRecord::dept>("dept"),
+    field<&SubjectRecord::province>("province"),
+    field<&SubjectRecord::city>("city"),
+    field<&SubjectRecord::email>("email"),
+    field<&SubjectRecord::dns>("dns"),  // a JSON array
+    field<&SubjectRecord::id_number_enc>("id_number_enc"),
+    field<&SubjectRecord::id_number_hash>("id_number_hash"),
+    field<&SubjectRecord::staff_no>("staff_no"),
+    field<&SubjectRecord::licence_no>("licence_no"),
+    field<&SubjectRecord::org_code>("org_code"),
+    field<&SubjectRecord::created_at>("created_at", Write::kStoreClock),
+};
+constexpr Descriptor<SubjectRecord> kSubjects{"subjects", kSubjectColumns};
 
-Result<Bytes> col_blob(const Row& r, std::size_t i, std::string_view name) {
-  if (i < r.size()) {
-    if (const auto* b = std::get_if<Bytes>(&r[i])) return *b;
-    if (const auto* s = std::get_if<std::string>(&r[i])) return to_bytes(*s);
-  }
-  return fail(ErrorCode::kStorage, "column " + std::string(name) + ": not a blob");
-}
+constexpr Column<AuditRecord> kAuditColumns[] = {
+    field<&AuditRecord::seq>("seq"),
+    field<&AuditRecord::at>("at"),
+    field<&AuditRecord::actor>("actor"),
+    field<&AuditRecord::action>("action"),
+    field<&AuditRecord::object>("object"),
+    field<&AuditRecord::outcome>("outcome"),
+    field<&AuditRecord::details>("details"),
+    field<&AuditRecord::hash_alg>("hash_alg"),
+    field<&AuditRecord::prev_hash>("prev_hash"),
+    field<&AuditRecord::hash>("hash"),
+    field<&AuditRecord::org>("org"),
+};
+constexpr Descriptor<AuditRecord> kAuditLog{"audit_log", kAuditColumns};
 
-Result<std::optional<Bytes>> col_opt_blob(const Row& r, std::size_t i, std::string_view name) {
-  if (i < r.size() && std::holds_alternative<std::monostate>(r[i])) return std::nullopt;
-  return col_blob(r, i, name);
-}
+constexpr Column<AuditCheckpoint> kCheckpointColumns[] = {
+    field<&AuditCheckpoint::seq>("seq"),
+    field<&AuditCheckpoint::tree_size>("tree_size"),
+    field<&AuditCheckpoint::root_hash>("root_hash"),
+    field<&AuditCheckpoint::signature>("signature"),
+    field<&AuditCheckpoint::key_ref>("key_ref"),
+    field<&AuditCheckpoint::signed_at>("signed_at"),
+};
+constexpr Descriptor<AuditCheckpoint> kCheckpoints{"audit_checkpoints", kCheckpointColumns};
 
-Result<TimePoint> col_time(const Row& r, std::size_t i, std::string_view name) {
-  return from_unix(HPKI_TRY(col_int(r, i, name)));
-}
+constexpr Column<KeyRefRecord> kKeyRefColumns[] = {
+    field<&KeyRefRecord::id>("id"),
+    field<&KeyRefRecord::store_kind>("store_kind"),
+    field<&KeyRefRecord::label>("label"),
+    field<&KeyRefRecord::key_type>("key_type"),
+    field<&KeyRefRecord::created_at>("created_at", Write::kStoreClock),
+};
+constexpr Descriptor<KeyRefRecord> kKeyRefs{"key_refs", kKeyRefColumns};
 
-Result<std::optional<TimePoint>> col_opt_time(const Row& r, std::size_t i, std::string_view name) {
-  auto v = HPKI_TRY(col_opt_int(r, i, name));
-  if (!v) return std::nullopt;
-  return from_unix(*v);
-}
+constexpr Column<ApiKeyRecord> kApiKeyColumns[] = {
+    field<&ApiKeyRecord::id>("id"),
+    field<&ApiKeyRecord::hash>("hash"),
+    field<&ApiKeyRecord::role>("role"),
+    field<&ApiKeyRecord::org>("org"),
+    field<&ApiKeyRecord::created_at>("created_at", Write::kStoreClock),
+    field<&ApiKeyRecord::revoked_at>("revoked_at"),
+};
+constexpr Descriptor<ApiKeyRecord> kApiKeys{"api_keys", kApiKeyColumns};
 
-Value opt(const std::optional<std::string>& v) { return v ? Value{*v} : Value{}; }
-Value opt(const std::optional<Bytes>& v) { return v ? Value{*v} : Value{}; }
-Value opt(const std::optional<std::int64_t>& v) { return v ? Value{*v} : Value{}; }
-Value opt(const std::optional<TimePoint>& v) { return v ? Value{to_unix(*v)} : Value{}; }
+constexpr Column<CrlRecord> kCrlColumns[] = {
+    field<&CrlRecord::name>("name"),
+    field<&CrlRecord::crl_number>("crl_number"),
+    field<&CrlRecord::ca_id>("ca_id"),
+    field<&CrlRecord::shard>("shard"),
+    field<&CrlRecord::delta>("delta"),
+    field<&CrlRecord::base_crl_number>("base_crl_number"),
+    field<&CrlRecord::this_update>("this_update"),
+    field<&CrlRecord::next_update>("next_update"),
+    field<&CrlRecord::entries>("entries"),
+    field<&CrlRecord::der>("der"),
+    field<&CrlRecord::created_at>("created_at", Write::kStoreClock),
+};
+constexpr Descriptor<CrlRecord> kCrls{"crls", kCrlColumns};
+constexpr ColumnSet kCrlWithoutDer = without(kCrls, {"der"});
+
+// The record's columns in `timestamps`; its token is in `timestamp_tokens` (schema version 5),
+// read by get_timestamp after these.
+constexpr Column<TimestampRecord> kTimestampColumns[] = {
+    field<&TimestampRecord::serial>("serial"),
+    field<&TimestampRecord::tsa_id>("tsa_id"),
+    field<&TimestampRecord::gen_time>("gen_time"),
+    field<&TimestampRecord::hash_alg>("hash_alg"),
+    field<&TimestampRecord::imprint>("imprint"),
+    field<&TimestampRecord::policy>("policy"),
+    field<&TimestampRecord::nonce>("nonce"),
+    field<&TimestampRecord::requester>("requester"),
+    field<&TimestampRecord::created_at>("created_at", Write::kStoreClock),
+    field<&TimestampRecord::cert_req>("cert_req"),
+    field<&TimestampRecord::org>("org"),
+};
+constexpr Descriptor<TimestampRecord> kTimestamps{"timestamps", kTimestampColumns};
+
+// Written only (the token is read with its record).
+constexpr Column<Tx::TimestampToken> kTimestampTokenColumns[] = {
+    field<&Tx::TimestampToken::serial>("serial"),
+    field<&Tx::TimestampToken::token>("token"),
+};
+constexpr Descriptor<Tx::TimestampToken> kTimestampTokens{"timestamp_tokens",
+                                                          kTimestampTokenColumns};
+
+constexpr Column<OcspResponseRecord> kOcspResponseColumns[] = {
+    field<&OcspResponseRecord::ca_id>("ca_id"),
+    field<&OcspResponseRecord::serial>("serial"),
+    field<&OcspResponseRecord::status>("status"),
+    field<&OcspResponseRecord::this_update>("this_update"),
+    field<&OcspResponseRecord::next_update>("next_update"),
+    field<&OcspResponseRecord::der>("der"),
+};
+constexpr Descriptor<OcspResponseRecord> kOcspResponses{"ocsp_responses", kOcspResponseColumns};
+constexpr ColumnSet kOcspResponseNonKey = without(kOcspResponses, {"ca_id", "serial"});
+
+// Read only: certificates c LEFT JOIN revocations r.
+constexpr Column<CertStatusRecord> kCertStatusColumns[] = {
+    field<&CertStatusRecord::serial>("serial"),
+    field<&CertStatusRecord::status>("status"),
+    field<&CertStatusRecord::updated_at>("updated_at"),
+    field<&CertStatusRecord::reason>("reason").from("revocations", "r"),
+    field<&CertStatusRecord::revoked_at>("revoked_at").from("revocations", "r"),
+};
+constexpr Descriptor<CertStatusRecord> kCertStatuses{"certificates", kCertStatusColumns};
+
+// --- helpers
+
 Value text(std::string_view s) { return Value{std::string(s)}; }
 Value blob(BytesView b) { return Value{Bytes(b.begin(), b.end())}; }
+
+// One value of a one-row result (COUNT(*), RETURNING id, MAX(...)).
+template <typename T>
+Result<T> scalar(std::vector<Row>& rows, ColumnName n) {
+  if (rows.empty()) return fail(ErrorCode::kStorage, n.str() + ": no row");
+  return read_value<T>(rows[0], 0, n);
+}
 
 Result<void> expect_one(std::int64_t changed, std::string_view what) {
   if (changed == 0) return fail(ErrorCode::kConflict, std::string(what) + " already exists");
   return {};
 }
 
-// --- CAs
-
-constexpr std::string_view kCaCols =
-    "id, family, role, key_ref, certificate, parent_id, subject, created_at";
-
-Result<CaRecord> read_ca(const Row& r) {
-  CaRecord c;
-  c.id = HPKI_TRY(col_text(r, 0, "cas.id"));
-  c.family = HPKI_TRY(parse_ca_family(HPKI_TRY(col_text(r, 1, "cas.family"))));
-  c.role = HPKI_TRY(parse_ca_role(HPKI_TRY(col_text(r, 2, "cas.role"))));
-  c.key_ref = HPKI_TRY(col_text(r, 3, "cas.key_ref"));
-  c.certificate = HPKI_TRY(col_blob(r, 4, "cas.certificate"));
-  c.parent_id = HPKI_TRY(col_opt_text(r, 5, "cas.parent_id"));
-  c.subject = HPKI_TRY(col_text(r, 6, "cas.subject"));
-  c.created_at = HPKI_TRY(col_time(r, 7, "cas.created_at"));
-  return c;
+std::string cat(std::initializer_list<std::string_view> parts) {
+  std::string s;
+  for (auto p : parts) s += p;
+  return s;
 }
 
-// --- certificates
+// The values of a descriptor's rows, for a multi-row INSERT.
+template <typename Rec>
+std::vector<Value> rows_values(const Descriptor<Rec>& d, std::span<const Rec> recs,
+                               std::int64_t now) {
+  std::vector<Value> p;
+  p.reserve(recs.size() * written_count(d));
+  for (const Rec& r : recs) bind_row(d, r, now, p);
+  return p;
+}
 
-constexpr std::string_view kCertCols =
-    "c.ca_id, c.serial, c.subject, c.org, c.dept, c.subject_id, c.profile, c.status, "
-    "c.not_before, c.not_after, c.der, c.tbs_hash, c.request, c.key_type, c.requested_by, "
-    "c.crl_shard, c.created_at, c.updated_at";
+// pg_advisory_xact_lock key of the audit chain ("hpkiaudt").
+constexpr std::int64_t kAuditLockKey = 0x68706b6961756474;
 
-Result<CertificateRecord> read_cert(const Row& r) {
-  CertificateRecord c;
-  c.ca_id = HPKI_TRY(col_text(r, 0, "certificates.ca_id"));
-  c.serial = HPKI_TRY(col_text(r, 1, "certificates.serial"));
-  c.subject = HPKI_TRY(col_text(r, 2, "certificates.subject"));
-  c.org = HPKI_TRY(col_text(r, 3, "certificates.org"));
-  c.dept = HPKI_TRY(col_text(r, 4, "certificates.dept"));
-  c.subject_id = HPKI_TRY(col_opt_int(r, 5, "certificates.subject_id"));
-  c.profile = HPKI_TRY(col_text(r, 6, "certificates.profile"));
-  c.status = HPKI_TRY(parse_cert_status(HPKI_TRY(col_text(r, 7, "certificates.status"))));
-  c.not_before = HPKI_TRY(col_time(r, 8, "certificates.not_before"));
-  c.not_after = HPKI_TRY(col_time(r, 9, "certificates.not_after"));
-  c.der = HPKI_TRY(col_opt_blob(r, 10, "certificates.der"));
-  c.tbs_hash = HPKI_TRY(col_blob(r, 11, "certificates.tbs_hash"));
-  c.request = HPKI_TRY(col_opt_blob(r, 12, "certificates.request"));
-  c.key_type = HPKI_TRY(col_text(r, 13, "certificates.key_type"));
-  c.requested_by = HPKI_TRY(col_text(r, 14, "certificates.requested_by"));
-  c.crl_shard = HPKI_TRY(col_int(r, 15, "certificates.crl_shard"));
-  c.created_at = HPKI_TRY(col_time(r, 16, "certificates.created_at"));
-  c.updated_at = HPKI_TRY(col_time(r, 17, "certificates.updated_at"));
-  return c;
+}  // namespace
+
+// ---------------------------------------------------------------- CAs
+
+Result<void> SqlTx::insert_ca(const CaRecord& ca) {
+  if (ca.id.empty()) return fail(ErrorCode::kInvalidArgument, "CA id is empty");
+  static const std::string sql = cat({"INSERT INTO cas (", insert_list(kCas), ") VALUES ",
+                                      placeholders(kCas), " ON CONFLICT DO NOTHING"});
+  std::vector<Value> p;
+  p.reserve(written_count(kCas));
+  bind_row(kCas, ca, now(), p);
+  auto n = HPKI_TRY(conn_.exec(sql, p));
+  return expect_one(n, "CA " + ca.id);
+}
+
+Result<CaRecord> SqlTx::get_ca(std::string_view id) {
+  static const std::string sql = cat({"SELECT ", select_list(kCas), " FROM cas WHERE id = ?"});
+  const Value p[] = {text(id)};
+  auto rows = HPKI_TRY(conn_.query(sql, p));
+  if (rows.empty()) return fail(ErrorCode::kNotFound, "no CA " + std::string(id));
+  return read_row(kCas, rows[0]);
+}
+
+Result<std::vector<CaRecord>> SqlTx::list_cas() {
+  static const std::string sql =
+      cat({"SELECT ", select_list(kCas), " FROM cas ORDER BY created_at, id"});
+  auto rows = HPKI_TRY(conn_.query(sql, {}));
+  return read_rows(kCas, rows);
+}
+
+// ---------------------------------------------------------------- certificates
+
+namespace {
+
+Result<void> check_reservation(const CertificateRecord& rec) {
+  if (!is_serial_hex(rec.serial)) {
+    return fail(ErrorCode::kInvalidArgument, "serial is not lowercase hex: " + rec.serial);
+  }
+  if (rec.tbs_hash.empty()) return fail(ErrorCode::kInvalidArgument, "tbs_hash is empty");
+  return {};
 }
 
 // Serial filters accept any case and colons ("0A:1B"), like the CLI.
@@ -162,208 +295,6 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
-// --- revocations
-
-constexpr std::string_view kRevCols =
-    "r.ca_id, r.serial, r.reason, r.revoked_at, r.invalidity_date";
-
-Result<RevocationRecord> read_rev(const Row& r) {
-  RevocationRecord v;
-  v.ca_id = HPKI_TRY(col_text(r, 0, "revocations.ca_id"));
-  v.serial = HPKI_TRY(col_text(r, 1, "revocations.serial"));
-  v.reason = static_cast<int>(HPKI_TRY(col_int(r, 2, "revocations.reason")));
-  v.revoked_at = HPKI_TRY(col_time(r, 3, "revocations.revoked_at"));
-  v.invalidity_date = HPKI_TRY(col_opt_time(r, 4, "revocations.invalidity_date"));
-  return v;
-}
-
-// --- subjects
-
-constexpr std::string_view kSubjectCols =
-    "id, kind, name, org, dept, province, city, email, dns, id_number_enc, id_number_hash, "
-    "staff_no, licence_no, org_code, created_at";
-
-std::string dns_to_json(const std::vector<std::string>& dns) {
-  return nlohmann::json(dns).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-Result<std::vector<std::string>> dns_from_json(std::string_view text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_array()) {
-    return fail(ErrorCode::kStorage, "column subjects.dns: not a JSON array");
-  }
-  std::vector<std::string> out;
-  for (const auto& e : j) {
-    if (!e.is_string()) return fail(ErrorCode::kStorage, "column subjects.dns: not strings");
-    out.push_back(e.get<std::string>());
-  }
-  return out;
-}
-
-Result<SubjectRecord> read_subject(const Row& r) {
-  SubjectRecord s;
-  s.id = HPKI_TRY(col_int(r, 0, "subjects.id"));
-  s.kind = HPKI_TRY(parse_subject_kind(HPKI_TRY(col_text(r, 1, "subjects.kind"))));
-  s.name = HPKI_TRY(col_text(r, 2, "subjects.name"));
-  s.org = HPKI_TRY(col_text(r, 3, "subjects.org"));
-  s.dept = HPKI_TRY(col_text(r, 4, "subjects.dept"));
-  s.province = HPKI_TRY(col_text(r, 5, "subjects.province"));
-  s.city = HPKI_TRY(col_text(r, 6, "subjects.city"));
-  s.email = HPKI_TRY(col_text(r, 7, "subjects.email"));
-  s.dns = HPKI_TRY(dns_from_json(HPKI_TRY(col_text(r, 8, "subjects.dns"))));
-  s.id_number_enc = HPKI_TRY(col_opt_blob(r, 9, "subjects.id_number_enc"));
-  s.id_number_hash = HPKI_TRY(col_opt_blob(r, 10, "subjects.id_number_hash"));
-  s.staff_no = HPKI_TRY(col_text(r, 11, "subjects.staff_no"));
-  s.licence_no = HPKI_TRY(col_text(r, 12, "subjects.licence_no"));
-  s.org_code = HPKI_TRY(col_text(r, 13, "subjects.org_code"));
-  s.created_at = HPKI_TRY(col_time(r, 14, "subjects.created_at"));
-  return s;
-}
-
-// --- audit
-
-constexpr std::string_view kAuditCols =
-    "seq, at, actor, action, object, outcome, details, hash_alg, prev_hash, hash, org";
-constexpr std::size_t kAuditColCount = 11;
-
-Result<AuditRecord> read_audit_row(const Row& r) {
-  AuditRecord e;
-  e.seq = HPKI_TRY(col_int(r, 0, "audit_log.seq"));
-  e.at = HPKI_TRY(col_time(r, 1, "audit_log.at"));
-  e.actor = HPKI_TRY(col_text(r, 2, "audit_log.actor"));
-  e.action = HPKI_TRY(col_text(r, 3, "audit_log.action"));
-  e.object = HPKI_TRY(col_text(r, 4, "audit_log.object"));
-  e.outcome = HPKI_TRY(col_text(r, 5, "audit_log.outcome"));
-  e.details = HPKI_TRY(col_text(r, 6, "audit_log.details"));
-  e.hash_alg = HPKI_TRY(col_text(r, 7, "audit_log.hash_alg"));
-  e.prev_hash = HPKI_TRY(col_blob(r, 8, "audit_log.prev_hash"));
-  e.hash = HPKI_TRY(col_blob(r, 9, "audit_log.hash"));
-  e.org = HPKI_TRY(col_text(r, 10, "audit_log.org"));
-  return e;
-}
-
-// pg_advisory_xact_lock key of the audit chain ("hpkiaudt").
-constexpr std::int64_t kAuditLockKey = 0x68706b6961756474;
-
-constexpr std::string_view kKeyRefCols = "id, store_kind, label, key_type, created_at";
-
-Result<KeyRefRecord> read_key_ref(const Row& r) {
-  KeyRefRecord k;
-  k.id = HPKI_TRY(col_text(r, 0, "key_refs.id"));
-  k.store_kind = HPKI_TRY(col_text(r, 1, "key_refs.store_kind"));
-  k.label = HPKI_TRY(col_text(r, 2, "key_refs.label"));
-  k.key_type = HPKI_TRY(col_text(r, 3, "key_refs.key_type"));
-  k.created_at = HPKI_TRY(col_time(r, 4, "key_refs.created_at"));
-  return k;
-}
-
-constexpr std::string_view kApiKeyCols = "id, hash, role, org, created_at, revoked_at";
-
-Result<ApiKeyRecord> read_api_key(const Row& r) {
-  ApiKeyRecord k;
-  k.id = HPKI_TRY(col_text(r, 0, "api_keys.id"));
-  k.hash = HPKI_TRY(col_blob(r, 1, "api_keys.hash"));
-  k.role = HPKI_TRY(col_text(r, 2, "api_keys.role"));
-  k.org = HPKI_TRY(col_text(r, 3, "api_keys.org"));
-  k.created_at = HPKI_TRY(col_time(r, 4, "api_keys.created_at"));
-  k.revoked_at = HPKI_TRY(col_opt_time(r, 5, "api_keys.revoked_at"));
-  return k;
-}
-
-template <typename T, typename F>
-Result<std::vector<T>> read_all(const std::vector<Row>& rows, F&& read) {
-  std::vector<T> out;
-  out.reserve(rows.size());
-  for (const auto& r : rows) out.push_back(HPKI_TRY(read(r)));
-  return out;
-}
-
-std::string cat(std::initializer_list<std::string_view> parts) {
-  std::string s;
-  for (auto p : parts) s += p;
-  return s;
-}
-
-}  // namespace
-
-// ---------------------------------------------------------------- CAs
-
-Result<void> SqlTx::insert_ca(const CaRecord& ca) {
-  if (ca.id.empty()) return fail(ErrorCode::kInvalidArgument, "CA id is empty");
-  const Value p[] = {
-      text(ca.id),          text(to_string(ca.family)), text(to_string(ca.role)), text(ca.key_ref),
-      blob(ca.certificate), opt(ca.parent_id),          text(ca.subject),         Value{now()}};
-  auto n = HPKI_TRY(conn_.exec(cat({"INSERT INTO cas (", kCaCols,
-                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"}),
-                               p));
-  return expect_one(n, "CA " + ca.id);
-}
-
-Result<CaRecord> SqlTx::get_ca(std::string_view id) {
-  const Value p[] = {text(id)};
-  auto rows = HPKI_TRY(conn_.query(cat({"SELECT ", kCaCols, " FROM cas WHERE id = ?"}), p));
-  if (rows.empty()) return fail(ErrorCode::kNotFound, "no CA " + std::string(id));
-  return read_ca(rows[0]);
-}
-
-Result<std::vector<CaRecord>> SqlTx::list_cas() {
-  auto rows =
-      HPKI_TRY(conn_.query(cat({"SELECT ", kCaCols, " FROM cas ORDER BY created_at, id"}), {}));
-  return read_all<CaRecord>(rows, read_ca);
-}
-
-// ---------------------------------------------------------------- certificates
-
-namespace {
-
-// A reservation's record as the pipeline writes it: checked, then the values of the columns
-// kReservationCols (subject_id and der are set by each statement).
-Result<void> check_reservation(const CertificateRecord& rec) {
-  if (!is_serial_hex(rec.serial)) {
-    return fail(ErrorCode::kInvalidArgument, "serial is not lowercase hex: " + rec.serial);
-  }
-  if (rec.tbs_hash.empty()) return fail(ErrorCode::kInvalidArgument, "tbs_hash is empty");
-  return {};
-}
-
-constexpr std::string_view kReservationCols =
-    "ca_id, serial, subject, org, dept, profile, status, not_before, not_after, tbs_hash, "
-    "request, key_type, requested_by, crl_shard, created_at, updated_at";
-
-// The values of kReservationCols; `status` is what the row gets (kIssuing for a reservation).
-std::vector<Value> reservation_values(const CertificateRecord& rec, std::int64_t t,
-                                      CertStatus status) {
-  return {text(rec.ca_id),
-          text(rec.serial),
-          text(rec.subject),
-          text(rec.org),
-          text(rec.dept),
-          text(rec.profile),
-          text(to_string(status)),
-          Value{to_unix(rec.not_before)},
-          Value{to_unix(rec.not_after)},
-          blob(rec.tbs_hash),
-          opt(rec.request),
-          text(rec.key_type),
-          text(rec.requested_by),
-          Value{rec.crl_shard},
-          Value{t},
-          Value{t}};
-}
-
-// The values of kSubjectWriteCols, in that order.
-constexpr std::string_view kSubjectWriteCols =
-    "kind, name, org, dept, province, city, email, dns, id_number_enc, id_number_hash, "
-    "staff_no, licence_no, org_code";
-
-std::vector<Value> subject_values(const SubjectRecord& s) {
-  return {
-      text(to_string(s.kind)), text(s.name),          text(s.org),      text(s.dept),
-      text(s.province),        text(s.city),          text(s.email),    text(dns_to_json(s.dns)),
-      opt(s.id_number_enc),    opt(s.id_number_hash), text(s.staff_no), text(s.licence_no),
-      text(s.org_code)};
-}
-
 }  // namespace
 
 Result<void> SqlTx::reserve_certificate(const CertificateRecord& rec) {
@@ -383,15 +314,14 @@ Result<std::int64_t> SqlTx::reserve_certificate_with_subject(const CertificateRe
 
 Result<void> SqlTx::insert_certificate(const CertificateRecord& rec) {
   HPKI_TRY(check_reservation(rec));
-  std::vector<Value> p = reservation_values(rec, now(), rec.status);
-  p.push_back(opt(rec.subject_id));
-  p.push_back(opt(rec.der));
   // ON CONFLICT DO NOTHING rather than a unique violation: on PostgreSQL an error would abort
   // the transaction, and the caller wants to draw another serial in the same one.
   static const std::string sql =
-      cat({"INSERT INTO certificates (", kReservationCols,
-           ", subject_id, der) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-           "ON CONFLICT DO NOTHING"});
+      cat({"INSERT INTO certificates (", insert_list(kCertificates), ") VALUES ",
+           placeholders(kCertificates), " ON CONFLICT DO NOTHING"});
+  std::vector<Value> p;
+  p.reserve(written_count(kCertificates));
+  bind_row(kCertificates, rec, now(), p);
   auto n = HPKI_TRY(conn_.exec(sql, p));
   return expect_one(n, "serial " + rec.serial + " of CA " + rec.ca_id);
 }
@@ -415,31 +345,27 @@ Result<std::int64_t> SqlTx::insert_certificate_with_subject(const CertificateRec
   const std::int64_t t = now();
   // One statement: the subject is inserted only when the serial is free, the certificate
   // references it. Parameters are cast: in a SELECT list PostgreSQL cannot infer their types.
-  std::vector<Value> p = subject_values(s);
-  p.push_back(Value{t});
-  p.push_back(text(rec.ca_id));
-  p.push_back(text(rec.serial));
-  for (Value& v : reservation_values(rec, t, rec.status)) p.push_back(std::move(v));
-  p.push_back(opt(rec.der));
   static const std::string sql =
-      cat({"WITH s AS (INSERT INTO subjects (", kSubjectWriteCols,
-           ", created_at) "
-           "SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, "
-           "?::bytea, ?::bytea, ?::text, ?::text, ?::text, ?::bigint "
-           "WHERE NOT EXISTS (SELECT 1 FROM certificates WHERE ca_id = ?::text AND serial = "
+      cat({"WITH s AS (INSERT INTO subjects (", insert_list(kSubjects), ") SELECT ",
+           pg_cast_placeholders(kSubjects),
+           " WHERE NOT EXISTS (SELECT 1 FROM certificates WHERE ca_id = ?::text AND serial = "
            "?::text) RETURNING id) "
            "INSERT INTO certificates (",
-           kReservationCols,
-           ", subject_id, der) "
-           "SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint, "
-           "?::bigint, ?::bytea, ?::bytea, ?::text, ?::text, ?::bigint, ?::bigint, ?::bigint, "
-           "s.id, ?::bytea FROM s ON CONFLICT DO NOTHING RETURNING subject_id"});
+           insert_list(kCertificates, kOfNewSubject), ", subject_id) SELECT ",
+           pg_cast_placeholders(kCertificates, kOfNewSubject),
+           ", s.id FROM s ON CONFLICT DO NOTHING RETURNING subject_id"});
+  std::vector<Value> p;
+  p.reserve(written_count(kSubjects) + 2 + written_count(kCertificates, kOfNewSubject));
+  bind_row(kSubjects, s, t, p);
+  p.push_back(text(rec.ca_id));
+  p.push_back(text(rec.serial));
+  bind_row(kCertificates, rec, t, p, kOfNewSubject);
   auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) {
     return fail(ErrorCode::kConflict,
                 "serial " + rec.serial + " of CA " + rec.ca_id + " already exists");
   }
-  return col_int(rows[0], 0, "certificates.subject_id");
+  return scalar<std::int64_t>(rows, {"certificates", "subject_id"});
 }
 
 Result<void> SqlTx::complete_issuance(std::string_view ca_id, std::string_view serial,
@@ -475,9 +401,10 @@ Result<void> SqlTx::set_status(std::string_view ca_id, std::string_view serial, 
 
 Result<std::vector<CertificateRecord>> SqlTx::query_certificates(std::string_view rest,
                                                                  std::span<const Value> params) {
-  auto rows =
-      HPKI_TRY(conn_.query(cat({"SELECT ", kCertCols, " FROM certificates c ", rest}), params));
-  return read_all<CertificateRecord>(rows, read_cert);
+  static const std::string head =
+      cat({"SELECT ", select_list(kCertificates, "c"), " FROM certificates c "});
+  auto rows = HPKI_TRY(conn_.query(cat({head, rest}), params));
+  return read_rows(kCertificates, rows);
 }
 
 Result<CertificateRecord> SqlTx::get_certificate(std::string_view ca_id, std::string_view serial) {
@@ -569,7 +496,7 @@ Result<std::int64_t> SqlTx::count_certificates(const CertificateFilter& f) {
   auto where = HPKI_TRY(filter_sql(f, p));
   auto rows = HPKI_TRY(conn_.query("SELECT COUNT(*) FROM certificates c " + where, p));
   if (rows.empty()) return fail(ErrorCode::kStorage, "COUNT returned no row");
-  return col_int(rows[0], 0, "count");
+  return read_value<std::int64_t>(rows[0], 0, {{}, "count"});
 }
 
 Result<std::vector<CertificateRecord>> SqlTx::list_issuing_without_der() {
@@ -583,12 +510,13 @@ Result<void> SqlTx::insert_revocation(const RevocationRecord& rev) {
   if (!is_serial_hex(rev.serial)) {
     return fail(ErrorCode::kInvalidArgument, "serial is not lowercase hex: " + rev.serial);
   }
-  const Value p[] = {text(rev.ca_id), text(rev.serial), Value{std::int64_t{rev.reason}},
-                     Value{to_unix(rev.revoked_at)}, opt(rev.invalidity_date)};
-  auto n = HPKI_TRY(
-      conn_.exec("INSERT INTO revocations (ca_id, serial, reason, revoked_at, invalidity_date) "
-                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                 p));
+  static const std::string sql =
+      cat({"INSERT INTO revocations (", insert_list(kRevocations), ") VALUES ",
+           placeholders(kRevocations), " ON CONFLICT DO NOTHING"});
+  std::vector<Value> p;
+  p.reserve(written_count(kRevocations));
+  bind_row(kRevocations, rev, now(), p);
+  auto n = HPKI_TRY(conn_.exec(sql, p));
   return expect_one(n, "revocation of " + rev.serial);
 }
 
@@ -601,59 +529,65 @@ Result<void> SqlTx::delete_revocation(std::string_view ca_id, std::string_view s
 
 Result<std::optional<RevocationRecord>> SqlTx::find_revocation(std::string_view ca_id,
                                                                std::string_view serial) {
+  static const std::string sql = cat({"SELECT ", select_list(kRevocations, "r"),
+                                      " FROM revocations r WHERE r.ca_id = ? AND r.serial = ?"});
   const Value p[] = {text(ca_id), text(serial)};
-  auto rows = HPKI_TRY(conn_.query(
-      cat({"SELECT ", kRevCols, " FROM revocations r WHERE r.ca_id = ? AND r.serial = ?"}), p));
+  auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) return std::nullopt;
-  return read_rev(rows[0]);
+  return read_row(kRevocations, rows[0]);
 }
 
 Result<std::vector<RevocationRecord>> SqlTx::list_revocations(
     std::string_view ca_id, std::optional<std::int64_t> crl_shard) {
+  static const std::string head =
+      cat({"SELECT ", select_list(kRevocations, "r"),
+           " FROM revocations r JOIN certificates c ON c.ca_id = r.ca_id AND "
+           "c.serial = r.serial WHERE r.ca_id = ?"});
   std::vector<Value> p = {text(ca_id)};
-  std::string sql = cat({"SELECT ", kRevCols,
-                         " FROM revocations r JOIN certificates c ON c.ca_id = r.ca_id AND "
-                         "c.serial = r.serial WHERE r.ca_id = ?"});
+  std::string sql = head;
   if (crl_shard) {
     sql += " AND c.crl_shard = ?";
     p.push_back(Value{*crl_shard});
   }
   sql += " ORDER BY r.serial";
   auto rows = HPKI_TRY(conn_.query(sql, p));
-  return read_all<RevocationRecord>(rows, read_rev);
+  return read_rows(kRevocations, rows);
 }
 
 // ---------------------------------------------------------------- subjects
 
 Result<std::int64_t> SqlTx::insert_subject(const SubjectRecord& s) {
-  std::vector<Value> p = subject_values(s);
-  p.push_back(Value{now()});
-  static const std::string sql = cat({"INSERT INTO subjects (", kSubjectWriteCols,
-                                      ", created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                      "?, ?, ?) ON CONFLICT DO NOTHING RETURNING id"});
+  static const std::string sql =
+      cat({"INSERT INTO subjects (", insert_list(kSubjects), ") VALUES ", placeholders(kSubjects),
+           " ON CONFLICT DO NOTHING RETURNING id"});
+  std::vector<Value> p;
+  p.reserve(written_count(kSubjects));
+  bind_row(kSubjects, s, now(), p);
   auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) {
     return fail(ErrorCode::kConflict, "a subject with this identifier already exists");
   }
-  return col_int(rows[0], 0, "subjects.id");
+  return scalar<std::int64_t>(rows, {"subjects", "id"});
 }
 
 Result<SubjectRecord> SqlTx::get_subject(std::int64_t id) {
+  static const std::string sql =
+      cat({"SELECT ", select_list(kSubjects), " FROM subjects WHERE id = ?"});
   const Value p[] = {Value{id}};
-  auto rows =
-      HPKI_TRY(conn_.query(cat({"SELECT ", kSubjectCols, " FROM subjects WHERE id = ?"}), p));
+  auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) return fail(ErrorCode::kNotFound, "no subject " + std::to_string(id));
-  return read_subject(rows[0]);
+  return read_row(kSubjects, rows[0]);
 }
 
 Result<void> SqlTx::update_subject(const SubjectRecord& s) {
-  std::vector<Value> p = subject_values(s);
+  // Every field but id and created_at.
+  static const std::string sql =
+      cat({"UPDATE subjects SET ", set_list(kSubjects), " WHERE id = ?"});
+  std::vector<Value> p;
+  p.reserve(written_count(kSubjects));
+  bind_fields(kSubjects, s, p);
   p.push_back(Value{s.id});
-  auto n = HPKI_TRY(conn_.exec(
-      "UPDATE subjects SET kind = ?, name = ?, org = ?, dept = ?, province = ?, city = ?, "
-      "email = ?, dns = ?, id_number_enc = ?, id_number_hash = ?, staff_no = ?, licence_no = ?, "
-      "org_code = ? WHERE id = ?",
-      p));
+  auto n = HPKI_TRY(conn_.exec(sql, p));
   if (n == 0) return fail(ErrorCode::kNotFound, "no subject " + std::to_string(s.id));
   return {};
 }
@@ -663,7 +597,7 @@ Result<void> SqlTx::delete_subject(std::int64_t id) {
   // Checked first so that the transaction stays usable (a foreign-key error would abort it
   // on PostgreSQL); the constraint still guards against races.
   auto refs = HPKI_TRY(conn_.query("SELECT COUNT(*) FROM certificates WHERE subject_id = ?", p));
-  if (!refs.empty() && HPKI_TRY(col_int(refs[0], 0, "count")) > 0) {
+  if (!refs.empty() && HPKI_TRY(read_value<std::int64_t>(refs[0], 0, {{}, "count"})) > 0) {
     return fail(ErrorCode::kConflict,
                 "subject " + std::to_string(id) + " is referred to by certificates");
   }
@@ -674,11 +608,12 @@ Result<void> SqlTx::delete_subject(std::int64_t id) {
 
 Result<std::optional<SubjectRecord>> SqlTx::find_subject_by_id_hash(std::string_view org,
                                                                     BytesView id_number_hash) {
+  static const std::string sql = cat(
+      {"SELECT ", select_list(kSubjects), " FROM subjects WHERE org = ? AND id_number_hash = ?"});
   const Value p[] = {text(org), blob(id_number_hash)};
-  auto rows = HPKI_TRY(conn_.query(
-      cat({"SELECT ", kSubjectCols, " FROM subjects WHERE org = ? AND id_number_hash = ?"}), p));
+  auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) return std::nullopt;
-  return read_subject(rows[0]);
+  return read_row(kSubjects, rows[0]);
 }
 
 Result<std::vector<SubjectRecord>> SqlTx::list_subjects(std::optional<SubjectKind> kind,
@@ -687,8 +622,10 @@ Result<std::vector<SubjectRecord>> SqlTx::list_subjects(std::optional<SubjectKin
   if (limit < 1 || limit > kMaxSearchLimit || offset < 0) {
     return fail(ErrorCode::kInvalidArgument, "list limit or offset out of range");
   }
+  static const std::string head =
+      cat({"SELECT ", select_list(kSubjects), " FROM subjects WHERE 1 = 1"});
   std::vector<Value> p;
-  std::string sql = cat({"SELECT ", kSubjectCols, " FROM subjects WHERE 1 = 1"});
+  std::string sql = head;
   if (kind) {
     sql += " AND kind = ?";
     p.push_back(text(to_string(*kind)));
@@ -701,7 +638,7 @@ Result<std::vector<SubjectRecord>> SqlTx::list_subjects(std::optional<SubjectKin
   p.push_back(Value{limit});
   p.push_back(Value{offset});
   auto rows = HPKI_TRY(conn_.query(sql, p));
-  return read_all<SubjectRecord>(rows, read_subject);
+  return read_rows(kSubjects, rows);
 }
 
 // ---------------------------------------------------------------- audit
@@ -728,7 +665,7 @@ Result<std::int64_t> SqlTx::append_audit(const AuditRecord& e) {
     last = audit_tail_ ? audit_tail_->seq : 0;
   } else {
     auto tail = HPKI_TRY(conn_.query("SELECT COALESCE(MAX(seq), 0) FROM audit_log", {}));
-    last = tail.empty() ? 0 : HPKI_TRY(col_int(tail[0], 0, "max(seq)"));
+    last = tail.empty() ? 0 : HPKI_TRY(read_value<std::int64_t>(tail[0], 0, {{}, "max(seq)"}));
   }
   std::int64_t seq = e.seq;
   if (seq == 0) {
@@ -754,17 +691,10 @@ Result<std::int64_t> SqlTx::exec_rows_here(std::string_view head, std::size_t co
 
 Result<void> SqlTx::flush_audit() {
   if (pending_audit_.empty()) return {};
-  std::vector<Value> p;
-  p.reserve(pending_audit_.size() * kAuditColCount);
-  for (const AuditRecord& e : pending_audit_) {
-    for (Value v : {Value{e.seq}, Value{to_unix(e.at)}, text(e.actor), text(e.action),
-                    text(e.object), text(e.outcome), text(e.details), text(e.hash_alg),
-                    blob(e.prev_hash), blob(e.hash), text(e.org)}) {
-      p.push_back(std::move(v));
-    }
-  }
-  auto n = HPKI_TRY(exec_rows_here(cat({"INSERT INTO audit_log (", kAuditCols, ")"}),
-                                   kAuditColCount, p, "ON CONFLICT DO NOTHING"));
+  static const std::string head = cat({"INSERT INTO audit_log (", insert_list(kAuditLog), ")"});
+  const std::vector<Value> p =
+      rows_values(kAuditLog, std::span<const AuditRecord>(pending_audit_), now());
+  auto n = HPKI_TRY(exec_rows_here(head, written_count(kAuditLog), p, "ON CONFLICT DO NOTHING"));
   if (n != static_cast<std::int64_t>(pending_audit_.size())) {
     return fail(ErrorCode::kConflict, "audit seq " + std::to_string(pending_audit_.front().seq) +
                                           ".." + std::to_string(pending_audit_.back().seq) +
@@ -785,104 +715,104 @@ Result<std::vector<AuditRecord>> SqlTx::read_audit(std::int64_t from_seq, std::i
   if (limit < 1) return fail(ErrorCode::kInvalidArgument, "audit read limit must be positive");
   HPKI_TRY(flush_audit());
   if (org) {
+    static const std::string sql =
+        cat({"SELECT ", select_list(kAuditLog),
+             " FROM audit_log WHERE org = ? AND seq >= ? ORDER BY seq LIMIT ?"});
     const Value p[] = {text(*org), Value{from_seq}, Value{limit}};
-    auto rows = HPKI_TRY(conn_.query(cat({"SELECT ", kAuditCols,
-                                          " FROM audit_log WHERE org = ? AND seq >= ? ORDER BY "
-                                          "seq LIMIT ?"}),
-                                     p));
-    return read_all<AuditRecord>(rows, read_audit_row);
+    auto rows = HPKI_TRY(conn_.query(sql, p));
+    return read_rows(kAuditLog, rows);
   }
+  static const std::string sql = cat(
+      {"SELECT ", select_list(kAuditLog), " FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?"});
   const Value p[] = {Value{from_seq}, Value{limit}};
-  auto rows = HPKI_TRY(conn_.query(
-      cat({"SELECT ", kAuditCols, " FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?"}), p));
-  return read_all<AuditRecord>(rows, read_audit_row);
+  auto rows = HPKI_TRY(conn_.query(sql, p));
+  return read_rows(kAuditLog, rows);
 }
 
 Result<std::optional<AuditRecord>> SqlTx::last_audit() {
   HPKI_TRY(flush_audit());
-  auto rows = HPKI_TRY(
-      conn_.query(cat({"SELECT ", kAuditCols, " FROM audit_log ORDER BY seq DESC LIMIT 1"}), {}));
+  static const std::string sql =
+      cat({"SELECT ", select_list(kAuditLog), " FROM audit_log ORDER BY seq DESC LIMIT 1"});
+  auto rows = HPKI_TRY(conn_.query(sql, {}));
   if (rows.empty()) return std::nullopt;
-  return read_audit_row(rows[0]);
+  return read_row(kAuditLog, rows[0]);
 }
 
 Result<void> SqlTx::insert_checkpoint(const AuditCheckpoint& c) {
   HPKI_TRY(flush_audit());
-  const Value p[] = {Value{c.seq},      Value{c.tree_size}, blob(c.root_hash),
-                     blob(c.signature), text(c.key_ref),    Value{to_unix(c.signed_at)}};
-  auto n = HPKI_TRY(conn_.exec(
-      "INSERT INTO audit_checkpoints (seq, tree_size, root_hash, signature, key_ref, signed_at) "
-      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-      p));
+  static const std::string sql =
+      cat({"INSERT INTO audit_checkpoints (", insert_list(kCheckpoints), ") VALUES ",
+           placeholders(kCheckpoints), " ON CONFLICT DO NOTHING"});
+  std::vector<Value> p;
+  p.reserve(written_count(kCheckpoints));
+  bind_row(kCheckpoints, c, now(), p);
+  auto n = HPKI_TRY(conn_.exec(sql, p));
   return expect_one(n, "checkpoint at seq " + std::to_string(c.seq));
 }
 
 Result<std::vector<AuditCheckpoint>> SqlTx::list_checkpoints() {
-  auto rows = HPKI_TRY(conn_.query(
-      "SELECT seq, tree_size, root_hash, signature, key_ref, signed_at FROM audit_checkpoints "
-      "ORDER BY seq",
-      {}));
-  return read_all<AuditCheckpoint>(rows, [](const Row& r) -> Result<AuditCheckpoint> {
-    AuditCheckpoint c;
-    c.seq = HPKI_TRY(col_int(r, 0, "audit_checkpoints.seq"));
-    c.tree_size = HPKI_TRY(col_int(r, 1, "audit_checkpoints.tree_size"));
-    c.root_hash = HPKI_TRY(col_blob(r, 2, "audit_checkpoints.root_hash"));
-    c.signature = HPKI_TRY(col_blob(r, 3, "audit_checkpoints.signature"));
-    c.key_ref = HPKI_TRY(col_text(r, 4, "audit_checkpoints.key_ref"));
-    c.signed_at = HPKI_TRY(col_time(r, 5, "audit_checkpoints.signed_at"));
-    return c;
-  });
+  static const std::string sql =
+      cat({"SELECT ", select_list(kCheckpoints), " FROM audit_checkpoints ORDER BY seq"});
+  auto rows = HPKI_TRY(conn_.query(sql, {}));
+  return read_rows(kCheckpoints, rows);
 }
 
 // ---------------------------------------------------------------- key refs, API keys
 
 Result<void> SqlTx::insert_key_ref(const KeyRefRecord& k) {
   if (k.id.empty()) return fail(ErrorCode::kInvalidArgument, "key reference id is empty");
-  const Value p[] = {text(k.id), text(k.store_kind), text(k.label), text(k.key_type), Value{now()}};
-  auto n = HPKI_TRY(conn_.exec(cat({"INSERT INTO key_refs (", kKeyRefCols,
-                                    ") VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"}),
-                               p));
+  static const std::string sql = cat({"INSERT INTO key_refs (", insert_list(kKeyRefs), ") VALUES ",
+                                      placeholders(kKeyRefs), " ON CONFLICT DO NOTHING"});
+  std::vector<Value> p;
+  p.reserve(written_count(kKeyRefs));
+  bind_row(kKeyRefs, k, now(), p);
+  auto n = HPKI_TRY(conn_.exec(sql, p));
   return expect_one(n, "key reference " + k.id);
 }
 
 Result<KeyRefRecord> SqlTx::get_key_ref(std::string_view id) {
+  static const std::string sql =
+      cat({"SELECT ", select_list(kKeyRefs), " FROM key_refs WHERE id = ?"});
   const Value p[] = {text(id)};
-  auto rows =
-      HPKI_TRY(conn_.query(cat({"SELECT ", kKeyRefCols, " FROM key_refs WHERE id = ?"}), p));
+  auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) return fail(ErrorCode::kNotFound, "no key reference " + std::string(id));
-  return read_key_ref(rows[0]);
+  return read_row(kKeyRefs, rows[0]);
 }
 
 Result<std::vector<KeyRefRecord>> SqlTx::list_key_refs() {
-  auto rows =
-      HPKI_TRY(conn_.query(cat({"SELECT ", kKeyRefCols, " FROM key_refs ORDER BY id"}), {}));
-  return read_all<KeyRefRecord>(rows, read_key_ref);
+  static const std::string sql =
+      cat({"SELECT ", select_list(kKeyRefs), " FROM key_refs ORDER BY id"});
+  auto rows = HPKI_TRY(conn_.query(sql, {}));
+  return read_rows(kKeyRefs, rows);
 }
 
 Result<void> SqlTx::insert_api_key(const ApiKeyRecord& k) {
   if (k.id.empty() || k.hash.empty()) {
     return fail(ErrorCode::kInvalidArgument, "API key id or hash is empty");
   }
-  const Value p[] = {text(k.id),  blob(k.hash), text(k.role),
-                     text(k.org), Value{now()}, opt(k.revoked_at)};
-  auto n = HPKI_TRY(conn_.exec(cat({"INSERT INTO api_keys (", kApiKeyCols,
-                                    ") VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"}),
-                               p));
+  static const std::string sql = cat({"INSERT INTO api_keys (", insert_list(kApiKeys),
+                                      ") VALUES ", placeholders(kApiKeys), " ON CONFLICT DO NOTHING"});
+  std::vector<Value> p;
+  p.reserve(written_count(kApiKeys));
+  bind_row(kApiKeys, k, now(), p);
+  auto n = HPKI_TRY(conn_.exec(sql, p));
   return expect_one(n, "API key " + k.id);
 }
 
 Result<std::optional<ApiKeyRecord>> SqlTx::find_api_key_by_hash(BytesView hash) {
+  static const std::string sql =
+      cat({"SELECT ", select_list(kApiKeys), " FROM api_keys WHERE hash = ?"});
   const Value p[] = {blob(hash)};
-  auto rows =
-      HPKI_TRY(conn_.query(cat({"SELECT ", kApiKeyCols, " FROM api_keys WHERE hash = ?"}), p));
+  auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) return std::nullopt;
-  return read_api_key(rows[0]);
+  return read_row(kApiKeys, rows[0]);
 }
 
 Result<std::vector<ApiKeyRecord>> SqlTx::list_api_keys() {
-  auto rows = HPKI_TRY(
-      conn_.query(cat({"SELECT ", kApiKeyCols, " FROM api_keys ORDER BY created_at, id"}), {}));
-  return read_all<ApiKeyRecord>(rows, read_api_key);
+  static const std::string sql =
+      cat({"SELECT ", select_list(kApiKeys), " FROM api_keys ORDER BY created_at, id"});
+  auto rows = HPKI_TRY(conn_.query(sql, {}));
+  return read_rows(kApiKeys, rows);
 }
 
 Result<void> SqlTx::revoke_api_key(std::string_view id, TimePoint at) {
@@ -898,48 +828,26 @@ Result<void> SqlTx::revoke_api_key(std::string_view id, TimePoint at) {
 Result<void> SqlTx::insert_crl(const CrlRecord& crl) {
   if (crl.name.empty()) return fail(ErrorCode::kInvalidArgument, "CRL name is empty");
   if (crl.der.empty()) return fail(ErrorCode::kInvalidArgument, "CRL without DER");
-  const Value p[] = {text(crl.name),
-                     Value{crl.crl_number},
-                     text(crl.ca_id),
-                     Value{crl.shard},
-                     Value{std::int64_t{crl.delta ? 1 : 0}},
-                     opt(crl.base_crl_number),
-                     Value{to_unix(crl.this_update)},
-                     Value{to_unix(crl.next_update)},
-                     Value{crl.entries},
-                     blob(crl.der),
-                     Value{now()}};
-  auto n = HPKI_TRY(conn_.exec(
-      "INSERT INTO crls (name, crl_number, ca_id, shard, delta, base_crl_number, this_update, "
-      "next_update, entries, der, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT DO NOTHING",
-      p));
+  static const std::string sql = cat({"INSERT INTO crls (", insert_list(kCrls), ") VALUES ",
+                                      placeholders(kCrls), " ON CONFLICT DO NOTHING"});
+  std::vector<Value> p;
+  p.reserve(written_count(kCrls));
+  bind_row(kCrls, crl, now(), p);
+  auto n = HPKI_TRY(conn_.exec(sql, p));
   return expect_one(n, "CRL " + crl.name + " number " + std::to_string(crl.crl_number));
 }
 
 Result<std::optional<CrlRecord>> SqlTx::latest_crl(std::string_view name, bool with_der) {
+  static const std::string with =
+      cat({"SELECT ", select_list(kCrls),
+           " FROM crls WHERE name = ? ORDER BY crl_number DESC LIMIT 1"});
+  static const std::string without_der =
+      cat({"SELECT ", select_list(kCrls, {}, kCrlWithoutDer),
+           " FROM crls WHERE name = ? ORDER BY crl_number DESC LIMIT 1"});
   const Value p[] = {text(name)};
-  auto rows = HPKI_TRY(conn_.query(
-      cat({"SELECT name, crl_number, ca_id, shard, delta, base_crl_number, this_update, "
-           "next_update, entries, created_at, ",
-           with_der ? "der" : "NULL",
-           " FROM crls WHERE name = ? ORDER BY crl_number DESC LIMIT 1"}),
-      p));
+  auto rows = HPKI_TRY(conn_.query(with_der ? with : without_der, p));
   if (rows.empty()) return std::nullopt;
-  const Row& r = rows[0];
-  CrlRecord c;
-  c.name = HPKI_TRY(col_text(r, 0, "crls.name"));
-  c.crl_number = HPKI_TRY(col_int(r, 1, "crls.crl_number"));
-  c.ca_id = HPKI_TRY(col_text(r, 2, "crls.ca_id"));
-  c.shard = HPKI_TRY(col_int(r, 3, "crls.shard"));
-  c.delta = HPKI_TRY(col_int(r, 4, "crls.delta")) != 0;
-  c.base_crl_number = HPKI_TRY(col_opt_int(r, 5, "crls.base_crl_number"));
-  c.this_update = HPKI_TRY(col_time(r, 6, "crls.this_update"));
-  c.next_update = HPKI_TRY(col_time(r, 7, "crls.next_update"));
-  c.entries = HPKI_TRY(col_int(r, 8, "crls.entries"));
-  c.created_at = HPKI_TRY(col_time(r, 9, "crls.created_at"));
-  if (with_der) c.der = HPKI_TRY(col_blob(r, 10, "crls.der"));
-  return c;
+  return read_row(kCrls, rows[0], with_der ? kAllColumns : kCrlWithoutDer);
 }
 
 Result<std::int64_t> SqlTx::prune_crls(std::string_view name, int keep) {
@@ -949,6 +857,70 @@ Result<std::int64_t> SqlTx::prune_crls(std::string_view name, int keep) {
       "DELETE FROM crls WHERE name = ? AND crl_number < (SELECT MIN(crl_number) FROM (SELECT "
       "crl_number FROM crls WHERE name = ? ORDER BY crl_number DESC LIMIT ?) AS newest)",
       p);
+}
+
+// ---------------------------------------------------------------- OCSP
+
+Result<std::vector<CertStatusRecord>> SqlTx::cert_statuses_since(std::string_view ca_id,
+                                                                 TimePoint since) {
+  static const std::string sql =
+      cat({"SELECT ", select_list(kCertStatuses, "c"),
+           " FROM certificates c LEFT JOIN revocations r ON r.ca_id = c.ca_id AND r.serial = "
+           "c.serial WHERE c.ca_id = ? AND c.updated_at >= ?"});
+  const Value p[] = {text(ca_id), Value{to_unix(since)}};
+  auto rows = HPKI_TRY(conn_.query(sql, p));
+  return read_rows(kCertStatuses, rows);
+}
+
+Result<std::optional<CertStatusRecord>> SqlTx::cert_status(std::string_view ca_id,
+                                                           std::string_view serial) {
+  static const std::string sql =
+      cat({"SELECT ", select_list(kCertStatuses, "c"),
+           " FROM certificates c LEFT JOIN revocations r ON r.ca_id = c.ca_id AND r.serial = "
+           "c.serial WHERE c.ca_id = ? AND c.serial = ?"});
+  const Value p[] = {text(ca_id), text(serial)};
+  auto rows = HPKI_TRY(conn_.query(sql, p));
+  if (rows.empty()) return std::nullopt;
+  return read_row(kCertStatuses, rows[0]);
+}
+
+Result<std::vector<CertStatusRecord>> SqlTx::cert_statuses(
+    std::string_view ca_id, std::span<const std::string_view> serials) {
+  if (serials.empty()) return std::vector<CertStatusRecord>{};
+  static const std::string before =
+      cat({"SELECT ", select_list(kCertStatuses, "c"),
+           " FROM certificates c LEFT JOIN revocations r ON r.ca_id = c.ca_id AND r.serial = "
+           "c.serial WHERE c.ca_id = ? AND c.serial IN"});
+  const Value fixed[] = {text(ca_id)};
+  std::vector<Value> list;
+  list.reserve(serials.size());
+  for (std::string_view s : serials) list.emplace_back(std::string(s));
+  auto rows = HPKI_TRY(query_in(
+      [this](std::string_view sql, std::span<const Value> v) { return conn_.query(sql, v); },
+      before, fixed, list));
+  return read_rows(kCertStatuses, rows);
+}
+
+Result<std::vector<OcspResponseRecord>> SqlTx::list_ocsp_responses(std::string_view ca_id) {
+  static const std::string sql =
+      cat({"SELECT ", select_list(kOcspResponses), " FROM ocsp_responses WHERE ca_id = ?"});
+  const Value p[] = {text(ca_id)};
+  auto rows = HPKI_TRY(conn_.query(sql, p));
+  return read_rows(kOcspResponses, rows);
+}
+
+Result<void> SqlTx::upsert_ocsp_responses(std::span<const OcspResponseRecord> responses) {
+  // Multi-row: a batch of responses in a few statements. A stored response is replaced only by
+  // one at least as new (another node may have stored a later one meanwhile).
+  static const std::string head =
+      cat({"INSERT INTO ocsp_responses (", insert_list(kOcspResponses), ")"});
+  static const std::string tail =
+      cat({"ON CONFLICT (ca_id, serial) DO UPDATE SET ",
+           excluded_set_list(kOcspResponses, kOcspResponseNonKey),
+           " WHERE ocsp_responses.this_update <= excluded.this_update"});
+  const std::vector<Value> p = rows_values(kOcspResponses, responses, now());
+  HPKI_TRY(exec_rows_here(head, written_count(kOcspResponses), p, tail));
+  return {};
 }
 
 // ---------------------------------------------------------------- counters
@@ -967,36 +939,13 @@ Result<std::int64_t> SqlTx::reserve_counter(std::string_view name, std::int64_t 
                   "ON CONFLICT (name) DO UPDATE SET value = counters.value + ? RETURNING value",
                   p));
   if (rows.empty()) return fail(ErrorCode::kStorage, "counter update returned no row");
-  const auto last = HPKI_TRY(col_int(rows[0], 0, "counters.value"));
+  const auto last = HPKI_TRY(read_value<std::int64_t>(rows[0], 0, {"counters", "value"}));
   return last - count + 1;
 }
 
 // ---------------------------------------------------------------- timestamps
 
 namespace {
-// The record's columns in `timestamps`; the token is in `timestamp_tokens` (schema version 5).
-constexpr std::string_view kTimestampCols =
-    "serial, tsa_id, gen_time, hash_alg, imprint, policy, nonce, requester, created_at, cert_req, "
-    "org";
-constexpr std::size_t kTimestampColCount = 11;
-
-Result<TimestampRecord> read_timestamp(const Row& r) {
-  TimestampRecord t;
-  t.serial = HPKI_TRY(col_int(r, 0, "timestamps.serial"));
-  t.tsa_id = HPKI_TRY(col_text(r, 1, "timestamps.tsa_id"));
-  t.gen_time = HPKI_TRY(col_time(r, 2, "timestamps.gen_time"));
-  t.hash_alg = HPKI_TRY(col_text(r, 3, "timestamps.hash_alg"));
-  t.imprint = HPKI_TRY(col_blob(r, 4, "timestamps.imprint"));
-  t.policy = HPKI_TRY(col_text(r, 5, "timestamps.policy"));
-  t.nonce = HPKI_TRY(col_opt_blob(r, 6, "timestamps.nonce"));
-  t.requester = HPKI_TRY(col_text(r, 7, "timestamps.requester"));
-  t.created_at = HPKI_TRY(col_time(r, 8, "timestamps.created_at"));
-  t.cert_req = HPKI_TRY(col_int(r, 9, "timestamps.cert_req")) != 0;
-  t.org = HPKI_TRY(col_text(r, 10, "timestamps.org"));
-  t.token = HPKI_TRY(col_opt_blob(r, 11, "timestamp_tokens.token"));
-  return t;
-}
-
 // "timestamp 7" or "one of timestamps 7..25", for errors about a batch.
 template <typename T>
 std::string serials_text(std::span<const T> ts) {
@@ -1008,24 +957,17 @@ std::string serials_text(std::span<const T> ts) {
 
 Result<void> SqlTx::insert_timestamps(std::span<const TimestampRecord> ts) {
   if (ts.empty()) return {};
-  std::vector<Value> p;
-  p.reserve(ts.size() * kTimestampColCount);
   std::vector<TimestampToken> tokens;
-  const std::int64_t created = now();
   for (const TimestampRecord& t : ts) {
     if (t.serial <= 0 || t.tsa_id.empty() || t.hash_alg.empty() || t.policy.empty()) {
       return fail(ErrorCode::kInvalidArgument,
                   "timestamp record: serial, TSA, hash or policy empty");
     }
-    for (Value v : {Value{t.serial}, text(t.tsa_id), Value{to_unix(t.gen_time)}, text(t.hash_alg),
-                    blob(t.imprint), text(t.policy), opt(t.nonce), text(t.requester),
-                    Value{created}, Value{std::int64_t{t.cert_req ? 1 : 0}}, text(t.org)}) {
-      p.push_back(std::move(v));
-    }
     if (t.token) tokens.push_back({.serial = t.serial, .token = *t.token});
   }
-  auto n = HPKI_TRY(exec_rows_here(cat({"INSERT INTO timestamps (", kTimestampCols, ")"}),
-                                   kTimestampColCount, p, "ON CONFLICT DO NOTHING"));
+  static const std::string head = cat({"INSERT INTO timestamps (", insert_list(kTimestamps), ")"});
+  const std::vector<Value> p = rows_values(kTimestamps, ts, now());
+  auto n = HPKI_TRY(exec_rows_here(head, written_count(kTimestamps), p, "ON CONFLICT DO NOTHING"));
   if (n != static_cast<std::int64_t>(ts.size()))
     return fail(ErrorCode::kConflict, serials_text(ts) + ": already recorded");
   return set_timestamp_tokens(tokens);
@@ -1033,41 +975,48 @@ Result<void> SqlTx::insert_timestamps(std::span<const TimestampRecord> ts) {
 
 Result<void> SqlTx::set_timestamp_tokens(std::span<const TimestampToken> ts) {
   if (ts.empty()) return {};
-  std::vector<Value> p;
-  p.reserve(ts.size() * 2);
-  for (const TimestampToken& t : ts) {
-    p.push_back(Value{t.serial});
-    p.push_back(blob(t.token));
-  }
   // Appended, one row per token; only for recorded serials (the join), so a count short of the
   // list names an unknown serial. A stored token is never replaced (primary key: kConflict).
-  // Both dialects name a VALUES list's columns column1, column2.
-  auto n = HPKI_TRY(exec_rows_here(
-      "INSERT INTO timestamp_tokens (serial, token) SELECT v.column1, v.column2 FROM (", 2, p,
-      ") AS v JOIN timestamps t ON t.serial = v.column1"));
+  // Both dialects name a VALUES list's columns column1, column2, ...
+  static const std::string head = [] {
+    std::string values_cols;
+    for (std::size_t i = 1; i <= written_count(kTimestampTokens); ++i) {
+      if (i > 1) values_cols += ", ";
+      values_cols += "v.column" + std::to_string(i);
+    }
+    return cat({"INSERT INTO timestamp_tokens (", insert_list(kTimestampTokens), ") SELECT ",
+                values_cols, " FROM ("});
+  }();
+  static_assert(kTimestampTokenColumns[0].name == "serial");  // v.column1 in the join below
+  const std::vector<Value> p = rows_values(kTimestampTokens, ts, now());
+  auto n = HPKI_TRY(exec_rows_here(head, written_count(kTimestampTokens), p,
+                                   ") AS v JOIN timestamps t ON t.serial = v.column1"));
   if (n != static_cast<std::int64_t>(ts.size()))
     return fail(ErrorCode::kNotFound, serials_text(ts) + ": not recorded");
   return {};
 }
 
 Result<TimestampRecord> SqlTx::get_timestamp(std::int64_t serial) {
-  const Value p[] = {Value{serial}};
-  auto rows = HPKI_TRY(conn_.query(
-      cat({"SELECT ", kTimestampCols,
+  static const std::string sql =
+      cat({"SELECT ", select_list(kTimestamps),
            ", (SELECT token FROM timestamp_tokens k WHERE k.serial = timestamps.serial) "
-           "FROM timestamps WHERE serial = ?"}),
-      p));
+           "FROM timestamps WHERE serial = ?"});
+  const Value p[] = {Value{serial}};
+  auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) return fail(ErrorCode::kNotFound, "no timestamp " + std::to_string(serial));
-  return read_timestamp(rows[0]);
+  TimestampRecord t = HPKI_TRY(read_row(kTimestamps, rows[0]));
+  t.token = HPKI_TRY(read_value<std::optional<Bytes>>(rows[0], kTimestamps.columns.size(),
+                                                      {"timestamp_tokens", "token"}));
+  return t;
 }
 
 Result<std::optional<TimePoint>> SqlTx::last_timestamp_time() {
   auto rows = HPKI_TRY(conn_.query("SELECT MAX(gen_time) FROM timestamps", {}));
   if (rows.empty()) return std::optional<TimePoint>{};
-  return col_opt_time(rows[0], 0, "MAX(timestamps.gen_time)");
+  return read_value<std::optional<TimePoint>>(rows[0], 0, {{}, "MAX(timestamps.gen_time)"});
 }
 
-// ---------------------------------------------------------------- raw
+// ---------------------------------------------------------------- raw (store/detail/raw.h)
 
 Result<std::int64_t> SqlTx::exec(std::string_view sql, std::span<const Value> params) {
   HPKI_TRY(flush_audit());  // raw SQL may read or change the audit log

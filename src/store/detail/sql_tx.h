@@ -1,6 +1,13 @@
-// The Tx of both dialects: typed operations written once in portable SQL over a Connection.
-// Private to the store module.
+// The Tx of both dialects: typed operations written once in portable SQL over a Connection,
+// their column lists and row readers generated from one descriptor per record
+// (store/detail/columns.h). Private to the store module.
 #pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "store/detail/connection.h"
@@ -85,8 +92,19 @@ class SqlTx final : public Tx {
   Result<TimestampRecord> get_timestamp(std::int64_t serial) override;
   Result<std::optional<TimePoint>> last_timestamp_time() override;
 
-  Result<std::int64_t> exec(std::string_view sql, std::span<const Value> params) override;
-  Result<std::vector<Row>> query(std::string_view sql, std::span<const Value> params) override;
+  Result<std::vector<CertStatusRecord>> cert_statuses_since(std::string_view ca_id,
+                                                            TimePoint since) override;
+  Result<std::optional<CertStatusRecord>> cert_status(std::string_view ca_id,
+                                                      std::string_view serial) override;
+  Result<std::vector<CertStatusRecord>> cert_statuses(
+      std::string_view ca_id, std::span<const std::string_view> serials) override;
+  Result<std::vector<OcspResponseRecord>> list_ocsp_responses(std::string_view ca_id) override;
+  Result<void> upsert_ocsp_responses(std::span<const OcspResponseRecord> responses) override;
+
+  // Raw SQL for store/detail/raw.h (tests only; not part of Tx): writes the pending audit
+  // entries first and forgets the audit tail. Without params, `sql` may hold several statements.
+  [[nodiscard]] Result<std::int64_t> exec(std::string_view sql, std::span<const Value> params);
+  [[nodiscard]] Result<std::vector<Row>> query(std::string_view sql, std::span<const Value> params);
 
  private:
   [[nodiscard]] std::int64_t now() const noexcept { return to_unix(clock_.now()); }
@@ -97,7 +115,7 @@ class SqlTx final : public Tx {
   // Writes the audit entries appended since the last flush; called before anything else
   // reads the audit log in this transaction and before COMMIT.
   [[nodiscard]] Result<void> flush_audit();
-  // store::exec_rows straight on the connection (SqlTx::exec would flush the audit entries).
+  // detail::exec_rows straight on the connection (SqlTx::exec would flush the audit entries).
   [[nodiscard]] Result<std::int64_t> exec_rows_here(std::string_view head, std::size_t cols,
                                                     std::span<const Value> values,
                                                     std::string_view tail);

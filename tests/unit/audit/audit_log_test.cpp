@@ -24,6 +24,7 @@
 #include "core/encoding.h"
 #include "crypto/digest.h"
 #include "crypto/key.h"
+#include "store/detail/raw.h"
 #include "store/store.h"
 #include "tests/support/test_db.h"
 
@@ -37,7 +38,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using crypto::HashAlg;
-using store::Value;
+using store::raw::Value;
 
 const TimePoint kT0 = TimePoint(std::chrono::seconds(1'800'000'000));
 
@@ -244,7 +245,7 @@ class AuditTest : public ::testing::TestWithParam<std::tuple<std::string, HashAl
 
   void exec(std::string_view sql, std::vector<Value> params = {}) {
     auto r = store_->transact([&](store::Tx& tx) -> Result<void> {
-      HPKI_TRY(tx.exec(sql, params));
+      HPKI_TRY(store::raw::exec(tx, sql, params));
       return {};
     });
     ASSERT_TRUE(r.has_value()) << r.error().to_string();
@@ -511,7 +512,8 @@ TEST_P(AuditTest, LogWrittenBeforeVersion6VerifiesAfterTheUpgrade) {
           Value{e.prev_hash},
           Value{e.hash}};
       ASSERT_TRUE((*v5)->transact([&](store::Tx& tx) -> Result<void> {
-        HPKI_TRY(tx.exec(
+        HPKI_TRY(store::raw::exec(
+            tx,
             "INSERT INTO audit_log (seq, at, actor, action, object, outcome, details, hash_alg, "
             "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             p));

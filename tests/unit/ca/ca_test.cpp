@@ -15,6 +15,7 @@
 #include "ca/runtime.h"
 #include "core/pem.h"
 #include "der/oids.h"
+#include "store/detail/raw.h"
 #include "tests/support/test_ca.h"
 #include "tests/support/test_db.h"
 #include "tests/support/test_util.h"
@@ -291,11 +292,12 @@ TEST_P(CaTest, PersonalDataIsEncryptedMaskedAndSearchable) {
   auto view = rt_->ca().show(a.serial).value();
   EXPECT_EQ(view.identifiers_masked.at("id_number"), "310***********1234");
   // The clear identifier is nowhere in the database rows.
-  auto rows = rt_->store()
-                  .transact_value<std::vector<store::Row>>([](store::Tx& tx) {
-                    return tx.query("SELECT id_number_enc, id_number_hash FROM subjects");
-                  })
-                  .value();
+  auto rows =
+      rt_->store()
+          .transact_value<std::vector<store::raw::Row>>([](store::Tx& tx) {
+            return store::raw::query(tx, "SELECT id_number_enc, id_number_hash FROM subjects");
+          })
+          .value();
   ASSERT_EQ(rows.size(), 2u);
   for (const auto& row : rows) {
     for (const auto& v : row) {
@@ -377,8 +379,8 @@ TEST_P(CaTest, EveryChangeIsAuditedAndTheLogVerifies) {
   // Tamper with one entry directly in the database: detected at that entry.
   const auto seq = entries[entries.size() / 2].seq;
   ASSERT_TRUE(rt_->store().transact([&](store::Tx& tx) -> Result<void> {
-    std::vector<store::Value> params{std::string("mallory"), seq};
-    HPKI_TRY(tx.exec("UPDATE audit_log SET actor = ? WHERE seq = ?", params));
+    std::vector<store::raw::Value> params{std::string("mallory"), seq};
+    HPKI_TRY(store::raw::exec(tx, "UPDATE audit_log SET actor = ? WHERE seq = ?", params));
     return {};
   }));
   report = rt_->audit().verify(rt_->store(), o).value();

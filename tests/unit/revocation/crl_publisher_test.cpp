@@ -12,6 +12,7 @@
 #include "ca/runtime.h"
 #include "core/encoding.h"
 #include "der/oids.h"
+#include "store/detail/raw.h"
 #include "tests/support/test_ca.h"
 #include "tests/support/test_db.h"
 #include "tests/support/test_util.h"
@@ -405,8 +406,9 @@ TEST_P(CrlPublisherTest, LatestIsCachedWithAStableEtag) {
   // Old CRLs are pruned (keep = 3).
   for (int i = 0; i < 5; ++i) (void)pub_->generate(scope, false).value();
   auto rows = rt_->store()
-                  .transact_value<std::vector<store::Row>>([](store::Tx& tx) {
-                    return tx.query("SELECT COUNT(*) FROM crls WHERE name = 'rsa-issuing'", {});
+                  .transact_value<std::vector<store::raw::Row>>([](store::Tx& tx) {
+                    return store::raw::query(
+                        tx, "SELECT COUNT(*) FROM crls WHERE name = 'rsa-issuing'", {});
                   })
                   .value();
   EXPECT_EQ(std::get<std::int64_t>(rows.at(0).at(0)), 3);

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -19,6 +20,7 @@
 
 #include "core/clock.h"
 #include "store/commit_batcher.h"
+#include "store/detail/raw.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
@@ -26,6 +28,8 @@ namespace hpki::store {
 namespace {
 
 using namespace std::chrono_literals;
+using raw::Row;  // store/detail/raw.h: the test-only raw SQL path
+using raw::Value;
 using test::pg_admin_exec;
 using test::pg_admin_url;
 using test::TestDb;
@@ -103,7 +107,7 @@ TEST_P(StoreTest, MigrationsAreIdempotentAndRecorded) {
     ASSERT_TRUE(s.has_value()) << s.error().to_string();
     EXPECT_EQ((*s)->schema_version().value(), latest_schema_version());
     auto r = (*s)->transact([](Tx& tx) -> Result<void> {
-      auto rows = HPKI_TRY(tx.query("SELECT COUNT(*) FROM schema_version", {}));
+      auto rows = HPKI_TRY(store::raw::query(tx, "SELECT COUNT(*) FROM schema_version", {}));
       EXPECT_EQ(std::get<std::int64_t>(rows.at(0).at(0)),
                 static_cast<std::int64_t>(migrations().size()));
       auto cas = HPKI_TRY(tx.list_cas());
@@ -135,7 +139,7 @@ TEST_P(StoreTest, ConcurrentOpenOfAFreshDatabaseMigratesOnce) {
   auto s = open_store(fresh.url(), clock_);
   ASSERT_TRUE(s.has_value());
   auto n = (*s)->transact_value<std::int64_t>([](Tx& tx) -> Result<std::int64_t> {
-    auto rows = HPKI_TRY(tx.query("SELECT COUNT(*) FROM schema_version", {}));
+    auto rows = HPKI_TRY(store::raw::query(tx, "SELECT COUNT(*) FROM schema_version", {}));
     return std::get<std::int64_t>(rows.at(0).at(0));
   });
   ASSERT_TRUE(n.has_value()) << n.error().to_string();
@@ -154,16 +158,18 @@ TEST_P(StoreTest, Version5MovesStoredTokensToTheirTable) {
     const Value p[] = {Value{Bytes{0x30, 0x03, 0x02, 0x01, 0x07}}};
     auto r = (*v4)->transact([&](Tx& tx) -> Result<void> {
       HPKI_TRY(tx.insert_ca(root_ca()));
+      HPKI_TRY(store::raw::exec(
+          tx,
+          "INSERT INTO timestamps (serial, tsa_id, gen_time, hash_alg, imprint, policy, "
+          "requester, token, created_at) VALUES (7, 'rsa-root', 1800000000, 'sha256', "
+          "'x', '1.2.3', 'ip:192.0.2.1', ?, 1800000000)",
+          p));
       HPKI_TRY(
-          tx.exec("INSERT INTO timestamps (serial, tsa_id, gen_time, hash_alg, imprint, policy, "
-                  "requester, token, created_at) VALUES (7, 'rsa-root', 1800000000, 'sha256', "
-                  "'x', '1.2.3', 'ip:192.0.2.1', ?, 1800000000)",
-                  p));
-      HPKI_TRY(
-          tx.exec("INSERT INTO timestamps (serial, tsa_id, gen_time, hash_alg, imprint, "
-                  "policy, requester, created_at) VALUES (8, 'rsa-root', 1800000001, "
-                  "'sha256', 'y', '1.2.3', 'ip:192.0.2.1', 1800000001)",
-                  {}));
+          store::raw::exec(tx,
+                           "INSERT INTO timestamps (serial, tsa_id, gen_time, hash_alg, imprint, "
+                           "policy, requester, created_at) VALUES (8, 'rsa-root', 1800000001, "
+                           "'sha256', 'y', '1.2.3', 'ip:192.0.2.1', 1800000001)",
+                           {}));
       return {};
     });
     ASSERT_TRUE(r.has_value()) << r.error().to_string();
@@ -186,8 +192,8 @@ TEST_P(StoreTest, Version5MovesStoredTokensToTheirTable) {
 TEST_P(StoreTest, NewerSchemaIsRefused) {
   const Value p[] = {Value{std::int64_t{latest_schema_version() + 1}}};
   run([&](Tx& tx) -> Result<void> {
-    auto n = HPKI_TRY(tx.exec(
-        "INSERT INTO schema_version (version, description, applied_at) VALUES (?, 'future', 0)",
+    auto n = HPKI_TRY(store::raw::exec(
+        tx, "INSERT INTO schema_version (version, description, applied_at) VALUES (?, 'future', 0)",
         p));
     EXPECT_EQ(n, 1);
     return {};
@@ -325,6 +331,128 @@ TEST_P(StoreTest, IssuanceLifecycle) {
   });
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kConflict);
+}
+
+// The OCSP responder's operations (issue 17: typed, no SQL in revocation/): status rows with
+// their revocation, look-ups by one serial, by many (more than one statement's worth) and by
+// change time; pre-signed responses stored in multi-row upserts that never go back in time.
+TEST_P(StoreTest, OcspStatusesAndResponses) {
+  add_root();
+  run([](Tx& tx) { return tx.insert_ca(root_ca("sm2-root")); });
+  // 40 certificates (more than kMaxRowsPerStatement), issued at kT0.
+  std::vector<std::string> serials;
+  for (int i = 0; i < 40; ++i) serials.push_back("a" + std::to_string(100 + i));
+  run([&](Tx& tx) -> Result<void> {
+    for (const auto& s : serials) {
+      HPKI_TRY(tx.reserve_certificate(cert("rsa-root", s)));
+      HPKI_TRY(tx.complete_issuance("rsa-root", s, Bytes{0x30, 0x00}));
+    }
+    HPKI_TRY(tx.reserve_certificate(cert("sm2-root", "a100")));  // same serial, other CA
+    HPKI_TRY(tx.reserve_certificate(cert("rsa-root", "b1")));    // reserved, never completed
+    return {};
+  });
+  // Later: a101 revoked (keyCompromise), a102 on hold.
+  clock_.advance(10s);
+  run([&](Tx& tx) -> Result<void> {
+    HPKI_TRY(tx.set_status("rsa-root", "a101", CertStatus::kRevoked, CertStatus::kIssued));
+    HPKI_TRY(tx.insert_revocation(
+        {.ca_id = "rsa-root", .serial = "a101", .reason = 1, .revoked_at = kT0 + 9s}));
+    HPKI_TRY(tx.set_status("rsa-root", "a102", CertStatus::kHold, CertStatus::kIssued));
+    return {};
+  });
+  run([&](Tx& tx) -> Result<void> {
+    auto good = HPKI_TRY(tx.cert_status("rsa-root", "a100"));
+    EXPECT_TRUE(good.has_value());
+    if (good) {
+      EXPECT_EQ(good->serial, "a100");
+      EXPECT_EQ(good->status, CertStatus::kIssued);
+      EXPECT_EQ(good->updated_at, kT0);
+      EXPECT_FALSE(good->reason.has_value());
+      EXPECT_FALSE(good->revoked_at.has_value());
+    }
+    auto revoked = HPKI_TRY(tx.cert_status("rsa-root", "a101"));
+    EXPECT_TRUE(revoked.has_value());
+    if (revoked) {
+      EXPECT_EQ(revoked->status, CertStatus::kRevoked);
+      EXPECT_EQ(revoked->updated_at, kT0 + 10s);
+      EXPECT_EQ(revoked->reason, 1);
+      EXPECT_EQ(revoked->revoked_at, kT0 + 9s);
+    }
+    EXPECT_EQ(HPKI_TRY(tx.cert_status("rsa-root", "b1"))->status, CertStatus::kIssuing);
+    EXPECT_FALSE(HPKI_TRY(tx.cert_status("rsa-root", "ffff")).has_value());
+    EXPECT_FALSE(HPKI_TRY(tx.cert_status("sm2-root", "a101")).has_value());
+
+    // Changed since kT0 + 10s: the two status changes only.
+    auto since = HPKI_TRY(tx.cert_statuses_since("rsa-root", kT0 + 10s));
+    std::set<std::string> changed;
+    for (const auto& c : since) changed.insert(c.serial + ":" + std::string(to_string(c.status)));
+    EXPECT_EQ(changed, (std::set<std::string>{"a101:revoked", "a102:hold"}));
+    EXPECT_EQ(HPKI_TRY(tx.cert_statuses_since("rsa-root", kT0)).size(), 41u);
+    EXPECT_EQ(HPKI_TRY(tx.cert_statuses_since("sm2-root", kT0)).size(), 1u);
+
+    // By many serials: all 40 known ones (two statements) and none of the unknown.
+    std::vector<std::string_view> wanted(serials.begin(), serials.end());
+    wanted.push_back("ffff");
+    wanted.push_back("eeee");
+    auto many = HPKI_TRY(tx.cert_statuses("rsa-root", wanted));
+    std::set<std::string> found;
+    for (const auto& c : many) found.insert(c.serial);
+    EXPECT_EQ(found, std::set<std::string>(serials.begin(), serials.end()));
+    EXPECT_EQ(many.size(), 40u);
+    EXPECT_TRUE(HPKI_TRY(tx.cert_statuses("rsa-root", {})).empty());
+    return {};
+  });
+
+  // Responses: 40 rows upserted (two statements), listed per CA.
+  auto response = [](std::string ca, std::string serial, TimePoint tu, Bytes der) {
+    return OcspResponseRecord{.ca_id = std::move(ca),
+                              .serial = std::move(serial),
+                              .status = "good",
+                              .this_update = tu,
+                              .next_update = tu + 24h,
+                              .der = std::move(der)};
+  };
+  std::vector<OcspResponseRecord> batch;
+  for (const auto& s : serials) batch.push_back(response("rsa-root", s, kT0 + 20s, Bytes{0x01}));
+  batch.push_back(response("sm2-root", "a100", kT0 + 20s, Bytes{0x02}));
+  run([&](Tx& tx) { return tx.upsert_ocsp_responses(batch); });
+  run([&](Tx& tx) -> Result<void> {
+    auto rsa = HPKI_TRY(tx.list_ocsp_responses("rsa-root"));
+    EXPECT_EQ(rsa.size(), 40u);
+    for (const auto& r : rsa) {
+      EXPECT_EQ(r.ca_id, "rsa-root");
+      EXPECT_EQ(r.status, "good");
+      EXPECT_EQ(r.this_update, kT0 + 20s);
+      EXPECT_EQ(r.next_update, kT0 + 20s + 24h);
+      EXPECT_EQ(r.der, Bytes{0x01});
+    }
+    auto sm2 = HPKI_TRY(tx.list_ocsp_responses("sm2-root"));
+    EXPECT_EQ(sm2.size(), 1u);
+    EXPECT_EQ(sm2.at(0).der, Bytes{0x02});
+    EXPECT_TRUE(HPKI_TRY(tx.list_ocsp_responses("no-such-ca")).empty());
+    return {};
+  });
+  // A newer response replaces the stored one; an older one (another node's stale work) does
+  // not; an empty batch writes nothing.
+  run([&](Tx& tx) -> Result<void> {
+    auto newer = response("rsa-root", "a101", kT0 + 30s, Bytes{0x03});
+    newer.status = "revoked";
+    const OcspResponseRecord two[] = {newer, response("rsa-root", "a100", kT0 + 5s, Bytes{0x04})};
+    HPKI_TRY(tx.upsert_ocsp_responses(two));
+    HPKI_TRY(tx.upsert_ocsp_responses({}));
+    return {};
+  });
+  run([&](Tx& tx) -> Result<void> {
+    std::map<std::string, OcspResponseRecord> by_serial;
+    for (auto& r : HPKI_TRY(tx.list_ocsp_responses("rsa-root"))) by_serial[r.serial] = r;
+    EXPECT_EQ(by_serial.size(), 40u);
+    EXPECT_EQ(by_serial["a101"].status, "revoked");
+    EXPECT_EQ(by_serial["a101"].this_update, kT0 + 30s);
+    EXPECT_EQ(by_serial["a101"].der, Bytes{0x03});
+    EXPECT_EQ(by_serial["a100"].this_update, kT0 + 20s);
+    EXPECT_EQ(by_serial["a100"].der, Bytes{0x01});
+    return {};
+  });
 }
 
 TEST_P(StoreTest, DuplicateSerialIsAConflictAndTheTransactionStaysUsable) {
@@ -533,7 +661,7 @@ TEST_P(StoreTest, TransientLockFailuresAreRetried) {
   int runs = 0;
   auto b = (*b_store)->transact([&](Tx& tx) -> Result<void> {
     ++runs;
-    if (pg) HPKI_TRY(tx.exec("SET LOCAL lock_timeout = '20ms'"));
+    if (pg) HPKI_TRY(store::raw::exec(tx, "SET LOCAL lock_timeout = '20ms'"));
     auto v = HPKI_TRY(tx.next_counter("x"));
     EXPECT_EQ(v, 3);
     return {};
@@ -564,7 +692,7 @@ TEST_P(StoreTest, TransientLockFailuresAreRetried) {
   });
   while (!a_holds) std::this_thread::sleep_for(1ms);
   auto c = (*c_store)->transact([&](Tx& tx) -> Result<void> {
-    if (pg) HPKI_TRY(tx.exec("SET LOCAL lock_timeout = '5ms'"));
+    if (pg) HPKI_TRY(store::raw::exec(tx, "SET LOCAL lock_timeout = '5ms'"));
     HPKI_TRY(tx.next_counter("x"));
     return {};
   });
@@ -838,39 +966,39 @@ TEST_P(StoreTest, AuditEntriesOfOneTransactionAreWrittenTogetherAtCommit) {
 
 TEST_P(StoreTest, ManyRowsInFewStatements) {
   run([](Tx& tx) -> Result<void> {
-    HPKI_TRY(tx.exec("CREATE TABLE rows_t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)"));
+    HPKI_TRY(store::raw::exec(tx, "CREATE TABLE rows_t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)"));
     std::vector<Value> values;
     for (std::int64_t k = 1; k <= 45; ++k) {  // statements of 32, 8, 4 and 1 rows
       values.emplace_back(k);
       values.emplace_back("v" + std::to_string(k));
     }
-    EXPECT_EQ(HPKI_TRY(store::exec_rows(tx, "INSERT INTO rows_t (k, v)", 2, values)), 45);
+    EXPECT_EQ(HPKI_TRY(store::raw::exec_rows(tx, "INSERT INTO rows_t (k, v)", 2, values)), 45);
     // The tail applies to every statement: a conflict is skipped, not an error.
     const Value again[] = {Value{std::int64_t{3}}, Value{std::string("x")}, Value{std::int64_t{46}},
                            Value{std::string("v46")}};
-    EXPECT_EQ(HPKI_TRY(store::exec_rows(tx, "INSERT INTO rows_t (k, v)", 2, again,
-                                        "ON CONFLICT DO NOTHING")),
+    EXPECT_EQ(HPKI_TRY(store::raw::exec_rows(tx, "INSERT INTO rows_t (k, v)", 2, again,
+                                             "ON CONFLICT DO NOTHING")),
               1);
-    EXPECT_EQ(store::exec_rows(tx, "INSERT INTO rows_t (k, v)", 2, std::span(again).first(3))
+    EXPECT_EQ(store::raw::exec_rows(tx, "INSERT INTO rows_t (k, v)", 2, std::span(again).first(3))
                   .error()
                   .code(),
               ErrorCode::kInvalidArgument);
-    EXPECT_EQ(HPKI_TRY(store::exec_rows(tx, "INSERT INTO rows_t (k, v)", 2, {})), 0);
+    EXPECT_EQ(HPKI_TRY(store::raw::exec_rows(tx, "INSERT INTO rows_t (k, v)", 2, {})), 0);
     // Look-ups by many keys: every match of every part, none for keys not there.
     std::vector<Value> keys;
     for (std::int64_t k = 0; k <= 50; k += 2) keys.emplace_back(k);
     const Value prefix[] = {Value{std::string("v%")}};
-    auto rows = HPKI_TRY(store::query_in(tx, "SELECT k FROM rows_t WHERE v LIKE ? AND k IN", prefix,
-                                         keys, "ORDER BY k"));
+    auto rows = HPKI_TRY(store::raw::query_in(tx, "SELECT k FROM rows_t WHERE v LIKE ? AND k IN",
+                                              prefix, keys, "ORDER BY k"));
     EXPECT_EQ(rows.size(), 23u);  // 2, 4, ..., 46
     std::set<std::int64_t> got;
     for (const auto& r : rows) got.insert(std::get<std::int64_t>(r.at(0)));
     EXPECT_EQ(got.size(), 23u);
     EXPECT_EQ(*got.begin(), 2);
     EXPECT_EQ(*got.rbegin(), 46);
-    EXPECT_TRUE(
-        HPKI_TRY(store::query_in(tx, "SELECT k FROM rows_t WHERE v LIKE ? AND k IN", prefix, {}))
-            .empty());
+    EXPECT_TRUE(HPKI_TRY(store::raw::query_in(tx, "SELECT k FROM rows_t WHERE v LIKE ? AND k IN",
+                                              prefix, {}))
+                    .empty());
     return {};
   });
 }
@@ -889,18 +1017,22 @@ TEST_P(StoreTest, RawExecCanTamperWithAuditRows) {
   run([](Tx& tx) -> Result<void> {
     // Edit.
     const Value edit[] = {Value{std::string("mallory")}, Value{std::int64_t{2}}};
-    EXPECT_EQ(HPKI_TRY(tx.exec("UPDATE audit_log SET actor = ? WHERE seq = ?", edit)), 1);
+    EXPECT_EQ(HPKI_TRY(store::raw::exec(tx, "UPDATE audit_log SET actor = ? WHERE seq = ?", edit)),
+              1);
     // Delete.
-    EXPECT_EQ(HPKI_TRY(tx.exec("DELETE FROM audit_log WHERE seq = 3")), 1);
+    EXPECT_EQ(HPKI_TRY(store::raw::exec(tx, "DELETE FROM audit_log WHERE seq = 3")), 1);
     // Insert.
     const Value ins[] = {Value{std::int64_t{7}}, Value{Bytes{0xee, 0x00}}};
-    EXPECT_EQ(HPKI_TRY(tx.exec("INSERT INTO audit_log (seq, at, actor, action, object, outcome, "
-                               "details, hash_alg, prev_hash, hash) VALUES (?, 0, 'eve', 'x', "
-                               "'', 'ok', '{}', 'sha256', ?, ?)",
-                               std::vector<Value>{ins[0], ins[1], ins[1]})),
-              1);
+    EXPECT_EQ(
+        HPKI_TRY(store::raw::exec(tx,
+                                  "INSERT INTO audit_log (seq, at, actor, action, object, outcome, "
+                                  "details, hash_alg, prev_hash, hash) VALUES (?, 0, 'eve', 'x', "
+                                  "'', 'ok', '{}', 'sha256', ?, ?)",
+                                  std::vector<Value>{ins[0], ins[1], ins[1]})),
+        1);
     // Reorder: swap the contents of seq 1 and 4 (through a free seq).
-    HPKI_TRY(tx.exec(
+    HPKI_TRY(store::raw::exec(
+        tx,
         "UPDATE audit_log SET seq = 100 WHERE seq = 1; UPDATE audit_log SET seq = 1 WHERE seq = "
         "4; UPDATE audit_log SET seq = 4 WHERE seq = 100;"));
     return {};
@@ -912,9 +1044,10 @@ TEST_P(StoreTest, RawExecCanTamperWithAuditRows) {
     EXPECT_EQ(seen, (std::vector<std::string>{"1alicea3", "2mallorya1", "4alicea0", "7evex"}));
     EXPECT_EQ(all.back().hash, (Bytes{0xee, 0x00}));
     auto rows =
-        HPKI_TRY(tx.query("SELECT seq, actor, hash FROM audit_log WHERE seq >= ? ORDER "
-                          "BY seq",
-                          std::vector<Value>{Value{std::int64_t{4}}}));
+        HPKI_TRY(store::raw::query(tx,
+                                   "SELECT seq, actor, hash FROM audit_log WHERE seq >= ? ORDER "
+                                   "BY seq",
+                                   std::vector<Value>{Value{std::int64_t{4}}}));
     EXPECT_EQ(rows.size(), 2u);
     EXPECT_EQ(std::get<std::int64_t>(rows.at(0).at(0)), 4);
     EXPECT_EQ(std::get<std::string>(rows.at(1).at(1)), "eve");
@@ -925,7 +1058,8 @@ TEST_P(StoreTest, RawExecCanTamperWithAuditRows) {
   run([](Tx& tx) -> Result<void> {
     auto id = HPKI_TRY(tx.insert_subject({.name = "x", .dns = {"a.example"}}));
     const Value p[] = {Value{id}};
-    EXPECT_EQ(HPKI_TRY(tx.exec("UPDATE subjects SET dns = 'not json' WHERE id = ?", p)), 1);
+    EXPECT_EQ(
+        HPKI_TRY(store::raw::exec(tx, "UPDATE subjects SET dns = 'not json' WHERE id = ?", p)), 1);
     auto broken = tx.get_subject(id);
     EXPECT_FALSE(broken.has_value());
     if (!broken) {
@@ -935,7 +1069,7 @@ TEST_P(StoreTest, RawExecCanTamperWithAuditRows) {
   });
   // A bad statement is an error.
   auto bad = store_->transact([](Tx& tx) -> Result<void> {
-    HPKI_TRY(tx.exec("UPDATE no_such_table SET x = 1"));
+    HPKI_TRY(store::raw::exec(tx, "UPDATE no_such_table SET x = 1"));
     return {};
   });
   ASSERT_FALSE(bad.has_value());
@@ -1153,7 +1287,8 @@ TEST_P(StoreTest, CrlsStoredLatestFirstAndPruned) {
     EXPECT_EQ(HPKI_TRY(tx.prune_crls("rsa-root", 2)), 1);
     EXPECT_EQ(HPKI_TRY(tx.prune_crls("rsa-root", 2)), 0);
     EXPECT_EQ(tx.prune_crls("rsa-root", 0).error().code(), ErrorCode::kInvalidArgument);
-    auto rows = HPKI_TRY(tx.query("SELECT MIN(crl_number) FROM crls WHERE name = 'rsa-root'", {}));
+    auto rows = HPKI_TRY(
+        store::raw::query(tx, "SELECT MIN(crl_number) FROM crls WHERE name = 'rsa-root'", {}));
     EXPECT_EQ(std::get<std::int64_t>(rows.at(0).at(0)), 2);
     return {};
   });
@@ -1294,7 +1429,7 @@ TEST_P(StoreTest, RepeatedStatementsSurviveSchemaChangesAndErrors) {
   // The same SQL text over and over (SQLite keeps it prepared), across a schema change, a
   // constraint error and a rolled-back transaction: every run sees the current state.
   run([](Tx& tx) -> Result<void> {
-    HPKI_TRY(tx.exec("CREATE TABLE stmt_cache_t (k INTEGER PRIMARY KEY, v TEXT)", {}));
+    HPKI_TRY(store::raw::exec(tx, "CREATE TABLE stmt_cache_t (k INTEGER PRIMARY KEY, v TEXT)", {}));
     return {};
   });
   const std::string_view insert = "INSERT INTO stmt_cache_t (k, v) VALUES (?, ?)";
@@ -1302,30 +1437,30 @@ TEST_P(StoreTest, RepeatedStatementsSurviveSchemaChangesAndErrors) {
   for (std::int64_t k = 1; k <= 3; ++k) {
     run([&](Tx& tx) -> Result<void> {
       const Value p[] = {Value{k}, Value{std::string("v") + std::to_string(k)}};
-      HPKI_TRY(tx.exec(insert, p));
+      HPKI_TRY(store::raw::exec(tx, insert, p));
       return {};
     });
   }
   auto dup = store_->transact([&](Tx& tx) -> Result<void> {
     const Value p[] = {Value{std::int64_t{2}}, Value{std::string("again")}};
-    HPKI_TRY(tx.exec(insert, p));
+    HPKI_TRY(store::raw::exec(tx, insert, p));
     return {};
   });
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code(), ErrorCode::kConflict);
   auto rolled_back = store_->transact([&](Tx& tx) -> Result<void> {
     const Value p[] = {Value{std::int64_t{9}}, Value{std::string("gone")}};
-    HPKI_TRY(tx.exec(insert, p));
+    HPKI_TRY(store::raw::exec(tx, insert, p));
     return fail(ErrorCode::kInternal, "abort");
   });
   ASSERT_FALSE(rolled_back);
   run([](Tx& tx) -> Result<void> {
-    HPKI_TRY(tx.exec("ALTER TABLE stmt_cache_t ADD COLUMN w INTEGER DEFAULT 7", {}));
+    HPKI_TRY(store::raw::exec(tx, "ALTER TABLE stmt_cache_t ADD COLUMN w INTEGER DEFAULT 7", {}));
     return {};
   });
   std::vector<Row> rows;
   run([&](Tx& tx) -> Result<void> {
-    rows = HPKI_TRY(tx.query(select, {}));
+    rows = HPKI_TRY(store::raw::query(tx, select, {}));
     return {};
   });
   ASSERT_EQ(rows.size(), 3u);
@@ -1333,8 +1468,9 @@ TEST_P(StoreTest, RepeatedStatementsSurviveSchemaChangesAndErrors) {
   EXPECT_EQ(std::get<std::string>(rows[1][1]), "v2");
   EXPECT_EQ(std::get<std::int64_t>(rows[2][2]), 7);
   // A read on a reader connection after all this sees the same.
-  auto n = store_->read_value<std::size_t>(
-      [&](Tx& tx) -> Result<std::size_t> { return HPKI_TRY(tx.query(select, {})).size(); });
+  auto n = store_->read_value<std::size_t>([&](Tx& tx) -> Result<std::size_t> {
+    return HPKI_TRY(store::raw::query(tx, select, {})).size();
+  });
   ASSERT_TRUE(n) << n.error().to_string();
   EXPECT_EQ(*n, 3u);
 }
@@ -1424,10 +1560,11 @@ TEST(PgStore, ReconnectsWhenAPooledConnectionDied) {
   auto b = open_store(db.url(), clock);
   ASSERT_TRUE(b.has_value());
   auto killed = (*b)->transact_value<std::int64_t>([](Tx& tx) -> Result<std::int64_t> {
-    auto rows = HPKI_TRY(
-        tx.query("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname "
-                 "= current_database() AND pid <> pg_backend_pid()",
-                 {}));
+    auto rows = HPKI_TRY(store::raw::query(
+        tx,
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname "
+        "= current_database() AND pid <> pg_backend_pid()",
+        {}));
     return std::get<std::int64_t>(rows.at(0).at(0));
   });
   ASSERT_TRUE(killed.has_value()) << killed.error().to_string();

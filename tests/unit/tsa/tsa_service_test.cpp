@@ -16,6 +16,7 @@
 #include "core/encoding.h"
 #include "crypto/digest.h"
 #include "der/oids.h"
+#include "store/detail/raw.h"
 #include "tests/support/test_ca.h"
 #include "tests/support/test_db.h"
 #include "tests/support/test_util.h"
@@ -179,11 +180,11 @@ TEST_P(TsaTest, TokensStoredWholeBeforeVersion5AreHandedOutAsStored) {
   auto r = tsa_->respond(query(crypto::HashAlg::kSha256, "old row"), std::nullopt, "t");
   ASSERT_EQ(r.status, PkiStatus::kGranted);
   const Bytes issued = x509::tsp::parse_response(r.der).value().token.value();
-  const store::Value p[] = {store::Value{issued}, store::Value{*r.serial}};
+  const store::raw::Value p[] = {store::raw::Value{issued}, store::raw::Value{*r.serial}};
   ASSERT_TRUE(rt_->store().transact([&](store::Tx& tx) -> Result<void> {
-    HPKI_TRY(tx.exec("UPDATE timestamp_tokens SET token = ? WHERE serial = ?", p));
-    const store::Value q[] = {store::Value{*r.serial}};
-    HPKI_TRY(tx.exec("UPDATE timestamps SET cert_req = 0 WHERE serial = ?", q));
+    HPKI_TRY(store::raw::exec(tx, "UPDATE timestamp_tokens SET token = ? WHERE serial = ?", p));
+    const store::raw::Value q[] = {store::raw::Value{*r.serial}};
+    HPKI_TRY(store::raw::exec(tx, "UPDATE timestamps SET cert_req = 0 WHERE serial = ?", q));
     return {};
   }));
   EXPECT_EQ(tsa_->get(*r.serial).value().token, issued);
