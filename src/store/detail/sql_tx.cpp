@@ -790,8 +790,8 @@ Result<void> SqlTx::insert_api_key(const ApiKeyRecord& k) {
   if (k.id.empty() || k.hash.empty()) {
     return fail(ErrorCode::kInvalidArgument, "API key id or hash is empty");
   }
-  static const std::string sql = cat({"INSERT INTO api_keys (", insert_list(kApiKeys),
-                                      ") VALUES ", placeholders(kApiKeys), " ON CONFLICT DO NOTHING"});
+  static const std::string sql = cat({"INSERT INTO api_keys (", insert_list(kApiKeys), ") VALUES ",
+                                      placeholders(kApiKeys), " ON CONFLICT DO NOTHING"});
   std::vector<Value> p;
   p.reserve(written_count(kApiKeys));
   bind_row(kApiKeys, k, now(), p);
