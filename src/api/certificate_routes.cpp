@@ -32,7 +32,7 @@ Result<std::optional<ca::KeygenOptions>> keygen_from(const json& j) {
 json issued_json(const ca::IssueResult& r) {
   json chain = json::array();
   for (const auto& c : r.chain) chain.push_back(pem_encode("CERTIFICATE", c));
-  json j{{"serial", r.serial},
+  json j{{"serial", r.serial.hex()},
          {"ca", r.ca_id},
          {"status", r.status},
          {"not_after", format_rfc3339(r.not_after)},
@@ -47,7 +47,7 @@ json issued_json(const ca::IssueResult& r) {
 }
 
 json status_json(const ca::CertStatusInfo& s) {
-  json j{{"serial", s.serial}, {"ca", s.ca_id}, {"status", s.word()}};
+  json j{{"serial", s.serial.hex()}, {"ca", s.ca_id}, {"status", s.word()}};
   if (s.reason) j["reason"] = x509::reason_name(*s.reason);
   if (s.revoked_at) j["revoked_at"] = format_rfc3339(*s.revoked_at);
   if (s.invalidity_date) j["invalidity_date"] = format_rfc3339(*s.invalidity_date);
@@ -55,7 +55,7 @@ json status_json(const ca::CertStatusInfo& s) {
 }
 
 json record_json(const store::CertificateRecord& r) {
-  return json{{"serial", r.serial},
+  return json{{"serial", r.serial.hex()},
               {"ca", r.ca_id},
               {"subject", r.subject},
               {"org", r.org},
@@ -71,7 +71,8 @@ json record_json(const store::CertificateRecord& r) {
 // organization's certificate is 404: no existence leak).
 Result<ca::CertView> scoped_cert(ApiContext& c, const Principal& p, const http::Request& req,
                                  Permission perm) {
-  auto v = c.runtime->ca().show(req.param("serial").value_or(""));
+  auto serial = HPKI_TRY(Serial::parse(req.param("serial").value_or("")));
+  auto v = c.runtime->ca().show(serial);
   if (!v) return fail(v.error());
   HPKI_TRY(auth::authorize(p, perm, v->record.org));
   return v;
@@ -135,7 +136,7 @@ void issue(ApiContext& c, std::shared_ptr<const http::Request> req, const Princi
 Result<http::Response> search(ApiContext& c, const http::Request& req, const Principal& p) {
   store::CertificateFilter f;
   auto q = [&](std::string_view k) { return std::string(req.query_param(k).value_or("")); };
-  if (auto s = q("serial"); !s.empty()) f.serial_prefix = HPKI_TRY(ca::normalize_serial(s));
+  if (auto s = q("serial"); !s.empty()) f.serial_prefix = s;
   f.subject_contains = q("name");
   if (auto v = q("org"); !v.empty()) f.org = v;
   if (auto v = q("dept"); !v.empty()) f.dept = v;

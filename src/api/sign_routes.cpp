@@ -68,9 +68,7 @@ class StoreRevocationSource final : public x509::RevocationSource {
     const bool ours = std::ranges::any_of(
         cas_, [&](const x509::CertificatePtr& c) { return c->der() == q.issuer.der(); });
     if (!ours) return {x509::RevocationStatus::kUnknown, x509::diag::kRevocationUnknown, ""};
-    std::string serial = q.subject.serial_hex();
-    std::ranges::transform(serial, serial.begin(),
-                           [](char ch) { return static_cast<char>(std::tolower(ch)); });
+    const Serial& serial = q.subject.serial_number();
     auto st = ca_.status(serial);
     if (!st)
       return {x509::RevocationStatus::kUnknown, x509::diag::kRevocationUnknown,
@@ -82,7 +80,7 @@ class StoreRevocationSource final : public x509::RevocationSource {
       return {x509::RevocationStatus::kGood, sign::diag::kRevokedAfterSigning,
               "revoked on " + format_rfc3339(when) + ", after " + format_rfc3339(q.at)};
     return {x509::RevocationStatus::kRevoked, x509::diag::kRevoked,
-            "serial " + serial + " is " + std::string(st->word()) + " in this home's store"};
+            "serial " + serial.hex() + " is " + std::string(st->word()) + " in this home's store"};
   }
 
  private:

@@ -79,7 +79,7 @@ Result<http::TlsConfig> ensure_tls(ca::Runtime& rt, std::ostream& err) {
       pem += pem_encode("CERTIFICATE", issued.chain[i]);
     std::ofstream(chain_file) << pem;
     std::ofstream(dir / "ca.pem") << pem_encode("CERTIFICATE", issued.chain.back());
-    err << "hpki: issued the API's TLS certificate (" << issued.serial << "); clients trust "
+    err << "hpki: issued the API's TLS certificate (" << issued.serial.hex() << "); clients trust "
         << (dir / "ca.pem").string() << "\n";
   }
   http::TlsConfig tls;

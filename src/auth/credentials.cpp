@@ -280,7 +280,7 @@ Result<std::string> register_operator(const AuthContext& ctx, const x509::Certif
   org = HPKI_TRY(check_org(role, std::move(org)));
   const std::string id = std::string(kOperatorIdPrefix) + HPKI_TRY(random_id(ctx.random));
   const auto hash = HPKI_TRY(certificate_hash(ctx.pepper, cert.der()));
-  const auto serial = cert.serial_hex();
+  const Serial& serial = cert.serial_number();
   HPKI_TRY(ctx.store.transact([&](store::Tx& tx) -> Result<void> {
     auto recs = HPKI_TRY(tx.find_certificates_by_serial(serial));
     const store::CertificateRecord* mine = nullptr;
@@ -289,15 +289,15 @@ Result<std::string> register_operator(const AuthContext& ctx, const x509::Certif
     }
     if (mine == nullptr) {
       return fail(ErrorCode::kInvalidArgument,
-                  "certificate " + serial + " was not issued by this hpki");
+                  "certificate " + serial.hex() + " was not issued by this hpki");
     }
     if (mine->profile != kOperatorProfile) {
       return fail(ErrorCode::kInvalidArgument,
-                  "certificate " + serial + " has profile '" + mine->profile + "', not 'operator'");
+                  "certificate " + serial.hex() + " has profile '" + mine->profile + "', not 'operator'");
     }
     if (mine->status != store::CertStatus::kIssued) {
       return fail(ErrorCode::kBadState,
-                  "certificate " + serial + " is " + std::string(store::to_string(mine->status)));
+                  "certificate " + serial.hex() + " is " + std::string(store::to_string(mine->status)));
     }
     auto inserted = tx.insert_api_key({.id = id,
                                        .hash = hash,
@@ -306,7 +306,7 @@ Result<std::string> register_operator(const AuthContext& ctx, const x509::Certif
                                        .created_at = {},
                                        .revoked_at = {}});
     if (!inserted && inserted.error().code() == ErrorCode::kConflict) {
-      return fail(ErrorCode::kConflict, "certificate " + serial + " is already registered");
+      return fail(ErrorCode::kConflict, "certificate " + serial.hex() + " is already registered");
     }
     HPKI_TRY(std::move(inserted));
     HPKI_TRY(ctx.audit.append(tx, {.actor = actor,
@@ -316,7 +316,7 @@ Result<std::string> register_operator(const AuthContext& ctx, const x509::Certif
                                    .details = "{\"role\":" + json_string(to_string(role)) +
                                               ",\"org\":" + json_string(org.value_or("")) +
                                               ",\"ca\":" + json_string(mine->ca_id) +
-                                              ",\"serial\":" + json_string(serial) + "}"}));
+                                              ",\"serial\":" + json_string(serial.hex()) + "}"}));
     return {};
   }));
   return id;
@@ -328,7 +328,7 @@ Result<Principal> principal_from_certificate(store::Store& store, const SecretBy
     return std::unexpected(invalid_credentials());
   }
   const auto hash = HPKI_TRY(certificate_hash(pepper, leaf.der()));
-  const auto serial = leaf.serial_hex();
+  const Serial& serial = leaf.serial_number();
   std::optional<Principal> out;
   HPKI_TRY(store.transact([&](store::Tx& tx) -> Result<void> {
     out.reset();

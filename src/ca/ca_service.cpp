@@ -31,21 +31,6 @@ std::string_view CertStatusInfo::word() const {
   return "unknown";
 }
 
-Result<std::string> normalize_serial(std::string_view serial) {
-  std::string out;
-  for (char c : serial) {
-    if (c == ':') continue;
-    if (std::isxdigit(static_cast<unsigned char>(c)) == 0) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "serial '" + std::string(serial) + "' is not hexadecimal");
-    }
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  if (out.starts_with("0x")) out = out.substr(2);
-  while (out.size() > 1 && out[0] == '0') out.erase(0, 1);
-  if (out.empty()) return fail(ErrorCode::kInvalidArgument, "empty serial");
-  return out;
-}
 
 Result<std::unique_ptr<crypto::Signer>> CaService::ca_signer(const store::CaRecord& ca) {
   auto* keys = HPKI_TRY(key_store_for(ca.key_ref, d_.file_keys, d_.hsm_keys));
@@ -83,7 +68,7 @@ Result<void> CaService::check_requester(const store::CertificateRecord& rec,
     return check_requester(it->second, by);
   if (by.role == kAdminRole) return {};
   return fail(ErrorCode::kPermissionDenied,
-              "certificate " + rec.serial + " has profile '" + rec.profile +
+              "certificate " + rec.serial.hex() + " has profile '" + rec.profile +
                   "', which this home no longer has: only an admin manages it");
 }
 
@@ -217,13 +202,12 @@ std::size_t CaService::async_in_flight() const {
   return async_in_flight_;
 }
 
-Result<store::CertificateRecord> CaService::find_one(std::string_view serial_in) {
-  auto serial = HPKI_TRY(normalize_serial(serial_in));
+Result<store::CertificateRecord> CaService::find_one(const Serial& serial) {
   auto recs = HPKI_TRY(d_.store->transact_value<std::vector<store::CertificateRecord>>(
       [&](store::Tx& tx) { return tx.find_certificates_by_serial(serial); }));
-  if (recs.empty()) return fail(ErrorCode::kNotFound, "no certificate with serial " + serial);
+  if (recs.empty()) return fail(ErrorCode::kNotFound, "no certificate with serial " + serial.hex());
   if (recs.size() > 1)
-    return fail(ErrorCode::kConflict, "serial " + serial + " exists under several CAs");
+    return fail(ErrorCode::kConflict, "serial " + serial.hex() + " exists under several CAs");
   return recs.front();
 }
 
@@ -240,18 +224,18 @@ Result<CertStatusInfo> CaService::status_in(store::Tx& tx, const store::Certific
   return info;
 }
 
-void CaService::notify(const std::string& ca_id, const std::string& serial,
+void CaService::notify(const std::string& ca_id, const Serial& serial,
                        std::string action) const {
   if (d_.on_status_change) d_.on_status_change(StatusChange{ca_id, serial, std::move(action)});
 }
 
-Result<CertStatusInfo> CaService::status(std::string_view serial) {
+Result<CertStatusInfo> CaService::status(const Serial& serial) {
   auto rec = HPKI_TRY(find_one(serial));
   return d_.store->transact_value<CertStatusInfo>(
       [&](store::Tx& tx) { return status_in(tx, rec); });
 }
 
-Result<CertView> CaService::show(std::string_view serial) {
+Result<CertView> CaService::show(const Serial& serial) {
   CertView v;
   v.record = HPKI_TRY(find_one(serial));
   v.status = HPKI_TRY(d_.store->transact_value<CertStatusInfo>(

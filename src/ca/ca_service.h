@@ -89,7 +89,7 @@ struct IssueRequest {
 
 struct IssueResult {
   std::string ca_id;
-  std::string serial;  // lowercase hex
+  Serial serial;
   Bytes der;
   std::vector<Bytes> chain;  // issuing CA first, root last
   TimePoint not_after{};
@@ -101,7 +101,7 @@ struct IssueResult {
 
 struct CertStatusInfo {
   std::string ca_id;
-  std::string serial;
+  Serial serial;
   store::CertStatus status = store::CertStatus::kIssued;
   std::optional<x509::RevocationReason> reason;
   std::optional<TimePoint> revoked_at;
@@ -140,7 +140,7 @@ struct InitHierarchyOptions {
 // (the OCSP responder re-signs, the CRL publisher regenerates) must be quick and must not throw.
 struct StatusChange {
   std::string ca_id;
-  std::string serial;
+  Serial serial;
   std::string action;  // "issue" | "renew" | "rekey" | "modify" | "revoke" | "hold" | "release" |
                        // "never_delivered"
 };
@@ -197,22 +197,22 @@ class CaService {
   // kPermissionDenied unless its profile lists `by.role` among its requesters (issue 16: a
   // trust-service certificate is renewed, re-keyed or revoked by an admin only).
   // Same key, new validity and serial.
-  [[nodiscard]] Result<IssueResult> renew(std::string_view serial, std::optional<int> days,
+  [[nodiscard]] Result<IssueResult> renew(const Serial& serial, std::optional<int> days,
                                           const Requester& by);
   // New key (CSR or keygen); the subject stays.
-  [[nodiscard]] Result<IssueResult> rekey(std::string_view serial, std::optional<Bytes> csr,
+  [[nodiscard]] Result<IssueResult> rekey(const Serial& serial, std::optional<Bytes> csr,
                                           std::optional<KeygenOptions> keygen, const Requester& by);
   // New certificate with changed subject data; the old one is revoked (superseded) atomically.
-  [[nodiscard]] Result<IssueResult> modify(std::string_view serial, const SubjectInput& changes,
+  [[nodiscard]] Result<IssueResult> modify(const Serial& serial, const SubjectInput& changes,
                                            const Requester& by);
-  [[nodiscard]] Result<CertStatusInfo> revoke(std::string_view serial,
+  [[nodiscard]] Result<CertStatusInfo> revoke(const Serial& serial,
                                               x509::RevocationReason reason,
                                               std::optional<TimePoint> invalidity_date,
                                               const Requester& by);
-  [[nodiscard]] Result<CertStatusInfo> hold(std::string_view serial, const Requester& by);
-  [[nodiscard]] Result<CertStatusInfo> release(std::string_view serial, const Requester& by);
-  [[nodiscard]] Result<CertStatusInfo> status(std::string_view serial);
-  [[nodiscard]] Result<CertView> show(std::string_view serial);
+  [[nodiscard]] Result<CertStatusInfo> hold(const Serial& serial, const Requester& by);
+  [[nodiscard]] Result<CertStatusInfo> release(const Serial& serial, const Requester& by);
+  [[nodiscard]] Result<CertStatusInfo> status(const Serial& serial);
+  [[nodiscard]] Result<CertView> show(const Serial& serial);
   // With `id_number`: the certificates of the subjects with that identity number (of f.org when
   // given — an organization-scoped caller's own only).
   [[nodiscard]] Result<std::vector<store::CertificateRecord>> search(
@@ -254,7 +254,7 @@ class CaService {
     std::shared_ptr<const crypto::Signer> signer;  // thread-safe, shared by cached copies
   };
   [[nodiscard]] Result<IssuerCtx> issuer_for(CaFamily family);
-  [[nodiscard]] Result<store::CertificateRecord> find_one(std::string_view serial);
+  [[nodiscard]] Result<store::CertificateRecord> find_one(const Serial& serial);
 
   // --- the pipeline (pipeline.cpp). A Job carries one issuance from step to step.
   struct Job;
@@ -300,7 +300,7 @@ class CaService {
                                                   const Transition& t, const std::string& actor);
   // transition() in a transaction of its own for the certificate with `serial`, after
   // check_requester; notifies listeners after the commit.
-  [[nodiscard]] Result<CertStatusInfo> change_status(std::string_view serial, const Transition& t,
+  [[nodiscard]] Result<CertStatusInfo> change_status(const Serial& serial, const Transition& t,
                                                      const Requester& by);
 
   // --- subjects (subjects.cpp)
@@ -325,7 +325,7 @@ class CaService {
                                              const Requester& by) const;
   [[nodiscard]] Result<CertStatusInfo> status_in(store::Tx& tx,
                                                  const store::CertificateRecord& rec);
-  void notify(const std::string& ca_id, const std::string& serial, std::string action) const;
+  void notify(const std::string& ca_id, const Serial& serial, std::string action) const;
 
   CaDeps d_;
   std::unique_ptr<store::CommitBatcher> batcher_;
@@ -340,9 +340,5 @@ class CaService {
   std::condition_variable async_cv_;
   std::size_t async_in_flight_ = 0;
 };
-
-// Normalises a serial given on the command line / API: any case, optional colons, optional
-// leading zeros kept as hex digits; kInvalidArgument when not hex.
-[[nodiscard]] Result<std::string> normalize_serial(std::string_view serial);
 
 }  // namespace hpki::ca

@@ -80,7 +80,7 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
                              {}}));
       store::CertificateRecord rec;
       rec.ca_id = root_id;
-      rec.serial = hex_encode(rp.serial);
+      rec.serial = HPKI_TRY(Serial::from_octets(rp.serial));
       rec.subject = x509::to_string(root_cert->subject());
       rec.org = base.organization;
       rec.profile = "root-ca";
@@ -131,7 +131,7 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
                              x509::to_string(c->subject()),
                              {}}));
       return audit(tx, o.actor, audit::action::kCaCreate, issuing_id, audit::outcome::kSuccess,
-                   nlohmann::json{{"serial", iss.serial}, {"key_ref", iss_ref.id}}.dump());
+                   nlohmann::json{{"serial", iss.serial.hex()}, {"key_ref", iss_ref.id}}.dump());
     }));
 
     // OCSP responder and TSA certificates under the issuing CA.
@@ -154,7 +154,7 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
         HPKI_TRY(tx.insert_ca(
             {id, fam, role, ref.id, issued.der, issuing_id, x509::to_string(c->subject()), {}}));
         return audit(tx, o.actor, audit::action::kCaCreate, id, audit::outcome::kSuccess,
-                     nlohmann::json{{"serial", issued.serial}}.dump());
+                     nlohmann::json{{"serial", issued.serial.hex()}}.dump());
       }));
     }
   }

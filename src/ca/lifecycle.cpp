@@ -13,9 +13,9 @@ using store::CertStatus;
 Result<CertStatusInfo> CaService::transition(store::Tx& tx, const store::CertificateRecord& rec,
                                              const Transition& t, const std::string& actor) {
   auto cur = HPKI_TRY(tx.get_certificate(rec.ca_id, rec.serial));
-  const std::string object = cur.ca_id + "/" + cur.serial;
+  const std::string object = cur.ca_id + "/" + cur.serial.hex();
   auto bad_state = [&](std::string_view what) {
-    return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is " +
+    return fail(ErrorCode::kBadState, "certificate " + cur.serial.hex() + " is " +
                                           std::string(store::to_string(cur.status)) + ": " +
                                           std::string(what));
   };
@@ -30,7 +30,7 @@ Result<CertStatusInfo> CaService::transition(store::Tx& tx, const store::Certifi
       if (cur.status == CertStatus::kHold) {
         HPKI_TRY(tx.delete_revocation(cur.ca_id, cur.serial));
       } else if (cur.status != CertStatus::kIssued) {
-        return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is already " +
+        return fail(ErrorCode::kBadState, "certificate " + cur.serial.hex() + " is already " +
                                               std::string(store::to_string(cur.status)));
       }
       HPKI_TRY(tx.insert_revocation(
@@ -41,7 +41,7 @@ Result<CertStatusInfo> CaService::transition(store::Tx& tx, const store::Certifi
     case Change::kHold:
       if (cur.status != CertStatus::kIssued) {
         return fail(ErrorCode::kBadState, "only a good certificate can be put on hold; " +
-                                              cur.serial + " is " +
+                                              cur.serial.hex() + " is " +
                                               std::string(store::to_string(cur.status)));
       }
       HPKI_TRY(tx.insert_revocation({cur.ca_id, cur.serial,
@@ -52,7 +52,7 @@ Result<CertStatusInfo> CaService::transition(store::Tx& tx, const store::Certifi
       break;
     case Change::kRelease:
       if (cur.status != CertStatus::kHold) {
-        return fail(ErrorCode::kBadState, "certificate " + cur.serial + " is not on hold");
+        return fail(ErrorCode::kBadState, "certificate " + cur.serial.hex() + " is not on hold");
       }
       HPKI_TRY(tx.delete_revocation(cur.ca_id, cur.serial));
       to = CertStatus::kIssued;
@@ -71,7 +71,7 @@ Result<CertStatusInfo> CaService::transition(store::Tx& tx, const store::Certifi
   return status_in(tx, cur);
 }
 
-Result<CertStatusInfo> CaService::change_status(std::string_view serial, const Transition& t,
+Result<CertStatusInfo> CaService::change_status(const Serial& serial, const Transition& t,
                                                 const Requester& by) {
   auto rec = HPKI_TRY(find_one(serial));
   HPKI_TRY(check_requester(rec, by));
@@ -90,7 +90,7 @@ Result<CertStatusInfo> CaService::change_status(std::string_view serial, const T
   return out;
 }
 
-Result<CertStatusInfo> CaService::revoke(std::string_view serial, x509::RevocationReason reason,
+Result<CertStatusInfo> CaService::revoke(const Serial& serial, x509::RevocationReason reason,
                                          std::optional<TimePoint> invalidity_date,
                                          const Requester& by) {
   if (reason == x509::RevocationReason::kCertificateHold) return hold(serial, by);
@@ -109,13 +109,13 @@ Result<CertStatusInfo> CaService::revoke(std::string_view serial, x509::Revocati
                        by);
 }
 
-Result<CertStatusInfo> CaService::hold(std::string_view serial, const Requester& by) {
+Result<CertStatusInfo> CaService::hold(const Serial& serial, const Requester& by) {
   Transition t;
   t.change = Change::kHold;
   return change_status(serial, t, by);
 }
 
-Result<CertStatusInfo> CaService::release(std::string_view serial, const Requester& by) {
+Result<CertStatusInfo> CaService::release(const Serial& serial, const Requester& by) {
   Transition t;
   t.change = Change::kRelease;
   return change_status(serial, t, by);
@@ -128,7 +128,7 @@ Result<int> CaService::recover(std::optional<int> grace_seconds) {
   const auto grace =
       std::chrono::seconds(grace_seconds.value_or(d_.home->ca.recovery_grace_seconds));
   const auto now = d_.clock->now();
-  std::vector<std::pair<std::string, std::string>> resolved;
+  std::vector<std::pair<std::string, Serial>> resolved;
   auto n_out = d_.store->transact_value<int>([&](store::Tx& tx) -> Result<int> {
     int n = 0;
     resolved.clear();

@@ -151,7 +151,7 @@ Result<void> CaService::sign(Job& j) {
   store::CertificateRecord& rec = j.rec;
   rec = store::CertificateRecord{};
   rec.ca_id = issuer.record.id;
-  rec.serial = hex_encode(p.serial);
+  rec.serial = HPKI_TRY(Serial::from_octets(p.serial));
   rec.subject = x509::to_string(HPKI_TRY(x509::subject_name(p)));
   rec.org = j.subject.organization;
   rec.dept = j.subject.department;
@@ -202,11 +202,11 @@ store::CommitBatcher::Unit CaService::commit_unit(Job& j) {
                           {.change = Change::kRevoke,
                            .reason = x509::RevocationReason::kSuperseded,
                            .invalidity_date = std::nullopt,
-                           .details = nlohmann::json{{"superseded_by", rec.serial}}.dump()},
+                           .details = nlohmann::json{{"superseded_by", rec.serial.hex()}}.dump()},
                           j.by.actor));
     }
     crash_point(j.action + ".before_commit");
-    return audit(tx, j.by.actor, cert_action(j.action), rec.ca_id + "/" + rec.serial,
+    return audit(tx, j.by.actor, cert_action(j.action), rec.ca_id + "/" + rec.serial.hex(),
                  audit::outcome::kSuccess,
                  nlohmann::json{{"profile", j.profile->name},
                                 {"subject", rec.subject},
@@ -326,10 +326,10 @@ namespace {
 Result<std::pair<const x509::Profile*, x509::CertificatePtr>> old_cert(
     const store::CertificateRecord& rec, const std::map<std::string, x509::Profile>& profiles) {
   if (!rec.der)
-    return fail(ErrorCode::kBadState, "certificate " + rec.serial + " was never delivered");
+    return fail(ErrorCode::kBadState, "certificate " + rec.serial.hex() + " was never delivered");
   if (rec.status != CertStatus::kIssued && rec.status != CertStatus::kHold) {
     return fail(ErrorCode::kBadState,
-                "certificate " + rec.serial + " is " + std::string(store::to_string(rec.status)));
+                "certificate " + rec.serial.hex() + " is " + std::string(store::to_string(rec.status)));
   }
   auto it = profiles.find(rec.profile);
   if (it == profiles.end())
@@ -339,7 +339,7 @@ Result<std::pair<const x509::Profile*, x509::CertificatePtr>> old_cert(
 }
 }  // namespace
 
-Result<IssueResult> CaService::renew(std::string_view serial, std::optional<int> days,
+Result<IssueResult> CaService::renew(const Serial& serial, std::optional<int> days,
                                      const Requester& by) {
   auto rec = HPKI_TRY(find_one(serial));
   HPKI_TRY(check_requester(rec, by));
@@ -364,7 +364,7 @@ Result<IssueResult> CaService::renew(std::string_view serial, std::optional<int>
   return run_and_wait(std::move(j));
 }
 
-Result<IssueResult> CaService::rekey(std::string_view serial, std::optional<Bytes> csr,
+Result<IssueResult> CaService::rekey(const Serial& serial, std::optional<Bytes> csr,
                                      std::optional<KeygenOptions> keygen, const Requester& by) {
   auto rec = HPKI_TRY(find_one(serial));
   HPKI_TRY(check_requester(rec, by));
@@ -391,7 +391,7 @@ Result<IssueResult> CaService::rekey(std::string_view serial, std::optional<Byte
   return run_and_wait(std::move(j));
 }
 
-Result<IssueResult> CaService::modify(std::string_view serial, const SubjectInput& changes,
+Result<IssueResult> CaService::modify(const Serial& serial, const SubjectInput& changes,
                                       const Requester& by) {
   auto rec = HPKI_TRY(find_one(serial));
   HPKI_TRY(check_requester(rec, by));

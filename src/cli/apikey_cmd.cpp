@@ -151,7 +151,7 @@ void add_apikey_commands(CLI::App& app, Context& ctx) {
         ctx.out << nlohmann::json{{"id", id},
                                   {"role", auth::to_string(role)},
                                   {"org", aargs->org},
-                                  {"serial", cert->serial_hex()},
+                                  {"serial", cert->serial_number().hex()},
                                   {"fingerprint", cert->fingerprint_sha256()}}
                        .dump()
                 << "\n";

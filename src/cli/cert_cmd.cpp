@@ -12,7 +12,7 @@ namespace {
 const ca::Requester kCliRequester{"cli", std::string(ca::kAdminRole)};
 
 nlohmann::json status_json(const ca::CertStatusInfo& s) {
-  nlohmann::json j{{"serial", s.serial}, {"ca", s.ca_id}, {"status", s.word()}};
+  nlohmann::json j{{"serial", s.serial.hex()}, {"ca", s.ca_id}, {"status", s.word()}};
   if (s.reason) j["reason"] = x509::reason_name(*s.reason);
   if (s.revoked_at) j["revoked_at"] = format_rfc3339(*s.revoked_at);
   if (s.invalidity_date) j["invalidity_date"] = format_rfc3339(*s.invalidity_date);
@@ -84,14 +84,14 @@ Result<int> print_issued(Context& ctx, const ca::IssueResult& r, const std::stri
         std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
   }
   if (ctx.json) {
-    nlohmann::json j{{"serial", r.serial},
+    nlohmann::json j{{"serial", r.serial.hex()},
                      {"status", r.status},
                      {"not_after", format_rfc3339(r.not_after)},
                      {"ca", r.ca_id}};
     if (r.key_package) j["key_format"] = r.key_package_format;
     ctx.out << j.dump() << "\n";
   } else {
-    ctx.out << r.serial << "\n";
+    ctx.out << r.serial.hex() << "\n";
   }
   return kExitOk;
 }
@@ -166,7 +166,7 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
       run_command(ctx, [&]() -> Result<int> {
         auto rt = HPKI_TRY(open_runtime(ctx));
         auto res = HPKI_TRY(rt->ca().renew(
-            renew->serial, renew->days > 0 ? std::optional<int>(renew->days) : std::nullopt,
+            HPKI_TRY(Serial::parse(renew->serial)), renew->days > 0 ? std::optional<int>(renew->days) : std::nullopt,
             kCliRequester));
         return print_issued(ctx, res, renew->out, nullptr);
       });
@@ -186,7 +186,7 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
           return fail(ErrorCode::kInvalidArgument,
                       "rekey needs --csr FILE or --keygen --alg ALG --key-out FILE");
         auto rt = HPKI_TRY(open_runtime(ctx));
-        auto res = HPKI_TRY(rt->ca().rekey(rekey->serial, csr, std::move(kg), kCliRequester));
+        auto res = HPKI_TRY(rt->ca().rekey(HPKI_TRY(Serial::parse(rekey->serial)), csr, std::move(kg), kCliRequester));
         return print_issued(ctx, res, rekey->out, &rekey->key);
       });
     });
@@ -202,7 +202,7 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
         auto rt = HPKI_TRY(open_runtime(ctx));
         auto crls = publish_crls_on_change(*rt);
         auto res =
-            HPKI_TRY(rt->ca().modify(modify->serial, modify->subject.to_input(), kCliRequester));
+            HPKI_TRY(rt->ca().modify(HPKI_TRY(Serial::parse(modify->serial)), modify->subject.to_input(), kCliRequester));
         return print_issued(ctx, res, modify->out, nullptr);
       });
     });
@@ -227,7 +227,7 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
         auto inv = HPKI_TRY(parse_optional_time(rv->invalidity));
         auto rt = HPKI_TRY(open_runtime(ctx));
         auto crls = publish_crls_on_change(*rt);
-        auto s = HPKI_TRY(rt->ca().revoke(rv->serial, reason, inv, kCliRequester));
+        auto s = HPKI_TRY(rt->ca().revoke(HPKI_TRY(Serial::parse(rv->serial)), reason, inv, kCliRequester));
         if (ctx.json)
           ctx.out << status_json(s).dump() << "\n";
         else
@@ -250,11 +250,11 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
           auto crls = publish_crls_on_change(*rt);
           ca::CertStatusInfo s;
           if (which == "hold")
-            s = HPKI_TRY(rt->ca().hold(a->serial, kCliRequester));
+            s = HPKI_TRY(rt->ca().hold(HPKI_TRY(Serial::parse(a->serial)), kCliRequester));
           else if (which == "release")
-            s = HPKI_TRY(rt->ca().release(a->serial, kCliRequester));
+            s = HPKI_TRY(rt->ca().release(HPKI_TRY(Serial::parse(a->serial)), kCliRequester));
           else
-            s = HPKI_TRY(rt->ca().status(a->serial));
+            s = HPKI_TRY(rt->ca().status(HPKI_TRY(Serial::parse(a->serial))));
           if (ctx.json)
             ctx.out << status_json(s).dump() << "\n";
           else
@@ -275,15 +275,15 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx, serial, pem_out] {
       run_command(ctx, [&]() -> Result<int> {
         auto rt = HPKI_TRY(open_runtime(ctx));
-        auto v = HPKI_TRY(rt->ca().show(*serial));
+        auto v = HPKI_TRY(rt->ca().show(HPKI_TRY(Serial::parse(*serial))));
         const auto& r = v.record;
         if (*pem_out) {
           if (!r.der)
-            return fail(ErrorCode::kBadState, "certificate " + r.serial + " was never delivered");
+            return fail(ErrorCode::kBadState, "certificate " + r.serial.hex() + " was never delivered");
           ctx.out << pem_encode("CERTIFICATE", *r.der);
           return kExitOk;
         }
-        nlohmann::json j{{"serial", r.serial},
+        nlohmann::json j{{"serial", r.serial.hex()},
                          {"ca", r.ca_id},
                          {"subject", r.subject},
                          {"org", r.org},
@@ -343,7 +343,7 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx, a] {
       run_command(ctx, [&]() -> Result<int> {
         store::CertificateFilter f;
-        if (!a->serial.empty()) f.serial_prefix = HPKI_TRY(ca::normalize_serial(a->serial));
+        if (!a->serial.empty()) f.serial_prefix = a->serial;
         f.subject_contains = a->name;
         if (!a->org.empty()) f.org = a->org;
         if (!a->dept.empty()) f.dept = a->dept;
@@ -363,7 +363,7 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
         if (ctx.json) {
           nlohmann::json j = nlohmann::json::array();
           for (const auto& r : recs) {
-            j.push_back({{"serial", r.serial},
+            j.push_back({{"serial", r.serial.hex()},
                          {"ca", r.ca_id},
                          {"status", store::to_string(r.status)},
                          {"profile", r.profile},
@@ -373,7 +373,7 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
           ctx.out << j.dump() << "\n";
         } else {
           for (const auto& r : recs) {
-            ctx.out << r.serial << "\t" << store::to_string(r.status) << "\t" << r.profile << "\t"
+            ctx.out << r.serial.hex() << "\t" << store::to_string(r.status) << "\t" << r.profile << "\t"
                     << format_rfc3339(r.not_after) << "\t" << r.subject << "\n";
           }
         }

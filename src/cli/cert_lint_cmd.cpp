@@ -121,7 +121,7 @@ Result<int> run_lint(const LintOptions& o, Context& ctx) {
     if (ctx.json) {
       json.push_back({{"index", i},
                       {"subject", x509::to_string(cert.subject())},
-                      {"serial", cert.serial_hex()},
+                      {"serial", cert.serial_number().hex()},
                       {"sha256", cert.fingerprint_sha256()},
                       {"findings", findings_json(findings)}});
     } else {

@@ -31,12 +31,8 @@ std::optional<x509::RevocationReason> reason_of(int code) {
 
 Result<x509::RevokedEntry> entry_of(const store::RevocationRecord& r) {
   x509::RevokedEntry e;
-  auto serial = hex_decode(r.serial);
-  if (!serial || serial->empty()) {
-    return fail(ErrorCode::kStorage,
-                "revocation of " + r.ca_id + ": serial '" + r.serial + "' is not hex");
-  }
-  e.serial = std::move(*serial);
+  if (r.serial.empty()) return fail(ErrorCode::kStorage, "revocation of " + r.ca_id + ": no serial");
+  e.serial = r.serial.der_content();
   e.revocation_date = r.revoked_at;
   e.reason = reason_of(r.reason);
   e.invalidity_date = r.invalidity_date;
@@ -332,7 +328,7 @@ Result<int> CrlPublisher::refresh() {
   return generated;
 }
 
-Result<void> CrlPublisher::regenerate_for(std::string_view ca_id, std::string_view serial) {
+Result<void> CrlPublisher::regenerate_for(std::string_view ca_id, const Serial& serial) {
   auto rec = HPKI_TRY(store_.transact_value<store::CertificateRecord>(
       [&](store::Tx& tx) { return tx.get_certificate(ca_id, serial); }));
   auto ca = HPKI_TRY(
@@ -345,7 +341,7 @@ Result<void> CrlPublisher::regenerate_for(std::string_view ca_id, std::string_vi
   return {};
 }
 
-void CrlPublisher::on_status_change(const std::string& ca_id, const std::string& serial,
+void CrlPublisher::on_status_change(const std::string& ca_id, const Serial& serial,
                                     std::string_view action) {
   if (!options_.regenerate_on_revoke || !affects_crl(action)) return;
   {
@@ -357,7 +353,7 @@ void CrlPublisher::on_status_change(const std::string& ca_id, const std::string&
     }
   }
   if (auto r = regenerate_for(ca_id, serial); !r)
-    log::error("CRL after {} of {}/{}: {}", action, ca_id, serial, r.error().to_string());
+    log::error("CRL after {} of {}/{}: {}", action, ca_id, serial.hex(), r.error().to_string());
 }
 
 void CrlPublisher::start() {
@@ -402,7 +398,7 @@ void CrlPublisher::run() {
         auto ca =
             store_.transact_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(ca_id); });
         if (!rec || !ca) {
-          log::error("CRL regeneration for {}/{}: {}", ca_id, serial,
+          log::error("CRL regeneration for {}/{}: {}", ca_id, serial.hex(),
                      (!rec ? rec.error() : ca.error()).to_string());
           continue;
         }
@@ -410,7 +406,7 @@ void CrlPublisher::run() {
         if (ca->role == store::CaRole::kIssuing && options_.crl_shards > 1) shard = rec->crl_shard;
         if (!done.insert(CrlScope{ca_id, shard}).second) continue;
         if (auto r = regenerate_for(ca_id, serial); !r)
-          log::error("CRL regeneration for {}/{}: {}", ca_id, serial, r.error().to_string());
+          log::error("CRL regeneration for {}/{}: {}", ca_id, serial.hex(), r.error().to_string());
       }
       lk.lock();
       busy_ = false;

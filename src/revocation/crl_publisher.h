@@ -137,12 +137,12 @@ class CrlPublisher {
   [[nodiscard]] Result<int> refresh();
 
   // Regenerates the scope of a certificate whose status changed (complete CRL, then delta).
-  [[nodiscard]] Result<void> regenerate_for(std::string_view ca_id, std::string_view serial);
+  [[nodiscard]] Result<void> regenerate_for(std::string_view ca_id, const Serial& serial);
 
   // The CA's status listener: with regenerate_on_revoke, queues the certificate for
   // regenerate_for() on the background thread (or runs it at once when not started).
   // Quick, never throws; errors are logged.
-  void on_status_change(const std::string& ca_id, const std::string& serial,
+  void on_status_change(const std::string& ca_id, const Serial& serial,
                         std::string_view action);
 
   // Background thread: refresh() now and every check_interval, queued changes at once.
@@ -184,7 +184,7 @@ class CrlPublisher {
   std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable idle_cv_;
-  std::set<std::pair<std::string, std::string>> pending_;  // (ca_id, serial)
+  std::set<std::pair<std::string, Serial>> pending_;  // (ca_id, serial)
   bool busy_ = false;
   bool stopping_ = false;
   std::thread thread_;

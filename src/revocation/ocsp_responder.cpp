@@ -61,9 +61,9 @@ struct OcspResponder::Issuer {
     Bytes name, key;
   };
   std::vector<Hashes> hashes;  // SHA-1, SHA-256, SM3
-  std::unordered_map<std::string, std::shared_ptr<const Entry>> entries;
+  std::unordered_map<Serial, std::shared_ptr<const Entry>> entries;
   // Serials changed (on_status_change) and not yet re-signed: the change sequence number.
-  std::unordered_map<std::string, std::uint64_t> dirty;
+  std::unordered_map<Serial, std::uint64_t> dirty;
 };
 
 struct OcspResponder::Worker {
@@ -73,7 +73,7 @@ struct OcspResponder::Worker {
   std::thread thread;
   // Status changes waiting for the presigner thread.
   std::condition_variable pending_cv;
-  std::vector<std::pair<Issuer*, std::string>> pending;
+  std::vector<std::pair<Issuer*, Serial>> pending;
   std::thread presigner;
 };
 
@@ -85,27 +85,13 @@ std::int64_t unix_s(TimePoint t) {
 TimePoint from_unix(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
 TimePoint floor_s(TimePoint t) { return std::chrono::floor<std::chrono::seconds>(t); }
 
-// Store serial (lowercase hex without leading zero octets) -> INTEGER content bytes.
-Result<Bytes> serial_bytes(std::string_view hex) {
-  std::string h(hex);
-  if (h.size() % 2 != 0) h.insert(h.begin(), '0');
-  Bytes b = HPKI_TRY(hex_decode(h));
-  if (b.empty()) return fail(ErrorCode::kInvalidArgument, "empty serial");
-  if ((b[0] & 0x80) != 0) b.insert(b.begin(), 0x00);
-  return b;
-}
-
-// CertID serial -> the store's hex form (sign octets dropped).
-std::string serial_hex(BytesView serial) {
-  std::size_t i = 0;
-  while (i + 1 < serial.size() && serial[i] == 0x00) ++i;
-  return hex_encode(serial.subspan(i));
-}
+// CertID serial (INTEGER content octets) -> the store's serial.
+Result<Serial> serial_of(BytesView integer) { return Serial::from_octets(integer); }
 
 // The status a certificate row stands for (RFC 6960 2.2).
 Result<OcspResponder::Entry> entry_for(const store::CertStatusRecord& c) {
   OcspResponder::Entry e;
-  e.serial = HPKI_TRY(serial_bytes(c.serial));
+  e.serial = c.serial.der_content();
   switch (c.status) {
     case store::CertStatus::kIssued:
       e.status = OcspCertStatus::kGood;
@@ -256,7 +242,7 @@ Result<std::size_t> OcspResponder::resync(bool full) {
       if (full) stored = HPKI_TRY(tx.list_ocsp_responses(is.ca.id));
       return {};
     }));
-    std::unordered_map<std::string_view, std::size_t> stored_idx;
+    std::unordered_map<Serial, std::size_t> stored_idx;
     for (std::size_t i = 0; i < stored.size(); ++i) stored_idx[stored[i].serial] = i;
     for (const auto& c : rows) {
       high = std::max(high, unix_s(c.updated_at));
@@ -305,10 +291,8 @@ Result<std::size_t> OcspResponder::sign_and_store(
     // One response per certificate (a multi-row upsert may not name a key twice): sync() lists
     // a certificate changed in the database first and may list it again as due for refresh
     // from memory; the first is current.
-    std::set<std::pair<Issuer*, std::string>> seen;
-    std::erase_if(todo, [&seen](const auto& t) {
-      return !seen.emplace(t.first, serial_hex(t.second->serial)).second;
-    });
+    std::set<std::pair<Issuer*, Bytes>> seen;
+    std::erase_if(todo, [&seen](const auto& t) { return !seen.emplace(t.first, t.second->serial).second; });
   }
   const TimePoint now = floor_s(clock_.now());
   std::vector<std::shared_ptr<Entry>> signed_entries(todo.size());
@@ -353,7 +337,8 @@ Result<std::size_t> OcspResponder::sign_and_store(
   std::size_t n = 0;
   for (std::size_t i = 0; i < todo.size(); ++i) {
     if (!signed_entries[i]) continue;
-    if (!put(*todo[i].first, serial_hex(signed_entries[i]->serial), signed_entries[i], read_seq)) {
+    auto serial = serial_of(signed_entries[i]->serial);
+    if (!serial || !put(*todo[i].first, *serial, signed_entries[i], read_seq)) {
       signed_entries[i].reset();  // superseded by a later change: neither held nor stored
       continue;
     }
@@ -370,7 +355,7 @@ Result<std::size_t> OcspResponder::sign_and_store(
       const auto& e = signed_entries[i];
       if (!e) continue;
       rows.push_back({.ca_id = todo[i].first->ca.id,
-                      .serial = serial_hex(e->serial),
+                      .serial = HPKI_TRY(serial_of(e->serial)),
                       .status = std::string(x509::ocsp_cert_status_name(e->status)),
                       .this_update = e->this_update,
                       .next_update = e->next_update,
@@ -385,7 +370,7 @@ Result<std::size_t> OcspResponder::sign_and_store(
   return n;
 }
 
-bool OcspResponder::put(Issuer& is, const std::string& serial, std::shared_ptr<const Entry> e,
+bool OcspResponder::put(Issuer& is, const Serial& serial, std::shared_ptr<const Entry> e,
                         std::uint64_t read_seq) {
   std::unique_lock lock(mu_);
   if (auto d = is.dirty.find(serial); d != is.dirty.end()) {
@@ -397,14 +382,14 @@ bool OcspResponder::put(Issuer& is, const std::string& serial, std::shared_ptr<c
 }
 
 std::shared_ptr<const OcspResponder::Entry> OcspResponder::find(const Issuer& is,
-                                                                const std::string& serial) const {
+                                                                const Serial& serial) const {
   std::shared_lock lock(mu_);
   auto it = is.entries.find(serial);
   return it == is.entries.end() ? nullptr : it->second;
 }
 
 Result<std::shared_ptr<const OcspResponder::Entry>> OcspResponder::lookup_db(
-    Issuer& is, const std::string& serial) {
+    Issuer& is, const Serial& serial) {
   const std::uint64_t read_seq = change_seq_.load();
   std::optional<store::CertStatusRecord> row;
   // Read-only (a reader connection on SQLite): a flood of requests for serials hpki never
@@ -421,12 +406,12 @@ Result<std::shared_ptr<const OcspResponder::Entry>> OcspResponder::lookup_db(
   auto e = std::make_shared<const Entry>(HPKI_TRY(entry_for(*row)));
   auto n = sign_and_store({{&is, e}}, read_seq);
   if (!n)
-    log::warn("ocsp: storing the response of {} {}: {}", is.ca.id, serial, n.error().to_string());
+    log::warn("ocsp: storing the response of {} {}: {}", is.ca.id, serial.hex(), n.error().to_string());
   auto stored = find(is, serial);
   return stored ? stored : e;
 }
 
-void OcspResponder::on_status_change(const std::string& ca_id, const std::string& serial) {
+void OcspResponder::on_status_change(const std::string& ca_id, const Serial& serial) {
   Issuer* is = nullptr;
   for (auto& i : issuers_) {
     if (i->ca.id == ca_id) is = i.get();
@@ -451,10 +436,10 @@ void OcspResponder::on_status_change(const std::string& ca_id, const std::string
     }
   }
   auto e = lookup_db(*is, serial);
-  if (!e) log::warn("ocsp: re-signing {} {}: {}", ca_id, serial, e.error().to_string());
+  if (!e) log::warn("ocsp: re-signing {} {}: {}", ca_id, serial.hex(), e.error().to_string());
 }
 
-void OcspResponder::presign_changes(std::vector<std::pair<Issuer*, std::string>> changes) {
+void OcspResponder::presign_changes(std::vector<std::pair<Issuer*, Serial>> changes) {
   std::sort(changes.begin(), changes.end());
   changes.erase(std::unique(changes.begin(), changes.end()), changes.end());
   const std::uint64_t read_seq = change_seq_.load();
@@ -464,7 +449,7 @@ void OcspResponder::presign_changes(std::vector<std::pair<Issuer*, std::string>>
     // Sorted: the changes of one issuer are adjacent; one look-up per issuer and batch.
     for (auto it = changes.begin(); it != changes.end();) {
       Issuer* is = it->first;
-      std::vector<std::string_view> serials;  // of `changes`, alive until the read returns
+      std::vector<Serial> serials;
       for (; it != changes.end() && it->first == is; ++it) serials.push_back(it->second);
       for (const auto& c : HPKI_TRY(tx.cert_statuses(is->ca.id, serials))) {
         todo.emplace_back(is, std::make_shared<const Entry>(HPKI_TRY(entry_for(c))));
@@ -514,11 +499,12 @@ std::optional<OcspAnswer> OcspResponder::answer(BytesView request_der, bool may_
   // Resolve each CertID to a status entry.
   std::vector<std::shared_ptr<const Entry>> entries;
   for (const auto& id : req->ids) {
-    const std::string serial = serial_hex(id.serial);
-    auto e = find(*issuer, serial);
-    if (!e) {
+    // A serial longer than any hpki issues (Serial::kMaxOctets) is not looked up: unknown.
+    auto serial = serial_of(id.serial);
+    auto e = serial ? find(*issuer, *serial) : nullptr;
+    if (!e && serial) {
       if (!may_block) return std::nullopt;
-      auto db = lookup_db(*issuer, serial);
+      auto db = lookup_db(*issuer, *serial);
       if (!db) return error_answer(OcspResponseStatus::kTryLater, db.error().to_string());
       e = *db;
     }
@@ -532,7 +518,7 @@ std::optional<OcspAnswer> OcspResponder::answer(BytesView request_der, bool may_
       e = u;
     }
     if (e->next_update <= now)
-      return error_answer(OcspResponseStatus::kTryLater, "status of " + serial + " expired");
+      return error_answer(OcspResponseStatus::kTryLater, "status of " + hex_encode(id.serial) + " expired");
     entries.push_back(std::move(e));
   }
   OcspAnswer a;
@@ -612,7 +598,7 @@ OcspHealth OcspResponder::health() const {
 }
 
 std::optional<Bytes> OcspResponder::presigned(const std::string& ca_id,
-                                              const std::string& serial) const {
+                                              const Serial& serial) const {
   for (const auto& is : issuers_) {
     if (is->ca.id != ca_id) continue;
     auto e = find(*is, serial);

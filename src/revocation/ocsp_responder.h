@@ -130,7 +130,7 @@ class OcspResponder {
   // A committed status change: drops the certificate's held response and queues it for
   // re-signing (signs it now when start() was not called). Never throws; errors are logged and
   // the next sync() retries.
-  void on_status_change(const std::string& ca_id, const std::string& serial);
+  void on_status_change(const std::string& ca_id, const Serial& serial);
 
   // Answers a DER OCSPRequest. Never fails: problems become OCSP error statuses.
   [[nodiscard]] OcspAnswer respond(BytesView request_der);
@@ -143,7 +143,7 @@ class OcspResponder {
   [[nodiscard]] const OcspCounters& counters() const { return counters_; }
   // The pre-signed response of a certificate (tests, tools); empty when none is held.
   [[nodiscard]] std::optional<Bytes> presigned(const std::string& ca_id,
-                                               const std::string& serial) const;
+                                               const Serial& serial) const;
 
   struct Issuer;
   struct Entry;
@@ -156,13 +156,13 @@ class OcspResponder {
       std::vector<std::pair<Issuer*, std::shared_ptr<const Entry>>> todo, std::uint64_t read_seq);
   // Holds `e` unless the certificate changed after the database read that produced it
   // (read_seq = change_seq_ before that read). Returns whether it was put.
-  bool put(Issuer& is, const std::string& serial, std::shared_ptr<const Entry> e,
+  bool put(Issuer& is, const Serial& serial, std::shared_ptr<const Entry> e,
            std::uint64_t read_seq);
-  void presign_changes(std::vector<std::pair<Issuer*, std::string>> changes);
+  void presign_changes(std::vector<std::pair<Issuer*, Serial>> changes);
   [[nodiscard]] std::shared_ptr<const Entry> find(const Issuer& is,
-                                                  const std::string& serial) const;
+                                                  const Serial& serial) const;
   [[nodiscard]] Result<std::shared_ptr<const Entry>> lookup_db(Issuer& is,
-                                                               const std::string& serial);
+                                                               const Serial& serial);
   void mark_db(bool ok, const std::string& reason);
 
   store::Store& store_;

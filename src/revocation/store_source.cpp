@@ -29,10 +29,6 @@ struct Lookup {
 
 RevocationAnswer StoreRevocationSource::check(const x509::RevocationQuery& q) const {
   const TimePoint at = std::chrono::floor<std::chrono::seconds>(q.at);
-  // Serial forms: the INTEGER content bytes as hpki stores them, and without leading zeros.
-  std::vector<std::string> serials{hex_encode(q.subject.serial())};
-  if (q.subject.serial_hex() != serials.front()) serials.push_back(q.subject.serial_hex());
-
   auto found = store_.read_value<Lookup>([&](store::Tx& tx) -> Result<Lookup> {
     Lookup l;
     auto cas = HPKI_TRY(tx.list_cas());
@@ -41,14 +37,11 @@ RevocationAnswer StoreRevocationSource::check(const x509::RevocationQuery& q) co
       if (ca.certificate == q.issuer.der()) l.ca_id = ca.id;
     }
     if (l.ca_certificate || !l.ca_id) return l;
-    for (const auto& s : serials) {
-      auto rec = tx.get_certificate(*l.ca_id, s);
-      if (!rec) {
-        if (rec.error().code() == ErrorCode::kNotFound) continue;
-        return fail(rec.error());
-      }
+    auto rec = tx.get_certificate(*l.ca_id, q.subject.serial_number());
+    if (rec) {
       l.cert = std::move(*rec);
-      break;
+    } else if (rec.error().code() != ErrorCode::kNotFound) {
+      return fail(rec.error());
     }
     if (l.cert) l.revocation = HPKI_TRY(tx.find_revocation(*l.ca_id, l.cert->serial));
     return l;
@@ -65,12 +58,12 @@ RevocationAnswer StoreRevocationSource::check(const x509::RevocationQuery& q) co
             "the issuer " + x509::to_string(q.issuer.subject()) + " is not an hpki CA"};
   if (!l.cert)
     return {RevocationStatus::kUnknown, diag::kStoreUnknownSerial,
-            "CA " + *l.ca_id + " never issued serial " + q.subject.serial_hex()};
+            "CA " + *l.ca_id + " never issued serial " + q.subject.serial_number().hex()};
   const store::CertificateRecord& rec = *l.cert;
   if (rec.der && *rec.der != q.subject.der())
     return {RevocationStatus::kUnknown, diag::kStoreCertificateMismatch,
-            "CA " + *l.ca_id + " issued another certificate with serial " + rec.serial};
-  const std::string who = "CA " + *l.ca_id + " serial " + rec.serial;
+            "CA " + *l.ca_id + " issued another certificate with serial " + rec.serial.hex()};
+  const std::string who = "CA " + *l.ca_id + " serial " + rec.serial.hex();
   switch (rec.status) {
     case store::CertStatus::kIssued:
       return {RevocationStatus::kGood, diag::kStoreGood, who + " is issued and not revoked"};

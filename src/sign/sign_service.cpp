@@ -86,7 +86,7 @@ class SigningTimeRevocation final : public x509::RevocationSource {
       if (a.status == x509::RevocationStatus::kGood && a.diag == diag::kRevokedAfterSigning) {
         std::lock_guard lock(mu_);
         notes_.push_back(
-            {diag::kRevokedAfterSigning, "serial " + q.subject.serial_hex() + ": " + a.detail});
+            {diag::kRevokedAfterSigning, "serial " + q.subject.serial_number().hex() + ": " + a.detail});
       }
       if (a.status != x509::RevocationStatus::kUnknown) return a;
       if (!first) first = std::move(a);
@@ -105,7 +105,7 @@ class SigningTimeRevocation final : public x509::RevocationSource {
       if (entry->invalidity_date && *entry->invalidity_date < when) when = *entry->invalidity_date;
       if (when > q.at) {
         std::lock_guard lock(mu_);
-        notes_.push_back({diag::kRevokedAfterSigning, "serial " + q.subject.serial_hex() +
+        notes_.push_back({diag::kRevokedAfterSigning, "serial " + q.subject.serial_number().hex() +
                                                           " revoked on " + format_rfc3339(when) +
                                                           ", after the signing time " +
                                                           format_rfc3339(q.at)});
@@ -320,7 +320,7 @@ std::string verify_report_json(const VerifyReport& r) {
   if (r.signer) {
     j["signer"] = {{"subject", x509::to_string(r.signer->subject())},
                    {"issuer", x509::to_string(r.signer->issuer())},
-                   {"serial", r.signer->serial_hex()},
+                   {"serial", r.signer->serial_number().hex()},
                    {"sha256", r.signer->fingerprint_sha256()}};
   }
   if (r.signature_alg) j["signature_algorithm"] = crypto::signature_alg_name(*r.signature_alg);

@@ -49,14 +49,6 @@ Result<SubjectKind> parse_subject_kind(std::string_view s) {
   return parse_enum<SubjectKind>(s, kKinds, "subject kind");
 }
 
-bool is_serial_hex(std::string_view s) noexcept {
-  if (s.empty()) return false;
-  for (char ch : s) {
-    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) return false;
-  }
-  return true;
-}
-
 Result<std::unique_ptr<Store>> open_store(std::string_view url, const Clock& clock,
                                           const StoreOptions& options) {
   if (url.starts_with("sqlite:")) {

@@ -48,6 +48,7 @@
 #include "core/bytes.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/serial.h"
 
 namespace hpki::store {
 
@@ -82,7 +83,7 @@ struct CaRecord {
 
 struct CertificateRecord {
   std::string ca_id{};
-  std::string serial{};                      // lowercase hex, no colons, no leading "0x"
+  Serial serial{};                           // core/serial.h (stored as its canonical hex)
   std::string subject{};                     // display form of the subject DN
   std::string org{};                         // organization as certified (for search)
   std::string dept{};                        // department as certified (for search)
@@ -103,7 +104,7 @@ struct CertificateRecord {
 
 struct RevocationRecord {
   std::string ca_id{};
-  std::string serial{};
+  Serial serial{};
   int reason = 0;  // RFC 5280 5.3.1 CRLReason code
   TimePoint revoked_at{};
   std::optional<TimePoint> invalidity_date{};  // RFC 5280 5.3.2
@@ -215,7 +216,7 @@ struct CrlRecord {
 // A certificate's status as the OCSP responder answers it (RFC 6960 2.2; issue 6): its row in
 // `certificates` with its revocation, when there is one.
 struct CertStatusRecord {
-  std::string serial{};
+  Serial serial{};
   CertStatus status = CertStatus::kIssued;
   TimePoint updated_at{};                 // certificates.updated_at: when the status last changed
   std::optional<int> reason{};            // revocations.reason (RFC 5280 5.3.1 CRLReason code)
@@ -226,7 +227,7 @@ struct CertStatusRecord {
 // certificate and the window it covers.
 struct OcspResponseRecord {
   std::string ca_id{};
-  std::string serial{};
+  Serial serial{};
   std::string status{};  // the response's CertStatus: "good" | "revoked" | "unknown"
   TimePoint this_update{};
   TimePoint next_update{};
@@ -236,7 +237,7 @@ struct OcspResponseRecord {
 // Certificate search (issue 4 "search"). Empty / absent fields do not filter.
 struct CertificateFilter {
   std::optional<std::string> ca_id{};
-  std::string serial_prefix{};        // hex, any case, colons allowed
+  std::string serial_prefix{};        // hex, any case, colons and a leading "0x" allowed
   std::string subject_contains{};     // substring of the subject, ASCII case-insensitive
   std::optional<std::string> org{};   // exact
   std::optional<std::string> dept{};  // exact
@@ -289,17 +290,17 @@ class Tx {
   // Pipeline step 5: stores the DER and sets kIssued. kNotFound when there is no such
   // record; kConflict when it is not kIssuing.
   [[nodiscard]] virtual Result<void> complete_issuance(std::string_view ca_id,
-                                                       std::string_view serial, BytesView der) = 0;
+                                                       const Serial& serial, BytesView der) = 0;
   // Sets the status; with `expected`, only when the current status is that one (else
   // kConflict). kNotFound when there is no such record.
-  [[nodiscard]] virtual Result<void> set_status(std::string_view ca_id, std::string_view serial,
+  [[nodiscard]] virtual Result<void> set_status(std::string_view ca_id, const Serial& serial,
                                                 CertStatus to,
                                                 std::optional<CertStatus> expected) = 0;
   [[nodiscard]] virtual Result<CertificateRecord> get_certificate(std::string_view ca_id,
-                                                                  std::string_view serial) = 0;
+                                                                  const Serial& serial) = 0;
   // All CAs' certificates with this serial (normally zero or one).
   [[nodiscard]] virtual Result<std::vector<CertificateRecord>> find_certificates_by_serial(
-      std::string_view serial) = 0;
+      const Serial& serial) = 0;
   // Newest first (created_at desc, then ca_id, serial); kInvalidArgument on a bad filter.
   [[nodiscard]] virtual Result<std::vector<CertificateRecord>> search_certificates(
       const CertificateFilter& filter) = 0;
@@ -315,9 +316,9 @@ class Tx {
   [[nodiscard]] virtual Result<void> insert_revocation(const RevocationRecord& rev) = 0;
   // Release from hold. kNotFound when there is none.
   [[nodiscard]] virtual Result<void> delete_revocation(std::string_view ca_id,
-                                                       std::string_view serial) = 0;
+                                                       const Serial& serial) = 0;
   [[nodiscard]] virtual Result<std::optional<RevocationRecord>> find_revocation(
-      std::string_view ca_id, std::string_view serial) = 0;
+      std::string_view ca_id, const Serial& serial) = 0;
   // Revocations of a CA (for its CRL), optionally of one CRL shard; ordered by serial.
   [[nodiscard]] virtual Result<std::vector<RevocationRecord>> list_revocations(
       std::string_view ca_id, std::optional<std::int64_t> crl_shard) = 0;
@@ -386,11 +387,11 @@ class Tx {
       std::string_view ca_id, TimePoint since) = 0;
   // The status row of one certificate; none when the CA has no such serial.
   [[nodiscard]] virtual Result<std::optional<CertStatusRecord>> cert_status(
-      std::string_view ca_id, std::string_view serial) = 0;
+      std::string_view ca_id, const Serial& serial) = 0;
   // The status rows of those of `serials` the CA has, in any order; one statement per 32
   // serials (fewer for the rest).
   [[nodiscard]] virtual Result<std::vector<CertStatusRecord>> cert_statuses(
-      std::string_view ca_id, std::span<const std::string_view> serials) = 0;
+      std::string_view ca_id, std::span<const Serial> serials) = 0;
   // The CA's stored responses, in one statement.
   [[nodiscard]] virtual Result<std::vector<OcspResponseRecord>> list_ocsp_responses(
       std::string_view ca_id) = 0;
@@ -529,8 +530,5 @@ class Store {
 // cannot be opened.
 [[nodiscard]] Result<std::unique_ptr<Store>> open_store(std::string_view url, const Clock& clock,
                                                         const StoreOptions& options = {});
-
-// Lowercase hex check for serials: non-empty, [0-9a-f] only.
-[[nodiscard]] bool is_serial_hex(std::string_view s) noexcept;
 
 }  // namespace hpki::store

@@ -121,6 +121,12 @@ Result<std::shared_ptr<const Certificate>> Certificate::parse(BytesView input) {
   }
   auto serial = HPKI_CERT_TRY("serialNumber", tbs.read_integer());
   cert->serial_.assign(serial.begin(), serial.end());
+  // RFC 5280 4.1.2.2 allows 20 octets; hpki reads up to Serial::kMaxOctets of other issuers'.
+  auto serial_number = Serial::from_octets(serial);
+  if (!serial_number) {
+    return fail(ErrorCode::kBadCertificate, "serialNumber: " + serial_number.error().detail());
+  }
+  cert->serial_number_ = std::move(*serial_number);
   cert->tbs_sig_alg_ = HPKI_CERT_TRY("signature", read_algorithm_identifier(tbs));
   auto issuer = HPKI_CERT_TRY("issuer", tbs.read_element(der::kSequence));
   cert->issuer_ = HPKI_CERT_TRY("issuer", parse_name(issuer.encoded));
@@ -201,11 +207,6 @@ std::string Certificate::fingerprint_sha256() const {
   return d ? hex_encode(*d) : std::string();
 }
 
-std::string Certificate::serial_hex() const {
-  BytesView s = serial_;
-  while (s.size() > 1 && s[0] == 0) s = s.subspan(1);
-  return hex_encode(s);
-}
 
 namespace {
 

@@ -15,6 +15,7 @@
 
 #include "core/bytes.h"
 #include "core/error.h"
+#include "core/serial.h"
 #include "crypto/algorithm.h"
 #include "der/oid.h"
 #include "x509/extensions.h"
@@ -76,8 +77,8 @@ class Certificate {
   [[nodiscard]] Result<crypto::KeySpec> key_spec() const;
   // SHA-256 fingerprint as lowercase hex.
   [[nodiscard]] std::string fingerprint_sha256() const;
-  // Serial as lowercase hex without leading zero octets (hpki's CLI form).
-  [[nodiscard]] std::string serial_hex() const;
+  // The serial number (core/serial.h: its canonical hex is hpki's stored and shown form).
+  [[nodiscard]] const Serial& serial_number() const { return serial_number_; }
   [[nodiscard]] bool is_self_issued() const { return issuer_ == subject_; }
 
  private:
@@ -86,6 +87,7 @@ class Certificate {
   BytesView tbs_;
   int version_ = 1;
   Bytes serial_;
+  Serial serial_number_;
   AlgorithmIdentifier tbs_sig_alg_, sig_alg_, spki_alg_;
   Name issuer_, subject_;
   Validity validity_;

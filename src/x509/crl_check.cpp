@@ -178,7 +178,7 @@ CrlCheckResult check_crl_for(const Crl& crl, std::span<const Certificate* const>
 
   // RFC 5280 6.3.3 (l).
   if (const RevokedEntry* entry = crl.find(subject.serial())) {
-    std::string detail = "serial " + subject.serial_hex() + " is revoked";
+    std::string detail = "serial " + subject.serial_number().hex() + " is revoked";
     if (entry->reason) detail += " (" + std::string(reason_name(*entry->reason)) + ")";
     return CrlCheckResult{CrlStatus::kRevoked, diag::kCrlRevoked, std::move(detail), *entry,
                           signer};

@@ -116,7 +116,7 @@ RevocationAnswer OcspRevocationSource::check(const RevocationQuery& q) const {
       }
       if (*des == Designation::kNotDesignated) {
         refused = "the delegated OCSP responder " + to_string(d->subject()) + " (serial " +
-                  d->serial_hex() + ") is not a designated responder of " +
+                  d->serial_number().hex() + ") is not a designated responder of " +
                   to_string(q.issuer.subject());
         return false;
       }
@@ -145,7 +145,7 @@ RevocationAnswer OcspRevocationSource::check(const RevocationQuery& q) const {
         std::string why = r.reason ? " (" + std::string(reason_name(*r.reason)) + ")" : "";
         if (when <= at)
           return {RevocationStatus::kRevoked, diag::kOcspRevoked,
-                  "serial " + q.subject.serial_hex() + " revoked at " + format_rfc3339(when) + why +
+                  "serial " + q.subject.serial_number().hex() + " revoked at " + format_rfc3339(when) + why +
                       " per OCSP" + by};
         if (!good)
           good = RevocationAnswer{RevocationStatus::kGood, diag::kOcspGood,

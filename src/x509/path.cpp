@@ -302,7 +302,7 @@ std::string path_report_json(const PathReport& r) {
     if (cr.certificate) {
       c["subject"] = to_string(cr.certificate->subject());
       c["issuer"] = to_string(cr.certificate->issuer());
-      c["serial"] = cr.certificate->serial_hex();
+      c["serial"] = cr.certificate->serial_number().hex();
       c["not_before"] = format_rfc3339(cr.certificate->validity().not_before);
       c["not_after"] = format_rfc3339(cr.certificate->validity().not_after);
       c["fingerprint_sha256"] = cr.certificate->fingerprint_sha256();

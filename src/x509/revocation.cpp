@@ -377,7 +377,7 @@ class Checker {
   }
 
   RevocationAnswer revoked(const RevokedEntry& entry, std::string_view where) const {
-    std::string detail = "serial " + q_.subject.serial_hex() + " is revoked";
+    std::string detail = "serial " + q_.subject.serial_number().hex() + " is revoked";
     if (entry.reason) detail += " (" + std::string(reason_name(*entry.reason)) + ")";
     detail += " on a " + std::string(where);
     return {RevocationStatus::kRevoked, diag::kCrlRevoked, std::move(detail)};

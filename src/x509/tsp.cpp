@@ -483,7 +483,7 @@ Result<TokenVerifyResult> verify_token(BytesView input, const TokenVerifyOptions
     if (*des == Designation::kNotDesignated)
       return fail(verdict(diag::kTsaNotDesignated,
                           "the TSA certificate " + to_string(out.tsa->subject()) + " (serial " +
-                              out.tsa->serial_hex() + ") is not a designated TSA of " +
+                              out.tsa->serial_number().hex() + ") is not a designated TSA of " +
                               to_string(issuer.subject())));
   }
   return out;

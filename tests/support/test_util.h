@@ -14,8 +14,16 @@
 #include <string>
 
 #include "core/bytes.h"
+#include "core/serial.h"
 
 namespace hpki::test {
+
+// A serial written in a test ("0a1b2c"); aborts on a typo (a test bug, not a case).
+inline Serial sn(std::string_view text) {
+  auto s = Serial::parse(text);
+  if (!s) std::abort();
+  return *s;
+}
 
 // A fresh directory under the system temp dir, removed with everything in it on destruction.
 class TempDir {

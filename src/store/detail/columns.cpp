@@ -26,6 +26,13 @@ Result<std::string> Codec<std::string>::read(Value& v, ColumnName n) {
   return fail(ErrorCode::kStorage, "column " + n.str() + ": not text");
 }
 
+Result<Serial> Codec<Serial>::read(Value& v, ColumnName n) {
+  const std::string text = HPKI_TRY(Codec<std::string>::read(v, n));
+  auto s = Serial::from_canonical(text);
+  if (!s) return fail(ErrorCode::kStorage, "column " + n.str() + ": " + s.error().detail());
+  return s;
+}
+
 Result<std::int64_t> Codec<std::int64_t>::read(Value& v, ColumnName n) {
   if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
   if (const auto* s = std::get_if<std::string>(&v)) {

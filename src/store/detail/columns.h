@@ -112,6 +112,15 @@ struct Codec<Bytes> {
   static Result<Bytes> read(Value& v, ColumnName n);
 };
 
+// A certificate serial as its canonical hex (core/serial.h) in a TEXT column; anything else read
+// back is kStorage.
+template <>
+struct Codec<Serial> {
+  static constexpr SqlType kType = SqlType::kText;
+  static Value bind(const Serial& v) { return Value{v.hex()}; }
+  static Result<Serial> read(Value& v, ColumnName n);
+};
+
 // Write-only (a view of the caller's bytes, copied when bound): TimestampToken::token.
 template <>
 struct Codec<BytesView> {

@@ -256,15 +256,16 @@ Result<std::vector<CaRecord>> SqlTx::list_cas() {
 namespace {
 
 Result<void> check_reservation(const CertificateRecord& rec) {
-  if (!is_serial_hex(rec.serial)) {
-    return fail(ErrorCode::kInvalidArgument, "serial is not lowercase hex: " + rec.serial);
+  if (rec.serial.empty()) {
+    return fail(ErrorCode::kInvalidArgument, "no serial");
   }
   if (rec.tbs_hash.empty()) return fail(ErrorCode::kInvalidArgument, "tbs_hash is empty");
   return {};
 }
 
-// Serial filters accept any case and colons ("0A:1B"), like the CLI.
+// Serial filters accept any case, colons ("0A:1B") and a leading "0x", like Serial::parse.
 Result<std::string> normalize_hex_prefix(std::string_view in) {
+  if (in.starts_with("0x") || in.starts_with("0X")) in.remove_prefix(2);
   std::string out;
   for (char ch : in) {
     if (ch == ':') continue;
@@ -323,7 +324,7 @@ Result<void> SqlTx::insert_certificate(const CertificateRecord& rec) {
   p.reserve(written_count(kCertificates));
   bind_row(kCertificates, rec, now(), p);
   auto n = HPKI_TRY(conn_.exec(sql, p));
-  return expect_one(n, "serial " + rec.serial + " of CA " + rec.ca_id);
+  return expect_one(n, "serial " + rec.serial.hex() + " of CA " + rec.ca_id);
 }
 
 Result<std::int64_t> SqlTx::insert_certificate_with_subject(const CertificateRecord& rec,
@@ -358,33 +359,33 @@ Result<std::int64_t> SqlTx::insert_certificate_with_subject(const CertificateRec
   p.reserve(written_count(kSubjects) + 2 + written_count(kCertificates, kOfNewSubject));
   bind_row(kSubjects, s, t, p);
   p.push_back(text(rec.ca_id));
-  p.push_back(text(rec.serial));
+  p.push_back(text(rec.serial.hex()));
   bind_row(kCertificates, rec, t, p, kOfNewSubject);
   auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) {
     return fail(ErrorCode::kConflict,
-                "serial " + rec.serial + " of CA " + rec.ca_id + " already exists");
+                "serial " + rec.serial.hex() + " of CA " + rec.ca_id + " already exists");
   }
   return scalar<std::int64_t>(rows, {"certificates", "subject_id"});
 }
 
-Result<void> SqlTx::complete_issuance(std::string_view ca_id, std::string_view serial,
+Result<void> SqlTx::complete_issuance(std::string_view ca_id, const Serial& serial,
                                       BytesView der) {
   if (der.empty()) return fail(ErrorCode::kInvalidArgument, "certificate DER is empty");
-  const Value p[] = {blob(der), Value{now()}, text(ca_id), text(serial)};
+  const Value p[] = {blob(der), Value{now()}, text(ca_id), text(serial.hex())};
   auto n =
       HPKI_TRY(conn_.exec("UPDATE certificates SET der = ?, status = 'issued', updated_at = ? "
                           "WHERE ca_id = ? AND serial = ? AND status = 'issuing'",
                           p));
   if (n == 1) return {};
   auto cur = HPKI_TRY(get_certificate(ca_id, serial));
-  return fail(ErrorCode::kConflict, "certificate " + std::string(serial) + " is " +
+  return fail(ErrorCode::kConflict, "certificate " + serial.hex() + " is " +
                                         std::string(to_string(cur.status)) + ", not issuing");
 }
 
-Result<void> SqlTx::set_status(std::string_view ca_id, std::string_view serial, CertStatus to,
+Result<void> SqlTx::set_status(std::string_view ca_id, const Serial& serial, CertStatus to,
                                std::optional<CertStatus> expected) {
-  std::vector<Value> p = {text(to_string(to)), Value{now()}, text(ca_id), text(serial)};
+  std::vector<Value> p = {text(to_string(to)), Value{now()}, text(ca_id), text(serial.hex())};
   std::string sql =
       "UPDATE certificates SET status = ?, updated_at = ? WHERE ca_id = ? AND serial = ?";
   if (expected) {
@@ -395,7 +396,7 @@ Result<void> SqlTx::set_status(std::string_view ca_id, std::string_view serial, 
   if (n == 1) return {};
   auto cur = HPKI_TRY(get_certificate(ca_id, serial));
   return fail(ErrorCode::kConflict,
-              "certificate " + std::string(serial) + " is " + std::string(to_string(cur.status)) +
+              "certificate " + serial.hex() + " is " + std::string(to_string(cur.status)) +
                   (expected ? ", expected " + std::string(to_string(*expected)) : std::string()));
 }
 
@@ -407,18 +408,18 @@ Result<std::vector<CertificateRecord>> SqlTx::query_certificates(std::string_vie
   return read_rows(kCertificates, rows);
 }
 
-Result<CertificateRecord> SqlTx::get_certificate(std::string_view ca_id, std::string_view serial) {
-  const Value p[] = {text(ca_id), text(serial)};
+Result<CertificateRecord> SqlTx::get_certificate(std::string_view ca_id, const Serial& serial) {
+  const Value p[] = {text(ca_id), text(serial.hex())};
   auto v = HPKI_TRY(query_certificates("WHERE c.ca_id = ? AND c.serial = ?", p));
   if (v.empty()) {
     return fail(ErrorCode::kNotFound,
-                "no certificate " + std::string(serial) + " of CA " + std::string(ca_id));
+                "no certificate " + serial.hex() + " of CA " + std::string(ca_id));
   }
   return std::move(v[0]);
 }
 
-Result<std::vector<CertificateRecord>> SqlTx::find_certificates_by_serial(std::string_view serial) {
-  const Value p[] = {text(serial)};
+Result<std::vector<CertificateRecord>> SqlTx::find_certificates_by_serial(const Serial& serial) {
+  const Value p[] = {text(serial.hex())};
   return query_certificates("WHERE c.serial = ? ORDER BY c.ca_id", p);
 }
 
@@ -507,8 +508,8 @@ Result<std::vector<CertificateRecord>> SqlTx::list_issuing_without_der() {
 // ---------------------------------------------------------------- revocations
 
 Result<void> SqlTx::insert_revocation(const RevocationRecord& rev) {
-  if (!is_serial_hex(rev.serial)) {
-    return fail(ErrorCode::kInvalidArgument, "serial is not lowercase hex: " + rev.serial);
+  if (rev.serial.empty()) {
+    return fail(ErrorCode::kInvalidArgument, "no serial");
   }
   static const std::string sql =
       cat({"INSERT INTO revocations (", insert_list(kRevocations), ") VALUES ",
@@ -517,21 +518,21 @@ Result<void> SqlTx::insert_revocation(const RevocationRecord& rev) {
   p.reserve(written_count(kRevocations));
   bind_row(kRevocations, rev, now(), p);
   auto n = HPKI_TRY(conn_.exec(sql, p));
-  return expect_one(n, "revocation of " + rev.serial);
+  return expect_one(n, "revocation of " + rev.serial.hex());
 }
 
-Result<void> SqlTx::delete_revocation(std::string_view ca_id, std::string_view serial) {
-  const Value p[] = {text(ca_id), text(serial)};
+Result<void> SqlTx::delete_revocation(std::string_view ca_id, const Serial& serial) {
+  const Value p[] = {text(ca_id), text(serial.hex())};
   auto n = HPKI_TRY(conn_.exec("DELETE FROM revocations WHERE ca_id = ? AND serial = ?", p));
-  if (n == 0) return fail(ErrorCode::kNotFound, "no revocation of " + std::string(serial));
+  if (n == 0) return fail(ErrorCode::kNotFound, "no revocation of " + serial.hex());
   return {};
 }
 
 Result<std::optional<RevocationRecord>> SqlTx::find_revocation(std::string_view ca_id,
-                                                               std::string_view serial) {
+                                                               const Serial& serial) {
   static const std::string sql = cat({"SELECT ", select_list(kRevocations, "r"),
                                       " FROM revocations r WHERE r.ca_id = ? AND r.serial = ?"});
-  const Value p[] = {text(ca_id), text(serial)};
+  const Value p[] = {text(ca_id), text(serial.hex())};
   auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) return std::nullopt;
   return read_row(kRevocations, rows[0]);
@@ -873,19 +874,19 @@ Result<std::vector<CertStatusRecord>> SqlTx::cert_statuses_since(std::string_vie
 }
 
 Result<std::optional<CertStatusRecord>> SqlTx::cert_status(std::string_view ca_id,
-                                                           std::string_view serial) {
+                                                           const Serial& serial) {
   static const std::string sql =
       cat({"SELECT ", select_list(kCertStatuses, "c"),
            " FROM certificates c LEFT JOIN revocations r ON r.ca_id = c.ca_id AND r.serial = "
            "c.serial WHERE c.ca_id = ? AND c.serial = ?"});
-  const Value p[] = {text(ca_id), text(serial)};
+  const Value p[] = {text(ca_id), text(serial.hex())};
   auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) return std::nullopt;
   return read_row(kCertStatuses, rows[0]);
 }
 
 Result<std::vector<CertStatusRecord>> SqlTx::cert_statuses(
-    std::string_view ca_id, std::span<const std::string_view> serials) {
+    std::string_view ca_id, std::span<const Serial> serials) {
   if (serials.empty()) return std::vector<CertStatusRecord>{};
   static const std::string before =
       cat({"SELECT ", select_list(kCertStatuses, "c"),
@@ -894,7 +895,7 @@ Result<std::vector<CertStatusRecord>> SqlTx::cert_statuses(
   const Value fixed[] = {text(ca_id)};
   std::vector<Value> list;
   list.reserve(serials.size());
-  for (std::string_view s : serials) list.emplace_back(std::string(s));
+  for (const Serial& s : serials) list.emplace_back(s.hex());
   auto rows = HPKI_TRY(query_in(
       [this](std::string_view sql, std::span<const Value> v) { return conn_.query(sql, v); },
       before, fixed, list));

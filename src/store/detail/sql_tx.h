@@ -35,23 +35,23 @@ class SqlTx final : public Tx {
   Result<void> reserve_certificate(const CertificateRecord& rec) override;
   Result<std::int64_t> reserve_certificate_with_subject(const CertificateRecord& rec,
                                                         const SubjectRecord& s) override;
-  Result<void> complete_issuance(std::string_view ca_id, std::string_view serial,
+  Result<void> complete_issuance(std::string_view ca_id, const Serial& serial,
                                  BytesView der) override;
-  Result<void> set_status(std::string_view ca_id, std::string_view serial, CertStatus to,
+  Result<void> set_status(std::string_view ca_id, const Serial& serial, CertStatus to,
                           std::optional<CertStatus> expected) override;
   Result<CertificateRecord> get_certificate(std::string_view ca_id,
-                                            std::string_view serial) override;
+                                            const Serial& serial) override;
   Result<std::vector<CertificateRecord>> find_certificates_by_serial(
-      std::string_view serial) override;
+      const Serial& serial) override;
   Result<std::vector<CertificateRecord>> search_certificates(
       const CertificateFilter& filter) override;
   Result<std::int64_t> count_certificates(const CertificateFilter& filter) override;
   Result<std::vector<CertificateRecord>> list_issuing_without_der() override;
 
   Result<void> insert_revocation(const RevocationRecord& rev) override;
-  Result<void> delete_revocation(std::string_view ca_id, std::string_view serial) override;
+  Result<void> delete_revocation(std::string_view ca_id, const Serial& serial) override;
   Result<std::optional<RevocationRecord>> find_revocation(std::string_view ca_id,
-                                                          std::string_view serial) override;
+                                                          const Serial& serial) override;
   Result<std::vector<RevocationRecord>> list_revocations(
       std::string_view ca_id, std::optional<std::int64_t> crl_shard) override;
 
@@ -95,9 +95,9 @@ class SqlTx final : public Tx {
   Result<std::vector<CertStatusRecord>> cert_statuses_since(std::string_view ca_id,
                                                             TimePoint since) override;
   Result<std::optional<CertStatusRecord>> cert_status(std::string_view ca_id,
-                                                      std::string_view serial) override;
+                                                      const Serial& serial) override;
   Result<std::vector<CertStatusRecord>> cert_statuses(
-      std::string_view ca_id, std::span<const std::string_view> serials) override;
+      std::string_view ca_id, std::span<const Serial> serials) override;
   Result<std::vector<OcspResponseRecord>> list_ocsp_responses(std::string_view ca_id) override;
   Result<void> upsert_ocsp_responses(std::span<const OcspResponseRecord> responses) override;
 

@@ -118,7 +118,7 @@ TEST_P(CaTest, IssueFromCsrForEveryFamilyAndVerifyChain) {
     auto r = issue_csr(alg);
     ASSERT_TRUE(r) << alg << ": " << r.error().to_string();
     auto cert = x509::Certificate::parse(r->der).value();
-    EXPECT_EQ(cert->serial_hex(), r->serial);
+    EXPECT_EQ(cert->serial_number().hex(), r->serial);
     ASSERT_EQ(r->chain.size(), 2u);
     // SM2 keys are issued by the SM2 CA, RSA and EC keys by the RSA CA (no ECDSA hierarchy here).
     EXPECT_EQ(r->ca_id, alg == "sm2" ? "sm2-issuing" : "rsa-issuing");
@@ -342,7 +342,7 @@ TEST_P(CaTest, InterruptedIssuanceIsRecoveredAsNeverDelivered) {
   // its signature); this version never writes one.
   store::CertificateRecord rec;
   rec.ca_id = "sm2-issuing";
-  rec.serial = "4a0b";
+  rec.serial = test::sn("4a0b");
   rec.profile = "staff-sign";
   rec.not_before = rt_->clock().now();
   rec.not_after = rt_->clock().now() + std::chrono::days(1);
@@ -622,7 +622,7 @@ TEST_P(CaTest, TrustServiceProfilesAreIssuedAndManagedByAdminsOnly) {
         [&](store::Tx& tx) { return tx.get_ca(ocsp_ca); });
     ASSERT_TRUE(ocsp_record);
     const std::string ocsp_serial =
-        x509::Certificate::parse(ocsp_record->certificate).value()->serial_hex();
+        x509::Certificate::parse(ocsp_record->certificate).value()->serial_number().hex();
     for (const std::string& serial : {tsa->serial, ocsp_serial}) {
       for (const std::string role : {"ra_officer", "integration"}) {
         const Requester by{"api-key:x", role};

@@ -126,7 +126,7 @@ TEST_P(OcspResponderTest, PresignedAnswersAndStatusChanges) {
   }
 
   // Revoked through the CA: the cached response changes at once, no sync needed.
-  ASSERT_TRUE(rt_->ca().revoke(good->serial_hex(), x509::RevocationReason::kKeyCompromise,
+  ASSERT_TRUE(rt_->ca().revoke(good->serial_number().hex(), x509::RevocationReason::kKeyCompromise,
                                std::nullopt, hpki::test::admin()));
   a = r->respond(request(*good));
   EXPECT_TRUE(a.from_cache);
@@ -135,11 +135,11 @@ TEST_P(OcspResponderTest, PresignedAnswersAndStatusChanges) {
   EXPECT_EQ(c.reason, x509::RevocationReason::kKeyCompromise);
 
   // Hold and release.
-  ASSERT_TRUE(rt_->ca().hold(other->serial_hex(), hpki::test::admin()));
+  ASSERT_TRUE(rt_->ca().hold(other->serial_number().hex(), hpki::test::admin()));
   c = check(r->respond(request(*other)), *other);
   EXPECT_EQ(c.status, OcspCertStatus::kRevoked);
   EXPECT_EQ(c.reason, x509::RevocationReason::kCertificateHold);
-  ASSERT_TRUE(rt_->ca().release(other->serial_hex(), hpki::test::admin()));
+  ASSERT_TRUE(rt_->ca().release(other->serial_number().hex(), hpki::test::admin()));
   c = check(r->respond(request(*other)), *other);
   EXPECT_EQ(c.status, OcspCertStatus::kGood);
 
@@ -185,7 +185,7 @@ TEST_P(OcspResponderTest, OnDemandAndErrorAnswers) {
   ASSERT_TRUE(rt_->store().transact([&](store::Tx& tx) -> Result<void> {
     store::CertificateRecord c;
     c.ca_id = ca_id;
-    c.serial = "7a7a7a7a";
+    c.serial = test::sn("7a7a7a7a");
     c.subject = "CN=reserved";
     c.profile = "device";
     c.not_before = std::chrono::system_clock::now();
@@ -218,7 +218,7 @@ TEST_P(OcspResponderTest, StartedResponderResignsStatusChangesInTheBackground) {
   ASSERT_TRUE(r->respond_from_memory(request(*good)).has_value());
   // The revocation returns without waiting for OCSP signing; whatever the background thread
   // has done by then, no answer says "good" any more.
-  ASSERT_TRUE(rt_->ca().revoke(good->serial_hex(), x509::RevocationReason::kKeyCompromise,
+  ASSERT_TRUE(rt_->ca().revoke(good->serial_number().hex(), x509::RevocationReason::kKeyCompromise,
                                std::nullopt, hpki::test::admin()));
   if (auto m = r->respond_from_memory(request(*good))) {
     EXPECT_EQ(check(*m, *good).status, OcspCertStatus::kRevoked);
@@ -303,9 +303,9 @@ TEST_P(OcspResponderTest, SecondNodeLoadsStoredResponsesAndRefresh) {
   EXPECT_EQ(second->counters().presigned.load(), 0u);
   EXPECT_EQ(second->counters().loaded_from_db.load(), signed_first);
   EXPECT_EQ(second->presigned(family_ == CaFamily::kSm2 ? "sm2-issuing" : "rsa-issuing",
-                              good->serial_hex()),
+                              good->serial_number().hex()),
             first->presigned(family_ == CaFamily::kSm2 ? "sm2-issuing" : "rsa-issuing",
-                             good->serial_hex()));
+                             good->serial_number().hex()));
   // Nothing is due before refresh_after; everything is re-signed after it.
   clock.advance(std::chrono::hours(11));
   EXPECT_EQ(second->sync().value(), 0u);

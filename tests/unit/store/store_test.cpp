@@ -3,6 +3,8 @@
 // fail, never skip, when the server is not there.
 #include <gtest/gtest.h>
 
+#include "tests/support/test_util.h"
+
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -72,7 +74,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   static CertificateRecord cert(std::string ca, std::string serial) {
     CertificateRecord c;
     c.ca_id = std::move(ca);
-    c.serial = std::move(serial);
+    c.serial = test::sn(serial);
     c.subject = "CN=Zhang San,OU=Cardiology,O=First Hospital";
     c.org = "First Hospital";
     c.dept = "Cardiology";
@@ -263,7 +265,7 @@ TEST_P(StoreTest, IssuanceLifecycle) {
     return {};
   });
   run([&](Tx& tx) -> Result<void> {
-    auto c = HPKI_TRY(tx.get_certificate("rsa-root", "0a1b2c"));
+    auto c = HPKI_TRY(tx.get_certificate("rsa-root", test::sn("0a1b2c")));
     EXPECT_EQ(c.status, CertStatus::kIssuing);
     EXPECT_FALSE(c.der.has_value());
     EXPECT_EQ(c.tbs_hash, Bytes(32, 0xab));
@@ -276,41 +278,41 @@ TEST_P(StoreTest, IssuanceLifecycle) {
   });
   clock_.advance(1s);
   const Bytes der = {0x30, 0x03, 0x02, 0x01, 0x07};
-  run([&](Tx& tx) { return tx.complete_issuance("rsa-root", "0a1b2c", der); });
+  run([&](Tx& tx) { return tx.complete_issuance("rsa-root", test::sn("0a1b2c"), der); });
   run([&](Tx& tx) -> Result<void> {
-    auto c = HPKI_TRY(tx.get_certificate("rsa-root", "0a1b2c"));
+    auto c = HPKI_TRY(tx.get_certificate("rsa-root", test::sn("0a1b2c")));
     EXPECT_EQ(c.status, CertStatus::kIssued);
     EXPECT_EQ(c.der, der);
     EXPECT_EQ(c.updated_at, kT0 + 6s);
-    EXPECT_EQ(tx.complete_issuance("rsa-root", "0a1b2c", der).error().code(), ErrorCode::kConflict);
-    EXPECT_EQ(tx.complete_issuance("rsa-root", "ffff", der).error().code(), ErrorCode::kNotFound);
-    EXPECT_EQ(tx.get_certificate("rsa-root", "ffff").error().code(), ErrorCode::kNotFound);
+    EXPECT_EQ(tx.complete_issuance("rsa-root", test::sn("0a1b2c"), der).error().code(), ErrorCode::kConflict);
+    EXPECT_EQ(tx.complete_issuance("rsa-root", test::sn("ffff"), der).error().code(), ErrorCode::kNotFound);
+    EXPECT_EQ(tx.get_certificate("rsa-root", test::sn("ffff")).error().code(), ErrorCode::kNotFound);
     // Compare-and-set on the status.
     EXPECT_EQ(
-        tx.set_status("rsa-root", "0a1b2c", CertStatus::kRevoked, CertStatus::kHold).error().code(),
+        tx.set_status("rsa-root", test::sn("0a1b2c"), CertStatus::kRevoked, CertStatus::kHold).error().code(),
         ErrorCode::kConflict);
-    EXPECT_EQ(tx.set_status("rsa-root", "ffff", CertStatus::kRevoked, std::nullopt).error().code(),
+    EXPECT_EQ(tx.set_status("rsa-root", test::sn("ffff"), CertStatus::kRevoked, std::nullopt).error().code(),
               ErrorCode::kNotFound);
     // Hold: certificateHold (6), then release.
-    HPKI_TRY(tx.set_status("rsa-root", "0a1b2c", CertStatus::kHold, CertStatus::kIssued));
+    HPKI_TRY(tx.set_status("rsa-root", test::sn("0a1b2c"), CertStatus::kHold, CertStatus::kIssued));
     HPKI_TRY(tx.insert_revocation(
-        {.ca_id = "rsa-root", .serial = "0a1b2c", .reason = 6, .revoked_at = kT0 + 7s}));
+        {.ca_id = "rsa-root", .serial = test::sn("0a1b2c"), .reason = 6, .revoked_at = kT0 + 7s}));
     EXPECT_EQ(
-        tx.insert_revocation({.ca_id = "rsa-root", .serial = "0a1b2c", .reason = 1}).error().code(),
+        tx.insert_revocation({.ca_id = "rsa-root", .serial = test::sn("0a1b2c"), .reason = 1}).error().code(),
         ErrorCode::kConflict);
-    auto rev = HPKI_TRY(tx.find_revocation("rsa-root", "0a1b2c"));
+    auto rev = HPKI_TRY(tx.find_revocation("rsa-root", test::sn("0a1b2c")));
     EXPECT_TRUE(rev.has_value());
     EXPECT_EQ(rev->reason, 6);
     EXPECT_EQ(rev->revoked_at, kT0 + 7s);
     EXPECT_FALSE(rev->invalidity_date.has_value());
-    HPKI_TRY(tx.delete_revocation("rsa-root", "0a1b2c"));
-    HPKI_TRY(tx.set_status("rsa-root", "0a1b2c", CertStatus::kIssued, CertStatus::kHold));
-    EXPECT_FALSE(HPKI_TRY(tx.find_revocation("rsa-root", "0a1b2c")).has_value());
-    EXPECT_EQ(tx.delete_revocation("rsa-root", "0a1b2c").error().code(), ErrorCode::kNotFound);
+    HPKI_TRY(tx.delete_revocation("rsa-root", test::sn("0a1b2c")));
+    HPKI_TRY(tx.set_status("rsa-root", test::sn("0a1b2c"), CertStatus::kIssued, CertStatus::kHold));
+    EXPECT_FALSE(HPKI_TRY(tx.find_revocation("rsa-root", test::sn("0a1b2c"))).has_value());
+    EXPECT_EQ(tx.delete_revocation("rsa-root", test::sn("0a1b2c")).error().code(), ErrorCode::kNotFound);
     // Revoke: keyCompromise (1) with an invalidity date.
-    HPKI_TRY(tx.set_status("rsa-root", "0a1b2c", CertStatus::kRevoked, CertStatus::kIssued));
+    HPKI_TRY(tx.set_status("rsa-root", test::sn("0a1b2c"), CertStatus::kRevoked, CertStatus::kIssued));
     HPKI_TRY(tx.insert_revocation({.ca_id = "rsa-root",
-                                   .serial = "0a1b2c",
+                                   .serial = test::sn("0a1b2c"),
                                    .reason = 1,
                                    .revoked_at = kT0 + 8s,
                                    .invalidity_date = kT0 + 2s}));
@@ -322,12 +324,12 @@ TEST_P(StoreTest, IssuanceLifecycle) {
     EXPECT_EQ(all.at(0).invalidity_date, kT0 + 2s);
     EXPECT_EQ(HPKI_TRY(tx.list_revocations("rsa-root", 0)).size(), 1u);
     EXPECT_EQ(HPKI_TRY(tx.list_revocations("rsa-root", 3)).size(), 0u);
-    EXPECT_EQ(HPKI_TRY(tx.get_certificate("rsa-root", "0a1b2c")).status, CertStatus::kRevoked);
+    EXPECT_EQ(HPKI_TRY(tx.get_certificate("rsa-root", test::sn("0a1b2c"))).status, CertStatus::kRevoked);
     return {};
   });
   // A revocation of a certificate that does not exist violates the foreign key.
   auto r = store_->transact([](Tx& tx) {
-    return tx.insert_revocation({.ca_id = "rsa-root", .serial = "dead", .reason = 0});
+    return tx.insert_revocation({.ca_id = "rsa-root", .serial = test::sn("dead"), .reason = 0});
   });
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kConflict);
@@ -354,14 +356,14 @@ TEST_P(StoreTest, OcspStatusesAndResponses) {
   // Later: a101 revoked (keyCompromise), a102 on hold.
   clock_.advance(10s);
   run([&](Tx& tx) -> Result<void> {
-    HPKI_TRY(tx.set_status("rsa-root", "a101", CertStatus::kRevoked, CertStatus::kIssued));
+    HPKI_TRY(tx.set_status("rsa-root", test::sn("a101"), CertStatus::kRevoked, CertStatus::kIssued));
     HPKI_TRY(tx.insert_revocation(
-        {.ca_id = "rsa-root", .serial = "a101", .reason = 1, .revoked_at = kT0 + 9s}));
-    HPKI_TRY(tx.set_status("rsa-root", "a102", CertStatus::kHold, CertStatus::kIssued));
+        {.ca_id = "rsa-root", .serial = test::sn("a101"), .reason = 1, .revoked_at = kT0 + 9s}));
+    HPKI_TRY(tx.set_status("rsa-root", test::sn("a102"), CertStatus::kHold, CertStatus::kIssued));
     return {};
   });
   run([&](Tx& tx) -> Result<void> {
-    auto good = HPKI_TRY(tx.cert_status("rsa-root", "a100"));
+    auto good = HPKI_TRY(tx.cert_status("rsa-root", test::sn("a100")));
     EXPECT_TRUE(good.has_value());
     if (good) {
       EXPECT_EQ(good->serial, "a100");
@@ -370,7 +372,7 @@ TEST_P(StoreTest, OcspStatusesAndResponses) {
       EXPECT_FALSE(good->reason.has_value());
       EXPECT_FALSE(good->revoked_at.has_value());
     }
-    auto revoked = HPKI_TRY(tx.cert_status("rsa-root", "a101"));
+    auto revoked = HPKI_TRY(tx.cert_status("rsa-root", test::sn("a101")));
     EXPECT_TRUE(revoked.has_value());
     if (revoked) {
       EXPECT_EQ(revoked->status, CertStatus::kRevoked);
@@ -378,9 +380,9 @@ TEST_P(StoreTest, OcspStatusesAndResponses) {
       EXPECT_EQ(revoked->reason, 1);
       EXPECT_EQ(revoked->revoked_at, kT0 + 9s);
     }
-    EXPECT_EQ(HPKI_TRY(tx.cert_status("rsa-root", "b1"))->status, CertStatus::kIssuing);
-    EXPECT_FALSE(HPKI_TRY(tx.cert_status("rsa-root", "ffff")).has_value());
-    EXPECT_FALSE(HPKI_TRY(tx.cert_status("sm2-root", "a101")).has_value());
+    EXPECT_EQ(HPKI_TRY(tx.cert_status("rsa-root", test::sn("b1")))->status, CertStatus::kIssuing);
+    EXPECT_FALSE(HPKI_TRY(tx.cert_status("rsa-root", test::sn("ffff"))).has_value());
+    EXPECT_FALSE(HPKI_TRY(tx.cert_status("sm2-root", test::sn("a101"))).has_value());
 
     // Changed since kT0 + 10s: the two status changes only.
     auto since = HPKI_TRY(tx.cert_statuses_since("rsa-root", kT0 + 10s));
@@ -474,10 +476,10 @@ TEST_P(StoreTest, DuplicateSerialIsAConflictAndTheTransactionStaysUsable) {
     return {};
   });
   run([](Tx& tx) -> Result<void> {
-    auto both = HPKI_TRY(tx.find_certificates_by_serial("01"));
+    auto both = HPKI_TRY(tx.find_certificates_by_serial(test::sn("01")));
     EXPECT_EQ(both.size(), 2u);
-    EXPECT_EQ(HPKI_TRY(tx.find_certificates_by_serial("02")).size(), 1u);
-    EXPECT_EQ(HPKI_TRY(tx.find_certificates_by_serial("03")).size(), 0u);
+    EXPECT_EQ(HPKI_TRY(tx.find_certificates_by_serial(test::sn("02"))).size(), 1u);
+    EXPECT_EQ(HPKI_TRY(tx.find_certificates_by_serial(test::sn("03"))).size(), 0u);
     EXPECT_EQ(tx.reserve_certificate(cert("rsa-root", "0A")).error().code(),
               ErrorCode::kInvalidArgument);
     EXPECT_EQ(tx.reserve_certificate(cert("rsa-root", "")).error().code(),
@@ -507,7 +509,7 @@ TEST_P(StoreTest, RollbackOnErrorLeavesNothing) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kLintFailed);
   run([](Tx& tx) -> Result<void> {
-    EXPECT_EQ(tx.get_certificate("rsa-root", "77").error().code(), ErrorCode::kNotFound);
+    EXPECT_EQ(tx.get_certificate("rsa-root", test::sn("77")).error().code(), ErrorCode::kNotFound);
     EXPECT_FALSE(HPKI_TRY(tx.last_audit()).has_value());
     EXPECT_EQ(HPKI_TRY(tx.list_subjects(std::nullopt, std::nullopt, 10, 0)).size(), 0u);
     EXPECT_EQ(HPKI_TRY(tx.next_counter("crl:rsa-root")), 1);
@@ -792,7 +794,7 @@ TEST_P(StoreTest, ListIssuingWithoutDerFindsInterruptedIssuances) {
   run([](Tx& tx) -> Result<void> {
     for (const char* s : {"a1", "a2", "a3", "a4"})
       HPKI_TRY(tx.reserve_certificate(cert("rsa-root", s)));
-    HPKI_TRY(tx.complete_issuance("rsa-root", "a2", Bytes{0x30, 0x00}));
+    HPKI_TRY(tx.complete_issuance("rsa-root", test::sn("a2"), Bytes{0x30, 0x00}));
     return {};
   });
   run([](Tx& tx) -> Result<void> {
@@ -1091,7 +1093,7 @@ TEST_P(StoreTest, ReservationWithANewSubject) {
                              .dns = {"a.example"},
                              .staff_no = "E7"};
     const std::int64_t id = HPKI_TRY(tx.reserve_certificate_with_subject(c, subj));
-    auto got = HPKI_TRY(tx.get_certificate("rsa-root", "0abc"));
+    auto got = HPKI_TRY(tx.get_certificate("rsa-root", test::sn("0abc")));
     EXPECT_EQ(got.status, CertStatus::kIssuing);
     EXPECT_EQ(got.subject_id, id);
     EXPECT_EQ(got.tbs_hash, c.tbs_hash);
@@ -1107,7 +1109,7 @@ TEST_P(StoreTest, ReservationWithANewSubject) {
     EXPECT_EQ(again ? ErrorCode::kInternal : again.error().code(), ErrorCode::kConflict);
     EXPECT_EQ(HPKI_TRY(tx.list_subjects(std::nullopt, std::nullopt, 100, 0)).size(), before);
     // Still usable: another serial.
-    c.serial = "0abd";
+    c.serial = test::sn("0abd");
     EXPECT_NE(HPKI_TRY(tx.reserve_certificate_with_subject(c, subj)), id);
     return {};
   });
@@ -1363,7 +1365,7 @@ TEST_P(StoreTest, CommitBatcherReturnsValuesAndErrorsOfASingleUnit) {
   ASSERT_TRUE(v) << v.error().to_string();
   EXPECT_EQ(*v, 1);
   const Bytes der{0x30, 0x00};
-  auto bad = batcher.run([&](Tx& tx) { return tx.complete_issuance("rsa-root", "ff", der); });
+  auto bad = batcher.run([&](Tx& tx) { return tx.complete_issuance("rsa-root", test::sn("ff"), der); });
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(batcher.stats().batches, 2u);
