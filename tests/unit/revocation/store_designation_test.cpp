@@ -20,8 +20,7 @@
 #include "der/oids.h"
 #include "revocation/store_source.h"
 #include "sign/sign_service.h"
-#include "tests/support/test_ca.h"
-#include "tests/support/test_db.h"
+#include "tests/support/ca_fixture.h"
 #include "tests/support/test_util.h"
 #include "x509/builder.h"
 #include "x509/cms.h"
@@ -48,16 +47,8 @@ struct Holder {
   x509::CertificatePtr cert;
 };
 
-class StoreDesignationTest : public ::testing::TestWithParam<std::string> {
+class StoreDesignationTest : public test::CaFixture {
  protected:
-  void SetUp() override {
-    db_ = std::make_unique<test::TestDb>(GetParam());
-    ASSERT_EQ(db_->error(), "");
-    auto rt = test::init_test_ca(dir_.path() / "home", db_->url());
-    ASSERT_TRUE(rt) << rt.error().to_string();
-    rt_ = std::move(*rt);
-  }
-
   store::CaRecord record(const std::string& id) {
     auto r = rt_->store().read_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(id); });
     EXPECT_TRUE(r) << id << ": " << r.error().to_string();
@@ -123,9 +114,6 @@ class StoreDesignationTest : public ::testing::TestWithParam<std::string> {
             k.signer(std::nullopt, crypto::kSm2DefaultId).value()};
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::TestDb> db_;
-  std::unique_ptr<ca::Runtime> rt_;
   int n_ = 0;
 };
 
@@ -346,8 +334,7 @@ TEST_P(StoreDesignationTest, BackdatedTokenFromUndesignatedTsa) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreDesignationTest, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, StoreDesignationTest, test::backends(), test::backend_name);
 
 }  // namespace
 }  // namespace hpki::revocation

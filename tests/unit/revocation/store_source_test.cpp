@@ -9,8 +9,7 @@
 #include <thread>
 
 #include "ca/runtime.h"
-#include "tests/support/test_ca.h"
-#include "tests/support/test_db.h"
+#include "tests/support/ca_fixture.h"
 #include "tests/support/test_util.h"
 #include "x509/certificate.h"
 #include "x509/ocsp_source.h"
@@ -25,16 +24,8 @@ using std::chrono::seconds;
 using store::CaFamily;
 using x509::RevocationStatus;
 
-class StoreSourceTest : public ::testing::TestWithParam<std::string> {
+class StoreSourceTest : public test::CaFixture {
  protected:
-  void SetUp() override {
-    db_ = std::make_unique<test::TestDb>(GetParam());
-    ASSERT_EQ(db_->error(), "");
-    auto rt = test::init_test_ca(dir_.path() / "home", db_->url());
-    ASSERT_TRUE(rt) << rt.error().to_string();
-    rt_ = std::move(*rt);
-  }
-
   struct Issued {
     std::string serial;
     x509::CertificatePtr leaf, issuing, root;
@@ -75,9 +66,6 @@ class StoreSourceTest : public ::testing::TestWithParam<std::string> {
 
   static TimePoint now() { return std::chrono::floor<seconds>(std::chrono::system_clock::now()); }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::TestDb> db_;
-  std::unique_ptr<ca::Runtime> rt_;
   int n_ = 0;
 };
 
@@ -168,8 +156,7 @@ TEST_P(StoreSourceTest, PathValidationWithTheStore) {
   EXPECT_TRUE(rep.valid) << rep.status << ": " << rep.detail;
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreSourceTest, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, StoreSourceTest, test::backends(), test::backend_name);
 
 }  // namespace
 }  // namespace hpki::revocation

@@ -9,8 +9,8 @@
 
 #include "core/clock.h"
 #include "core/pem.h"
+#include "tests/support/test_ca.h"
 #include "tests/support/test_util.h"
-#include "tests/unit/x509/test_ca.h"
 #include "x509/bundle.h"
 #include "x509/crl.h"
 #include "x509/path.h"
