@@ -71,17 +71,10 @@ class AuthTest : public test::CaFixture {
 
   // An SM2 certificate of `profile` from an openssl-made CSR.
   x509::CertificatePtr issue(const std::string& profile, const std::string& cn) {
-    const std::string key = dir_.file("k-" + cn + ".pem");
-    const std::string csr = key + ".csr";
-    auto r = test::run(
-        "openssl req -new -utf8 -nodes -newkey sm2 -sm3 -sigopt "
-        "distid:1234567812345678 -keyout " +
-        key + " -out " + csr + " -subj '/C=CN/O=示例医院/CN=" + cn + "'");
-    EXPECT_EQ(r.exit_code, 0) << r.output;
     ca::IssueRequest req;
     req.requester = hpki::test::admin();
     req.profile = profile;
-    req.csr = test::read_file(csr);
+    req.csr = csr("sm2", "/C=CN/O=示例医院/CN=" + cn);
     req.subject.data.organization = "示例医院";
     req.subject.data.common_name = cn;
     if (profile != "operator") req.subject.data.identifiers["id_number"] = "310101199001011234";

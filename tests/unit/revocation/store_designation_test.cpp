@@ -92,23 +92,18 @@ class StoreDesignationTest : public test::CaFixture {
   };
   // A staff certificate of the home from an openssl-made CSR ("rsa" or "sm2").
   Staff issue_staff(const std::string& alg) {
-    const std::string key = dir_.file("staff-" + std::to_string(n_) + ".pem");
-    std::string cmd = "openssl req -new -utf8 -nodes -keyout " + key + " -out " + key +
-                      ".csr -subj '/C=CN/O=示例医院/OU=心内科/CN=李四'";
-    cmd += alg == "rsa" ? " -newkey rsa:2048" : " -newkey sm2 -sm3 -sigopt distid:1234567812345678";
-    auto r = test::run(cmd);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
+    const auto made = openssl_csr(alg, "/C=CN/O=示例医院/OU=心内科/CN=李四");
     ca::IssueRequest req;
     req.requester = hpki::test::admin();
     req.profile = "staff-sign";
-    req.csr = test::read_file(key + ".csr");
+    req.csr = made.csr;
     req.subject.data.organization = "示例医院";
     req.subject.data.department = "心内科";
     req.subject.data.common_name = "李四";
     req.subject.data.identifiers["id_number"] = "31010119900101124" + std::to_string(n_++ % 10);
     auto res = rt_->ca().issue(req);
     EXPECT_TRUE(res) << res.error().to_string();
-    const Bytes pem = test::read_file(key);
+    const Bytes pem = test::read_file(made.key_file);
     auto k = crypto::PrivateKey::from_pem(as_string(pem)).value();
     return {res->serial, x509::Certificate::parse(res->der).value(),
             k.signer(std::nullopt, crypto::kSm2DefaultId).value()};

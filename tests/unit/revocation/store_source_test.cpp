@@ -33,16 +33,11 @@ class StoreSourceTest : public test::CaFixture {
 
   // A staff certificate from an openssl-made CSR ("rsa" or "sm2").
   Issued issue(const std::string& alg) {
-    const std::string key = dir_.file("k-" + std::to_string(n_++) + ".pem");
-    std::string cmd = "openssl req -new -utf8 -nodes -keyout " + key + " -out " + key +
-                      ".csr -subj '/C=CN/O=示例医院/OU=心内科/CN=张三'";
-    cmd += alg == "rsa" ? " -newkey rsa:2048" : " -newkey sm2 -sm3 -sigopt distid:1234567812345678";
-    auto r = test::run(cmd);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
+    ++n_;
     ca::IssueRequest req;
     req.requester = hpki::test::admin();
     req.profile = "staff-sign";
-    req.csr = test::read_file(key + ".csr");
+    req.csr = csr(alg);  // C=CN, O=示例医院, OU=心内科, CN=张三
     req.subject.data.organization = "示例医院";
     req.subject.data.department = "心内科";
     req.subject.data.common_name = "张三";
