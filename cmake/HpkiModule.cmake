@@ -39,11 +39,18 @@ function(hpki_add_module name)
   endif()
 endfunction()
 
-# hpki_add_test(<module> SOURCES ... [LIBS ...] [LABELS ...] [PROPERTIES <prop> <value>...]):
-# one gtest binary per module. PROPERTIES are set on every discovered test (e.g.
-# FIXTURES_REQUIRED pg); LABELS and ENVIRONMENT are set here already.
+# hpki_add_test(<module> SOURCES ... [LIBS ...] [LABELS ...] [DATABASE]
+#               [PROPERTIES <prop> <value>...]):
+# one gtest binary per module. PROPERTIES are set on every discovered test; LABELS and
+# ENVIRONMENT are set here already. DATABASE: the tests run on SQLite and on the PostgreSQL
+# server of the CTest fixture "pg" (tests/unit/store/CMakeLists.txt), through
+# tests/support/test_db.h or tests/support/ca_fixture.h: they require the fixture, get the file
+# with its URL as HPKI_PG_URL_FILE, and link libpq.
 function(hpki_add_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS;PROPERTIES" ${ARGN})
+  cmake_parse_arguments(T "DATABASE" "" "SOURCES;LIBS;LABELS;PROPERTIES" ${ARGN})
+  if(T_DATABASE)
+    list(APPEND T_PROPERTIES FIXTURES_REQUIRED pg)
+  endif()
   add_executable(test_${name} ${T_SOURCES})
   hpki_warnings(test_${name})
   target_include_directories(test_${name} PRIVATE ${PROJECT_SOURCE_DIR})
@@ -52,6 +59,10 @@ function(hpki_add_test name)
   # suites, tests/vectors/README.md), profiles/, docs/, fuzz/corpus/.
   target_compile_definitions(test_${name} PRIVATE HPKI_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   set_target_properties(test_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  if(T_DATABASE)
+    target_compile_definitions(test_${name} PRIVATE HPKI_PG_URL_FILE="${CMAKE_BINARY_DIR}/pg-test/url")
+    target_link_libraries(test_${name} PRIVATE PostgreSQL::PostgreSQL)
+  endif()
   include(GoogleTest)
   gtest_discover_tests(test_${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS "${T_LABELS};unit" ENVIRONMENT "HPKI_BIN=${CMAKE_BINARY_DIR}/bin/hpki"

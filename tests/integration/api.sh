@@ -17,13 +17,7 @@ INTEG_B=$(h apikey create --role integration --org 其他医院 2>/dev/null | ta
 INTEG_A=$(h apikey create --role integration --org 示例医院 2>/dev/null | tail -n 1)
 AUDITOR_B=$(h apikey create --role auditor --org 其他医院 2>/dev/null | tail -n 1)
 
-"$HPKI" --home "$H" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
-SERVER=$!
-stop_server() { kill "$SERVER" 2>/dev/null || true; }
-trap 'stop_server; cleanup' EXIT
-for _ in $(seq 1 100); do grep -q '^  HTTP' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
-API=$(grep -o 'https://[^ ]*' "$WORK/serve.out" | head -n 1)   # .../api/v1/
-PLAIN=$(grep -o 'http://[^ ]*' "$WORK/serve.out" | head -n 1)
+start_server "$H"
 check "server started" test -n "$API"
 C=(curl -s --cacert "$H/tls/ca.pem")
 code() { "${C[@]}" -o "$WORK/body" -w '%{http_code}' "$@"; }
@@ -245,12 +239,9 @@ for i in $(seq 1 24); do
 done
 # Stop as soon as the first is answered: the others are still in the pipeline.
 for _ in $(seq 1 500); do grep -qs 201 "$WORK"/inflight-*.code && break; sleep 0.01; done
-kill -TERM "$SERVER"
-wait $(jobs -p | grep -v "^$SERVER$") 2>/dev/null || true
-set +e
-wait "$SERVER"; rc=$?
-set -e
-expect_eq "SIGTERM: clean exit" 0 "$rc"
+stop_server TERM
+wait $(jobs -p) 2>/dev/null || true
+expect_eq "SIGTERM: clean exit" 0 "$SERVER_RC"
 answered=0; other=0
 for i in $(seq 1 24); do
   c=$(cat "$WORK/inflight-$i.code")
@@ -270,11 +261,7 @@ check "a checkpoint at shutdown leaves no unprotected entries" grep -q '0 entrie
 VICTIM=$(h apikey create --role auditor 2>/dev/null | tail -n 1)
 VICTIM_ID=$(cut -d_ -f2 <<<"$VICTIM")
 sed -i '/^\[server\]/a rate_limit_per_second = 1\nrate_limit_burst = 5\nip_rate_limit_per_second = 1\nip_rate_limit_burst = 400\nmax_connections_per_ip = 8' "$H/hpki.toml"
-"$HPKI" --home "$H" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
-SERVER=$!
-for _ in $(seq 1 100); do grep -q '^  HTTP' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
-API=$(grep -o 'https://[^ ]*' "$WORK/serve.out" | head -n 1)
-PLAIN=$(grep -o 'http://[^ ]*' "$WORK/serve.out" | head -n 1)
+start_server "$H"
 check "limited server started" test -n "$API"
 # many_requests FILE KEY_ID...: one curl (one keep-alive connection), GET /api/v1/cas with
 # "Bearer hpki_<id>_<wrong secret>" per id; FILE gets one status code per line.
@@ -332,9 +319,6 @@ check "TLS 1.2 static-RSA AES128-SHA refused" bash -c '! timeout 20 openssl s_cl
 check "TLS 1.2 ECDHE-RSA-AES128-SHA (CBC) refused" bash -c '! timeout 20 openssl s_client -connect "127.0.0.1:$1" -tls1_2 -cipher ECDHE-RSA-AES128-SHA </dev/null >/dev/null 2>&1' _ "$API_PORT"
 check "TLS 1.2 ECDHE-RSA-AES128-GCM-SHA256 accepted" grep -q 'Ciphersuite: ECDHE-RSA-AES128-GCM-SHA256' <(tls -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256)
 check "TLS 1.3 accepted" grep -q 'Protocol version: TLSv1.3' <(tls -tls1_3)
-kill -TERM "$SERVER"
-set +e
-wait "$SERVER"; rc=$?
-set -e
-expect_eq "limited server: clean exit" 0 "$rc"
+stop_server TERM
+expect_eq "limited server: clean exit" 0 "$SERVER_RC"
 finish

@@ -84,17 +84,12 @@ check "modify.after_commit: new one issued" grep -q . <(h cert list --dept æ€¥è¯
 # audited, answers nobody with a token that is not stored, and never reuses a serial.
 printf 'crash test document\n' >"$WORK/doc.txt"
 openssl ts -query -data "$WORK/doc.txt" -sha256 -cert -out "$WORK/q.tsq" 2>/dev/null
-tsa_serve() {  # tsa_serve [POINT]: a TSA node; sets TSA_PID and TSA_URL
-  : >"$WORK/tsa.out"
-  HPKI_CRASH_AT=${1:-} "$HPKI" --home "$H" serve --role tsa --http-listen 127.0.0.1:0 \
-    >"$WORK/tsa.out" 2>"$WORK/tsa.err" &
-  TSA_PID=$!
-  for _ in $(seq 1 100); do grep -q '^  TSA' "$WORK/tsa.out" 2>/dev/null && break; sleep 0.1; done
-  TSA_URL=$(grep -o 'http://[^ ]*' "$WORK/tsa.out" | head -n 1)
+tsa_serve() {  # tsa_serve [POINT]: a TSA node (SERVER, PLAIN) that dies at POINT
+  HPKI_CRASH_AT=${1:-} start_server "$H" --role tsa
 }
 tsa_post() {  # tsa_post OUT: the HTTP status ("000" when the server died)
   curl -s -o "$1" -w '%{http_code}' -H 'Content-Type: application/timestamp-query' \
-    --data-binary @"$WORK/q.tsq" "${TSA_URL}tsa" || true
+    --data-binary @"$WORK/q.tsq" "${PLAIN}tsa" || true
 }
 tsa_serial() { openssl ts -reply -in "$1" -text 2>/dev/null | sed -n 's/^Serial number: 0x//p'; }
 db() {
@@ -112,13 +107,13 @@ tsa_invariants() {
 tsa_serve
 expect_eq "TSA: granted before the crashes" 200 "$(tsa_post "$WORK/first.tsr")"
 last=$((16#$(tsa_serial "$WORK/first.tsr")))
-kill "$TSA_PID"; wait "$TSA_PID" 2>/dev/null || true
+stop_server
 for point in tsa.after_range tsa.after_sign tsa.before_commit tsa.after_commit; do
   stored=$(db "SELECT count(*) FROM timestamps")
   tsa_serve "$point"
   got=$(tsa_post "$WORK/crash.tsr")
-  set +e; wait "$TSA_PID"; rc=$?; set -e
-  expect_eq "TSA killed at $point" 137 "$rc"
+  wait_server
+  expect_eq "TSA killed at $point" 137 "$SERVER_RC"
   expect_eq "$point: the client got no token" 000 "$got"
   tsa_invariants "$point"
   if [ "$point" == tsa.after_commit ]; then
@@ -131,6 +126,6 @@ for point in tsa.after_range tsa.after_sign tsa.before_commit tsa.after_commit; 
   next=$((16#$(tsa_serial "$WORK/next.tsr")))
   check "$point: the serial increases across the crash ($last -> $next)" test "$next" -gt "$last"
   last=$next
-  kill "$TSA_PID"; wait "$TSA_PID" 2>/dev/null || true
+  stop_server
 done
 finish

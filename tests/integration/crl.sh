@@ -102,15 +102,11 @@ args=(--home "$H2" ca init --families rsa,ecdsa --org 示例医院 --crl-shards 
 [ -n "$DB_URL" ] && args+=(--database "${DB_URL}_2" ) && psql "$PG_ADMIN" -qc "CREATE DATABASE ${PG_DB}_2" >/dev/null
 "$HPKI" "${args[@]}" >/dev/null
 h2() { "$HPKI" --home "$H2" "$@"; }
-"$HPKI" --home "$H2" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
-SERVER=$!
-stop_server() {
-  kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true
+drop_second_db() {
   if [ -n "$PG_DB" ]; then psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS ${PG_DB}_2 WITH (FORCE)" >/dev/null 2>&1 || true; fi
 }
-trap 'stop_server; cleanup' EXIT
-for _ in $(seq 1 600); do grep -q "^  HTTP" "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
-PLAIN=$(grep -o 'http://[^ ]*' "$WORK/serve.out" | head -n 1)
+trap 'stop_servers; drop_second_db; cleanup' EXIT
+start_server "$H2"
 check "server started" test -n "$PLAIN"
 fetch() {  # fetch URL_PATH OUT: HTTP status; headers in OUT.h
   curl -s -D "$2.h" -o "$2" -w '%{http_code}' "${PLAIN%/}$1"
@@ -167,5 +163,5 @@ expect_eq "delta CRL served" 200 "$(fetch /crl/rsa-issuing-0-delta.crl "$WORK/de
 check "delta CRL is a delta" grep -q "Delta CRL Indicator" <(openssl crl -inform DER -in "$WORK/delta.crl" -noout -text)
 check "metrics count generated CRLs" grep -q '^hpki_crl_generated_total{kind="complete"}' <(curl -s "${PLAIN%/}/metrics")
 check "metrics count CRL downloads" grep -q '^hpki_crl_requests_total' <(curl -s "${PLAIN%/}/metrics")
-kill -TERM "$SERVER"; wait "$SERVER" 2>/dev/null || true
+stop_server
 finish

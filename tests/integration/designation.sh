@@ -27,9 +27,8 @@ code_of() { set +e; "$@" >out.txt 2>err.txt; echo $?; set -e; }
 keyopts() { if [ "$1" == rsa ]; then echo "-newkey rsa:2048"; else echo "-newkey ec -pkeyopt ec_paramgen_curve:P-256"; fi; }
 serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr A-F a-f; }
 printf 'discharge summary of patient 0042\n' >doc.txt
-SERVER=""
 ROGUE=""
-trap 'for p in $SERVER $ROGUE; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; cleanup' EXIT
+trap 'for p in $ROGUE; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; cleanup' EXIT
 
 for fam in rsa ecdsa; do
   h ca chain --family "$fam" >"$fam-chain.pem"
@@ -112,11 +111,7 @@ for fam in rsa ecdsa; do
 done
 
 # ---- hpki serve: the API, and hpki's own (designated) OCSP responder and TSA -----------------
-"$HPKI" --home "$H" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >serve.out 2>serve.err &
-SERVER=$!
-for _ in $(seq 1 100); do grep -q '^  TSA' serve.out 2>/dev/null && break; sleep 0.1; done
-PLAIN=$(grep -o 'http://[^ ]*' serve.out | head -n 1)
-API=$(grep -o 'https://[^ ]*' serve.out | head -n 1)
+start_server "$H"
 check "server started with a TSA and the API" test -n "$PLAIN" -a -n "$API"
 INTEG=$(h apikey create --role integration --org 示例医院 2>/dev/null | tail -n 1)
 C=(curl -s --cacert "$H/tls/ca.pem" -H "Authorization: Bearer $INTEG")
@@ -145,6 +140,6 @@ for fam in rsa ecdsa; do
   expect_eq "$fam: hpki's responder, victim: invalid" 1 "$(code_of h verify cert "$fam-victim.pem" "${args[@]}" --ocsp "$fam-served-victim.der")"
   check "$fam: hpki's responder, victim: ocsp_revoked" grep -q ocsp_revoked out.txt
 done
-kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; SERVER=""
+stop_server
 
 finish

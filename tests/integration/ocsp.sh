@@ -20,11 +20,7 @@ for fam in rsa ecdsa; do
   done
 done
 
-"$HPKI" --home "$H" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
-SERVER=$!
-trap 'kill "$SERVER" 2>/dev/null || true; cleanup' EXIT
-for _ in $(seq 1 300); do grep -q '^  HTTP' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
-PLAIN=$(grep -o 'http://[^ ]*' "$WORK/serve.out" | head -n 1)
+start_server "$H"
 PLAIN=${PLAIN%/}
 check "server started" test -n "$PLAIN"
 
@@ -112,6 +108,5 @@ check "metrics: responses by status" grep -q 'hpki_ocsp_responses_total{status="
 check "metrics: cache hits" grep -q '^hpki_ocsp_cache_hits_total' "$WORK/metrics"
 check "metrics: on-demand signing" grep -q '^hpki_ocsp_signed_total' "$WORK/metrics"
 
-kill -TERM "$SERVER"
-wait "$SERVER" || true
+stop_server
 finish

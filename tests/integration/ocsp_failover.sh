@@ -8,8 +8,7 @@ PGCTL="$(dirname "$0")/../../scripts/pg-test-server.sh"
 PGDIR="$WORK/pg"
 mkdir -p "$PGDIR"
 DB_URL=$(bash "$PGCTL" start "$PGDIR")
-SERVER=""
-trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; bash "$PGCTL" stop "$PGDIR" >/dev/null 2>&1 || true; cleanup' EXIT
+trap 'stop_servers; bash "$PGCTL" stop "$PGDIR" >/dev/null 2>&1 || true; cleanup' EXIT
 H="$WORK/home"
 new_home "$H" rsa
 printf '\n[ocsp]\nsync_seconds = 1\n' >>"$H/hpki.toml"
@@ -25,11 +24,9 @@ issue good
 issue bad
 h cert revoke "$(serial_of bad)" --reason keyCompromise >/dev/null
 
-"$HPKI" --home "$H" serve --role ocsp --http-listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
-SERVER=$!
-for _ in $(seq 1 300); do grep -q '^  HTTP' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(grep -o 'http://[^ ]*' "$WORK/serve.out" | head -n 1)
-BASE=${URL%/ocsp}
+start_server "$H" --role ocsp
+URL=${PLAIN}ocsp
+BASE=${PLAIN%/}
 check "ocsp role started" test -n "$URL"
 
 ocsp() { openssl ocsp -issuer "$WORK/ca-00" -url "$URL" -CAfile "$WORK/ca-01" -resp_text "$@" 2>&1 || true; }
@@ -73,7 +70,5 @@ check "readyz names the reason" grep -q "database unavailable" "$WORK/readyz"
 check "crl still served with the database down" crl_lists_bad
 check "metrics gauge hpki_ocsp_database_up 0" grep -Eq '^hpki_ocsp_database_up 0' <(curl -s "$BASE/metrics")
 
-kill -TERM "$SERVER"
-wait "$SERVER" || true
-SERVER=""
+stop_server
 finish

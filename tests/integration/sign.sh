@@ -146,12 +146,7 @@ expect_eq "expired signer: exit 1" 1 "$(code_of h verify cms expired.p7s --trust
 check "expired signer: diagnostic" grep -q "FAILED (not_after_passed)" out.txt
 
 # CAdES-T: the home's TSA in `hpki serve`.
-"$HPKI" --home "$H" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >serve.out 2>serve.err &
-SERVER=$!
-trap 'kill -TERM $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; cleanup' EXIT
-for _ in $(seq 1 100); do grep -q '^  TSA' serve.out 2>/dev/null && break; sleep 0.1; done
-PLAIN=$(grep -o 'http://[^ ]*' serve.out | head -n 1)
-API=$(grep -o 'https://[^ ]*' serve.out | head -n 1)
+start_server "$H"
 check "server started with a TSA and the API" test -n "$PLAIN" -a -n "$API"
 for fam in rsa sm2; do
   check "$fam: CAdES-T sign with --tsa" h sign --key "file:org-$fam" --cert "$fam-org.pem" --chain "$fam-issuing.pem" \
@@ -223,6 +218,6 @@ expect_eq "revoked after the timestamp: valid" true "$(jq -r .valid after.json)"
 expect_eq "revoked after the timestamp: noted" sign.revoked_after_signing "$(jq -r '.notes[0].id' after.json)"
 "${C[@]}" -H "Authorization: Bearer $INTEG" "${API}verify" -d "{\"signature\":\"$(base64 -w0 rsa.p7s)\"}" >revoked.json
 expect_eq "revoked, no timestamp: revoked" revoked "$(jq -r .status revoked.json)"
-kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true
+stop_server
 
 finish

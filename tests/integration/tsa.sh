@@ -14,25 +14,6 @@ h() { "$HPKI" --home "$H" "$@"; }
 ADMIN=$(h apikey create --role admin 2>/dev/null | tail -n 1)
 cd "$WORK"
 
-SERVER=""
-start_server() {  # start_server ROLE: sets PLAIN (http://.../) and API (https://.../api/v1/)
-  : >serve.out
-  if [ "$1" == "tsa" ]; then
-    "$HPKI" --home "$H" serve --role tsa --http-listen 127.0.0.1:0 >serve.out 2>serve.err &
-  else
-    "$HPKI" --home "$H" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >serve.out 2>serve.err &
-  fi
-  SERVER=$!
-  for _ in $(seq 1 100); do grep -q '^  TSA' serve.out 2>/dev/null && break; sleep 0.1; done
-  PLAIN=$(grep -o 'http://[^ ]*' serve.out | head -n 1)
-  API=$(grep -o 'https://[^ ]*' serve.out | head -n 1 || true)
-}
-stop_server() {
-  if [ -n "$SERVER" ]; then kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
-  SERVER=""
-}
-trap 'stop_server; cleanup' EXIT
-
 post() {  # post URL QUERY OUT [content-type]: prints the HTTP status
   curl -s -o "$3" -w '%{http_code}' -H "Content-Type: ${4:-application/timestamp-query}" \
     --data-binary @"$2" "$1"
@@ -41,7 +22,7 @@ reply_text() { openssl ts -reply -in "$1" -text 2>/dev/null; }
 status_of() { reply_text "$1" | sed -n 's/^Status: //p'; }
 failure_of() { reply_text "$1" | sed -n 's/^Failure info: //p'; }
 
-start_server all
+start_server "$H"
 check "server started with a TSA" test -n "$PLAIN"
 
 # Trust material: each family's root, its TSA certificate (AIA caIssuers route).
@@ -188,7 +169,7 @@ check "metrics count tokens" grep -q '^hpki_timestamps_total{.*status="granted"'
 # Restart as a TSA-only node: serials keep increasing.
 before=$(reply_text sm2b.tsr | sed -n 's/^Serial number: 0x//p')
 stop_server
-start_server tsa
+start_server "$H" --role tsa
 check "tsa role: started" test -n "$PLAIN"
 expect_eq "tsa role: no API listener" "" "$API"
 expect_eq "tsa role: no CA routes" 404 "$(curl -s -o /dev/null -w '%{http_code}' "${PLAIN}ca/rsa-root.crt")"

@@ -1,6 +1,8 @@
 // A fresh, empty database of a backend under test ("sqlite" or "postgresql"), dropped
 // afterwards. PostgreSQL comes from the CTest fixture "pg" (scripts/pg-test-server.sh), whose URL
-// is in the file HPKI_PG_URL_FILE (or $HPKI_TEST_PG_URL). Link libpq (PostgreSQL::PostgreSQL).
+// is in the file HPKI_PG_URL_FILE (or $HPKI_TEST_PG_URL). Declare the test binary with
+// hpki_add_test(... DATABASE), which requires the fixture, defines HPKI_PG_URL_FILE and links
+// libpq. A whole CA home on such a database: tests/support/ca_fixture.h.
 #pragma once
 
 #include <libpq-fe.h>

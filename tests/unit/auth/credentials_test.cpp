@@ -14,8 +14,7 @@
 #include "ca/runtime.h"
 #include "core/encoding.h"
 #include "crypto/random.h"
-#include "tests/support/test_ca.h"
-#include "tests/support/test_db.h"
+#include "tests/support/ca_fixture.h"
 #include "tests/support/test_util.h"
 #include "x509/certificate.h"
 
@@ -43,14 +42,13 @@ TEST(Pepper, CreatedOnceWithMode0600AndReused) {
   EXPECT_EQ(bad.error().code(), ErrorCode::kConfigInvalid);
 }
 
-class AuthTest : public ::testing::TestWithParam<std::string> {
+// On a home with the SM2 hierarchy only.
+class AuthTest : public test::CaFixture {
  protected:
+  AuthTest() : CaFixture({store::CaFamily::kSm2}) {}
   void SetUp() override {
-    db_ = std::make_unique<test::TestDb>(GetParam());
-    ASSERT_EQ(db_->error(), "");
-    auto rt = test::init_test_ca(dir_.path() / "home", db_->url(), {store::CaFamily::kSm2});
-    ASSERT_TRUE(rt) << rt.error().to_string();
-    rt_ = std::move(*rt);
+    CaFixture::SetUp();
+    if (HasFatalFailure()) return;
     auto pepper = load_or_create_pepper(pepper_path(rt_->config().keys_dir));
     ASSERT_TRUE(pepper) << pepper.error().to_string();
     pepper_ = std::move(*pepper);
@@ -73,17 +71,10 @@ class AuthTest : public ::testing::TestWithParam<std::string> {
 
   // An SM2 certificate of `profile` from an openssl-made CSR.
   x509::CertificatePtr issue(const std::string& profile, const std::string& cn) {
-    const std::string key = dir_.file("k-" + cn + ".pem");
-    const std::string csr = key + ".csr";
-    auto r = test::run(
-        "openssl req -new -utf8 -nodes -newkey sm2 -sm3 -sigopt "
-        "distid:1234567812345678 -keyout " +
-        key + " -out " + csr + " -subj '/C=CN/O=示例医院/CN=" + cn + "'");
-    EXPECT_EQ(r.exit_code, 0) << r.output;
     ca::IssueRequest req;
     req.requester = hpki::test::admin();
     req.profile = profile;
-    req.csr = test::read_file(csr);
+    req.csr = csr("sm2", "/C=CN/O=示例医院/CN=" + cn);
     req.subject.data.organization = "示例医院";
     req.subject.data.common_name = cn;
     if (profile != "operator") req.subject.data.identifiers["id_number"] = "310101199001011234";
@@ -93,9 +84,6 @@ class AuthTest : public ::testing::TestWithParam<std::string> {
     return x509::Certificate::parse(issued->der).value();
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::TestDb> db_;
-  std::unique_ptr<ca::Runtime> rt_;
   SecretBytes pepper_;
   crypto::SystemRandom random_;
 };
@@ -313,8 +301,7 @@ TEST_P(AuthTest, OperatorCertificates) {
             ErrorCode::kBadState);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, AuthTest, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, AuthTest, test::backends(), test::backend_name);
 
 }  // namespace
 }  // namespace hpki::auth

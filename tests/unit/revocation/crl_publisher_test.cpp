@@ -13,8 +13,7 @@
 #include "core/encoding.h"
 #include "der/oids.h"
 #include "store/detail/raw.h"
-#include "tests/support/test_ca.h"
-#include "tests/support/test_db.h"
+#include "tests/support/ca_fixture.h"
 #include "tests/support/test_util.h"
 #include "x509/certificate.h"
 #include "x509/crl.h"
@@ -29,17 +28,9 @@ using x509::RevocationReason;
 
 constexpr std::string_view kPass = test::kTestPassphrase;
 
-class CrlPublisherTest : public ::testing::TestWithParam<std::string> {
+// The home is made by CaFixture::SetUp(); each test reopens it with open().
+class CrlPublisherTest : public test::CaFixture {
  protected:
-  void SetUp() override {
-    db_ = std::make_unique<test::TestDb>(GetParam());
-    ASSERT_EQ(db_->error(), "");
-    auto rt = test::init_test_ca(home(), db_->url());
-    ASSERT_TRUE(rt) << rt.error().to_string();
-  }
-
-  std::filesystem::path home() const { return dir_.path() / "home"; }
-
   // (Re)opens the home with `shards` CRL shards and a publisher on a fixed clock.
   void open(int shards = 1, std::chrono::seconds delta = std::chrono::seconds(3600)) {
     pub_.reset();
@@ -109,9 +100,6 @@ class CrlPublisherTest : public ::testing::TestWithParam<std::string> {
     return n;
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::TestDb> db_;
-  std::unique_ptr<ca::Runtime> rt_;
   FixedClock clock_{std::chrono::system_clock::now()};
   std::unique_ptr<CrlPublisher> pub_;
   std::map<std::string, Bytes> certs_;
@@ -414,8 +402,7 @@ TEST_P(CrlPublisherTest, LatestIsCachedWithAStableEtag) {
   EXPECT_EQ(std::get<std::int64_t>(rows.at(0).at(0)), 3);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, CrlPublisherTest, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, CrlPublisherTest, test::backends(), test::backend_name);
 
 }  // namespace
 }  // namespace hpki::revocation

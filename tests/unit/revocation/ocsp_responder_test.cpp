@@ -11,8 +11,7 @@
 #include <thread>
 
 #include "ca/runtime.h"
-#include "tests/support/test_ca.h"
-#include "tests/support/test_db.h"
+#include "tests/support/ca_fixture.h"
 #include "tests/support/test_util.h"
 #include "x509/ocsp.h"
 
@@ -28,7 +27,7 @@ class OcspResponderTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     family_ = GetParam() == "sm2" ? CaFamily::kSm2 : CaFamily::kRsa;
     // One hierarchy per test: key generation dominates the time.
-    auto rt = test::init_test_ca(dir_.path() / "home", {}, {family_});
+    auto rt = test::init_test_home(dir_.path() / "home", {}, {family_});
     ASSERT_TRUE(rt) << rt.error().to_string();
     rt_ = std::move(*rt);
     issuer_ = x509::Certificate::parse(rt_->ca().chain(family_).value().at(0)).value();
@@ -339,7 +338,7 @@ TEST_P(OcspResponderStoreTest, CertificateChangedAndDueForRefreshIsSignedOnceWit
   test::TestDb db(backend);
   ASSERT_EQ(db.error(), "");
   test::TempDir dir;
-  auto rt = test::init_test_ca(dir.path() / "home", db.url(), {family});
+  auto rt = test::init_test_home(dir.path() / "home", db.url(), {family});
   ASSERT_TRUE(rt) << rt.error().to_string();
   std::vector<std::string> serials;
   for (int i = 0; i < 40; ++i) {  // more than one multi-row statement

@@ -20,8 +20,7 @@
 #include "der/oids.h"
 #include "revocation/store_source.h"
 #include "sign/sign_service.h"
-#include "tests/support/test_ca.h"
-#include "tests/support/test_db.h"
+#include "tests/support/ca_fixture.h"
 #include "tests/support/test_util.h"
 #include "x509/builder.h"
 #include "x509/cms.h"
@@ -48,16 +47,8 @@ struct Holder {
   x509::CertificatePtr cert;
 };
 
-class StoreDesignationTest : public ::testing::TestWithParam<std::string> {
+class StoreDesignationTest : public test::CaFixture {
  protected:
-  void SetUp() override {
-    db_ = std::make_unique<test::TestDb>(GetParam());
-    ASSERT_EQ(db_->error(), "");
-    auto rt = test::init_test_ca(dir_.path() / "home", db_->url());
-    ASSERT_TRUE(rt) << rt.error().to_string();
-    rt_ = std::move(*rt);
-  }
-
   store::CaRecord record(const std::string& id) {
     auto r = rt_->store().read_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(id); });
     EXPECT_TRUE(r) << id << ": " << r.error().to_string();
@@ -101,31 +92,23 @@ class StoreDesignationTest : public ::testing::TestWithParam<std::string> {
   };
   // A staff certificate of the home from an openssl-made CSR ("rsa" or "sm2").
   Staff issue_staff(const std::string& alg) {
-    const std::string key = dir_.file("staff-" + std::to_string(n_) + ".pem");
-    std::string cmd = "openssl req -new -utf8 -nodes -keyout " + key + " -out " + key +
-                      ".csr -subj '/C=CN/O=示例医院/OU=心内科/CN=李四'";
-    cmd += alg == "rsa" ? " -newkey rsa:2048" : " -newkey sm2 -sm3 -sigopt distid:1234567812345678";
-    auto r = test::run(cmd);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
+    const auto made = openssl_csr(alg, "/C=CN/O=示例医院/OU=心内科/CN=李四");
     ca::IssueRequest req;
     req.requester = hpki::test::admin();
     req.profile = "staff-sign";
-    req.csr = test::read_file(key + ".csr");
+    req.csr = made.csr;
     req.subject.data.organization = "示例医院";
     req.subject.data.department = "心内科";
     req.subject.data.common_name = "李四";
     req.subject.data.identifiers["id_number"] = "31010119900101124" + std::to_string(n_++ % 10);
     auto res = rt_->ca().issue(req);
     EXPECT_TRUE(res) << res.error().to_string();
-    const Bytes pem = test::read_file(key);
+    const Bytes pem = test::read_file(made.key_file);
     auto k = crypto::PrivateKey::from_pem(as_string(pem)).value();
     return {res->serial, x509::Certificate::parse(res->der).value(),
             k.signer(std::nullopt, crypto::kSm2DefaultId).value()};
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::TestDb> db_;
-  std::unique_ptr<ca::Runtime> rt_;
   int n_ = 0;
 };
 
@@ -346,8 +329,7 @@ TEST_P(StoreDesignationTest, BackdatedTokenFromUndesignatedTsa) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreDesignationTest, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, StoreDesignationTest, test::backends(), test::backend_name);
 
 }  // namespace
 }  // namespace hpki::revocation

@@ -9,8 +9,7 @@
 #include <thread>
 
 #include "ca/runtime.h"
-#include "tests/support/test_ca.h"
-#include "tests/support/test_db.h"
+#include "tests/support/ca_fixture.h"
 #include "tests/support/test_util.h"
 #include "x509/certificate.h"
 #include "x509/ocsp_source.h"
@@ -25,16 +24,8 @@ using std::chrono::seconds;
 using store::CaFamily;
 using x509::RevocationStatus;
 
-class StoreSourceTest : public ::testing::TestWithParam<std::string> {
+class StoreSourceTest : public test::CaFixture {
  protected:
-  void SetUp() override {
-    db_ = std::make_unique<test::TestDb>(GetParam());
-    ASSERT_EQ(db_->error(), "");
-    auto rt = test::init_test_ca(dir_.path() / "home", db_->url());
-    ASSERT_TRUE(rt) << rt.error().to_string();
-    rt_ = std::move(*rt);
-  }
-
   struct Issued {
     std::string serial;
     x509::CertificatePtr leaf, issuing, root;
@@ -42,16 +33,11 @@ class StoreSourceTest : public ::testing::TestWithParam<std::string> {
 
   // A staff certificate from an openssl-made CSR ("rsa" or "sm2").
   Issued issue(const std::string& alg) {
-    const std::string key = dir_.file("k-" + std::to_string(n_++) + ".pem");
-    std::string cmd = "openssl req -new -utf8 -nodes -keyout " + key + " -out " + key +
-                      ".csr -subj '/C=CN/O=示例医院/OU=心内科/CN=张三'";
-    cmd += alg == "rsa" ? " -newkey rsa:2048" : " -newkey sm2 -sm3 -sigopt distid:1234567812345678";
-    auto r = test::run(cmd);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
+    ++n_;
     ca::IssueRequest req;
     req.requester = hpki::test::admin();
     req.profile = "staff-sign";
-    req.csr = test::read_file(key + ".csr");
+    req.csr = csr(alg);  // C=CN, O=示例医院, OU=心内科, CN=张三
     req.subject.data.organization = "示例医院";
     req.subject.data.department = "心内科";
     req.subject.data.common_name = "张三";
@@ -75,9 +61,6 @@ class StoreSourceTest : public ::testing::TestWithParam<std::string> {
 
   static TimePoint now() { return std::chrono::floor<seconds>(std::chrono::system_clock::now()); }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::TestDb> db_;
-  std::unique_ptr<ca::Runtime> rt_;
   int n_ = 0;
 };
 
@@ -168,8 +151,7 @@ TEST_P(StoreSourceTest, PathValidationWithTheStore) {
   EXPECT_TRUE(rep.valid) << rep.status << ": " << rep.detail;
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreSourceTest, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, StoreSourceTest, test::backends(), test::backend_name);
 
 }  // namespace
 }  // namespace hpki::revocation

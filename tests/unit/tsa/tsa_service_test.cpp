@@ -17,8 +17,7 @@
 #include "crypto/digest.h"
 #include "der/oids.h"
 #include "store/detail/raw.h"
-#include "tests/support/test_ca.h"
-#include "tests/support/test_db.h"
+#include "tests/support/ca_fixture.h"
 #include "tests/support/test_util.h"
 #include "tsa/tsa_service.h"
 #include "x509/cms.h"
@@ -31,14 +30,11 @@ using store::CaFamily;
 using x509::tsp::FailureInfo;
 using x509::tsp::PkiStatus;
 
-class TsaTest : public ::testing::TestWithParam<std::string> {
+class TsaTest : public test::CaFixture {
  protected:
   void SetUp() override {
-    db_ = std::make_unique<test::TestDb>(GetParam());
-    ASSERT_EQ(db_->error(), "");
-    auto rt = test::init_test_ca(dir_.path() / "home", db_->url());
-    ASSERT_TRUE(rt) << rt.error().to_string();
-    rt_ = std::move(*rt);
+    CaFixture::SetUp();
+    if (HasFatalFailure()) return;
     // The TSA certificates were just issued: time-stamp after their notBefore.
     clock_.set(std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) +
                std::chrono::seconds(120));
@@ -91,9 +87,6 @@ class TsaTest : public ::testing::TestWithParam<std::string> {
   }
 
   const der::Oid kPolicy = der::Oid::literal("1.2.156.112233.3161.1");
-  test::TempDir dir_;
-  std::unique_ptr<test::TestDb> db_;
-  std::unique_ptr<ca::Runtime> rt_;
   FixedClock clock_{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
   std::unique_ptr<TsaService> tsa_;
 };
@@ -456,7 +449,7 @@ TEST_P(TsaTest, ConcurrentRequestsShareCommits) {
   EXPECT_TRUE(rt_->audit().verify(rt_->store(), {}).value().ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, TsaTest, ::testing::Values("sqlite", "postgresql"));
+INSTANTIATE_TEST_SUITE_P(Backends, TsaTest, test::backends(), test::backend_name);
 
 }  // namespace
 }  // namespace hpki::tsa

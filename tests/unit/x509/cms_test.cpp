@@ -9,9 +9,9 @@
 #include "der/oids.h"
 #include "der/reader.h"
 #include "der/writer.h"
+#include "tests/support/test_ca.h"
 #include "tests/support/test_names.h"
 #include "tests/support/test_util.h"
-#include "tests/unit/x509/test_ca.h"
 #include "x509/cms.h"
 
 namespace hpki::x509 {
@@ -20,28 +20,13 @@ namespace {
 using crypto::KeySpec;
 using crypto::KeyType;
 
-struct Signer {
-  crypto::PrivateKey key;
-  std::unique_ptr<crypto::Signer> signer;
-  CertificatePtr cert;
-};
+using Signer = testca::Issued;
 
+// A "device" certificate for `cn` (also its dNSName) issued by `ca`, with its key.
 Signer issue_signer(const testca::Ca& ca, KeySpec spec, const std::string& cn) {
-  auto key = crypto::PrivateKey::generate(spec).value();
-  crypto::SystemRandom rnd;
-  IssueParams p;
-  p.permitted_names = &hpki::x509::kAnyNameForTests;
-  p.profile = &testca::profiles().at("device");
-  p.subject = testca::subject(cn);
-  p.subject.dns_names = {cn};
-  p.subject_spki = key.public_key_der();
-  p.serial = generate_serial(rnd).value();
-  p.not_before = testca::now() - std::chrono::hours(1);
-  p.issuer = &ca.info;
-  auto issued = issue_certificate(p, BuildSettings{}, *ca.signer, ca.cert.get());
-  EXPECT_TRUE(issued) << issued.error().to_string();
-  auto signer = key.signer().value();
-  return {std::move(key), std::move(signer), Certificate::parse(issued->der).value()};
+  SubjectData s = testca::subject(cn);
+  s.dns_names = {cn};
+  return testca::issue(ca, spec, {.profile = "device", .subject = std::move(s)});
 }
 
 std::string diag_of(const Error& e) { return e.detail().substr(0, e.detail().find(':')); }

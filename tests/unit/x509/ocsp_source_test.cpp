@@ -13,8 +13,8 @@
 
 #include "core/clock.h"
 #include "core/pem.h"
+#include "tests/support/test_ca.h"
 #include "tests/support/test_util.h"
-#include "tests/unit/x509/test_ca.h"
 #include "x509/bundle.h"
 #include "x509/designation.h"
 #include "x509/revocation.h"

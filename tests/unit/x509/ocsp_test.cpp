@@ -12,8 +12,8 @@
 #include "core/encoding.h"
 #include "core/pem.h"
 #include "der/oids.h"
+#include "tests/support/test_ca.h"
 #include "tests/support/test_util.h"
-#include "tests/unit/x509/test_ca.h"
 
 namespace hpki::x509 {
 namespace {

@@ -1,16 +1,16 @@
 // Path validation beyond the suites: SM2 chains (third-party Tongsuo certificates and hpki's
-// own, with CRLs), the SM2 distinguishing ID at every level, the legacy-RSA opt-in, bundles,
-// RFC 6125 name matching, and the `hpki verify cert` CLI contract.
+// own, with CRLs), the SM2 distinguishing ID at every level, the legacy-RSA opt-in, the bounded
+// policy tree, RFC 6125 name matching. Bundles: bundle_test.cpp; the `hpki verify cert` CLI
+// contract: tests/unit/cli/verify_test.cpp.
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/clock.h"
 #include "core/pem.h"
+#include "tests/support/test_ca.h"
 #include "tests/support/test_util.h"
-#include "tests/unit/x509/test_ca.h"
 #include "x509/bundle.h"
 #include "x509/crl.h"
 #include "x509/path.h"
@@ -203,29 +203,6 @@ TEST(PathPolicy, TreeSizeIsBounded) {
   EXPECT_EQ(r.status, diag::kPolicyTreeTooLarge) << path_report_text(r);
 }
 
-TEST(PathBundle, PemDerAndConcatenatedDer) {
-  const auto pem_two = test::read_file(kSm + "/chain-ca.crt");
-  auto two = parse_certificate_bundle(pem_two);
-  ASSERT_TRUE(two);
-  ASSERT_EQ(two->size(), 2u);
-  Bytes der = (*two)[0]->der();
-  der.insert(der.end(), (*two)[1]->der().begin(), (*two)[1]->der().end());
-  auto again = parse_certificate_bundle(der);
-  ASSERT_TRUE(again);
-  EXPECT_EQ(again->size(), 2u);
-  EXPECT_EQ((*again)[1]->der(), (*two)[1]->der());
-  der.push_back(0x30);  // truncated third item
-  EXPECT_FALSE(parse_certificate_bundle(der));
-  EXPECT_EQ(parse_certificate_bundle(as_bytes("-----BEGIN X509 CRL-----\n-----END X509 CRL-----\n"))
-                .error()
-                .code(),
-            ErrorCode::kUnexpectedType);
-  auto crls = parse_crl_bundle(test::read_file(kPkits + "/crls/GoodCACRL.crl"));
-  ASSERT_TRUE(crls);
-  EXPECT_EQ(crls->size(), 1u);
-  EXPECT_FALSE(parse_crl_bundle(pem_two));  // certificates are not CRLs
-}
-
 // RFC 6125 6.4.3 / CA/B Forum BR 7.1.2.7.12.
 TEST(PathNames, DnsWildcards) {
   EXPECT_TRUE(dns_name_matches("www.example.org", "WWW.Example.org"));
@@ -236,53 +213,5 @@ TEST(PathNames, DnsWildcards) {
   EXPECT_FALSE(dns_name_matches("*.org", "example.org"));
   EXPECT_FALSE(dns_name_matches("*.*.example.org", "a.b.example.org"));
 }
-
-// The CLI contract of issue 8 on PKITS files (exit 0 valid, 1 invalid, 2 usage or input).
-TEST(VerifyCertCli, Contract) {
-  const char* bin = std::getenv("HPKI_BIN");
-  ASSERT_NE(bin, nullptr);
-  const std::string c = kPkits + "/certs/", l = kPkits + "/crls/";
-  const std::string base = std::string(bin) + " verify cert ";
-  const std::string anchor = " --trust " + c + "TrustAnchorRootCertificate.crt";
-  const std::string at = " --at 2011-04-15T12:00:00Z";
-  // 4.1.1 valid, with CRLs, JSON report.
-  auto r = test::run(base + c + "ValidCertificatePathTest1EE.crt --intermediate " + c +
-                     "GoodCACert.crt" + anchor + " --crl " + l + "TrustAnchorRootCRL.crl --crl " +
-                     l + "GoodCACRL.crl" + at + " --json");
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  auto j = nlohmann::json::parse(r.output);
-  EXPECT_TRUE(j["valid"]);
-  EXPECT_EQ(j["chain"].size(), 3u);
-  EXPECT_EQ(j["chain"][0]["revocation"], "good");
-  // 4.4.10-like: revoked EE (4.4.3 Invalid Revoked EE Test3).
-  r = test::run(base + c + "InvalidRevokedEETest3EE.crt --intermediate " + c + "GoodCACert.crt" +
-                anchor + " --crl " + l + "TrustAnchorRootCRL.crl --crl " + l + "GoodCACRL.crl" +
-                at);
-  EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("revoked"), std::string::npos) << r.output;
-  // 4.2.7 expired EE.
-  r = test::run(base + c + "Invalidpre2000UTCEEnotAfterDateTest7EE.crt --intermediate " + c +
-                "GoodCACert.crt" + anchor + at + " --json");
-  EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_EQ(nlohmann::json::parse(r.output)["status"], "not_after_passed");
-  // 4.10.1 with an initial policy set and require explicit policy.
-  r = test::run(base + c + "ValidPolicyMappingTest1EE.crt --intermediate " + c +
-                "Mapping1to2CACert.crt" + anchor + at +
-                " --policy 2.16.840.1.101.3.2.1.48.2 --require-explicit-policy");
-  EXPECT_EQ(r.exit_code, 1) << r.output;
-  // Usage and input errors.
-  EXPECT_EQ(test::run(base + c + "GoodCACert.crt").exit_code, 2);  // no --trust
-  EXPECT_EQ(test::run(base + "/nonexistent" + anchor).exit_code, 2);
-  EXPECT_EQ(test::run(base + c + "GoodCACert.crt" + anchor + " --at yesterday").exit_code, 2);
-  EXPECT_EQ(
-      test::run(base + c + "GoodCACert.crt" + anchor + " --dns-name a --ip 1.2.3.4").exit_code, 2);
-  EXPECT_EQ(test::run(base + l + "GoodCACRL.crl" + anchor).exit_code, 2);  // not a certificate
-  // Identity: the SM2 leaf carries no such DNS name.
-  r = test::run(base + kSm + "/server_sign.crt --intermediate " + kSm + "/chain-ca.crt --trust " +
-                kSm + "/chain-ca.crt --at 2026-01-01T00:00:00Z --dns-name nowhere.example");
-  EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("name_mismatch"), std::string::npos) << r.output;
-}
-
 }  // namespace
 }  // namespace hpki::x509

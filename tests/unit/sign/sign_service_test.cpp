@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../x509/test_ca.h"
 #include "crypto/digest.h"
 #include "der/writer.h"
+#include "tests/support/test_ca.h"
 #include "x509/cms.h"
 #include "x509/crl.h"
 #include "x509/designation.h"
@@ -18,34 +18,19 @@ namespace {
 
 using crypto::KeySpec;
 using crypto::KeyType;
-namespace testca = x509::testca;
 
-struct Issued {
-  crypto::PrivateKey key;
-  std::unique_ptr<crypto::Signer> signer;
-  x509::CertificatePtr cert;
-};
+using testca::Issued;
 
+// A certificate of `profile` for C=CN, CN=`cn` of 示例医院, issued by `ca`.
 Issued issue(const testca::Ca& ca, KeySpec spec, const std::string& profile, const std::string& cn,
-             TimePoint not_before, std::optional<int> days = {},
-             std::string_view sm2_id = crypto::kSm2DefaultId) {
-  Issued out{crypto::PrivateKey::generate(spec).value(), nullptr, nullptr};
-  out.signer = out.key.signer(std::nullopt, sm2_id).value();
-  crypto::SystemRandom rnd;
-  x509::IssueParams p;
-  p.permitted_names = &hpki::x509::kAnyNameForTests;
-  p.profile = &testca::profiles().at(profile);
-  p.subject = testca::subject(cn);
-  p.subject.country = "CN";
-  p.subject_spki = out.key.public_key_der();
-  p.serial = x509::generate_serial(rnd).value();
-  p.not_before = not_before;
-  p.validity_days = days;
-  p.issuer = &ca.info;
-  auto issued = x509::issue_certificate(p, x509::BuildSettings{}, *ca.signer, ca.cert.get());
-  EXPECT_TRUE(issued) << issued.error().to_string();
-  out.cert = x509::Certificate::parse(issued->der).value();
-  return out;
+             TimePoint not_before, std::optional<int> days = {}) {
+  x509::SubjectData s = testca::subject(cn);
+  s.country = "CN";
+  return testca::issue(ca, spec,
+                       {.profile = profile,
+                        .subject = std::move(s),
+                        .not_before = not_before,
+                        .validity_days = days});
 }
 
 x509::CrlPtr crl_of(const testca::Ca& ca, std::vector<x509::RevokedEntry> revoked) {

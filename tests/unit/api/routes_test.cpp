@@ -21,8 +21,7 @@
 #include "auth/credentials.h"
 #include "crypto/digest.h"
 #include "crypto/random.h"
-#include "tests/support/test_ca.h"
-#include "tests/support/test_db.h"
+#include "tests/support/ca_fixture.h"
 #include "tests/support/test_util.h"
 #include "tsa/tsa_service.h"
 #include "x509/certificate.h"
@@ -108,14 +107,11 @@ std::string describe(const ApiRoute& r) {
   return std::string(r.method) + " " + std::string(r.pattern);
 }
 
-class ApiRouterTest : public ::testing::TestWithParam<std::string> {
+class ApiRouterTest : public test::CaFixture {
  protected:
   void SetUp() override {
-    db_ = std::make_unique<test::TestDb>(GetParam());
-    ASSERT_EQ(db_->error(), "");
-    auto rt = test::init_test_ca(dir_.path() / "home", db_->url());
-    ASSERT_TRUE(rt) << rt.error().to_string();
-    rt_ = std::move(*rt);
+    CaFixture::SetUp();
+    if (HasFatalFailure()) return;
     auto pepper = auth::load_or_create_pepper(auth::pepper_path(rt_->config().keys_dir));
     ASSERT_TRUE(pepper) << pepper.error().to_string();
     pepper_ = std::move(*pepper);
@@ -196,9 +192,6 @@ class ApiRouterTest : public ::testing::TestWithParam<std::string> {
     return reply.serial.value_or(0);
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::TestDb> db_;
-  std::unique_ptr<ca::Runtime> rt_;
   SecretBytes pepper_;
   crypto::SystemRandom random_;
   http::MetricsRegistry metrics_;
@@ -503,8 +496,7 @@ TEST_P(ApiRouterTest, IntegerParametersHaveOneStrictParser) {
   EXPECT_EQ(call({"GET", "/api/v1/timestamps/0" + padded, "", admin.token}).status, 404);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ApiRouterTest, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& p) { return p.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, ApiRouterTest, test::backends(), test::backend_name);
 
 }  // namespace
 }  // namespace hpki::api
