@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <map>
@@ -77,7 +78,8 @@ void ignore_notice(void*, const char*) {}
 
 class PgConnection final : public Connection {
  public:
-  explicit PgConnection(PGconn* c) : conn_(c) {}
+  PgConnection(PGconn* c, std::atomic<std::uint64_t>& round_trips)
+      : conn_(c), round_trips_(round_trips) {}
   ~PgConnection() override { PQfinish(conn_); }
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
@@ -136,13 +138,13 @@ class PgConnection final : public Connection {
 
   Result<std::int64_t> exec_script(std::string_view sql) override {
     std::string text(sql);
-    ResultPtr res(PQexec(conn_, text.c_str()));
+    ResultPtr res(wait(PQexec(conn_, text.c_str())));
     HPKI_TRY(check(res.get()));
     return changed(res.get());
   }
 
   Result<void> commit() override {
-    ResultPtr res(PQexec(conn_, "COMMIT"));
+    ResultPtr res(wait(PQexec(conn_, "COMMIT")));
     HPKI_TRY(check(res.get()));
     // COMMIT of a transaction that had failed reports success with the tag ROLLBACK.
     if (std::strcmp(PQcmdStatus(res.get()), "ROLLBACK") == 0) {
@@ -153,11 +155,11 @@ class PgConnection final : public Connection {
 
   void rollback() noexcept override {
     if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
-      PQclear(PQexec(conn_, "ROLLBACK"));
+      PQclear(wait(PQexec(conn_, "ROLLBACK")));
     }
     if (forget_statements_) {
       forget_statements_ = false;
-      PQclear(PQexec(conn_, "DEALLOCATE ALL"));
+      PQclear(wait(PQexec(conn_, "DEALLOCATE ALL")));
       statements_.clear();
     }
   }
@@ -167,6 +169,12 @@ class PgConnection final : public Connection {
     void operator()(PGresult* r) const noexcept { PQclear(r); }
   };
   using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+  // Counts one round trip: the client waited for the server's answer to produce `r`.
+  PGresult* wait(PGresult* r) noexcept {
+    round_trips_.fetch_add(1, std::memory_order_relaxed);
+    return r;
+  }
 
   static std::int64_t changed(PGresult* r) {
     const char* t = PQcmdTuples(r);
@@ -209,17 +217,17 @@ class PgConnection final : public Connection {
       name = &it->second;
     } else if (statements_.size() < kMaxStatements) {
       std::string fresh = "hpki_" + std::to_string(statements_.size() + 1);
-      ResultPtr prep(PQprepare(conn_, fresh.c_str(), text.c_str(), static_cast<int>(params.size()),
-                               types.data()));
+      ResultPtr prep(wait(PQprepare(conn_, fresh.c_str(), text.c_str(),
+                                    static_cast<int>(params.size()), types.data())));
       HPKI_TRY(check(prep.get()));
       name = &statements_.emplace(std::move(key), std::move(fresh)).first->second;
     }
-    ResultPtr res(name != nullptr
-                      ? PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()),
-                                       values.data(), lengths.data(), formats.data(), 0)
-                      : PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()),
-                                     types.data(), values.data(), lengths.data(), formats.data(),
-                                     0));
+    ResultPtr res(
+        wait(name != nullptr
+                 ? PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()),
+                                  values.data(), lengths.data(), formats.data(), 0)
+                 : PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), types.data(),
+                                values.data(), lengths.data(), formats.data(), 0)));
     auto checked = check(res.get());
     if (!checked && name != nullptr && sqlstate(res.get()) == "0A000") {
       // "cached plan must not change result type": the table changed under a prepared
@@ -268,16 +276,18 @@ class PgConnection final : public Connection {
   }
 
   PGconn* conn_;
+  std::atomic<std::uint64_t>& round_trips_;
 };
 
 }  // namespace detail
 
 namespace {
 
-Result<std::unique_ptr<detail::PgConnection>> connect(const std::string& url) {
+Result<std::unique_ptr<detail::PgConnection>> connect(const std::string& url,
+                                                      std::atomic<std::uint64_t>& round_trips) {
   PGconn* c = PQconnectdb(url.c_str());
   if (c == nullptr) return fail(ErrorCode::kUnavailable, "postgresql: out of memory");
-  auto conn = std::make_unique<detail::PgConnection>(c);
+  auto conn = std::make_unique<detail::PgConnection>(c, round_trips);
   if (PQstatus(c) != CONNECTION_OK) {
     std::string msg = PQerrorMessage(c);
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
@@ -300,7 +310,7 @@ Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& url, const Clo
                                                const StoreOptions& options) {
   if (options.pool_size < 1) return fail(ErrorCode::kInvalidArgument, "pool_size must be >= 1");
   std::unique_ptr<PgStore> store(new PgStore(url, clock, options));
-  auto conn = HPKI_TRY(connect(url));
+  auto conn = HPKI_TRY(connect(url, store->round_trips_));
   auto* c = conn.get();
   HPKI_TRY(detail::run_transaction(
       *c, "BEGIN ISOLATION LEVEL READ COMMITTED",
@@ -325,7 +335,7 @@ Result<std::unique_ptr<detail::PgConnection>> PgStore::acquire() {
   }
   ++open_;
   lock.unlock();
-  auto c = connect(url_);
+  auto c = connect(url_, round_trips_);
   if (!c) {
     lock.lock();
     --open_;

@@ -22,6 +22,7 @@
 #include "store/commit_batcher.h"
 #include "store/detail/raw.h"
 #include "store/migrations.h"
+#include "store/pg_store.h"
 #include "store/store.h"
 
 namespace hpki::store {
@@ -1575,5 +1576,121 @@ TEST(PgStore, ReconnectsWhenAPooledConnectionDied) {
   EXPECT_EQ(*next, 2);
 }
 
+// Round trips of a group-commit round on PostgreSQL (issue 17, item 2). A unit does what an
+// issuance's commit unit does: the certificate with a new subject record, then an audit entry
+// linked to the tail.
+class PgRoundTrips : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = std::make_unique<TestDb>("postgresql");
+    ASSERT_EQ(db_->error(), "");
+    auto s = open_store(db_->url(), clock_);
+    ASSERT_TRUE(s.has_value()) << s.error().to_string();
+    store_ = std::move(*s);
+    pg_ = dynamic_cast<PgStore*>(store_.get());
+    ASSERT_NE(pg_, nullptr);
+    auto r = store_->transact([](Tx& tx) {
+      return tx.insert_ca(CaRecord{.id = "rsa-root",
+                                   .family = CaFamily::kRsa,
+                                   .role = CaRole::kRoot,
+                                   .key_ref = "file:rsa-root",
+                                   .certificate = Bytes{0x30, 0x00},
+                                   .parent_id = std::nullopt,
+                                   .subject = "CN=Root"});
+    });
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+
+  static CertificateRecord cert(const std::string& serial) {
+    CertificateRecord c;
+    c.ca_id = "rsa-root";
+    c.serial = serial;
+    c.subject = "CN=" + serial;
+    c.profile = "staff-sign";
+    c.not_before = kT0;
+    c.not_after = kT0 + 24h;
+    c.der = Bytes{0x30, 0x00};
+    c.tbs_hash = Bytes(32, 0xab);
+    c.key_type = "p256";
+    return c;
+  }
+
+  // An issuance's commit unit.
+  static CommitBatcher::Unit issuance(std::string serial) {
+    return [serial](Tx& tx) -> Result<void> {
+      HPKI_TRY(tx.insert_certificate_with_subject(
+          cert(serial), SubjectRecord{.kind = SubjectKind::kStaff, .name = serial, .org = "H"}));
+      auto tail = HPKI_TRY(tx.lock_audit_tail());
+      AuditRecord e{.seq = tail ? tail->seq + 1 : 1,
+                    .at = kT0,
+                    .actor = "ra:bench",
+                    .action = "cert.issue",
+                    .object = "rsa-root/" + serial,
+                    .outcome = "success",
+                    .details = "{}",
+                    .hash_alg = "sha256",
+                    .prev_hash = tail ? tail->hash : Bytes(32, 0),
+                    .hash = Bytes(32, static_cast<std::uint8_t>(serial.size()))};
+      HPKI_TRY(tx.append_audit(e));
+      return {};
+    };
+  }
+
+  // Runs `units` as ONE batch of a CommitBatcher (a first unit's `done` holds the committer
+  // until all are queued); returns the round trips of that batch and each unit's outcome.
+  std::pair<std::uint64_t, std::vector<Result<void>>> one_batch(
+      const std::vector<CommitBatcher::Unit>& units) {
+    CommitBatcher batcher(*store_);
+    std::atomic<bool> held{false}, release{false};
+    batcher.submit([](Tx&) -> Result<void> { return {}; },
+                   [&](Result<void>) {
+                     held = true;
+                     while (!release) std::this_thread::sleep_for(1ms);
+                   });
+    while (!held) std::this_thread::sleep_for(1ms);
+    std::vector<std::optional<Result<void>>> out(units.size());
+    std::atomic<std::size_t> done{0};
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      batcher.submit(units[i], [&, i](Result<void> r) {
+        out[i] = std::move(r);
+        ++done;
+      });
+    }
+    const std::uint64_t before = pg_->round_trips();
+    release = true;
+    while (done < units.size()) std::this_thread::sleep_for(1ms);
+    const std::uint64_t used = pg_->round_trips() - before;
+    std::vector<Result<void>> results;
+    for (auto& r : out) results.push_back(std::move(*r));
+    return {used, std::move(results)};
+  }
+
+  std::vector<CommitBatcher::Unit> issuances(const std::string& prefix, int n) {
+    std::vector<CommitBatcher::Unit> v;
+    for (int i = 0; i < n; ++i) {
+      char serial[16];
+      std::snprintf(serial, sizeof serial, "%02x", i);
+      v.push_back(issuance(prefix + serial));
+    }
+    return v;
+  }
+
+  FixedClock clock_{kT0};
+  std::unique_ptr<TestDb> db_;
+  std::unique_ptr<Store> store_;
+  PgStore* pg_ = nullptr;
+};
+
+TEST_F(PgRoundTrips, OfAnIssuanceRound) {
+  // Warm-up: statements prepared on the connection the committer will use.
+  auto [warm, warm_results] = one_batch(issuances("ff", 2));
+  for (auto& r : warm_results) ASSERT_TRUE(r) << r.error().to_string();
+  for (int n : {1, 8, 32}) {
+    auto [used, results] = one_batch(issuances(std::to_string(n) + "0", n));
+    for (auto& r : results) ASSERT_TRUE(r) << r.error().to_string();
+    std::printf("round of %d issuance units: %llu round trips\n", n,
+                static_cast<unsigned long long>(used));
+  }
+}
 }  // namespace
 }  // namespace hpki::store
