@@ -35,6 +35,10 @@ class PgStore final : public Store {
 
   [[nodiscard]] Dialect dialect() const noexcept override { return Dialect::kPostgres; }
   [[nodiscard]] Result<void> transact(const TxFn& fn) override;
+  // In libpq's pipeline mode (issue 17): BEGIN, the deferred writes and the statement that
+  // needs a result go in one round trip, the writes after it with COMMIT in another.
+  [[nodiscard]] Result<void> transact_pipelined(const TxFn& fn) override;
+  [[nodiscard]] bool defers_writes() const noexcept override { return true; }
   [[nodiscard]] Result<int> schema_version() override;
 
   // Network round trips since the store was opened (every time a connection waited for the
@@ -44,7 +48,7 @@ class PgStore final : public Store {
   }
 
  private:
-  [[nodiscard]] Result<void> transact_once(const TxFn& fn);
+  [[nodiscard]] Result<void> transact_once(const TxFn& fn, bool pipelined);
   PgStore(std::string url, const Clock& clock, const StoreOptions& options);
   [[nodiscard]] Result<std::unique_ptr<detail::PgConnection>> acquire();
   void release(std::unique_ptr<detail::PgConnection> conn);

@@ -1618,7 +1618,7 @@ class PgRoundTrips : public ::testing::Test {
   // An issuance's commit unit.
   static CommitBatcher::Unit issuance(std::string serial) {
     return [serial](Tx& tx) -> Result<void> {
-      HPKI_TRY(tx.insert_certificate_with_subject(
+      HPKI_TRY(tx.insert_certificate_with_new_subject(
           cert(serial), SubjectRecord{.kind = SubjectKind::kStaff, .name = serial, .org = "H"}));
       auto tail = HPKI_TRY(tx.lock_audit_tail());
       AuditRecord e{.seq = tail ? tail->seq + 1 : 1,
@@ -1681,16 +1681,148 @@ class PgRoundTrips : public ::testing::Test {
   PgStore* pg_ = nullptr;
 };
 
-TEST_F(PgRoundTrips, OfAnIssuanceRound) {
-  // Warm-up: statements prepared on the connection the committer will use.
+// Baseline (before pipeline mode): BEGIN, each unit's certificate, the audit lock and tail,
+// the audit INSERTs (one per power-of-two chunk), COMMIT: n + 5 and more. Now: BEGIN, the
+// first certificate and the audit lock and tail in one round trip; the other certificates, the
+// audit entries and COMMIT in another — whatever the number of units.
+TEST_F(PgRoundTrips, AnIssuanceRoundIsTwoRoundTrips) {
+  // Warm-up: the statements are prepared on the connection the committer will use (a statement
+  // prepared in a round is sent with it, in the pipeline: no round trip either).
   auto [warm, warm_results] = one_batch(issuances("ff", 2));
   for (auto& r : warm_results) ASSERT_TRUE(r) << r.error().to_string();
-  for (int n : {1, 8, 32}) {
+  for (int n : {1, 8, 32, 100}) {
     auto [used, results] = one_batch(issuances(std::to_string(n) + "0", n));
     for (auto& r : results) ASSERT_TRUE(r) << r.error().to_string();
-    std::printf("round of %d issuance units: %llu round trips\n", n,
-                static_cast<unsigned long long>(used));
+    EXPECT_EQ(used, 2u) << "a round of " << n << " units";
   }
+  // Every certificate and audit entry is there, the entries in order.
+  auto entries =
+      store_->read_value<std::vector<AuditRecord>>([](Tx& tx) { return tx.read_audit(1, 1000); });
+  ASSERT_TRUE(entries) << entries.error().to_string();
+  ASSERT_EQ(entries->size(), 2u + 1 + 8 + 32 + 100);
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    EXPECT_EQ((*entries)[i].seq, static_cast<std::int64_t>(i + 1));
+    if (i > 0) {
+      EXPECT_EQ((*entries)[i].prev_hash, (*entries)[i - 1].hash);
+    }
+  }
+}
+
+// A unit whose serial is taken, in a round with good ones: its deferred INSERT fails the round
+// (nothing of it commits), then every unit runs alone — the good ones commit, the bad one gets
+// kConflict with the message of the immediate form, and its audit entry is not written.
+TEST_F(PgRoundTrips, AConflictingUnitFailsAloneAndTheOthersCommit) {
+  auto [first_used, first] = one_batch({issuance("0dd")});
+  ASSERT_TRUE(first[0]) << first[0].error().to_string();
+  auto units = issuances("e", 5);
+  units.insert(units.begin() + 2, issuance("0dd"));  // taken
+  auto [used, results] = one_batch(units);
+  ASSERT_EQ(results.size(), 6u);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (i == 2) {
+      ASSERT_FALSE(results[i]);
+      EXPECT_EQ(results[i].error().code(), ErrorCode::kConflict);
+      EXPECT_EQ(results[i].error().detail(), "serial 0dd of CA rsa-root already exists");
+    } else {
+      EXPECT_TRUE(results[i]) << i << ": " << results[i].error().to_string();
+    }
+  }
+  auto entries =
+      store_->read_value<std::vector<AuditRecord>>([](Tx& tx) { return tx.read_audit(1, 100); });
+  ASSERT_TRUE(entries) << entries.error().to_string();
+  ASSERT_EQ(entries->size(), 6u);  // 0dd once, e00..e04
+  for (std::size_t i = 1; i < entries->size(); ++i) {
+    EXPECT_EQ((*entries)[i].prev_hash, (*entries)[i - 1].hash);
+  }
+  CertificateFilter f;
+  f.limit = kMaxSearchLimit;
+  EXPECT_EQ(
+      store_->read_value<std::int64_t>([&](Tx& tx) { return tx.count_certificates(f); }).value(),
+      6);
+}
+
+// A deferred write's error is returned by the next call that needs the database's answer, or
+// by the commit, with the code and message of the immediate form — and nothing of the
+// transaction is committed (the good certificate queued before it is not stored).
+TEST_F(PgRoundTrips, DeferredErrorsSurfaceLaterWithTheirOwnCodeAndNothingCommits) {
+  ASSERT_TRUE(store_->transact([](Tx& tx) { return tx.insert_certificate(cert("01")); }));
+  // At a later call.
+  bool deferred = false;
+  auto r = store_->transact_pipelined([&](Tx& tx) -> Result<void> {
+    HPKI_TRY(tx.insert_certificate(cert("02")));
+    auto dup = tx.insert_certificate(cert("01"));
+    deferred = dup.has_value();  // queued: no answer yet
+    HPKI_TRY(std::move(dup));
+    HPKI_TRY(tx.lock_audit_tail());
+    return {};
+  });
+  EXPECT_TRUE(deferred);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kConflict);
+  EXPECT_EQ(r.error().detail(), "serial 01 of CA rsa-root already exists");
+  // At the commit, for each deferrable write.
+  const TimestampRecord ts{.serial = 7,
+                           .tsa_id = "rsa-root",
+                           .gen_time = kT0,
+                           .hash_alg = "sha256",
+                           .imprint = Bytes(32, 1),
+                           .policy = "1.2.3",
+                           .token = Bytes{0x30, 0x00}};
+  ASSERT_TRUE(store_->transact([&](Tx& tx) { return tx.insert_timestamp(ts); }));
+  struct Case {
+    std::string name;
+    std::function<Result<void>(Tx&)> bad;
+    ErrorCode code;
+    std::string detail;
+  };
+  const std::vector<Case> cases = {
+      {"certificate", [](Tx& tx) { return tx.insert_certificate(cert("01")); },
+       ErrorCode::kConflict, "serial 01 of CA rsa-root already exists"},
+      {"reservation", [](Tx& tx) { return tx.reserve_certificate(cert("01")); },
+       ErrorCode::kConflict, "serial 01 of CA rsa-root already exists"},
+      {"with new subject",
+       [](Tx& tx) {
+         return tx.insert_certificate_with_new_subject(
+             cert("01"), SubjectRecord{.kind = SubjectKind::kStaff, .name = "x", .org = "H"});
+       },
+       ErrorCode::kConflict, "serial 01 of CA rsa-root already exists"},
+      {"timestamp", [&](Tx& tx) { return tx.insert_timestamp(ts); }, ErrorCode::kConflict,
+       "timestamp 7: already recorded"},
+      {"unknown CA",
+       [](Tx& tx) {
+         auto c = cert("03");
+         c.ca_id = "nobody";
+         return tx.insert_certificate(c);
+       },
+       ErrorCode::kConflict, ""},
+  };
+  for (const auto& c : cases) {
+    auto got = store_->transact_pipelined([&](Tx& tx) -> Result<void> {
+      HPKI_TRY(tx.insert_certificate(cert("04")));  // good, queued before the bad one
+      HPKI_TRY(c.bad(tx));
+      HPKI_TRY(tx.insert_certificate(cert("05")));  // good, queued after it
+      return {};
+    });
+    ASSERT_FALSE(got) << c.name;
+    EXPECT_EQ(got.error().code(), c.code) << c.name;
+    if (!c.detail.empty()) {
+      EXPECT_EQ(got.error().detail(), c.detail) << c.name;
+    }
+    // The same error as the ordinary transaction's.
+    auto immediate = store_->transact([&](Tx& tx) { return c.bad(tx); });
+    ASSERT_FALSE(immediate) << c.name;
+    EXPECT_EQ(immediate.error().code(), got.error().code()) << c.name;
+    EXPECT_EQ(immediate.error().detail(), got.error().detail()) << c.name;
+    for (const char* serial : {"04", "05"}) {
+      auto stored = store_->read_value<CertificateRecord>(
+          [&](Tx& tx) { return tx.get_certificate("rsa-root", serial); });
+      ASSERT_FALSE(stored) << c.name << ": " << serial << " was committed";
+      EXPECT_EQ(stored.error().code(), ErrorCode::kNotFound);
+    }
+  }
+  // The connection is usable afterwards, pipelined or not.
+  ASSERT_TRUE(store_->transact_pipelined([](Tx& tx) { return tx.insert_certificate(cert("04")); }));
+  ASSERT_TRUE(store_->transact([](Tx& tx) { return tx.insert_certificate(cert("05")); }));
 }
 }  // namespace
 }  // namespace hpki::store
