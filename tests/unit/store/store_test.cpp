@@ -1620,18 +1620,46 @@ class PgRoundTrips : public ::testing::Test {
     return [serial](Tx& tx) -> Result<void> {
       HPKI_TRY(tx.insert_certificate_with_new_subject(
           cert(serial), SubjectRecord{.kind = SubjectKind::kStaff, .name = serial, .org = "H"}));
-      auto tail = HPKI_TRY(tx.lock_audit_tail());
-      AuditRecord e{.seq = tail ? tail->seq + 1 : 1,
-                    .at = kT0,
-                    .actor = "ra:bench",
-                    .action = "cert.issue",
-                    .object = "rsa-root/" + serial,
-                    .outcome = "success",
-                    .details = "{}",
-                    .hash_alg = "sha256",
-                    .prev_hash = tail ? tail->hash : Bytes(32, 0),
-                    .hash = Bytes(32, static_cast<std::uint8_t>(serial.size()))};
-      HPKI_TRY(tx.append_audit(e));
+      return append_entry(tx, "cert.issue", "rsa-root/" + serial);
+    };
+  }
+
+  // What AuditLog::append does (the hash here is not the real one).
+  static Result<void> append_entry(Tx& tx, std::string action, std::string object) {
+    auto tail = HPKI_TRY(tx.lock_audit_tail());
+    AuditRecord e{.seq = tail ? tail->seq + 1 : 1,
+                  .at = kT0,
+                  .actor = "ra:bench",
+                  .action = std::move(action),
+                  .object = std::move(object),
+                  .outcome = "success",
+                  .details = "{}",
+                  .hash_alg = "sha256",
+                  .prev_hash = tail ? tail->hash : Bytes(32, 0),
+                  .hash = Bytes(32, static_cast<std::uint8_t>(tail ? tail->seq + 1 : 1))};
+    HPKI_TRY(tx.append_audit(e));
+    return {};
+  }
+
+  // A TSA commit round (TsaService::commit_round): the latest genTime, the records with their
+  // tokens, an audit entry each.
+  static CommitBatcher::Unit timestamps(std::int64_t first, int n) {
+    return [first, n](Tx& tx) -> Result<void> {
+      HPKI_TRY(tx.last_timestamp_time());
+      std::vector<TimestampRecord> recs;
+      for (int i = 0; i < n; ++i) {
+        recs.push_back({.serial = first + i,
+                        .tsa_id = "rsa-root",
+                        .gen_time = kT0,
+                        .hash_alg = "sha256",
+                        .imprint = Bytes(32, 7),
+                        .policy = "1.2.3",
+                        .token = Bytes{0x30, 0x01, static_cast<std::uint8_t>(i)}});
+      }
+      HPKI_TRY(tx.insert_timestamps(recs));
+      for (const auto& r : recs) {
+        HPKI_TRY(append_entry(tx, "timestamp.issue", "rsa-root/" + std::to_string(r.serial)));
+      }
       return {};
     };
   }
@@ -1706,6 +1734,29 @@ TEST_F(PgRoundTrips, AnIssuanceRoundIsTwoRoundTrips) {
       EXPECT_EQ((*entries)[i].prev_hash, (*entries)[i - 1].hash);
     }
   }
+}
+
+// Baseline: BEGIN, the latest genTime, the records' and the tokens' INSERTs, the audit lock
+// and tail, the audit INSERTs, COMMIT: 5 + 3 x (statements per 32 rows). Now: BEGIN and the
+// latest genTime; the records, tokens, audit lock and tail; the audit entries and COMMIT.
+TEST_F(PgRoundTrips, ATimestampRoundIsThreeRoundTrips) {
+  auto [warm, warm_results] = one_batch({timestamps(1, 3)});
+  ASSERT_TRUE(warm_results[0]) << warm_results[0].error().to_string();
+  std::int64_t next = 4;
+  for (int n : {1, 64, 100}) {
+    auto [used, results] = one_batch({timestamps(next, n)});
+    ASSERT_TRUE(results[0]) << results[0].error().to_string();
+    EXPECT_EQ(used, 3u) << "a round of " << n << " timestamps";
+    next += n;
+  }
+  auto last =
+      store_->read_value<TimestampRecord>([&](Tx& tx) { return tx.get_timestamp(next - 1); });
+  ASSERT_TRUE(last) << last.error().to_string();
+  EXPECT_EQ(last->token, (Bytes{0x30, 0x01, 99}));
+  auto entries =
+      store_->read_value<std::vector<AuditRecord>>([](Tx& tx) { return tx.read_audit(1, 1000); });
+  ASSERT_TRUE(entries) << entries.error().to_string();
+  EXPECT_EQ(entries->size(), static_cast<std::size_t>(next - 1));
 }
 
 // A unit whose serial is taken, in a round with good ones: its deferred INSERT fails the round
