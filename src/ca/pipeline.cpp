@@ -189,10 +189,11 @@ store::CommitBatcher::Unit CaService::commit_unit(Job& j) {
     };
     if (j.subject_rec && !j.subject_rec->id_number_hash) {
       // A new subject record (no identity number to find an existing one by): written with
-      // the certificate in one step (one round trip on PostgreSQL).
-      auto id = tx.insert_certificate_with_subject(rec, *j.subject_rec);
-      if (!id) return taken(id.error());
-      rec.subject_id = *id;
+      // the certificate in one step (one statement, deferred in a pipelined round on
+      // PostgreSQL). Its id is not needed here.
+      if (auto in = tx.insert_certificate_with_new_subject(rec, *j.subject_rec); !in) {
+        return taken(in.error());
+      }
     } else {
       if (j.subject_rec) rec.subject_id = HPKI_TRY(upsert_subject(tx, *j.subject_rec));
       if (auto in = tx.insert_certificate(rec); !in) return taken(in.error());

@@ -101,11 +101,14 @@ void CommitBatcher::execute(const std::vector<Item*>& batch) {
   auto alone = [&](const Unit& unit) {
     return store_.transact([&](Tx& tx) { return run_unit(unit, tx); });
   };
-  if (batch.size() == 1) {
+  if (batch.size() == 1 && !store_.defers_writes()) {
     batch.front()->result.emplace(alone(*batch.front()->unit));
     committed = batch.front()->result->has_value();
   } else {
-    auto shared = store_.transact([&](Tx& tx) -> Result<void> {
+    // Deferred writes (PostgreSQL's pipeline mode): the round in one or two round trips. An
+    // error may then surface in a later unit or at the commit, so after a failure every unit
+    // (even a single one) is run again alone, in a transaction that fails where it fails.
+    auto shared = store_.transact_pipelined([&](Tx& tx) -> Result<void> {
       for (Item* it : batch) HPKI_TRY(run_unit(*it->unit, tx));
       return {};
     });

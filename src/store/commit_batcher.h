@@ -15,7 +15,11 @@
 // (signing, encoding) for a core. When the batch transaction fails — a unit returned an
 // error, or the commit failed — nothing of it is kept and every unit of the batch is run again
 // alone in a transaction of its own, so one bad unit does not fail the others and each caller
-// gets exactly the outcome it would have had with Store::transact.
+// gets exactly the outcome it would have had with Store::transact. Where the store defers
+// writes (Store::transact_pipelined: PostgreSQL's pipeline mode, issue 17) a batch, even of one
+// unit, runs with deferred writes — a round is then one or two network round trips — and after
+// a failure its units are run alone in ordinary transactions, where each error is returned by
+// the call that caused it.
 //
 // Units follow the Store::transact contract: they touch only the database through the given Tx
 // and their own state, may be run more than once (store retries, the run-alone fallback), and

@@ -165,7 +165,8 @@ TimePoint from_unix(std::int64_t s) noexcept {
 }
 
 Result<void> run_transaction(Connection& conn, std::string_view begin_sql,
-                             const std::function<Result<void>()>& body, int max_retries) {
+                             const std::function<Result<void>()>& body, int max_retries,
+                             bool pipelined) {
   for (int attempt = 0;; ++attempt) {
     const bool may_retry = attempt < max_retries;
     if (attempt > 0) {
@@ -175,7 +176,12 @@ Result<void> run_transaction(Connection& conn, std::string_view begin_sql,
           std::chrono::milliseconds(static_cast<long>(attempt * 3 + static_cast<int>(jitter))));
     }
     conn.clear_transient_failure();
-    auto begun = conn.exec_script(begin_sql);
+    Result<void> begun;
+    if (pipelined) {
+      begun = conn.begin_pipelined(begin_sql);
+    } else if (auto b = conn.exec_script(begin_sql); !b) {
+      begun = fail(b.error());
+    }
     if (!begun) {
       conn.rollback();
       if (conn.transient_failure() && may_retry) continue;

@@ -32,6 +32,14 @@
 // present after the retries, or no connection), kSchemaMismatch (database written by a newer
 // hpki). A Tx must not be used after its transact() function returns. After an error on
 // PostgreSQL the transaction is aborted: return the error.
+//
+// Deferred writes (issue 17): in Store::transact_pipelined on PostgreSQL, the operations marked
+// "Deferrable" below queue their statement (libpq pipeline mode) instead of waiting for its
+// answer; whatever is queued goes to the server with the next operation that needs an answer
+// (a read, a RETURNING, a row count) or with COMMIT, in one round trip. A deferred write's
+// error — the same code and message as when it is not deferred — is then returned by that
+// later operation or by the commit, and the transaction commits nothing. In transact() (and on
+// SQLite) nothing is deferred: every operation fails in its own call.
 #pragma once
 
 #include <chrono>
@@ -270,17 +278,22 @@ class Tx {
   // The issuance pipeline's one write: the record as given (status, DER: normally kIssued with
   // the signed certificate). kConflict when (ca_id, serial) exists — the transaction stays
   // usable, so the caller may draw another serial; kConflict (foreign key) for an unknown CA.
+  // Deferrable (when deferred, the transaction does not stay usable after kConflict).
   [[nodiscard]] virtual Result<void> insert_certificate(const CertificateRecord& rec) = 0;
   // insert_subject(s) and insert_certificate(rec) with subject_id = the new subject, in one
   // round trip on PostgreSQL; returns the subject's id. kConflict as insert_certificate, and
-  // then no subject is written either.
+  // then no subject is written either. Never deferred (it answers with the id).
   [[nodiscard]] virtual Result<std::int64_t> insert_certificate_with_subject(
+      const CertificateRecord& rec, const SubjectRecord& s) = 0;
+  // insert_certificate_with_subject without the subject's id, so that it is deferrable.
+  [[nodiscard]] virtual Result<void> insert_certificate_with_new_subject(
       const CertificateRecord& rec, const SubjectRecord& s) = 0;
   // Before schema version 7 (two writes per issuance; kept for the tests of recovery and of
   // older homes):
   // Pipeline step 3: writes the record with status kIssuing (the given status is ignored),
   // no DER, and its tbs_hash. kConflict when (ca_id, serial) exists — the transaction stays
   // usable, so the caller may draw another serial; kConflict (foreign key) for an unknown CA.
+  // Deferrable, as insert_certificate.
   [[nodiscard]] virtual Result<void> reserve_certificate(const CertificateRecord& rec) = 0;
   // insert_subject(s) and reserve_certificate(rec) with subject_id = the new subject, in one
   // round trip on PostgreSQL; returns the subject's id. kConflict as reserve_certificate, and
@@ -343,10 +356,13 @@ class Tx {
   // --- audit log
   // Serialises appenders until the end of this transaction (across processes and nodes) and
   // returns the last entry (none when the log is empty). Call it before computing the next
-  // entry's hash chain link, then append_audit in the same transaction.
+  // entry's hash chain link, then append_audit in the same transaction. Needs the database's
+  // answer the first time in a transaction (and sends what is deferred with its query).
   [[nodiscard]] virtual Result<std::optional<AuditRecord>> lock_audit_tail() = 0;
   // Appends and returns the seq; seq 0 means last seq + 1. kConflict when seq is taken;
-  // kInvalidArgument when a given seq is not greater than the last one.
+  // kInvalidArgument when a given seq is not greater than the last one. The entries are
+  // written together before the next read of the audit log and at commit (one multi-row
+  // INSERT, deferrable): kConflict may come from there.
   [[nodiscard]] virtual Result<std::int64_t> append_audit(const AuditRecord& e) = 0;
   // Entries with from_seq <= seq, ascending, at most `limit`; with `org`, only the entries of
   // that organization.
@@ -415,8 +431,8 @@ class Tx {
   }
 
   // --- timestamps (issue 7)
-  // Records in few statements (multi-row INSERTs); kConflict when a serial exists (then nothing
-  // may be kept: the caller rolls the transaction back).
+  // Records in few statements (multi-row INSERTs), with their tokens; kConflict when a serial
+  // exists (then nothing may be kept: the caller rolls the transaction back). Deferrable.
   [[nodiscard]] virtual Result<void> insert_timestamps(std::span<const TimestampRecord> ts) = 0;
   [[nodiscard]] Result<void> insert_timestamp(const TimestampRecord& t) {
     return insert_timestamps(std::span(&t, 1));
@@ -482,6 +498,14 @@ class Store {
   // concurrently with the writer (WAL), so reads never queue behind a commit; PostgreSQL runs
   // them like transact(). Same retries, observer and thread-safety as transact().
   [[nodiscard]] virtual Result<void> read(const TxFn& fn) { return transact(fn); }
+  // transact() with deferred writes (the file comment: "Deferred writes"): on PostgreSQL a
+  // transaction of writes that need no answer is one network round trip, plus one for each
+  // operation that needs one. A failure may be returned by a later call than the one that
+  // caused it: for callers that rerun a failed function in transact() to learn where it failed
+  // (CommitBatcher). The same as transact() where writes are not deferred (SQLite).
+  [[nodiscard]] virtual Result<void> transact_pipelined(const TxFn& fn) { return transact(fn); }
+  // Whether transact_pipelined defers writes.
+  [[nodiscard]] virtual bool defers_writes() const noexcept { return false; }
   // The schema version of the database (after migrations).
   [[nodiscard]] virtual Result<int> schema_version() = 0;
 

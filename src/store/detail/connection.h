@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -13,6 +14,15 @@
 #include "store/store.h"
 
 namespace hpki::store::detail {
+
+// How the failure of a deferred write (Connection::exec_deferred) is reported.
+struct Deferred {
+  // A unique violation (SQLSTATE 23505) on `table` becomes kConflict with this text — the
+  // error the immediate form of the write returns when its ON CONFLICT DO NOTHING finds the row
+  // taken. Empty: the ordinary mapping of database errors.
+  std::string_view table{};
+  std::string conflict{};
+};
 
 class Connection {
  public:
@@ -31,6 +41,26 @@ class Connection {
   // ROLLBACK, best effort.
   virtual void rollback() noexcept = 0;
 
+  // --- pipeline mode (PostgreSQL, issue 17): a transaction in one or two round trips.
+  // Starts a transaction (begin_sql) whose statements are pipelined: exec_deferred queues a
+  // write without waiting for its result; exec and query send what is queued with themselves
+  // and wait once; commit sends what is queued with COMMIT and waits once. Ends with commit()
+  // or rollback(). Not supported by default (kInternal): callers ask pipelined() first.
+  [[nodiscard]] virtual Result<void> begin_pipelined(std::string_view /*begin_sql*/) {
+    return fail(ErrorCode::kInternal, "this connection has no pipeline mode");
+  }
+  // In a transaction begun by begin_pipelined.
+  [[nodiscard]] virtual bool pipelined() const noexcept { return false; }
+  // Queues a write whose result is not needed now. Its failure is returned by the next exec,
+  // query or commit (the first failure of what was queued, mapped by `how`) and aborts the
+  // transaction. So that nothing of a failed transaction can commit, a deferred write must fail
+  // by a database error (a constraint, a cast), never by a row count the client checks.
+  [[nodiscard]] virtual Result<void> exec_deferred(std::string_view /*sql*/,
+                                                   std::span<const Value> /*params*/,
+                                                   Deferred /*how*/) {
+    return fail(ErrorCode::kInternal, "this connection has no pipeline mode");
+  }
+
   // Set when a statement failed with a transient error (lock busy, serialization failure,
   // deadlock): the transaction may succeed when run again.
   [[nodiscard]] bool transient_failure() const noexcept { return transient_; }
@@ -44,10 +74,11 @@ class Connection {
 };
 
 // Runs body between `begin_sql` and COMMIT on `conn`; rolls back when body fails; runs it
-// again (after a short pause) when the failure was transient, up to max_retries times.
+// again (after a short pause) when the failure was transient, up to max_retries times. With
+// `pipelined`, the transaction is begun with Connection::begin_pipelined.
 [[nodiscard]] Result<void> run_transaction(Connection& conn, std::string_view begin_sql,
                                            const std::function<Result<void>()>& body,
-                                           int max_retries);
+                                           int max_retries, bool pipelined = false);
 
 // Seconds since the epoch, floored.
 [[nodiscard]] std::int64_t to_unix(TimePoint t) noexcept;

@@ -313,18 +313,54 @@ Result<std::int64_t> SqlTx::reserve_certificate_with_subject(const CertificateRe
   return insert_certificate_with_subject(r, s);
 }
 
+namespace {
+std::string serial_taken(const CertificateRecord& rec) {
+  return "serial " + rec.serial.hex() + " of CA " + rec.ca_id + " already exists";
+}
+}  // namespace
+
 Result<void> SqlTx::insert_certificate(const CertificateRecord& rec) {
   HPKI_TRY(check_reservation(rec));
+  std::vector<Value> p;
+  p.reserve(written_count(kCertificates));
+  bind_row(kCertificates, rec, now(), p);
+  if (conn_.pipelined()) {
+    // Deferred: a taken serial must fail in the database (a unique violation, which aborts the
+    // transaction), not by a row count read after COMMIT was sent.
+    static const std::string plain = cat({"INSERT INTO certificates (", insert_list(kCertificates),
+                                          ") VALUES ", placeholders(kCertificates)});
+    return conn_.exec_deferred(plain, p, {.table = "certificates", .conflict = serial_taken(rec)});
+  }
   // ON CONFLICT DO NOTHING rather than a unique violation: on PostgreSQL an error would abort
   // the transaction, and the caller wants to draw another serial in the same one.
   static const std::string sql =
       cat({"INSERT INTO certificates (", insert_list(kCertificates), ") VALUES ",
            placeholders(kCertificates), " ON CONFLICT DO NOTHING"});
-  std::vector<Value> p;
-  p.reserve(written_count(kCertificates));
-  bind_row(kCertificates, rec, now(), p);
   auto n = HPKI_TRY(conn_.exec(sql, p));
-  return expect_one(n, "serial " + rec.serial.hex() + " of CA " + rec.ca_id);
+  if (n == 0) return fail(ErrorCode::kConflict, serial_taken(rec));
+  return {};
+}
+
+Result<void> SqlTx::insert_certificate_with_new_subject(const CertificateRecord& rec,
+                                                        const SubjectRecord& s) {
+  if (!conn_.pipelined()) {
+    HPKI_TRY(insert_certificate_with_subject(rec, s));
+    return {};
+  }
+  HPKI_TRY(check_reservation(rec));
+  const std::int64_t t = now();
+  // One deferred statement; a taken serial fails it (a unique violation: the subject is not
+  // kept either, the transaction is aborted).
+  static const std::string sql =
+      cat({"WITH s AS (INSERT INTO subjects (", insert_list(kSubjects), ") VALUES ",
+           placeholders(kSubjects), " RETURNING id) INSERT INTO certificates (",
+           insert_list(kCertificates, kOfNewSubject), ", subject_id) SELECT ",
+           pg_cast_placeholders(kCertificates, kOfNewSubject), ", s.id FROM s"});
+  std::vector<Value> p;
+  p.reserve(written_count(kSubjects) + written_count(kCertificates, kOfNewSubject));
+  bind_row(kSubjects, s, t, p);
+  bind_row(kCertificates, rec, t, p, kOfNewSubject);
+  return conn_.exec_deferred(sql, p, {.table = "certificates", .conflict = serial_taken(rec)});
 }
 
 Result<std::int64_t> SqlTx::insert_certificate_with_subject(const CertificateRecord& rec,
@@ -362,10 +398,7 @@ Result<std::int64_t> SqlTx::insert_certificate_with_subject(const CertificateRec
   p.push_back(text(rec.serial.hex()));
   bind_row(kCertificates, rec, t, p, kOfNewSubject);
   auto rows = HPKI_TRY(conn_.query(sql, p));
-  if (rows.empty()) {
-    return fail(ErrorCode::kConflict,
-                "serial " + rec.serial.hex() + " of CA " + rec.ca_id + " already exists");
-  }
+  if (rows.empty()) return fail(ErrorCode::kConflict, serial_taken(rec));
   return scalar<std::int64_t>(rows, {"certificates", "subject_id"});
 }
 
@@ -649,9 +682,15 @@ Result<std::optional<AuditRecord>> SqlTx::lock_audit_tail() {
   // until commit): no second look-up per entry when a batch appends many.
   if (audit_tail_known_) return audit_tail_;
   if (dialect() == Dialect::kPostgres) {
-    // Held until commit or rollback, across all connections to this database.
+    // Held until commit or rollback, across all connections to this database. Pipelined: sent
+    // with the query of the tail below (one round trip).
     const Value p[] = {Value{kAuditLockKey}};
-    HPKI_TRY(conn_.query("SELECT pg_advisory_xact_lock(?)", p));
+    static constexpr std::string_view kLock = "SELECT pg_advisory_xact_lock(?)";
+    if (conn_.pipelined()) {
+      HPKI_TRY(conn_.exec_deferred(kLock, p, {}));
+    } else {
+      HPKI_TRY(conn_.query(kLock, p));
+    }
   }
   // SQLite: every transaction starts with BEGIN IMMEDIATE, which already holds the one
   // write lock of the database file.
@@ -690,16 +729,35 @@ Result<std::int64_t> SqlTx::exec_rows_here(std::string_view head, std::size_t co
       cols, values, tail);
 }
 
+Result<void> SqlTx::exec_rows_deferred(std::string_view head, std::size_t cols,
+                                       std::span<const Value> values, const Deferred& how) {
+  HPKI_TRY(exec_rows(
+      [this, &how](std::string_view sql, std::span<const Value> v) -> Result<std::int64_t> {
+        HPKI_TRY(conn_.exec_deferred(sql, v, how));
+        return 0;
+      },
+      head, cols, values));
+  return {};
+}
+
 Result<void> SqlTx::flush_audit() {
   if (pending_audit_.empty()) return {};
   static const std::string head = cat({"INSERT INTO audit_log (", insert_list(kAuditLog), ")"});
   const std::vector<Value> p =
       rows_values(kAuditLog, std::span<const AuditRecord>(pending_audit_), now());
+  const std::string taken = "audit seq " + std::to_string(pending_audit_.front().seq) + ".." +
+                            std::to_string(pending_audit_.back().seq) +
+                            ": an entry with one of these seqs already exists";
+  if (conn_.pipelined()) {
+    // Deferred: a taken seq fails in the database (a unique violation aborts the transaction).
+    HPKI_TRY(exec_rows_deferred(head, written_count(kAuditLog), p,
+                                {.table = "audit_log", .conflict = taken}));
+    pending_audit_.clear();
+    return {};
+  }
   auto n = HPKI_TRY(exec_rows_here(head, written_count(kAuditLog), p, "ON CONFLICT DO NOTHING"));
   if (n != static_cast<std::int64_t>(pending_audit_.size())) {
-    return fail(ErrorCode::kConflict, "audit seq " + std::to_string(pending_audit_.front().seq) +
-                                          ".." + std::to_string(pending_audit_.back().seq) +
-                                          ": an entry with one of these seqs already exists");
+    return fail(ErrorCode::kConflict, taken);
   }
   pending_audit_.clear();
   return {};
@@ -968,6 +1026,20 @@ Result<void> SqlTx::insert_timestamps(std::span<const TimestampRecord> ts) {
   }
   static const std::string head = cat({"INSERT INTO timestamps (", insert_list(kTimestamps), ")"});
   const std::vector<Value> p = rows_values(kTimestamps, ts, now());
+  if (conn_.pipelined()) {
+    // Deferred: a recorded serial fails in the database (a unique violation aborts the
+    // transaction). The tokens' serials are those recorded just before (their foreign key), so
+    // they need no join to be checked.
+    HPKI_TRY(exec_rows_deferred(
+        head, written_count(kTimestamps), p,
+        {.table = "timestamps", .conflict = serials_text(ts) + ": already recorded"}));
+    if (tokens.empty()) return {};
+    static const std::string tokens_head =
+        cat({"INSERT INTO timestamp_tokens (", insert_list(kTimestampTokens), ")"});
+    const std::vector<Value> tp =
+        rows_values(kTimestampTokens, std::span<const TimestampToken>(tokens), now());
+    return exec_rows_deferred(tokens_head, written_count(kTimestampTokens), tp, {});
+  }
   auto n = HPKI_TRY(exec_rows_here(head, written_count(kTimestamps), p, "ON CONFLICT DO NOTHING"));
   if (n != static_cast<std::int64_t>(ts.size()))
     return fail(ErrorCode::kConflict, serials_text(ts) + ": already recorded");

@@ -32,6 +32,8 @@ class SqlTx final : public Tx {
   Result<void> insert_certificate(const CertificateRecord& rec) override;
   Result<std::int64_t> insert_certificate_with_subject(const CertificateRecord& rec,
                                                        const SubjectRecord& s) override;
+  Result<void> insert_certificate_with_new_subject(const CertificateRecord& rec,
+                                                   const SubjectRecord& s) override;
   Result<void> reserve_certificate(const CertificateRecord& rec) override;
   Result<std::int64_t> reserve_certificate_with_subject(const CertificateRecord& rec,
                                                         const SubjectRecord& s) override;
@@ -119,6 +121,10 @@ class SqlTx final : public Tx {
   [[nodiscard]] Result<std::int64_t> exec_rows_here(std::string_view head, std::size_t cols,
                                                     std::span<const Value> values,
                                                     std::string_view tail);
+  // detail::exec_rows with Connection::exec_deferred (pipeline mode): every statement queued,
+  // its failure reported as `how` says.
+  [[nodiscard]] Result<void> exec_rows_deferred(std::string_view head, std::size_t cols,
+                                                std::span<const Value> values, const Deferred& how);
 
   Connection& conn_;
   const Clock& clock_;

@@ -57,7 +57,7 @@ TEST_P(CaServiceTest, TrustServiceProfilesAreIssuedAndManagedByAdminsOnly) {
         [&](store::Tx& tx) { return tx.get_ca(ocsp_ca); });
     ASSERT_TRUE(ocsp_record);
     const std::string ocsp_serial =
-        x509::Certificate::parse(ocsp_record->certificate).value()->serial_hex();
+        x509::Certificate::parse(ocsp_record->certificate).value()->serial_number().hex();
     for (const std::string& serial : {tsa->serial, ocsp_serial}) {
       for (const std::string role : {"ra_officer", "integration"}) {
         const Requester by{"api-key:x", role};

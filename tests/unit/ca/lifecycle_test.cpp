@@ -103,7 +103,7 @@ TEST_P(LifecycleTest, InterruptedIssuanceIsRecoveredAsNeverDelivered) {
   // its signature); this version never writes one.
   store::CertificateRecord rec;
   rec.ca_id = "sm2-issuing";
-  rec.serial = "4a0b";
+  rec.serial = test::sn("4a0b");
   rec.profile = "staff-sign";
   rec.not_before = rt_->clock().now();
   rec.not_after = rt_->clock().now() + std::chrono::days(1);
