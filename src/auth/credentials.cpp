@@ -292,12 +292,12 @@ Result<std::string> register_operator(const AuthContext& ctx, const x509::Certif
                   "certificate " + serial.hex() + " was not issued by this hpki");
     }
     if (mine->profile != kOperatorProfile) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "certificate " + serial.hex() + " has profile '" + mine->profile + "', not 'operator'");
+      return fail(ErrorCode::kInvalidArgument, "certificate " + serial.hex() + " has profile '" +
+                                                   mine->profile + "', not 'operator'");
     }
     if (mine->status != store::CertStatus::kIssued) {
-      return fail(ErrorCode::kBadState,
-                  "certificate " + serial.hex() + " is " + std::string(store::to_string(mine->status)));
+      return fail(ErrorCode::kBadState, "certificate " + serial.hex() + " is " +
+                                            std::string(store::to_string(mine->status)));
     }
     auto inserted = tx.insert_api_key({.id = id,
                                        .hash = hash,

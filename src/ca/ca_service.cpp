@@ -31,7 +31,6 @@ std::string_view CertStatusInfo::word() const {
   return "unknown";
 }
 
-
 Result<std::unique_ptr<crypto::Signer>> CaService::ca_signer(const store::CaRecord& ca) {
   auto* keys = HPKI_TRY(key_store_for(ca.key_ref, d_.file_keys, d_.hsm_keys));
   return keys->signer(crypto::KeyRef{ca.key_ref}, std::nullopt,
@@ -224,8 +223,7 @@ Result<CertStatusInfo> CaService::status_in(store::Tx& tx, const store::Certific
   return info;
 }
 
-void CaService::notify(const std::string& ca_id, const Serial& serial,
-                       std::string action) const {
+void CaService::notify(const std::string& ca_id, const Serial& serial, std::string action) const {
   if (d_.on_status_change) d_.on_status_change(StatusChange{ca_id, serial, std::move(action)});
 }
 

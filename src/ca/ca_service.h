@@ -205,8 +205,7 @@ class CaService {
   // New certificate with changed subject data; the old one is revoked (superseded) atomically.
   [[nodiscard]] Result<IssueResult> modify(const Serial& serial, const SubjectInput& changes,
                                            const Requester& by);
-  [[nodiscard]] Result<CertStatusInfo> revoke(const Serial& serial,
-                                              x509::RevocationReason reason,
+  [[nodiscard]] Result<CertStatusInfo> revoke(const Serial& serial, x509::RevocationReason reason,
                                               std::optional<TimePoint> invalidity_date,
                                               const Requester& by);
   [[nodiscard]] Result<CertStatusInfo> hold(const Serial& serial, const Requester& by);

@@ -329,8 +329,8 @@ Result<std::pair<const x509::Profile*, x509::CertificatePtr>> old_cert(
   if (!rec.der)
     return fail(ErrorCode::kBadState, "certificate " + rec.serial.hex() + " was never delivered");
   if (rec.status != CertStatus::kIssued && rec.status != CertStatus::kHold) {
-    return fail(ErrorCode::kBadState,
-                "certificate " + rec.serial.hex() + " is " + std::string(store::to_string(rec.status)));
+    return fail(ErrorCode::kBadState, "certificate " + rec.serial.hex() + " is " +
+                                          std::string(store::to_string(rec.status)));
   }
   auto it = profiles.find(rec.profile);
   if (it == profiles.end())

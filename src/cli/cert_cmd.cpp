@@ -166,8 +166,8 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
       run_command(ctx, [&]() -> Result<int> {
         auto rt = HPKI_TRY(open_runtime(ctx));
         auto res = HPKI_TRY(rt->ca().renew(
-            HPKI_TRY(Serial::parse(renew->serial)), renew->days > 0 ? std::optional<int>(renew->days) : std::nullopt,
-            kCliRequester));
+            HPKI_TRY(Serial::parse(renew->serial)),
+            renew->days > 0 ? std::optional<int>(renew->days) : std::nullopt, kCliRequester));
         return print_issued(ctx, res, renew->out, nullptr);
       });
     });
@@ -186,7 +186,8 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
           return fail(ErrorCode::kInvalidArgument,
                       "rekey needs --csr FILE or --keygen --alg ALG --key-out FILE");
         auto rt = HPKI_TRY(open_runtime(ctx));
-        auto res = HPKI_TRY(rt->ca().rekey(HPKI_TRY(Serial::parse(rekey->serial)), csr, std::move(kg), kCliRequester));
+        auto res = HPKI_TRY(rt->ca().rekey(HPKI_TRY(Serial::parse(rekey->serial)), csr,
+                                           std::move(kg), kCliRequester));
         return print_issued(ctx, res, rekey->out, &rekey->key);
       });
     });
@@ -201,8 +202,8 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
       run_command(ctx, [&]() -> Result<int> {
         auto rt = HPKI_TRY(open_runtime(ctx));
         auto crls = publish_crls_on_change(*rt);
-        auto res =
-            HPKI_TRY(rt->ca().modify(HPKI_TRY(Serial::parse(modify->serial)), modify->subject.to_input(), kCliRequester));
+        auto res = HPKI_TRY(rt->ca().modify(HPKI_TRY(Serial::parse(modify->serial)),
+                                            modify->subject.to_input(), kCliRequester));
         return print_issued(ctx, res, modify->out, nullptr);
       });
     });
@@ -227,7 +228,8 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
         auto inv = HPKI_TRY(parse_optional_time(rv->invalidity));
         auto rt = HPKI_TRY(open_runtime(ctx));
         auto crls = publish_crls_on_change(*rt);
-        auto s = HPKI_TRY(rt->ca().revoke(HPKI_TRY(Serial::parse(rv->serial)), reason, inv, kCliRequester));
+        auto s = HPKI_TRY(
+            rt->ca().revoke(HPKI_TRY(Serial::parse(rv->serial)), reason, inv, kCliRequester));
         if (ctx.json)
           ctx.out << status_json(s).dump() << "\n";
         else
@@ -279,7 +281,8 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
         const auto& r = v.record;
         if (*pem_out) {
           if (!r.der)
-            return fail(ErrorCode::kBadState, "certificate " + r.serial.hex() + " was never delivered");
+            return fail(ErrorCode::kBadState,
+                        "certificate " + r.serial.hex() + " was never delivered");
           ctx.out << pem_encode("CERTIFICATE", *r.der);
           return kExitOk;
         }
@@ -373,8 +376,8 @@ void add_cert_commands(CLI::App& app, Context& ctx) {
           ctx.out << j.dump() << "\n";
         } else {
           for (const auto& r : recs) {
-            ctx.out << r.serial.hex() << "\t" << store::to_string(r.status) << "\t" << r.profile << "\t"
-                    << format_rfc3339(r.not_after) << "\t" << r.subject << "\n";
+            ctx.out << r.serial.hex() << "\t" << store::to_string(r.status) << "\t" << r.profile
+                    << "\t" << format_rfc3339(r.not_after) << "\t" << r.subject << "\n";
           }
         }
         return kExitOk;

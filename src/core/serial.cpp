@@ -27,16 +27,22 @@ Result<Serial> Serial::parse(std::string_view text) {
                 "serial '" + shown + "' is not a serial number: " + std::string(why));
   };
   if (in.starts_with("0x") || in.starts_with("0X")) in.remove_prefix(2);
-  std::string digits;
-  digits.reserve(in.size());
+  std::string digits;  // without leading zeros, which do not count towards the length
+  bool zero = false;
   for (char c : in) {
     if (c == ':') continue;
     if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return refuse("not hexadecimal");
-    if (digits.size() > 2 * kMaxOctets + 1) return refuse("too long");
+    if (c == '0' && digits.empty()) {
+      zero = true;
+      continue;
+    }
+    if (digits.size() >= 2 * kMaxOctets)
+      return refuse("longer than " + std::to_string(kMaxOctets) + " octets");
     digits.push_back(c);
   }
-  if (digits.empty()) return refuse("empty");
+  if (digits.empty() && !zero) return refuse("empty");
+  if (digits.empty()) digits = "0";
   if (digits.size() % 2 != 0) digits.insert(digits.begin(), '0');
   auto octets = hex_decode(digits);
   if (!octets) return refuse("not hexadecimal");

@@ -31,7 +31,8 @@ std::optional<x509::RevocationReason> reason_of(int code) {
 
 Result<x509::RevokedEntry> entry_of(const store::RevocationRecord& r) {
   x509::RevokedEntry e;
-  if (r.serial.empty()) return fail(ErrorCode::kStorage, "revocation of " + r.ca_id + ": no serial");
+  if (r.serial.empty())
+    return fail(ErrorCode::kStorage, "revocation of " + r.ca_id + ": no serial");
   e.serial = r.serial.der_content();
   e.revocation_date = r.revoked_at;
   e.reason = reason_of(r.reason);

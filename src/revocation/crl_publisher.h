@@ -142,8 +142,7 @@ class CrlPublisher {
   // The CA's status listener: with regenerate_on_revoke, queues the certificate for
   // regenerate_for() on the background thread (or runs it at once when not started).
   // Quick, never throws; errors are logged.
-  void on_status_change(const std::string& ca_id, const Serial& serial,
-                        std::string_view action);
+  void on_status_change(const std::string& ca_id, const Serial& serial, std::string_view action);
 
   // Background thread: refresh() now and every check_interval, queued changes at once.
   void start();

@@ -292,7 +292,8 @@ Result<std::size_t> OcspResponder::sign_and_store(
     // a certificate changed in the database first and may list it again as due for refresh
     // from memory; the first is current.
     std::set<std::pair<Issuer*, Bytes>> seen;
-    std::erase_if(todo, [&seen](const auto& t) { return !seen.emplace(t.first, t.second->serial).second; });
+    std::erase_if(
+        todo, [&seen](const auto& t) { return !seen.emplace(t.first, t.second->serial).second; });
   }
   const TimePoint now = floor_s(clock_.now());
   std::vector<std::shared_ptr<Entry>> signed_entries(todo.size());
@@ -388,8 +389,8 @@ std::shared_ptr<const OcspResponder::Entry> OcspResponder::find(const Issuer& is
   return it == is.entries.end() ? nullptr : it->second;
 }
 
-Result<std::shared_ptr<const OcspResponder::Entry>> OcspResponder::lookup_db(
-    Issuer& is, const Serial& serial) {
+Result<std::shared_ptr<const OcspResponder::Entry>> OcspResponder::lookup_db(Issuer& is,
+                                                                             const Serial& serial) {
   const std::uint64_t read_seq = change_seq_.load();
   std::optional<store::CertStatusRecord> row;
   // Read-only (a reader connection on SQLite): a flood of requests for serials hpki never
@@ -406,7 +407,8 @@ Result<std::shared_ptr<const OcspResponder::Entry>> OcspResponder::lookup_db(
   auto e = std::make_shared<const Entry>(HPKI_TRY(entry_for(*row)));
   auto n = sign_and_store({{&is, e}}, read_seq);
   if (!n)
-    log::warn("ocsp: storing the response of {} {}: {}", is.ca.id, serial.hex(), n.error().to_string());
+    log::warn("ocsp: storing the response of {} {}: {}", is.ca.id, serial.hex(),
+              n.error().to_string());
   auto stored = find(is, serial);
   return stored ? stored : e;
 }
@@ -518,7 +520,8 @@ std::optional<OcspAnswer> OcspResponder::answer(BytesView request_der, bool may_
       e = u;
     }
     if (e->next_update <= now)
-      return error_answer(OcspResponseStatus::kTryLater, "status of " + hex_encode(id.serial) + " expired");
+      return error_answer(OcspResponseStatus::kTryLater,
+                          "status of " + hex_encode(id.serial) + " expired");
     entries.push_back(std::move(e));
   }
   OcspAnswer a;

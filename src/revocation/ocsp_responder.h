@@ -159,10 +159,8 @@ class OcspResponder {
   bool put(Issuer& is, const Serial& serial, std::shared_ptr<const Entry> e,
            std::uint64_t read_seq);
   void presign_changes(std::vector<std::pair<Issuer*, Serial>> changes);
-  [[nodiscard]] std::shared_ptr<const Entry> find(const Issuer& is,
-                                                  const Serial& serial) const;
-  [[nodiscard]] Result<std::shared_ptr<const Entry>> lookup_db(Issuer& is,
-                                                               const Serial& serial);
+  [[nodiscard]] std::shared_ptr<const Entry> find(const Issuer& is, const Serial& serial) const;
+  [[nodiscard]] Result<std::shared_ptr<const Entry>> lookup_db(Issuer& is, const Serial& serial);
   void mark_db(bool ok, const std::string& reason);
 
   store::Store& store_;

@@ -85,8 +85,8 @@ class SigningTimeRevocation final : public x509::RevocationSource {
       auto a = s->check(q);
       if (a.status == x509::RevocationStatus::kGood && a.diag == diag::kRevokedAfterSigning) {
         std::lock_guard lock(mu_);
-        notes_.push_back(
-            {diag::kRevokedAfterSigning, "serial " + q.subject.serial_number().hex() + ": " + a.detail});
+        notes_.push_back({diag::kRevokedAfterSigning,
+                          "serial " + q.subject.serial_number().hex() + ": " + a.detail});
       }
       if (a.status != x509::RevocationStatus::kUnknown) return a;
       if (!first) first = std::move(a);

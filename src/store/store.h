@@ -302,8 +302,8 @@ class Tx {
       const CertificateRecord& rec, const SubjectRecord& s) = 0;
   // Pipeline step 5: stores the DER and sets kIssued. kNotFound when there is no such
   // record; kConflict when it is not kIssuing.
-  [[nodiscard]] virtual Result<void> complete_issuance(std::string_view ca_id,
-                                                       const Serial& serial, BytesView der) = 0;
+  [[nodiscard]] virtual Result<void> complete_issuance(std::string_view ca_id, const Serial& serial,
+                                                       BytesView der) = 0;
   // Sets the status; with `expected`, only when the current status is that one (else
   // kConflict). kNotFound when there is no such record.
   [[nodiscard]] virtual Result<void> set_status(std::string_view ca_id, const Serial& serial,

@@ -207,7 +207,6 @@ std::string Certificate::fingerprint_sha256() const {
   return d ? hex_encode(*d) : std::string();
 }
 
-
 namespace {
 
 // RFC 4055 3.1: RSASSA-PSS-params for SHA-256, MGF1-SHA-256, salt length 32, trailer 1.

@@ -145,8 +145,8 @@ RevocationAnswer OcspRevocationSource::check(const RevocationQuery& q) const {
         std::string why = r.reason ? " (" + std::string(reason_name(*r.reason)) + ")" : "";
         if (when <= at)
           return {RevocationStatus::kRevoked, diag::kOcspRevoked,
-                  "serial " + q.subject.serial_number().hex() + " revoked at " + format_rfc3339(when) + why +
-                      " per OCSP" + by};
+                  "serial " + q.subject.serial_number().hex() + " revoked at " +
+                      format_rfc3339(when) + why + " per OCSP" + by};
         if (!good)
           good = RevocationAnswer{RevocationStatus::kGood, diag::kOcspGood,
                                   "revoked only at " + format_rfc3339(when) + why +

@@ -10,11 +10,17 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <ostream>
 #include <random>
 #include <string>
 
 #include "core/bytes.h"
 #include "core/serial.h"
+
+namespace hpki {
+// gtest prints a Serial by its hex.
+inline void PrintTo(const Serial& s, std::ostream* os) { *os << s.hex(); }
+}  // namespace hpki
 
 namespace hpki::test {
 

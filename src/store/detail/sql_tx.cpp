@@ -402,8 +402,7 @@ Result<std::int64_t> SqlTx::insert_certificate_with_subject(const CertificateRec
   return scalar<std::int64_t>(rows, {"certificates", "subject_id"});
 }
 
-Result<void> SqlTx::complete_issuance(std::string_view ca_id, const Serial& serial,
-                                      BytesView der) {
+Result<void> SqlTx::complete_issuance(std::string_view ca_id, const Serial& serial, BytesView der) {
   if (der.empty()) return fail(ErrorCode::kInvalidArgument, "certificate DER is empty");
   const Value p[] = {blob(der), Value{now()}, text(ca_id), text(serial.hex())};
   auto n =
@@ -943,8 +942,8 @@ Result<std::optional<CertStatusRecord>> SqlTx::cert_status(std::string_view ca_i
   return read_row(kCertStatuses, rows[0]);
 }
 
-Result<std::vector<CertStatusRecord>> SqlTx::cert_statuses(
-    std::string_view ca_id, std::span<const Serial> serials) {
+Result<std::vector<CertStatusRecord>> SqlTx::cert_statuses(std::string_view ca_id,
+                                                           std::span<const Serial> serials) {
   if (serials.empty()) return std::vector<CertStatusRecord>{};
   static const std::string before =
       cat({"SELECT ", select_list(kCertStatuses, "c"),

@@ -41,10 +41,8 @@ class SqlTx final : public Tx {
                                  BytesView der) override;
   Result<void> set_status(std::string_view ca_id, const Serial& serial, CertStatus to,
                           std::optional<CertStatus> expected) override;
-  Result<CertificateRecord> get_certificate(std::string_view ca_id,
-                                            const Serial& serial) override;
-  Result<std::vector<CertificateRecord>> find_certificates_by_serial(
-      const Serial& serial) override;
+  Result<CertificateRecord> get_certificate(std::string_view ca_id, const Serial& serial) override;
+  Result<std::vector<CertificateRecord>> find_certificates_by_serial(const Serial& serial) override;
   Result<std::vector<CertificateRecord>> search_certificates(
       const CertificateFilter& filter) override;
   Result<std::int64_t> count_certificates(const CertificateFilter& filter) override;
@@ -98,8 +96,8 @@ class SqlTx final : public Tx {
                                                             TimePoint since) override;
   Result<std::optional<CertStatusRecord>> cert_status(std::string_view ca_id,
                                                       const Serial& serial) override;
-  Result<std::vector<CertStatusRecord>> cert_statuses(
-      std::string_view ca_id, std::span<const Serial> serials) override;
+  Result<std::vector<CertStatusRecord>> cert_statuses(std::string_view ca_id,
+                                                      std::span<const Serial> serials) override;
   Result<std::vector<OcspResponseRecord>> list_ocsp_responses(std::string_view ca_id) override;
   Result<void> upsert_ocsp_responses(std::span<const OcspResponseRecord> responses) override;
 

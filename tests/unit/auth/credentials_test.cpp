@@ -272,10 +272,10 @@ TEST_P(AuthTest, OperatorCertificates) {
                                           op->validity().not_before - std::chrono::hours(1)));
 
   // On hold in hpki: refused; released: accepted again.
-  ASSERT_TRUE(rt_->ca().hold(op->serial_number().hex(), hpki::test::admin("cli:test")));
+  ASSERT_TRUE(rt_->ca().hold(op->serial_number(), hpki::test::admin("cli:test")));
   EXPECT_EQ(principal_from_certificate(rt_->store(), pepper_, *op, now).error().code(),
             ErrorCode::kPermissionDenied);
-  ASSERT_TRUE(rt_->ca().release(op->serial_number().hex(), hpki::test::admin("cli:test")));
+  ASSERT_TRUE(rt_->ca().release(op->serial_number(), hpki::test::admin("cli:test")));
   EXPECT_TRUE(principal_from_certificate(rt_->store(), pepper_, *op, now));
 
   // The registration shows up in the list as a client certificate; revoking it ends access.
@@ -295,7 +295,7 @@ TEST_P(AuthTest, OperatorCertificates) {
   // A revoked certificate cannot be registered.
   auto op2 = issue("operator", "operator-2");
   ASSERT_TRUE(op2);
-  ASSERT_TRUE(rt_->ca().revoke(op2->serial_number().hex(), x509::RevocationReason::kKeyCompromise,
+  ASSERT_TRUE(rt_->ca().revoke(op2->serial_number(), x509::RevocationReason::kKeyCompromise,
                                std::nullopt, hpki::test::admin("cli:test")));
   EXPECT_EQ(register_operator(ctx(), *op2, Role::kAuditor, std::nullopt, "cli:test").error().code(),
             ErrorCode::kBadState);

@@ -56,9 +56,9 @@ TEST_P(CaServiceTest, TrustServiceProfilesAreIssuedAndManagedByAdminsOnly) {
     auto ocsp_record = rt_->store().transact_value<store::CaRecord>(
         [&](store::Tx& tx) { return tx.get_ca(ocsp_ca); });
     ASSERT_TRUE(ocsp_record);
-    const std::string ocsp_serial =
-        x509::Certificate::parse(ocsp_record->certificate).value()->serial_number().hex();
-    for (const std::string& serial : {tsa->serial, ocsp_serial}) {
+    const Serial ocsp_serial =
+        x509::Certificate::parse(ocsp_record->certificate).value()->serial_number();
+    for (const Serial& serial : {tsa->serial, ocsp_serial}) {
       for (const std::string role : {"ra_officer", "integration"}) {
         const Requester by{"api-key:x", role};
         EXPECT_EQ(rt_->ca().renew(serial, std::nullopt, by).error().code(),
@@ -90,7 +90,7 @@ TEST_P(CaServiceTest, EveryChangeIsAuditedAndTheLogVerifies) {
   EXPECT_NE(std::find(actions.begin(), actions.end(), "cert.issue"), actions.end());
   EXPECT_EQ(entries.back().action, "cert.revoke");
   EXPECT_EQ(entries.back().actor, "alice");
-  EXPECT_EQ(entries.back().object, "rsa-issuing/" + a.serial);
+  EXPECT_EQ(entries.back().object, "rsa-issuing/" + a.serial.hex());
   audit::VerifyOptions o;
   o.resolve_key = [&](std::string_view ref) {
     return rt_->file_keys().public_key(crypto::KeyRef{std::string(ref)});

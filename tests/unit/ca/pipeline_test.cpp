@@ -33,7 +33,7 @@ TEST_P(PipelineTest, IssueFromCsrForEveryFamilyAndVerifyChain) {
     auto r = issue_csr(alg);
     ASSERT_TRUE(r) << alg << ": " << r.error().to_string();
     auto cert = x509::Certificate::parse(r->der).value();
-    EXPECT_EQ(cert->serial_number().hex(), r->serial);
+    EXPECT_EQ(cert->serial_number(), r->serial);
     ASSERT_EQ(r->chain.size(), 2u);
     // SM2 keys are issued by the SM2 CA, RSA and EC keys by the RSA CA (no ECDSA hierarchy here).
     EXPECT_EQ(r->ca_id, alg == "sm2" ? "sm2-issuing" : "rsa-issuing");
@@ -158,17 +158,18 @@ TEST_P(PipelineTest, ConcurrentIssuancesShareTransactionsAndAreAllStoredAndAudit
   for (const auto& e : entries) {
     if (e.action == "cert.issue" && e.outcome == "success") audited.insert(e.object);
   }
-  std::set<std::string> serials;
+  std::set<Serial> serials;
   for (const auto& r : issued) {
     serials.insert(r.serial);
     auto rec = rt_->store()
                    .transact_value<store::CertificateRecord>(
                        [&](store::Tx& tx) { return tx.get_certificate(r.ca_id, r.serial); })
                    .value();
-    EXPECT_EQ(rec.status, CertStatus::kIssued) << r.serial;
-    ASSERT_TRUE(rec.der.has_value()) << r.serial;
+    EXPECT_EQ(rec.status, CertStatus::kIssued) << r.serial.hex();
+    ASSERT_TRUE(rec.der.has_value()) << r.serial.hex();
     EXPECT_EQ(*rec.der, r.der);
-    EXPECT_TRUE(audited.contains(r.ca_id + "/" + r.serial)) << r.serial << " not audited";
+    EXPECT_TRUE(audited.contains(r.ca_id + "/" + r.serial.hex()))
+        << r.serial.hex() << " not audited";
   }
   EXPECT_EQ(serials.size(), issued.size());
   auto report = rt_->audit().verify(rt_->store()).value();
@@ -289,13 +290,14 @@ TEST_P(PipelineTest, AsyncIssuancesRunOnTheExecutorAndEndOnce) {
                    .transact_value<store::CertificateRecord>(
                        [&](store::Tx& tx) { return tx.get_certificate(r.ca_id, r.serial); })
                    .value();
-    EXPECT_EQ(rec.status, CertStatus::kIssued) << r.serial;
+    EXPECT_EQ(rec.status, CertStatus::kIssued) << r.serial.hex();
     ASSERT_TRUE(rec.der.has_value());
     EXPECT_EQ(*rec.der, r.der);
-    EXPECT_TRUE(audited.contains(r.ca_id + "/" + r.serial)) << r.serial << " not audited";
+    EXPECT_TRUE(audited.contains(r.ca_id + "/" + r.serial.hex()))
+        << r.serial.hex() << " not audited";
     auto cert = x509::Certificate::parse(r.der).value();
     auto issuing = x509::Certificate::parse(r.chain.at(0)).value();
-    EXPECT_TRUE(x509::verify_certificate_signature(*cert, issuing->spki_der())) << r.serial;
+    EXPECT_TRUE(x509::verify_certificate_signature(*cert, issuing->spki_der())) << r.serial.hex();
   }
   EXPECT_EQ(sm2_issued, kIssuances / 2);
   store::CertificateFilter f;

@@ -52,7 +52,7 @@ TEST_P(SubjectsTest, PersonalDataIsEncryptedMaskedAndSearchable) {
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found.front().serial, a.serial);
   f = {};
-  f.serial_prefix = a.serial.substr(0, 6);
+  f.serial_prefix = a.serial.hex().substr(0, 6);
   EXPECT_EQ(rt_->ca().search(f).value().size(), 1u);
   ASSERT_TRUE(rt_->ca().revoke(b.serial, x509::RevocationReason::kAffiliationChanged, std::nullopt,
                                hpki::test::admin("t")));

@@ -9,7 +9,8 @@ namespace {
 
 // RFC 5280 4.1.2.2: a positive INTEGER; hpki names it by its minimal unsigned octets in hex.
 TEST(Serial, ParseAcceptsWhatPeopleWrite) {
-  for (const char* text : {"0a1b", "0A1B", "0x0a1b", "0X0A1B", "0A:1B", "a1b", "00:0a:1b", "000a1b"}) {
+  for (const char* text :
+       {"0a1b", "0A1B", "0x0a1b", "0X0A1B", "0A:1B", "a1b", "00:0a:1b", "000a1b"}) {
     auto s = Serial::parse(text);
     ASSERT_TRUE(s) << text << ": " << s.error().detail();
     EXPECT_EQ(s->hex(), "0a1b") << text;

@@ -55,7 +55,7 @@ class CrlPublisherTest : public test::CaFixture {
     pub_->set_audit(&rt_->audit());
   }
 
-  std::string issue(CaFamily family, const std::string& cn = "张三") {
+  Serial issue(CaFamily family, const std::string& cn = "张三") {
     ca::IssueRequest r;
     r.requester = hpki::test::admin();
     r.profile = "staff-sign";
@@ -88,8 +88,8 @@ class CrlPublisherTest : public test::CaFixture {
     return crl ? *crl : nullptr;
   }
 
-  static const x509::RevokedEntry* find(const x509::Crl& crl, const std::string& serial) {
-    return crl.find(hex_decode(serial).value());
+  static const x509::RevokedEntry* find(const x509::Crl& crl, const Serial& serial) {
+    return crl.find(serial.der_content());
   }
 
   static std::int64_t number(const x509::Crl& crl) {
@@ -102,7 +102,7 @@ class CrlPublisherTest : public test::CaFixture {
 
   FixedClock clock_{std::chrono::system_clock::now()};
   std::unique_ptr<CrlPublisher> pub_;
-  std::map<std::string, Bytes> certs_;
+  std::map<Serial, Bytes> certs_;
 };
 
 TEST_P(CrlPublisherTest, CompleteCrlListsRevocationsAndChecksAsRevoked) {
@@ -287,7 +287,7 @@ TEST_P(CrlPublisherTest, DeltaListsChangesSinceItsBase) {
 
 TEST_P(CrlPublisherTest, PartitionedCrlsFollowTheCertificatesDistributionPoints) {
   open(4);
-  std::map<std::int64_t, std::string> by_shard;
+  std::map<std::int64_t, Serial> by_shard;
   for (int i = 0; i < 24 && by_shard.size() < 2; ++i) {
     auto serial = issue(CaFamily::kRsa, "cert-" + std::to_string(i));
     auto rec = rt_->store()

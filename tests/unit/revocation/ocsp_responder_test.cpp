@@ -125,7 +125,7 @@ TEST_P(OcspResponderTest, PresignedAnswersAndStatusChanges) {
   }
 
   // Revoked through the CA: the cached response changes at once, no sync needed.
-  ASSERT_TRUE(rt_->ca().revoke(good->serial_number().hex(), x509::RevocationReason::kKeyCompromise,
+  ASSERT_TRUE(rt_->ca().revoke(good->serial_number(), x509::RevocationReason::kKeyCompromise,
                                std::nullopt, hpki::test::admin()));
   a = r->respond(request(*good));
   EXPECT_TRUE(a.from_cache);
@@ -134,11 +134,11 @@ TEST_P(OcspResponderTest, PresignedAnswersAndStatusChanges) {
   EXPECT_EQ(c.reason, x509::RevocationReason::kKeyCompromise);
 
   // Hold and release.
-  ASSERT_TRUE(rt_->ca().hold(other->serial_number().hex(), hpki::test::admin()));
+  ASSERT_TRUE(rt_->ca().hold(other->serial_number(), hpki::test::admin()));
   c = check(r->respond(request(*other)), *other);
   EXPECT_EQ(c.status, OcspCertStatus::kRevoked);
   EXPECT_EQ(c.reason, x509::RevocationReason::kCertificateHold);
-  ASSERT_TRUE(rt_->ca().release(other->serial_number().hex(), hpki::test::admin()));
+  ASSERT_TRUE(rt_->ca().release(other->serial_number(), hpki::test::admin()));
   c = check(r->respond(request(*other)), *other);
   EXPECT_EQ(c.status, OcspCertStatus::kGood);
 
@@ -217,7 +217,7 @@ TEST_P(OcspResponderTest, StartedResponderResignsStatusChangesInTheBackground) {
   ASSERT_TRUE(r->respond_from_memory(request(*good)).has_value());
   // The revocation returns without waiting for OCSP signing; whatever the background thread
   // has done by then, no answer says "good" any more.
-  ASSERT_TRUE(rt_->ca().revoke(good->serial_number().hex(), x509::RevocationReason::kKeyCompromise,
+  ASSERT_TRUE(rt_->ca().revoke(good->serial_number(), x509::RevocationReason::kKeyCompromise,
                                std::nullopt, hpki::test::admin()));
   if (auto m = r->respond_from_memory(request(*good))) {
     EXPECT_EQ(check(*m, *good).status, OcspCertStatus::kRevoked);
@@ -302,9 +302,9 @@ TEST_P(OcspResponderTest, SecondNodeLoadsStoredResponsesAndRefresh) {
   EXPECT_EQ(second->counters().presigned.load(), 0u);
   EXPECT_EQ(second->counters().loaded_from_db.load(), signed_first);
   EXPECT_EQ(second->presigned(family_ == CaFamily::kSm2 ? "sm2-issuing" : "rsa-issuing",
-                              good->serial_number().hex()),
+                              good->serial_number()),
             first->presigned(family_ == CaFamily::kSm2 ? "sm2-issuing" : "rsa-issuing",
-                             good->serial_number().hex()));
+                             good->serial_number()));
   // Nothing is due before refresh_after; everything is re-signed after it.
   clock.advance(std::chrono::hours(11));
   EXPECT_EQ(second->sync().value(), 0u);
@@ -340,7 +340,7 @@ TEST_P(OcspResponderStoreTest, CertificateChangedAndDueForRefreshIsSignedOnceWit
   test::TempDir dir;
   auto rt = test::init_test_home(dir.path() / "home", db.url(), {family});
   ASSERT_TRUE(rt) << rt.error().to_string();
-  std::vector<std::string> serials;
+  std::vector<Serial> serials;
   for (int i = 0; i < 40; ++i) {  // more than one multi-row statement
     ca::IssueRequest r;
     r.requester = hpki::test::admin();

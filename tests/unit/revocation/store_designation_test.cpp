@@ -86,7 +86,7 @@ class StoreDesignationTest : public test::CaFixture {
   }
 
   struct Staff {
-    std::string serial;
+    Serial serial;
     x509::CertificatePtr cert;
     std::unique_ptr<crypto::Signer> signer;
   };

@@ -27,7 +27,7 @@ using x509::RevocationStatus;
 class StoreSourceTest : public test::CaFixture {
  protected:
   struct Issued {
-    std::string serial;
+    Serial serial;
     x509::CertificatePtr leaf, issuing, root;
   };
 

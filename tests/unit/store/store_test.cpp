@@ -285,22 +285,29 @@ TEST_P(StoreTest, IssuanceLifecycle) {
     EXPECT_EQ(c.status, CertStatus::kIssued);
     EXPECT_EQ(c.der, der);
     EXPECT_EQ(c.updated_at, kT0 + 6s);
-    EXPECT_EQ(tx.complete_issuance("rsa-root", test::sn("0a1b2c"), der).error().code(), ErrorCode::kConflict);
-    EXPECT_EQ(tx.complete_issuance("rsa-root", test::sn("ffff"), der).error().code(), ErrorCode::kNotFound);
-    EXPECT_EQ(tx.get_certificate("rsa-root", test::sn("ffff")).error().code(), ErrorCode::kNotFound);
+    EXPECT_EQ(tx.complete_issuance("rsa-root", test::sn("0a1b2c"), der).error().code(),
+              ErrorCode::kConflict);
+    EXPECT_EQ(tx.complete_issuance("rsa-root", test::sn("ffff"), der).error().code(),
+              ErrorCode::kNotFound);
+    EXPECT_EQ(tx.get_certificate("rsa-root", test::sn("ffff")).error().code(),
+              ErrorCode::kNotFound);
     // Compare-and-set on the status.
-    EXPECT_EQ(
-        tx.set_status("rsa-root", test::sn("0a1b2c"), CertStatus::kRevoked, CertStatus::kHold).error().code(),
-        ErrorCode::kConflict);
-    EXPECT_EQ(tx.set_status("rsa-root", test::sn("ffff"), CertStatus::kRevoked, std::nullopt).error().code(),
+    EXPECT_EQ(tx.set_status("rsa-root", test::sn("0a1b2c"), CertStatus::kRevoked, CertStatus::kHold)
+                  .error()
+                  .code(),
+              ErrorCode::kConflict);
+    EXPECT_EQ(tx.set_status("rsa-root", test::sn("ffff"), CertStatus::kRevoked, std::nullopt)
+                  .error()
+                  .code(),
               ErrorCode::kNotFound);
     // Hold: certificateHold (6), then release.
     HPKI_TRY(tx.set_status("rsa-root", test::sn("0a1b2c"), CertStatus::kHold, CertStatus::kIssued));
     HPKI_TRY(tx.insert_revocation(
         {.ca_id = "rsa-root", .serial = test::sn("0a1b2c"), .reason = 6, .revoked_at = kT0 + 7s}));
-    EXPECT_EQ(
-        tx.insert_revocation({.ca_id = "rsa-root", .serial = test::sn("0a1b2c"), .reason = 1}).error().code(),
-        ErrorCode::kConflict);
+    EXPECT_EQ(tx.insert_revocation({.ca_id = "rsa-root", .serial = test::sn("0a1b2c"), .reason = 1})
+                  .error()
+                  .code(),
+              ErrorCode::kConflict);
     auto rev = HPKI_TRY(tx.find_revocation("rsa-root", test::sn("0a1b2c")));
     EXPECT_TRUE(rev.has_value());
     EXPECT_EQ(rev->reason, 6);
@@ -309,9 +316,11 @@ TEST_P(StoreTest, IssuanceLifecycle) {
     HPKI_TRY(tx.delete_revocation("rsa-root", test::sn("0a1b2c")));
     HPKI_TRY(tx.set_status("rsa-root", test::sn("0a1b2c"), CertStatus::kIssued, CertStatus::kHold));
     EXPECT_FALSE(HPKI_TRY(tx.find_revocation("rsa-root", test::sn("0a1b2c"))).has_value());
-    EXPECT_EQ(tx.delete_revocation("rsa-root", test::sn("0a1b2c")).error().code(), ErrorCode::kNotFound);
+    EXPECT_EQ(tx.delete_revocation("rsa-root", test::sn("0a1b2c")).error().code(),
+              ErrorCode::kNotFound);
     // Revoke: keyCompromise (1) with an invalidity date.
-    HPKI_TRY(tx.set_status("rsa-root", test::sn("0a1b2c"), CertStatus::kRevoked, CertStatus::kIssued));
+    HPKI_TRY(
+        tx.set_status("rsa-root", test::sn("0a1b2c"), CertStatus::kRevoked, CertStatus::kIssued));
     HPKI_TRY(tx.insert_revocation({.ca_id = "rsa-root",
                                    .serial = test::sn("0a1b2c"),
                                    .reason = 1,
@@ -325,7 +334,8 @@ TEST_P(StoreTest, IssuanceLifecycle) {
     EXPECT_EQ(all.at(0).invalidity_date, kT0 + 2s);
     EXPECT_EQ(HPKI_TRY(tx.list_revocations("rsa-root", 0)).size(), 1u);
     EXPECT_EQ(HPKI_TRY(tx.list_revocations("rsa-root", 3)).size(), 0u);
-    EXPECT_EQ(HPKI_TRY(tx.get_certificate("rsa-root", test::sn("0a1b2c"))).status, CertStatus::kRevoked);
+    EXPECT_EQ(HPKI_TRY(tx.get_certificate("rsa-root", test::sn("0a1b2c"))).status,
+              CertStatus::kRevoked);
     return {};
   });
   // A revocation of a certificate that does not exist violates the foreign key.
@@ -348,7 +358,7 @@ TEST_P(StoreTest, OcspStatusesAndResponses) {
   run([&](Tx& tx) -> Result<void> {
     for (const auto& s : serials) {
       HPKI_TRY(tx.reserve_certificate(cert("rsa-root", s)));
-      HPKI_TRY(tx.complete_issuance("rsa-root", s, Bytes{0x30, 0x00}));
+      HPKI_TRY(tx.complete_issuance("rsa-root", test::sn(s), Bytes{0x30, 0x00}));
     }
     HPKI_TRY(tx.reserve_certificate(cert("sm2-root", "a100")));  // same serial, other CA
     HPKI_TRY(tx.reserve_certificate(cert("rsa-root", "b1")));    // reserved, never completed
@@ -357,7 +367,8 @@ TEST_P(StoreTest, OcspStatusesAndResponses) {
   // Later: a101 revoked (keyCompromise), a102 on hold.
   clock_.advance(10s);
   run([&](Tx& tx) -> Result<void> {
-    HPKI_TRY(tx.set_status("rsa-root", test::sn("a101"), CertStatus::kRevoked, CertStatus::kIssued));
+    HPKI_TRY(
+        tx.set_status("rsa-root", test::sn("a101"), CertStatus::kRevoked, CertStatus::kIssued));
     HPKI_TRY(tx.insert_revocation(
         {.ca_id = "rsa-root", .serial = test::sn("a101"), .reason = 1, .revoked_at = kT0 + 9s}));
     HPKI_TRY(tx.set_status("rsa-root", test::sn("a102"), CertStatus::kHold, CertStatus::kIssued));
@@ -367,7 +378,7 @@ TEST_P(StoreTest, OcspStatusesAndResponses) {
     auto good = HPKI_TRY(tx.cert_status("rsa-root", test::sn("a100")));
     EXPECT_TRUE(good.has_value());
     if (good) {
-      EXPECT_EQ(good->serial, "a100");
+      EXPECT_EQ(good->serial.hex(), "a100");
       EXPECT_EQ(good->status, CertStatus::kIssued);
       EXPECT_EQ(good->updated_at, kT0);
       EXPECT_FALSE(good->reason.has_value());
@@ -388,18 +399,20 @@ TEST_P(StoreTest, OcspStatusesAndResponses) {
     // Changed since kT0 + 10s: the two status changes only.
     auto since = HPKI_TRY(tx.cert_statuses_since("rsa-root", kT0 + 10s));
     std::set<std::string> changed;
-    for (const auto& c : since) changed.insert(c.serial + ":" + std::string(to_string(c.status)));
+    for (const auto& c : since)
+      changed.insert(c.serial.hex() + ":" + std::string(to_string(c.status)));
     EXPECT_EQ(changed, (std::set<std::string>{"a101:revoked", "a102:hold"}));
     EXPECT_EQ(HPKI_TRY(tx.cert_statuses_since("rsa-root", kT0)).size(), 41u);
     EXPECT_EQ(HPKI_TRY(tx.cert_statuses_since("sm2-root", kT0)).size(), 1u);
 
     // By many serials: all 40 known ones (two statements) and none of the unknown.
-    std::vector<std::string_view> wanted(serials.begin(), serials.end());
-    wanted.push_back("ffff");
-    wanted.push_back("eeee");
+    std::vector<Serial> wanted;
+    for (const auto& s : serials) wanted.push_back(test::sn(s));
+    wanted.push_back(test::sn("ffff"));
+    wanted.push_back(test::sn("eeee"));
     auto many = HPKI_TRY(tx.cert_statuses("rsa-root", wanted));
     std::set<std::string> found;
-    for (const auto& c : many) found.insert(c.serial);
+    for (const auto& c : many) found.insert(c.serial.hex());
     EXPECT_EQ(found, std::set<std::string>(serials.begin(), serials.end()));
     EXPECT_EQ(many.size(), 40u);
     EXPECT_TRUE(HPKI_TRY(tx.cert_statuses("rsa-root", {})).empty());
@@ -409,7 +422,7 @@ TEST_P(StoreTest, OcspStatusesAndResponses) {
   // Responses: 40 rows upserted (two statements), listed per CA.
   auto response = [](std::string ca, std::string serial, TimePoint tu, Bytes der) {
     return OcspResponseRecord{.ca_id = std::move(ca),
-                              .serial = std::move(serial),
+                              .serial = test::sn(serial),
                               .status = "good",
                               .this_update = tu,
                               .next_update = tu + 24h,
@@ -447,7 +460,7 @@ TEST_P(StoreTest, OcspStatusesAndResponses) {
   });
   run([&](Tx& tx) -> Result<void> {
     std::map<std::string, OcspResponseRecord> by_serial;
-    for (auto& r : HPKI_TRY(tx.list_ocsp_responses("rsa-root"))) by_serial[r.serial] = r;
+    for (auto& r : HPKI_TRY(tx.list_ocsp_responses("rsa-root"))) by_serial[r.serial.hex()] = r;
     EXPECT_EQ(by_serial.size(), 40u);
     EXPECT_EQ(by_serial["a101"].status, "revoked");
     EXPECT_EQ(by_serial["a101"].this_update, kT0 + 30s);
@@ -481,16 +494,37 @@ TEST_P(StoreTest, DuplicateSerialIsAConflictAndTheTransactionStaysUsable) {
     EXPECT_EQ(both.size(), 2u);
     EXPECT_EQ(HPKI_TRY(tx.find_certificates_by_serial(test::sn("02"))).size(), 1u);
     EXPECT_EQ(HPKI_TRY(tx.find_certificates_by_serial(test::sn("03"))).size(), 0u);
-    EXPECT_EQ(tx.reserve_certificate(cert("rsa-root", "0A")).error().code(),
-              ErrorCode::kInvalidArgument);
-    EXPECT_EQ(tx.reserve_certificate(cert("rsa-root", "")).error().code(),
-              ErrorCode::kInvalidArgument);
+    // A record without a serial (Serial{}) is refused; a malformed one cannot be written at all
+    // (core/serial.h: only canonical hex reaches the store).
+    auto no_serial = cert("rsa-root", "01");
+    no_serial.serial = Serial{};
+    EXPECT_EQ(tx.reserve_certificate(no_serial).error().code(), ErrorCode::kInvalidArgument);
     return {};
   });
   auto unknown_ca =
       store_->transact([](Tx& tx) { return tx.reserve_certificate(cert("no-such-ca", "05")); });
   ASSERT_FALSE(unknown_ca.has_value());
   EXPECT_EQ(unknown_ca.error().code(), ErrorCode::kConflict);
+}
+
+// A serial the store did not write in canonical form (an edited row) is refused when read:
+// kStorage naming the column, never a record with a serial no look-up would find.
+TEST_P(StoreTest, NonCanonicalStoredSerialIsAStorageError) {
+  add_root();
+  run([](Tx& tx) { return tx.reserve_certificate(cert("rsa-root", "0a1b")); });
+  for (const char* edited : {"0A1B", "a1b", "000a1b"}) {
+    run([&](Tx& tx) -> Result<void> {
+      const Value p[] = {Value{std::string(edited)}};
+      HPKI_TRY(store::raw::exec(tx, "UPDATE certificates SET serial = ?", p));
+      return {};
+    });
+    auto got = store_->read_value<std::vector<CertificateRecord>>(
+        [](Tx& tx) { return tx.search_certificates({}); });
+    ASSERT_FALSE(got) << edited;
+    EXPECT_EQ(got.error().code(), ErrorCode::kStorage) << edited;
+    EXPECT_NE(got.error().detail().find("certificates.serial"), std::string::npos)
+        << got.error().detail();
+  }
 }
 
 TEST_P(StoreTest, RollbackOnErrorLeavesNothing) {
@@ -735,7 +769,7 @@ TEST_P(StoreTest, SearchFiltersAndPaging) {
   auto serials = [&](const CertificateFilter& f) {
     std::vector<std::string> out;
     auto r = store_->transact([&](Tx& tx) -> Result<void> {
-      for (auto& c : HPKI_TRY(tx.search_certificates(f))) out.push_back(c.serial);
+      for (auto& c : HPKI_TRY(tx.search_certificates(f))) out.push_back(c.serial.hex());
       auto n = HPKI_TRY(tx.count_certificates(f));
       if (f.offset == 0 && f.limit >= 12) {
         EXPECT_EQ(n, static_cast<std::int64_t>(out.size()));
@@ -801,7 +835,7 @@ TEST_P(StoreTest, ListIssuingWithoutDerFindsInterruptedIssuances) {
   run([](Tx& tx) -> Result<void> {
     auto open = HPKI_TRY(tx.list_issuing_without_der());
     std::vector<std::string> s;
-    for (auto& c : open) s.push_back(c.serial);
+    for (auto& c : open) s.push_back(c.serial.hex());
     EXPECT_EQ(s, (std::vector<std::string>{"a1", "a3", "a4"}));
     // Recovery: recorded as never delivered.
     for (auto& c : open) {
@@ -1326,7 +1360,8 @@ TEST_P(StoreTest, CommitBatcherSharesTransactionsAndIsolatesAFailingUnit) {
         auto c = cert("rsa-root", serial);
         if (!batcher.run([&](Tx& tx) { return tx.reserve_certificate(c); })) ++failures;
         const Bytes der{0x30, 0x00};
-        if (!batcher.run([&](Tx& tx) { return tx.complete_issuance("rsa-root", serial, der); }))
+        if (!batcher.run(
+                [&](Tx& tx) { return tx.complete_issuance("rsa-root", test::sn(serial), der); }))
           ++failures;
         // Every 5th round re-reserves a serial that exists: a unit that fails on its own.
         if (i % 5 == 0) {
@@ -1366,7 +1401,8 @@ TEST_P(StoreTest, CommitBatcherReturnsValuesAndErrorsOfASingleUnit) {
   ASSERT_TRUE(v) << v.error().to_string();
   EXPECT_EQ(*v, 1);
   const Bytes der{0x30, 0x00};
-  auto bad = batcher.run([&](Tx& tx) { return tx.complete_issuance("rsa-root", test::sn("ff"), der); });
+  auto bad =
+      batcher.run([&](Tx& tx) { return tx.complete_issuance("rsa-root", test::sn("ff"), der); });
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(batcher.stats().batches, 2u);
@@ -1398,7 +1434,7 @@ TEST_P(StoreTest, CommitBatcherSubmitAnswersEachUnitOnceAfterItsCommit) {
               ++ok;
               // Committed: a fresh read sees it.
               auto seen = store_->read_value<CertificateRecord>(
-                  [&](Tx& tx) { return tx.get_certificate("rsa-root", sn); });
+                  [&](Tx& tx) { return tx.get_certificate("rsa-root", test::sn(sn)); });
               if (seen) ++committed_before_done;
             }
             std::lock_guard lock(mu);
@@ -1524,10 +1560,6 @@ TEST(StoreNames, RoundTrip) {
   EXPECT_EQ(parse_ca_role("tsa").value(), CaRole::kTsa);
   EXPECT_EQ(parse_subject_kind("device").value(), SubjectKind::kDevice);
   EXPECT_EQ(parse_cert_status("Issued").error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(is_serial_hex("00ff"));
-  EXPECT_FALSE(is_serial_hex("00FF"));
-  EXPECT_FALSE(is_serial_hex(""));
-  EXPECT_FALSE(is_serial_hex("0x1"));
 }
 
 TEST(StoreMigrations, RenderPerDialect) {
@@ -1606,7 +1638,7 @@ class PgRoundTrips : public ::testing::Test {
   static CertificateRecord cert(const std::string& serial) {
     CertificateRecord c;
     c.ca_id = "rsa-root";
-    c.serial = serial;
+    c.serial = test::sn(serial);
     c.subject = "CN=" + serial;
     c.profile = "staff-sign";
     c.not_before = kT0;
@@ -1868,7 +1900,7 @@ TEST_F(PgRoundTrips, DeferredErrorsSurfaceLaterWithTheirOwnCodeAndNothingCommits
     EXPECT_EQ(immediate.error().detail(), got.error().detail()) << c.name;
     for (const char* serial : {"04", "05"}) {
       auto stored = store_->read_value<CertificateRecord>(
-          [&](Tx& tx) { return tx.get_certificate("rsa-root", serial); });
+          [&](Tx& tx) { return tx.get_certificate("rsa-root", test::sn(serial)); });
       ASSERT_FALSE(stored) << c.name << ": " << serial << " was committed";
       EXPECT_EQ(stored.error().code(), ErrorCode::kNotFound);
     }

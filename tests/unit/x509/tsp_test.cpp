@@ -338,7 +338,8 @@ TEST_P(TokenTest, UndesignatedTsaRefused) {
   ASSERT_FALSE(v);
   EXPECT_EQ(v.error().code(), ErrorCode::kBadSignature);
   EXPECT_TRUE(v.error().detail().starts_with(tsp::diag::kTsaNotDesignated)) << v.error().detail();
-  EXPECT_NE(v.error().detail().find(tsa_->serial_number().hex()), std::string::npos) << v.error().detail();
+  EXPECT_NE(v.error().detail().find(tsa_->serial_number().hex()), std::string::npos)
+      << v.error().detail();
   // Designated: accepted.
   DesignationList ok;
   ok.designate(root_.cert, TrustService::kTimeStamping, {other, tsa_});
