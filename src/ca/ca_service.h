@@ -17,7 +17,7 @@
 // (DESIGN.md principle 2); a crash before the commit leaves nothing — the signed bytes never
 // left the process, and their serial is simply never used. The synchronous calls are the
 // asynchronous ones plus a wait. recover() only resolves `issuing` records that homes of
-// versions before schema 7 (a reservation before signing) may have left.
+// versions before issue 17 (a reservation before signing) may have left.
 // Every status change (revoke, hold, release, superseded, never delivered) goes through one
 // transition() (ca/lifecycle.cpp): revocation row, status and audit entry together.
 // The service knows nothing of HTTP or the CLI; errors are values.

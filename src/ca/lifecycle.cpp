@@ -1,5 +1,5 @@
 // Status changes of certificates: revoke, hold, release, superseded (modify), never delivered
-// (recovery of homes from before schema 7) — all through transition().
+// (recovery of homes from before issue 17) — all through transition().
 #include <nlohmann/json.hpp>
 
 #include "ca/ca_service.h"
@@ -122,7 +122,7 @@ Result<CertStatusInfo> CaService::release(const Serial& serial, const Requester&
 }
 
 Result<int> CaService::recover(std::optional<int> grace_seconds) {
-  // Homes of versions before schema 7 reserved a serial (status `issuing`, no DER) before
+  // Homes of versions before issue 17 reserved a serial (status `issuing`, no DER) before
   // signing; one left by a crash is recorded as never delivered and revoked, so hpki never
   // answers "unknown" for a serial it produced. This version never writes `issuing`.
   const auto grace =

@@ -288,7 +288,7 @@ class Tx {
   // insert_certificate_with_subject without the subject's id, so that it is deferrable.
   [[nodiscard]] virtual Result<void> insert_certificate_with_new_subject(
       const CertificateRecord& rec, const SubjectRecord& s) = 0;
-  // Before schema version 7 (two writes per issuance; kept for the tests of recovery and of
+  // Before issue 17 (two writes per issuance; kept for the tests of recovery and of
   // older homes):
   // Pipeline step 3: writes the record with status kIssuing (the given status is ignored),
   // no DER, and its tbs_hash. kConflict when (ca_id, serial) exists — the transaction stays

@@ -121,7 +121,7 @@ class TsaService {
                      std::string_view requester, std::function<void(TsaReply)> done,
                      std::string_view org = {}) const;
   // Called by the committer after each committed round with the number of requests it
-  // recorded and of tokens it stored (metrics; both the same since schema 7: a request is
+  // recorded and of tokens it stored (metrics; both the same since issue 17: a request is
   // recorded with its token). Thread-safe to set; must be quick.
   void set_round_observer(std::function<void(std::size_t recorded, std::size_t stored)> o) const;
   // Answers every accepted request (their tokens are stored first), refuses new ones, and

@@ -1,7 +1,7 @@
 // Status changes (ca/lifecycle.cpp, issue 4) on SQLite and PostgreSQL, RSA and SM2: renew,
 // re-key, modify (the old certificate superseded), hold, release and revoke with their refusals;
 // committed changes reach the status listener, refused ones do not; a record left `issuing` by a
-// version before schema 7 is recovered as never delivered.
+// version before issue 17 is recovered as never delivered.
 #include <gtest/gtest.h>
 
 #include "ca/runtime.h"
@@ -100,7 +100,7 @@ TEST_P(LifecycleTest, CommittedStatusChangesReachTheListener) {
 }
 
 TEST_P(LifecycleTest, InterruptedIssuanceIsRecoveredAsNeverDelivered) {
-  // A record left `issuing` by a version before schema 7 (a crash between its reservation and
+  // A record left `issuing` by a version before issue 17 (a crash between its reservation and
   // its signature); this version never writes one.
   store::CertificateRecord rec;
   rec.ca_id = "sm2-issuing";
