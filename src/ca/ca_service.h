@@ -324,6 +324,15 @@ class CaService {
                                              const Requester& by) const;
   [[nodiscard]] Result<CertStatusInfo> status_in(store::Tx& tx,
                                                  const store::CertificateRecord& rec);
+  // What renew, rekey and modify start from: the certificate (delivered, good or on hold, its
+  // profile still in the home, `by` allowed to act on it) and its issuing CA.
+  struct Predecessor {
+    store::CertificateRecord rec;
+    const x509::Profile* profile = nullptr;
+    x509::CertificatePtr cert;
+    store::CaRecord ca;
+  };
+  [[nodiscard]] Result<Predecessor> predecessor(const Serial& serial, const Requester& by);
   void notify(const std::string& ca_id, const Serial& serial, std::string action) const;
 
   CaDeps d_;

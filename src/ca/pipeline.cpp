@@ -2,6 +2,7 @@
 // executor; the group-commit batcher hands the commit's outcome back; the synchronous calls are
 // the same tasks plus a wait.
 #include <future>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -340,49 +341,51 @@ Result<std::pair<const x509::Profile*, x509::CertificatePtr>> old_cert(
 }
 }  // namespace
 
+Result<CaService::Predecessor> CaService::predecessor(const Serial& serial, const Requester& by) {
+  Predecessor p;
+  p.rec = HPKI_TRY(find_one(serial));
+  HPKI_TRY(check_requester(p.rec, by));
+  std::tie(p.profile, p.cert) = HPKI_TRY(old_cert(p.rec, *d_.profiles));
+  p.ca = HPKI_TRY(
+      d_.store->read_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(p.rec.ca_id); }));
+  return p;
+}
+
 Result<IssueResult> CaService::renew(const Serial& serial, std::optional<int> days,
                                      const Requester& by) {
-  auto rec = HPKI_TRY(find_one(serial));
-  HPKI_TRY(check_requester(rec, by));
-  auto [profile, cert] = HPKI_TRY(old_cert(rec, *d_.profiles));
-  auto ca = HPKI_TRY(
-      d_.store->read_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
-  auto subject = detail::subject_from_cert(*cert);
-  if (rec.subject_id && d_.pii) {
+  const Predecessor pre = HPKI_TRY(predecessor(serial, by));
+  auto subject = detail::subject_from_cert(*pre.cert);
+  if (pre.rec.subject_id && d_.pii) {
     // Identifiers not in the certificate (e.g. health extensions) come from the subject record.
     auto srec = d_.store->read_value<store::SubjectRecord>(
-        [&](store::Tx& tx) { return tx.get_subject(*rec.subject_id); });
+        [&](store::Tx& tx) { return tx.get_subject(*pre.rec.subject_id); });
     if (srec) {
       if (!srec->staff_no.empty()) subject.identifiers.try_emplace("staff_no", srec->staff_no);
       if (!srec->licence_no.empty())
         subject.identifiers.try_emplace("licence_no", srec->licence_no);
     }
   }
-  auto j = job(*profile, HPKI_TRY(issuer_for(ca.family)), std::move(subject), cert->spki_der(), by,
-               "renew");
-  j->request = rec.request;
+  auto j = job(*pre.profile, HPKI_TRY(issuer_for(pre.ca.family)), std::move(subject),
+               pre.cert->spki_der(), by, "renew");
+  j->request = pre.rec.request;
   j->days = days;
   return run_and_wait(std::move(j));
 }
 
 Result<IssueResult> CaService::rekey(const Serial& serial, std::optional<Bytes> csr,
                                      std::optional<KeygenOptions> keygen, const Requester& by) {
-  auto rec = HPKI_TRY(find_one(serial));
-  HPKI_TRY(check_requester(rec, by));
-  auto [profile, cert] = HPKI_TRY(old_cert(rec, *d_.profiles));
+  const Predecessor pre = HPKI_TRY(predecessor(serial, by));
   IssueRequest r;
-  r.profile = profile->name;
-  auto ca = HPKI_TRY(
-      d_.store->read_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
-  r.family = ca.family;
+  r.profile = pre.profile->name;
+  r.family = pre.ca.family;
   r.csr = std::move(csr);
   r.keygen = std::move(keygen);
-  r.subject.data = detail::subject_from_cert(*cert);
+  r.subject.data = detail::subject_from_cert(*pre.cert);
   r.requester = by;
   if (r.csr) {
     // The subject stays that of the certificate, whatever the new CSR says.
     auto parsed = x509::CertificationRequest::parse_any(*r.csr);
-    if (parsed && (*parsed)->spki_der() == cert->spki_der()) {
+    if (parsed && (*parsed)->spki_der() == pre.cert->spki_der()) {
       return fail(ErrorCode::kPolicyRefused,
                   "re-key needs a new key; the CSR has the certificate's key (use renew)");
     }
@@ -394,12 +397,8 @@ Result<IssueResult> CaService::rekey(const Serial& serial, std::optional<Bytes> 
 
 Result<IssueResult> CaService::modify(const Serial& serial, const SubjectInput& changes,
                                       const Requester& by) {
-  auto rec = HPKI_TRY(find_one(serial));
-  HPKI_TRY(check_requester(rec, by));
-  auto [profile, cert] = HPKI_TRY(old_cert(rec, *d_.profiles));
-  auto ca = HPKI_TRY(
-      d_.store->read_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
-  x509::SubjectData s = detail::subject_from_cert(*cert);
+  const Predecessor pre = HPKI_TRY(predecessor(serial, by));
+  x509::SubjectData s = detail::subject_from_cert(*pre.cert);
   const auto& c = changes.data;
   auto set = [](std::string& field, const std::string& v) {
     if (!v.empty()) field = v;
@@ -415,10 +414,10 @@ Result<IssueResult> CaService::modify(const Serial& serial, const SubjectInput& 
   if (!c.ip_addresses.empty()) s.ip_addresses = c.ip_addresses;
   if (!c.emails.empty()) s.emails = c.emails;
   for (const auto& [k, v] : c.identifiers) s.identifiers[k] = v;
-  auto j =
-      job(*profile, HPKI_TRY(issuer_for(ca.family)), std::move(s), cert->spki_der(), by, "modify");
-  j->request = rec.request;
-  j->supersede = rec;
+  auto j = job(*pre.profile, HPKI_TRY(issuer_for(pre.ca.family)), std::move(s),
+               pre.cert->spki_der(), by, "modify");
+  j->request = pre.rec.request;
+  j->supersede = pre.rec;
   return run_and_wait(std::move(j));
 }
 

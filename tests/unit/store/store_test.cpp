@@ -1797,17 +1797,17 @@ TEST_F(PgRoundTrips, ATimestampRoundIsThreeRoundTrips) {
 // (nothing of it commits), then every unit runs alone — the good ones commit, the bad one gets
 // kConflict with the message of the immediate form, and its audit entry is not written.
 TEST_F(PgRoundTrips, AConflictingUnitFailsAloneAndTheOthersCommit) {
-  auto [first_used, first] = one_batch({issuance("0dd")});
+  auto [first_used, first] = one_batch({issuance("0d0d")});
   ASSERT_TRUE(first[0]) << first[0].error().to_string();
   auto units = issuances("e", 5);
-  units.insert(units.begin() + 2, issuance("0dd"));  // taken
+  units.insert(units.begin() + 2, issuance("0d0d"));  // taken
   auto [used, results] = one_batch(units);
   ASSERT_EQ(results.size(), 6u);
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (i == 2) {
       ASSERT_FALSE(results[i]);
       EXPECT_EQ(results[i].error().code(), ErrorCode::kConflict);
-      EXPECT_EQ(results[i].error().detail(), "serial 0dd of CA rsa-root already exists");
+      EXPECT_EQ(results[i].error().detail(), "serial 0d0d of CA rsa-root already exists");
     } else {
       EXPECT_TRUE(results[i]) << i << ": " << results[i].error().to_string();
     }
@@ -1815,7 +1815,7 @@ TEST_F(PgRoundTrips, AConflictingUnitFailsAloneAndTheOthersCommit) {
   auto entries =
       store_->read_value<std::vector<AuditRecord>>([](Tx& tx) { return tx.read_audit(1, 100); });
   ASSERT_TRUE(entries) << entries.error().to_string();
-  ASSERT_EQ(entries->size(), 6u);  // 0dd once, e00..e04
+  ASSERT_EQ(entries->size(), 6u);  // 0d0d once, e00..e04
   for (std::size_t i = 1; i < entries->size(); ++i) {
     EXPECT_EQ((*entries)[i].prev_hash, (*entries)[i - 1].hash);
   }
