@@ -79,6 +79,11 @@ struct TsaService::Pipeline {
   std::int64_t next = 0;
   std::int64_t end = 0;
   TimePoint latest{};
+  // The latest genTime this process has committed (committer thread only). Signers finish out
+  // of order, so a round may hold a token with an earlier genTime than one this process
+  // committed before: that is no clock problem (genTimes were handed out in order, see
+  // assign()). Only a later genTime recorded by another node makes a token "behind".
+  std::optional<TimePoint> committed_latest;
   [[nodiscard]] bool drained() const { return stopping && in_flight == 0; }
   [[nodiscard]] bool wake_committer() const {
     return committer_idle || (committer_gathering && to_store.size() >= kRoundTarget);
@@ -335,13 +340,16 @@ void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& round) {
   std::optional<TimePoint> last;
   auto r = batcher_->run([&](store::Tx& tx) -> Result<void> {
     // Another node (or a clock stepped back before this one started) recorded a later genTime:
-    // those tokens are dropped, never answered (RFC 3161 2.4.2; genTime never goes back).
+    // those tokens are dropped, never answered (RFC 3161 2.4.2; genTime never goes back). The
+    // latest recorded genTime being this process's own is not that (committed_latest).
     last = HPKI_TRY(tx.last_timestamp_time());
+    const auto& own = pipeline_->committed_latest;
+    const bool foreign = last && (!own || *last > *own);
     std::vector<store::TimestampRecord> records;
     records.reserve(round.size());
     for (std::size_t i = 0; i < round.size(); ++i) {
       const auto& job = round[i];
-      behind[i] = last && TimePoint(job->gen_time) < *last;
+      behind[i] = foreign && TimePoint(job->gen_time) < *last;
       if (behind[i]) continue;
       store::TimestampRecord& rec = records.emplace_back();
       rec.serial = job->serial;
@@ -388,6 +396,12 @@ void TsaService::commit_round(std::vector<std::unique_ptr<Job>>& round) {
     observer = pipeline_->on_round;
   }
   std::size_t stored = 0;
+  for (std::size_t i = 0; i < round.size(); ++i) {
+    auto& own = pipeline_->committed_latest;
+    if (!behind[i] && (!own || TimePoint(round[i]->gen_time) > *own)) {
+      own = TimePoint(round[i]->gen_time);
+    }
+  }
   if (last) {
     std::lock_guard lock(pipeline_->serial_mu);
     if (*last > pipeline_->latest) pipeline_->latest = *last;
