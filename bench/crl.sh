@@ -28,9 +28,9 @@ PRAGMA journal_mode = WAL;
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $N)
 INSERT INTO certificates (ca_id, serial, subject, profile, status, not_before, not_after,
-  tbs_hash, key_type, requested_by, crl_shard, created_at, updated_at)
+  der, key_type, requested_by, crl_shard, created_at, updated_at)
 SELECT 'ecdsa-issuing', '4' || printf('%031x', i * 2654435761), 'CN=bench ' || i, 'staff-sign',
-  'revoked', 1700000000, 1900000000, x'00', 'p256', 'bench', 0, 1700000000, 1700000000 FROM n;
+  'revoked', 1700000000, 1900000000, x'3000', 'p256', 'bench', 0, 1700000000, 1700000000 FROM n;
 INSERT INTO revocations (ca_id, serial, reason, revoked_at, invalidity_date)
 SELECT ca_id, serial, (CASE (rowid % 4) WHEN 0 THEN 1 WHEN 1 THEN 3 WHEN 2 THEN 4 ELSE 5 END),
   1750000000 + (rowid % 86400), CASE WHEN rowid % 10 = 0 THEN 1749000000 END

@@ -7,9 +7,10 @@
 # - cfssl serve (Debian golang-cfssl, plain HTTP, stores nothing) with a P-256 CA signs the
 #   P-256 CSRs at /api/v1/cfssl/sign;
 # - hpki serve on a fresh home with ECDSA P-256 and SM2 hierarchies, HTTPS with an API key,
-#   issues the same CSRs at /api/v1/certificates — every certificate stored (issuing record
-#   before the signature, then the DER) and audited, durably: SQLite synchronous=FULL, and
-#   PostgreSQL with fsync on (when its server binaries are installed; BENCH_PG=0 skips it);
+#   issues the same CSRs at /api/v1/certificates — every certificate stored and audited,
+#   durably, before its answer (one group-committed write after signing): SQLite
+#   synchronous=FULL, and PostgreSQL with fsync on (when its server binaries are installed;
+#   BENCH_PG=0 skips it);
 # - wrk (Debian wrk) with keep-alive connections as the load generator for both;
 # - `openssl speed sm2` (one core) × cores as the raw SM2 signing limit.
 # Prints certificates/s, the ratio hpki / cfssl for P-256, and hpki's SM2 rate as a fraction of

@@ -16,9 +16,9 @@
 // No signed certificate leaves the service before its record and audit entry are durable
 // (DESIGN.md principle 2); a crash before the commit leaves nothing — the signed bytes never
 // left the process, and their serial is simply never used. The synchronous calls are the
-// asynchronous ones plus a wait. recover() only resolves `issuing` records that homes of
-// versions before issue 17 (a reservation before signing) may have left.
-// Every status change (revoke, hold, release, superseded, never delivered) goes through one
+// asynchronous ones plus a wait. (Reservations that versions before issue 17 wrote before
+// signing are resolved once, by the upgrade to schema 7: ca/upgrade.h.)
+// Every status change (revoke, hold, release, superseded) goes through one
 // transition() (ca/lifecycle.cpp): revocation row, status and audit entry together.
 // The service knows nothing of HTTP or the CLI; errors are values.
 #pragma once
@@ -230,9 +230,6 @@ class CaService {
       std::optional<store::SubjectKind> kind, std::optional<std::string> org, std::int64_t limit,
       std::int64_t offset);
 
-  // Pipeline step 6. Returns the number of records resolved as never delivered.
-  [[nodiscard]] Result<int> recover(std::optional<int> grace_seconds = std::nullopt);
-
   // Appends an audit entry in a transaction shared with concurrent writers (group commit), e.g.
   // for read-only API calls; returns once it is durable. Nothing when there is no audit log.
   [[nodiscard]] Result<void> record_event(const audit::Event& e);
@@ -284,7 +281,7 @@ class CaService {
   void end_async_call(std::string_view what, const std::function<void()>& complete);
 
   // --- status changes (lifecycle.cpp)
-  enum class Change { kRevoke, kHold, kRelease, kNeverDelivered };
+  enum class Change { kRevoke, kHold, kRelease };
   struct Transition {
     Change change = Change::kRevoke;
     x509::RevocationReason reason = x509::RevocationReason::kUnspecified;  // kRevoke

@@ -86,7 +86,6 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
       rec.profile = "root-ca";
       rec.not_before = root_cert->validity().not_before;
       rec.not_after = root_cert->validity().not_after;
-      rec.tbs_hash = root_issued.tbs_hash;
       rec.key_type = key_type_name(ks.root);
       rec.requested_by = o.actor;
       rec.status = store::CertStatus::kIssued;

@@ -34,10 +34,11 @@ Result<HomeConfig> load_home(const std::filesystem::path& home,
                 doc.where("ca.base_url") + ": must be an http:// or https:// URL");
   }
   while (h.ca.base_url.ends_with('/')) h.ca.base_url.pop_back();
+  // ca.recovery_grace_seconds (homes made before schema 7) is accepted and has no effect: the
+  // upgrade resolves the reservations it was about (ca/upgrade.h).
   if (auto v = HPKI_TRY(doc.get_int("ca.recovery_grace_seconds"))) {
     if (*v < 0 || *v > 86400)
       return fail(ErrorCode::kConfigInvalid, doc.where("ca.recovery_grace_seconds") + ": 0..86400");
-    h.ca.recovery_grace_seconds = static_cast<int>(*v);
   }
   if (auto v = HPKI_TRY(doc.get_int("ca.crl_shards"))) {
     if (*v < 1 || *v > 4096)
@@ -223,8 +224,8 @@ std::string initial_config(const InitOptions& o) {
   s << "\n[log]\nlevel = \"info\"\nformat = \"text\"\n\n"
     << "[sm2]\ndistinguishing_id = \"1234567812345678\"\n\n"
     << "[ca]\norganization = " << quote(o.organization)
-    << "\ncountry = \"CN\"\nbase_url = " << quote(o.base_url)
-    << "\nrecovery_grace_seconds = 60\ncrl_shards = " << o.crl_shards << "\n\n"
+    << "\ncountry = \"CN\"\nbase_url = " << quote(o.base_url) << "\ncrl_shards = " << o.crl_shards
+    << "\n\n"
     << "[crl]\n# CRL publication (docs/operations.md \"CRLs\"); times in seconds.\n"
     << "validity_seconds = 604800\nregenerate_before_seconds = 259200\n"
     << "delta_interval_seconds = 3600\nregenerate_on_revoke = true\n\n"

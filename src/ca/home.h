@@ -27,9 +27,6 @@ struct CaSettings {
   std::string province;
   std::string city;
   std::string base_url = "http://127.0.0.1:8080";  // {base_url} in profile URL templates
-  // An `issuing` record older than this without a certificate is resolved as never delivered
-  // at start (issuance pipeline step 6). Other nodes may be issuing right now: keep > 0.
-  int recovery_grace_seconds = 60;
   int crl_shards = 1;
 };
 

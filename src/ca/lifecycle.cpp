@@ -1,5 +1,5 @@
-// Status changes of certificates: revoke, hold, release, superseded (modify), never delivered
-// (recovery of homes from before issue 17) — all through transition().
+// Status changes of certificates: revoke, hold, release, superseded (modify) — all through
+// transition().
 #include <nlohmann/json.hpp>
 
 #include "ca/ca_service.h"
@@ -14,11 +14,6 @@ Result<CertStatusInfo> CaService::transition(store::Tx& tx, const store::Certifi
                                              const Transition& t, const std::string& actor) {
   auto cur = HPKI_TRY(tx.get_certificate(rec.ca_id, rec.serial));
   const std::string object = cur.ca_id + "/" + cur.serial.hex();
-  auto bad_state = [&](std::string_view what) {
-    return fail(ErrorCode::kBadState, "certificate " + cur.serial.hex() + " is " +
-                                          std::string(store::to_string(cur.status)) + ": " +
-                                          std::string(what));
-  };
   auto details = nlohmann::json::parse(t.details, nullptr, false);
   if (!details.is_object()) details = nlohmann::json::object();
   const auto now = d_.clock->now();
@@ -57,12 +52,6 @@ Result<CertStatusInfo> CaService::transition(store::Tx& tx, const store::Certifi
       HPKI_TRY(tx.delete_revocation(cur.ca_id, cur.serial));
       to = CertStatus::kIssued;
       action = audit::action::kCertRelease;
-      break;
-    case Change::kNeverDelivered:
-      if (cur.status != CertStatus::kIssuing) return bad_state("only a reservation can be");
-      HPKI_TRY(tx.insert_revocation({cur.ca_id, cur.serial, 0, now, std::nullopt}));
-      to = CertStatus::kNeverDelivered;
-      action = audit::action::kCertNeverDelivered;
       break;
   }
   HPKI_TRY(tx.set_status(cur.ca_id, cur.serial, to, cur.status));
@@ -119,34 +108,6 @@ Result<CertStatusInfo> CaService::release(const Serial& serial, const Requester&
   Transition t;
   t.change = Change::kRelease;
   return change_status(serial, t, by);
-}
-
-Result<int> CaService::recover(std::optional<int> grace_seconds) {
-  // Homes of versions before issue 17 reserved a serial (status `issuing`, no DER) before
-  // signing; one left by a crash is recorded as never delivered and revoked, so hpki never
-  // answers "unknown" for a serial it produced. This version never writes `issuing`.
-  const auto grace =
-      std::chrono::seconds(grace_seconds.value_or(d_.home->ca.recovery_grace_seconds));
-  const auto now = d_.clock->now();
-  std::vector<std::pair<std::string, Serial>> resolved;
-  auto n_out = d_.store->transact_value<int>([&](store::Tx& tx) -> Result<int> {
-    int n = 0;
-    resolved.clear();
-    for (const auto& rec : HPKI_TRY(tx.list_issuing_without_der())) {
-      if (rec.created_at > now - grace) continue;  // possibly in flight on an older node
-      Transition t;
-      t.change = Change::kNeverDelivered;
-      t.details = nlohmann::json{{"tbs_hash", hex_encode(rec.tbs_hash)}}.dump();
-      HPKI_TRY(transition(tx, rec, t, "hpki"));
-      resolved.emplace_back(rec.ca_id, rec.serial);
-      ++n;
-    }
-    return n;
-  });
-  if (n_out) {
-    for (const auto& [ca, serial] : resolved) notify(ca, serial, "never_delivered");
-  }
-  return n_out;
 }
 
 }  // namespace hpki::ca

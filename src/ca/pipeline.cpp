@@ -12,7 +12,6 @@
 #include "core/crash.h"
 #include "core/encoding.h"
 #include "core/log.h"
-#include "crypto/digest.h"
 #include "crypto/key.h"
 #include "crypto/pkcs12.h"
 #include "x509/csr.h"
@@ -160,7 +159,6 @@ Result<void> CaService::sign(Job& j) {
   rec.status = CertStatus::kIssued;
   rec.not_before = p.not_before;
   rec.not_after = p.not_before + std::chrono::days(days) - std::chrono::seconds(1);
-  rec.tbs_hash = HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, tbs));
   rec.request = j.request;
   auto spec = x509::spki_key_spec(j.spki);
   rec.key_type = spec ? detail::key_type_name(*spec) : "unknown";

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "ca/keys.h"
+#include "ca/upgrade.h"
 
 namespace hpki::ca {
 
@@ -19,7 +20,9 @@ Result<SecretBytes> configured_passphrase(const HomeConfig& h) {
 }
 
 Result<void> Runtime::wire(SecretBytes passphrase, bool create_pii) {
-  store_ = HPKI_TRY(store::open_store(config_.database_url, clock_));
+  auto db = HPKI_TRY(open_home_database(config_, clock_));
+  store_ = std::move(db.store);
+  never_delivered_ = db.never_delivered;
   file_keys_ = HPKI_TRY(crypto::FileKeyStore::open(config_.keys_dir, passphrase.copy()));
   if (config_.base.keystore.type == "pkcs11") {
     crypto::Pkcs11Options o;
@@ -56,7 +59,6 @@ Result<std::unique_ptr<Runtime>> Runtime::open(const std::filesystem::path& home
   SecretBytes pass = options.passphrase ? std::move(*options.passphrase)
                                         : HPKI_TRY(configured_passphrase(rt->config_));
   HPKI_TRY(rt->wire(std::move(pass), false));
-  if (options.recover) rt->recovered_ = HPKI_TRY(rt->service_->recover());
   return rt;
 }
 

@@ -24,8 +24,6 @@ struct OpenOptions {
   // The key-store passphrase; when absent it comes from the configured environment variable
   // or passphrase file (kConfigMissing if neither; the CLI then prompts).
   std::optional<SecretBytes> passphrase;
-  // Resolve `issuing` records left by a crash (pipeline step 6) at open.
-  bool recover = true;
 };
 
 class Runtime {
@@ -50,7 +48,9 @@ class Runtime {
   // The key store of a key reference: "pkcs11:..." on the configured token (kConfigMissing
   // without one), "file:..." in the file key store, anything else kInvalidArgument.
   [[nodiscard]] Result<crypto::KeyStore*> keys_for(std::string_view key_ref);
-  [[nodiscard]] int recovered() const { return recovered_; }
+  // Reservations of a version before schema 7, left by a crash, that opening this home recorded
+  // as never delivered (ca/upgrade.h).
+  [[nodiscard]] int never_delivered_at_upgrade() const { return never_delivered_; }
 
  private:
   Runtime() = default;
@@ -66,7 +66,7 @@ class Runtime {
   std::unique_ptr<audit::AuditLog> audit_;
   std::map<std::string, x509::Profile> profiles_;
   std::unique_ptr<CaService> service_;
-  int recovered_ = 0;
+  int never_delivered_ = 0;
 };
 
 // The passphrase for a home from its configuration (env var, then passphrase file).

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "ca/upgrade.h"
 #include "core/pem.h"
 
 namespace hpki::cli {
@@ -62,9 +63,10 @@ Result<std::unique_ptr<ca::Runtime>> open_runtime(Context& ctx) {
     return fail(pass.error());
   }
   auto rt = HPKI_TRY(ca::Runtime::open(ctx.home, std::move(o)));
-  if (rt->recovered() > 0) {
-    ctx.err << "hpki: recovered " << rt->recovered()
-            << " interrupted issuance(s): recorded as never delivered and revoked\n";
+  if (rt->never_delivered_at_upgrade() > 0) {
+    ctx.err << "hpki: database upgraded; " << rt->never_delivered_at_upgrade()
+            << " issuance(s) interrupted under the older version recorded as never delivered and "
+               "revoked\n";
   }
   return rt;
 }
@@ -73,9 +75,14 @@ Result<std::unique_ptr<store::Store>> open_home_store(const Context& ctx, const 
   std::error_code ec;
   if (!std::filesystem::exists(ca::config_path(ctx.home), ec)) return nullptr;
   auto cfg = HPKI_TRY(ca::load_home(ctx.home));
-  auto s = store::open_store(cfg.database_url, clock);
-  if (!s) return fail(s.error().with_context("the database of the hpki home " + ctx.home));
-  return std::move(*s);
+  auto db = ca::open_home_database(cfg, clock);
+  if (!db) return fail(db.error().with_context("the database of the hpki home " + ctx.home));
+  if (db->never_delivered > 0) {
+    ctx.err << "hpki: database upgraded; " << db->never_delivered
+            << " issuance(s) interrupted under the older version recorded as never delivered and "
+               "revoked\n";
+  }
+  return std::move(db->store);
 }
 
 Result<Bytes> read_input_file(const std::string& path, std::size_t limit) {

@@ -3,7 +3,7 @@
 // trip to the WAL flush on PostgreSQL) instead of N.
 //
 //   store::CommitBatcher batcher(store);
-//   HPKI_TRY(batcher.run([&](store::Tx& tx) { return tx.reserve_certificate(rec); }));
+//   HPKI_TRY(batcher.run([&](store::Tx& tx) { return tx.insert_certificate(rec); }));
 //   // the reservation is durable here, exactly as after store.transact(...)
 //
 // A caller enqueues a unit of work and blocks. One committer thread (started with the first

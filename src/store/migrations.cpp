@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "store/detail/connection.h"
+#include "store/detail/sql_tx.h"
 
 namespace hpki::store {
 namespace {
@@ -200,6 +201,60 @@ CREATE INDEX audit_log_org_seq ON audit_log (org, seq);
 ALTER TABLE timestamps ADD COLUMN org TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 7 (issue 17, one durable write per issuance): a certificate record is written once,
+// after signing. What the old order needed goes: the status 'issuing' (a reservation before
+// signing) and the tbs_hash that tied a reservation to what was about to be signed. Records
+// without DER stay only for the never-delivered reservations of older versions. Reservations a
+// crash left are recorded as never delivered, revoked and audited by the upgrade step before
+// this SQL (StoreOptions::before_migration; the count below refuses the step without it).
+// SQLite cannot change a CHECK constraint or drop a column of the primary key's table in place
+// cheaply: the table is rebuilt (https://sqlite.org/lang_altertable.html, "other kinds of
+// table schema changes"; foreign keys are off for the migration, and checked after it).
+constexpr std::string_view kV7SqliteOneWrite = R"sql(
+CREATE TABLE certificates_v7 (
+  ca_id TEXT NOT NULL REFERENCES cas (id),
+  serial TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  org TEXT NOT NULL DEFAULT '',
+  dept TEXT NOT NULL DEFAULT '',
+  subject_id INTEGER REFERENCES subjects (id),
+  profile TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('issued', 'revoked', 'hold', 'never_delivered')),
+  not_before INTEGER NOT NULL,
+  not_after INTEGER NOT NULL,
+  der BLOB,
+  request BLOB,
+  key_type TEXT NOT NULL,
+  requested_by TEXT NOT NULL,
+  crl_shard INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (ca_id, serial),
+  CHECK (der IS NOT NULL OR status = 'never_delivered')
+);
+INSERT INTO certificates_v7 (ca_id, serial, subject, org, dept, subject_id, profile, status,
+    not_before, not_after, der, request, key_type, requested_by, crl_shard, created_at,
+    updated_at)
+  SELECT ca_id, serial, subject, org, dept, subject_id, profile, status, not_before, not_after,
+    der, request, key_type, requested_by, crl_shard, created_at, updated_at FROM certificates;
+DROP TABLE certificates;
+ALTER TABLE certificates_v7 RENAME TO certificates;
+CREATE INDEX certificates_serial ON certificates (serial);
+CREATE INDEX certificates_status ON certificates (status);
+CREATE INDEX certificates_not_after ON certificates (not_after);
+CREATE INDEX certificates_subject_id ON certificates (subject_id);
+CREATE INDEX certificates_org_dept ON certificates (org, dept);
+CREATE INDEX certificates_created_at ON certificates (created_at);
+)sql";
+constexpr std::string_view kV7PostgresOneWrite = R"sql(
+ALTER TABLE certificates DROP CONSTRAINT certificates_status_check;
+ALTER TABLE certificates DROP COLUMN tbs_hash;
+ALTER TABLE certificates ADD CONSTRAINT certificates_status_check
+  CHECK (status IN ('issued', 'revoked', 'hold', 'never_delivered'));
+ALTER TABLE certificates ADD CONSTRAINT certificates_der_check
+  CHECK (der IS NOT NULL OR status = 'never_delivered');
+)sql";
+
 constexpr Migration kMigrations[] = {
     {.version = 1,
      .description = "issue 4: CAs, certificates, subjects, audit, counters",
@@ -215,6 +270,17 @@ constexpr Migration kMigrations[] = {
      .description = "issue 16: identity numbers unique per organization; audit_log.org, "
                     "timestamps.org",
      .sql = kV6OrgScope},
+    {.version = 7,
+     .description = "issue 17: one write per issuance; no reservations (status issuing), no "
+                    "certificates.tbs_hash; reservations left by a crash recorded as never "
+                    "delivered",
+     .sql = {},
+     .sqlite_sql = kV7SqliteOneWrite,
+     .postgres_sql = kV7PostgresOneWrite,
+     .none_left = "SELECT COUNT(*) FROM certificates WHERE status = 'issuing'",
+     .none_left_why = "certificate reservations of an hpki before schema 7 (left by a crash) are "
+                      "unresolved; open the home with hpki itself (any command), which records "
+                      "them as never delivered"},
 };
 
 // pg_advisory_xact_lock key of the migration ("hpkimigr").
@@ -258,8 +324,9 @@ Result<int> read_schema_version(Connection& conn) {
   return static_cast<int>(*v);
 }
 
-Result<int> migrate(Connection& conn, std::optional<int> target, std::int64_t now_unix) {
-  const int want = target.value_or(latest_schema_version());
+Result<int> migrate(Connection& conn, const StoreOptions& options, const Clock& clock) {
+  const int want = options.target_schema_version.value_or(latest_schema_version());
+  const std::int64_t now_unix = to_unix(clock.now());
   if (want < 1 || want > latest_schema_version()) {
     return fail(ErrorCode::kInvalidArgument, "unknown schema version " + std::to_string(want));
   }
@@ -279,6 +346,20 @@ Result<int> migrate(Connection& conn, std::optional<int> target, std::int64_t no
   }
   for (const auto& m : kMigrations) {
     if (m.version <= current || m.version > want) continue;
+    const std::string step = "schema migration " + std::to_string(m.version);
+    if (options.before_migration) {
+      auto done =
+          SqlTx::run(conn, clock, [&](Tx& tx) { return options.before_migration(tx, m.version); });
+      if (!done) return fail(done.error().with_context(step));
+    }
+    if (!m.none_left.empty()) {
+      auto rows = HPKI_TRY(conn.query(m.none_left, {}));
+      const auto* n = rows.empty() ? nullptr : std::get_if<std::int64_t>(&rows[0][0]);
+      if (n == nullptr || *n != 0) {
+        return fail(ErrorCode::kBadState, step + ": " + std::to_string(n != nullptr ? *n : -1) +
+                                              " " + std::string(m.none_left_why));
+      }
+    }
     auto applied = conn.exec_script(render_migration(m, conn.dialect()));
     if (!applied) {
       return fail(applied.error().with_context("schema migration " + std::to_string(m.version)));
@@ -287,6 +368,15 @@ Result<int> migrate(Connection& conn, std::optional<int> target, std::int64_t no
                        Value{now_unix}};
     HPKI_TRY(conn.exec(
         "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)", p));
+  }
+  if (conn.dialect() == Dialect::kSqlite) {
+    // The table rebuilds run with foreign keys off (SqliteStore::open): check them now.
+    auto bad = HPKI_TRY(conn.query("PRAGMA foreign_key_check", {}));
+    if (!bad.empty()) {
+      return fail(ErrorCode::kStorage,
+                  "schema migration left " + std::to_string(bad.size()) +
+                      " rows whose foreign key points nowhere (see PRAGMA foreign_key_check)");
+    }
   }
   return want;
 }

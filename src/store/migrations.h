@@ -27,6 +27,11 @@ struct Migration {
   std::string_view sql;
   std::string_view sqlite_sql = {};    // replaces sql on SQLite when not empty
   std::string_view postgres_sql = {};  // replaces sql on PostgreSQL when not empty
+  // A data precondition: a SELECT COUNT(*) that must answer 0 after the upgrade step
+  // (StoreOptions::before_migration) and before the SQL, else the step fails (kBadState) with
+  // the count and none_left_why.
+  std::string_view none_left = {};
+  std::string_view none_left_why = {};
 };
 
 // All steps, in order.
@@ -40,10 +45,12 @@ struct Migration {
 namespace detail {
 // Inside an open transaction: takes the migration lock (PostgreSQL advisory transaction lock;
 // on SQLite the caller's BEGIN IMMEDIATE), creates schema_version when missing, applies the
-// steps after the recorded version up to `target` (default: latest) and records them.
-// kSchemaMismatch when the database's version is newer than `target`.
-[[nodiscard]] Result<int> migrate(Connection& conn, std::optional<int> target,
-                                  std::int64_t now_unix);
+// steps after the recorded version up to options.target_schema_version (default: latest) —
+// each after options.before_migration — and records them. kSchemaMismatch when the database's
+// version is newer than the target. On SQLite the caller turns foreign keys off around it
+// (table rebuilds); it checks them at the end.
+[[nodiscard]] Result<int> migrate(Connection& conn, const StoreOptions& options,
+                                  const Clock& clock);
 // The recorded version (0 for an empty database).
 [[nodiscard]] Result<int> read_schema_version(Connection& conn);
 }  // namespace detail

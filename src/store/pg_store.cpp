@@ -511,7 +511,7 @@ Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& url, const Clo
   HPKI_TRY(detail::run_transaction(
       *c, "BEGIN ISOLATION LEVEL READ COMMITTED",
       [&]() -> Result<void> {
-        HPKI_TRY(detail::migrate(*c, options.target_schema_version, detail::to_unix(clock.now())));
+        HPKI_TRY(detail::migrate(*c, options, clock));
         return {};
       },
       options.max_retries));

@@ -218,18 +218,22 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
       std::get<std::string>((*mode)[0][0]) != "wal") {
     return fail(ErrorCode::kStorage, "sqlite: cannot switch " + path + " to WAL mode");
   }
-  auto pragmas = conn->exec_script("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
+  // Foreign keys are off while the migrations run (a step may rebuild a referenced table, see
+  // migrations.cpp; migrate checks them at the end), on for everything else.
+  auto pragmas = conn->exec_script("PRAGMA foreign_keys = OFF; PRAGMA synchronous = FULL;");
   if (!pragmas) return fail(pragmas.error().with_context("sqlite: " + path));
 
   auto* c = conn.get();
   auto migrated = detail::run_transaction(
       *c, "BEGIN IMMEDIATE",
       [&]() -> Result<void> {
-        HPKI_TRY(detail::migrate(*c, options.target_schema_version, detail::to_unix(clock.now())));
+        HPKI_TRY(detail::migrate(*c, options, clock));
         return {};
       },
       options.max_retries);
   if (!migrated) return fail(migrated.error().with_context(path));
+  auto fk_on = conn->exec_script("PRAGMA foreign_keys = ON;");
+  if (!fk_on) return fail(fk_on.error().with_context("sqlite: " + path));
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(conn), path, clock, options));
 }
 

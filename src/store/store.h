@@ -5,7 +5,7 @@
 // Everything happens inside a transaction:
 //
 //   auto r = store.transact([&](store::Tx& tx) -> Result<void> {
-//     HPKI_TRY(tx.reserve_certificate(record));   // kConflict on a duplicate serial
+//     HPKI_TRY(tx.insert_certificate(record));   // kConflict on a duplicate serial
 //     return tx.append_audit(entry).transform([](auto) {});
 //   });
 //
@@ -64,6 +64,8 @@ enum class Dialect { kSqlite, kPostgres };
 
 enum class CaFamily { kRsa, kEcdsa, kSm2 };
 enum class CaRole { kRoot, kIssuing, kOcsp, kTsa };
+// kIssuing: a reservation of a version before schema 7 (see LegacyReservation); none is left
+// after the upgrade, and the schema refuses new ones.
 enum class CertStatus { kIssuing, kIssued, kRevoked, kHold, kNeverDelivered };
 enum class SubjectKind { kStaff, kOrganization, kDevice };
 
@@ -97,17 +99,25 @@ struct CertificateRecord {
   std::string dept{};                        // department as certified (for search)
   std::optional<std::int64_t> subject_id{};  // subjects.id, when built from a record
   std::string profile{};
-  CertStatus status = CertStatus::kIssuing;
+  CertStatus status = CertStatus::kIssued;
   TimePoint not_before{};
   TimePoint not_after{};
-  std::optional<Bytes> der{};      // absent while issuing
-  Bytes tbs_hash{};                // hash of the TBSCertificate, written before signing
+  std::optional<Bytes> der{};      // absent only when never delivered
   std::optional<Bytes> request{};  // the CSR (DER), when there was one
   std::string key_type{};          // e.g. "sm2", "rsa-2048"
   std::string requested_by{};      // actor
   std::int64_t crl_shard = 0;
   TimePoint created_at{};  // set by the store
   TimePoint updated_at{};  // set by the store
+};
+
+// A certificate record that a version before schema 7 reserved before signing (status
+// kIssuing, no DER) and never completed: the upgrade to schema 7 records it as never delivered.
+struct LegacyReservation {
+  std::string ca_id{};
+  Serial serial{};
+  std::string org{};
+  Bytes tbs_hash{};  // SHA-256 of the TBSCertificate it would have signed
 };
 
 struct RevocationRecord {
@@ -288,22 +298,6 @@ class Tx {
   // insert_certificate_with_subject without the subject's id, so that it is deferrable.
   [[nodiscard]] virtual Result<void> insert_certificate_with_new_subject(
       const CertificateRecord& rec, const SubjectRecord& s) = 0;
-  // Before issue 17 (two writes per issuance; kept for the tests of recovery and of
-  // older homes):
-  // Pipeline step 3: writes the record with status kIssuing (the given status is ignored),
-  // no DER, and its tbs_hash. kConflict when (ca_id, serial) exists — the transaction stays
-  // usable, so the caller may draw another serial; kConflict (foreign key) for an unknown CA.
-  // Deferrable, as insert_certificate.
-  [[nodiscard]] virtual Result<void> reserve_certificate(const CertificateRecord& rec) = 0;
-  // insert_subject(s) and reserve_certificate(rec) with subject_id = the new subject, in one
-  // round trip on PostgreSQL; returns the subject's id. kConflict as reserve_certificate, and
-  // then no subject is written either.
-  [[nodiscard]] virtual Result<std::int64_t> reserve_certificate_with_subject(
-      const CertificateRecord& rec, const SubjectRecord& s) = 0;
-  // Pipeline step 5: stores the DER and sets kIssued. kNotFound when there is no such
-  // record; kConflict when it is not kIssuing.
-  [[nodiscard]] virtual Result<void> complete_issuance(std::string_view ca_id, const Serial& serial,
-                                                       BytesView der) = 0;
   // Sets the status; with `expected`, only when the current status is that one (else
   // kConflict). kNotFound when there is no such record.
   [[nodiscard]] virtual Result<void> set_status(std::string_view ca_id, const Serial& serial,
@@ -320,8 +314,10 @@ class Tx {
   // Number of matches of the filter, ignoring limit and offset.
   [[nodiscard]] virtual Result<std::int64_t> count_certificates(
       const CertificateFilter& filter) = 0;
-  // Crash recovery (pipeline step 6): records left kIssuing without DER.
-  [[nodiscard]] virtual Result<std::vector<CertificateRecord>> list_issuing_without_der() = 0;
+  // Reservations left by a crash of a version before schema 7 (status kIssuing, no DER): only
+  // a schema-6 database has them, so only the upgrade step (StoreOptions::before_migration)
+  // asks.
+  [[nodiscard]] virtual Result<std::vector<LegacyReservation>> list_legacy_reservations() = 0;
 
   // --- revocations
   // kConflict when one exists for (ca_id, serial); kConflict (foreign key) when the
@@ -460,6 +456,11 @@ struct StoreOptions {
   int pool_size = 8;                             // PostgreSQL connections at most
   // For tests of the refusal only: the newest schema version this binary applies.
   std::optional<int> target_schema_version{};
+  // Data steps of an upgrade that need modules above the store (the audit chain): called in the
+  // migration's transaction, with a Tx on it, before the SQL of each step applied (`version`).
+  // A step whose data needs it fails without it, with the reason (e.g. 7: reservations of
+  // an older version left by a crash; ca::open_home_database supplies it).
+  std::function<Result<void>(Tx& tx, int version)> before_migration{};
 };
 
 // Names the operation of the transactions a thread runs, for the transaction observer (metrics:

@@ -346,7 +346,6 @@ Bytes assemble_certificate(BytesView tbs, crypto::SignatureAlg alg, BytesView si
 Result<IssuedCertificate> lint_and_sign(BytesView tbs, const LintContext& ctx,
                                         const crypto::Signer& signer) {
   IssuedCertificate out;
-  out.tbs_hash = HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, tbs));
   auto findings = HPKI_TRY(lint_tbs_certificate(tbs, ctx));
   if (has_errors(findings)) {
     return fail(ErrorCode::kLintFailed,

@@ -102,7 +102,6 @@ struct IssueParams {
 
 struct IssuedCertificate {
   Bytes der;
-  Bytes tbs_hash;  // SHA-256 of the TBS, recorded before signing (issuance pipeline step 3)
   std::vector<Finding> findings;  // warnings/notices (errors stop issuance)
 };
 

@@ -38,7 +38,6 @@ constexpr Column<CertificateRecord> kCertificateColumns[] = {
     field<&CertificateRecord::not_before>("not_before"),
     field<&CertificateRecord::not_after>("not_after"),
     field<&CertificateRecord::der>("der"),
-    field<&CertificateRecord::tbs_hash>("tbs_hash"),
     field<&CertificateRecord::request>("request"),
     field<&CertificateRecord::key_type>("key_type"),
     field<&CertificateRecord::requested_by>("requested_by"),
@@ -255,11 +254,17 @@ Result<std::vector<CaRecord>> SqlTx::list_cas() {
 
 namespace {
 
-Result<void> check_reservation(const CertificateRecord& rec) {
-  if (rec.serial.empty()) {
-    return fail(ErrorCode::kInvalidArgument, "no serial");
+// Schema 7: a certificate record is a signed certificate (the never-delivered records of older
+// versions are the only ones without DER; nothing writes them any more).
+Result<void> check_certificate(const CertificateRecord& rec) {
+  if (rec.serial.empty()) return fail(ErrorCode::kInvalidArgument, "no serial");
+  if (!rec.der || rec.der->empty()) {
+    return fail(ErrorCode::kInvalidArgument, "certificate " + rec.serial.hex() + " has no DER");
   }
-  if (rec.tbs_hash.empty()) return fail(ErrorCode::kInvalidArgument, "tbs_hash is empty");
+  if (rec.status == CertStatus::kIssuing || rec.status == CertStatus::kNeverDelivered) {
+    return fail(ErrorCode::kInvalidArgument,
+                "a new certificate record cannot be " + std::string(to_string(rec.status)));
+  }
   return {};
 }
 
@@ -298,21 +303,6 @@ std::string ascii_lower(std::string_view s) {
 
 }  // namespace
 
-Result<void> SqlTx::reserve_certificate(const CertificateRecord& rec) {
-  CertificateRecord r = rec;
-  r.status = CertStatus::kIssuing;
-  r.der.reset();
-  return insert_certificate(r);
-}
-
-Result<std::int64_t> SqlTx::reserve_certificate_with_subject(const CertificateRecord& rec,
-                                                             const SubjectRecord& s) {
-  CertificateRecord r = rec;
-  r.status = CertStatus::kIssuing;
-  r.der.reset();
-  return insert_certificate_with_subject(r, s);
-}
-
 namespace {
 std::string serial_taken(const CertificateRecord& rec) {
   return "serial " + rec.serial.hex() + " of CA " + rec.ca_id + " already exists";
@@ -320,7 +310,7 @@ std::string serial_taken(const CertificateRecord& rec) {
 }  // namespace
 
 Result<void> SqlTx::insert_certificate(const CertificateRecord& rec) {
-  HPKI_TRY(check_reservation(rec));
+  HPKI_TRY(check_certificate(rec));
   std::vector<Value> p;
   p.reserve(written_count(kCertificates));
   bind_row(kCertificates, rec, now(), p);
@@ -347,7 +337,7 @@ Result<void> SqlTx::insert_certificate_with_new_subject(const CertificateRecord&
     HPKI_TRY(insert_certificate_with_subject(rec, s));
     return {};
   }
-  HPKI_TRY(check_reservation(rec));
+  HPKI_TRY(check_certificate(rec));
   const std::int64_t t = now();
   // One deferred statement; a taken serial fails it (a unique violation: the subject is not
   // kept either, the transaction is aborted).
@@ -378,7 +368,7 @@ Result<std::int64_t> SqlTx::insert_certificate_with_subject(const CertificateRec
     }
     return *with.subject_id;
   }
-  HPKI_TRY(check_reservation(rec));
+  HPKI_TRY(check_certificate(rec));
   const std::int64_t t = now();
   // One statement: the subject is inserted only when the serial is free, the certificate
   // references it. Parameters are cast: in a SELECT list PostgreSQL cannot infer their types.
@@ -400,19 +390,6 @@ Result<std::int64_t> SqlTx::insert_certificate_with_subject(const CertificateRec
   auto rows = HPKI_TRY(conn_.query(sql, p));
   if (rows.empty()) return fail(ErrorCode::kConflict, serial_taken(rec));
   return scalar<std::int64_t>(rows, {"certificates", "subject_id"});
-}
-
-Result<void> SqlTx::complete_issuance(std::string_view ca_id, const Serial& serial, BytesView der) {
-  if (der.empty()) return fail(ErrorCode::kInvalidArgument, "certificate DER is empty");
-  const Value p[] = {blob(der), Value{now()}, text(ca_id), text(serial.hex())};
-  auto n =
-      HPKI_TRY(conn_.exec("UPDATE certificates SET der = ?, status = 'issued', updated_at = ? "
-                          "WHERE ca_id = ? AND serial = ? AND status = 'issuing'",
-                          p));
-  if (n == 1) return {};
-  auto cur = HPKI_TRY(get_certificate(ca_id, serial));
-  return fail(ErrorCode::kConflict, "certificate " + serial.hex() + " is " +
-                                        std::string(to_string(cur.status)) + ", not issuing");
 }
 
 Result<void> SqlTx::set_status(std::string_view ca_id, const Serial& serial, CertStatus to,
@@ -532,9 +509,23 @@ Result<std::int64_t> SqlTx::count_certificates(const CertificateFilter& f) {
   return read_value<std::int64_t>(rows[0], 0, {{}, "count"});
 }
 
-Result<std::vector<CertificateRecord>> SqlTx::list_issuing_without_der() {
-  return query_certificates(
-      "WHERE c.status = 'issuing' AND c.der IS NULL ORDER BY c.created_at, c.ca_id, c.serial", {});
+Result<std::vector<LegacyReservation>> SqlTx::list_legacy_reservations() {
+  // tbs_hash is a column of schema 6 only (the upgrade step runs before the SQL of step 7).
+  auto rows =
+      HPKI_TRY(conn_.query("SELECT ca_id, serial, org, tbs_hash FROM certificates WHERE status = "
+                           "'issuing' AND der IS NULL ORDER BY created_at, ca_id, serial",
+                           {}));
+  std::vector<LegacyReservation> out;
+  out.reserve(rows.size());
+  for (auto& r : rows) {
+    LegacyReservation l;
+    l.ca_id = HPKI_TRY(read_value<std::string>(r, 0, {"certificates", "ca_id"}));
+    l.serial = HPKI_TRY(read_value<Serial>(r, 1, {"certificates", "serial"}));
+    l.org = HPKI_TRY(read_value<std::string>(r, 2, {"certificates", "org"}));
+    l.tbs_hash = HPKI_TRY(read_value<Bytes>(r, 3, {"certificates", "tbs_hash"}));
+    out.push_back(std::move(l));
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- revocations

@@ -34,11 +34,6 @@ class SqlTx final : public Tx {
                                                        const SubjectRecord& s) override;
   Result<void> insert_certificate_with_new_subject(const CertificateRecord& rec,
                                                    const SubjectRecord& s) override;
-  Result<void> reserve_certificate(const CertificateRecord& rec) override;
-  Result<std::int64_t> reserve_certificate_with_subject(const CertificateRecord& rec,
-                                                        const SubjectRecord& s) override;
-  Result<void> complete_issuance(std::string_view ca_id, const Serial& serial,
-                                 BytesView der) override;
   Result<void> set_status(std::string_view ca_id, const Serial& serial, CertStatus to,
                           std::optional<CertStatus> expected) override;
   Result<CertificateRecord> get_certificate(std::string_view ca_id, const Serial& serial) override;
@@ -46,7 +41,7 @@ class SqlTx final : public Tx {
   Result<std::vector<CertificateRecord>> search_certificates(
       const CertificateFilter& filter) override;
   Result<std::int64_t> count_certificates(const CertificateFilter& filter) override;
-  Result<std::vector<CertificateRecord>> list_issuing_without_der() override;
+  Result<std::vector<LegacyReservation>> list_legacy_reservations() override;
 
   Result<void> insert_revocation(const RevocationRecord& rev) override;
   Result<void> delete_revocation(std::string_view ca_id, const Serial& serial) override;

@@ -44,8 +44,8 @@ TEST_P(HierarchyTest, InitCreatesBothHierarchiesAndRefusesToOverwrite) {
   EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
   EXPECT_EQ(test::read_file((home() / "hpki.toml").string()), before);
   // Reopening with a wrong passphrase fails clearly.
-  auto wrong = Runtime::open(
-      home(), {.passphrase = SecretBytes(std::string_view("wrong passphrase")), .recover = true});
+  auto wrong =
+      Runtime::open(home(), {.passphrase = SecretBytes(std::string_view("wrong passphrase"))});
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().code(), ErrorCode::kBadPassphrase);
 }

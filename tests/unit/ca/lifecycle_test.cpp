@@ -1,7 +1,7 @@
 // Status changes (ca/lifecycle.cpp, issue 4) on SQLite and PostgreSQL, RSA and SM2: renew,
 // re-key, modify (the old certificate superseded), hold, release and revoke with their refusals;
-// committed changes reach the status listener, refused ones do not; a record left `issuing` by a
-// version before issue 17 is recovered as never delivered.
+// committed changes reach the status listener, refused ones do not. (Records left `issuing` by
+// a version before issue 17: upgrade_test.cpp.)
 #include <gtest/gtest.h>
 
 #include "ca/runtime.h"
@@ -97,25 +97,6 @@ TEST_P(LifecycleTest, CommittedStatusChangesReachTheListener) {
   const std::string o = "sm2-issuing/" + a.serial.hex(), n = "sm2-issuing/" + m.serial.hex();
   EXPECT_EQ(seen, (std::vector<std::string>{"issue " + o, "hold " + o, "release " + o,
                                             "revoke " + o, "modify " + n, "revoke " + n}));
-}
-
-TEST_P(LifecycleTest, InterruptedIssuanceIsRecoveredAsNeverDelivered) {
-  // A record left `issuing` by a version before issue 17 (a crash between its reservation and
-  // its signature); this version never writes one.
-  store::CertificateRecord rec;
-  rec.ca_id = "sm2-issuing";
-  rec.serial = test::sn("4a0b");
-  rec.profile = "staff-sign";
-  rec.not_before = rt_->clock().now();
-  rec.not_after = rt_->clock().now() + std::chrono::days(1);
-  rec.tbs_hash = Bytes(32, 7);
-  ASSERT_TRUE(rt_->store().transact([&](store::Tx& tx) { return tx.reserve_certificate(rec); }));
-  EXPECT_EQ(rt_->ca().recover(60).value(), 0);  // within the grace period: maybe in flight
-  EXPECT_EQ(rt_->ca().recover(0).value(), 1);
-  auto st = rt_->ca().status(test::sn("4a0b")).value();
-  EXPECT_EQ(st.status, CertStatus::kNeverDelivered);
-  EXPECT_EQ(st.word(), "revoked");
-  EXPECT_EQ(rt_->ca().recover(0).value(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LifecycleTest, test::backends(), test::backend_name);
