@@ -120,6 +120,7 @@ Result<std::unique_ptr<revocation::OcspResponder>> make_responder(ca::Runtime& r
   // background presigner signs batches of status changes this way).
   s.sign_threads =
       std::clamp<std::size_t>(sign_threads, 1, std::max(1u, std::thread::hardware_concurrency()));
+  s.batcher = &rt.ca().batcher();
   auto r = std::make_unique<revocation::OcspResponder>(
       rt.store(), rt.clock(),
       [&rt](const store::CaRecord& ocsp) { return rt.ca().ca_signer(ocsp); }, s);

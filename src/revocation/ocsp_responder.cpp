@@ -362,8 +362,8 @@ Result<std::size_t> OcspResponder::sign_and_store(
                       .next_update = e->next_update,
                       .der = e->der});
     }
-    HPKI_TRY(store_.transact(
-        [&](store::Tx& tx) -> Result<void> { return tx.upsert_ocsp_responses(rows); }));
+    auto unit = [&](store::Tx& tx) -> Result<void> { return tx.upsert_ocsp_responses(rows); };
+    HPKI_TRY(settings_.batcher != nullptr ? settings_.batcher->run(unit) : store_.transact(unit));
   }
   for (const auto& err : errors) {
     if (err) return fail(err->with_context("pre-signing OCSP responses"));

@@ -51,6 +51,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "crypto/signer.h"
+#include "store/commit_batcher.h"
 #include "store/store.h"
 #include "x509/certificate.h"
 #include "x509/ocsp.h"
@@ -67,6 +68,10 @@ struct OcspResponderSettings {
   // 8954 2.1 allows) and any other gets tryLater — the node keeps answering instead of queueing
   // signatures without bound.
   std::size_t max_on_demand = 8;
+  // Where pre-signed responses are stored: through this group-commit batcher when given (the
+  // node's, shared with issuance and the TSA: a response of a new certificate rides on the next
+  // round's commit instead of paying a commit of its own), else in transactions of their own.
+  store::CommitBatcher* batcher = nullptr;
 };
 
 // A signer for a responder certificate's key (the CA record of role `ocsp`).

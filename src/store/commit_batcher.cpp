@@ -33,6 +33,9 @@ void CommitBatcher::enqueue(Item* item) {
 }
 
 Result<void> CommitBatcher::run(const Unit& unit) {
+  // From the committer thread itself (a `done` callback's listener): waiting for the next batch
+  // would wait for ourselves. A transaction of its own instead.
+  if (std::this_thread::get_id() == committer_id_.load()) return store_.transact(unit);
   Item item;
   item.unit = &unit;
   std::unique_lock lock(mu_);
@@ -52,6 +55,7 @@ void CommitBatcher::submit(Unit unit, Done done) {
 }
 
 void CommitBatcher::commit_loop() {
+  committer_id_ = std::this_thread::get_id();
   std::unique_lock lock(mu_);
   for (;;) {
     work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });

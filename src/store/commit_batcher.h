@@ -30,6 +30,7 @@
 // Thread-safe. The store must outlive the batcher.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -78,13 +79,15 @@ class CommitBatcher {
   void set_observer(BatchObserver o) { observer_ = std::move(o); }
 
   // Runs `unit` in a (possibly shared) transaction; see the file comment. The unit's own result:
-  // its error, a commit error, or success once committed.
+  // its error, a commit error, or success once committed. Called on the committer thread (from a
+  // `done` callback), it runs the unit in a transaction of its own instead of waiting for itself.
   [[nodiscard]] Result<void> run(const Unit& unit);
 
   // run() without waiting: `unit` (owned by the batcher until it ran) joins the next batch and
   // `done` gets its outcome once that batch committed (or definitely failed). `done` runs on
   // the committer thread after the batch's waiting callers were released: it must be quick
-  // (hand the rest of the work to another thread), must not throw, and must not call run().
+  // (hand the rest of the work to another thread), must not throw; a run() it makes is a
+  // transaction of its own (see run()).
   using Done = std::function<void(Result<void>)>;
   void submit(Unit unit, Done done);
 
@@ -125,6 +128,7 @@ class CommitBatcher {
   bool committing_ = false;  // the committer is running a batch (it looks at the queue after)
   bool stop_ = false;
   std::thread committer_;
+  std::atomic<std::thread::id> committer_id_{};
   BatcherStats stats_;
 };
 
