@@ -388,7 +388,7 @@ void bind_row(const Descriptor<Rec>& d, const Rec& rec, std::int64_t now, std::v
     if (c.write == Write::kField) {
       out.push_back(c.bind(rec));
     } else if (c.write == Write::kStoreClock) {
-      out.push_back(Value{now});
+      out.emplace_back(now);  // in place: GCC 12 warns (wrongly) on moving a Value here
     }
   }
 }
