@@ -41,6 +41,7 @@
 #include "core/bytes.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/key_id.h"
 #include "store/detail/sql.h"
 #include "store/store.h"
 
@@ -119,6 +120,15 @@ struct Codec<Serial> {
   static constexpr SqlType kType = SqlType::kText;
   static Value bind(const Serial& v) { return Value{v.hex()}; }
   static Result<Serial> read(Value& v, ColumnName n);
+};
+
+// Stored as its text ("file:NAME"); a stored value that is not a key id is kStorage naming the
+// column.
+template <>
+struct Codec<KeyId> {
+  static constexpr SqlType kType = SqlType::kText;
+  static Value bind(const KeyId& v) { return Value{v.str()}; }
+  static Result<KeyId> read(Value& v, ColumnName n);
 };
 
 // Write-only (a view of the caller's bytes, copied when bound): TimestampToken::token.

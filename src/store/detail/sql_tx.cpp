@@ -16,6 +16,8 @@ namespace hpki::store::detail {
 
 Result<void> SqlTx::insert_ca(const CaRecord& ca) {
   if (ca.id.empty()) return fail(ErrorCode::kInvalidArgument, "CA id is empty");
+  if (ca.key_ref.empty())
+    return fail(ErrorCode::kInvalidArgument, "CA " + ca.id + " has no key id");
   static const std::string sql = cat({"INSERT INTO cas (", insert_list(kCas), ") VALUES ",
                                       placeholders(kCas), " ON CONFLICT DO NOTHING"});
   std::vector<Value> p;
@@ -50,15 +52,15 @@ Result<void> SqlTx::insert_key_ref(const KeyRefRecord& k) {
   p.reserve(written_count(kKeyRefs));
   bind_row(kKeyRefs, k, now(), p);
   auto n = HPKI_TRY(conn_.exec(sql, p));
-  return expect_one(n, "key reference " + k.id);
+  return expect_one(n, "key reference " + k.id.str());
 }
 
-Result<KeyRefRecord> SqlTx::get_key_ref(std::string_view id) {
+Result<KeyRefRecord> SqlTx::get_key_ref(const KeyId& id) {
   static const std::string sql =
       cat({"SELECT ", select_list(kKeyRefs), " FROM key_refs WHERE id = ?"});
-  const Value p[] = {text(id)};
+  const Value p[] = {text(id.str())};
   auto rows = HPKI_TRY(conn_.query(sql, p));
-  if (rows.empty()) return fail(ErrorCode::kNotFound, "no key reference " + std::string(id));
+  if (rows.empty()) return fail(ErrorCode::kNotFound, "no key reference " + id.str());
   return read_row(kKeyRefs, rows[0]);
 }
 

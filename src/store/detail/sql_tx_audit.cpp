@@ -117,6 +117,10 @@ Result<std::optional<AuditRecord>> SqlTx::last_audit() {
 }
 
 Result<void> SqlTx::insert_checkpoint(const AuditCheckpoint& c) {
+  if (c.key_ref.empty()) {
+    return fail(ErrorCode::kInvalidArgument,
+                "checkpoint at seq " + std::to_string(c.seq) + " has no key id");
+  }
   HPKI_TRY(flush_audit());
   static const std::string sql =
       cat({"INSERT INTO audit_checkpoints (", insert_list(kCheckpoints), ") VALUES ",

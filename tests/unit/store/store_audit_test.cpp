@@ -58,15 +58,18 @@ TEST_P(StoreTest, AuditAppendReadAndCheckpoints) {
                                    .tree_size = 5,
                                    .root_hash = Bytes(32, 9),
                                    .signature = Bytes{1, 2, 3},
-                                   .key_ref = "file:audit",
+                                   .key_ref = test::key_id("file:audit"),
                                    .signed_at = kT0 + 60s}));
     HPKI_TRY(tx.insert_checkpoint({.seq = 11,
                                    .tree_size = 7,
                                    .root_hash = Bytes(32, 8),
                                    .signature = Bytes{4},
-                                   .key_ref = "file:audit",
+                                   .key_ref = test::key_id("file:audit"),
                                    .signed_at = kT0 + 120s}));
-    EXPECT_EQ(tx.insert_checkpoint({.seq = 5}).error().code(), ErrorCode::kConflict);
+    EXPECT_EQ(
+        tx.insert_checkpoint({.seq = 5, .key_ref = test::key_id("file:audit")}).error().code(),
+        ErrorCode::kConflict);
+    EXPECT_EQ(tx.insert_checkpoint({.seq = 12}).error().code(), ErrorCode::kInvalidArgument);
     auto cps = HPKI_TRY(tx.list_checkpoints());
     EXPECT_EQ(cps.size(), 2u);
     EXPECT_EQ(cps.at(0).seq, 5);

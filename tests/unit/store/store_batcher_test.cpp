@@ -164,7 +164,7 @@ class PgRoundTrips : public ::testing::Test {
       return tx.insert_ca(CaRecord{.id = "rsa-root",
                                    .family = CaFamily::kRsa,
                                    .role = CaRole::kRoot,
-                                   .key_ref = "file:rsa-root",
+                                   .key_ref = test::key_id("file:rsa-root"),
                                    .certificate = Bytes{0x30, 0x00},
                                    .parent_id = std::nullopt,
                                    .subject = "CN=Root"});

@@ -55,7 +55,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
     return CaRecord{.id = std::move(id),
                     .family = CaFamily::kRsa,
                     .role = CaRole::kRoot,
-                    .key_ref = "file:rsa-root",
+                    .key_ref = test::key_id("file:rsa-root"),
                     .certificate = Bytes{0x30, 0x82, 0x01, 0x00},
                     .parent_id = std::nullopt,
                     .subject = "CN=Root"};
