@@ -42,19 +42,15 @@ Result<void> check_new_label(std::string_view label) {
   return {};
 }
 
-// Existing keys may carry any printable label another tool gave them.
+// Existing keys may carry any printable label another tool gave them: a key id's name
+// (core/key_id.h: 1-255 bytes, no control characters).
 Result<std::string> label_from_ref(const KeyRef& ref) {
-  if (!ref.id.starts_with(kRefPrefix)) {
+  const KeyId id = HPKI_TRY(to_key_id(ref));
+  if (id.scheme() != KeyId::Scheme::kPkcs11) {
     return fail(ErrorCode::kInvalidArgument,
                 "key reference '" + ref.id + "' is not a PKCS#11 reference (pkcs11:<label>)");
   }
-  std::string label = ref.id.substr(kRefPrefix.size());
-  if (label.empty() || label.size() > kMaxLabel ||
-      std::any_of(label.begin(), label.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
-    return fail(ErrorCode::kInvalidArgument, "bad PKCS#11 key label in '" + ref.id + "'");
-  }
-  return label;
+  return std::string(id.name());
 }
 
 Result<std::vector<CK_OBJECT_HANDLE>> find_objects(const Session& s,

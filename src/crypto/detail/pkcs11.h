@@ -29,7 +29,6 @@ inline constexpr std::string_view kRefPrefix = "pkcs11:";
 inline constexpr std::size_t kMaxAttribute = 64 * 1024;
 inline constexpr std::size_t kMaxObjects = 100000;
 inline constexpr std::size_t kMaxPooledSessions = 16;
-inline constexpr std::size_t kMaxLabel = 255;
 inline constexpr std::size_t kMaxNewLabel = 64;
 inline constexpr std::size_t kIdSize = 16;
 // The header spells these with C casts, which our warning flags refuse.
