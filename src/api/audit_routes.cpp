@@ -51,7 +51,7 @@ Result<http::Response> checkpoints(ApiContext& c, const http::Request&, const Pr
                    {"tree_size", cp.tree_size},
                    {"root", hex_encode(cp.root_hash)},
                    {"signature", base64_encode(cp.signature)},
-                   {"key_ref", cp.key_ref},
+                   {"key_ref", cp.key_ref.str()},
                    {"signed_at", format_rfc3339(cp.signed_at)}});
   }
   return json_response(200, out);

@@ -109,7 +109,7 @@ Result<json> api_sign(ApiContext& c, const auth::Principal& p, const json& body)
     req.timestamp = local_timestamp(*c.tsa, p.actor(), p.org.value_or(""));
   }
   auto* keys = HPKI_TRY(c.runtime->keys_for(reg->key_ref));
-  auto signer = HPKI_TRY(keys->signer(crypto::KeyRef{reg->key_ref}));
+  auto signer = HPKI_TRY(keys->signer(crypto::to_key_ref(reg->key_ref)));
   const std::vector<x509::CertificatePtr> chain(reg->certificates.begin() + 1,
                                                 reg->certificates.end());
   const sign::SigningIdentity who{signer.get(), reg->certificates.front(), chain};

@@ -357,9 +357,9 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   std::condition_variable cv;
   bool stopping = false;
   auto checkpoint = [&rt] {
-    auto signer = rt->file_keys().signer(crypto::KeyRef{std::string(ca::kAuditKeyRef)});
+    auto signer = rt->file_keys().signer(crypto::to_key_ref(ca::audit_key_id()));
     if (!signer) return log::error("audit checkpoint: {}", signer.error().to_string());
-    auto c = rt->audit().checkpoint(rt->store(), **signer, std::string(ca::kAuditKeyRef));
+    auto c = rt->audit().checkpoint(rt->store(), **signer, ca::audit_key_id());
     if (!c) return log::error("audit checkpoint: {}", c.error().to_string());
     log::debug("audit checkpoint at entry {}", c->seq);
   };

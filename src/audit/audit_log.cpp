@@ -243,7 +243,7 @@ class Scanner {
       auto key = public_key(c.key_ref);
       if (!key) {
         f.reason = reason::kCheckpointKeyUnknown;
-        f.message = at + ": audit key '" + c.key_ref + "': " + key.error().to_string();
+        f.message = at + ": audit key '" + c.key_ref.str() + "': " + key.error().to_string();
         return stop(std::move(f));
       }
       const Bytes statement = HPKI_TRY(checkpoint_statement(alg_, c));
@@ -266,7 +266,7 @@ class Scanner {
     return {};
   }
 
-  Result<crypto::PublicKey> public_key(const std::string& key_ref) {
+  Result<crypto::PublicKey> public_key(const KeyId& key_ref) {
     if (auto it = keys_.find(key_ref); it != keys_.end()) return it->second;
     auto k = [&]() -> Result<crypto::PublicKey> {
       const Bytes spki =
@@ -286,7 +286,7 @@ class Scanner {
   std::int64_t expected_ = 1;
   Bytes prev_;
   VerifyReport report_;
-  std::map<std::string, Result<crypto::PublicKey>, std::less<>> keys_;
+  std::map<KeyId, Result<crypto::PublicKey>> keys_;
 };
 
 }  // namespace
@@ -323,7 +323,7 @@ Result<Bytes> checkpoint_statement(crypto::HashAlg alg, const store::AuditCheckp
   put_i64(out, c.seq);
   HPKI_TRY(put_str(out, BytesView(c.root_hash), "root_hash"));
   put_i64(out, unix_seconds(c.signed_at));
-  HPKI_TRY(put_str(out, c.key_ref, "key_ref"));
+  HPKI_TRY(put_str(out, c.key_ref.str(), "key_ref"));
   return out;
 }
 
@@ -407,7 +407,7 @@ Result<std::int64_t> AuditLog::append(store::Tx& tx, const Event& e) const {
 
 Result<store::AuditCheckpoint> AuditLog::checkpoint(store::Store& store,
                                                     const crypto::Signer& audit_key,
-                                                    std::string key_ref) const {
+                                                    KeyId key_ref) const {
   const auto spec = HPKI_TRY(crypto::key_spec_of(audit_key.public_key_der()));
   if (audit_key.algorithm() != crypto::default_signature_alg(spec.type)) {
     return fail(

@@ -222,7 +222,7 @@ struct VerifyOptions {
   // Or: the SPKI for a checkpoint's key_ref (an error is reported as
   // audit.checkpoint_key_unknown). With neither, signatures are not checked
   // (VerifyReport::signatures_checked is false) but roots still are.
-  std::function<Result<Bytes>(std::string_view key_ref)> resolve_key{};
+  std::function<Result<Bytes>(const KeyId& key_ref)> resolve_key{};
   // Checkpoints kept outside the database; each is checked like a stored one and must also
   // be present, identical, in the database (else audit.checkpoint_missing).
   std::vector<store::AuditCheckpoint> trusted_checkpoints{};
@@ -272,7 +272,7 @@ class AuditLog {
   // never signed; kConflict when a concurrent checkpoint took the same seq.
   [[nodiscard]] Result<store::AuditCheckpoint> checkpoint(store::Store& store,
                                                           const crypto::Signer& audit_key,
-                                                          std::string key_ref) const;
+                                                          KeyId key_ref) const;
 
   // Checks the whole log offline (reads in batches, each in its own transaction). Problems
   // of the log are in the report; an Error only when the log cannot be read (a row whose

@@ -33,7 +33,7 @@ std::string_view CertStatusInfo::word() const {
 
 Result<std::unique_ptr<crypto::Signer>> CaService::ca_signer(const store::CaRecord& ca) {
   auto* keys = HPKI_TRY(key_store_for(ca.key_ref, d_.file_keys, d_.hsm_keys));
-  return keys->signer(crypto::KeyRef{ca.key_ref}, std::nullopt,
+  return keys->signer(crypto::to_key_ref(ca.key_ref), std::nullopt,
                       d_.home->base.sm2.distinguishing_id);
 }
 

@@ -34,6 +34,7 @@
 
 #include "audit/audit_log.h"
 #include "ca/home.h"
+#include "ca/keys.h"
 #include "ca/pii.h"
 #include "core/clock.h"
 #include "core/random.h"
@@ -50,9 +51,6 @@ namespace hpki::ca {
 using store::CaFamily;
 
 [[nodiscard]] std::string ca_id(CaFamily family, store::CaRole role);  // "sm2-issuing", ...
-
-// The audit checkpoint key in the file key store (SM2 when the audit hash is SM3, else P-256).
-inline constexpr std::string_view kAuditKeyRef = "file:audit";
 
 // Who asks for a certificate operation (issue 16): the audit actor and the role whose
 // profile permissions apply — one of x509::kRequesterRoles ("admin", "ra_officer",

@@ -23,15 +23,16 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
   // The certificates of the hierarchy are hpki's own: requested as admin, no subject records.
   const Requester init_by{std::string(kInitActor), std::string(kAdminRole)};
   // The audit checkpoint key, once per home.
-  if (!d_.file_keys->public_key(crypto::KeyRef{std::string(kAuditKeyRef)})) {
+  if (!d_.file_keys->public_key(crypto::to_key_ref(audit_key_id()))) {
     const crypto::KeySpec spec =
         d_.audit != nullptr && d_.audit->hash_alg() == crypto::HashAlg::kSha256
             ? crypto::KeySpec{crypto::KeyType::kEcP256, 0}
             : crypto::KeySpec{crypto::KeyType::kSm2, 0};
-    auto ref = HPKI_TRY(d_.file_keys->generate(spec, "audit"));
+    const crypto::KeyRef audit_ref = HPKI_TRY(d_.file_keys->generate(spec, "audit"));
+    const KeyId ref = HPKI_TRY(crypto::to_key_id(audit_ref));
     HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
-      HPKI_TRY(tx.insert_key_ref({ref.id, "file", "audit", key_type_name(spec), {}}));
-      return audit(tx, o.actor, audit::action::kKeyCreate, ref.id, audit::outcome::kSuccess,
+      HPKI_TRY(tx.insert_key_ref({ref, "file", "audit", key_type_name(spec), {}}));
+      return audit(tx, o.actor, audit::action::kKeyCreate, ref.str(), audit::outcome::kSuccess,
                    nlohmann::json{{"purpose", "audit checkpoints"}}.dump());
     }));
   }
@@ -53,7 +54,8 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
     base.organization = d_.home->ca.organization;
 
     // Root (self-signed).
-    auto root_ref = HPKI_TRY(store_for_family.generate(ks.root, root_id));
+    const crypto::KeyRef root_ref = HPKI_TRY(store_for_family.generate(ks.root, root_id));
+    const KeyId root_key = HPKI_TRY(crypto::to_key_id(root_ref));
     auto root_signer = HPKI_TRY(store_for_family.signer(root_ref, std::nullopt, sm2_id));
     x509::IssueParams rp;
     rp.profile = &profiles.at("root-ca");
@@ -65,15 +67,12 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
     auto root_issued = HPKI_TRY(x509::issue_certificate(rp, d_.home->build, *root_signer));
     auto root_cert = HPKI_TRY(x509::Certificate::parse(root_issued.der));
     HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
-      HPKI_TRY(tx.insert_key_ref({root_ref.id,
-                                  std::string(store_for_family.kind()),
-                                  root_id,
-                                  key_type_name(ks.root),
-                                  {}}));
+      HPKI_TRY(tx.insert_key_ref(
+          {root_key, std::string(store_for_family.kind()), root_id, key_type_name(ks.root), {}}));
       HPKI_TRY(tx.insert_ca({root_id,
                              fam,
                              CaRole::kRoot,
-                             root_ref.id,
+                             root_key,
                              root_issued.der,
                              std::nullopt,
                              x509::to_string(root_cert->subject()),
@@ -91,15 +90,16 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
       rec.status = store::CertStatus::kIssued;
       rec.der = root_issued.der;
       HPKI_TRY(tx.insert_certificate(rec));
-      return audit(
-          tx, o.actor, audit::action::kCaCreate, root_id, audit::outcome::kSuccess,
-          nlohmann::json{{"subject", rec.subject}, {"key", rec.key_type}, {"key_ref", root_ref.id}}
-              .dump());
+      return audit(tx, o.actor, audit::action::kCaCreate, root_id, audit::outcome::kSuccess,
+                   nlohmann::json{
+                       {"subject", rec.subject}, {"key", rec.key_type}, {"key_ref", root_key.str()}}
+                       .dump());
     }));
 
     // Issuing CA, signed by the root.
     const std::string issuing_id = ca_id(fam, CaRole::kIssuing);
-    auto iss_ref = HPKI_TRY(store_for_family.generate(ks.issuing, issuing_id));
+    const crypto::KeyRef iss_ref = HPKI_TRY(store_for_family.generate(ks.issuing, issuing_id));
+    const KeyId iss_key = HPKI_TRY(crypto::to_key_id(iss_ref));
     auto iss_pub = HPKI_TRY(store_for_family.public_key(iss_ref));
     IssuerCtx root_ctx;
     root_ctx.record = HPKI_TRY(d_.store->transact_value<store::CaRecord>(
@@ -115,7 +115,7 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
     iss_job->subject_record = false;
     auto iss = HPKI_TRY(run_and_wait(std::move(iss_job)));
     HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
-      HPKI_TRY(tx.insert_key_ref({iss_ref.id,
+      HPKI_TRY(tx.insert_key_ref({iss_key,
                                   std::string(store_for_family.kind()),
                                   issuing_id,
                                   key_type_name(ks.issuing),
@@ -124,13 +124,13 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
       HPKI_TRY(tx.insert_ca({issuing_id,
                              fam,
                              CaRole::kIssuing,
-                             iss_ref.id,
+                             iss_key,
                              iss.der,
                              root_id,
                              x509::to_string(c->subject()),
                              {}}));
       return audit(tx, o.actor, audit::action::kCaCreate, issuing_id, audit::outcome::kSuccess,
-                   nlohmann::json{{"serial", iss.serial.hex()}, {"key_ref", iss_ref.id}}.dump());
+                   nlohmann::json{{"serial", iss.serial.hex()}, {"key_ref", iss_key.str()}}.dump());
     }));
 
     // OCSP responder and TSA certificates under the issuing CA.
@@ -139,7 +139,8 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
          {std::tuple{CaRole::kOcsp, "ocsp-responder", "OCSP Responder"},
           std::tuple{CaRole::kTsa, "tsa", "Time Stamping Authority"}}) {
       const std::string id = ca_id(fam, role);
-      auto ref = HPKI_TRY(store_for_family.generate(ks.leaf, id));
+      const crypto::KeyRef ref = HPKI_TRY(store_for_family.generate(ks.leaf, id));
+      const KeyId key = HPKI_TRY(crypto::to_key_id(ref));
       auto pub = HPKI_TRY(store_for_family.public_key(ref));
       x509::SubjectData s = base;
       s.common_name = d_.home->ca.organization + " " + family_title(fam) + " " + cn;
@@ -148,10 +149,10 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
       auto issued = HPKI_TRY(run_and_wait(std::move(leaf_job)));
       HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
         HPKI_TRY(tx.insert_key_ref(
-            {ref.id, std::string(store_for_family.kind()), id, key_type_name(ks.leaf), {}}));
+            {key, std::string(store_for_family.kind()), id, key_type_name(ks.leaf), {}}));
         auto c = HPKI_TRY(x509::Certificate::parse(issued.der));
         HPKI_TRY(tx.insert_ca(
-            {id, fam, role, ref.id, issued.der, issuing_id, x509::to_string(c->subject()), {}}));
+            {id, fam, role, key, issued.der, issuing_id, x509::to_string(c->subject()), {}}));
         return audit(tx, o.actor, audit::action::kCaCreate, id, audit::outcome::kSuccess,
                      nlohmann::json{{"serial", issued.serial.hex()}}.dump());
       }));

@@ -4,16 +4,25 @@
 
 namespace hpki::ca {
 
-Result<crypto::KeyStore*> key_store_for(std::string_view key_ref, crypto::KeyStore* file,
+Result<crypto::KeyStore*> key_store_for(const KeyId& key, crypto::KeyStore* file,
                                         crypto::KeyStore* hsm) {
-  if (key_ref.starts_with("pkcs11:")) {
-    if (hsm == nullptr) return fail(ErrorCode::kConfigMissing, "no PKCS#11 token configured");
-    return hsm;
+  if (key.empty()) return fail(ErrorCode::kInvalidArgument, "no key id");
+  switch (key.scheme()) {
+    case KeyId::Scheme::kPkcs11:
+      if (hsm == nullptr) return fail(ErrorCode::kConfigMissing, "no PKCS#11 token configured");
+      return hsm;
+    case KeyId::Scheme::kFile:
+      if (file == nullptr) {
+        return fail(ErrorCode::kConfigMissing, "no file key store for '" + key.str() + "'");
+      }
+      return file;
   }
-  if (key_ref.starts_with("file:") && file != nullptr) return file;
-  return fail(
-      ErrorCode::kInvalidArgument,
-      "key reference must be file:NAME or pkcs11:LABEL, not '" + std::string(key_ref) + "'");
+  return fail(ErrorCode::kInvalidArgument, "key id '" + key.str() + "' has no key store");
+}
+
+const KeyId& audit_key_id() {
+  static const KeyId id = KeyId::of(KeyId::Scheme::kFile, "audit").value();
+  return id;
 }
 
 }  // namespace hpki::ca

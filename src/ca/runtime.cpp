@@ -107,14 +107,14 @@ Result<std::unique_ptr<Runtime>> Runtime::init(const std::filesystem::path& home
   HPKI_TRY(rt->wire(std::move(passphrase), true));
   HPKI_TRY(rt->service_->init_hierarchy(hierarchy));
   // The first signed checkpoint covers the creation of the hierarchy.
-  auto audit_signer = HPKI_TRY(rt->file_keys_->signer(crypto::KeyRef{std::string(kAuditKeyRef)}));
-  HPKI_TRY(rt->audit_->checkpoint(*rt->store_, *audit_signer, std::string(kAuditKeyRef)));
+  auto audit_signer = HPKI_TRY(rt->file_keys_->signer(crypto::to_key_ref(audit_key_id())));
+  HPKI_TRY(rt->audit_->checkpoint(*rt->store_, *audit_signer, audit_key_id()));
   std::filesystem::rename(tmp, config_path(home), ec);
   if (ec) return fail(ErrorCode::kIo, "finishing init: " + ec.message());
   return rt;
 }
 
-Result<crypto::KeyStore*> Runtime::keys_for(std::string_view key_ref) {
+Result<crypto::KeyStore*> Runtime::keys_for(const KeyId& key_ref) {
   return key_store_for(key_ref, file_keys_.get(), hsm_keys_.get());
 }
 

@@ -45,9 +45,9 @@ class Runtime {
   [[nodiscard]] const Clock& clock() const { return clock_; }
   [[nodiscard]] const std::map<std::string, x509::Profile>& profiles() const { return profiles_; }
   [[nodiscard]] crypto::FileKeyStore& file_keys() { return *file_keys_; }
-  // The key store of a key reference: "pkcs11:..." on the configured token (kConfigMissing
-  // without one), "file:..." in the file key store, anything else kInvalidArgument.
-  [[nodiscard]] Result<crypto::KeyStore*> keys_for(std::string_view key_ref);
+  // The key store of a key: "pkcs11:..." on the configured token (kConfigMissing without
+  // one), "file:..." in the file key store (ca::key_store_for).
+  [[nodiscard]] Result<crypto::KeyStore*> keys_for(const KeyId& key_ref);
   // Reservations of a version before schema 7, left by a crash, that opening this home recorded
   // as never delivered (ca/upgrade.h).
   [[nodiscard]] int never_delivered_at_upgrade() const { return never_delivered_; }

@@ -22,7 +22,6 @@ struct OpenedDatabase {
   int never_delivered = 0;  // reservations of an older version resolved by this opening
 };
 
-[[nodiscard]] Result<OpenedDatabase> open_home_database(const HomeConfig& home,
-                                                        const Clock& clock);
+[[nodiscard]] Result<OpenedDatabase> open_home_database(const HomeConfig& home, const Clock& clock);
 
 }  // namespace hpki::ca

@@ -15,8 +15,8 @@ void add_audit_commands(CLI::App& app, Context& ctx) {
     run_command(ctx, [&]() -> Result<int> {
       auto rt = HPKI_TRY(open_runtime(ctx));
       audit::VerifyOptions o;
-      o.resolve_key = [&](std::string_view key_ref) {
-        return rt->file_keys().public_key(crypto::KeyRef{std::string(key_ref)});
+      o.resolve_key = [&](const KeyId& key_ref) {
+        return rt->file_keys().public_key(crypto::to_key_ref(key_ref));
       };
       auto report = HPKI_TRY(rt->audit().verify(rt->store(), o));
       if (ctx.json) {
@@ -49,9 +49,8 @@ void add_audit_commands(CLI::App& app, Context& ctx) {
   cp->callback([&ctx] {
     run_command(ctx, [&]() -> Result<int> {
       auto rt = HPKI_TRY(open_runtime(ctx));
-      auto signer = HPKI_TRY(rt->file_keys().signer(crypto::KeyRef{std::string(ca::kAuditKeyRef)}));
-      auto c =
-          HPKI_TRY(rt->audit().checkpoint(rt->store(), *signer, std::string(ca::kAuditKeyRef)));
+      auto signer = HPKI_TRY(rt->file_keys().signer(crypto::to_key_ref(ca::audit_key_id())));
+      auto c = HPKI_TRY(rt->audit().checkpoint(rt->store(), *signer, ca::audit_key_id()));
       if (ctx.json) {
         ctx.out << nlohmann::json{{"seq", c.seq},
                                   {"root", hex_encode(c.root_hash)},

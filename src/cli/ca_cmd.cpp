@@ -140,7 +140,7 @@ void add_ca_commands(CLI::App& app, Context& ctx) {
                        {"role", store::to_string(c.role)},
                        {"subject", c.subject},
                        {"parent", c.parent_id.value_or("")},
-                       {"key_ref", c.key_ref},
+                       {"key_ref", c.key_ref.str()},
                        {"not_after", cert ? format_rfc3339((*cert)->validity().not_after) : ""}});
         }
         ctx.out << j.dump() << "\n";

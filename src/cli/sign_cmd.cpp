@@ -111,12 +111,14 @@ Result<int> run_sign(Context& ctx, const SignArgs& a) {
   if (a.raw && (a.detached || !a.tsa.empty() || a.gmt0010))
     return fail(ErrorCode::kInvalidArgument, "--raw excludes --detached, --tsa and --gmt0010");
   // A registered key id, or a key reference with --cert.
-  std::string key_ref = a.key;
+  KeyId key_ref;
   std::vector<x509::CertificatePtr> certs;
   if (a.key.find(':') == std::string::npos) {
     auto reg = HPKI_TRY(registry_of(ctx).get(a.key));
     key_ref = reg.key_ref;
     certs = reg.certificates;
+  } else {
+    key_ref = HPKI_TRY(KeyId::parse(a.key));
   }
   if (!a.cert.empty()) {
     certs = HPKI_TRY(certs_of({a.cert}));
@@ -132,7 +134,7 @@ Result<int> run_sign(Context& ctx, const SignArgs& a) {
   auto rt = HPKI_TRY(open_runtime(ctx));
   auto* store = HPKI_TRY(rt->keys_for(key_ref));
   auto signer =
-      HPKI_TRY(store->signer(crypto::KeyRef{key_ref}, std::nullopt, crypto::kSm2DefaultId));
+      HPKI_TRY(store->signer(crypto::to_key_ref(key_ref), std::nullopt, crypto::kSm2DefaultId));
   sign::SigningIdentity id{signer.get(), certs.front(), chain};
   sign::SignRequest req;
   req.mode =
@@ -201,17 +203,18 @@ Result<int> run_key_import(Context& ctx, const ImportArgs& a) {
 }
 
 Result<int> run_key_register(Context& ctx, const RegisterArgs& a) {
+  const KeyId ref = HPKI_TRY(KeyId::parse(a.ref));
   auto certs = HPKI_TRY(certs_of({a.cert}));
   if (!a.chain.empty()) {
     auto more = HPKI_TRY(certs_of({a.chain}));
     certs.insert(certs.end(), more.begin(), more.end());
   }
   auto rt = HPKI_TRY(open_runtime(ctx));
-  auto* store = HPKI_TRY(rt->keys_for(a.ref));
-  const Bytes spki = HPKI_TRY(store->public_key(crypto::KeyRef{a.ref}));
+  auto* store = HPKI_TRY(rt->keys_for(ref));
+  const Bytes spki = HPKI_TRY(store->public_key(crypto::to_key_ref(ref)));
   if (spki != certs.front()->spki_der())
     return fail(ErrorCode::kKeyMismatch, a.ref + " is not the key of " + a.cert);
-  HPKI_TRY(registry_of(ctx).add({a.id, a.ref, a.org, certs}, a.replace));
+  HPKI_TRY(registry_of(ctx).add({a.id, ref, a.org, certs}, a.replace));
   ctx.out << "registered " << a.id << " (" << a.ref << ", org " << a.org << ")\n";
   return kExitOk;
 }

@@ -40,10 +40,11 @@ class Fd {
 };
 
 Result<std::string> label_of(const KeyRef& ref) {
-  if (!ref.id.starts_with(kFileKeyRefPrefix)) {
+  const KeyId id = HPKI_TRY(to_key_id(ref));
+  if (id.scheme() != KeyId::Scheme::kFile) {
     return fail(ErrorCode::kInvalidArgument, "not a file key reference: '" + ref.id + "'");
   }
-  std::string label = ref.id.substr(kFileKeyRefPrefix.size());
+  std::string label(id.name());
   if (!is_valid_key_label(label)) {
     return fail(ErrorCode::kInvalidArgument, "bad key label in '" + ref.id + "'");
   }

@@ -10,6 +10,7 @@
 
 #include "core/bytes.h"
 #include "core/error.h"
+#include "core/key_id.h"
 #include "crypto/algorithm.h"
 #include "crypto/signer.h"
 
@@ -22,6 +23,12 @@ struct KeyRef {
   friend bool operator==(const KeyRef&, const KeyRef&) = default;
   friend auto operator<=>(const KeyRef&, const KeyRef&) = default;
 };
+
+// The one conversion between a key's id as hpki stores and configures it (hpki::KeyId,
+// core/key_id.h) and a key store's reference: the same text.
+[[nodiscard]] inline KeyRef to_key_ref(const KeyId& id) { return KeyRef{id.str()}; }
+// kInvalidArgument (KeyId::parse) for a reference that is not file:NAME or pkcs11:LABEL.
+[[nodiscard]] inline Result<KeyId> to_key_id(const KeyRef& ref) { return KeyId::parse(ref.id); }
 
 class KeyStore {
  public:

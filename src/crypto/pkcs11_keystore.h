@@ -80,7 +80,7 @@ class Pkcs11KeyStore final : public KeyStore {
   // "<token label> (<manufacturer> <model>)", for messages and logs.
   [[nodiscard]] const std::string& token_description() const noexcept;
 
-  struct Token;  // implementation detail (pkcs11_keystore.cpp)
+  struct Token;  // implementation detail (crypto/detail/pkcs11.h)
 
  private:
   explicit Pkcs11KeyStore(std::shared_ptr<Token> token);

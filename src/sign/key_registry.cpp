@@ -22,6 +22,8 @@ Result<void> KeyRegistry::add(const RegisteredKey& key, bool replace) const {
   if (!valid_key_id(key.id))
     return fail(ErrorCode::kInvalidArgument, "key id must be 1..64 of [A-Za-z0-9._-]");
   if (key.org.empty()) return fail(ErrorCode::kInvalidArgument, "a signing key needs an --org");
+  if (key.key_ref.empty())
+    return fail(ErrorCode::kInvalidArgument, "a signing key needs its key id");
   if (key.certificates.empty() || !key.certificates.front())
     return fail(ErrorCode::kInvalidArgument, "a signing key needs its certificate");
   std::error_code ec;
@@ -33,7 +35,7 @@ Result<void> KeyRegistry::add(const RegisteredKey& key, bool replace) const {
   nlohmann::json certs = nlohmann::json::array();
   for (const auto& c : key.certificates) certs.push_back(pem_encode("CERTIFICATE", c->der()));
   const nlohmann::json j{
-      {"id", key.id}, {"key_ref", key.key_ref}, {"org", key.org}, {"certificates", certs}};
+      {"id", key.id}, {"key_ref", key.key_ref.str()}, {"org", key.org}, {"certificates", certs}};
   const auto tmp = path.string() + ".tmp";
   {
     std::ofstream f(tmp, std::ios::trunc);
@@ -70,7 +72,9 @@ Result<RegisteredKey> parse_registration(std::string_view id, std::string_view t
     return fail(ErrorCode::kMalformed, "not a signing key registration");
   RegisteredKey k;
   k.id = std::string(id);
-  k.key_ref = j["key_ref"].get<std::string>();
+  auto key = KeyId::parse(j["key_ref"].get<std::string>());
+  if (!key) return fail(ErrorCode::kMalformed, "key_ref: " + key.error().detail());
+  k.key_ref = std::move(*key);
   k.org = j["org"].get<std::string>();
   for (const auto& c : j["certificates"]) {
     if (!c.is_string()) return fail(ErrorCode::kMalformed, "bad certificate");

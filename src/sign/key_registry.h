@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/key_id.h"
 #include "x509/certificate.h"
 
 namespace hpki::sign {
@@ -21,7 +22,7 @@ inline constexpr std::size_t kMaxRegistrationSize = 1024 * 1024;
 
 struct RegisteredKey {
   std::string id;                                  // letters, digits, '-', '_', '.' (1..64)
-  std::string key_ref;                             // crypto::KeyRef id
+  KeyId key_ref;                                   // the key (core/key_id.h)
   std::string org;                                 // the organization the key signs for
   std::vector<x509::CertificatePtr> certificates;  // the key's certificate first, then its chain
 };
@@ -30,7 +31,7 @@ class KeyRegistry {
  public:
   explicit KeyRegistry(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
-  // kInvalidArgument for a bad id, empty org or no certificate; kAlreadyExists unless
+  // kInvalidArgument for a bad id, no key id, empty org or no certificate; kAlreadyExists unless
   // `replace`.
   [[nodiscard]] Result<void> add(const RegisteredKey& key, bool replace = false) const;
   // kNotFound for an unknown (or malformed) id; kMalformed for a damaged file.
@@ -44,7 +45,8 @@ class KeyRegistry {
 [[nodiscard]] bool valid_key_id(std::string_view id);
 
 // Parses one registration file's text (at most kMaxRegistrationSize; kTooLarge beyond,
-// kMalformed for anything but the format above, certificate parse errors as they are).
+// kMalformed for anything but the format above — a key_ref that is not a key id with KeyId's
+// reason —, certificate parse errors as they are).
 [[nodiscard]] Result<RegisteredKey> parse_registration(std::string_view id, std::string_view text);
 
 }  // namespace hpki::sign

@@ -56,6 +56,7 @@
 #include "core/bytes.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/key_id.h"
 #include "core/serial.h"
 
 namespace hpki::store {
@@ -84,7 +85,7 @@ struct CaRecord {
   std::string id{};  // e.g. "sm2-issuing"
   CaFamily family = CaFamily::kRsa;
   CaRole role = CaRole::kRoot;
-  std::string key_ref{};                   // key store reference of the CA key
+  KeyId key_ref{};                         // the CA key (core/key_id.h)
   Bytes certificate{};                     // DER
   std::optional<std::string> parent_id{};  // issuer CA; none for a root
   std::string subject{};                   // display form of the subject DN
@@ -173,12 +174,12 @@ struct AuditCheckpoint {
   std::int64_t tree_size = 0;
   Bytes root_hash{};
   Bytes signature{};
-  std::string key_ref{};
+  KeyId key_ref{};  // the key that signed the checkpoint
   TimePoint signed_at{};
 };
 
 struct KeyRefRecord {
-  std::string id{};
+  KeyId id{};                // the key's id (core/key_id.h)
   std::string store_kind{};  // "file" | "pkcs11"
   std::string label{};
   std::string key_type{};
@@ -278,7 +279,8 @@ class Tx {
   [[nodiscard]] virtual Dialect dialect() const noexcept = 0;
 
   // --- CAs
-  // kConflict when the id exists; kConflict (foreign key) when parent_id is unknown.
+  // kConflict when the id exists; kConflict (foreign key) when parent_id is unknown;
+  // kInvalidArgument for an empty id or key id.
   [[nodiscard]] virtual Result<void> insert_ca(const CaRecord& ca) = 0;
   [[nodiscard]] virtual Result<CaRecord> get_ca(std::string_view id) = 0;
   // Ordered by created_at, id.
@@ -365,13 +367,15 @@ class Tx {
   [[nodiscard]] virtual Result<std::vector<AuditRecord>> read_audit(
       std::int64_t from_seq, std::int64_t limit, std::optional<std::string> org = {}) = 0;
   [[nodiscard]] virtual Result<std::optional<AuditRecord>> last_audit() = 0;
+  // kConflict when a checkpoint at c.seq exists; kInvalidArgument without a key id.
   [[nodiscard]] virtual Result<void> insert_checkpoint(const AuditCheckpoint& c) = 0;
   // Ascending by seq.
   [[nodiscard]] virtual Result<std::vector<AuditCheckpoint>> list_checkpoints() = 0;
 
   // --- key references, API keys
+  // Key references by key id: kConflict when the id exists, kInvalidArgument for an empty id.
   [[nodiscard]] virtual Result<void> insert_key_ref(const KeyRefRecord& k) = 0;
-  [[nodiscard]] virtual Result<KeyRefRecord> get_key_ref(std::string_view id) = 0;
+  [[nodiscard]] virtual Result<KeyRefRecord> get_key_ref(const KeyId& id) = 0;
   [[nodiscard]] virtual Result<std::vector<KeyRefRecord>> list_key_refs() = 0;
   [[nodiscard]] virtual Result<void> insert_api_key(const ApiKeyRecord& k) = 0;
   [[nodiscard]] virtual Result<std::optional<ApiKeyRecord>> find_api_key_by_hash(

@@ -15,11 +15,14 @@
 #include <string>
 
 #include "core/bytes.h"
+#include "core/key_id.h"
 #include "core/serial.h"
 
 namespace hpki {
 // gtest prints a Serial by its hex.
 inline void PrintTo(const Serial& s, std::ostream* os) { *os << s.hex(); }
+// And a KeyId by its text.
+inline void PrintTo(const KeyId& k, std::ostream* os) { *os << k.str(); }
 }  // namespace hpki
 
 namespace hpki::test {
@@ -29,6 +32,13 @@ inline Serial sn(std::string_view text) {
   auto s = Serial::parse(text);
   if (!s) std::abort();
   return *s;
+}
+
+// A key id written in a test ("file:rsa-root"); aborts on a typo.
+inline KeyId key_id(std::string_view text) {
+  auto k = KeyId::parse(text);
+  if (!k) std::abort();
+  return *k;
 }
 
 // A fresh directory under the system temp dir, removed with everything in it on destruction.

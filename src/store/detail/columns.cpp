@@ -33,6 +33,13 @@ Result<Serial> Codec<Serial>::read(Value& v, ColumnName n) {
   return s;
 }
 
+Result<KeyId> Codec<KeyId>::read(Value& v, ColumnName n) {
+  const std::string text = HPKI_TRY(Codec<std::string>::read(v, n));
+  auto k = KeyId::parse(text);
+  if (!k) return fail(ErrorCode::kStorage, "column " + n.str() + ": " + k.error().detail());
+  return k;
+}
+
 Result<std::int64_t> Codec<std::int64_t>::read(Value& v, ColumnName n) {
   if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
   if (const auto* s = std::get_if<std::string>(&v)) {

@@ -41,6 +41,7 @@
 #include "core/bytes.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/key_id.h"
 #include "store/detail/sql.h"
 #include "store/store.h"
 
@@ -119,6 +120,15 @@ struct Codec<Serial> {
   static constexpr SqlType kType = SqlType::kText;
   static Value bind(const Serial& v) { return Value{v.hex()}; }
   static Result<Serial> read(Value& v, ColumnName n);
+};
+
+// Stored as its text ("file:NAME"); a stored value that is not a key id is kStorage naming the
+// column.
+template <>
+struct Codec<KeyId> {
+  static constexpr SqlType kType = SqlType::kText;
+  static Value bind(const KeyId& v) { return Value{v.str()}; }
+  static Result<KeyId> read(Value& v, ColumnName n);
 };
 
 // Write-only (a view of the caller's bytes, copied when bound): TimestampToken::token.
@@ -388,7 +398,7 @@ void bind_row(const Descriptor<Rec>& d, const Rec& rec, std::int64_t now, std::v
     if (c.write == Write::kField) {
       out.push_back(c.bind(rec));
     } else if (c.write == Write::kStoreClock) {
-      out.push_back(Value{now});
+      out.emplace_back(now);  // in place: GCC 12 warns (wrongly) on moving a Value here
     }
   }
 }

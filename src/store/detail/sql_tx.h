@@ -70,7 +70,7 @@ class SqlTx final : public Tx {
   Result<std::vector<AuditCheckpoint>> list_checkpoints() override;
 
   Result<void> insert_key_ref(const KeyRefRecord& k) override;
-  Result<KeyRefRecord> get_key_ref(std::string_view id) override;
+  Result<KeyRefRecord> get_key_ref(const KeyId& id) override;
   Result<std::vector<KeyRefRecord>> list_key_refs() override;
   Result<void> insert_api_key(const ApiKeyRecord& k) override;
   Result<std::optional<ApiKeyRecord>> find_api_key_by_hash(BytesView hash) override;

@@ -27,6 +27,7 @@
 #include "store/detail/raw.h"
 #include "store/store.h"
 #include "tests/support/test_db.h"
+#include "tests/support/test_util.h"
 
 namespace hpki::crypto {
 // Readable test parameters ("sm3" rather than "4-byte object").
@@ -230,7 +231,7 @@ class AuditTest : public ::testing::TestWithParam<std::tuple<std::string, HashAl
 
   store::AuditCheckpoint checkpoint() {
     clock_.advance(1s);
-    auto c = log_->checkpoint(*store_, *signer_, "file:audit");
+    auto c = log_->checkpoint(*store_, *signer_, test::key_id("file:audit"));
     EXPECT_TRUE(c.has_value()) << c.error().to_string();
     return c.value_or(store::AuditCheckpoint{});
   }
@@ -646,7 +647,7 @@ TEST_P(AuditTest, BrokenLogIsNeverCheckpointed) {
   checkpoint();
   append_n(2);
   exec("UPDATE audit_log SET actor = 'x' WHERE seq = 2");
-  auto c = log_->checkpoint(*store_, *signer_, "file:audit");
+  auto c = log_->checkpoint(*store_, *signer_, test::key_id("file:audit"));
   ASSERT_FALSE(c.has_value());
   EXPECT_EQ(c.error().code(), ErrorCode::kAuditBroken);
   EXPECT_NE(c.error().detail().find(reason::kHashMismatch), std::string::npos);
@@ -711,7 +712,8 @@ TEST_P(AuditTest, TamperedCheckpointsAreDetected) {
     exec(
         "INSERT INTO audit_checkpoints (seq, tree_size, root_hash, signature, key_ref, "
         "signed_at) VALUES (?, ?, ?, ?, ?, ?)",
-        {Value{c.seq}, Value{c.tree_size}, Value{c.root_hash}, Value{c.signature}, Value{c.key_ref},
+        {Value{c.seq}, Value{c.tree_size}, Value{c.root_hash}, Value{c.signature},
+         Value{c.key_ref.str()},
          Value{std::chrono::duration_cast<std::chrono::seconds>(c.signed_at.time_since_epoch())
                    .count()}});
     ASSERT_TRUE(verify().ok());
@@ -756,7 +758,7 @@ TEST_P(AuditTest, TamperedCheckpointsAreDetected) {
   ASSERT_TRUE(forger.has_value());
   exec("DELETE FROM audit_checkpoints");
   clock_.advance(1s);
-  ASSERT_TRUE(log_->checkpoint(*store_, **forger, "file:audit").has_value());
+  ASSERT_TRUE(log_->checkpoint(*store_, **forger, test::key_id("file:audit")).has_value());
   expect_failure(verify(), reason::kCheckpointSignatureInvalid, 8);
   // Checked against the forger's key it verifies: the key decides.
   EXPECT_TRUE(verify({.audit_key_spki = other->public_key_der()}).ok());
@@ -766,10 +768,10 @@ TEST_P(AuditTest, KeysAreResolvedByReference) {
   append_n(3);
   checkpoint();
   int calls = 0;
-  auto resolve = [&](std::string_view ref) -> Result<Bytes> {
+  auto resolve = [&](const KeyId& ref) -> Result<Bytes> {
     ++calls;
-    if (ref == "file:audit") return key().public_key_der();
-    return fail(ErrorCode::kKeyNotFound, "no key " + std::string(ref));
+    if (ref == test::key_id("file:audit")) return key().public_key_der();
+    return fail(ErrorCode::kKeyNotFound, "no key " + ref.str());
   };
   auto v = verify({.resolve_key = resolve});
   EXPECT_TRUE(v.ok());
@@ -777,7 +779,7 @@ TEST_P(AuditTest, KeysAreResolvedByReference) {
   EXPECT_EQ(calls, 1);
   append_n(2);
   clock_.advance(1s);
-  ASSERT_TRUE(log_->checkpoint(*store_, *signer_, "file:retired").has_value());
+  ASSERT_TRUE(log_->checkpoint(*store_, *signer_, test::key_id("file:retired")).has_value());
   expect_failure(verify({.resolve_key = resolve}), reason::kCheckpointKeyUnknown, 5);
 }
 
@@ -786,7 +788,7 @@ TEST_P(AuditTest, RsaAuditKey) {
   ASSERT_TRUE(rsa.has_value());
   append_n(7);
   clock_.advance(1s);
-  auto c = log_->checkpoint(*store_, **rsa, "pkcs11:audit-rsa");
+  auto c = log_->checkpoint(*store_, **rsa, test::key_id("pkcs11:audit-rsa"));
   ASSERT_TRUE(c.has_value()) << c.error().to_string();
   EXPECT_TRUE(verify({.audit_key_spki = key_of(crypto::KeyType::kRsa).public_key_der()}).ok());
   expect_failure(verify(), reason::kCheckpointSignatureInvalid, 7);  // not the SM2/P-256 key
@@ -794,7 +796,7 @@ TEST_P(AuditTest, RsaAuditKey) {
   auto pss = key_of(crypto::KeyType::kRsa).signer(crypto::SignatureAlg::kRsaPssSha256);
   ASSERT_TRUE(pss.has_value());
   append_n(1);
-  auto refused = log_->checkpoint(*store_, **pss, "x");
+  auto refused = log_->checkpoint(*store_, **pss, test::key_id("file:x"));
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
 }
@@ -894,7 +896,7 @@ TEST_P(AuditTest, EmptyLogAndListing) {
   auto v = verify();
   EXPECT_TRUE(v.ok());
   EXPECT_EQ(v.entries_checked, 0);
-  auto c = log_->checkpoint(*store_, *signer_, "file:audit");
+  auto c = log_->checkpoint(*store_, *signer_, test::key_id("file:audit"));
   ASSERT_FALSE(c.has_value());
   EXPECT_EQ(c.error().code(), ErrorCode::kBadState);
 

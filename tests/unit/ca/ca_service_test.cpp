@@ -92,8 +92,8 @@ TEST_P(CaServiceTest, EveryChangeIsAuditedAndTheLogVerifies) {
   EXPECT_EQ(entries.back().actor, "alice");
   EXPECT_EQ(entries.back().object, "rsa-issuing/" + a.serial.hex());
   audit::VerifyOptions o;
-  o.resolve_key = [&](std::string_view ref) {
-    return rt_->file_keys().public_key(crypto::KeyRef{std::string(ref)});
+  o.resolve_key = [&](const KeyId& ref) {
+    return rt_->file_keys().public_key(crypto::to_key_ref(ref));
   };
   auto report = rt_->audit().verify(rt_->store(), o).value();
   EXPECT_TRUE(report.ok()) << report.failure->message;

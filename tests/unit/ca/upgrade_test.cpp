@@ -51,8 +51,7 @@ class UpgradeTest : public ::testing::TestWithParam<std::string> {
                                .org = "示例医院"}));
       for (const char* serial : {"0a02", "0a03"}) {
         const Value reserved[] = {Value{std::string(serial)}, Value{std::string("示例医院")},
-                                  Value{std::string("issuing")}, Value{},
-                                  Value{Bytes(32, 0xab)}};
+                                  Value{std::string("issuing")}, Value{}, Value{Bytes(32, 0xab)}};
         HPKI_TRY(store::raw::exec(tx, row, reserved));
       }
       return {};
@@ -133,8 +132,8 @@ TEST_P(UpgradeTest, TheStoreAloneRefusesToDropReservationsAndChangesNothing) {
   ASSERT_TRUE(v6) << v6.error().to_string();
   EXPECT_EQ((*v6)->schema_version().value(), 6);
   auto n = (*v6)->read_value<std::int64_t>([](store::Tx& tx) -> Result<std::int64_t> {
-    auto rows = HPKI_TRY(store::raw::query(
-        tx, "SELECT COUNT(*) FROM certificates WHERE status = 'issuing'", {}));
+    auto rows = HPKI_TRY(
+        store::raw::query(tx, "SELECT COUNT(*) FROM certificates WHERE status = 'issuing'", {}));
     return std::get<std::int64_t>(rows.at(0).at(0));
   });
   ASSERT_TRUE(n) << n.error().to_string();

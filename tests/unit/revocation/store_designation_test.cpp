@@ -59,8 +59,9 @@ class StoreDesignationTest : public test::CaFixture {
   Holder holder(const std::string& id) {
     const auto rec = record(id);
     auto* keys = rt_->keys_for(rec.key_ref).value();
-    return {keys->signer(crypto::KeyRef{rec.key_ref}, std::nullopt, crypto::kSm2DefaultId).value(),
-            x509::Certificate::parse(rec.certificate).value()};
+    return {
+        keys->signer(crypto::to_key_ref(rec.key_ref), std::nullopt, crypto::kSm2DefaultId).value(),
+        x509::Certificate::parse(rec.certificate).value()};
   }
 
   // A certificate of `profile` issued by the CA record `ca_id` with the CA's own key, as
