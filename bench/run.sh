@@ -71,6 +71,10 @@ fi
 echo
 echo "== bench/compare/issuance.sh" >&2
 bash "$(dirname "$0")/compare/issuance.sh" "$BUILD_DIR"
+# Where issuance's CPU goes, by stage, against cfssl's (issue 17).
+echo
+echo "== bench/compare/issuance_cpu.sh" >&2
+bash "$(dirname "$0")/compare/issuance_cpu.sh" "$BUILD_DIR"
 # Side-by-side service benchmarks (each prints its own table).
 echo
 echo "== RFC 3161 TSA over HTTP (bench/compare/tsa.sh)" >&2

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <future>
 #include <set>
 #include <thread>
 #include <vector>
@@ -95,6 +96,30 @@ TEST_P(StoreTest, CommitBatcherReturnsValuesAndErrorsOfASingleUnit) {
 // submit(): units handed over without waiting share batches with waiting callers; each `done`
 // runs once, after its unit committed, with the unit's own outcome (a failing unit alone); a
 // unit that throws fails alone; the destructor runs what is still queued.
+// A `done` callback runs on the committer thread; a run() it makes (the CA's status listener ->
+// the OCSP responder storing a response through the same batcher) cannot wait for a batch that
+// thread would have to commit: it runs in a transaction of its own (it deadlocked before).
+TEST_P(StoreTest, CommitBatcherRunFromADoneCallbackDoesNotWaitForItself) {
+  add_root();
+  CommitBatcher batcher(*store_);
+  std::promise<Result<void>> inner;
+  auto got = inner.get_future();
+  batcher.submit([](Tx& tx) { return tx.insert_certificate(cert("rsa-root", "01")); },
+                 [&](Result<void> r) {
+                   EXPECT_TRUE(r.has_value());
+                   inner.set_value(batcher.run(
+                       [](Tx& tx) { return tx.insert_certificate(cert("rsa-root", "02")); }));
+                 });
+  ASSERT_EQ(got.wait_for(std::chrono::seconds(20)), std::future_status::ready)
+      << "run() from a done callback waited for its own committer";
+  auto r = got.get();
+  ASSERT_TRUE(r.has_value()) << r.error().to_string();
+  run([](Tx& tx) -> Result<void> {
+    EXPECT_EQ(HPKI_TRY(tx.find_certificates_by_serial(test::sn("02"))).size(), 1u);
+    return {};
+  });
+}
+
 TEST_P(StoreTest, CommitBatcherSubmitAnswersEachUnitOnceAfterItsCommit) {
   add_root();
   std::atomic<int> ok{0}, conflicts{0}, internal{0}, committed_before_done{0};
