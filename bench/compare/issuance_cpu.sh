@@ -161,7 +161,8 @@ report() {  # report NAME LABEL
       awk -v u="$issue_us" '
         function take(pat, label) { if (index($0, pat) && !(label in got)) { got[label] = $1 + 0 } }
         { take("x509::CertificationRequest::verify_pop", "CSR proof of possession");
-          take("ca::CaService::sign(", "build, lint and sign");
+          if ($NF == "hpki::ca::CaService::sign" && !("build, lint and sign" in got))
+            got["build, lint and sign"] = $1 + 0;
           take("x509::lint_tbs_certificate", "(of which lint)");
           if (index($0, "hpki::http::WorkerPool::run") && !("all" in got)) got["all"] = $1 + 0 }
         END {
