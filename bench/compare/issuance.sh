@@ -105,24 +105,16 @@ run_wrk "cfssl-p256" "http://127.0.0.1:$CFSSL_PORT/api/v1/cfssl/sign" "$WORK/bod
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'
 
 # --- hpki serve on a fresh home: bench_hpki BACKEND DB_URL
+source "$SRC/bench/compare/hpki_server.sh"
 export HPKI_PASSPHRASE="bench-passphrase-not-for-production"
 export HPKI_PROFILES="$SRC/profiles"
 bench_hpki() {
   local backend=$1 url=$2 H="$WORK/home-$1"
-  local args=(--home "$H" ca init --families ecdsa,sm2 --org 示例医院)
+  local args=(--families ecdsa,sm2 --org 示例医院)
   [ -n "$url" ] && args+=(--database "$url")
-  "$HPKI" "${args[@]}" >/dev/null
-  # The bench's single API key, from a single address, must not be throttled by the per-key or
-  # the per-address rate limit, nor its connections capped.
-  sed -i '/^\[server\]/a rate_limit_per_second = 10000000\nrate_limit_burst = 10000000\nip_rate_limit_per_second = 0\nmax_connections_per_ip = 0' "$H/hpki.toml"
-  local key; key=$("$HPKI" --home "$H" apikey create --role admin 2>/dev/null | tail -n 1)
-  "$HPKI" --home "$H" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --threads 2 \
-    --workers "$WORKERS" >"$WORK/serve-$backend.out" 2>"$WORK/serve-$backend.err" &
-  local pid=$!
+  bench_hpki_start "$HPKI" "$H" "$WORK/serve-$backend" "$WORKERS" -- "${args[@]}"
+  local pid=$BENCH_PID key=$BENCH_KEY api=$BENCH_API
   PIDS+=($pid)
-  for _ in $(seq 1 100); do grep -q '^  HTTP' "$WORK/serve-$backend.out" 2>/dev/null && break; sleep 0.1; done
-  local api; api=$(grep -o 'https://[^ ]*' "$WORK/serve-$backend.out" | head -n 1)
-  [ -n "$api" ] || { echo "issuance.sh: hpki serve did not start:" >&2; cat "$WORK/serve-$backend.err" >&2; exit 1; }
   local code
   code=$(curl -s --cacert "$H/tls/ca.pem" -o "$WORK/one" -w '%{http_code}' -H "Authorization: Bearer $key" \
     -d @"$WORK/body/sm2/1.json" "${api}certificates")

@@ -112,20 +112,15 @@ for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/api/v1/cf
 measure cfssl "http://127.0.0.1:$PORT/api/v1/cfssl/sign" "$WORK/body/cfssl" "" "${PIDS[-1]}"
 kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'
 
+source "$SRC/bench/compare/hpki_server.sh"
 export HPKI_PASSPHRASE="bench-passphrase-not-for-production"
 export HPKI_PROFILES="$SRC/profiles"
 hpki_run() {  # hpki_run NAME BUILD
-  local name=$1 hpki=$2/bin/hpki H="$WORK/home-$1"
-  "$hpki" --home "$H" ca init --families ecdsa --org 示例医院 >/dev/null
-  sed -i '/^\[server\]/a rate_limit_per_second = 10000000\nrate_limit_burst = 10000000\nip_rate_limit_per_second = 0\nmax_connections_per_ip = 0' "$H/hpki.toml"
-  local key; key=$("$hpki" --home "$H" apikey create --role admin 2>/dev/null | tail -n 1)
-  "$hpki" --home "$H" serve --api-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --threads 2 \
-    --workers "$CONNS" >"$WORK/serve-$name.out" 2>"$WORK/serve-$name.err" &
-  local pid=$!
+  local name=$1
+  bench_hpki_start "$2/bin/hpki" "$WORK/home-$1" "$WORK/serve-$name" "$CONNS" -- \
+    --families ecdsa --org 示例医院
+  local pid=$BENCH_PID key=$BENCH_KEY api=$BENCH_API
   PIDS+=($pid)
-  for _ in $(seq 1 100); do grep -q '^  HTTP' "$WORK/serve-$name.out" 2>/dev/null && break; sleep 0.1; done
-  local api; api=$(grep -o 'https://[^ ]*' "$WORK/serve-$name.out" | head -n 1)
-  [ -n "$api" ] || { echo "issuance_cpu.sh: hpki serve did not start:" >&2; cat "$WORK/serve-$name.err" >&2; exit 1; }
   echo "== hpki serve ($name: $2)" >&2
   measure "$name" "${api}certificates" "$WORK/body/hpki" "Bearer $key" "$pid"
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; unset 'PIDS[-1]'

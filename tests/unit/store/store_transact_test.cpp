@@ -57,17 +57,23 @@ TEST_P(StoreTest, TransientLockFailuresAreRetried) {
   auto b_store = reopen({.busy_timeout = std::chrono::milliseconds(20)});
   ASSERT_TRUE(b_store.has_value()) << b_store.error().to_string();
   ASSERT_EQ(store_->next_counter("x").value(), 1);
-  std::atomic<bool> a_holds{false};
-  std::thread a([&] {
-    auto r = store_->transact([&](Tx& tx) -> Result<void> {
-      HPKI_TRY(tx.next_counter("x"));
-      a_holds = true;
-      std::this_thread::sleep_for(100ms);
-      return {};
+  // A: takes the counter row (and on SQLite the write lock) and holds it for 100 ms; returns
+  // once A holds it.
+  auto hold = [this] {
+    auto holds = std::make_shared<std::atomic<bool>>(false);
+    std::thread a([this, holds] {
+      auto r = store_->transact([&](Tx& tx) -> Result<void> {
+        HPKI_TRY(tx.next_counter("x"));
+        *holds = true;
+        std::this_thread::sleep_for(100ms);
+        return {};
+      });
+      EXPECT_TRUE(r.has_value());
     });
-    EXPECT_TRUE(r.has_value());
-  });
-  while (!a_holds) std::this_thread::sleep_for(1ms);
+    while (!*holds) std::this_thread::sleep_for(1ms);
+    return a;
+  };
+  std::thread a = hold();
   int runs = 0;
   auto b = (*b_store)->transact([&](Tx& tx) -> Result<void> {
     ++runs;
@@ -90,17 +96,7 @@ TEST_P(StoreTest, TransientLockFailuresAreRetried) {
   // Without retries the transient failure surfaces as kUnavailable.
   auto c_store = reopen({.max_retries = 0, .busy_timeout = std::chrono::milliseconds(5)});
   ASSERT_TRUE(c_store.has_value());
-  a_holds = false;
-  std::thread a2([&] {
-    auto r = store_->transact([&](Tx& tx) -> Result<void> {
-      HPKI_TRY(tx.next_counter("x"));
-      a_holds = true;
-      std::this_thread::sleep_for(100ms);
-      return {};
-    });
-    EXPECT_TRUE(r.has_value());
-  });
-  while (!a_holds) std::this_thread::sleep_for(1ms);
+  std::thread a2 = hold();
   auto c = (*c_store)->transact([&](Tx& tx) -> Result<void> {
     if (pg) HPKI_TRY(store::raw::exec(tx, "SET LOCAL lock_timeout = '5ms'"));
     HPKI_TRY(tx.next_counter("x"));
