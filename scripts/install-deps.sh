@@ -10,6 +10,8 @@ PACKAGES=(
   # libraries
   libssl-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev libpq-dev libp11-kit-dev libboost-dev
+  # data: the Public Suffix List, compiled into the validator (--rules webpki wildcards)
+  publicsuffix
   # tests, fuzzing, formatting, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format
   openssl softhsm2 opensc postgresql sqlite3 jq curl python3

@@ -23,6 +23,8 @@ inline constexpr std::string_view kValid = "valid";
 inline constexpr std::string_view kNoPath = "no_path_to_trust_anchor";
 inline constexpr std::string_view kPathBudgetExceeded = "path_building_budget_exceeded";
 inline constexpr std::string_view kMaxDepthExceeded = "max_depth_exceeded";
+// Every candidate issuer was already in the path: certificates that certify each other.
+inline constexpr std::string_view kPathCycle = "path_cycle";
 // RFC 5280 6.1.3 (a): signature, validity, issuer name chaining.
 inline constexpr std::string_view kSignatureInvalid = "signature_invalid";
 inline constexpr std::string_view kUnsupportedAlgorithm = "unsupported_algorithm";
@@ -184,6 +186,56 @@ inline constexpr std::string_view kProfileSubjectAttribute = "e_profile_subject_
 // GB/T 25056 / GM/T 0015 dual certificates (profile known).
 inline constexpr std::string_view kProfileSignAndEncrypt = "e_profile_sign_and_encrypt";
 }  // namespace lint
+
+// ---- Certificate rules only path validation applies (check_profile, path_profile.cpp) ------
+// Trust anchors, and the web PKI (Rules::kWebPki) beyond what lint checks for ssl-server
+// certificates. Listed with the others in the rule inventory (rules.h, docs/rules.md).
+namespace path_rule {
+// RFC 5280 4.1.2.2: a serial number is not zero (negative ones are tolerated, PKITS 4.4.14).
+inline constexpr std::string_view kSerialZero = "e_serial_zero";
+// RFC 5480 2.1.1: EC subject keys name their curve.
+inline constexpr std::string_view kEcKeyWithoutNamedCurve = "e_ec_key_without_named_curve";
+// RFC 5280 4.2.1.6: dNSName in the preferred name syntax (RFC 1034 3.5, RFC 1123 2.1; a
+// leftmost "*" label allowed); rfc822Name a Mailbox (RFC 5321 4.1.2: local-part@domain);
+// iPAddress of 4 or 16 octets; no empty name; an empty subject comes with a SAN.
+inline constexpr std::string_view kSanDnsSyntax = "e_san_dns_syntax";
+inline constexpr std::string_view kSanRfc822Syntax = "e_san_rfc822_syntax";
+inline constexpr std::string_view kSanIpLength = "e_san_ip_length";
+inline constexpr std::string_view kSanEmptyName = "e_san_empty_name";
+// RFC 5280 4.2.2.1 / 4.2.2.2: information access, SIZE (1..MAX), never critical.
+inline constexpr std::string_view kAiaMalformed = "e_aia_malformed";
+inline constexpr std::string_view kAiaCritical = "e_aia_critical";
+inline constexpr std::string_view kSiaMalformed = "e_sia_malformed";
+inline constexpr std::string_view kSiaCritical = "e_sia_critical";
+// RFC 5280 4.2.1.13: cRLDistributionPoints well-formed.
+inline constexpr std::string_view kCrlDpMalformed = "e_crl_distribution_points_malformed";
+// RFC 5280 4.2.1.10: constraint forms (dNSName without wildcard, one "@" in rfc822Name,
+// iPAddress address + CIDR mask).
+inline constexpr std::string_view kNameConstraintForm = "e_name_constraint_form";
+// RFC 5280 4.2.1.9 / 6.1: a trust anchor given as a certificate is a CA certificate.
+inline constexpr std::string_view kAnchorNotCa = "e_anchor_not_ca";
+// CA/B Forum BR 7.1.1: X.509 v3.
+inline constexpr std::string_view kCabfNotV3 = "e_cabf_not_v3";
+// CA/B Forum BR 7.1.2.1.2, 7.1.2.1.3: root certificates.
+inline constexpr std::string_view kCabfRootEku = "e_cabf_root_eku";
+inline constexpr std::string_view kCabfRootAki = "e_cabf_root_aki";
+inline constexpr std::string_view kCabfRootAkiNotSki = "e_cabf_root_aki_not_ski";
+// CA/B Forum BR 6.1.5, 6.1.6, 7.1.3.1 with the Chrome and Mozilla root policies: keys.
+inline constexpr std::string_view kCabfRsaNotMultipleOf8 = "e_cabf_rsa_not_multiple_of_8";
+inline constexpr std::string_view kCabfRsaExponent = "e_cabf_rsa_exponent";
+inline constexpr std::string_view kCabfSpkiRsaEncoding = "e_cabf_spki_rsa_encoding";
+inline constexpr std::string_view kCabfEcCurve = "e_cabf_ec_curve";
+inline constexpr std::string_view kCabfKeyAlgorithm = "e_cabf_key_algorithm";
+// CA/B Forum BR 7.1.3.2: signature algorithms and their encodings; ECDSA hash per curve.
+inline constexpr std::string_view kCabfSignatureAlgorithmEncoding =
+    "e_cabf_signature_algorithm_encoding";
+inline constexpr std::string_view kCabfEcdsaHashPairing = "e_cabf_ecdsa_hash_pairing";
+// CA/B Forum BR 7.1.2.7: subscriber certificates.
+inline constexpr std::string_view kCabfEeCa = "e_cabf_ee_ca";                // 7.1.2.7.8
+inline constexpr std::string_view kCabfEkuRequired = "e_cabf_eku_required";  // 7.1.2.7.10
+// CA/B Forum BR 3.2.2.6: no wildcard directly over a public suffix.
+inline constexpr std::string_view kCabfWildcardPublicSuffix = "e_cabf_wildcard_public_suffix";
+}  // namespace path_rule
 
 // ---- Lint rules for CRLs: RFC 5280 section 5 (lint_crl, lint.h; crl_lint.cpp) ---------------
 namespace crl_lint {

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <unordered_set>
 
 #include "x509/detail/name_match.h"
 #include "x509/path.h"
@@ -35,6 +36,40 @@ bool valid_dns_name(std::string_view name, bool allow_wildcard) {
     ++label;
   }
   return true;
+}
+
+bool valid_mailbox(std::string_view name) {
+  const auto at = name.find('@');
+  if (at == std::string_view::npos || at == 0 || name.find('@', at + 1) != std::string_view::npos)
+    return false;
+  for (char c : name.substr(0, at)) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  return valid_dns_name(name.substr(at + 1), false);
+}
+
+bool is_public_suffix(std::string_view domain) {
+  static const std::unordered_set<std::string_view> kRules = [] {
+    static constexpr std::string_view kText =
+#include "x509/public_suffix_data.inc"
+        ;
+    std::unordered_set<std::string_view> rules;
+    std::size_t pos = 0;
+    while (pos < kText.size()) {
+      auto nl = kText.find('\n', pos);
+      if (nl == std::string_view::npos) nl = kText.size();
+      if (nl > pos) rules.insert(kText.substr(pos, nl - pos));
+      pos = nl + 1;
+    }
+    return rules;
+  }();
+  if (domain.empty()) return false;
+  if (domain.find('.') == std::string_view::npos) return true;  // the implicit "*" rule
+  const std::string exception = "!" + std::string(domain);
+  if (kRules.contains(exception)) return false;
+  if (kRules.contains(domain)) return true;
+  const auto dot = domain.find('.');
+  return kRules.contains("*." + std::string(domain.substr(dot + 1)));
 }
 
 namespace {

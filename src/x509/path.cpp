@@ -142,8 +142,8 @@ PathReport process_path(PathContext& ctx, const std::vector<CertificatePtr>& cha
     if (!names_match(cert.issuer(), working_issuer->subject()))
       add_diag(cr, diag::kIssuerNameMismatch, "issuer does not match the issuer's subject");
 
-    for (auto& d :
-         check_profile(cert, is_leaf ? Position::kTarget : Position::kIntermediate, o.rules))
+    for (auto& d : check_profile(cert, is_leaf ? Position::kTarget : Position::kIntermediate,
+                                 o.rules, working_issuer))
       cr.diagnostics.push_back(d);
 
     // 6.1.3 (b), (c): skipped for self-issued intermediates.
@@ -266,6 +266,9 @@ PathReport process_path(PathContext& ctx, const std::vector<CertificatePtr>& cha
     if (!rep.chain[idx].diagnostics.empty()) {
       rep.valid = false;
       rep.status = rep.chain[idx].diagnostics.front().id;
+      rep.rule = rep.chain[idx].diagnostics.front().rule.empty()
+                     ? rep.status
+                     : rep.chain[idx].diagnostics.front().rule;
       rep.detail = "certificate " + std::to_string(idx) + " (" + to_string(chain[idx]->subject()) +
                    "): " + rep.chain[idx].diagnostics.front().detail;
       break;
@@ -289,6 +292,7 @@ std::string path_report_json(const PathReport& r) {
   nlohmann::json j;
   j["valid"] = r.valid;
   j["status"] = std::string(r.status);
+  if (!r.rule.empty()) j["rule"] = std::string(r.rule);
   if (!r.detail.empty()) j["detail"] = r.detail;
   j["validation_time"] = format_rfc3339(r.at);
   j["rules"] = std::string(rules_name(r.rules));
@@ -309,8 +313,11 @@ std::string path_report_json(const PathReport& r) {
     }
     if (cr.revocation) c["revocation"] = std::string(revocation_status_name(*cr.revocation));
     auto ds = nlohmann::json::array();
-    for (const auto& d : cr.diagnostics)
-      ds.push_back({{"id", std::string(d.id)}, {"detail", d.detail}});
+    for (const auto& d : cr.diagnostics) {
+      nlohmann::json one{{"id", std::string(d.id)}, {"detail", d.detail}};
+      one["rule"] = std::string(d.rule.empty() ? d.id : d.rule);
+      ds.push_back(std::move(one));
+    }
     c["diagnostics"] = ds;
     chain.push_back(c);
   }
@@ -330,8 +337,11 @@ std::string path_report_text(const PathReport& r) {
     if (cr.revocation)
       out += " (revocation: " + std::string(revocation_status_name(*cr.revocation)) + ")";
     out += "\n";
-    for (const auto& d : cr.diagnostics)
-      out += "      " + std::string(d.id) + ": " + d.detail + "\n";
+    for (const auto& d : cr.diagnostics) {
+      out += "      " + std::string(d.id);
+      if (!d.rule.empty()) out += " [" + std::string(d.rule) + "]";
+      out += ": " + d.detail + "\n";
+    }
   }
   return out;
 }

@@ -95,7 +95,8 @@ struct PathOptions {
   bool initial_explicit_policy = false;
   bool initial_policy_mapping_inhibit = false;
   bool initial_any_policy_inhibit = false;
-  // Most intermediates between the target and the anchor (the anchor not counted).
+  // Most intermediates between the target and the anchor (the anchor not counted). Self-issued
+  // intermediates (key rollover, RFC 5280 6.1.4 (l)) do not count, as for pathLenConstraint.
   std::size_t max_depth = 8;
   std::optional<PeerIdentity> identity = {};
   std::vector<der::Oid> required_ekus = {};  // each must be in the target's extendedKeyUsage
@@ -115,6 +116,9 @@ struct PathOptions {
 struct Diagnostic {
   std::string_view id;
   std::string detail;
+  // The rule of the inventory (rules.h) the finding enforces; empty when `id` is the rule
+  // itself (the RFC 5280 6.1 step ids, revocation answers).
+  std::string_view rule = {};
 };
 
 struct CertificateReport {
@@ -127,6 +131,7 @@ struct CertificateReport {
 struct PathReport {
   bool valid = false;
   std::string_view status = diag::kNoPath;  // diag::kValid or the first failure's id
+  std::string_view rule;                    // the first failure's rule (rules.h); empty if valid
   std::string detail;
   // The path examined last (valid path, or the best invalid candidate), target first, anchor
   // last. Empty when no candidate path to an anchor exists.

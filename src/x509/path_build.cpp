@@ -89,10 +89,12 @@ bool build(PathContext& ctx, std::vector<CertificatePtr>& chain) {
     }
     if (!ctx.best) ctx.best = std::move(rep);
   }
-  if (chain.size() > ctx.options.max_depth) {
-    if (!candidates(ctx.intermediates).empty()) ctx.depth_limited = true;
-    return false;
-  }
+  // The depth limit counts intermediates that are not self-issued (the target, chain[0], is
+  // not an intermediate): a key-rollover certificate is no extra logical CA.
+  std::size_t depth = 0;
+  for (std::size_t k = 1; k < chain.size(); ++k)
+    depth += names_match(chain[k]->issuer(), chain[k]->subject()) ? 0 : 1;
+  const bool next_self_issued_only = depth >= ctx.options.max_depth;
   for (const auto& next : candidates(ctx.intermediates)) {
     // Loops: a certificate (or the same name and key) at most once per path; a pool copy of
     // an anchor is the anchor.
@@ -102,7 +104,15 @@ bool build(PathContext& ctx, std::vector<CertificatePtr>& chain) {
              (names_match(c->subject(), next->subject()) && c->spki_der() == next->spki_der());
     }
     for (const auto& a : ctx.anchors) skip = skip || same_certificate(*a, *next);
-    if (skip) continue;
+    if (skip) {
+      ctx.cycle_cut = true;
+      continue;
+    }
+    // At the depth limit only a self-issued certificate may follow.
+    if (next_self_issued_only && !names_match(next->issuer(), next->subject())) {
+      ctx.depth_limited = true;
+      continue;
+    }
     const auto& sig = edge_signature(ctx, cur, *next);
     if (!sig) {
       if (!ctx.signature_failure) ctx.signature_failure = {chain.back(), sig.error().to_string()};
@@ -150,6 +160,9 @@ PathReport build_and_validate(PathContext& ctx, const CertificatePtr& target) {
   } else if (ctx.depth_limited) {
     rep.status = diag::kMaxDepthExceeded;
     rep.detail = "no path within " + std::to_string(o.max_depth) + " intermediates";
+  } else if (ctx.cycle_cut && !ctx.signature_failure) {
+    rep.status = diag::kPathCycle;
+    rep.detail = "every candidate issuer leads back into the path (a certificate cycle)";
   } else if (ctx.signature_failure) {
     rep.status = diag::kSignatureInvalid;
     rep.detail =
@@ -160,6 +173,7 @@ PathReport build_and_validate(PathContext& ctx, const CertificatePtr& target) {
                  to_string(target->issuer().rdns.empty() ? target->subject() : target->issuer()) +
                  " leads to a trust anchor";
   }
+  rep.rule = rep.status;
   rep.chain.front().diagnostics.push_back(Diagnostic{rep.status, rep.detail});
   return rep;
 }

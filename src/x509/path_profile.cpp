@@ -7,6 +7,8 @@
 
 #include "crypto/key.h"
 #include "der/oids.h"
+#include "der/reader.h"
+#include "der/writer.h"
 #include "x509/detail/name_match.h"
 #include "x509/detail/path_name_constraints.h"
 #include "x509/diag.h"
@@ -60,6 +62,27 @@ std::string canonical_ip(const Bytes& ip) {
   return out;
 }
 
+struct RsaExponent {
+  bool odd_at_least_3 = false;
+};
+// The public exponent of an RSA SubjectPublicKeyInfo (RFC 8017 A.1.1 RSAPublicKey).
+std::optional<RsaExponent> rsa_public_exponent(BytesView spki) {
+  der::Reader r(spki);
+  auto outer = r.read_sequence();
+  if (!outer) return std::nullopt;
+  if (!outer->read_sequence()) return std::nullopt;  // AlgorithmIdentifier
+  auto bits = outer->read_bit_string();
+  if (!bits) return std::nullopt;
+  der::Reader key(bits->bytes);
+  auto seq = key.read_sequence();
+  if (!seq) return std::nullopt;
+  if (!seq->read_integer()) return std::nullopt;  // modulus
+  auto e = seq->read_integer();
+  if (!e || e->empty() || (e->front() & 0x80) != 0) return std::nullopt;
+  const bool at_least_3 = e->size() > 1 || e->back() >= 3;
+  return RsaExponent{.odd_at_least_3 = at_least_3 && (e->back() & 1) != 0};
+}
+
 }  // namespace
 
 // RFC 5280 6.1.4 (o) / 6.1.5 (f): what the validator processes (the header says why).
@@ -73,28 +96,42 @@ bool is_processed_extension(const der::Oid& oid) {
          oid == o::kCrlDistributionPoints;
 }
 
-std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rules rules) {
+std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rules rules,
+                                      const Certificate* issuer) {
+  namespace rule = diag::lint;
+  namespace path_rule = diag::path_rule;
   std::vector<Diagnostic> out;
-  auto bad = [&](std::string detail) {
-    out.push_back(Diagnostic{diag::kProfileViolation, std::move(detail)});
+  // Each finding names its rule (rules.h, docs/rules.md).
+  auto bad = [&](std::string_view id, std::string detail) {
+    out.push_back(Diagnostic{diag::kProfileViolation, std::move(detail), id});
   };
-  auto bad_web = [&](std::string detail) {
-    if (rules == Rules::kWebPki) out.push_back(Diagnostic{diag::kWebPkiProfile, std::move(detail)});
+  auto bad_web = [&](std::string_view id, std::string detail) {
+    if (rules == Rules::kWebPki)
+      out.push_back(Diagnostic{diag::kWebPkiProfile, std::move(detail), id});
   };
   const bool is_ca = pos != Position::kTarget;
-  const bool self_signed = names_match(cert.issuer(), cert.subject());
+  // Self-signed: issued by its own key. On the path, an anchor with its own name, or a
+  // certificate whose issuer there has the same name and key (a target that is the anchor).
+  const bool self_signed = names_match(cert.issuer(), cert.subject()) &&
+                           (issuer == nullptr || (names_match(issuer->subject(), cert.subject()) &&
+                                                  issuer->spki_der() == cert.spki_der()));
 
   // RFC 5280 4.2: at most one instance of an extension.
   std::set<der::Oid> seen;
   for (const auto& e : cert.extensions()) {
-    if (!seen.insert(e.oid).second) bad("duplicate extension " + e.oid.to_string());
+    if (!seen.insert(e.oid).second)
+      bad(rule::kDuplicateExtension, "duplicate extension " + e.oid.to_string());
   }
-  // RFC 5280 4.1.2.2: serial numbers of at most 20 octets.
-  if (cert.serial().size() > 20) bad("serialNumber longer than 20 octets");
+  // RFC 5280 4.1.2.2: serial numbers of at most 20 octets, not zero. Negative serials are
+  // tolerated ("users SHOULD be prepared to gracefully handle" them; NIST PKITS 4.4.14).
+  if (cert.serial().size() > 20) bad(rule::kSerialTooLong, "serialNumber longer than 20 octets");
+  // A trust anchor is an input (RFC 5280 6.1.1 (d)), not checked for it: real roots have serial 0.
+  if (pos != Position::kAnchor && cert.serial().size() == 1 && cert.serial()[0] == 0)
+    bad(path_rule::kSerialZero, "serialNumber is zero");
   // RFC 5480 2.1.1: EC keys name their curve (no implicit or specified curves).
   if (cert.spki_algorithm().oid == der::oids::kEcPublicKey &&
       (cert.spki_algorithm().parameters.empty() || cert.spki_algorithm().parameters[0] != 0x06))
-    bad("EC public key without a named curve");
+    bad(path_rule::kEcKeyWithoutNamedCurve, "EC public key without a named curve");
 
   std::optional<BasicConstraints> bc;
   const Extension* bc_ext = cert.find_extension(der::oids::kBasicConstraints);
@@ -106,35 +143,56 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
     if (auto v = parse_key_usage(e->value))
       key_usage = *v;
     else
-      bad("keyUsage: " + v.error().detail());
+      bad(rule::kKeyUsageMalformed, "keyUsage: " + v.error().detail());
   }
   // RFC 5280 4.2.1.9: keyCertSign requires cA.
   if (key_usage && (*key_usage & ku(KeyUsageBit::kKeyCertSign)) != 0 && !(bc && bc->ca))
-    bad("keyCertSign asserted without basicConstraints cA");
+    bad(rule::kKeyCertSignWithoutCa, "keyCertSign asserted without basicConstraints cA");
 
-  // RFC 5280 4.2.1.1: the keyIdentifier of authorityKeyIdentifier in every certificate but a
-  // self-signed one.
+  // RFC 5280 4.2.1.1: the keyIdentifier of authorityKeyIdentifier in every certificate of the
+  // path but a self-signed one; never critical. A trust anchor is an input (RFC 5280 6.1.1 (d):
+  // its name and key), so a cross-signed anchor without AKI is accepted.
   const Extension* aki_ext = cert.find_extension(der::oids::kAuthorityKeyIdentifier);
   std::optional<AuthorityKeyIdentifier> aki;
   if (aki_ext) {
     if (auto v = parse_authority_key_identifier(aki_ext->value))
       aki = *v;
     else
-      bad("authorityKeyIdentifier: " + v.error().detail());
+      bad(rule::kAkiMalformed, "authorityKeyIdentifier: " + v.error().detail());
+    if (aki_ext->critical) bad(rule::kAkiCritical, "authorityKeyIdentifier is critical");
   }
-  if (!self_signed && pos != Position::kAnchor && !(aki && aki->key_id))
-    bad("no authorityKeyIdentifier keyIdentifier (RFC 5280 4.2.1.1)");
+  if (!self_signed && pos != Position::kAnchor) {
+    if (!aki_ext)
+      bad(rule::kAkiMissing, "no authorityKeyIdentifier (RFC 5280 4.2.1.1)");
+    else if (aki && !aki->key_id)
+      bad(rule::kAkiNoKeyId, "authorityKeyIdentifier without keyIdentifier (RFC 5280 4.2.1.1)");
+  }
+  // RFC 5280 4.2.1.2: subjectKeyIdentifier in every CA certificate, never critical.
+  const Extension* ski_ext = cert.find_extension(der::oids::kSubjectKeyIdentifier);
+  std::optional<Bytes> ski;
+  if (ski_ext) {
+    if (auto v = parse_subject_key_identifier(ski_ext->value))
+      ski = *v;
+    else
+      bad(rule::kSkiMalformed, "subjectKeyIdentifier: " + v.error().detail());
+    if (ski_ext->critical) bad(rule::kSkiCritical, "subjectKeyIdentifier is critical");
+  }
+  if (is_ca && ski_ext == nullptr)
+    bad(rule::kSkiMissing, "CA certificate without subjectKeyIdentifier (RFC 5280 4.2.1.2)");
   if (pos == Position::kAnchor && aki) {
-    // CA/B Forum BR 7.1.2.1.3: a root's AKI has only the keyIdentifier.
-    if (!aki->key_id) bad_web("root authorityKeyIdentifier without keyIdentifier");
+    // CA/B Forum BR 7.1.2.1.3: a root's AKI has only the keyIdentifier, equal to its SKI.
+    if (!aki->key_id)
+      bad_web(path_rule::kCabfRootAki, "root authorityKeyIdentifier without keyIdentifier");
     if (!aki->issuer.empty() || aki->serial)
-      bad_web("root authorityKeyIdentifier with authorityCertIssuer/SerialNumber");
+      bad_web(path_rule::kCabfRootAki,
+              "root authorityKeyIdentifier with authorityCertIssuer/SerialNumber");
+    if (self_signed && aki->key_id && ski && *aki->key_id != *ski)
+      bad_web(path_rule::kCabfRootAkiNotSki,
+              "root authorityKeyIdentifier differs from its subjectKeyIdentifier");
   }
-  // RFC 5280 4.2.1.2: subjectKeyIdentifier in every CA certificate.
-  if (is_ca && cert.find_extension(der::oids::kSubjectKeyIdentifier) == nullptr)
-    bad("CA certificate without subjectKeyIdentifier (RFC 5280 4.2.1.2)");
   // RFC 5280 4.1.2.6: a CA has a non-empty subject.
-  if (is_ca && cert.subject().empty()) bad("CA certificate with an empty subject");
+  if (is_ca && cert.subject().empty())
+    bad(rule::kCaSubjectEmpty, "CA certificate with an empty subject");
 
   // RFC 5280 4.2.1.6: subjectAltName well-formed, critical when the subject is empty.
   std::vector<GeneralName> san;
@@ -142,15 +200,30 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
     if (auto v = parse_general_names(e->value))
       san = *v;
     else
-      bad("subjectAltName: " + v.error().detail());
+      bad(rule::kSanMalformed, "subjectAltName: " + v.error().detail());
     if (cert.subject().empty() && !e->critical)
-      bad("subjectAltName not critical although the subject is empty");
+      bad(rule::kSanNotCriticalEmptySubject,
+          "subjectAltName not critical although the subject is empty");
     if (!cert.subject().empty() && e->critical)
-      bad_web("subjectAltName critical although the subject is not empty (BR 7.1.2.7.12)");
+      bad_web(rule::kSanCriticalWithSubject,
+              "subjectAltName critical although the subject is not empty (BR 7.1.2.7.12)");
     for (const auto& g : san) {
-      if (g.type == GeneralName::Type::kDns && !valid_dns_name(g.text, true))
-        bad("subjectAltName dNSName \"" + g.text + "\" is not a valid DNS name");
+      if (g.type == GeneralName::Type::kDns && !g.text.empty() && !valid_dns_name(g.text, true))
+        bad(path_rule::kSanDnsSyntax,
+            "subjectAltName dNSName \"" + g.text + "\" is not a valid DNS name");
+      if ((g.type == GeneralName::Type::kDns || g.type == GeneralName::Type::kRfc822 ||
+           g.type == GeneralName::Type::kUri) &&
+          g.text.empty())
+        bad(path_rule::kSanEmptyName, "subjectAltName with an empty name");
+      if (g.type == GeneralName::Type::kIp && g.ip.size() != 4 && g.ip.size() != 16)
+        bad(path_rule::kSanIpLength,
+            "subjectAltName iPAddress of " + std::to_string(g.ip.size()) + " octets (4 or 16)");
+      if (g.type == GeneralName::Type::kRfc822 && !g.text.empty() && !valid_mailbox(g.text))
+        bad(path_rule::kSanRfc822Syntax,
+            "subjectAltName rfc822Name \"" + g.text + "\" is not a mailbox (local-part@domain)");
     }
+  } else if (cert.subject().empty()) {
+    bad(rule::kSubjectEmptyWithoutSan, "empty subject and no subjectAltName");
   }
   std::optional<std::vector<der::Oid>> eku;
   const Extension* eku_ext = cert.find_extension(der::oids::kExtKeyUsage);
@@ -158,16 +231,35 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
     if (auto v = parse_extended_key_usage(eku_ext->value))
       eku = *v;
     else
-      bad("extKeyUsage: " + v.error().detail());
+      bad(rule::kEkuMalformed, "extKeyUsage: " + v.error().detail());
+  }
+  // RFC 5280 4.2.2.1, 4.2.2.2: authority / subject information access, SIZE (1..MAX).
+  if (const Extension* e = cert.find_extension(der::oids::kAuthorityInfoAccess)) {
+    if (auto v = parse_authority_info_access(e->value); !v)
+      bad(path_rule::kAiaMalformed, "authorityInfoAccess: " + v.error().detail());
+    if (e->critical) bad(path_rule::kAiaCritical, "authorityInfoAccess is critical");
+  }
+  if (const Extension* e = cert.find_extension(der::oids::kSubjectInfoAccess)) {
+    if (auto v = parse_authority_info_access(e->value); !v)
+      bad(path_rule::kSiaMalformed, "subjectInfoAccess: " + v.error().detail());
+    if (e->critical) bad(path_rule::kSiaCritical, "subjectInfoAccess is critical");
+  }
+  // RFC 5280 4.2.1.13: cRLDistributionPoints well-formed (SIZE (1..MAX), a point names a
+  // distribution point or a cRLIssuer).
+  if (const Extension* e = cert.find_extension(der::oids::kCrlDistributionPoints)) {
+    if (auto v = parse_crl_distribution_points(e->value); !v)
+      bad(path_rule::kCrlDpMalformed, "cRLDistributionPoints: " + v.error().detail());
   }
   // RFC 5280 4.2.1.10: name constraints only in CA certificates, critical, well-formed.
   if (const Extension* e = cert.find_extension(der::oids::kNameConstraints)) {
-    if (!is_ca && !(bc && bc->ca)) bad("nameConstraints in an end-entity certificate");
-    if (!e->critical && rules == Rules::kRfc5280) bad("nameConstraints not critical");
+    if (!is_ca && !(bc && bc->ca))
+      bad(rule::kNameConstraintsNotCa, "nameConstraints in an end-entity certificate");
+    if (!e->critical && rules == Rules::kRfc5280)
+      bad(rule::kNameConstraintsNotCritical, "nameConstraints not critical");
     if (auto v = parse_name_constraints(e->value)) {
       for (const auto* list : {&v->permitted, &v->excluded}) {
         for (const auto& g : *list) {
-          if (auto why = malformed_constraint(g)) bad(*why);
+          if (auto why = malformed_constraint(g)) bad(path_rule::kNameConstraintForm, *why);
         }
       }
     }
@@ -179,59 +271,125 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
     // A trust anchor given as a certificate must be a CA certificate (RFC 5280 4.2.1.9:
     // basicConstraints present and critical with cA; keyUsage, if present, with keyCertSign).
     if (!bc || !bc->ca)
-      bad("trust anchor without basicConstraints cA");
+      bad(path_rule::kAnchorNotCa, "trust anchor without basicConstraints cA");
     else if (!bc_ext->critical)
-      bad("trust anchor basicConstraints not critical");
+      bad(rule::kBasicConstraintsNotCritical, "trust anchor basicConstraints not critical");
     if (key_usage && (*key_usage & ku(KeyUsageBit::kKeyCertSign)) == 0)
-      bad("trust anchor keyUsage without keyCertSign");
+      bad(rule::kCaWithoutKeyCertSign, "trust anchor keyUsage without keyCertSign");
     for (const auto& e : cert.extensions()) {
       if (e.critical && !is_processed_extension(e.oid))
-        bad("trust anchor has the unrecognized critical extension " + e.oid.to_string());
+        out.push_back(
+            Diagnostic{diag::kUnknownCriticalExtension,
+                       "trust anchor has the unrecognized critical extension " + e.oid.to_string(),
+                       {}});
     }
-    if (eku) bad_web("root certificate with extKeyUsage (BR 7.1.2.1.2)");
+    if (eku) bad_web(path_rule::kCabfRootEku, "root certificate with extKeyUsage (BR 7.1.2.1.2)");
   }
 
   if (rules == Rules::kWebPki) {
-    // BR 6.1.5: RSA moduli of at least 2048 bits, a multiple of 8.
-    if (cert.spki_algorithm().oid == der::oids::kRsaEncryption) {
+    // BR 6.1.5 with the Chrome and Mozilla root policies: RSA of at least 2048 bits (a
+    // multiple of 8) or ECDSA on P-256 / P-384; nothing else (no DSA, no P-192, no SM2).
+    const auto& key_oid = cert.spki_algorithm().oid;
+    if (key_oid == der::oids::kRsaEncryption) {
+      // BR 7.1.3.1.1: rsaEncryption with NULL parameters.
+      if (cert.spki_algorithm().parameters != Bytes{0x05, 0x00})
+        bad_web(path_rule::kCabfSpkiRsaEncoding, "rsaEncryption parameters are not NULL");
       auto key = crypto::PublicKey::from_spki(
           cert.spki_der(), crypto::VerifyPolicy{.allow_legacy_rsa_insecure = true});
-      if (!key || key->spec().rsa_bits < 2048 || key->spec().rsa_bits % 8 != 0)
-        bad_web("RSA key size not allowed (BR 6.1.5: >= 2048 bits, multiple of 8)");
+      if (!key || key->spec().rsa_bits < 2048)
+        bad_web(rule::kCabfRsaTooSmall, "RSA key below 2048 bits (BR 6.1.5)");
+      else if (key->spec().rsa_bits % 8 != 0)
+        bad_web(path_rule::kCabfRsaNotMultipleOf8,
+                "RSA modulus size not a multiple of 8 (BR 6.1.5)");
+      // BR 6.1.6: the public exponent is odd and at least 3.
+      if (auto e = rsa_public_exponent(cert.spki_der()); !e || !e->odd_at_least_3)
+        bad_web(path_rule::kCabfRsaExponent, "RSA public exponent not odd and >= 3 (BR 6.1.6)");
+    } else if (key_oid == der::oids::kEcPublicKey) {
+      const auto& p = cert.spki_algorithm().parameters;
+      auto named = [&](const der::Oid& curve) {
+        der::Writer w;
+        w.add_oid(curve);
+        return p == w.bytes();
+      };
+      const bool p256 = named(der::oids::kPrime256v1);
+      const bool p384 = named(der::oids::kSecp384r1);
+      if (!p256 && !p384)
+        bad_web(path_rule::kCabfEcCurve,
+                "EC key not on P-256 or P-384 (BR 6.1.5, Chrome, Mozilla)");
+    } else {
+      bad_web(path_rule::kCabfKeyAlgorithm, "subject key algorithm " + key_oid.to_string() +
+                                                " is not RSA or ECDSA (BR 6.1.5 / 7.1.3.1)");
     }
+    // BR 7.1.3.2: the signature algorithms and their exact encodings (RSA PKCS#1 v1.5 with
+    // NULL parameters, RSASSA-PSS, ECDSA without parameters; no SHA-1, no SM2).
+    if (pos != Position::kAnchor) {
+      const auto& sa = cert.signature_algorithm();
+      namespace o = der::oids;
+      const bool rsa = sa.oid == o::kSha256WithRsaEncryption ||
+                       sa.oid == o::kSha384WithRsaEncryption ||
+                       sa.oid == o::kSha512WithRsaEncryption;
+      const bool ecdsa = sa.oid == o::kEcdsaWithSha256 || sa.oid == o::kEcdsaWithSha384 ||
+                         sa.oid == o::kEcdsaWithSha512;
+      const bool ok = (rsa && sa.parameters == Bytes{0x05, 0x00}) ||
+                      (ecdsa && sa.parameters.empty()) || sa.oid == o::kRsassaPss;
+      if (!ok)
+        bad_web(path_rule::kCabfSignatureAlgorithmEncoding,
+                "signature algorithm " + sa.oid.to_string() + " not allowed (BR 7.1.3.2)");
+    }
+    // BR 7.1.3.2.2 / Mozilla 5.1.2: a P-256 key signs with SHA-256, a P-384 key with SHA-384.
+    if (issuer != nullptr && issuer->spki_algorithm().oid == der::oids::kEcPublicKey) {
+      der::Writer p256, p384;
+      p256.add_oid(der::oids::kPrime256v1);
+      p384.add_oid(der::oids::kSecp384r1);
+      const auto& curve = issuer->spki_algorithm().parameters;
+      const auto& sa = cert.signature_algorithm().oid;
+      if ((curve == p256.bytes() && sa != der::oids::kEcdsaWithSha256) ||
+          (curve == p384.bytes() && sa != der::oids::kEcdsaWithSha384))
+        bad_web(path_rule::kCabfEcdsaHashPairing,
+                "ECDSA signature hash does not match the issuer's curve (BR 7.1.3.2.2)");
+    }
+    // BR 7.1.1: X.509 v3.
+    if (pos != Position::kAnchor && cert.version() != 3)
+      bad_web(path_rule::kCabfNotV3, "not an X.509 v3 certificate (BR 7.1.1)");
     if (pos == Position::kTarget) {
+      // BR 7.1.2.7.12: a subjectAltName with at least one dNSName or iPAddress.
+      if (std::none_of(san.begin(), san.end(), [](const GeneralName& g) {
+            return g.type == GeneralName::Type::kDns || g.type == GeneralName::Type::kIp;
+          }))
+        bad_web(rule::kCabfSanMissing, "no dNSName or iPAddress subjectAltName (BR 7.1.2.7.12)");
       // BR 7.1.2.7.8 / 7.1.2.7.11: a subscriber certificate is not a CA.
       if ((bc && bc->ca) || (key_usage && (*key_usage & ku(KeyUsageBit::kKeyCertSign)) != 0))
-        bad_web("CA certificate in the end-entity position");
+        bad_web(path_rule::kCabfEeCa, "CA certificate in the end-entity position");
       // BR 7.1.2.7.10 / 7.1.2.7.6: extKeyUsage present, not critical, no anyExtendedKeyUsage.
       if (!eku_ext)
-        bad_web("end-entity certificate without extKeyUsage");
+        bad_web(path_rule::kCabfEkuRequired, "end-entity certificate without extKeyUsage");
       else if (eku_ext->critical)
-        bad_web("critical extKeyUsage");
+        bad_web(path_rule::kCabfEkuRequired, "critical extKeyUsage");
       if (eku && std::find(eku->begin(), eku->end(), der::oids::kAnyExtendedKeyUsage) != eku->end())
-        bad_web("anyExtendedKeyUsage in an end-entity certificate");
+        bad_web(path_rule::kCabfEkuRequired, "anyExtendedKeyUsage in an end-entity certificate");
+      // BR 3.2.2.6 / 1.6.1: a wildcard never stands directly over a public suffix (Debian's
+      // publicsuffix list, ICANN and private sections).
+      for (const auto& g : san) {
+        if (g.type == GeneralName::Type::kDns && g.text.starts_with("*.") &&
+            is_public_suffix(ascii_lower(g.text.substr(2))))
+          bad_web(path_rule::kCabfWildcardPublicSuffix,
+                  "wildcard \"" + g.text + "\" directly over a public suffix");
+      }
       // BR 7.1.4.3: a commonName is a character-for-character copy of a SAN entry (IP
       // addresses in their RFC 3986 / RFC 5952 text form).
       for (const auto& rdn : cert.subject().rdns) {
         for (const auto& atv : rdn) {
           if (atv.type != der::oids::kCommonName) continue;
           const std::string& cn = atv.value;
-          bool copy = false, same_identity = false;
+          bool copy = false;
           for (const auto& g : san) {
-            if (g.type == GeneralName::Type::kDns) {
-              copy = copy || g.text == cn;
-              same_identity = same_identity || ascii_lower(g.text) == ascii_lower(cn);
-            }
+            if (g.type == GeneralName::Type::kDns) copy = copy || g.text == cn;
             if (g.type == GeneralName::Type::kIp) copy = copy || canonical_ip(g.ip) == cn;
           }
-          // A legacy commonName naming some other FQDN is tolerated; one that encodes an
-          // identity differently (case, IP literal forms, U-label or A-label IDNs) is not.
-          const std::string lower = ascii_lower(cn);
-          const bool fqdn = valid_dns_name(cn, true) && cn.find('.') != std::string::npos &&
-                            lower.find("xn--") == std::string::npos;
-          if (!copy && (same_identity || !fqdn))
-            bad_web("commonName \"" + cn +
-                    "\" is not a character-for-character copy of a SAN entry");
+          if (!copy)
+            bad_web(
+                rule::kCabfCnNotInSan,
+                "commonName \"" + cn + "\" is not a character-for-character copy of a SAN entry");
         }
       }
     }

@@ -26,6 +26,16 @@ enum class NcMatch { kMatch, kNoMatch, kUnsupported };
 // 253 in all); with `allow_wildcard`, a leading "*." label as in certificates.
 [[nodiscard]] bool valid_dns_name(std::string_view name, bool allow_wildcard);
 
+// RFC 5280 4.2.1.6 / RFC 5321 4.1.2: an rfc822Name is a Mailbox, local-part "@" domain: one
+// "@", a non-empty local-part of printable ASCII without spaces, and a domain in the preferred
+// name syntax.
+[[nodiscard]] bool valid_mailbox(std::string_view name);
+
+// Whether `domain` (lower-case, A-labels) is a public suffix by the Public Suffix List
+// algorithm (publicsuffix.org/list: exact rules, "*." wildcard rules, "!" exceptions; the
+// implicit "*" rule makes every single label a public suffix). The list is Debian's, compiled in.
+[[nodiscard]] bool is_public_suffix(std::string_view domain);
+
 // Lower-case ASCII.
 [[nodiscard]] std::string ascii_lower(std::string_view s);
 

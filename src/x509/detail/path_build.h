@@ -35,6 +35,7 @@ struct PathContext {
   std::size_t paths = 0;
   bool budget_exceeded = false;
   bool depth_limited = false;
+  bool cycle_cut = false;  // a candidate was skipped because it was already in the path
   std::optional<PathReport> best;
   // A certificate whose issuer candidates all failed the signature check (for the report).
   std::optional<std::pair<CertificatePtr, std::string>> signature_failure;

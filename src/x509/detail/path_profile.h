@@ -19,8 +19,10 @@ enum class Position { kTarget, kIntermediate, kAnchor };
 // marked critical makes the path invalid.
 [[nodiscard]] bool is_processed_extension(const der::Oid& oid);
 
-// Every profile finding of `cert` at `pos` (empty = none), in a fixed order.
+// Every profile finding of `cert` at `pos` (empty = none), in a fixed order; each names its
+// rule (rules.h). `issuer` is the next certificate of the path (nullptr for the anchor).
 [[nodiscard]] std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos,
-                                                    Rules rules);
+                                                    Rules rules,
+                                                    const Certificate* issuer = nullptr);
 
 }  // namespace hpki::x509::detail

@@ -30,8 +30,11 @@ const std::map<std::string, std::string> kKnownDisagreements = {
     {"rfc5280::pc::ica-noncritical-pc",
      "RFC 5280 4.2.1.11 asks CAs to mark policyConstraints critical, but NIST PKITS 4.8/4.10/4.12 "
      "expect valid paths through non-critical ones; PKITS wins"},
-    {"webpki::san::public-suffix-private-namespace-wildcard-san",
-     "needs the Public Suffix List, which hpki does not ship"},
+    {"webpki::san::exact-localhost-ip-san",
+     "the leaf's commonName example.com is not one of its SAN entries; CA/B BR 7.1.4.3 forbids "
+     "that and hpki applies it as written (webpki::cn::not-in-san expects the same)"},
+    {"webpki::san::leftmost-wildcard-san", "commonName not a SAN entry (BR 7.1.4.3), as above"},
+    {"webpki::nc::nc-permits-dns-san-pattern", "commonName not a SAN entry (BR 7.1.4.3), as above"},
 };
 
 std::vector<CertificatePtr> parse_list(const nlohmann::json& arr) {
