@@ -61,11 +61,17 @@ Result<std::vector<x509::CertificatePtr>> load_certificates(const std::string& p
   return *certs;
 }
 
-Result<std::vector<x509::CrlPtr>> load_crls(const std::string& path) {
+// Certificates or CRLs for path validation: an item the strict parser refuses is unusable
+// ("<path>: item N: <defect>" in `unusable`), not an input error; a file that cannot be read or
+// holds no such item at all is one (exit 2).
+template <typename T, typename Read>
+Result<std::vector<T>> load_usable(const std::string& path, std::vector<std::string>& unusable,
+                                   Read read) {
   auto data = HPKI_TRY(read_input_file(path, x509::kMaxBundleSize));
-  auto crls = x509::parse_crl_bundle(data);
-  if (!crls) return fail(crls.error().with_context(path));
-  return *crls;
+  auto contents = read(data);
+  if (!contents) return fail(contents.error().with_context(path));
+  for (const auto& r : contents->refused) unusable.push_back(path + ": " + r);
+  return std::move(contents->items);
 }
 
 Result<std::vector<x509::BasicOcspResponsePtr>> load_ocsp(const std::string& path) {
@@ -138,10 +144,25 @@ Result<int> run_verify_cert(const VerifyCertOptions& o, Context& ctx) {
   }
   opts.key_policy.allow_legacy_rsa_insecure = o.allow_legacy_rsa;
 
-  auto leaf_file = HPKI_TRY(load_certificates(o.leaf));
+  // The leaf file: its first certificate is the target (one the parser refuses makes the path
+  // invalid), the others are intermediates.
+  std::vector<std::string> unusable;
+  auto leaf_data = HPKI_TRY(read_input_file(o.leaf, x509::kMaxBundleSize));
+  auto leaf_contents = x509::read_certificate_bundle(leaf_data);
+  if (!leaf_contents) return fail(leaf_contents.error().with_context(o.leaf));
+  if (!leaf_contents->refused.empty() && leaf_contents->refused.front().starts_with("item 1:")) {
+    const x509::PathReport report =
+        x509::malformed_target_report(o.leaf + ": " + leaf_contents->refused.front(), opts);
+    ctx.out << (ctx.json ? x509::path_report_json(report) : x509::path_report_text(report));
+    return kExitNegative;
+  }
+  for (std::size_t i = 0; i < leaf_contents->refused.size(); ++i)
+    unusable.push_back(o.leaf + ": " + leaf_contents->refused[i]);
+  const std::vector<x509::CertificatePtr>& leaf_file = leaf_contents->items;
   std::vector<x509::CertificatePtr> pool(leaf_file.begin() + 1, leaf_file.end());
   for (const auto& f : o.intermediates) {
-    auto certs = HPKI_TRY(load_certificates(f));
+    auto certs = HPKI_TRY(load_usable<x509::CertificatePtr>(
+        f, unusable, [](BytesView d) { return x509::read_certificate_bundle(d); }));
     pool.insert(pool.end(), certs.begin(), certs.end());
   }
   std::vector<x509::CertificatePtr> anchors;
@@ -151,7 +172,8 @@ Result<int> run_verify_cert(const VerifyCertOptions& o, Context& ctx) {
   }
   std::vector<x509::CrlPtr> crls;
   for (const auto& f : o.crls) {
-    auto list = HPKI_TRY(load_crls(f));
+    auto list = HPKI_TRY(load_usable<x509::CrlPtr>(
+        f, unusable, [](BytesView d) { return x509::read_crl_bundle(d); }));
     crls.insert(crls.end(), list.begin(), list.end());
   }
   std::vector<x509::CertificatePtr> all = pool;
@@ -175,11 +197,13 @@ Result<int> run_verify_cert(const VerifyCertOptions& o, Context& ctx) {
   x509::CrlRevocationSource crl(crls, all);
   std::vector<const x509::RevocationSource*> sources;
   if (!o.ocsp.empty()) sources.push_back(&ocsp);
+  // Given --crl (even one whose CRLs are all unusable), every certificate needs a status.
   if (!o.crls.empty()) sources.push_back(&crl);
   x509::CombinedRevocationSource revocation(sources);
   if (!sources.empty()) opts.revocation = &revocation;
 
-  const x509::PathReport report = x509::validate_path(leaf_file.front(), pool, anchors, opts);
+  x509::PathReport report = x509::validate_path(leaf_file.front(), pool, anchors, opts);
+  report.unusable_inputs = std::move(unusable);
   ctx.out << (ctx.json ? x509::path_report_json(report) : x509::path_report_text(report));
   return report.valid ? kExitOk : kExitNegative;
 }

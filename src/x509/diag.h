@@ -25,6 +25,9 @@ inline constexpr std::string_view kPathBudgetExceeded = "path_building_budget_ex
 inline constexpr std::string_view kMaxDepthExceeded = "max_depth_exceeded";
 // Every candidate issuer was already in the path: certificates that certify each other.
 inline constexpr std::string_view kPathCycle = "path_cycle";
+// RFC 5280 4.1: the target does not parse under hpki's strict DER parser (an intermediate or
+// CRL that does not parse is unusable and listed in PathReport::unusable_inputs).
+inline constexpr std::string_view kCertificateMalformed = "certificate_malformed";
 // RFC 5280 6.1.3 (a): signature, validity, issuer name chaining.
 inline constexpr std::string_view kSignatureInvalid = "signature_invalid";
 inline constexpr std::string_view kUnsupportedAlgorithm = "unsupported_algorithm";

@@ -286,6 +286,17 @@ PathReport validate_path(const CertificatePtr& target,
   return detail::build_and_validate(ctx, target);
 }
 
+PathReport malformed_target_report(std::string detail, const PathOptions& options) {
+  PathReport rep;
+  rep.valid = false;
+  rep.status = diag::kCertificateMalformed;
+  rep.rule = diag::kCertificateMalformed;
+  rep.detail = std::move(detail);
+  rep.at = options.at;
+  rep.rules = options.rules;
+  return rep;
+}
+
 // ---- renderings -----------------------------------------------------------------------------
 
 std::string path_report_json(const PathReport& r) {
@@ -323,13 +334,16 @@ std::string path_report_json(const PathReport& r) {
   }
   j["chain"] = chain;
   j["user_constrained_policy_set"] = r.user_constrained_policy_set;
+  if (!r.unusable_inputs.empty()) j["unusable_inputs"] = r.unusable_inputs;
   return j.dump(2) + "\n";
 }
 
 std::string path_report_text(const PathReport& r) {
   std::string out = r.valid ? "valid" : "invalid: " + std::string(r.status);
+  if (!r.valid && !r.rule.empty() && r.rule != r.status) out += " [" + std::string(r.rule) + "]";
   if (!r.valid && !r.detail.empty()) out += " (" + r.detail + ")";
   out += "\n";
+  for (const auto& u : r.unusable_inputs) out += "  unusable input: " + u + "\n";
   for (std::size_t k = 0; k < r.chain.size(); ++k) {
     const auto& cr = r.chain[k];
     out += "  [" + std::to_string(k) + "] " + cr.role;

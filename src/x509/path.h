@@ -141,6 +141,9 @@ struct PathReport {
   std::size_t paths_tried = 0;
   TimePoint at{};
   Rules rules = Rules::kRfc5280;
+  // Inputs the strict parsers refused (an intermediate or CRL that cannot be parsed is
+  // unusable, never an error): "<file>: item N: <defect>". Filled by the caller.
+  std::vector<std::string> unusable_inputs;
 };
 
 // Validates `target`. `anchors` are trusted; `intermediates` an untrusted pool (order does not
@@ -149,6 +152,10 @@ struct PathReport {
                                        const std::vector<CertificatePtr>& intermediates,
                                        const std::vector<CertificatePtr>& anchors,
                                        const PathOptions& options);
+
+// The report for a target certificate the strict parser refused: invalid, status
+// diag::kCertificateMalformed, `detail` naming the input and the defect.
+[[nodiscard]] PathReport malformed_target_report(std::string detail, const PathOptions& options);
 
 // Renderings of a report: JSON (the API and `hpki verify cert --json`) and text (CLI).
 [[nodiscard]] std::string path_report_json(const PathReport& report);

@@ -54,12 +54,67 @@ TEST(VerifyCertCli, Contract) {
   EXPECT_EQ(test::run(base + c + "GoodCACert.crt" + anchor + " --at yesterday").exit_code, 2);
   EXPECT_EQ(
       test::run(base + c + "GoodCACert.crt" + anchor + " --dns-name a --ip 1.2.3.4").exit_code, 2);
-  EXPECT_EQ(test::run(base + l + "GoodCACRL.crl" + anchor).exit_code, 2);  // not a certificate
+  // A DER CRL given as the certificate: a structure the certificate parser refuses (invalid).
+  EXPECT_EQ(test::run(base + l + "GoodCACRL.crl" + anchor).exit_code, 1);
   // Identity: the SM2 leaf carries no such DNS name.
   r = test::run(base + kSm + "/server_sign.crt --intermediate " + kSm + "/chain-ca.crt --trust " +
                 kSm + "/chain-ca.crt --at 2026-01-01T00:00:00Z --dns-name nowhere.example");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("name_mismatch"), std::string::npos) << r.output;
+}
+
+// Issue 18: an intermediate or CRL the strict parser refuses is unusable (exit 1, invalid, the
+// file and defect named), a target it refuses is invalid (certificate_malformed); exit 2 stays
+// for files that hold no certificate or CRL at all.
+TEST(VerifyCertCli, UnparsableInputsMakeThePathInvalid) {
+  const char* bin = std::getenv("HPKI_BIN");
+  ASSERT_NE(bin, nullptr);
+  const std::string c = kPkits + "/certs/", l = kPkits + "/crls/";
+  const std::string base = std::string(bin) + " verify cert ";
+  const std::string anchor = " --trust " + c + "TrustAnchorRootCertificate.crt";
+  const std::string at = " --at 2011-04-15T12:00:00Z";
+  test::TempDir dir;
+  // A DER SEQUENCE that is no certificate (its TBSCertificate is an INTEGER).
+  const std::string bad = dir.file("bad.der");
+  test::write_file(bad, Bytes{0x30, 0x03, 0x02, 0x01, 0x05});
+  // PKITS 4.4.4: the CA's CRL has a signature BIT STRING with unused bits (refused).
+  auto r =
+      test::run(base + c + "InvalidBadCRLSignatureTest4EE.crt --intermediate " + c +
+                "BadCRLSignatureCACert.crt" + anchor + " --crl " + l +
+                "TrustAnchorRootCRL.crl --crl " + l + "BadCRLSignatureCACRL.crl" + at + " --json");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["status"], "revocation_unknown");
+  ASSERT_EQ(j["unusable_inputs"].size(), 1u) << r.output;
+  EXPECT_NE(j["unusable_inputs"][0].get<std::string>().find("BadCRLSignatureCACRL.crl: item 1: "
+                                                            "bad_crl: signatureValue: unused bits"),
+            std::string::npos)
+      << r.output;
+  // An unparsable intermediate: no path, the file named.
+  r = test::run(base + c + "ValidCertificatePathTest1EE.crt --intermediate " + bad +
+                " --intermediate " + c + "GoodCACert.crt" + anchor + at);
+  EXPECT_EQ(r.exit_code, 0) << r.output;  // the good intermediate still makes the path
+  EXPECT_NE(r.output.find("unusable input: " + bad + ": item 1: bad_certificate"),
+            std::string::npos)
+      << r.output;
+  r = test::run(base + c + "ValidCertificatePathTest1EE.crt --intermediate " + bad + anchor + at);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("no_path_to_trust_anchor"), std::string::npos) << r.output;
+  // The target itself unparsable: invalid, certificate_malformed.
+  r = test::run(base + bad + anchor + at + " --json");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["status"], "certificate_malformed");
+  EXPECT_NE(j["detail"].get<std::string>().find(bad + ": item 1: bad_certificate"),
+            std::string::npos);
+  // Input errors stay exit 2: a file with no certificate, an unreadable file, a bad anchor.
+  test::write_file(dir.file("text.txt"), std::string_view("hello"));
+  EXPECT_EQ(test::run(base + dir.file("text.txt") + anchor).exit_code, 2);
+  EXPECT_EQ(
+      test::run(base + c + "ValidCertificatePathTest1EE.crt --crl " + dir.file("none.crl") + anchor)
+          .exit_code,
+      2);
+  EXPECT_EQ(test::run(base + c + "ValidCertificatePathTest1EE.crt --trust " + bad).exit_code, 2);
 }
 
 }  // namespace

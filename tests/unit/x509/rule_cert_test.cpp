@@ -37,9 +37,8 @@ TEST(Rule, e_serial_zero) {
 // RFC 5280 4.2.1.1
 TEST(Rule, e_aki_critical) {
   for (Family f : kAllFamilies)
-    expect_violation("e_aki_critical", f, {.ica = [](Tbs& t) {
-                       t.at(oids::kAuthorityKeyIdentifier).critical = true;
-                     }});
+    expect_violation("e_aki_critical", f,
+                     {.ica = [](Tbs& t) { t.at(oids::kAuthorityKeyIdentifier).critical = true; }});
 }
 
 // RFC 5280 4.2.1.1
@@ -60,9 +59,8 @@ TEST(Rule, e_aki_no_key_id) {
 // RFC 5280 4.2.1.2
 TEST(Rule, e_ski_critical) {
   for (Family f : kAllFamilies)
-    expect_violation("e_ski_critical", f, {.ica = [](Tbs& t) {
-                       t.at(oids::kSubjectKeyIdentifier).critical = true;
-                     }});
+    expect_violation("e_ski_critical", f,
+                     {.ica = [](Tbs& t) { t.at(oids::kSubjectKeyIdentifier).critical = true; }});
 }
 
 // RFC 5280 4.2.1.2
@@ -77,19 +75,19 @@ TEST(Rule, e_ski_malformed) {
 TEST(Rule, e_san_rfc822_syntax) {
   for (Family f : kAllFamilies) {
     SCOPED_TRACE(name_of(f));
-    expect_pair("e_san_rfc822_syntax",
-                chain(f, {.leaf =
-                              [](Tbs& t) {
-                                t.set(oids::kSubjectAltName, false,
-                                      san({dns("www.example.com"), email("doctor@example.com")}));
-                              }}),
-                chain(f, {.leaf =
-                              [](Tbs& t) {
-                                t.set(oids::kSubjectAltName, false,
-                                      san({dns("www.example.com"),
-                                           email("invalid@address@example.com")}));
-                              }}),
-                options());
+    expect_pair(
+        "e_san_rfc822_syntax",
+        chain(f, {.leaf =
+                      [](Tbs& t) {
+                        t.set(oids::kSubjectAltName, false,
+                              san({dns("www.example.com"), email("doctor@example.com")}));
+                      }}),
+        chain(f, {.leaf =
+                      [](Tbs& t) {
+                        t.set(oids::kSubjectAltName, false,
+                              san({dns("www.example.com"), email("invalid@address@example.com")}));
+                      }}),
+        options());
   }
 }
 

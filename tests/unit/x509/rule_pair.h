@@ -104,8 +104,8 @@ inline void expect_pair(std::string_view rule, const Chain& valid, const Chain& 
   ASSERT_NE(find_rule(rule), nullptr) << rule << " is not in the rule inventory";
   ASSERT_TRUE(valid.leaf && violating.leaf && valid.ica && violating.ica);
   const PathReport good = validate(valid, o);
-  EXPECT_TRUE(good.valid) << rule << " valid case: " << good.status << " [" << good.rule
-                          << "] " << good.detail;
+  EXPECT_TRUE(good.valid) << rule << " valid case: " << good.status << " [" << good.rule << "] "
+                          << good.detail;
   const PathReport bad = validate(violating, o);
   EXPECT_FALSE(bad.valid) << rule << " violating case validated";
   EXPECT_EQ(bad.rule, rule) << "status " << bad.status << ": " << bad.detail;

@@ -43,12 +43,11 @@ TEST(RuleInventory, EveryRuleIsDecided) {
 // Every id of the lint, CRL lint and path-rule namespaces of diag.h is a rule of the inventory
 // with the matching place of enforcement.
 TEST(RuleInventory, DiagnosticIdsAreRules) {
-  const std::string header =
-      read_text(std::filesystem::path(HPKI_SOURCE_DIR) / "src/x509/diag.h");
+  const std::string header = read_text(std::filesystem::path(HPKI_SOURCE_DIR) / "src/x509/diag.h");
   const std::regex constant_re(R"re(k[A-Za-z0-9]+ =\s*"([^"]*)")re");
-  for (const auto& [ns, bit] : {std::pair{std::string("lint"), W::kLint},
-                                std::pair{std::string("crl_lint"), W::kCrlLint},
-                                std::pair{std::string("path_rule"), W::kValidator | W::kWebPki}}) {
+  for (const auto& [ns, bit] :
+       {std::pair{std::string("lint"), W::kLint}, std::pair{std::string("crl_lint"), W::kCrlLint},
+        std::pair{std::string("path_rule"), W::kValidator | W::kWebPki}}) {
     const auto begin = header.find("namespace " + ns + " {");
     const auto end = header.find("}  // namespace " + ns, begin);
     ASSERT_NE(begin, std::string::npos) << ns;
@@ -59,8 +58,8 @@ TEST(RuleInventory, DiagnosticIdsAreRules) {
       const std::string id = (*it)[1].str();
       const Rule* r = find_rule(id);
       ASSERT_NE(r, nullptr) << ns << " id " << id << " is not in src/x509/rule_table.inc";
-      EXPECT_NE(r->where & bit, 0u) << id << " is enforced by " << ns << " but the table says "
-                                    << where_text(r->where);
+      EXPECT_NE(r->where & bit, 0u)
+          << id << " is enforced by " << ns << " but the table says " << where_text(r->where);
     }
     EXPECT_GT(n, 10) << ns;
   }
