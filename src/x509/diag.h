@@ -66,6 +66,11 @@ inline constexpr std::string_view kCrlGood = "crl_good";
 inline constexpr std::string_view kCrlRevoked = "crl_revoked";
 inline constexpr std::string_view kCrlDpReasonsUnsupported = "crl_dp_reasons_unsupported";
 inline constexpr std::string_view kCrlIndirectUnsupported = "crl_indirect_unsupported";
+// RFC 5280 6.3.3 (b)(1): the DP names a cRLIssuer, but the CRL lacks IDP indirectCRL.
+inline constexpr std::string_view kCrlNotIndirect = "crl_not_indirect";
+// RFC 5280 5.3.3: a certificateIssuer entry extension that does not parse, or one in a CRL
+// that is not indirect (the CRL is not used).
+inline constexpr std::string_view kCrlCertificateIssuerInvalid = "crl_certificate_issuer_invalid";
 inline constexpr std::string_view kCrlSignatureAlgorithmMismatch =
     "crl_signature_algorithm_mismatch";
 inline constexpr std::string_view kCrlSignatureAlgorithmUnsupported =
@@ -84,6 +89,9 @@ inline constexpr std::string_view kCrlUnknownCriticalEntryExtension =
     "crl_unknown_critical_entry_extension";
 inline constexpr std::string_view kCrlIssuerNoCrlSign = "crl_issuer_no_crl_sign";
 inline constexpr std::string_view kCrlIssuerNotFound = "crl_issuer_not_found";
+// RFC 5280 6.3.3 (f): the CRL signer's certificate is not the path's issuer and has no valid
+// path of its own to the same trust anchors (revocation included).
+inline constexpr std::string_view kCrlIssuerPathInvalid = "crl_issuer_path_invalid";
 inline constexpr std::string_view kCrlSignatureInvalid = "crl_signature_invalid";
 
 // ---- OCSP answers: RFC 6960 4.2.2 (OcspRevocationSource, ocsp_source.h) ---------------------

@@ -145,7 +145,14 @@ class Checker {
       if (reasons_mask == kAllReasons) break;
       for (const auto& crl : crls_) {
         if (reasons_mask == kAllReasons) break;
-        if (crl->is_delta()) continue;
+        if (crl->is_delta()) {
+          // RFC 5280 6.3.3 (a)(2): a delta CRL is used only with its complete CRL.
+          if (names_match(crl->issuer(), cert.issuer()) &&
+              (failure_.diag == diag::kCrlIssuerNotFound || failure_.diag == diag::kCrlWrongIssuer))
+            fail_with(diag::kCrlDeltaUnsupported,
+                      "a delta CRL of the issuer, usable only with its complete CRL");
+          continue;
+        }
         auto r = use_crl(*crl, dp, implicit_dp, reasons_mask);
         if (r) return *r;  // revoked
       }
@@ -178,17 +185,19 @@ class Checker {
       if (!v) return fail_with(diag::kCrlIdpMalformed, v.error().detail()), std::nullopt;
       idp = std::move(*v);
     }
-    // (b)(1)
-    std::vector<GeneralName> dp_crl_issuers;
-    for (const auto& g : dp.crl_issuer) {
-      if (g.type == GeneralName::Type::kDirectory) dp_crl_issuers.push_back(g);
-    }
-    if (!dp.crl_issuer.empty() && !implicit_dp) {
-      if (!any_match({directory_name(crl.issuer())}, dp_crl_issuers))
+    // RFC 5280 6.3.3 (b)(1): with a cRLIssuer in the DP (RFC 5280 4.2.1.13), the CRL issuer is
+    // one of its names and the CRL is indirect (5.2.5 indirectCRL); a CRL of the certificate
+    // issuer itself (a DP naming the issuer as cRLIssuer, which 4.2.1.13 tells CAs to omit) is
+    // accepted as a direct CRL. Without a cRLIssuer: the CRL issuer is the certificate issuer.
+    // 6.3.3 also allows falling back to the certificate issuer's own CRLs for a DP with a
+    // cRLIssuer; hpki does not (PKITS 4.14.27 expects that CRL not to be used).
+    const bool delegated = !dp.crl_issuer.empty() && !implicit_dp;
+    if (delegated) {
+      if (!any_match({directory_name(crl.issuer())}, dp.crl_issuer))
         return fail_with(diag::kCrlWrongIssuer, "the CRL issuer is not the DP's cRLIssuer"),
                std::nullopt;
       if (!names_match(crl.issuer(), cert.issuer()) && !(idp && idp->indirect_crl))
-        return fail_with(diag::kCrlIndirectUnsupported,
+        return fail_with(diag::kCrlNotIndirect,
                          "the DP names a cRLIssuer but the CRL is not indirect"),
                std::nullopt;
     } else if (!names_match(crl.issuer(), cert.issuer())) {
@@ -205,13 +214,21 @@ class Checker {
         }
         std::vector<GeneralName> dp_names = dp.full_name;
         if (dp.relative_name) {
-          // Relative to the DP's cRLIssuer when present, else the certificate issuer.
-          const Name& base = !dp_crl_issuers.empty() && dp_crl_issuers.front().directory
-                                 ? *dp_crl_issuers.front().directory
-                                 : cert.issuer();
-          if (auto n = relative_to(base, *dp.relative_name)) dp_names.push_back(directory_name(*n));
+          // RFC 5280 4.2.1.13: relative to the DP's cRLIssuer when present (its directoryName),
+          // else to the certificate issuer.
+          const Name* base = &cert.issuer();
+          for (const auto& g : dp.crl_issuer) {
+            if (g.type == GeneralName::Type::kDirectory && g.directory) {
+              base = &*g.directory;
+              break;
+            }
+          }
+          if (auto n = relative_to(*base, *dp.relative_name))
+            dp_names.push_back(directory_name(*n));
         }
-        const bool ok = (dp_names.empty() && !implicit_dp) ? any_match(idp_names, dp_crl_issuers)
+        // RFC 5280 6.3.3 (b)(2)(i): against the DP's name, or, when the DP has none, against
+        // its cRLIssuer names.
+        const bool ok = (dp_names.empty() && !implicit_dp) ? any_match(idp_names, dp.crl_issuer)
                                                            : any_match(idp_names, dp_names);
         if (!ok)
           return fail_with(diag::kCrlIdpNameMismatch,
@@ -219,8 +236,11 @@ class Checker {
                            "distribution point"),
                  std::nullopt;
       }
-      if (idp->only_contains_user_certs && is_ca(cert))
-        return fail_with(diag::kCrlIdpScopeMismatch, "onlyContainsUserCerts, but a CA"),
+      // RFC 5280 6.3.3 (b)(2)(ii), (iii); 5.2.5: the scope of a CRL with onlyContainsUserCerts
+      // or onlyContainsCACerts includes no v1 or v2 certificate.
+      if (idp->only_contains_user_certs && (is_ca(cert) || cert.version() < 3))
+        return fail_with(diag::kCrlIdpScopeMismatch,
+                         "onlyContainsUserCerts, but a CA or a v1/v2 certificate"),
                std::nullopt;
       if (idp->only_contains_ca_certs && !is_ca(cert))
         return fail_with(diag::kCrlIdpScopeMismatch, "onlyContainsCACerts, but not a CA"),
@@ -234,13 +254,14 @@ class Checker {
       interim = static_cast<ReasonMask>(interim & *idp->only_some_reasons & kAllReasons);
     if ((interim & ~reasons_mask & kAllReasons) == 0) return std::nullopt;
 
-    if (!usable(crl)) return std::nullopt;
+    const bool indirect = idp && idp->indirect_crl;
+    if (!usable(crl, indirect, true)) return std::nullopt;
     // (f), (g), (h)
-    const Certificate* signer = find_signer(crl);
+    const Certificate* signer = find_signer(crl, delegated);
     if (signer == nullptr) return std::nullopt;
 
     // (i), (j): a delta CRL for this complete CRL.
-    if (const Crl* delta = find_delta(crl, *signer)) {
+    if (const Crl* delta = find_delta(crl, *signer, indirect)) {
       if (auto entry = lookup(*delta)) {
         if (entry->reason && *entry->reason == RevocationReason::kRemoveFromCrl) {
           reasons_mask = static_cast<ReasonMask>(reasons_mask | interim);
@@ -258,30 +279,45 @@ class Checker {
     return std::nullopt;
   }
 
-  // (a) currency, algorithm consistency, critical extensions.
-  bool usable(const Crl& crl) {
+  // (a) currency, algorithm consistency, critical extensions, certificateIssuer entries; for a
+  // complete CRL (`report`: the failure is kept) and for a delta CRL alike.
+  bool usable(const Crl& crl, bool indirect, bool report) {
+    auto fail = [&](std::string_view id, std::string detail) {
+      if (report) fail_with(id, std::move(detail));
+      return false;
+    };
     const auto at = std::chrono::floor<std::chrono::seconds>(q_.at);
     if (crl.signature_algorithm().der != crl.tbs_signature_algorithm().der)
-      return fail_with(diag::kCrlSignatureAlgorithmMismatch,
-                       "signatureAlgorithm differs from tbsCertList.signature"),
-             false;
+      return fail(diag::kCrlSignatureAlgorithmMismatch,
+                  "signatureAlgorithm differs from tbsCertList.signature");
     if (crl.this_update() > at)
-      return fail_with(diag::kCrlNotYetValid, "thisUpdate is after the validation time"), false;
+      return fail(diag::kCrlNotYetValid, "thisUpdate is after the validation time");
     if (crl.next_update() && *crl.next_update() < at)
-      return fail_with(diag::kCrlExpired, "nextUpdate is before the validation time"), false;
+      return fail(diag::kCrlExpired, "nextUpdate is before the validation time");
     for (const auto& e : crl.extensions()) {
-      // RFC 5280 5.2.3: cRLNumber MUST be non-critical.
+      // RFC 5280 5.2: a CRL with an unrecognized critical extension is not used; 5.2.3:
+      // cRLNumber MUST be non-critical.
       if (e.critical && (!known_crl_extension(e.oid) || e.oid == der::oids::kCrlNumber))
-        return fail_with(diag::kCrlUnknownCriticalExtension,
-                         "critical CRL extension " + e.oid.to_string()),
-               false;
+        return fail(diag::kCrlUnknownCriticalExtension,
+                    "critical CRL extension " + e.oid.to_string());
     }
     for (const auto& entry : crl.revoked()) {
       for (const auto& e : entry.extensions) {
         if (e.critical && !known_entry_extension(e.oid))
-          return fail_with(diag::kCrlUnknownCriticalEntryExtension,
-                           "critical CRL entry extension " + e.oid.to_string()),
-                 false;
+          return fail(diag::kCrlUnknownCriticalEntryExtension,
+                      "critical CRL entry extension " + e.oid.to_string());
+        if (e.oid != der::oids::kCertificateIssuer) continue;
+        // RFC 5280 5.3.3: certificateIssuer belongs to indirect CRLs (5.2.5: a CRL without
+        // indirectCRL lists only its issuer's certificates), and must be read to tell whose
+        // certificates the following entries are.
+        if (!indirect)
+          return fail(diag::kCrlCertificateIssuerInvalid,
+                      "certificateIssuer entry extension in a CRL that is not indirect");
+        auto names = parse_general_names(e.value);
+        if (!names || names->empty())
+          return fail(diag::kCrlCertificateIssuerInvalid,
+                      "certificateIssuer entry extension: " +
+                          (names ? std::string("no name") : names.error().detail()));
       }
     }
     return true;
@@ -293,9 +329,11 @@ class Checker {
                                     q_.sm2_id, q_.key_policy);
   }
 
-  // A certificate with the CRL issuer's name, cRLSign when it has keyUsage, whose key verifies
-  // the CRL, and which is the certificate's issuer on the path or validates itself.
-  const Certificate* find_signer(const Crl& crl) {
+  // RFC 5280 6.3.3 (f), (g): a certificate with the CRL issuer's name, cRLSign when it has
+  // keyUsage, whose key verifies the CRL, and which is the certificate's issuer on the path or
+  // has a valid path of its own to the same anchors (another key of the same CA, a separate CRL
+  // issuer). `delegated`: the CRL was matched through the DP's cRLIssuer.
+  const Certificate* find_signer(const Crl& crl, bool delegated) {
     std::vector<const Certificate*> candidates;
     if (names_match(q_.issuer.subject(), crl.issuer())) candidates.push_back(&q_.issuer);
     for (const auto& c : certificates_) {
@@ -322,6 +360,12 @@ class Checker {
         }
       }
       if (c == &q_.issuer) return c;
+      // RFC 5280 4.2.1.13, 6.3.3 (f): a CRL issuer whose own certificate names it as cRLIssuer
+      // (PKITS 4.14.30): the certificate asked about is the CRL issuer's, so its path is the
+      // one being validated now (ending at the same anchors) and is not validated again, which
+      // would ask for this certificate's status once more, without end. Only where the
+      // certificate's issuer delegated its revocation status to that CRL issuer by name.
+      if (delegated && c->der() == q_.subject.der()) return c;
       // RFC 5280 6.3.3 (f): the CRL issuer's own path, to the same trust anchors.
       auto it = validated_.find(c);
       if (it == validated_.end()) {
@@ -332,12 +376,17 @@ class Checker {
         it = validated_.emplace(c, ok_path).first;
       }
       if (it->second) return c;
-      fail_with(diag::kCrlIssuerNotFound, "the CRL signer's certificate does not validate");
+      fail_with(diag::kCrlIssuerPathInvalid, "the CRL signer's certificate " +
+                                                 to_string(c->subject()) +
+                                                 " has no valid path to the trust anchors");
     }
     return nullptr;
   }
 
-  const Crl* find_delta(const Crl& complete, const Certificate& signer) {
+  // RFC 5280 6.3.3 (c), (h), 5.2.4: a current delta CRL of the same issuer and scope whose base
+  // is not newer than the complete CRL, signed by the same key, itself usable (no unknown
+  // critical extension: a removeFromCRL must not come from a CRL that may not be used).
+  const Crl* find_delta(const Crl& complete, const Certificate& signer, bool indirect) {
     const Extension* idp = complete.find_extension(der::oids::kIssuingDistributionPoint);
     const auto number = complete.crl_number();
     for (const auto& d : crls_) {
@@ -349,29 +398,28 @@ class Checker {
       if (base == nullptr || !number) continue;
       auto base_number = parse_crl_number(base->value);
       if (!base_number || compare_numbers(*base_number, *number) > 0) continue;
-      const auto at = std::chrono::floor<std::chrono::seconds>(q_.at);
-      if (d->this_update() > at || (d->next_update() && *d->next_update() < at)) continue;
-      if (d->signature_algorithm().der != d->tbs_signature_algorithm().der) continue;
+      if (!usable(*d, indirect, false)) continue;
       if (!verify(*d, signer)) continue;
       return d.get();
     }
     return nullptr;
   }
 
-  // The entry for the certificate (serial and issuer, RFC 5280 5.3.3 certificateIssuer).
+  // The entry for the certificate: its serial, and its issuer. RFC 5280 5.3.3: an entry's
+  // certificateIssuer names the issuer of that entry's certificate and of the following
+  // entries' up to the next certificateIssuer; before the first, it is the CRL issuer. The
+  // entry is the certificate's when one of those names (a directoryName) is its issuer.
+  // usable() has already refused a CRL whose certificateIssuer does not parse.
   std::optional<RevokedEntry> lookup(const Crl& crl) const {
-    Name entry_issuer = crl.issuer();
+    std::vector<GeneralName> entry_issuer{directory_name(crl.issuer())};
+    const std::vector<GeneralName> cert_issuer{directory_name(q_.subject.issuer())};
     for (const auto& entry : crl.revoked()) {
       for (const auto& e : entry.extensions) {
         if (e.oid != der::oids::kCertificateIssuer) continue;
-        if (auto names = parse_general_names(e.value)) {
-          for (const auto& g : *names) {
-            if (g.type == GeneralName::Type::kDirectory && g.directory) entry_issuer = *g.directory;
-          }
-        }
+        auto names = parse_general_names(e.value);
+        entry_issuer = names ? std::move(*names) : std::vector<GeneralName>{};
       }
-      if (entry.serial == q_.subject.serial() && names_match(entry_issuer, q_.subject.issuer()))
-        return entry;
+      if (entry.serial == q_.subject.serial() && any_match(entry_issuer, cert_issuer)) return entry;
     }
     return std::nullopt;
   }
