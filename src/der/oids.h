@@ -95,6 +95,7 @@
   X(kInhibitAnyPolicy,           "2.5.29.54",             "inhibitAnyPolicy")                   \
   X(kAuthorityInfoAccess,        "1.3.6.1.5.5.7.1.1",     "authorityInfoAccess")                \
   X(kSubjectInfoAccess,          "1.3.6.1.5.5.7.1.11",    "subjectInfoAccess")                  \
+  X(kCtPrecertPoison,            "1.3.6.1.4.1.11129.2.4.3", "ctPrecertificatePoison")         \
   /* Policy qualifiers (RFC 5280 4.2.1.4) */                                                    \
   X(kCpsQualifier,               "1.3.6.1.5.5.7.2.1",     "id-qt-cps")                          \
   X(kUserNoticeQualifier,        "1.3.6.1.5.5.7.2.2",     "id-qt-unotice")                      \

@@ -241,6 +241,31 @@ inline constexpr std::string_view kCabfKeyAlgorithm = "e_cabf_key_algorithm";
 inline constexpr std::string_view kCabfSignatureAlgorithmEncoding =
     "e_cabf_signature_algorithm_encoding";
 inline constexpr std::string_view kCabfEcdsaHashPairing = "e_cabf_ecdsa_hash_pairing";
+// CA/B Forum BR 7.1.3.2.1 / Mozilla RSP 5.1.3: no SHA-1 signatures (refused under every rule set).
+inline constexpr std::string_view kCabfNoSha1 = "e_cabf_no_sha1";
+// CA/B Forum BR 7.1.2.10.4: a subordinate CA's basicConstraints is critical (webpki).
+inline constexpr std::string_view kCabfCaBasicConstraints = "e_cabf_root_basic_constraints";
+// CA/B Forum BR 7.1.2.9: a precertificate (critical poison extension) is never a certificate.
+inline constexpr std::string_view kCabfPrecertPoison = "e_cabf_precert_poison";
+// RFC 5280 4.2.1.7 / 4.2.1.8: issuerAltName and subjectDirectoryAttributes are non-critical
+// (hpki does not process them, so a critical one is also an unknown critical extension).
+inline constexpr std::string_view kIanCritical = "e_ian_critical";
+inline constexpr std::string_view kSdaCritical = "e_sda_critical";
+// RFC 5280 4.2.1.10: minimum zero and no maximum in a GeneralSubtree; nameConstraints parses.
+inline constexpr std::string_view kNameConstraintsMinMax = "e_name_constraints_min_max";
+inline constexpr std::string_view kNameConstraintsMalformed = "e_name_constraints_malformed";
+// RFC 5280 4.2.1.10: rfc822Name constraints on the subject's emailAddress; directoryName
+// constraints on the subject.
+inline constexpr std::string_view kNcEmailInSubject = "nc_email_in_subject";
+inline constexpr std::string_view kNcDirectoryName = "nc_directory_name";
+// RFC 5280 4.2.1.4, 4.2.1.5, 4.2.1.11, 4.2.1.14: the policy extensions parse.
+inline constexpr std::string_view kCertificatePoliciesMalformed =
+    "e_certificate_policies_malformed";
+inline constexpr std::string_view kPolicyMappingsMalformed = "e_policy_mappings_malformed";
+inline constexpr std::string_view kPolicyConstraintsEmpty = "e_policy_constraints_empty";
+inline constexpr std::string_view kInhibitAnyPolicyMalformed = "e_inhibit_any_policy_malformed";
+// RFC 5280 7.2 / 7.3 / 7.5: IDNs are A-labels (IA5String, ASCII) in dNSName, rfc822Name, URI.
+inline constexpr std::string_view kIdnALabel = "e_idn_a_label";
 // CA/B Forum BR 7.1.2.7: subscriber certificates.
 inline constexpr std::string_view kCabfEeCa = "e_cabf_ee_ca";                // 7.1.2.7.8
 inline constexpr std::string_view kCabfEkuRequired = "e_cabf_eku_required";  // 7.1.2.7.10

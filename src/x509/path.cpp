@@ -41,6 +41,14 @@ void add_diag(CertificateReport& cr, std::string_view id, std::string detail) {
   cr.diagnostics.push_back(Diagnostic{id, std::move(detail)});
 }
 
+// RFC 5280 4.1.2.5: notBefore is before notAfter; such a certificate is never within its
+// validity, reported under its own rule ahead of the time checks.
+void check_validity_order(const Certificate& cert, CertificateReport& cr) {
+  if (cert.validity().not_before > cert.validity().not_after)
+    cr.diagnostics.push_back(Diagnostic{diag::kProfileViolation, "notBefore is after notAfter",
+                                        diag::lint::kValidityNotBeforeAfterNotAfter});
+}
+
 // ---- target requirements ---------------------------------------------------------------------
 
 std::optional<Diagnostic> check_identity(const Certificate& leaf, const PeerIdentity& id) {
@@ -48,7 +56,8 @@ std::optional<Diagnostic> check_identity(const Certificate& leaf, const PeerIden
   if (const Extension* e = leaf.find_extension(der::oids::kSubjectAltName)) {
     auto parsed = parse_general_names(e->value);
     if (!parsed)
-      return Diagnostic{diag::kMalformedExtension, "subjectAltName: " + parsed.error().detail()};
+      return Diagnostic{diag::kMalformedExtension, "subjectAltName: " + parsed.error().detail(),
+                        diag::lint::kSanMalformed};
     san = std::move(*parsed);
   }
   switch (id.kind) {
@@ -111,6 +120,7 @@ PathReport process_path(PathContext& ctx, const std::vector<CertificatePtr>& cha
     const Certificate& anchor = *chain[n];
     CertificateReport& cr = rep.chain[n];
     const auto at = std::chrono::floor<std::chrono::seconds>(o.at);
+    check_validity_order(anchor, cr);
     if (at < anchor.validity().not_before)
       add_diag(cr, diag::kNotYetValid, "notBefore " + format_rfc3339(anchor.validity().not_before));
     if (at > anchor.validity().not_after)
@@ -128,13 +138,13 @@ PathReport process_path(PathContext& ctx, const std::vector<CertificatePtr>& cha
     const bool self_issued = names_match(cert.issuer(), cert.subject());
 
     // 6.1.3 (a)(1) signature, (a)(2) validity, (a)(4) issuer name.
-    if (const auto& sig = edge_signature(ctx, cert, *working_issuer); !sig)
-      add_diag(cr,
-               sig.error().code() == ErrorCode::kBadSignature ? diag::kSignatureInvalid
-                                                              : diag::kUnsupportedAlgorithm,
-               sig.error().to_string());
+    if (const auto& sig = edge_signature(ctx, cert, *working_issuer); !sig) {
+      const auto [status, rule] = signature_finding(cert, sig.error());
+      cr.diagnostics.push_back(Diagnostic{status, sig.error().to_string(), rule});
+    }
     // RFC 5280 4.1.2.5: validity has a granularity of one second.
     const auto at = std::chrono::floor<std::chrono::seconds>(o.at);
+    check_validity_order(cert, cr);
     if (at < cert.validity().not_before)
       add_diag(cr, diag::kNotYetValid, "notBefore " + format_rfc3339(cert.validity().not_before));
     if (at > cert.validity().not_after)
@@ -148,7 +158,7 @@ PathReport process_path(PathContext& ctx, const std::vector<CertificatePtr>& cha
 
     // 6.1.3 (b), (c): skipped for self-issued intermediates.
     if (is_leaf || !self_issued) {
-      if (auto d = nc.check(cert, is_leaf, o.rules)) add_diag(cr, d->id, std::move(d->detail));
+      if (auto d = nc.check(cert, is_leaf, o.rules)) cr.diagnostics.push_back(std::move(*d));
     }
 
     // 6.1.3 (d)-(f): certificate policies.
@@ -161,7 +171,9 @@ PathReport process_path(PathContext& ctx, const std::vector<CertificatePtr>& cha
       if (v)
         bc = *v;
       else
-        add_diag(cr, diag::kMalformedExtension, "basicConstraints: " + v.error().detail());
+        cr.diagnostics.push_back(Diagnostic{diag::kMalformedExtension,
+                                            "basicConstraints: " + v.error().detail(),
+                                            diag::lint::kBasicConstraintsMalformed});
     }
     std::optional<KeyUsageBits> key_usage;
     if (const Extension* e = cert.find_extension(der::oids::kKeyUsage)) {
@@ -169,13 +181,15 @@ PathReport process_path(PathContext& ctx, const std::vector<CertificatePtr>& cha
       if (v)
         key_usage = *v;
       else
-        add_diag(cr, diag::kMalformedExtension, "keyUsage: " + v.error().detail());
+        cr.diagnostics.push_back(Diagnostic{diag::kMalformedExtension,
+                                            "keyUsage: " + v.error().detail(),
+                                            diag::lint::kKeyUsageMalformed});
     }
     // 6.1.4 (o) / 6.1.5 (f)
     for (const auto& e : cert.extensions()) {
       if (e.critical && !is_processed_extension(e.oid))
-        add_diag(cr, diag::kUnknownCriticalExtension,
-                 "unrecognized critical extension " + e.oid.to_string());
+        cr.diagnostics.push_back(unknown_critical_finding(
+            e.oid, "unrecognized critical extension " + e.oid.to_string()));
     }
 
     if (!is_leaf) {
@@ -210,7 +224,7 @@ PathReport process_path(PathContext& ctx, const std::vector<CertificatePtr>& cha
 
       // The caller's requirements on the target.
       if (o.identity) {
-        if (auto d = check_identity(cert, *o.identity)) add_diag(cr, d->id, std::move(d->detail));
+        if (auto d = check_identity(cert, *o.identity)) cr.diagnostics.push_back(std::move(*d));
       }
       if (o.required_key_usage != 0 && key_usage &&
           (*key_usage & o.required_key_usage) != o.required_key_usage)
@@ -219,7 +233,9 @@ PathReport process_path(PathContext& ctx, const std::vector<CertificatePtr>& cha
         if (const Extension* e = cert.find_extension(der::oids::kExtKeyUsage)) {
           auto eku = parse_extended_key_usage(e->value);
           if (!eku) {
-            add_diag(cr, diag::kMalformedExtension, "extKeyUsage: " + eku.error().detail());
+            cr.diagnostics.push_back(Diagnostic{diag::kMalformedExtension,
+                                                "extKeyUsage: " + eku.error().detail(),
+                                                diag::lint::kEkuMalformed});
           } else {
             const bool any =
                 o.rules == Rules::kRfc5280 &&

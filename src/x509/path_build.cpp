@@ -56,6 +56,7 @@ bool build(PathContext& ctx, std::vector<CertificatePtr>& chain) {
     return false;
   }
   const Certificate& cur = *chain.back();
+  if (cur.issuer().empty()) ctx.issuer_empty = true;
   const std::optional<Bytes> aki = aki_of(cur);
   auto rank = [&](const CertificatePtr& c) {
     if (!aki) return 1;
@@ -76,7 +77,7 @@ bool build(PathContext& ctx, std::vector<CertificatePtr>& chain) {
   for (const auto& anchor : candidates(ctx.anchors)) {
     const auto& sig = edge_signature(ctx, cur, *anchor);
     if (!sig) {
-      if (!ctx.signature_failure) ctx.signature_failure = {chain.back(), sig.error().to_string()};
+      if (!ctx.signature_failure) ctx.signature_failure = {chain.back(), sig.error()};
       continue;
     }
     chain.push_back(anchor);
@@ -115,7 +116,7 @@ bool build(PathContext& ctx, std::vector<CertificatePtr>& chain) {
     }
     const auto& sig = edge_signature(ctx, cur, *next);
     if (!sig) {
-      if (!ctx.signature_failure) ctx.signature_failure = {chain.back(), sig.error().to_string()};
+      if (!ctx.signature_failure) ctx.signature_failure = {chain.back(), sig.error()};
       continue;
     }
     chain.push_back(next);
@@ -128,6 +129,23 @@ bool build(PathContext& ctx, std::vector<CertificatePtr>& chain) {
 }
 
 }  // namespace
+
+SignatureFinding signature_finding(const Certificate& subject, const Error& e) {
+  const std::string_view status =
+      e.code() == ErrorCode::kBadSignature ? diag::kSignatureInvalid : diag::kUnsupportedAlgorithm;
+  // RFC 5280 4.1.1.2: signatureAlgorithm MUST be identical to tbsCertificate.signature.
+  if (subject.signature_algorithm().der != subject.tbs_signature_algorithm().der)
+    return {status, diag::lint::kSignatureAlgorithmMismatch};
+  if (!signature_alg_from(subject.signature_algorithm())) {
+    // CA/B BR 7.1.3.2.1 / Mozilla RSP 5.1.3: no SHA-1 (hpki refuses it under every rule set).
+    const auto& oid = subject.signature_algorithm().oid;
+    if (oid == der::oids::kSha1WithRsaEncryption || oid == der::oids::kEcdsaWithSha1)
+      return {status, diag::path_rule::kCabfNoSha1};
+    // RFC 5280 4.1.1.2: a supported algorithm with correct parameters.
+    return {status, diag::lint::kSignatureAlgorithmUnsupported};
+  }
+  return {status, status};
+}
 
 const Result<void>& edge_signature(PathContext& ctx, const Certificate& subject,
                                    const Certificate& issuer) {
@@ -164,17 +182,25 @@ PathReport build_and_validate(PathContext& ctx, const CertificatePtr& target) {
     rep.status = diag::kPathCycle;
     rep.detail = "every candidate issuer leads back into the path (a certificate cycle)";
   } else if (ctx.signature_failure) {
-    rep.status = diag::kSignatureInvalid;
-    rep.detail =
-        to_string(ctx.signature_failure->first->subject()) + ": " + ctx.signature_failure->second;
+    const auto [status, rule] =
+        signature_finding(*ctx.signature_failure->first, ctx.signature_failure->second);
+    rep.status = status;
+    rep.rule = rule;
+    rep.detail = to_string(ctx.signature_failure->first->subject()) + ": " +
+                 ctx.signature_failure->second.to_string();
   } else {
     rep.status = diag::kNoPath;
     rep.detail = "no issuer of " +
                  to_string(target->issuer().rdns.empty() ? target->subject() : target->issuer()) +
                  " leads to a trust anchor";
+    // RFC 5280 4.1.2.4: an empty issuer names no CA (a CA's subject is never empty).
+    if (ctx.issuer_empty) {
+      rep.rule = diag::lint::kIssuerEmpty;
+      rep.detail += " (a certificate with an empty issuer field)";
+    }
   }
-  rep.rule = rep.status;
-  rep.chain.front().diagnostics.push_back(Diagnostic{rep.status, rep.detail});
+  if (rep.rule.empty()) rep.rule = rep.status;
+  rep.chain.front().diagnostics.push_back(Diagnostic{rep.status, rep.detail, rep.rule});
   return rep;
 }
 

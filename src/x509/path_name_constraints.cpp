@@ -12,8 +12,13 @@ void NameConstraintState::add(const Certificate& cert, CertificateReport& cr) {
   if (e == nullptr) return;
   auto v = parse_name_constraints(e->value);
   if (!v) {
-    cr.diagnostics.push_back(
-        Diagnostic{diag::kMalformedExtension, "nameConstraints: " + v.error().detail()});
+    // RFC 5280 4.2.1.10: a GeneralSubtree with a minimum or maximum is refused by the parser
+    // ("GeneralSubtree with minimum/maximum"); every other failure is a malformed extension.
+    const bool min_max = v.error().detail().find("minimum/maximum") != std::string::npos;
+    cr.diagnostics.push_back(Diagnostic{diag::kMalformedExtension,
+                                        "nameConstraints: " + v.error().detail(),
+                                        min_max ? diag::path_rule::kNameConstraintsMinMax
+                                                : diag::path_rule::kNameConstraintsMalformed});
     return;
   }
   if (!v->permitted.empty()) permitted_.push_back(v->permitted);
@@ -34,12 +39,14 @@ std::optional<Diagnostic> NameConstraintState::check(const Certificate& cert, bo
   if (const Extension* e = cert.find_extension(der::oids::kSubjectAltName)) {
     auto san = parse_general_names(e->value);
     if (!san)
-      return Diagnostic{diag::kMalformedExtension, "subjectAltName: " + san.error().detail()};
+      return Diagnostic{diag::kMalformedExtension, "subjectAltName: " + san.error().detail(),
+                        diag::lint::kSanMalformed};
     has_san = true;
     names.insert(names.end(), san->begin(), san->end());
   }
   // RFC 5280 4.2.1.10: e-mail addresses in the subject's emailAddress attribute are constrained
   // by rfc822Name subtrees.
+  const std::size_t first_subject_email = names.size();
   for (const auto& rdn : cert.subject().rdns) {
     for (const auto& atv : rdn) {
       if (atv.type == der::oids::kEmailAddress) {
@@ -50,6 +57,7 @@ std::optional<Diagnostic> NameConstraintState::check(const Certificate& cert, bo
       }
     }
   }
+  const std::size_t end_subject_email = names.size();
   // CA/B Forum (webpki): a leaf without subjectAltName has its commonName constrained as a
   // dNSName when it looks like a host name.
   if (rules == Rules::kWebPki && is_leaf && !has_san) {
@@ -69,14 +77,24 @@ std::optional<Diagnostic> NameConstraintState::check(const Certificate& cert, bo
     return Diagnostic{diag::kNameConstraintUnsupported,
                       std::to_string(names.size()) + " names against " +
                           std::to_string(constraints) + " constraints exceed the work limit"};
-  for (const auto& name : names) {
+  // The rule a violation breaks: directoryName constraints on the subject and directoryName
+  // SANs (nc_directory_name), rfc822Name constraints on emailAddress attributes of the subject
+  // (nc_email_in_subject), else name_constraint_violation itself.
+  auto rule_of = [&](std::size_t k) -> std::string_view {
+    if (names[k].type == GeneralName::Type::kDirectory) return diag::path_rule::kNcDirectoryName;
+    if (k >= first_subject_email && k < end_subject_email)
+      return diag::path_rule::kNcEmailInSubject;
+    return {};
+  };
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    const GeneralName& name = names[k];
     for (const auto& list : excluded_) {
       for (const auto& base : list) {
         if (base.type != name.type) continue;
         const NcMatch m = name_in_subtree(name, base, true);
         if (m == NcMatch::kMatch)
           return Diagnostic{diag::kNameConstraintViolation,
-                            "a name of the certificate is in an excluded subtree"};
+                            "a name of the certificate is in an excluded subtree", rule_of(k)};
         if (m == NcMatch::kUnsupported)
           return Diagnostic{diag::kNameConstraintUnsupported,
                             "a name form constrained by an excluded subtree cannot be checked"};
@@ -96,7 +114,8 @@ std::optional<Diagnostic> NameConstraintState::check(const Certificate& cert, bo
           return Diagnostic{diag::kNameConstraintUnsupported,
                             "a name form constrained by a permitted subtree cannot be checked"};
         return Diagnostic{diag::kNameConstraintViolation,
-                          "a name of the certificate is outside the permitted subtrees"};
+                          "a name of the certificate is outside the permitted subtrees",
+                          rule_of(k)};
       }
     }
   }

@@ -12,6 +12,14 @@
 namespace hpki::x509::detail {
 namespace {
 
+// RFC 5280 4.2.1.11: an empty policyConstraints SEQUENCE has its own rule; other parse failures
+// are a malformed extension (the status names it).
+std::string_view policy_constraints_rule(BytesView value) {
+  return value.size() == 2 && value[0] == 0x30 && value[1] == 0x00
+             ? diag::path_rule::kPolicyConstraintsEmpty
+             : std::string_view{};
+}
+
 // ---- extension decoders not needed elsewhere ------------------------------------------------
 
 // RFC 5280 4.2.1.5 PolicyMappings ::= SEQUENCE SIZE (1..MAX) OF SEQUENCE {
@@ -269,8 +277,9 @@ void PolicyState::process_certificate(const Certificate& cert, std::size_t i, bo
   if (const Extension* e = cert.find_extension(der::oids::kCertificatePolicies)) {
     auto cp = parse_certificate_policies(e->value);
     if (!cp) {
-      cr.diagnostics.push_back(
-          Diagnostic{diag::kMalformedExtension, "certificatePolicies: " + cp.error().detail()});
+      cr.diagnostics.push_back(Diagnostic{diag::kMalformedExtension,
+                                          "certificatePolicies: " + cp.error().detail(),
+                                          diag::path_rule::kCertificatePoliciesMalformed});
       tree_.make_null();
     } else {
       std::vector<der::Oid> policies;
@@ -297,8 +306,9 @@ void PolicyState::apply_mappings(const Certificate& cert, std::size_t i, Certifi
   if (const Extension* e = cert.find_extension(der::oids::kPolicyMappings)) {
     auto pm = parse_policy_mappings(e->value);
     if (!pm) {
-      cr.diagnostics.push_back(
-          Diagnostic{diag::kMalformedExtension, "policyMappings: " + pm.error().detail()});
+      cr.diagnostics.push_back(Diagnostic{diag::kMalformedExtension,
+                                          "policyMappings: " + pm.error().detail(),
+                                          diag::path_rule::kPolicyMappingsMalformed});
     } else {
       std::map<der::Oid, std::vector<der::Oid>> mappings;
       for (const auto& [idp, sdp] : *pm) {
@@ -326,8 +336,9 @@ void PolicyState::prepare_next(const Certificate& cert, bool self_issued, Certif
   if (const Extension* e = cert.find_extension(der::oids::kPolicyConstraints)) {
     auto pc = parse_policy_constraints(e->value);
     if (!pc) {
-      cr.diagnostics.push_back(
-          Diagnostic{diag::kMalformedExtension, "policyConstraints: " + pc.error().detail()});
+      cr.diagnostics.push_back(Diagnostic{diag::kMalformedExtension,
+                                          "policyConstraints: " + pc.error().detail(),
+                                          policy_constraints_rule(e->value)});
     } else {
       if (pc->require_explicit_policy)
         explicit_policy_ = std::min(explicit_policy_, *pc->require_explicit_policy);
@@ -339,8 +350,9 @@ void PolicyState::prepare_next(const Certificate& cert, bool self_issued, Certif
   if (const Extension* e = cert.find_extension(der::oids::kInhibitAnyPolicy)) {
     auto v = parse_inhibit_any_policy(e->value);
     if (!v)
-      cr.diagnostics.push_back(
-          Diagnostic{diag::kMalformedExtension, "inhibitAnyPolicy: " + v.error().detail()});
+      cr.diagnostics.push_back(Diagnostic{diag::kMalformedExtension,
+                                          "inhibitAnyPolicy: " + v.error().detail(),
+                                          diag::path_rule::kInhibitAnyPolicyMalformed});
     else
       inhibit_any_ = std::min(inhibit_any_, *v);
   }
@@ -352,8 +364,9 @@ std::vector<std::string> PolicyState::wrap_up(const Certificate& target, Certifi
   if (const Extension* e = target.find_extension(der::oids::kPolicyConstraints)) {
     auto pc = parse_policy_constraints(e->value);
     if (!pc)
-      cr.diagnostics.push_back(
-          Diagnostic{diag::kMalformedExtension, "policyConstraints: " + pc.error().detail()});
+      cr.diagnostics.push_back(Diagnostic{diag::kMalformedExtension,
+                                          "policyConstraints: " + pc.error().detail(),
+                                          policy_constraints_rule(e->value)});
     else if (pc->require_explicit_policy && *pc->require_explicit_policy == 0)
       explicit_policy_ = 0;
   }

@@ -83,6 +83,25 @@ std::optional<RsaExponent> rsa_public_exponent(BytesView spki) {
   return RsaExponent{.odd_at_least_3 = at_least_3 && (e->back() & 1) != 0};
 }
 
+// Whether an encoded GeneralNames holds an rfc822Name, dNSName or URI (IA5String) with a
+// non-ASCII octet: a U-label where RFC 5280 7.2 / 7.3 / 7.5 require an A-label.
+bool has_non_ascii_ia5_name(BytesView general_names) {
+  der::Reader r(general_names);
+  auto seq = r.read_sequence();
+  if (!seq) return false;
+  while (!seq->at_end()) {
+    auto el = seq->read_tlv();
+    if (!el) return false;
+    const auto n = el->tag.number();
+    if (el->tag.cls() != der::TagClass::kContextSpecific || el->tag.constructed() ||
+        (n != 1 && n != 2 && n != 6))
+      continue;
+    if (std::any_of(el->value.begin(), el->value.end(), [](auto b) { return b >= 0x80; }))
+      return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 // RFC 5280 6.1.4 (o) / 6.1.5 (f): what the validator processes (the header says why).
@@ -94,6 +113,17 @@ bool is_processed_extension(const der::Oid& oid) {
          oid == o::kPolicyConstraints || oid == o::kInhibitAnyPolicy ||
          oid == o::kSubjectKeyIdentifier || oid == o::kAuthorityKeyIdentifier ||
          oid == o::kCrlDistributionPoints;
+}
+
+Diagnostic unknown_critical_finding(const der::Oid& oid, std::string detail) {
+  std::string_view rule;
+  // RFC 5280 4.2.1.7: issuerAltName SHOULD NOT be critical; 4.2.1.8: subjectDirectoryAttributes
+  // MUST be non-critical.
+  if (oid == der::oids::kIssuerAltName) rule = diag::path_rule::kIanCritical;
+  if (oid == der::oids::kSubjectDirectoryAttributes) rule = diag::path_rule::kSdaCritical;
+  // CA/B BR 7.1.2.9: a precertificate is never accepted as a certificate.
+  if (oid == der::oids::kCtPrecertPoison) rule = diag::path_rule::kCabfPrecertPoison;
+  return Diagnostic{diag::kUnknownCriticalExtension, std::move(detail), rule};
 }
 
 std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rules rules,
@@ -116,6 +146,10 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
                            (issuer == nullptr || (names_match(issuer->subject(), cert.subject()) &&
                                                   issuer->spki_der() == cert.spki_der()));
 
+  // BR 7.1.1: X.509 v3. Checked first: a v1/v2 certificate has no extensions, so every
+  // extension rule below would report it under another name.
+  if (pos != Position::kAnchor && cert.version() != 3)
+    bad_web(path_rule::kCabfNotV3, "not an X.509 v3 certificate (BR 7.1.1)");
   // RFC 5280 4.2: at most one instance of an extension.
   std::set<der::Oid> seen;
   for (const auto& e : cert.extensions()) {
@@ -136,7 +170,11 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
   std::optional<BasicConstraints> bc;
   const Extension* bc_ext = cert.find_extension(der::oids::kBasicConstraints);
   if (bc_ext) {
-    if (auto v = parse_basic_constraints(bc_ext->value)) bc = *v;
+    // RFC 5280 4.2.1.9: basicConstraints in DER (no cA FALSE, pathLenConstraint 0..MAX).
+    if (auto v = parse_basic_constraints(bc_ext->value))
+      bc = *v;
+    else
+      bad(rule::kBasicConstraintsMalformed, "basicConstraints: " + v.error().detail());
   }
   std::optional<KeyUsageBits> key_usage;
   if (const Extension* e = cert.find_extension(der::oids::kKeyUsage)) {
@@ -145,9 +183,20 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
     else
       bad(rule::kKeyUsageMalformed, "keyUsage: " + v.error().detail());
   }
-  // RFC 5280 4.2.1.9: keyCertSign requires cA.
-  if (key_usage && (*key_usage & ku(KeyUsageBit::kKeyCertSign)) != 0 && !(bc && bc->ca))
-    bad(rule::kKeyCertSignWithoutCa, "keyCertSign asserted without basicConstraints cA");
+  // RFC 5280 4.2.1.3 / 4.2.1.9: keyCertSign requires basicConstraints with cA TRUE (4.2.1.9:
+  // such a certificate MUST include basicConstraints; 4.2.1.3: cA MUST be asserted).
+  if (key_usage && (*key_usage & ku(KeyUsageBit::kKeyCertSign)) != 0 && !(bc && bc->ca)) {
+    if (bc_ext == nullptr)
+      bad(rule::kCaBasicConstraintsMissing,
+          "keyCertSign asserted in a certificate without basicConstraints");
+    else
+      bad(rule::kKeyCertSignWithoutCa, "keyCertSign asserted without basicConstraints cA");
+  }
+  // CA/B BR 7.1.2.10.4: a subordinate CA's basicConstraints is critical (RFC 5280 6.1.4 (k)
+  // checks presence only; the trust anchor: e_basic_constraints_not_critical).
+  if (pos == Position::kIntermediate && bc && bc->ca && !bc_ext->critical)
+    bad_web(path_rule::kCabfCaBasicConstraints,
+            "CA certificate with a non-critical basicConstraints (BR 7.1.2.10.4)");
 
   // RFC 5280 4.2.1.1: the keyIdentifier of authorityKeyIdentifier in every certificate of the
   // path but a self-signed one; never critical. A trust anchor is an input (RFC 5280 6.1.1 (d):
@@ -199,6 +248,11 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
   if (const Extension* e = cert.find_extension(der::oids::kSubjectAltName)) {
     if (auto v = parse_general_names(e->value))
       san = *v;
+    else if (has_non_ascii_ia5_name(e->value))
+      // RFC 5280 7.2 / 7.3 / 7.5: internationalized names are stored as A-labels (ASCII).
+      bad(path_rule::kIdnALabel,
+          "subjectAltName: a dNSName, rfc822Name or URI is not ASCII "
+          "(internationalized names are stored as A-labels)");
     else
       bad(rule::kSanMalformed, "subjectAltName: " + v.error().detail());
     if (cert.subject().empty() && !e->critical)
@@ -208,8 +262,10 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
       bad_web(rule::kSanCriticalWithSubject,
               "subjectAltName critical although the subject is not empty (BR 7.1.2.7.12)");
     for (const auto& g : san) {
+      // CA/B BR 1.6.1 (all rule sets): a "*" only as the whole leftmost label.
       if (g.type == GeneralName::Type::kDns && !g.text.empty() && !valid_dns_name(g.text, true))
-        bad(path_rule::kSanDnsSyntax,
+        bad(g.text.find('*') != std::string::npos ? rule::kCabfBadWildcard
+                                                  : path_rule::kSanDnsSyntax,
             "subjectAltName dNSName \"" + g.text + "\" is not a valid DNS name");
       if ((g.type == GeneralName::Type::kDns || g.type == GeneralName::Type::kRfc822 ||
            g.type == GeneralName::Type::kUri) &&
@@ -278,10 +334,8 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
       bad(rule::kCaWithoutKeyCertSign, "trust anchor keyUsage without keyCertSign");
     for (const auto& e : cert.extensions()) {
       if (e.critical && !is_processed_extension(e.oid))
-        out.push_back(
-            Diagnostic{diag::kUnknownCriticalExtension,
-                       "trust anchor has the unrecognized critical extension " + e.oid.to_string(),
-                       {}});
+        out.push_back(unknown_critical_finding(
+            e.oid, "trust anchor has the unrecognized critical extension " + e.oid.to_string()));
     }
     if (eku) bad_web(path_rule::kCabfRootEku, "root certificate with extKeyUsage (BR 7.1.2.1.2)");
   }
@@ -348,9 +402,6 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
         bad_web(path_rule::kCabfEcdsaHashPairing,
                 "ECDSA signature hash does not match the issuer's curve (BR 7.1.3.2.2)");
     }
-    // BR 7.1.1: X.509 v3.
-    if (pos != Position::kAnchor && cert.version() != 3)
-      bad_web(path_rule::kCabfNotV3, "not an X.509 v3 certificate (BR 7.1.1)");
     if (pos == Position::kTarget) {
       // BR 7.1.2.7.12: a subjectAltName with at least one dNSName or iPAddress.
       if (std::none_of(san.begin(), san.end(), [](const GeneralName& g) {

@@ -38,8 +38,19 @@ struct PathContext {
   bool cycle_cut = false;  // a candidate was skipped because it was already in the path
   std::optional<PathReport> best;
   // A certificate whose issuer candidates all failed the signature check (for the report).
-  std::optional<std::pair<CertificatePtr, std::string>> signature_failure;
+  std::optional<std::pair<CertificatePtr, Error>> signature_failure;
+  // RFC 5280 4.1.2.4: a certificate with an empty issuer was met (it has no issuer candidate).
+  bool issuer_empty = false;
 };
+
+// A failed signature check of `subject` (edge_signature): the status (kSignatureInvalid or
+// kUnsupportedAlgorithm) and the rule (rules.h) it breaks: e_signature_algorithm_mismatch
+// (RFC 5280 4.1.1.2), e_cabf_no_sha1, e_signature_algorithm_unsupported, else the status.
+struct SignatureFinding {
+  std::string_view status;
+  std::string_view rule;
+};
+[[nodiscard]] SignatureFinding signature_finding(const Certificate& subject, const Error& e);
 
 // RFC 5280 6.1.3 (a)(1): whether `issuer`'s key verifies `subject`'s signature (SM2 with the
 // options' ID); computed once per pair and remembered in `ctx`.

@@ -18,6 +18,11 @@ enum class Position { kTarget, kIntermediate, kAnchor };
 // RFC 5280 6.1.4 (o) / 6.1.5 (f): the extensions path validation processes. Anything else
 // marked critical makes the path invalid.
 [[nodiscard]] bool is_processed_extension(const der::Oid& oid);
+// The finding for a critical extension that is not processed: kUnknownCriticalExtension,
+// naming the rule a critical instance of that extension breaks where there is one
+// (issuerAltName e_ian_critical, subjectDirectoryAttributes e_sda_critical, the CT precertificate
+// poison e_cabf_precert_poison).
+[[nodiscard]] Diagnostic unknown_critical_finding(const der::Oid& oid, std::string detail);
 
 // Every profile finding of `cert` at `pos` (empty = none), in a fixed order; each names its
 // rule (rules.h). `issuer` is the next certificate of the path (nullptr for the anchor).
