@@ -39,6 +39,13 @@ struct PathContext {
   std::optional<PathReport> best;
   // A certificate whose issuer candidates all failed the signature check (for the report).
   std::optional<std::pair<CertificatePtr, std::string>> signature_failure;
+  // Whether that first failure was an unsupported algorithm or key (RFC 5280 6.1.3 (a)(1):
+  // unsupported_algorithm) rather than a signature that does not verify (signature_invalid).
+  bool signature_unsupported = false;
+  // RFC 5280 6.1.3 (a)(4): a certificate with no issuer candidate by name whose signature
+  // verifies with the key of a certificate its authorityKeyIdentifier names, under another
+  // subject name (the report says issuer_name_mismatch instead of no_path_to_trust_anchor).
+  std::optional<std::pair<CertificatePtr, std::string>> issuer_mismatch;
 };
 
 // RFC 5280 6.1.3 (a)(1): whether `issuer`'s key verifies `subject`'s signature (SM2 with the
