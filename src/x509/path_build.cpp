@@ -194,8 +194,8 @@ PathReport build_and_validate(PathContext& ctx, const CertificatePtr& target) {
     rep.detail = "every candidate issuer leads back into the path (a certificate cycle)";
   } else if (ctx.issuer_mismatch) {
     rep.status = diag::kIssuerNameMismatch;
-    rep.detail = to_string(ctx.issuer_mismatch->first->subject()) + ": " +
-                 ctx.issuer_mismatch->second;
+    rep.detail =
+        to_string(ctx.issuer_mismatch->first->subject()) + ": " + ctx.issuer_mismatch->second;
   } else if (ctx.signature_failure) {
     rep.status = ctx.signature_unsupported ? diag::kUnsupportedAlgorithm : diag::kSignatureInvalid;
     rep.detail =

@@ -129,10 +129,11 @@ TEST(Rule, e_extensions_empty) {
   for (Family f : kAllFamilies) {
     SCOPED_TRACE(name_of(f));
     expect_parse_pair("e_extensions_empty", leaf_der(f, {}),
-                      leaf_der(f, [](Tbs& t) { t.extensions.clear(); },
-                               [](std::vector<Bytes>& p) {
-                                 p.push_back(Bytes{0xa3, 0x02, 0x30, 0x00});
-                               }),
+                      leaf_der(
+                          f, [](Tbs& t) { t.extensions.clear(); },
+                          [](std::vector<Bytes>& p) {
+                            p.push_back(Bytes{0xa3, 0x02, 0x30, 0x00});
+                          }),
                       "empty Extensions");
   }
 }
@@ -167,10 +168,9 @@ TEST(Rule, e_signature_value_unused_bits) {
     const World& w = world(f);
     Tbs t = Tbs::from(*w.leaf.cert);
     const Bytes tbs = t.encode();
-    expect_parse_pair("e_signature_value_unused_bits",
-                      certificate_der(tbs, t.signature, *w.ica.signer),
-                      certificate_der(tbs, t.signature, *w.ica.signer, true),
-                      "signatureValue: unused bits");
+    expect_parse_pair(
+        "e_signature_value_unused_bits", certificate_der(tbs, t.signature, *w.ica.signer),
+        certificate_der(tbs, t.signature, *w.ica.signer, true), "signatureValue: unused bits");
   }
 }
 
@@ -188,17 +188,19 @@ TEST(Rule, e_extensions_in_v1_v2) {
   for (Family f : kAllFamilies) {
     SCOPED_TRACE(name_of(f));
     // A v2 certificate without extensions parses; with them it does not.
-    expect_parse_pair("e_extensions_in_v1_v2", leaf_der(f,
-                                                        [](Tbs& t) {
-                                                          t.version = 1;
-                                                          t.extensions.clear();
-                                                        }),
+    expect_parse_pair("e_extensions_in_v1_v2",
+                      leaf_der(f,
+                               [](Tbs& t) {
+                                 t.version = 1;
+                                 t.extensions.clear();
+                               }),
                       leaf_der(f, [](Tbs& t) { t.version = 1; }), "extensions in a v2 certificate");
-    expect_parse_pair("e_extensions_in_v1_v2", leaf_der(f,
-                                                        [](Tbs& t) {
-                                                          t.version = std::nullopt;
-                                                          t.extensions.clear();
-                                                        }),
+    expect_parse_pair("e_extensions_in_v1_v2",
+                      leaf_der(f,
+                               [](Tbs& t) {
+                                 t.version = std::nullopt;
+                                 t.extensions.clear();
+                               }),
                       leaf_der(f, [](Tbs& t) { t.version = std::nullopt; }),
                       "extensions in a v1 certificate");
   }
@@ -219,8 +221,10 @@ TEST(Rule, e_utc_time_format) {
   const Bytes after = primitive(der::kUtcTime, text("491231235959Z"));
   for (Family f : kAllFamilies) {
     SCOPED_TRACE(name_of(f));
-    const Bytes valid = with_validity(f, sequence({primitive(der::kUtcTime, text("250101120000Z")), after}));
-    for (const char* bad : {"2501011200Z", "250101120000+0800", "250101120000", "250101120000.5Z"}) {
+    const Bytes valid =
+        with_validity(f, sequence({primitive(der::kUtcTime, text("250101120000Z")), after}));
+    for (const char* bad :
+         {"2501011200Z", "250101120000+0800", "250101120000", "250101120000.5Z"}) {
       SCOPED_TRACE(bad);
       expect_parse_pair("e_utc_time_format", valid,
                         with_validity(f, sequence({primitive(der::kUtcTime, text(bad)), after})),
@@ -236,8 +240,8 @@ TEST(Rule, e_generalized_time_format) {
     SCOPED_TRACE(name_of(f));
     const Bytes valid = with_validity(
         f, sequence({before, primitive(der::kGeneralizedTime, text("20500101120000Z"))}));
-    for (const char* bad : {"20500101120000.5Z", "20500101120000", "205001011200Z",
-                            "20500101120000+0800"}) {
+    for (const char* bad :
+         {"20500101120000.5Z", "20500101120000", "205001011200Z", "20500101120000+0800"}) {
       SCOPED_TRACE(bad);
       expect_parse_pair(
           "e_generalized_time_format", valid,
@@ -251,12 +255,13 @@ TEST(Rule, e_generalized_time_format) {
 TEST(Rule, e_unique_id_in_v1) {
   for (Family f : kAllFamilies) {
     SCOPED_TRACE(name_of(f));
-    expect_parse_pair("e_unique_id_in_v1", leaf_der(f,
-                                                    [](Tbs& t) {
-                                                      t.version = 1;
-                                                      t.extensions.clear();
-                                                      t.subject_unique_id = true;
-                                                    }),
+    expect_parse_pair("e_unique_id_in_v1",
+                      leaf_der(f,
+                               [](Tbs& t) {
+                                 t.version = 1;
+                                 t.extensions.clear();
+                                 t.subject_unique_id = true;
+                               }),
                       leaf_der(f,
                                [](Tbs& t) {
                                  t.version = std::nullopt;
@@ -366,7 +371,8 @@ TEST(Rule, signature_invalid) {
 // refused for all rule sets) does not validate.
 TEST(Rule, unsupported_algorithm) {
   der::Writer alg;
-  alg.add_sequence([](der::Writer& a) { a.add_oid(der::Oid::from_string("1.2.840.10045.4.1").value()); });
+  alg.add_sequence(
+      [](der::Writer& a) { a.add_oid(der::Oid::from_string("1.2.840.10045.4.1").value()); });
   const Bytes ecdsa_sha1 = alg.take();
   for (Family f : kAllFamilies) {
     SCOPED_TRACE(name_of(f));
@@ -419,7 +425,8 @@ CrlPtr crl_of(const testca::Ca& ca, const std::vector<Bytes>& serials) {
   t.next_update = testca::now() + hours(24);
   t.crl_number = {0x01};
   for (const auto& s : serials)
-    t.revoked.push_back(RevokedEntry{s, testca::now() - minutes(20), RevocationReason::kKeyCompromise, {}, {}});
+    t.revoked.push_back(
+        RevokedEntry{s, testca::now() - minutes(20), RevocationReason::kKeyCompromise, {}, {}});
   auto der = build_crl(t, *ca.signer);
   EXPECT_TRUE(der) << der.error().to_string();
   return Crl::parse(*der).value();
@@ -434,8 +441,8 @@ TEST(Rule, revoked) {
     const CrlRevocationSource clean({root_crl, crl_of(w.ica, {})}, {w.root.cert, w.ica.cert});
     const CrlRevocationSource leaf_revoked({root_crl, crl_of(w.ica, {w.leaf.cert->serial()})},
                                            {w.root.cert, w.ica.cert});
-    const CrlRevocationSource ica_revoked({crl_of(w.root, {w.ica.cert->serial()}), crl_of(w.ica, {})},
-                                          {w.root.cert, w.ica.cert});
+    const CrlRevocationSource ica_revoked(
+        {crl_of(w.root, {w.ica.cert->serial()}), crl_of(w.ica, {})}, {w.root.cert, w.ica.cert});
     PathOptions good = options(), bad = options();
     good.revocation = &clean;
     const PathReport g = validate(chain(f), good);
@@ -454,7 +461,8 @@ TEST(Rule, revocation_unknown) {
   for (Family f : kAllFamilies) {
     SCOPED_TRACE(name_of(f));
     const World& w = world(f);
-    const CrlRevocationSource both({crl_of(w.root, {}), crl_of(w.ica, {})}, {w.root.cert, w.ica.cert});
+    const CrlRevocationSource both({crl_of(w.root, {}), crl_of(w.ica, {})},
+                                   {w.root.cert, w.ica.cert});
     const CrlRevocationSource root_only({crl_of(w.root, {})}, {w.root.cert, w.ica.cert});
     PathOptions o = options();
     o.revocation = &both;
@@ -470,12 +478,11 @@ TEST(Rule, revocation_unknown) {
 // RFC 5280 6.1.3 (a)(4): the leaf names an issuer other than the CA whose key signed it.
 TEST(Rule, issuer_name_mismatch) {
   for (Family f : kAllFamilies)
-    expect_violation("issuer_name_mismatch", f, {.leaf = [f](Tbs& t) {
-                       // A name no certificate of the pool or anchor set has.
-                       t.issuer = world(f == Family::kSm2 ? Family::kRsa : Family::kSm2)
-                                      .ica.cert->subject()
-                                      .der;
-                     }});
+    expect_violation(
+        "issuer_name_mismatch", f, {.leaf = [f](Tbs& t) {
+          // A name no certificate of the pool or anchor set has.
+          t.issuer = world(f == Family::kSm2 ? Family::kRsa : Family::kSm2).ica.cert->subject().der;
+        }});
 }
 
 // RFC 5280 6.1.3 (b), (c) / 4.2.1.10: the leaf's dNSName outside the CA's permitted subtree.
@@ -488,14 +495,17 @@ Bytes name_constraints(std::string permitted_dns) {
 TEST(Rule, name_constraint_violation) {
   for (Family f : kAllFamilies) {
     SCOPED_TRACE(name_of(f));
-    expect_pair("name_constraint_violation",
-                chain(f, {.ica = [](Tbs& t) {
-                            t.set(oids::kNameConstraints, true, name_constraints("example.com"));
-                          }}),
-                chain(f, {.ica = [](Tbs& t) {
-                            t.set(oids::kNameConstraints, true, name_constraints("example.org"));
-                          }}),
-                options());
+    expect_pair(
+        "name_constraint_violation",
+        chain(f, {.ica =
+                      [](Tbs& t) {
+                        t.set(oids::kNameConstraints, true, name_constraints("example.com"));
+                      }}),
+        chain(f, {.ica =
+                      [](Tbs& t) {
+                        t.set(oids::kNameConstraints, true, name_constraints("example.org"));
+                      }}),
+        options());
   }
 }
 
@@ -511,19 +521,21 @@ TEST(Rule, name_constraint_unsupported) {
   };
   for (Family f : kAllFamilies) {
     SCOPED_TRACE(name_of(f));
-    expect_pair("name_constraint_unsupported",
-                chain(f, {.ica = [&](Tbs& t) { t.set(oids::kNameConstraints, true, nc); },
-                          .leaf = [&](Tbs& t) { t.set(oids::kSubjectAltName, false, san_with(false)); }}),
-                chain(f, {.ica = [&](Tbs& t) { t.set(oids::kNameConstraints, true, nc); },
-                          .leaf = [&](Tbs& t) { t.set(oids::kSubjectAltName, false, san_with(true)); }}),
-                options());
+    expect_pair(
+        "name_constraint_unsupported",
+        chain(f, {.ica = [&](Tbs& t) { t.set(oids::kNameConstraints, true, nc); },
+                  .leaf = [&](Tbs& t) { t.set(oids::kSubjectAltName, false, san_with(false)); }}),
+        chain(f, {.ica = [&](Tbs& t) { t.set(oids::kNameConstraints, true, nc); },
+                  .leaf = [&](Tbs& t) { t.set(oids::kSubjectAltName, false, san_with(true)); }}),
+        options());
   }
 }
 
 // certificatePolicies with `policies` (dotted OIDs).
 Bytes policies(const std::vector<std::string>& ids) {
   std::vector<PolicyQualifiedInfo> p;
-  for (const auto& id : ids) p.push_back(PolicyQualifiedInfo{der::Oid::from_string(id).value(), {}});
+  for (const auto& id : ids)
+    p.push_back(PolicyQualifiedInfo{der::Oid::from_string(id).value(), {}});
   return encode_certificate_policies(p).value();
 }
 
@@ -548,16 +560,20 @@ TEST(Rule, explicit_policy_required) {
     SCOPED_TRACE(name_of(f));
     PathOptions o = options();
     o.initial_explicit_policy = true;
-    const auto ica = [](Tbs& t) { t.set(oids::kCertificatePolicies, false, policies({"1.2.3.1"})); };
+    const auto ica = [](Tbs& t) {
+      t.set(oids::kCertificatePolicies, false, policies({"1.2.3.1"}));
+    };
     expect_pair("explicit_policy_required",
                 chain(f, {.ica = ica,
-                          .leaf = [](Tbs& t) {
-                            t.set(oids::kCertificatePolicies, false, policies({"1.2.3.1"}));
-                          }}),
+                          .leaf =
+                              [](Tbs& t) {
+                                t.set(oids::kCertificatePolicies, false, policies({"1.2.3.1"}));
+                              }}),
                 chain(f, {.ica = ica,
-                          .leaf = [](Tbs& t) {
-                            t.set(oids::kCertificatePolicies, false, policies({"1.2.3.2"}));
-                          }}),
+                          .leaf =
+                              [](Tbs& t) {
+                                t.set(oids::kCertificatePolicies, false, policies({"1.2.3.2"}));
+                              }}),
                 o);
   }
 }
@@ -602,15 +618,17 @@ TEST(Rule, policy_tree_processing) {
 TEST(Rule, policy_mapping_any_policy) {
   for (Family f : kAllFamilies) {
     SCOPED_TRACE(name_of(f));
-    expect_pair("policy_mapping_any_policy",
-                chain(f, {.ica = [](Tbs& t) {
-                            t.set(oids::kPolicyMappings, true, mappings({{"1.2.3.1", "1.2.3.2"}}));
-                          }}),
-                chain(f, {.ica = [](Tbs& t) {
-                            t.set(oids::kPolicyMappings, true,
-                                  mappings({{"2.5.29.32.0", "1.2.3.2"}}));
-                          }}),
-                options());
+    expect_pair(
+        "policy_mapping_any_policy",
+        chain(f, {.ica =
+                      [](Tbs& t) {
+                        t.set(oids::kPolicyMappings, true, mappings({{"1.2.3.1", "1.2.3.2"}}));
+                      }}),
+        chain(f, {.ica =
+                      [](Tbs& t) {
+                        t.set(oids::kPolicyMappings, true, mappings({{"2.5.29.32.0", "1.2.3.2"}}));
+                      }}),
+        options());
     expect_violation("policy_mapping_any_policy", f, {.ica = [](Tbs& t) {
                        t.set(oids::kPolicyMappings, true, mappings({{"1.2.3.1", "2.5.29.32.0"}}));
                      }});
@@ -636,8 +654,8 @@ const Deeper& deeper(Family f) {
   return *d;
 }
 
-// root -> ica (without pathLenConstraint, then edited by `e.root`, re-signed by the root) -> ica2 (edited, re-signed by ica's key) -> leaf2
-// (edited, re-signed by ica2's key).
+// root -> ica (without pathLenConstraint, then edited by `e.root`, re-signed by the root) -> ica2
+// (edited, re-signed by ica's key) -> leaf2 (edited, re-signed by ica2's key).
 PathReport validate_deeper(Family f, const Edits& e, const PathOptions& o) {
   const World& w = world(f);
   const Deeper& d = deeper(f);
@@ -652,10 +670,10 @@ PathReport validate_deeper(Family f, const Edits& e, const PathOptions& o) {
     t.set(oids::kBasicConstraints, true, encode_basic_constraints({true, std::nullopt}).value());
     if (e.root) e.root(t);
   };
-  return validate_path(redo(d.leaf2.cert, e.leaf, *d.ica2.signer),
-                       {redo(w.ica.cert, ica, *w.root.signer),
-                        redo(d.ica2.cert, e.ica, *w.ica.signer)},
-                       {w.root.cert}, o);
+  return validate_path(
+      redo(d.leaf2.cert, e.leaf, *d.ica2.signer),
+      {redo(w.ica.cert, ica, *w.root.signer), redo(d.ica2.cert, e.ica, *w.ica.signer)},
+      {w.root.cert}, o);
 }
 
 // RFC 5280 6.1.3 (d) / hpki: the valid_policy_tree is bounded (OpenSSL CVE-2023-0464): two
@@ -719,12 +737,12 @@ TEST(Rule, path_len_exceeded) {
 // RFC 5280 6.1.4 (n): an intermediate with keyUsage asserts keyCertSign.
 TEST(Rule, key_cert_sign_missing) {
   for (Family f : kAllFamilies)
-    expect_violation("key_cert_sign_missing", f, {.ica = [](Tbs& t) {
-                       t.set(oids::kKeyUsage, true,
-                             encode_key_usage(ku(KeyUsageBit::kDigitalSignature) |
-                                              ku(KeyUsageBit::kCrlSign))
-                                 .value());
-                     }});
+    expect_violation(
+        "key_cert_sign_missing", f, {.ica = [](Tbs& t) {
+          t.set(oids::kKeyUsage, true,
+                encode_key_usage(ku(KeyUsageBit::kDigitalSignature) | ku(KeyUsageBit::kCrlSign))
+                    .value());
+        }});
 }
 
 // RFC 6125 6.4: the expected DNS name is in the leaf's subjectAltName.
@@ -738,13 +756,15 @@ TEST(Rule, name_mismatch) {
     expect_fails_with("name_mismatch", validate(chain(f), o));
     // No commonName fallback: the CN is www.example.com, the SAN names only other.example.com.
     o.identity = PeerIdentity{PeerIdentity::Kind::kDns, "www.example.com"};
-    expect_fails_with("name_mismatch",
-                      validate(chain(f, {.leaf = [](Tbs& t) {
+    expect_fails_with(
+        "name_mismatch",
+        validate(chain(f, {.leaf =
+                               [](Tbs& t) {
                                  t.set(oids::kSubjectAltName, false,
                                        encode_general_names({dns_name("other.example.com").value()})
                                            .value());
                                }}),
-                               o));
+                 o));
   }
 }
 
