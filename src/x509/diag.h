@@ -107,6 +107,11 @@ inline constexpr std::string_view kOcspResponderNotAuthorised = "ocsp_responder_
 // A delegate that would be authorised by RFC 6960 4.2.2.2 alone, but that its issuer did not
 // designate (OcspSourceOptions::designation), or whose designation could not be read.
 inline constexpr std::string_view kOcspResponderNotDesignated = "ocsp_responder_not_designated";
+// A delegate whose certificate names the issuer but was not signed by the issuer's key
+// (RFC 6960 4.2.2.2), or that was refused because its own path or revocation status did not
+// validate (4.2.2.2.1, a delegate without id-pkix-ocsp-nocheck).
+inline constexpr std::string_view kOcspDelegateSameKey = "ocsp_delegate_same_key";
+inline constexpr std::string_view kOcspResponderRevocation = "ocsp_responder_revocation";
 inline constexpr std::string_view kOcspSignatureInvalid = "ocsp_signature_invalid";
 inline constexpr std::string_view kOcspUnhandledCriticalExtension =
     "ocsp_unhandled_critical_extension";

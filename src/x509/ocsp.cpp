@@ -476,6 +476,8 @@ Result<std::shared_ptr<const BasicOcspResponse>> BasicOcspResponse::parse(BytesV
       auto version = HPKI_TRY(v->read_int64());
       HPKI_TRY(v->expect_end());
       if (version != 0) return fail(malformed("version " + std::to_string(version) + " (v1 is 0)"));
+      // RFC 6960 4.2.1: version DEFAULT v1; X.690 11.5: a DEFAULT value is not encoded.
+      return fail(malformed("version v1 encoded explicitly (DER forbids DEFAULT values)"));
     }
     if (auto by_name = HPKI_TRY(rd.read_optional_explicit(1))) {
       auto el = HPKI_TRY(by_name->read_element(der::kSequence));

@@ -64,6 +64,21 @@ bool has_nocheck(const Certificate& c) {
   return c.find_extension(der::oids::kOcspNoCheck) != nullptr;
 }
 
+// RFC 6960 4.2.2.2: a certificate of the response that names the responder and the issuer as
+// its issuer but whose signature the issuer's key does not verify (not the same key that
+// signed the certificate in question).
+std::optional<std::string> wrong_key_delegate(const BasicOcspResponse& resp,
+                                              const RevocationQuery& q) {
+  for (const auto& c : resp.certs()) {
+    if (!resp.responder_is(*c) || !(c->issuer() == q.issuer.subject())) continue;
+    if (verify_certificate_signature(*c, q.issuer.spki_der(), q.sm2_id)) continue;
+    return "the OCSP responder certificate " + to_string(c->subject()) + " (serial " +
+           c->serial_number().hex() + ") names " + to_string(q.issuer.subject()) +
+           " as its issuer but was not signed by that issuer's key";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string_view ocsp_validity_diag(OcspValidity v) {
@@ -98,11 +113,12 @@ RevocationAnswer OcspRevocationSource::check(const RevocationQuery& q) const {
   o.tolerance = options_.tolerance;
   o.trusted_responders = options_.trusted_responders;
   o.sm2_id = q.sm2_id;
-  // Why the last delegate was refused for its designation (reset for every response).
-  std::optional<std::string> refused;
+  // Why the last delegate was refused for its designation, or for its own status (reset for
+  // every response).
+  std::optional<std::string> refused, own_status;
   // RFC 6960 4.2.2.2: a delegate is valid at the validation time; 4.2.2.2.1: without
   // id-pkix-ocsp-nocheck its own status must be checked (its path, revocation included).
-  o.accept_delegate = [&q, at, &refused,
+  o.accept_delegate = [&q, at, &refused, &own_status,
                        designation = options_.designation](const CertificatePtr& d) {
     // RFC 6960 4.2.2.2 "local configuration" (issue 16): a delegate the issuer did not
     // designate is refused where the caller knows the issuer's designations.
@@ -123,18 +139,33 @@ RevocationAnswer OcspRevocationSource::check(const RevocationQuery& q) const {
     }
     if (at < d->validity().not_before || at > d->validity().not_after) return false;
     if (has_nocheck(*d)) return true;
-    return q.validate_other && q.validate_other(d);
+    if (q.validate_other && q.validate_other(d)) return true;
+    // RFC 6960 4.2.2.2.1: the delegate's own status (its path, revocation included) failed.
+    own_status = "the delegated OCSP responder " + to_string(d->subject()) + " (serial " +
+                 d->serial_number().hex() +
+                 ") has no id-pkix-ocsp-nocheck and does not validate itself (its path or "
+                 "revocation status)";
+    return false;
   };
 
   std::optional<RevocationAnswer> good, unknown;
   OcspValidity worst = OcspValidity::kNoMatchingResponse;
-  std::optional<std::string> not_designated;
+  // Why an otherwise authorised delegate was refused: {diag, detail}.
+  std::optional<std::pair<std::string_view, std::string>> refusal;
   for (const auto& resp : responses_) {
     if (!resp) continue;
     refused.reset();
+    own_status.reset();
     const OcspCheckResult r = check_ocsp_response(*resp, q.subject, q.issuer, o);
     if (r.validity != OcspValidity::kValid) {
-      if (r.validity == OcspValidity::kUntrustedResponder && refused) not_designated = refused;
+      if (r.validity == OcspValidity::kUntrustedResponder) {
+        if (refused)
+          refusal = {diag::kOcspResponderNotDesignated, *refused};
+        else if (own_status)
+          refusal = {diag::kOcspResponderRevocation, *own_status};
+        else if (auto k = wrong_key_delegate(*resp, q))
+          refusal = {diag::kOcspDelegateSameKey, *k};
+      }
       if (rank(r.validity) > rank(worst)) worst = r.validity;
       continue;
     }
@@ -167,8 +198,8 @@ RevocationAnswer OcspRevocationSource::check(const RevocationQuery& q) const {
   if (unknown) return *unknown;
   // A refused undesignated delegate says more than "no authorised responder", less than a
   // response from an authorised one that could not be used.
-  if (not_designated && rank(worst) <= rank(OcspValidity::kUntrustedResponder))
-    return {RevocationStatus::kUnknown, diag::kOcspResponderNotDesignated, *not_designated};
+  if (refusal && rank(worst) <= rank(OcspValidity::kUntrustedResponder))
+    return {RevocationStatus::kUnknown, refusal->first, refusal->second};
   return {RevocationStatus::kUnknown, ocsp_validity_diag(worst), failure_detail(worst)};
 }
 

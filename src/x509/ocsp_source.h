@@ -25,7 +25,9 @@
 // kRevoked only when revocationTime <= the validation time (a later revocation is kGood at
 // that time); unknown -> kUnknown. With several usable answers revoked wins over good. When no
 // response is usable the answer is kUnknown with the most telling failure (diag ids: diag.h), so
-// a CombinedRevocationSource asks the next source.
+// a CombinedRevocationSource asks the next source. A delegate refused because the issuer's key did
+// not sign it is reported as kOcspDelegateSameKey, one refused because it does not validate
+// itself (no nocheck) as kOcspResponderRevocation.
 #pragma once
 
 #include <chrono>

@@ -47,6 +47,29 @@ std::optional<Bytes> aki_of(const Certificate& c) {
 
 bool same_certificate(const Certificate& a, const Certificate& b) { return a.der() == b.der(); }
 
+void note_signature_failure(PathContext& ctx, const CertificatePtr& subject, const Error& e) {
+  if (!ctx.signature_failure) ctx.signature_failure = {subject, e};
+}
+
+// RFC 5280 6.1.3 (a)(4): `cur` has no issuer candidate by name. A certificate whose
+// subjectKeyIdentifier is `cur`'s authorityKeyIdentifier and whose key verifies `cur`'s
+// signature, under a subject other than `cur`'s issuer, is remembered for the report (one
+// signature check per such certificate).
+void note_issuer_mismatch(PathContext& ctx, const CertificatePtr& cur,
+                          const std::optional<Bytes>& aki) {
+  if (!aki || ctx.issuer_mismatch || cur->issuer().empty()) return;
+  for (const auto* pool : {&ctx.anchors, &ctx.intermediates}) {
+    for (const auto& c : *pool) {
+      if (ski_of(*c) != aki || names_match(c->subject(), cur->issuer())) continue;
+      if (!edge_signature(ctx, *cur, *c)) continue;
+      ctx.issuer_mismatch = {cur, "issuer " + to_string(cur->issuer()) +
+                                      " does not match the subject " + to_string(c->subject()) +
+                                      " of the certificate whose key signed it"};
+      return;
+    }
+  }
+}
+
 // Depth-first path building (RFC 4158 in spirit): anchors before intermediates, candidates with
 // a matching key identifier first; stops at the first valid path or when the budget is spent.
 bool build(PathContext& ctx, std::vector<CertificatePtr>& chain) {
@@ -74,10 +97,14 @@ bool build(PathContext& ctx, std::vector<CertificatePtr>& chain) {
     return out;
   };
 
-  for (const auto& anchor : candidates(ctx.anchors)) {
+  const auto anchor_candidates = candidates(ctx.anchors);
+  const auto intermediate_candidates = candidates(ctx.intermediates);
+  if (anchor_candidates.empty() && intermediate_candidates.empty())
+    note_issuer_mismatch(ctx, chain.back(), aki);
+  for (const auto& anchor : anchor_candidates) {
     const auto& sig = edge_signature(ctx, cur, *anchor);
     if (!sig) {
-      if (!ctx.signature_failure) ctx.signature_failure = {chain.back(), sig.error()};
+      note_signature_failure(ctx, chain.back(), sig.error());
       continue;
     }
     chain.push_back(anchor);
@@ -96,7 +123,7 @@ bool build(PathContext& ctx, std::vector<CertificatePtr>& chain) {
   for (std::size_t k = 1; k < chain.size(); ++k)
     depth += names_match(chain[k]->issuer(), chain[k]->subject()) ? 0 : 1;
   const bool next_self_issued_only = depth >= ctx.options.max_depth;
-  for (const auto& next : candidates(ctx.intermediates)) {
+  for (const auto& next : intermediate_candidates) {
     // Loops: a certificate (or the same name and key) at most once per path; a pool copy of
     // an anchor is the anchor.
     bool skip = false;
@@ -116,7 +143,7 @@ bool build(PathContext& ctx, std::vector<CertificatePtr>& chain) {
     }
     const auto& sig = edge_signature(ctx, cur, *next);
     if (!sig) {
-      if (!ctx.signature_failure) ctx.signature_failure = {chain.back(), sig.error()};
+      note_signature_failure(ctx, chain.back(), sig.error());
       continue;
     }
     chain.push_back(next);
@@ -181,6 +208,10 @@ PathReport build_and_validate(PathContext& ctx, const CertificatePtr& target) {
   } else if (ctx.cycle_cut && !ctx.signature_failure) {
     rep.status = diag::kPathCycle;
     rep.detail = "every candidate issuer leads back into the path (a certificate cycle)";
+  } else if (ctx.issuer_mismatch) {
+    rep.status = diag::kIssuerNameMismatch;
+    rep.detail =
+        to_string(ctx.issuer_mismatch->first->subject()) + ": " + ctx.issuer_mismatch->second;
   } else if (ctx.signature_failure) {
     const auto [status, rule] =
         signature_finding(*ctx.signature_failure->first, ctx.signature_failure->second);

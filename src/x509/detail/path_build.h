@@ -41,6 +41,10 @@ struct PathContext {
   std::optional<std::pair<CertificatePtr, Error>> signature_failure;
   // RFC 5280 4.1.2.4: a certificate with an empty issuer was met (it has no issuer candidate).
   bool issuer_empty = false;
+  // RFC 5280 6.1.3 (a)(4): a certificate with no issuer candidate by name whose signature
+  // verifies with the key of a certificate its authorityKeyIdentifier names, under another
+  // subject name (the report says issuer_name_mismatch instead of no_path_to_trust_anchor).
+  std::optional<std::pair<CertificatePtr, std::string>> issuer_mismatch;
 };
 
 // A failed signature check of `subject` (edge_signature): the status (kSignatureInvalid or

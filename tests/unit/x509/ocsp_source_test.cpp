@@ -219,7 +219,7 @@ TEST_P(OcspSourceTest, DelegateValidityAndNoCheck) {
   // ... and does not when it chains to no anchor.
   auto other_root = testca::make_ca(fam.spec, std::string("dlg-other-") + fam.name, nullptr);
   a = ask(src, *leaf, *ca.cert, t0 + minutes(1), crypto::kSm2DefaultId, {other_root.cert});
-  EXPECT_EQ(a.diag, diag::kOcspResponderNotAuthorised) << a.detail;
+  EXPECT_EQ(a.diag, diag::kOcspResponderRevocation) << a.detail;
 }
 
 // A designation source that cannot be read (as a store that is down).
@@ -510,7 +510,7 @@ TEST(OcspSourceBoringssl, ExpectedStatusThroughTheSource) {
       // Documented deviation (docs/conformance.md): the delegate has no id-pkix-ocsp-nocheck,
       // so hpki requires it to validate (RFC 6960 4.2.2.2.1), and the test certificates lack
       // the RFC 5280 key identifiers hpki's validator requires.
-      EXPECT_EQ(a.diag, diag::kOcspResponderNotAuthorised) << a.detail;
+      EXPECT_EQ(a.diag, diag::kOcspResponderRevocation) << a.detail;
       continue;
     }
     EXPECT_EQ(got, row.at(1)) << row.at(0) << ": " << a.diag << ": " << a.detail;

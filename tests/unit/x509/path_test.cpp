@@ -145,6 +145,7 @@ TEST(PathLegacyRsa, OptInOnly) {
   PathOptions o{.at = testca::now()};
   PathReport r = validate_path(ee, {}, {ca}, o);
   EXPECT_FALSE(r.valid);
+  // RFC 5280 6.1.3 (a)(1): an issuer key hpki does not support (rule unsupported_algorithm).
   EXPECT_EQ(r.status, diag::kUnsupportedAlgorithm) << path_report_text(r);
   o.key_policy.allow_legacy_rsa_insecure = true;
   r = validate_path(ee, {}, {ca}, o);

@@ -11,6 +11,9 @@
 #include <functional>
 #include <string_view>
 
+#include "core/encoding.h"
+#include "der/oids.h"
+#include "der/writer.h"
 #include "tests/support/test_ca.h"
 #include "tests/unit/x509/tbs_edit.h"
 #include "x509/path.h"
@@ -116,6 +119,24 @@ inline void expect_violation(std::string_view rule, Family f, const Edits& viola
                              const PathOptions& o = options()) {
   SCOPED_TRACE(name_of(f));
   expect_pair(rule, chain(f), chain(f, violating), o);
+}
+
+// A SubjectPublicKeyInfo hpki cannot use: the P-192 generator point (secp192r1, uncompressed).
+inline Bytes p192_spki() {
+  der::Writer w;
+  (void)w.add_sequence([](der::Writer& s) -> Result<void> {
+    HPKI_TRY(s.add_sequence([](der::Writer& a) -> Result<void> {
+      a.add_oid(der::oids::kEcPublicKey);
+      a.add_oid(der::Oid::from_string("1.2.840.10045.3.1.1").value());
+      return {};
+    }));
+    Bytes point = hex_decode(
+                      "04188da80eb03090f67cbf20eb43a18800f4ff0afd82ff101207192b95ffc8da78631011ed"
+                      "6b24cdd573f977a11e794811")
+                      .value();
+    return s.add_bit_string(point);
+  });
+  return w.take();
 }
 
 }  // namespace hpki::x509::rulepair
