@@ -50,18 +50,10 @@ bool valid_mailbox(std::string_view name) {
 
 bool is_public_suffix(std::string_view domain) {
   static const std::unordered_set<std::string_view> kRules = [] {
-    static constexpr std::string_view kText =
+    static constexpr std::string_view kList[] = {
 #include "x509/public_suffix_data.inc"
-        ;
-    std::unordered_set<std::string_view> rules;
-    std::size_t pos = 0;
-    while (pos < kText.size()) {
-      auto nl = kText.find('\n', pos);
-      if (nl == std::string_view::npos) nl = kText.size();
-      if (nl > pos) rules.insert(kText.substr(pos, nl - pos));
-      pos = nl + 1;
-    }
-    return rules;
+    };
+    return std::unordered_set<std::string_view>(std::begin(kList), std::end(kList));
   }();
   if (domain.empty()) return false;
   if (domain.find('.') == std::string_view::npos) return true;  // the implicit "*" rule
