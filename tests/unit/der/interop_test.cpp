@@ -237,6 +237,7 @@ TEST_F(OpensslInterop, NamedOidsAreTheOnesOpensslKnows) {
       {"noCheck", "OCSP No Check"},
       {"extensionRequest", "Extension Request"},
       {"signingCertificateV2", "id-smime-aa-signingCertificateV2"},
+      {"ctPrecertificatePoison", "CT Precertificate Poison"},
   };
   Writer w;
   w.add_sequence([](Writer& s) {
