@@ -12,6 +12,9 @@
 // a candidate issuer whose subject matches, whose keyUsage (if present) asserts cRLSign, and
 // (g) whose key verifies the signature (SM2 with the given ID), then (l) the serial lookup.
 //
+// A CRL without cRLNumber (RFC 5280 5.2.3) is still used here (some deployed CRLs, e.g.
+// BoringSSL's test set, have none); CrlRevocationSource (revocation.h) refuses it.
+//
 // Several issuer candidates may be given (key rollover: the CA's old and new certificates).
 // It does not build or validate the issuer's certification path: the caller passes issuer
 // certificates from an already validated path.

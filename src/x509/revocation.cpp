@@ -290,17 +290,28 @@ class Checker {
     if (crl.signature_algorithm().der != crl.tbs_signature_algorithm().der)
       return fail(diag::kCrlSignatureAlgorithmMismatch,
                   "signatureAlgorithm differs from tbsCertList.signature");
+    // RFC 5280 5.1.1.2: an algorithm hpki does not verify (SHA-1, DSA ...) is named as such, not
+    // as a bad signature.
+    if (auto alg = signature_alg_from(crl.signature_algorithm()); !alg)
+      return fail(diag::kCrlSignatureAlgorithmUnsupported, alg.error().detail());
     if (crl.this_update() > at)
       return fail(diag::kCrlNotYetValid, "thisUpdate is after the validation time");
     if (crl.next_update() && *crl.next_update() < at)
       return fail(diag::kCrlExpired, "nextUpdate is before the validation time");
     for (const auto& e : crl.extensions()) {
-      // RFC 5280 5.2: a CRL with an unrecognized critical extension is not used; 5.2.3:
-      // cRLNumber MUST be non-critical.
-      if (e.critical && (!known_crl_extension(e.oid) || e.oid == der::oids::kCrlNumber))
+      // RFC 5280 5.2.3: cRLNumber MUST be non-critical; a CRL marking it critical is not used.
+      if (e.critical && e.oid == der::oids::kCrlNumber)
+        return fail(diag::kCrlUnknownCriticalExtension,
+                    "cRLNumber marked critical (RFC 5280 5.2.3: non-critical)");
+      // RFC 5280 5.2: a CRL with an unrecognized critical extension is not used.
+      if (e.critical && !known_crl_extension(e.oid))
         return fail(diag::kCrlUnknownCriticalExtension,
                     "critical CRL extension " + e.oid.to_string());
     }
+    // RFC 5280 5.2.3: conforming CRL issuers MUST include cRLNumber in all CRLs; path validation
+    // does not use one without it (check_crl_for does, see crl_check.h).
+    if (!crl.crl_number())
+      return fail(diag::crl_lint::kNumberMissing, "no cRLNumber extension (RFC 5280 5.2.3)");
     for (const auto& entry : crl.revoked()) {
       for (const auto& e : entry.extensions) {
         if (e.critical && !known_entry_extension(e.oid))

@@ -11,8 +11,10 @@
 //          DP's, onlyContainsUserCerts (not a CA, not v1/v2) / onlyContainsCACerts /
 //          onlyContainsAttributeCerts;
 //   (c), (d) reasons (DP reasons and IDP onlySomeReasons) accumulate in a reasons mask;
-//   (a), (e)-(h) currency at the validation time, signatureAlgorithm consistency, no unknown
-//          critical CRL or entry extension, certificateIssuer only in indirect CRLs and
+//   (a), (e)-(h) currency at the validation time, signatureAlgorithm consistency and support
+//          (crl_signature_algorithm_unsupported), no unknown critical CRL or entry extension
+//          (nor a critical cRLNumber), a cRLNumber (RFC 5280 5.2.3; a CRL without one is not
+//          used: e_crl_number_missing), certificateIssuer only in indirect CRLs and
 //          parsable, a signer certificate with the CRL issuer's name, cRLSign when it has
 //          keyUsage, a valid path to the same anchors (the certificate's issuer on the path, or
 //          any other certificate given here that validates through RevocationQuery::

@@ -596,10 +596,12 @@ TEST_P(OpensslOcspTest, ReferenceResponderAnswers) {
     ASSERT_TRUE(list) << list.error().to_string();
     responses.insert(responses.end(), list->begin(), list->end());
   }
-  ASSERT_TRUE(sh("touch crlindex.txt"));
+  // RFC 5280 5.2.3: the CRL carries a cRLNumber (openssl ca writes one from the `crlnumber`
+  // file); path validation does not use a CRL without it.
+  ASSERT_TRUE(sh("touch crlindex.txt && echo 01 >crlnumber.txt"));
   test::write_file(d + "/crl.cnf",
-                   "[ca]\ndefault_ca=d\n[d]\ndatabase=crlindex.txt\ndefault_md=sha256\n"
-                   "default_crl_days=7\ncrl_extensions=crlext\n[crlext]\n"
+                   "[ca]\ndefault_ca=d\n[d]\ndatabase=crlindex.txt\ncrlnumber=crlnumber.txt\n"
+                   "default_md=sha256\ndefault_crl_days=7\ncrl_extensions=crlext\n[crlext]\n"
                    "authorityKeyIdentifier=keyid\n");
   ASSERT_TRUE(
       sh("openssl ca -gencrl -config crl.cnf -keyfile root.key -cert root.pem -out "
