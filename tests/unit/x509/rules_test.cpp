@@ -90,24 +90,11 @@ TEST(RuleInventory, EnforcedRulesHaveTests) {
   }
   constexpr unsigned kPaired =
       W::kParser | W::kValidator | W::kWebPki | W::kCrlCheck | W::kOcspCheck;
-  // Rules whose pair test is still to be written (tests/unit/x509/rule_pairs_pending.txt, one
-  // id per line): the list may only shrink.
-  std::set<std::string> pending;
-  {
-    std::istringstream in(read_text(std::filesystem::path(HPKI_SOURCE_DIR) /
-                                    "tests/unit/x509/rule_pairs_pending.txt"));
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty() && line[0] != '#') pending.insert(line);
-    }
-  }
-  std::string missing, done;
+  std::string missing;
   for (const auto& r : rule_inventory()) {
-    if ((r.where & kPaired) == 0) continue;
-    const bool tested = tests.contains(std::string(r.id));
-    if (!tested && !pending.contains(std::string(r.id))) missing += " " + std::string(r.id);
-    if (tested && pending.contains(std::string(r.id))) done += " " + std::string(r.id);
+    if ((r.where & kPaired) != 0 && !tests.contains(std::string(r.id)))
+      missing += " " + std::string(r.id);
   }
-  EXPECT_TRUE(done.empty()) << "remove from rule_pairs_pending.txt (they have tests now):" << done;
   for (const auto& t : tests) {
     EXPECT_NE(find_rule(t), nullptr) << "Rule." << t << " tests no rule of the inventory";
   }
