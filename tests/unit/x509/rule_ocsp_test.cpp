@@ -12,6 +12,7 @@
 #include "der/oids.h"
 #include "der/reader.h"
 #include "der/writer.h"
+#include "tests/unit/x509/der_edit.h"
 #include "tests/unit/x509/rule_pair.h"
 #include "x509/designation.h"
 #include "x509/extensions.h"
@@ -22,54 +23,13 @@ namespace hpki::x509 {
 namespace {
 
 using namespace rulepair;  // NOLINT(google-build-using-namespace)
+using namespace edit;      // NOLINT(google-build-using-namespace)
 namespace oids = der::oids;
 using std::chrono::hours;
 using std::chrono::minutes;
 
-// ---- DER surgery (as in rule_path_test.cpp) --------------------------------------------------
+// ---- DER surgery (more in der_edit.h) ---------------------------------------------------------
 
-std::vector<Bytes> elements(BytesView tlv) {
-  der::Reader top(tlv);
-  auto el = top.read_tlv();
-  EXPECT_TRUE(el) << el.error().to_string();
-  std::vector<Bytes> out;
-  if (!el) return out;
-  der::Reader in(el->value);
-  while (!in.at_end()) {
-    auto e = in.read_tlv();
-    EXPECT_TRUE(e) << e.error().to_string();
-    if (!e) break;
-    out.emplace_back(e->encoded.begin(), e->encoded.end());
-  }
-  return out;
-}
-
-Bytes constructed(der::Tag tag, const std::vector<Bytes>& parts) {
-  der::Writer w;
-  w.add_constructed(tag, [&](der::Writer& s) {
-    for (const auto& p : parts) EXPECT_TRUE(s.add_raw(p));
-  });
-  return w.take();
-}
-Bytes sequence(const std::vector<Bytes>& parts) { return constructed(der::kSequence, parts); }
-Bytes explicit_tag(std::uint32_t n, const std::vector<Bytes>& parts) {
-  return constructed(der::Tag::context_constructed(n), parts);
-}
-Bytes primitive(der::Tag tag, BytesView content) {
-  der::Writer w;
-  w.add_element(tag, content);
-  return w.take();
-}
-Bytes bit_string(BytesView bytes, std::uint8_t unused) {
-  Bytes content{unused};
-  content.insert(content.end(), bytes.begin(), bytes.end());
-  return primitive(der::kBitString, content);
-}
-Bytes oid(std::string_view dotted) {
-  der::Writer w;
-  w.add_oid(der::Oid::from_string(dotted).value());
-  return w.take();
-}
 Bytes extension(std::string_view dotted, bool critical, const Bytes& value) {
   std::vector<Bytes> f{oid(dotted)};
   if (critical) f.push_back(Bytes{0x01, 0x01, 0xff});

@@ -9,6 +9,7 @@
 #include "der/oids.h"
 #include "der/reader.h"
 #include "der/writer.h"
+#include "tests/unit/x509/der_edit.h"
 #include "tests/unit/x509/rule_pair.h"
 #include "x509/crl.h"
 #include "x509/extensions.h"
@@ -20,52 +21,14 @@ namespace hpki::x509 {
 namespace {
 
 using namespace rulepair;  // NOLINT(google-build-using-namespace)
+using namespace edit;      // NOLINT(google-build-using-namespace)
 namespace oids = der::oids;
 using std::chrono::hours;
 using std::chrono::minutes;
 
-// ---- DER surgery ----------------------------------------------------------------------------
-
-// The elements inside a constructed TLV (a SEQUENCE or an [n] EXPLICIT), each whole.
-std::vector<Bytes> elements(BytesView tlv) {
-  der::Reader top(tlv);
-  auto el = top.read_tlv();
-  EXPECT_TRUE(el) << el.error().to_string();
-  std::vector<Bytes> out;
-  if (!el) return out;
-  der::Reader in(el->value);
-  while (!in.at_end()) {
-    auto e = in.read_tlv();
-    EXPECT_TRUE(e) << e.error().to_string();
-    if (!e) break;
-    out.emplace_back(e->encoded.begin(), e->encoded.end());
-  }
-  return out;
-}
-
-Bytes constructed(der::Tag tag, const std::vector<Bytes>& parts) {
-  der::Writer w;
-  w.add_constructed(tag, [&](der::Writer& s) {
-    for (const auto& p : parts) EXPECT_TRUE(s.add_raw(p));
-  });
-  return w.take();
-}
-Bytes sequence(const std::vector<Bytes>& parts) { return constructed(der::kSequence, parts); }
-
-Bytes primitive(der::Tag tag, BytesView content) {
-  der::Writer w;
-  w.add_element(tag, content);
-  return w.take();
-}
+// ---- DER surgery (more in der_edit.h) ---------------------------------------------------------
 
 Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
-
-// A BIT STRING with `unused` unused bits (the caller's last octet has them zero).
-Bytes bit_string(BytesView bytes, std::uint8_t unused) {
-  Bytes content{unused};
-  content.insert(content.end(), bytes.begin(), bytes.end());
-  return primitive(der::kBitString, content);
-}
 
 // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }, `tbs` signed
 // by `signer`; `pad_signature` adds a zero octet counted as one unused bit.
