@@ -99,6 +99,13 @@ Result<std::vector<GeneralName>> subject_alt_names(const IssueParams& p) {
   HPKI_TRY(add("dns", p.subject.dns_names, dns_name));
   HPKI_TRY(add("ip", p.subject.ip_addresses, ip_address));
   HPKI_TRY(add("email", p.subject.emails, email_address));
+  // RFC 5280 4.1.2.6: an e-mail address written as the subject's emailAddress attribute is
+  // also an rfc822Name SAN (the subject attribute alone is for legacy implementations only).
+  if (!p.subject.email.empty() && std::find(prof.subject_order.begin(), prof.subject_order.end(),
+                                            "emailAddress") != prof.subject_order.end()) {
+    auto g = HPKI_TRY(email_address(p.subject.email));
+    if (std::find(out.begin(), out.end(), g) == out.end()) out.push_back(std::move(g));
+  }
   HPKI_TRY(add("uri", p.subject.uris, uri_name));
   // Requested in the CSR: honoured where the profile allows that type, silently dropped else.
   for (const auto& e : p.requested_extensions) {

@@ -31,7 +31,7 @@ struct SubjectData {
   std::string organization;  // O
   std::string department;    // OU
   std::string common_name;   // CN
-  std::string email;         // emailAddress attribute only if the profile orders it; else SAN
+  std::string email;  // emailAddress attribute, only if the profile orders it (then also a SAN)
   std::string organization_identifier;  // 2.5.4.97
   std::vector<std::string> dns_names;
   std::vector<std::string> ip_addresses;

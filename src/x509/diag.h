@@ -133,6 +133,8 @@ inline constexpr std::string_view kTimeEncoding = "e_time_encoding";         // 
 inline constexpr std::string_view kIssuerEmpty = "e_issuer_empty";           // 4.1.2.4
 inline constexpr std::string_view kUniqueIdPresent = "e_unique_id_present";  // 4.1.2.8
 inline constexpr std::string_view kCaSubjectEmpty = "e_ca_subject_empty";    // 4.1.2.6
+inline constexpr std::string_view kEmailInSubjectWithoutSan =
+    "e_email_in_subject_without_san";  // 4.1.2.6
 // hpki algorithms (crypto/algorithm.h): only what hpki signs and verifies.
 inline constexpr std::string_view kSignatureAlgorithmUnsupported =
     "e_signature_algorithm_unsupported";
@@ -170,9 +172,15 @@ inline constexpr std::string_view kSanMalformed = "e_san_malformed";
 inline constexpr std::string_view kSanNotCriticalEmptySubject = "e_san_not_critical_empty_subject";
 inline constexpr std::string_view kSanCriticalWithSubject = "w_san_critical_with_subject";
 inline constexpr std::string_view kSubjectEmptyWithoutSan = "e_subject_empty_without_san";
-// RFC 5280 4.2.1.10: nameConstraints.
+// RFC 5280 4.2.1.6: no empty name, iPAddress of 4 or 16 octets (also the validator).
+inline constexpr std::string_view kSanEmptyName = "e_san_empty_name";
+inline constexpr std::string_view kSanIpLength = "e_san_ip_length";
+// RFC 5280 4.2.1.10: nameConstraints (syntax also the validator).
 inline constexpr std::string_view kNameConstraintsNotCa = "e_name_constraints_not_ca";
 inline constexpr std::string_view kNameConstraintsNotCritical = "e_name_constraints_not_critical";
+inline constexpr std::string_view kNameConstraintsMalformed = "e_name_constraints_malformed";
+// RFC 5280 4.2.2.1: authorityInfoAccess syntax (also the validator).
+inline constexpr std::string_view kAiaMalformed = "e_aia_malformed";
 // RFC 5280 4.2.1.12: extKeyUsage.
 inline constexpr std::string_view kEkuMalformed = "e_eku_malformed";
 // RFC 3161 2.3: TSA certificates.
@@ -191,6 +199,18 @@ inline constexpr std::string_view kCabfReservedIp = "e_cabf_reserved_ip";       
 inline constexpr std::string_view kCabfValidityTooLong = "e_cabf_validity_too_long";  // 6.3.2
 inline constexpr std::string_view kCabfRsaTooSmall = "e_cabf_rsa_too_small";          // 6.1.5
 inline constexpr std::string_view kCabfCnNotInSan = "e_cabf_cn_not_in_san";           // 7.1.4.3
+inline constexpr std::string_view kCabfCnMultiple = "e_cabf_cn_multiple";             // 7.1.4.3
+inline constexpr std::string_view kCabfMultiValuedRdn = "e_cabf_multi_valued_rdn";    // 7.1.4.1
+inline constexpr std::string_view kCabfEkuForbidden = "e_cabf_eku_forbidden";         // 7.1.2.7.10
+inline constexpr std::string_view kCabfEeKeyUsage = "e_cabf_ee_key_usage";            // 7.1.2.7.11
+inline constexpr std::string_view kCabfSanType = "e_cabf_san_type";                   // 7.1.2.7.12
+inline constexpr std::string_view kCabfReverseZone = "e_cabf_reverse_zone";           // 7.1.2.7.12
+inline constexpr std::string_view kCabfAttributeEncoding = "e_cabf_attribute_encoding";  // 7.1.4.2
+// Also webpki validation (path_profile.cpp).
+inline constexpr std::string_view kCabfWildcardPublicSuffix =
+    "e_cabf_wildcard_public_suffix";  // 3.2.2.6
+inline constexpr std::string_view kCabfRsaNotMultipleOf8 = "e_cabf_rsa_not_multiple_of_8";  // 6.1.5
+inline constexpr std::string_view kCabfEcCurve = "e_cabf_ec_curve";                         // 6.1.5
 // hpki profile rules (profile known; source "hpki profile <name>").
 inline constexpr std::string_view kProfileKeyAlgorithm = "e_profile_key_algorithm";
 inline constexpr std::string_view kProfileKind = "e_profile_kind";
@@ -212,14 +232,12 @@ inline constexpr std::string_view kSerialZero = "e_serial_zero";
 // RFC 5480 2.1.1: EC subject keys name their curve.
 inline constexpr std::string_view kEcKeyWithoutNamedCurve = "e_ec_key_without_named_curve";
 // RFC 5280 4.2.1.6: dNSName in the preferred name syntax (RFC 1034 3.5, RFC 1123 2.1; a
-// leftmost "*" label allowed); rfc822Name a Mailbox (RFC 5321 4.1.2: local-part@domain);
-// iPAddress of 4 or 16 octets; no empty name; an empty subject comes with a SAN.
+// leftmost "*" label allowed); rfc822Name a Mailbox (RFC 5321 4.1.2: local-part@domain).
+// (iPAddress length and empty names: diag::lint, lint and validator.)
 inline constexpr std::string_view kSanDnsSyntax = "e_san_dns_syntax";
 inline constexpr std::string_view kSanRfc822Syntax = "e_san_rfc822_syntax";
-inline constexpr std::string_view kSanIpLength = "e_san_ip_length";
-inline constexpr std::string_view kSanEmptyName = "e_san_empty_name";
-// RFC 5280 4.2.2.1 / 4.2.2.2: information access, SIZE (1..MAX), never critical.
-inline constexpr std::string_view kAiaMalformed = "e_aia_malformed";
+// RFC 5280 4.2.2.1 / 4.2.2.2: information access, SIZE (1..MAX), never critical (AIA syntax:
+// diag::lint kAiaMalformed, lint and validator).
 inline constexpr std::string_view kAiaCritical = "e_aia_critical";
 inline constexpr std::string_view kSiaMalformed = "e_sia_malformed";
 inline constexpr std::string_view kSiaCritical = "e_sia_critical";
@@ -236,11 +254,10 @@ inline constexpr std::string_view kCabfNotV3 = "e_cabf_not_v3";
 inline constexpr std::string_view kCabfRootEku = "e_cabf_root_eku";
 inline constexpr std::string_view kCabfRootAki = "e_cabf_root_aki";
 inline constexpr std::string_view kCabfRootAkiNotSki = "e_cabf_root_aki_not_ski";
-// CA/B Forum BR 6.1.5, 6.1.6, 7.1.3.1 with the Chrome and Mozilla root policies: keys.
-inline constexpr std::string_view kCabfRsaNotMultipleOf8 = "e_cabf_rsa_not_multiple_of_8";
+// CA/B Forum BR 6.1.5, 6.1.6, 7.1.3.1 with the Chrome and Mozilla root policies: keys (RSA
+// modulus multiple of 8 and EC curves: diag::lint, lint and webpki validation).
 inline constexpr std::string_view kCabfRsaExponent = "e_cabf_rsa_exponent";
 inline constexpr std::string_view kCabfSpkiRsaEncoding = "e_cabf_spki_rsa_encoding";
-inline constexpr std::string_view kCabfEcCurve = "e_cabf_ec_curve";
 inline constexpr std::string_view kCabfKeyAlgorithm = "e_cabf_key_algorithm";
 // CA/B Forum BR 7.1.3.2: signature algorithms and their encodings; ECDSA hash per curve.
 inline constexpr std::string_view kCabfSignatureAlgorithmEncoding =
@@ -256,9 +273,9 @@ inline constexpr std::string_view kCabfPrecertPoison = "e_cabf_precert_poison";
 // (hpki does not process them, so a critical one is also an unknown critical extension).
 inline constexpr std::string_view kIanCritical = "e_ian_critical";
 inline constexpr std::string_view kSdaCritical = "e_sda_critical";
-// RFC 5280 4.2.1.10: minimum zero and no maximum in a GeneralSubtree; nameConstraints parses.
+// RFC 5280 4.2.1.10: minimum zero and no maximum in a GeneralSubtree (nameConstraints syntax:
+// diag::lint kNameConstraintsMalformed).
 inline constexpr std::string_view kNameConstraintsMinMax = "e_name_constraints_min_max";
-inline constexpr std::string_view kNameConstraintsMalformed = "e_name_constraints_malformed";
 // RFC 5280 4.2.1.10: rfc822Name constraints on the subject's emailAddress; directoryName
 // constraints on the subject.
 inline constexpr std::string_view kNcEmailInSubject = "nc_email_in_subject";
@@ -271,11 +288,9 @@ inline constexpr std::string_view kPolicyConstraintsEmpty = "e_policy_constraint
 inline constexpr std::string_view kInhibitAnyPolicyMalformed = "e_inhibit_any_policy_malformed";
 // RFC 5280 7.2 / 7.3 / 7.5: IDNs are A-labels (IA5String, ASCII) in dNSName, rfc822Name, URI.
 inline constexpr std::string_view kIdnALabel = "e_idn_a_label";
-// CA/B Forum BR 7.1.2.7: subscriber certificates.
+// CA/B Forum BR 7.1.2.7: subscriber certificates (public-suffix wildcards: diag::lint).
 inline constexpr std::string_view kCabfEeCa = "e_cabf_ee_ca";                // 7.1.2.7.8
 inline constexpr std::string_view kCabfEkuRequired = "e_cabf_eku_required";  // 7.1.2.7.10
-// CA/B Forum BR 3.2.2.6: no wildcard directly over a public suffix.
-inline constexpr std::string_view kCabfWildcardPublicSuffix = "e_cabf_wildcard_public_suffix";
 }  // namespace path_rule
 
 // ---- Lint rules for CRLs: RFC 5280 section 5 (lint_crl, lint.h; crl_lint.cpp) ---------------

@@ -8,6 +8,7 @@
 #include "der/oids.h"
 #include "der/reader.h"
 #include "der/writer.h"
+#include "x509/detail/name_match.h"
 #include "x509/diag.h"
 #include "x509/spki.h"
 
@@ -146,6 +147,41 @@ std::optional<bool> identifier_present(const Certificate& c, const std::string& 
 }
 
 constexpr KeyUsageBits bit(KeyUsageBit b) { return ku(b); }
+
+// RFC 6962 3.1: the Precertificate Signing Certificate extended key usage.
+constexpr der::Oid kCtPrecertSigning = der::Oid::literal("1.3.6.1.4.1.11129.2.4.4");
+
+// RFC 5321 4.1.2 / RFC 5280 7.5: the local-part of a mailbox compares exactly, the domain
+// case-insensitively.
+bool same_mailbox(std::string_view a, std::string_view b) {
+  const auto at_a = a.rfind('@');
+  const auto at_b = b.rfind('@');
+  if (at_a == std::string_view::npos || at_b == std::string_view::npos) return a == b;
+  return a.substr(0, at_a) == b.substr(0, at_b) &&
+         detail::ascii_lower(a.substr(at_a)) == detail::ascii_lower(b.substr(at_b));
+}
+
+// CA/B BR 7.1.2.7.12: a dNSName in an IP address reverse zone (in-addr.arpa, ip6.arpa).
+bool in_reverse_zone(std::string dns) {
+  dns = lower(std::move(dns));
+  if (dns.ends_with(".")) dns.pop_back();
+  for (std::string_view zone : {"in-addr.arpa", "ip6.arpa"}) {
+    if (dns == zone || dns.ends_with("." + std::string(zone))) return true;
+  }
+  return false;
+}
+
+// The subject key's family for the CA/B Forum key rules (BR 6.1.5 / 7.1.2.7.11): RSA, ECDSA
+// (id-ecPublicKey on any curve but SM2's) or neither. SM2 keys (GM/T 0015 TLCP site
+// certificates of the ssl-server profile) are outside the BRs and never refused by them.
+enum class BrKey { kRsa, kEcdsa, kOther };
+BrKey br_key_family(const Certificate& c) {
+  const auto& alg = c.spki_algorithm();
+  if (alg.oid == der::oids::kRsaEncryption) return BrKey::kRsa;
+  if (alg.oid != der::oids::kEcPublicKey) return BrKey::kOther;
+  auto k = c.key_spec();
+  return k && k->type == crypto::KeyType::kSm2 ? BrKey::kOther : BrKey::kEcdsa;
+}
 
 }  // namespace
 
@@ -332,12 +368,27 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
   }
   // RFC 5280 4.2.1.6: SAN critical iff the subject is empty; an empty subject needs a SAN.
   std::vector<GeneralName> sans;
+  bool san_parsed = true;  // absent or well-formed
   if (const auto* e = c.find_extension(der::oids::kSubjectAltName)) {
     auto p = parse_general_names(e->value);
-    if (!p)
+    if (!p) {
       f.error(rule_id::kSanMalformed, "RFC 5280 4.2.1.6", p.error().detail());
-    else
+      san_parsed = false;
+    } else {
       sans = *p;
+    }
+    for (const auto& g : sans) {
+      // RFC 5280 4.2.1.6: no empty dNSName, rfc822Name or URI ("MUST NOT" use the empty
+      // string / a name "with no host").
+      if ((g.type == GeneralName::Type::kDns || g.type == GeneralName::Type::kRfc822 ||
+           g.type == GeneralName::Type::kUri) &&
+          g.text.empty())
+        f.error(rule_id::kSanEmptyName, "RFC 5280 4.2.1.6", "subjectAltName with an empty name");
+      // RFC 5280 4.2.1.6: an iPAddress is four octets (IPv4) or sixteen (IPv6).
+      if (g.type == GeneralName::Type::kIp && g.ip.size() != 4 && g.ip.size() != 16)
+        f.error(rule_id::kSanIpLength, "RFC 5280 4.2.1.6",
+                "subjectAltName iPAddress of " + std::to_string(g.ip.size()) + " octets (4 or 16)");
+    }
     if (c.subject().empty() && !e->critical)
       f.error(rule_id::kSanNotCriticalEmptySubject, "RFC 5280 4.2.1.6",
               "SAN must be critical when the subject is empty");
@@ -349,6 +400,22 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     f.error(rule_id::kSubjectEmptyWithoutSan, "RFC 5280 4.2.1.6",
             "empty subject and no subjectAltName");
   }
+  // RFC 5280 4.1.2.6: new certificates with e-mail addresses MUST carry them as rfc822Name
+  // SANs; an emailAddress attribute in the subject is only permitted in addition. (Not
+  // repeated when the SAN does not parse: e_san_malformed says so.)
+  if (san_parsed) {
+    for (const auto& rdn : c.subject().rdns) {
+      for (const auto& atv : rdn) {
+        if (atv.type != der::oids::kEmailAddress) continue;
+        const bool in_san = std::any_of(sans.begin(), sans.end(), [&](const GeneralName& g) {
+          return g.type == GeneralName::Type::kRfc822 && same_mailbox(g.text, atv.value);
+        });
+        if (!in_san)
+          f.error(rule_id::kEmailInSubjectWithoutSan, "RFC 5280 4.1.2.6",
+                  "subject emailAddress '" + atv.value + "' is not an rfc822Name subjectAltName");
+      }
+    }
+  }
   // RFC 5280 4.2.1.10: nameConstraints only in CA certificates, MUST be critical.
   if (const auto* e = c.find_extension(der::oids::kNameConstraints)) {
     if (!is_ca)
@@ -357,6 +424,15 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     if (!e->critical)
       f.error(rule_id::kNameConstraintsNotCritical, "RFC 5280 4.2.1.10",
               "nameConstraints must be critical");
+    // RFC 5280 4.2.1.10: NameConstraints syntax; permittedSubtrees or excludedSubtrees present,
+    // neither empty; GeneralSubtree minimum zero and no maximum.
+    if (auto p = parse_name_constraints(e->value); !p)
+      f.error(rule_id::kNameConstraintsMalformed, "RFC 5280 4.2.1.10", p.error().detail());
+  }
+  // RFC 5280 4.2.2.1: AuthorityInfoAccessSyntax, SEQUENCE SIZE (1..MAX) OF AccessDescription.
+  if (const auto* e = c.find_extension(der::oids::kAuthorityInfoAccess)) {
+    if (auto p = parse_authority_info_access(e->value); !p)
+      f.error(rule_id::kAiaMalformed, "RFC 5280 4.2.2.1", p.error().detail());
   }
   std::vector<der::Oid> ekus;
   bool eku_critical = false;
@@ -416,6 +492,13 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     if (dns_ip.empty())
       f.error(rule_id::kCabfSanMissing, "CA/B BR 7.1.2.7.12",
               "SSL server certificate without dNSName or iPAddress SAN");
+    // CA/B BR 7.1.2.7.12: the SAN holds only dNSName and iPAddress entries.
+    for (const auto& g : sans) {
+      if (g.type != GeneralName::Type::kDns && g.type != GeneralName::Type::kIp)
+        f.error(rule_id::kCabfSanType, "CA/B BR 7.1.2.7.12",
+                "subjectAltName entry of a type other than dNSName or iPAddress (" +
+                    (g.text.empty() ? std::string("directoryName or otherName") : g.text) + ")");
+    }
     for (const auto* g : dns_ip) {
       // CA/B BR 7.1.4.2.1: no internal names, no reserved IP addresses.
       if (g->type == GeneralName::Type::kDns && is_internal_name(g->text)) {
@@ -425,6 +508,20 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
       if (g->type == GeneralName::Type::kDns && is_bad_wildcard(g->text)) {
         f.error(rule_id::kCabfBadWildcard, "CA/B BR 1.6.1",
                 "'" + g->text + "' is not a wildcard domain name ('*.' + a registered name)");
+      } else if (g->type == GeneralName::Type::kDns && g->text.starts_with("*.")) {
+        // CA/B BR 3.2.2.6: no wildcard directly over a public suffix (the Public Suffix List
+        // the validator uses, detail/name_match.h).
+        std::string rest = detail::ascii_lower(g->text.substr(2));
+        if (rest.ends_with(".")) rest.pop_back();
+        if (detail::is_public_suffix(rest))
+          f.error(rule_id::kCabfWildcardPublicSuffix, "CA/B BR 3.2.2.6",
+                  "wildcard '" + g->text + "' directly over the public suffix '" + rest + "'");
+      }
+      // CA/B BR 7.1.2.7.12: effective 2026-03-15, no dNSName in an IP address reverse zone.
+      if (g->type == GeneralName::Type::kDns && in_reverse_zone(g->text) &&
+          v.not_before >= std::chrono::sys_days(std::chrono::year{2026} / 3 / 15)) {
+        f.error(rule_id::kCabfReverseZone, "CA/B BR 7.1.2.7.12",
+                "'" + g->text + "' is in an IP address reverse zone (in-addr.arpa / ip6.arpa)");
       }
       if (g->type == GeneralName::Type::kIp && is_reserved_ip(g->ip)) {
         f.error(rule_id::kCabfReservedIp, "CA/B BR 7.1.4.2.1",
@@ -436,10 +533,89 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
       f.error(rule_id::kCabfValidityTooLong, "CA/B BR 6.3.2",
               "SSL certificate valid for more than 398 days");
     }
-    // CA/B BR 6.1.5: RSA modulus at least 2048 bits.
+    // CA/B BR 6.1.5: RSA modulus at least 2048 bits, its size divisible by 8.
+    const BrKey family = br_key_family(c);
     if (auto k = c.key_spec(); k && k->type == crypto::KeyType::kRsa && k->rsa_bits < 2048) {
       f.error(rule_id::kCabfRsaTooSmall, "CA/B BR 6.1.5",
               "RSA key of " + std::to_string(k->rsa_bits) + " bits (at least 2048)");
+    } else if (k && k->type == crypto::KeyType::kRsa && k->rsa_bits % 8 != 0) {
+      f.error(rule_id::kCabfRsaNotMultipleOf8, "CA/B BR 6.1.5",
+              "RSA modulus of " + std::to_string(k->rsa_bits) + " bits (not divisible by 8)");
+    }
+    // CA/B BR 6.1.5 / 7.1.3.1.2 with the Chrome and Mozilla policies: ECDSA keys on P-256 or
+    // P-384 (named curves). SM2 keys are not ECDSA keys here (br_key_family).
+    if (family == BrKey::kEcdsa) {
+      auto k = c.key_spec();
+      if (!k || (k->type != crypto::KeyType::kEcP256 && k->type != crypto::KeyType::kEcP384))
+        f.error(
+            rule_id::kCabfEcCurve, "CA/B BR 6.1.5",
+            "ECDSA key not on P-256 or P-384" + (k ? std::string() : ": " + k.error().detail()));
+    }
+    // CA/B BR 7.1.2.7.11: subscriber keyUsage fits the key. RSA: digitalSignature,
+    // keyEncipherment, dataEncipherment; ECDSA: digitalSignature, keyAgreement; nothing else.
+    if (ku_bits && family != BrKey::kOther) {
+      const KeyUsageBits allowed =
+          family == BrKey::kRsa
+              ? bit(KeyUsageBit::kDigitalSignature) | bit(KeyUsageBit::kKeyEncipherment) |
+                    bit(KeyUsageBit::kDataEncipherment)
+              : bit(KeyUsageBit::kDigitalSignature) | bit(KeyUsageBit::kKeyAgreement);
+      if ((*ku_bits & ~allowed) != 0)
+        f.error(rule_id::kCabfEeKeyUsage, "CA/B BR 7.1.2.7.11",
+                std::string("keyUsage has bits a subscriber ") +
+                    (family == BrKey::kRsa ? "RSA" : "ECDSA") + " key may not have");
+    }
+    // CA/B BR 7.1.2.7.10: no codeSigning, emailProtection, timeStamping, OCSPSigning or
+    // precertificate-signing purpose in a subscriber certificate.
+    for (const auto& o : ekus) {
+      if (o == der::oids::kCodeSigning || o == der::oids::kEmailProtection ||
+          o == der::oids::kTimeStamping || o == der::oids::kOcspSigning || o == kCtPrecertSigning)
+        f.error(rule_id::kCabfEkuForbidden, "CA/B BR 7.1.2.7.10",
+                "extended key usage " + o.to_string() + " in an SSL server certificate");
+    }
+    // CA/B BR 7.1.4.1: each RDN holds one attribute; no attribute type twice in the name
+    // (domainComponent and streetAddress may repeat); 7.1.4.3: at most one commonName.
+    std::map<der::Oid, int> type_count;
+    for (const auto& rdn : c.subject().rdns) {
+      if (rdn.size() > 1)
+        f.error(rule_id::kCabfMultiValuedRdn, "CA/B BR 7.1.4.1",
+                "a subject RDN holds " + std::to_string(rdn.size()) + " attributes");
+      for (const auto& atv : rdn) ++type_count[atv.type];
+    }
+    // CA/B BR 7.1.4.2: countryName and serialNumber are PrintableString, domainComponent
+    // IA5String, the others UTF8String or PrintableString (emailAddress, IA5String by PKCS#9,
+    // is not a BR attribute); postalCode at most 40 characters, surname and givenName 64.
+    for (const auto& rdn : c.subject().rdns) {
+      for (const auto& atv : rdn) {
+        if (atv.string_type == StringType::kOther || atv.type == der::oids::kEmailAddress) continue;
+        const std::string name = attribute_short_name(atv.type);
+        const bool printable_only =
+            atv.type == der::oids::kCountryName || atv.type == der::oids::kSerialNumber;
+        const bool ia5_only = atv.type == der::oids::kDomainComponent;
+        const bool ok = printable_only ? atv.string_type == StringType::kPrintable
+                        : ia5_only     ? atv.string_type == StringType::kIa5
+                                       : atv.string_type == StringType::kUtf8 ||
+                                         atv.string_type == StringType::kPrintable;
+        if (!ok)
+          f.error(rule_id::kCabfAttributeEncoding, "CA/B BR 7.1.4.2",
+                  "subject " + name + " must be " +
+                      (printable_only ? "PrintableString"
+                       : ia5_only     ? "IA5String"
+                                      : "UTF8String or PrintableString"));
+        const std::size_t max =
+            atv.type == der::oids::kPostalCode                                       ? 40
+            : (atv.type == der::oids::kSurname || atv.type == der::oids::kGivenName) ? 64
+                                                                                     : 0;
+        if (max != 0 && utf8_length(atv.value) > max)
+          f.error(rule_id::kCabfAttributeEncoding, "CA/B BR 7.1.4.2",
+                  "subject " + name + " longer than " + std::to_string(max) + " characters");
+      }
+    }
+    for (const auto& [type, n] : type_count) {
+      if (n > 1 && type != der::oids::kDomainComponent && type != der::oids::kStreetAddress)
+        f.error(
+            rule_id::kCabfCnMultiple,
+            type == der::oids::kCommonName ? "CA/B BR 7.1.4.3" : "CA/B BR 7.1.4.1",
+            "subject has " + std::to_string(n) + " " + attribute_short_name(type) + " attributes");
     }
     // CA/B BR 7.1.4.3: a commonName, if present, must be one of the SAN values.
     std::string cn = c.subject().get(der::oids::kCommonName);

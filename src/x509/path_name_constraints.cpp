@@ -15,10 +15,9 @@ void NameConstraintState::add(const Certificate& cert, CertificateReport& cr) {
     // RFC 5280 4.2.1.10: a GeneralSubtree with a minimum or maximum is refused by the parser
     // ("GeneralSubtree with minimum/maximum"); every other failure is a malformed extension.
     const bool min_max = v.error().detail().find("minimum/maximum") != std::string::npos;
-    cr.diagnostics.push_back(Diagnostic{diag::kMalformedExtension,
-                                        "nameConstraints: " + v.error().detail(),
-                                        min_max ? diag::path_rule::kNameConstraintsMinMax
-                                                : diag::path_rule::kNameConstraintsMalformed});
+    cr.diagnostics.push_back(Diagnostic{
+        diag::kMalformedExtension, "nameConstraints: " + v.error().detail(),
+        min_max ? diag::path_rule::kNameConstraintsMinMax : diag::lint::kNameConstraintsMalformed});
     return;
   }
   if (!v->permitted.empty()) permitted_.push_back(v->permitted);

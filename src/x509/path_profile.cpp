@@ -270,9 +270,9 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
       if ((g.type == GeneralName::Type::kDns || g.type == GeneralName::Type::kRfc822 ||
            g.type == GeneralName::Type::kUri) &&
           g.text.empty())
-        bad(path_rule::kSanEmptyName, "subjectAltName with an empty name");
+        bad(rule::kSanEmptyName, "subjectAltName with an empty name");
       if (g.type == GeneralName::Type::kIp && g.ip.size() != 4 && g.ip.size() != 16)
-        bad(path_rule::kSanIpLength,
+        bad(rule::kSanIpLength,
             "subjectAltName iPAddress of " + std::to_string(g.ip.size()) + " octets (4 or 16)");
       if (g.type == GeneralName::Type::kRfc822 && !g.text.empty() && !valid_mailbox(g.text))
         bad(path_rule::kSanRfc822Syntax,
@@ -292,7 +292,7 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
   // RFC 5280 4.2.2.1, 4.2.2.2: authority / subject information access, SIZE (1..MAX).
   if (const Extension* e = cert.find_extension(der::oids::kAuthorityInfoAccess)) {
     if (auto v = parse_authority_info_access(e->value); !v)
-      bad(path_rule::kAiaMalformed, "authorityInfoAccess: " + v.error().detail());
+      bad(rule::kAiaMalformed, "authorityInfoAccess: " + v.error().detail());
     if (e->critical) bad(path_rule::kAiaCritical, "authorityInfoAccess is critical");
   }
   if (const Extension* e = cert.find_extension(der::oids::kSubjectInfoAccess)) {
@@ -353,8 +353,7 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
       if (!key || key->spec().rsa_bits < 2048)
         bad_web(rule::kCabfRsaTooSmall, "RSA key below 2048 bits (BR 6.1.5)");
       else if (key->spec().rsa_bits % 8 != 0)
-        bad_web(path_rule::kCabfRsaNotMultipleOf8,
-                "RSA modulus size not a multiple of 8 (BR 6.1.5)");
+        bad_web(rule::kCabfRsaNotMultipleOf8, "RSA modulus size not a multiple of 8 (BR 6.1.5)");
       // BR 6.1.6: the public exponent is odd and at least 3.
       if (auto e = rsa_public_exponent(cert.spki_der()); !e || !e->odd_at_least_3)
         bad_web(path_rule::kCabfRsaExponent, "RSA public exponent not odd and >= 3 (BR 6.1.6)");
@@ -368,8 +367,7 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
       const bool p256 = named(der::oids::kPrime256v1);
       const bool p384 = named(der::oids::kSecp384r1);
       if (!p256 && !p384)
-        bad_web(path_rule::kCabfEcCurve,
-                "EC key not on P-256 or P-384 (BR 6.1.5, Chrome, Mozilla)");
+        bad_web(rule::kCabfEcCurve, "EC key not on P-256 or P-384 (BR 6.1.5, Chrome, Mozilla)");
     } else {
       bad_web(path_rule::kCabfKeyAlgorithm, "subject key algorithm " + key_oid.to_string() +
                                                 " is not RSA or ECDSA (BR 6.1.5 / 7.1.3.1)");
@@ -423,7 +421,7 @@ std::vector<Diagnostic> check_profile(const Certificate& cert, Position pos, Rul
       for (const auto& g : san) {
         if (g.type == GeneralName::Type::kDns && g.text.starts_with("*.") &&
             is_public_suffix(ascii_lower(g.text.substr(2))))
-          bad_web(path_rule::kCabfWildcardPublicSuffix,
+          bad_web(rule::kCabfWildcardPublicSuffix,
                   "wildcard \"" + g.text + "\" directly over a public suffix");
       }
       // BR 7.1.4.3: a commonName is a character-for-character copy of a SAN entry (IP

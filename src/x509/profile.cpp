@@ -369,8 +369,14 @@ bool Profile::allows(const crypto::KeySpec& k) const {
 }
 
 KeyUsageSet Profile::key_usage_for(crypto::KeyType t) const {
-  return t == crypto::KeyType::kSm2 ? static_cast<KeyUsageSet>(key_usage | key_usage_sm2_extra)
-                                    : key_usage;
+  if (t == crypto::KeyType::kSm2) return static_cast<KeyUsageSet>(key_usage | key_usage_sm2_extra);
+  // CA/B BR 7.1.2.7.11 (and RFC 5480 3): an ECDSA subscriber key has no keyEncipherment or
+  // dataEncipherment (RSA key transport); the SSL server profile lists them for RSA keys.
+  if (cabf_server && (t == crypto::KeyType::kEcP256 || t == crypto::KeyType::kEcP384)) {
+    return static_cast<KeyUsageSet>(
+        key_usage & ~(ku(KeyUsageBit::kKeyEncipherment) | ku(KeyUsageBit::kDataEncipherment)));
+  }
+  return key_usage;
 }
 
 bool is_dotted_oid(std::string_view s) {

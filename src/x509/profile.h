@@ -124,7 +124,8 @@ struct Profile {
   [[nodiscard]] bool trust_service() const;
 
   [[nodiscard]] bool allows(const crypto::KeySpec& k) const;
-  // Key usage for a subject key of this type (SM2 extras added).
+  // Key usage for a subject key of this type: SM2 extras added; for cabf_server profiles and
+  // ECDSA keys, keyEncipherment and dataEncipherment removed (CA/B BR 7.1.2.7.11).
   [[nodiscard]] KeyUsageSet key_usage_for(crypto::KeyType t) const;
 };
 

@@ -12,10 +12,12 @@
 #include <set>
 #include <sstream>
 
+#include "core/encoding.h"
 #include "core/pem.h"
 #include "crypto/key.h"
 #include "crypto/random.h"
 #include "der/oids.h"
+#include "der/reader.h"
 #include "der/writer.h"
 #include "tests/support/test_names.h"
 #include "tests/support/test_util.h"
@@ -302,6 +304,53 @@ TEST(Lint, CaSubjectEmpty) {
   EXPECT_EQ(ids(lint_certificate(*sign(t))), Ids{"e_ca_subject_empty"});
 }
 
+// RFC 5280 4.1.2.6
+TEST(Lint, EmailInSubjectWithoutSan) {
+  Tbs t = staff();  // SAN rfc822Name zhangsan@hospital.example.cn
+  t.subject =
+      name_der({{"O", "示例医院"}, {"CN", "张三"}, {"emailAddress", "lisi@hospital.example.cn"}});
+  EXPECT_EQ(ids(lint_certificate(*sign(t))), Ids{"e_email_in_subject_without_san"});
+  // The local-part compares exactly, the domain case-insensitively.
+  t.subject = name_der(
+      {{"O", "示例医院"}, {"CN", "张三"}, {"emailAddress", "ZhangSan@hospital.example.cn"}});
+  EXPECT_EQ(ids(lint_certificate(*sign(t))), Ids{"e_email_in_subject_without_san"});
+  t.subject = name_der(
+      {{"O", "示例医院"}, {"CN", "张三"}, {"emailAddress", "zhangsan@HOSPITAL.Example.CN"}});
+  EXPECT_EQ(ids(lint_certificate(*sign(t))), Ids{});
+  // Without any SAN the address is missing too.
+  t.remove(der::oids::kSubjectAltName);
+  EXPECT_EQ(ids(lint_certificate(*sign(t))), Ids{"e_email_in_subject_without_san"});
+}
+
+// RFC 5280 4.1.2.6: a profile that orders the emailAddress attribute gets the same address as
+// an rfc822Name SAN from the builder, so issuance passes this rule.
+TEST(Lint, IssueWritesSubjectEmailAsSan) {
+  Profile with_email = variant("staff-sign", R"(order = ["C", "ST", "L", "O", "OU", "CN"])",
+                               R"(order = ["C", "ST", "L", "O", "OU", "CN", "emailAddress"])");
+  IssueParams p;
+  p.permitted_names = &kAnyNameForTests;
+  p.profile = &with_email;
+  p.subject.organization = "示例医院";
+  p.subject.common_name = "李四";
+  p.subject.email = "lisi@hospital.example.cn";
+  p.subject.identifiers["id_number"] = "310101199001011234";
+  p.subject.identifiers["staff_no"] = "E12346";
+  p.subject_spki = world().leaf_key.public_key_der();
+  p.serial = new_serial();
+  p.not_before = now() - std::chrono::hours(1);
+  p.issuer = &world().root_info;
+  auto issued = issue_certificate(p, settings(), *world().ca_signer, world().root.get());
+  ASSERT_TRUE(issued) << issued.error().to_string();
+  auto cert = Certificate::parse(issued->der).value();
+  EXPECT_EQ(cert->subject().get(der::oids::kEmailAddress), "lisi@hospital.example.cn");
+  const auto* san = cert->find_extension(der::oids::kSubjectAltName);
+  ASSERT_NE(san, nullptr);
+  auto names = parse_general_names(san->value).value();
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_EQ(names[0].type, GeneralName::Type::kRfc822);
+  EXPECT_EQ(names[0].text, "lisi@hospital.example.cn");
+}
+
 LintContext issuer_only() {
   LintContext ctx;
   ctx.issuer = world().root.get();
@@ -562,6 +611,27 @@ TEST(Lint, EmptySubjectWithoutSan) {
   EXPECT_EQ(ids(lint_certificate(*sign(t))), Ids{"e_subject_empty_without_san"});
 }
 
+// RFC 5280 4.2.1.6
+TEST(Lint, SanEmptyName) {
+  Tbs t = staff();
+  // GeneralNames { rfc822Name "" }
+  t.at(der::oids::kSubjectAltName).value = {0x30, 0x02, 0x81, 0x00};
+  EXPECT_EQ(ids(lint_certificate(*sign(t), staff_ctx())), Ids{"e_san_empty_name"});
+  // GeneralNames { uniformResourceIdentifier "" }
+  t.at(der::oids::kSubjectAltName).value = {0x30, 0x02, 0x86, 0x00};
+  EXPECT_EQ(ids(lint_certificate(*sign(t), staff_ctx())), Ids{"e_san_empty_name"});
+}
+
+// RFC 5280 4.2.1.6
+TEST(Lint, SanIpLength) {
+  Tbs t = staff();
+  // GeneralNames { iPAddress 10.0.0.1 plus one octet }
+  t.at(der::oids::kSubjectAltName).value = {0x30, 0x07, 0x87, 0x05, 0x0a, 0x00, 0x00, 0x01, 0x00};
+  EXPECT_EQ(ids(lint_certificate(*sign(t), staff_ctx())), Ids{"e_san_ip_length"});
+  t.at(der::oids::kSubjectAltName).value = san_value({ip_address("10.0.0.1").value()});
+  EXPECT_EQ(ids(lint_certificate(*sign(t), staff_ctx())), Ids{});
+}
+
 NameConstraints some_constraints() {
   return NameConstraints{.permitted = {dns_name("hospital.example.cn").value()}, .excluded = {}};
 }
@@ -578,6 +648,43 @@ TEST(Lint, NameConstraintsNotCritical) {
   Tbs t = root();
   t.set(der::oids::kNameConstraints, false, encode_name_constraints(some_constraints()).value());
   EXPECT_EQ(ids(lint_certificate(*sign(t), root_ctx())), Ids{"e_name_constraints_not_critical"});
+}
+
+// RFC 5280 4.2.1.10
+TEST(Lint, NameConstraintsMalformed) {
+  Tbs t = root();
+  t.set(der::oids::kNameConstraints, true, {0x30, 0x00});  // neither subtree list
+  EXPECT_EQ(ids(lint_certificate(*sign(t), root_ctx())), Ids{"e_name_constraints_malformed"});
+  // permittedSubtrees { GeneralSubtree { dNSName "hospital.example.cn", maximum 1 } }
+  Bytes with_max = der_of([](der::Writer& w) {
+    w.add_sequence([](der::Writer& nc) {
+      nc.add_implicit_constructed(0, [](der::Writer& subtrees) {
+        subtrees.add_sequence([](der::Writer& st) {
+          (void)st.add_raw(Bytes{0x82, 0x13, 'h', 'o', 's', 'p', 'i', 't', 'a', 'l', '.',
+                                 'e',  'x',  'a', 'm', 'p', 'l', 'e', '.', 'c', 'n'});
+          (void)st.add_raw(Bytes{0x81, 0x01, 0x01});
+        });
+      });
+    });
+  });
+  t.set(der::oids::kNameConstraints, true, with_max);
+  EXPECT_EQ(ids(lint_certificate(*sign(t), root_ctx())), Ids{"e_name_constraints_malformed"});
+  t.set(der::oids::kNameConstraints, true, encode_name_constraints(some_constraints()).value());
+  EXPECT_EQ(ids(lint_certificate(*sign(t), root_ctx())), Ids{});
+}
+
+// RFC 5280 4.2.2.1
+TEST(Lint, AiaMalformed) {
+  Tbs t = staff();
+  t.set(der::oids::kAuthorityInfoAccess, false, {0x30, 0x00});  // SIZE (1..MAX)
+  EXPECT_EQ(ids(lint_certificate(*sign(t), staff_ctx())), Ids{"e_aia_malformed"});
+  // AccessDescription without its GeneralName.
+  t.set(der::oids::kAuthorityInfoAccess, false, der_of([](der::Writer& w) {
+          w.add_sequence([](der::Writer& s) {
+            s.add_sequence([](der::Writer& ad) { ad.add_oid(der::oids::kAdOcsp); });
+          });
+        }));
+  EXPECT_EQ(ids(lint_certificate(*sign(t), staff_ctx())), Ids{"e_aia_malformed"});
 }
 
 // RFC 5280 4.2.1.12
@@ -612,9 +719,13 @@ TEST(Lint, OcspNocheckWithoutOcspSigning) {
 TEST(Lint, CabfSanMissing) {
   Tbs t = ssl();
   t.subject = name_der({{"O", "示例医院"}});
-  t.at(der::oids::kSubjectAltName).value =
-      san_value({uri_name("https://his.hospital.example.cn/").value()});
+  t.remove(der::oids::kSubjectAltName);
   EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_san_missing"});
+  // A URI does not count (and is itself a SAN type the BRs do not allow).
+  t.set(der::oids::kSubjectAltName, false,
+        san_value({uri_name("https://his.hospital.example.cn/").value()}));
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())),
+            (Ids{"e_cabf_san_missing", "e_cabf_san_type"}));
 }
 
 // CA/B BR 7.1.4.2.1
@@ -671,8 +782,8 @@ TEST(Lint, CabfValidityTooLong) {
 
 // An RSA SubjectPublicKeyInfo with a `bits`-bit modulus (lint reads only its size).
 Bytes rsa_spki(int bits) {
-  Bytes modulus(static_cast<std::size_t>(bits / 8), 0x5a);
-  modulus[0] = 0xc3;
+  Bytes modulus(static_cast<std::size_t>((bits + 7) / 8), 0x5a);
+  modulus[0] = bits % 8 == 0 ? 0xc3 : static_cast<std::uint8_t>(1U << (bits % 8 - 1));
   modulus.back() = 0x01;
   Bytes key = der_of([&](der::Writer& w) {
     w.add_sequence([&](der::Writer& s) {
@@ -716,6 +827,248 @@ TEST(Lint, CabfAppliesToServerAuthWithoutProfile) {
   t.at(der::oids::kSubjectAltName).value = san_value({dns_name("his").value()});
   t.subject = name_der({{"O", "示例医院"}});
   EXPECT_EQ(ids(lint_certificate(*sign(t))), Ids{"e_cabf_internal_name"});
+}
+
+// An id-ecPublicKey SubjectPublicKeyInfo on `curve` (lint reads only the curve; the point is
+// P-256's generator, not checked).
+Bytes ec_spki(const der::Oid& curve) {
+  Bytes point = hex_decode(
+                    "046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c2964fe342e2fe"
+                    "1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+                    .value();
+  return der_of([&](der::Writer& w) {
+    w.add_sequence([&](der::Writer& s) {
+      s.add_sequence([&](der::Writer& a) {
+        a.add_oid(der::oids::kEcPublicKey);
+        a.add_oid(curve);
+      });
+      EXPECT_TRUE(s.add_bit_string(point));
+    });
+  });
+}
+Bytes sm2_spki() {
+  static const Bytes spki =
+      crypto::PrivateKey::generate({KeyType::kSm2, 0}).value().public_key_der();
+  return spki;
+}
+
+// CA/B BR 7.1.2.7.12
+TEST(Lint, CabfSanType) {
+  Tbs t = ssl();
+  t.at(der::oids::kSubjectAltName).value =
+      san_value({dns_name("his.hospital.example.cn").value(),
+                 uri_name("https://his.hospital.example.cn/").value()});
+  EXPECT_EQ(ids(lint_certificate(*sign(t), ssl_ctx())), Ids{"e_cabf_san_type"});
+  t.at(der::oids::kSubjectAltName).value =
+      san_value({dns_name("his.hospital.example.cn").value(),
+                 email_address("it@hospital.example.cn").value()});
+  EXPECT_EQ(ids(lint_certificate(*sign(t), ssl_ctx())), Ids{"e_cabf_san_type"});
+}
+
+// CA/B BR 7.1.2.7.12
+TEST(Lint, CabfReverseZone) {
+  using namespace std::chrono;
+  Tbs t = ssl();
+  t.not_before = sys_days(year{2026} / 3 / 15);
+  t.not_after = t.not_before + days(300);
+  t.at(der::oids::kSubjectAltName).value = san_value(
+      {dns_name("his.hospital.example.cn").value(), dns_name("4.3.2.1.in-addr.arpa").value()});
+  EXPECT_EQ(ids(lint_certificate(*sign(t), ssl_ctx())), Ids{"e_cabf_reverse_zone"});
+  t.at(der::oids::kSubjectAltName).value = san_value(
+      {dns_name("his.hospital.example.cn").value(),
+       dns_name("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.IP6.ARPA")
+           .value()});
+  EXPECT_EQ(ids(lint_certificate(*sign(t), ssl_ctx())), Ids{"e_cabf_reverse_zone"});
+  // Before the effective date the BRs allowed them.
+  t.not_before = sys_days(year{2026} / 3 / 14);
+  t.not_after = t.not_before + days(300);
+  EXPECT_EQ(ids(lint_certificate(*sign(t), ssl_ctx())), Ids{});
+}
+
+// CA/B BR 3.2.2.6
+TEST(Lint, CabfWildcardPublicSuffix) {
+  Tbs t = ssl();
+  for (const char* bad : {"*.com.cn", "*.s3.amazonaws.com", "*.CO.UK"}) {
+    t.at(der::oids::kSubjectAltName).value =
+        san_value({dns_name("his.hospital.example.cn").value(), dns_name(bad).value()});
+    EXPECT_EQ(ids(lint_certificate(*sign(t), ssl_ctx())), Ids{"e_cabf_wildcard_public_suffix"})
+        << bad;
+  }
+  t.at(der::oids::kSubjectAltName).value = san_value(
+      {dns_name("his.hospital.example.cn").value(), dns_name("*.hospital.com.cn").value()});
+  EXPECT_EQ(ids(lint_certificate(*sign(t), ssl_ctx())), Ids{});
+}
+
+// CA/B BR 6.1.5
+TEST(Lint, CabfRsaNotMultipleOf8) {
+  Tbs t = ssl();
+  t.spki = rsa_spki(2052);
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_rsa_not_multiple_of_8"});
+  t.spki = rsa_spki(3072);
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{});
+}
+
+// CA/B BR 6.1.5
+TEST(Lint, CabfEcCurve) {
+  Tbs t = ssl();
+  t.spki = ec_spki(der::Oid::from_string("1.2.840.10045.3.1.1").value());  // P-192
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_ec_curve"});
+  t.spki = ec_spki(der::oids::kSecp384r1);
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{});
+  // SM2 keys (TLCP site certificates of the ssl-server profile) are outside the BRs: never
+  // refused, with or without the profile.
+  t.spki = sm2_spki();
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{});
+  t.at(der::oids::kKeyUsage).value =  // the profile's usages for SM2 keys
+      ku_value(ku(KeyUsageBit::kDigitalSignature) | ku(KeyUsageBit::kKeyEncipherment));
+  EXPECT_EQ(ids(lint_certificate(*sign(t), ssl_ctx())), Ids{});
+}
+
+// CA/B BR 7.1.2.7.11
+TEST(Lint, CabfEeKeyUsage) {
+  Tbs t = ssl();  // P-256 key
+  t.at(der::oids::kKeyUsage).value =
+      ku_value(ku(KeyUsageBit::kDigitalSignature) | ku(KeyUsageBit::kKeyEncipherment));
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_ee_key_usage"});
+  t.at(der::oids::kKeyUsage).value =
+      ku_value(ku(KeyUsageBit::kDigitalSignature) | ku(KeyUsageBit::kKeyAgreement));
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{});
+  t.spki = rsa_spki(2048);
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_ee_key_usage"});
+  t.at(der::oids::kKeyUsage).value =
+      ku_value(ku(KeyUsageBit::kDigitalSignature) | ku(KeyUsageBit::kKeyEncipherment));
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{});
+  t.at(der::oids::kKeyUsage).value =
+      ku_value(ku(KeyUsageBit::kDigitalSignature) | ku(KeyUsageBit::kNonRepudiation));
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_ee_key_usage"});
+  // SM2 keys are not checked (GM/T 0015 encryption certificates use keyEncipherment).
+  t.spki = sm2_spki();
+  t.at(der::oids::kKeyUsage).value =
+      ku_value(ku(KeyUsageBit::kKeyEncipherment) | ku(KeyUsageBit::kDataEncipherment));
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{});
+}
+
+// CA/B BR 7.1.2.7.11: the ssl-server profile issues ECDSA keys digitalSignature only, RSA keys
+// digitalSignature + keyEncipherment, SM2 keys the profile's usages; all pass lint-before-sign.
+TEST(Lint, SslServerIssuesEachKeyFamily) {
+  const Profile& prof = profile("ssl-server");
+  for (KeySpec spec :
+       {KeySpec{KeyType::kEcP256, 0}, KeySpec{KeyType::kRsa, 2048}, KeySpec{KeyType::kSm2, 0}}) {
+    auto key = crypto::PrivateKey::generate(spec).value();
+    IssueParams p;
+    p.permitted_names = &kAnyNameForTests;
+    p.profile = &prof;
+    p.subject.organization = "示例医院";
+    p.subject.common_name = "his.hospital.example.cn";
+    p.subject.dns_names = {"his.hospital.example.cn"};
+    p.subject_spki = key.public_key_der();
+    p.serial = new_serial();
+    p.not_before = now();
+    p.issuer = &world().root_info;
+    auto issued = issue_certificate(p, settings(), *world().ca_signer, world().root.get());
+    ASSERT_TRUE(issued) << crypto::key_spec_name(spec) << ": " << issued.error().to_string();
+    auto cert = Certificate::parse(issued->der).value();
+    auto bits = parse_key_usage(cert->find_extension(der::oids::kKeyUsage)->value).value();
+    const auto want = static_cast<KeyUsageBits>(spec.type == KeyType::kEcP256
+                                                    ? ku(KeyUsageBit::kDigitalSignature)
+                                                    : ku(KeyUsageBit::kDigitalSignature) |
+                                                          ku(KeyUsageBit::kKeyEncipherment));
+    EXPECT_EQ(bits, want) << crypto::key_spec_name(spec);
+    EXPECT_EQ(ids(lint_certificate(*cert, ssl_ctx())), Ids{}) << crypto::key_spec_name(spec);
+  }
+}
+
+// CA/B BR 7.1.2.7.10
+TEST(Lint, CabfEkuForbidden) {
+  Tbs t = ssl();
+  t.at(der::oids::kExtKeyUsage).value =
+      encode_extended_key_usage({der::oids::kServerAuth, der::oids::kEmailProtection}).value();
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_eku_forbidden"});
+  t.at(der::oids::kExtKeyUsage).value =
+      encode_extended_key_usage(
+          {der::oids::kServerAuth, der::Oid::from_string("1.3.6.1.4.1.11129.2.4.4").value()})
+          .value();  // RFC 6962 3.1 precertificate signing
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_eku_forbidden"});
+  t.at(der::oids::kExtKeyUsage).value =
+      encode_extended_key_usage({der::oids::kServerAuth, der::oids::kClientAuth}).value();
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{});
+}
+
+// CA/B BR 7.1.4.3 / 7.1.4.1
+TEST(Lint, CabfCnMultiple) {
+  Tbs t = ssl();
+  t.subject = name_der(
+      {{"O", "示例医院"}, {"CN", "his.hospital.example.cn"}, {"CN", "his.hospital.example.cn"}});
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_cn_multiple"});
+  t.subject = name_der({{"O", "示例医院"}, {"O", "示例医院"}, {"CN", "his.hospital.example.cn"}});
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_cn_multiple"});
+}
+
+// CA/B BR 7.1.4.1
+TEST(Lint, CabfMultiValuedRdn) {
+  Tbs t = ssl();
+  // Name { RDN { O, CN } }: the two attributes of the one-attribute-per-RDN baseline in a SET.
+  Bytes rdns = name_der({{"O", "示例医院"}, {"CN", "his.hospital.example.cn"}});
+  der::Reader r(rdns);
+  auto seq = r.read_sequence().value();
+  std::vector<Bytes> atvs;
+  while (!seq.at_end()) {
+    der::Reader set(seq.read_tlv().value().value);
+    auto atv = set.read_tlv().value().encoded;
+    atvs.emplace_back(atv.begin(), atv.end());
+  }
+  t.subject = der_of([&](der::Writer& w) {
+    w.add_sequence([&](der::Writer& name) {
+      name.add_set_of([&](der::Writer& set) {
+        for (const auto& a : atvs) (void)set.add_raw(a);
+      });
+    });
+  });
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_multi_valued_rdn"});
+}
+
+// A Name of one-attribute RDNs with the given string types (for encodings build_name never
+// writes).
+enum class Str { kUtf8, kPrintable, kIa5 };
+Bytes name_typed(const std::vector<std::tuple<der::Oid, Str, std::string>>& attrs) {
+  return der_of([&](der::Writer& w) {
+    w.add_sequence([&](der::Writer& name) {
+      for (const auto& [oid, type, value] : attrs) {
+        name.add_set_of([&](der::Writer& rdn) {
+          rdn.add_sequence([&](der::Writer& atv) {
+            atv.add_oid(oid);
+            auto r = type == Str::kUtf8        ? atv.add_utf8_string(value)
+                     : type == Str::kPrintable ? atv.add_printable_string(value)
+                                               : atv.add_ia5_string(value);
+            EXPECT_TRUE(r) << value;
+          });
+        });
+      }
+    });
+  });
+}
+
+// CA/B BR 7.1.4.2
+TEST(Lint, CabfAttributeEncoding) {
+  namespace o = der::oids;
+  Tbs t = ssl();
+  const std::string cn = "his.hospital.example.cn";
+  t.subject = name_typed({{o::kCountryName, Str::kUtf8, "CN"},
+                          {o::kOrganizationName, Str::kUtf8, "示例医院"},
+                          {o::kCommonName, Str::kPrintable, cn}});
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_attribute_encoding"});
+  t.subject = name_typed({{o::kCountryName, Str::kPrintable, "CN"},
+                          {o::kOrganizationName, Str::kUtf8, "示例医院"},
+                          {o::kCommonName, Str::kIa5, cn}});
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_attribute_encoding"});
+  t.subject = name_typed(
+      {{o::kPostalCode, Str::kPrintable, std::string(41, '1')}, {o::kCommonName, Str::kUtf8, cn}});
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{"e_cabf_attribute_encoding"});
+  t.subject = name_typed({{o::kCountryName, Str::kPrintable, "CN"},
+                          {o::kPostalCode, Str::kPrintable, std::string(40, '1')},
+                          {o::kOrganizationName, Str::kUtf8, "示例医院"},
+                          {o::kCommonName, Str::kUtf8, cn}});
+  EXPECT_EQ(ids(lint_certificate(*sign(t), cabf_only())), Ids{});
 }
 
 // ---- hpki profile rules ----------------------------------------------------------------------
