@@ -141,6 +141,7 @@ inline constexpr std::string_view kSignatureAlgorithmUnsupported =
 // Subject attribute values: RFC 5280 Appendix A.1 upper bounds; RFC 4518 2.4 / UAX #9
 // prohibited characters.
 inline constexpr std::string_view kSubjectAttributeTooLong = "e_subject_attribute_too_long";
+inline constexpr std::string_view kIssuerAttributeTooLong = "e_issuer_attribute_too_long";
 inline constexpr std::string_view kNameProhibitedCharacter = "e_name_prohibited_character";
 // RFC 5280 4.2: extensions in general.
 inline constexpr std::string_view kDuplicateExtension = "e_duplicate_extension";

@@ -264,6 +264,20 @@ std::vector<Finding> lint_certificate(const Certificate& c, const LintContext& c
     }
   }
 
+  // RFC 5280 Appendix A.1 bounds hold for the issuer Name too: a CA whose own subject breaks
+  // them passes the defect to every certificate it issues.
+  for (const auto& rdn : c.issuer().rdns) {
+    for (const auto& atv : rdn) {
+      if (atv.string_type == StringType::kOther) continue;
+      if (auto ub = attribute_upper_bound(atv.type); ub && utf8_length(atv.value) > *ub) {
+        f.error(rule_id::kIssuerAttributeTooLong, "RFC 5280 Appendix A.1",
+                "issuer " + attribute_short_name(atv.type) + " has " +
+                    std::to_string(utf8_length(atv.value)) + " characters (upper bound " +
+                    std::to_string(*ub) + ")");
+      }
+    }
+  }
+
   lint_extensions_generic(c, f);
 
   // ---- Extensions ----

@@ -388,6 +388,15 @@ TEST(Lint, SubjectAttributeTooLong) {
   EXPECT_EQ(ids(lint_certificate(*sign(t), issuer_only())), Ids{"e_subject_attribute_too_long"});
 }
 
+// RFC 5280 Appendix A.1: the issuer's attributes too (a 65-character issuer CN).
+TEST(Lint, IssuerAttributeTooLong) {
+  Tbs t = staff();
+  t.issuer = raw_name(der::oids::kCommonName, std::string(64, 'i'));
+  EXPECT_EQ(ids(lint_certificate(*sign(t))), Ids{});
+  t.issuer = raw_name(der::oids::kCommonName, std::string(65, 'i'));
+  EXPECT_EQ(ids(lint_certificate(*sign(t))), Ids{"e_issuer_attribute_too_long"});
+}
+
 // RFC 4518 2.4: U+202E RIGHT-TO-LEFT OVERRIDE (and the other direction controls, and C0/C1
 // controls) in a subject attribute.
 TEST(Lint, NameProhibitedCharacter) {
