@@ -15,14 +15,21 @@ namespace {
 const std::string kSm = std::string(HPKI_SOURCE_DIR) + "/tests/vectors/sm2-certs";
 const std::string kPkits = std::string(HPKI_SOURCE_DIR) + "/tests/vectors/pkits";
 
+// `hpki verify cert` on the PKITS files: the command, the folders, the anchor, the time.
+struct Pkits {
+  explicit Pkits(const char* bin) : base(std::string(bin) + " verify cert ") {}
+  std::string certs = kPkits + "/certs/", crls = kPkits + "/crls/";
+  std::string base;
+  std::string anchor = " --trust " + certs + "TrustAnchorRootCertificate.crt";
+  std::string at = " --at 2011-04-15T12:00:00Z";
+};
+
 // The CLI contract of issue 8 on PKITS files (exit 0 valid, 1 invalid, 2 usage or input).
 TEST(VerifyCertCli, Contract) {
   const char* bin = std::getenv("HPKI_BIN");
   ASSERT_NE(bin, nullptr);
-  const std::string c = kPkits + "/certs/", l = kPkits + "/crls/";
-  const std::string base = std::string(bin) + " verify cert ";
-  const std::string anchor = " --trust " + c + "TrustAnchorRootCertificate.crt";
-  const std::string at = " --at 2011-04-15T12:00:00Z";
+  const Pkits p(bin);
+  const std::string &c = p.certs, &l = p.crls, &base = p.base, &anchor = p.anchor, &at = p.at;
   // 4.1.1 valid, with CRLs, JSON report.
   auto r = test::run(base + c + "ValidCertificatePathTest1EE.crt --intermediate " + c +
                      "GoodCACert.crt" + anchor + " --crl " + l + "TrustAnchorRootCRL.crl --crl " +
@@ -69,10 +76,8 @@ TEST(VerifyCertCli, Contract) {
 TEST(VerifyCertCli, UnparsableInputsMakeThePathInvalid) {
   const char* bin = std::getenv("HPKI_BIN");
   ASSERT_NE(bin, nullptr);
-  const std::string c = kPkits + "/certs/", l = kPkits + "/crls/";
-  const std::string base = std::string(bin) + " verify cert ";
-  const std::string anchor = " --trust " + c + "TrustAnchorRootCertificate.crt";
-  const std::string at = " --at 2011-04-15T12:00:00Z";
+  const Pkits p(bin);
+  const std::string &c = p.certs, &l = p.crls, &base = p.base, &anchor = p.anchor, &at = p.at;
   test::TempDir dir;
   // A DER SEQUENCE that is no certificate (its TBSCertificate is an INTEGER).
   const std::string bad = dir.file("bad.der");
