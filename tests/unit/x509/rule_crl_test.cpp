@@ -713,6 +713,20 @@ void expect_check(const CrlCheckResult& r, CrlStatus status, std::string_view id
   EXPECT_EQ(r.diag, id) << r.detail;
 }
 
+// A CRL extension that must not be critical: the CRL `with(false)` makes is used (good), the one
+// `with(true)` makes is refused as crl_unknown_critical_extension, in path validation and by
+// check_crl_for. Returns the refused path outcome.
+Outcome expect_critical_refused(const World& w, const std::function<CrlPtr(bool)>& with,
+                                Where loc = Where::current()) {
+  HPKI_AT(loc);
+  expect_good(validate(w, w.plain_leaf, {w.root_crl(), with(false)}));
+  Outcome bad = validate(w, w.plain_leaf, {w.root_crl(), with(true)});
+  expect_unknown(bad, diag::kCrlUnknownCriticalExtension);
+  expect_check(check_for(w, *with(false)), CrlStatus::kGood, diag::kCrlGood);
+  expect_check(check_for(w, *with(true)), CrlStatus::kUnknown, diag::kCrlUnknownCriticalExtension);
+  return bad;
+}
+
 // The URI distribution point testca writes into leaves.
 std::string leaf_dp_uri(const World& w) {
   const DistributionPoint dp = first_dp(*w.plain_leaf);
@@ -1033,12 +1047,7 @@ TEST(Rule, crl_unknown_critical_extension) {
       r.extensions->push_back(extension(oid, critical, Bytes{0x05, 0x00}));
       return parsed(sign_raw(r, w.ward));
     };
-    expect_good(validate(w, w.plain_leaf, {w.root_crl(), with(false)}));
-    expect_unknown(validate(w, w.plain_leaf, {w.root_crl(), with(true)}),
-                   diag::kCrlUnknownCriticalExtension);
-    expect_check(check_for(w, *with(false)), CrlStatus::kGood, diag::kCrlGood);
-    expect_check(check_for(w, *with(true)), CrlStatus::kUnknown,
-                 diag::kCrlUnknownCriticalExtension);
+    expect_critical_refused(w, with);
   });
 }
 
@@ -1051,13 +1060,8 @@ TEST(Rule, e_crl_number_critical) {
       r.extensions->at(1) = crl_number_ext(7, critical);
       return parsed(sign_raw(r, w.ward));
     };
-    expect_good(validate(w, w.plain_leaf, {w.root_crl(), with(false)}));
-    const Outcome bad = validate(w, w.plain_leaf, {w.root_crl(), with(true)});
-    expect_unknown(bad, diag::kCrlUnknownCriticalExtension);
+    const Outcome bad = expect_critical_refused(w, with);
     EXPECT_NE(bad.report.detail.find("cRLNumber"), std::string::npos) << bad.report.detail;
-    expect_check(check_for(w, *with(false)), CrlStatus::kGood, diag::kCrlGood);
-    expect_check(check_for(w, *with(true)), CrlStatus::kUnknown,
-                 diag::kCrlUnknownCriticalExtension);
   });
 }
 
@@ -1073,12 +1077,7 @@ TEST(Rule, e_crl_aia_critical) {
                     encode_authority_info_access({}, {"http://ca.example.cn/ward.crt"}).value()));
       return parsed(sign_raw(r, w.ward));
     };
-    expect_good(validate(w, w.plain_leaf, {w.root_crl(), with(false)}));
-    expect_unknown(validate(w, w.plain_leaf, {w.root_crl(), with(true)}),
-                   diag::kCrlUnknownCriticalExtension);
-    expect_check(check_for(w, *with(false)), CrlStatus::kGood, diag::kCrlGood);
-    expect_check(check_for(w, *with(true)), CrlStatus::kUnknown,
-                 diag::kCrlUnknownCriticalExtension);
+    expect_critical_refused(w, with);
   });
 }
 
