@@ -13,8 +13,8 @@
 #include "core/encoding.h"
 #include "core/log.h"
 #include "core/pem.h"
-#include "crypto/digest.h"
 #include "cosign/service.h"
+#include "crypto/digest.h"
 #include "http/problem.h"
 
 namespace hpki::api {
@@ -34,7 +34,8 @@ Result<Bytes> b64_field(const json& j, const char* key, bool required, std::size
     return fail(ErrorCode::kTooLarge, std::string("field '") + key + "' is too large");
   }
   auto b = base64_decode(s);
-  if (!b) return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' is not base64");
+  if (!b)
+    return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' is not base64");
   return *b;
 }
 
@@ -68,6 +69,13 @@ http::Response problem(const Error& e) {
 }
 
 cosign::Service& svc(ApiContext& c) { return *c.cosign; }
+
+// The routes of the table on a node without the service (role tsa, tests): 503.
+Result<void> need_cosign(const ApiContext& c) {
+  if (c.cosign == nullptr)
+    return fail(ErrorCode::kUnavailable, "mobile co-signing is not enabled on this node");
+  return {};
+}
 
 std::string peer_ip(const http::Request& req) {
   const auto colon = req.peer.rfind(':');
@@ -120,6 +128,7 @@ json device_json(const CosignDeviceRecord& d) {
 
 Result<http::Response> create_enrollment(ApiContext& c, const http::Request& req,
                                          const auth::Principal& p) {
+  HPKI_TRY(need_cosign(c));
   const json body = HPKI_TRY(parse_body(req));
   const auto subject = HPKI_TRY(int_field(body, "subject_id", 1, INT64_MAX, true));
   std::string alg = HPKI_TRY(string_field(body, "algorithm"));
@@ -142,6 +151,7 @@ Result<http::Response> create_enrollment(ApiContext& c, const http::Request& req
 
 Result<http::Response> get_enrollment(ApiContext& c, const http::Request& req,
                                       const auth::Principal& p) {
+  HPKI_TRY(need_cosign(c));
   const std::string id(req.param("id").value_or(""));
   auto e = HPKI_TRY(svc(c).get_enrollment(id));
   HPKI_TRY(auth::authorize(p, auth::Permission::kCertRead, e.org));
@@ -150,6 +160,7 @@ Result<http::Response> get_enrollment(ApiContext& c, const http::Request& req,
 
 Result<http::Response> create_signing_request(ApiContext& c, const http::Request& req,
                                               const auth::Principal& p) {
+  HPKI_TRY(need_cosign(c));
   const json body = HPKI_TRY(parse_body(req));
   if (!p.org) {
     return fail(ErrorCode::kInvalidArgument,
@@ -164,7 +175,8 @@ Result<http::Response> create_signing_request(ApiContext& c, const http::Request
   n.timestamp = HPKI_TRY(bool_field(body, "timestamp"));
   if (body.contains("summary") && !body.at("summary").is_null()) {
     const auto& s = body.at("summary");
-    if (!s.is_object()) return fail(ErrorCode::kInvalidArgument, "field 'summary' must be an object");
+    if (!s.is_object())
+      return fail(ErrorCode::kInvalidArgument, "field 'summary' must be an object");
     for (const auto& [k, v] : s.items()) {
       if (!v.is_string() || v.get<std::string>().size() > 256 || k.size() > 64) {
         return fail(ErrorCode::kInvalidArgument,
@@ -188,19 +200,22 @@ Result<http::Response> create_signing_request(ApiContext& c, const http::Request
 
 Result<http::Response> get_signing_request(ApiContext& c, const http::Request& req,
                                            const auth::Principal& p) {
+  HPKI_TRY(need_cosign(c));
   const std::string id(req.param("id").value_or(""));
   auto r = HPKI_TRY(svc(c).get_request(id));
   HPKI_TRY(auth::authorize(p, auth::Permission::kSign, r.org));
   json j = request_json(r);
   if (r.state == "signed" && r.result) {
     j["signature"] = base64_encode(*r.result);
-    if (auto cert = svc(c).signer_certificate(r)) j["certificate"] = pem_encode(*cert, "CERTIFICATE");
+    if (auto cert = svc(c).signer_certificate(r))
+      j["certificate"] = pem_encode("CERTIFICATE", *cert);
   }
   return json_response(200, j);
 }
 
 Result<http::Response> list_deliveries(ApiContext& c, const http::Request& req,
                                        const auth::Principal& p) {
+  HPKI_TRY(need_cosign(c));
   const std::string id(req.param("id").value_or(""));
   auto r = HPKI_TRY(svc(c).get_request(id));
   HPKI_TRY(auth::authorize(p, auth::Permission::kSign, r.org));
@@ -217,6 +232,7 @@ Result<http::Response> list_deliveries(ApiContext& c, const http::Request& req,
 
 Result<http::Response> webhook_secret(ApiContext& c, const http::Request&,
                                       const auth::Principal& p) {
+  HPKI_TRY(need_cosign(c));
   if (!p.org) return fail(ErrorCode::kInvalidArgument, "the webhook secret is per organization");
   return json_response(200, json{{"organization", *p.org},
                                  {"algorithm", "hmac-sm3"},
@@ -225,6 +241,7 @@ Result<http::Response> webhook_secret(ApiContext& c, const http::Request&,
 
 Result<http::Response> get_device(ApiContext& c, const http::Request& req,
                                   const auth::Principal& p) {
+  HPKI_TRY(need_cosign(c));
   auto d = HPKI_TRY(svc(c).get_device(std::string(req.param("id").value_or(""))));
   HPKI_TRY(auth::authorize(p, auth::Permission::kCertRead, d.org));
   return json_response(200, device_json(d));
@@ -232,6 +249,7 @@ Result<http::Response> get_device(ApiContext& c, const http::Request& req,
 
 Result<http::Response> device_status(ApiContext& c, const http::Request& req,
                                      const auth::Principal& p, const char* status) {
+  HPKI_TRY(need_cosign(c));
   const std::string id(req.param("id").value_or(""));
   auto d = HPKI_TRY(svc(c).get_device(id));
   HPKI_TRY(auth::authorize(p, auth::Permission::kCertLifecycle, d.org));
@@ -240,11 +258,13 @@ Result<http::Response> device_status(ApiContext& c, const http::Request& req,
 
 Result<http::Response> revoke_device(ApiContext& c, const http::Request& req,
                                      const auth::Principal& p) {
+  HPKI_TRY(need_cosign(c));
   return device_status(c, req, p, "revoked");
 }
 
 Result<http::Response> unlock_device(ApiContext& c, const http::Request& req,
                                      const auth::Principal& p) {
+  HPKI_TRY(need_cosign(c));
   return device_status(c, req, p, "active");
 }
 
@@ -270,9 +290,8 @@ constexpr ApiRoute kRoutes[] = {
     {"POST", "/api/v1/cosign/devices/{id}/revoke",
      "Revoke an enrolled phone (hpki's key share is destroyed)", auth::Permission::kCertLifecycle,
      "", 200, &revoke_device},
-    {"POST", "/api/v1/cosign/devices/{id}/unlock",
-     "Unlock a phone locked after wrong PINs", auth::Permission::kCertLifecycle, "", 200,
-     &unlock_device},
+    {"POST", "/api/v1/cosign/devices/{id}/unlock", "Unlock a phone locked after wrong PINs",
+     auth::Permission::kCertLifecycle, "", 200, &unlock_device},
 };
 
 // ------------------------------------------------------------------ the phone
@@ -303,7 +322,8 @@ http::Response device_guard(ApiContext& c, const http::Request& req, const Devic
     }
     auto d = svc(c).authenticate(h->substr(7));
     if (!d) {
-      if (d.error().code() == ErrorCode::kPermissionDenied && cosign::problem_type(d.error()).empty()) {
+      if (d.error().code() == ErrorCode::kPermissionDenied &&
+          cosign::problem_type(d.error()).empty()) {
         return http::problem(401, "unauthenticated", "Unauthenticated", d.error().detail());
       }
       return fail(d.error());
@@ -389,12 +409,13 @@ http::Response enroll_keygen(ApiContext& c, const http::Request& req) {
                         HPKI_TRY(hex_field(body.at("proof"), "z", 32))};
     const Bytes q1 = HPKI_TRY(hex_field(body, "q1", 65));
     auto k = HPKI_TRY(svc(c).enroll_keygen_sm2(code, p1, proof, q1));
-    return json_response(200, json{{"p", hex_encode(k.p)},
-                                   {"p2", hex_encode(k.p2)},
-                                   {"proof", {{"r", hex_encode(k.proof.r)}, {"z", hex_encode(k.proof.z)}}},
-                                   {"csr_info", base64_encode(k.csr_info)},
-                                   {"r", hex_encode(k.r)},
-                                   {"s1", hex_encode(k.s1)}});
+    return json_response(
+        200, json{{"p", hex_encode(k.p)},
+                  {"p2", hex_encode(k.p2)},
+                  {"proof", {{"r", hex_encode(k.proof.r)}, {"z", hex_encode(k.proof.z)}}},
+                  {"csr_info", base64_encode(k.csr_info)},
+                  {"r", hex_encode(k.r)},
+                  {"s1", hex_encode(k.s1)}});
   });
 }
 
@@ -422,7 +443,7 @@ http::Response enroll_finish(ApiContext& c, const http::Request& req) {
     auto e = HPKI_TRY(svc(c).enroll_finish(f));
     return json_response(201, json{{"device_id", e.device.id},
                                    {"device_token", e.token},
-                                   {"certificate", pem_encode(e.certificate, "CERTIFICATE")}});
+                                   {"certificate", pem_encode("CERTIFICATE", e.certificate)}});
   });
 }
 
@@ -431,13 +452,11 @@ http::Response me(ApiContext& c, const http::Request& req) {
     json j = device_json(d);
     const auto pending = HPKI_TRY(svc(c).pending(d));
     j["pending"] = pending.size();
-    if (auto cert = c.runtime->store().read_value<store::CertificateRecord>([&](store::Tx& tx) {
-          return tx.get_certificate(d.ca_id, HPKI_TRY(Serial::from_canonical(d.serial)));
-        })) {
-      j["certificate"] = {{"pem", pem_encode(cert->der, "CERTIFICATE")},
+    if (auto cert = svc(c).device_certificate(d); cert && cert->der) {
+      j["certificate"] = {{"pem", pem_encode("CERTIFICATE", *cert->der)},
                           {"subject", cert->subject},
                           {"not_after", format_rfc3339(cert->not_after)},
-                          {"status", to_string(cert->status)}};
+                          {"status", std::string(store::to_string(cert->status))}};
       j["public_key"] = base64_encode(d.public_key);
     }
     j["handwriting"] = d.handwriting.has_value();
@@ -581,7 +600,8 @@ void events(ApiContext& c, http::Request request, http::Reply reply) {
   auto req = std::make_shared<const http::Request>(std::move(request));
   c.runtime->ca().post([&c, req, reply] {
     std::int64_t after = 0;
-    std::string_view last = req->header("last-event-id").value_or(req->query_param("after").value_or(""));
+    std::string_view last =
+        req->header("last-event-id").value_or(req->query_param("after").value_or(""));
     if (!last.empty()) {
       try {
         after = std::stoll(std::string(last));
@@ -600,8 +620,8 @@ void events(ApiContext& c, http::Request request, http::Reply reply) {
       std::string body = "retry: 1000\n\n";
       if (news.empty()) body += ": keep-alive\n\n";
       for (const auto& r : news) {
-        body += "id: " + std::to_string(r.seq) + "\nevent: request\ndata: " +
-                json{{"id", r.id}, {"state", r.state}}.dump() + "\n\n";
+        body += "id: " + std::to_string(r.seq) +
+                "\nevent: request\ndata: " + json{{"id", r.id}, {"state", r.state}}.dump() + "\n\n";
       }
       http::Response out = http::Response::text(200, std::move(body), "text/event-stream");
       out.set_header("Cache-Control", "no-store");
@@ -635,21 +655,23 @@ http::Response qr_new(ApiContext& c, const http::Request& req) {
     std::string kind = HPKI_TRY(string_field(body, "kind"));
     if (kind.empty()) kind = "login";
     if (kind != "login") return fail(ErrorCode::kInvalidArgument, "kind must be login");
-    auto q = HPKI_TRY(svc(c).create_qr(kind, peer_ip(req),
-                                       std::string(req.header("user-agent").value_or(""))));
+    auto q = HPKI_TRY(
+        svc(c).create_qr(kind, peer_ip(req), std::string(req.header("user-agent").value_or(""))));
     auto out = json_response(201, json{{"id", q.record.id},
                                        {"url", q.url},
                                        {"number", q.record.number},
                                        {"expires_at", format_rfc3339(q.record.expires_at)}});
-    out.set_header("Set-Cookie", "hpki_qr=" + q.secret +
-                                     "; Path=/qr/; HttpOnly; SameSite=Strict; Max-Age=300");
+    out.set_header("Set-Cookie",
+                   "hpki_qr=" + q.secret + "; Path=/qr/; HttpOnly; SameSite=Strict; Max-Age=300");
     out.set_header("Cache-Control", "no-store");
     return out;
   });
 }
 
 Result<json> qr_json(const store::QrSessionRecord& q) {
-  json j{{"id", q.id}, {"kind", q.kind}, {"state", q.state},
+  json j{{"id", q.id},
+         {"kind", q.kind},
+         {"state", q.state},
          {"expires_at", format_rfc3339(q.expires_at)}};
   if (q.state == "confirmed" && q.ticket) {
     j["ticket"] = std::string(q.ticket->begin(), q.ticket->end());
@@ -665,7 +687,10 @@ http::Response qr_get(ApiContext& c, const http::Request& req) {
     if (q.kind == "sign" && !q.request_id.empty()) {
       // The PC showing a QR signing code sees the state of the request only.
       auto r = HPKI_TRY(svc(c).get_request(q.request_id));
-      j = json{{"id", q.id}, {"kind", q.kind}, {"state", q.state}, {"request_state", r.state},
+      j = json{{"id", q.id},
+               {"kind", q.kind},
+               {"state", q.state},
+               {"request_state", r.state},
                {"url", cosign::Service::qr_url(svc(c).config(), q.id)}};
     } else if (q.subject_id != 0 && q.state != "created") {
       auto subject = c.runtime->store().read_value<store::SubjectRecord>(
@@ -706,11 +731,16 @@ http::Response qr_session(ApiContext& c, const http::Request& req) {
 
 std::string content_type(const std::filesystem::path& p) {
   static const std::map<std::string, std::string> kTypes{
-      {".html", "text/html; charset=utf-8"},   {".js", "text/javascript; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},     {".json", "application/json"},
-      {".webmanifest", "application/manifest+json"}, {".png", "image/png"},
-      {".svg", "image/svg+xml"},               {".ico", "image/x-icon"},
-      {".map", "application/json"},            {".txt", "text/plain; charset=utf-8"}};
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".webmanifest", "application/manifest+json"},
+      {".png", "image/png"},
+      {".svg", "image/svg+xml"},
+      {".ico", "image/x-icon"},
+      {".map", "application/json"},
+      {".txt", "text/plain; charset=utf-8"}};
   auto it = kTypes.find(p.extension().string());
   return it == kTypes.end() ? "application/octet-stream" : it->second;
 }
@@ -753,8 +783,9 @@ http::Response serve_file(const StaticSite& site, std::string_view name) {
                  "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: "
                  "mediastream:; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
                  "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-  out.set_header("Permissions-Policy", "camera=(self), publickey-credentials-get=(self), "
-                                       "publickey-credentials-create=(self)");
+  out.set_header("Permissions-Policy",
+                 "camera=(self), publickey-credentials-get=(self), "
+                 "publickey-credentials-create=(self)");
   return out;
 }
 
@@ -819,14 +850,14 @@ void add_cosign_phone_routes(http::Router& router, ApiContext& c,
     http::RouteOptions ro = o;
     ro.summary = std::string(route.first) + " " + route.second;
     ro.max_body_bytes = 2 * 1024 * 1024;
-    router.add(route.first, route.second,
-               [&c, fn](const http::Request& req) { return fn(c, req); }, ro);
+    router.add(
+        route.first, route.second, [&c, fn](const http::Request& req) { return fn(c, req); }, ro);
   }
   http::RouteOptions ev = o;
   ev.summary = "server-sent events of the phone's signing requests";
-  router.add_async("GET", "/api/v1/m/events",
-                   [&c](http::Request req, http::Reply reply) { events(c, std::move(req), reply); },
-                   ev);
+  router.add_async(
+      "GET", "/api/v1/m/events",
+      [&c](http::Request req, http::Reply reply) { events(c, std::move(req), reply); }, ev);
   add_site(router, "/m", load_site(web_dir / "m"));
   add_site(router, "/qr", load_site(web_dir / "qr"));
 }

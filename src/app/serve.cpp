@@ -27,9 +27,9 @@
 #include "core/pem.h"
 #include "core/random.h"
 #include "cosign/service.h"
-#include "http/client.h"
 #include "crypto/key.h"
 #include "crypto/random.h"
+#include "http/client.h"
 #include "http/server.h"
 #include "http/worker_pool.h"
 #include "revocation/crl_publisher.h"
@@ -215,9 +215,8 @@ cosign::Config cosign_config(const ca::HomeConfig& cfg) {
   cosign::Config c;
   c.base_url = cfg.ca.base_url;
   while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
-  std::string host = c.base_url.substr(c.base_url.find("://") == std::string::npos
-                                           ? 0
-                                           : c.base_url.find("://") + 3);
+  std::string host = c.base_url.substr(
+      c.base_url.find("://") == std::string::npos ? 0 : c.base_url.find("://") + 3);
   host = host.substr(0, host.find('/'));
   if (!host.empty() && host.front() == '[') {
     host = host.substr(1, host.find(']') - 1);
@@ -247,8 +246,9 @@ cosign::Deps cosign_deps(ca::Runtime& rt, const tsa::TsaService* tsa) {
     for (const auto& h : headers) {
       if (h.first != "Content-Type") o.headers.push_back(h);
     }
-    auto r = http::post(url, "application/json",
-                        BytesView(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()), o);
+    auto r =
+        http::post(url, "application/json",
+                   BytesView(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()), o);
     if (!r) return cosign::WebhookResult{0, r.error().detail()};
     return cosign::WebhookResult{r->status, std::to_string(r->status)};
   };
@@ -317,7 +317,8 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   // Mobile co-signing (issue 19): not on a TSA node.
   std::unique_ptr<cosign::Service> cosign_service;
   if (a.role != "tsa") {
-    cosign_service = std::make_unique<cosign::Service>(cosign_config(cfg), cosign_deps(*rt, tsa_service.get()));
+    cosign_service =
+        std::make_unique<cosign::Service>(cosign_config(cfg), cosign_deps(*rt, tsa_service.get()));
     actx.cosign = cosign_service.get();
   }
 

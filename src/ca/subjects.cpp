@@ -59,8 +59,8 @@ Result<std::int64_t> CaService::upsert_subject(store::Tx& tx, const store::Subje
 
 Result<x509::SubjectData> CaService::subject_data(std::int64_t id) {
   if (d_.pii == nullptr) return fail(ErrorCode::kUnavailable, "personal-data key not available");
-  const auto rec = HPKI_TRY(
-      d_.store->read_value<store::SubjectRecord>([&](store::Tx& tx) { return tx.get_subject(id); }));
+  const auto rec = HPKI_TRY(d_.store->read_value<store::SubjectRecord>(
+      [&](store::Tx& tx) { return tx.get_subject(id); }));
   x509::SubjectData s;
   s.common_name = rec.name;
   s.organization = rec.org;

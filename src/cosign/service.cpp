@@ -22,6 +22,7 @@
 #include "x509/cms.h"
 #include "x509/csr.h"
 #include "x509/name.h"
+#include "x509/spki.h"
 
 #include "cosign/webauthn.h"
 
@@ -42,7 +43,8 @@ constexpr std::size_t kCodeLength = 8;
 // SEQUENCE { hashAlgorithm AlgorithmIdentifier (SM3), digest OCTET STRING } of the PNG.
 // OID from a UUID (ITU-T X.667 | ISO/IEC 9834-8, arc 2.25): no registration needed.
 const der::Oid& handwriting_oid() {
-  static const der::Oid oid = der::Oid::parse("2.25.240905777343342455888160970493046707135").value();
+  static const der::Oid oid =
+      der::Oid::from_string("2.25.240905777343342455888160970493046707135").value();
   return oid;
 }
 
@@ -65,8 +67,9 @@ std::string normalize_code(std::string_view in) {
 }
 
 Bytes token_hash(std::string_view token) {
-  auto h = crypto::digest(crypto::HashAlg::kSha256,
-                          BytesView(reinterpret_cast<const std::uint8_t*>(token.data()), token.size()));
+  auto h =
+      crypto::digest(crypto::HashAlg::kSha256,
+                     BytesView(reinterpret_cast<const std::uint8_t*>(token.data()), token.size()));
   return h ? *h : Bytes{};
 }
 
@@ -88,7 +91,16 @@ crypto::SignatureAlg algorithm_of(const CosignDeviceRecord& d) {
 }
 
 // e = SM3(Z || M) under the joint key (SPKI) with the GM/T 0009 ID.
-Result<Bytes> sm2_e(BytesView spki, BytesView m) { return tp::message_digest(spki, m); }
+// The SM2 public point of an SPKI hpki built (uncompressed: its last 65 bytes).
+Result<Bytes> point_of(BytesView spki) {
+  if (spki.size() < tp::kPointLen + 3 || spki[spki.size() - tp::kPointLen] != 0x04) {
+    return fail(ErrorCode::kInvalidArgument, "not an uncompressed SM2 public key");
+  }
+  return Bytes(spki.end() - static_cast<std::ptrdiff_t>(tp::kPointLen), spki.end());
+}
+Result<Bytes> sm2_e(BytesView spki, BytesView m) {
+  return tp::message_digest(HPKI_TRY(point_of(spki)), m);
+}
 
 // A Signer that hands back a signature made elsewhere: the bytes it is asked to sign must be
 // exactly `expected` (the to-be-signed bytes hpki stored and the phone signed), else kInternal.
@@ -358,9 +370,7 @@ Result<KeygenAnswer> Service::enroll_keygen_sm2(const std::string& code, BytesVi
   auto part = HPKI_TRY(tp::sign_server(key->d2, q1, e));
   out.r = part.r;
   out.s1 = part.s1;
-  const Bytes sealed = HPKI_TRY(
-      d_.sealer->encrypt(std::string_view(reinterpret_cast<const char*>(key->d2.data()),
-                                          key->d2.size())));
+  const Bytes sealed = HPKI_TRY(d_.sealer->encrypt(key->d2.as_string_view()));
   HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
     auto cur = HPKI_TRY(tx.get_cosign_enrollment(r.id));
     if (cur.state != "started") {
@@ -422,8 +432,8 @@ Result<Enrolled> Service::enroll_finish(const EnrollFinish& f) {
   const auto r = HPKI_TRY(d_.store->read_value<CosignEnrollmentRecord>(
       [&](store::Tx& tx) { return enrollment_by_code(tx, f.code); }));
   if (r.state != "started" || !r.public_key || !r.csr_info) {
-    return fail(problem_error(ErrorCode::kConflict, problem::kEnrollmentState,
-                              "generate the key first"));
+    return fail(
+        problem_error(ErrorCode::kConflict, problem::kEnrollmentState, "generate the key first"));
   }
   const bool sm2 = r.algorithm == "sm2";
   const auto alg = sm2 ? crypto::SignatureAlg::kSm2Sm3 : crypto::SignatureAlg::kEcdsaSha256;
@@ -445,14 +455,15 @@ Result<Enrolled> Service::enroll_finish(const EnrollFinish& f) {
   // The passkey (optional: the PIN path works without one).
   std::optional<webauthn::Credential> cred;
   if (f.webauthn) {
-    auto reg = webauthn::verify_registration(
-        {.attestation_object = f.webauthn->attestation_object,
-         .client_data_json = f.webauthn->client_data_json},
-        {.challenge = r.challenge, .origin = config_.base_url, .rp_id = config_.rp_id});
+    auto reg = webauthn::verify_registration({.rp_id = config_.rp_id, .origin = config_.base_url},
+                                             r.challenge,
+                                             {.attestation_object = f.webauthn->attestation_object,
+                                              .client_data_json = f.webauthn->client_data_json,
+                                              .credential_id = f.webauthn->credential_id});
     if (!reg) {
       HPKI_TRY(count_failure(*d_.store, r.id, config_.max_code_attempts));
       return fail(problem_error(ErrorCode::kPermissionDenied, problem::kApprovalInvalid,
-                                reg.error().detail()));
+                                reg.error().to_string()));
     }
     cred = *reg;
   }
@@ -482,6 +493,7 @@ Result<Enrolled> Service::enroll_finish(const EnrollFinish& f) {
     d.credential_id = cred->credential_id;
     d.credential_key = cred->public_key_spki;
     d.sign_count = cred->sign_count;
+    d.credential_flags = cred->flags.bits;
   }
   d.handwriting = f.handwriting_png;
   d.strokes = f.strokes;
@@ -524,6 +536,12 @@ Result<CosignDeviceRecord> Service::authenticate(std::string_view token) {
   return *d;
 }
 
+Result<store::CertificateRecord> Service::device_certificate(const CosignDeviceRecord& d) {
+  const Serial serial = HPKI_TRY(Serial::from_canonical(d.serial));
+  return d_.store->read_value<store::CertificateRecord>(
+      [&](store::Tx& tx) { return tx.get_certificate(d.ca_id, serial); });
+}
+
 Result<CosignDeviceRecord> Service::get_device(const std::string& id) {
   return d_.store->read_value<CosignDeviceRecord>(
       [&](store::Tx& tx) { return tx.get_cosign_device(id); });
@@ -546,8 +564,9 @@ Result<CosignDeviceRecord> Service::set_device_status(const std::string& id,
         if (status == "active") d.pin_failures = 0;
         if (status == "revoked") d.share.reset();  // hpki's share is destroyed
         HPKI_TRY(tx.update_cosign_device(d));
-        HPKI_TRY(audit(tx, actor, status == "revoked" ? "cosign.device.revoke" : "cosign.device.unlock",
-                       d.id, audit::outcome::kSuccess, "{}", d.org));
+        HPKI_TRY(audit(tx, actor,
+                       status == "revoked" ? "cosign.device.revoke" : "cosign.device.unlock", d.id,
+                       audit::outcome::kSuccess, "{}", d.org));
         return d;
       });
 }
@@ -555,8 +574,9 @@ Result<CosignDeviceRecord> Service::set_device_status(const std::string& id,
 Result<CosignDeviceRecord> Service::set_handwriting(const CosignDeviceRecord& dev, BytesView png,
                                                     const std::string& strokes) {
   if (png.size() < 8 || png.size() > 512 * 1024 ||
-      !std::equal(png.begin(), png.begin() + 8,
-                  std::array<std::uint8_t, 8>{0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a}.begin())) {
+      !std::equal(
+          png.begin(), png.begin() + 8,
+          std::array<std::uint8_t, 8>{0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a}.begin())) {
     return fail(ErrorCode::kInvalidArgument, "handwriting must be a PNG image of at most 512 KiB");
   }
   if (strokes.size() > 256 * 1024 || (!strokes.empty() && !json::accept(strokes))) {
@@ -574,10 +594,12 @@ Result<CosignDeviceRecord> Service::set_handwriting(const CosignDeviceRecord& de
       });
 }
 
-Result<Bytes> Service::open_share(const CosignDeviceRecord& d) const {
+Result<SecretBytes> Service::open_share(const CosignDeviceRecord& d) const {
   if (!d.share) return fail(ErrorCode::kBadState, "this device has no server share");
-  const std::string s = HPKI_TRY(d_.sealer->decrypt(*d.share));
-  return Bytes(s.begin(), s.end());
+  std::string s = HPKI_TRY(d_.sealer->decrypt(*d.share));
+  SecretBytes out{std::string_view(s)};
+  std::fill(s.begin(), s.end(), '\0');
+  return out;
 }
 
 // ------------------------------------------------------------------ signing requests
@@ -607,9 +629,9 @@ Result<SigningRequestRecord> Service::create_request(const std::string& org, con
   }
   const auto life = n.expires_in.value_or(config_.request_ttl);
   if (life < std::chrono::seconds(30) || life > config_.request_ttl_max) {
-    return fail(ErrorCode::kInvalidArgument,
-                "expires_in must be between 30 and " +
-                    std::to_string(config_.request_ttl_max.count()) + " seconds");
+    return fail(ErrorCode::kInvalidArgument, "expires_in must be between 30 and " +
+                                                 std::to_string(config_.request_ttl_max.count()) +
+                                                 " seconds");
   }
   if (n.signer == 0 && !n.qr) {
     return fail(ErrorCode::kInvalidArgument, "signer is required (or qr: true)");
@@ -668,10 +690,9 @@ Result<SigningRequestRecord> Service::get_request(const std::string& id) {
 Result<Bytes> Service::signer_certificate(const SigningRequestRecord& r) {
   if (r.device_id.empty()) return fail(ErrorCode::kNotFound, "not signed");
   const auto d = HPKI_TRY(get_device(r.device_id));
-  const auto cert = HPKI_TRY(d_.store->read_value<store::CertificateRecord>([&](store::Tx& tx) {
-    return tx.get_certificate(d.ca_id, HPKI_TRY(Serial::from_canonical(d.serial)));
-  }));
-  return cert.der;
+  const auto cert = HPKI_TRY(device_certificate(d));
+  if (!cert.der) return fail(ErrorCode::kNotFound, "the certificate was never delivered");
+  return *cert.der;
 }
 
 Result<std::string> Service::webhook_secret(const std::string& org) const {
@@ -687,7 +708,8 @@ Result<std::vector<store::WebhookDeliveryRecord>> Service::deliveries(const std:
 Result<Bytes> Service::request_challenge(const SigningRequestRecord& r) {
   // docs/cosign.md §3: SHA-256("hpki-cosign-approve-v1" ‖ id ‖ document_sha256 ‖ expires_at ‖
   // nonce), the text fields as their JSON forms (hex, RFC 3339).
-  const std::string doc = hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, r.document)));
+  const std::string doc =
+      hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, r.document)));
   std::string in = "hpki-cosign-approve-v1";
   in += r.id;
   in += doc;
@@ -717,15 +739,16 @@ Result<SigningRequestRecord> Service::request_for(const CosignDeviceRecord& d,
 
 Result<SigningRequestRecord> Service::reject(const CosignDeviceRecord& d, const std::string& id,
                                              const std::string& reason) {
-  auto r = HPKI_TRY(d_.store->transact_value<SigningRequestRecord>(
+  auto out = HPKI_TRY(d_.store->transact_value<SigningRequestRecord>(
       [&](store::Tx& tx) -> Result<SigningRequestRecord> {
         auto r = HPKI_TRY(tx.get_signing_request(id));
         if (r.org != d.org || r.subject_id != d.subject_id) {
           return fail(ErrorCode::kNotFound, "no signing request " + id);
         }
         if (request_state(r, d_.clock->now()) != "pending") {
-          return fail(problem_error(ErrorCode::kConflict, problem::kNotPending,
-                                    "the request is " + std::string(request_state(r, d_.clock->now()))));
+          return fail(
+              problem_error(ErrorCode::kConflict, problem::kNotPending,
+                            "the request is " + std::string(request_state(r, d_.clock->now()))));
         }
         r.state = "rejected";
         r.device_id = d.id;
@@ -737,8 +760,8 @@ Result<SigningRequestRecord> Service::reject(const CosignDeviceRecord& d, const 
         return r;
       }));
   changed();
-  deliver(r.id);
-  return r;
+  deliver(out.id);
+  return out;
 }
 
 Result<void> Service::check_approval(store::Tx& tx, CosignDeviceRecord& d, BytesView challenge,
@@ -767,19 +790,22 @@ Result<void> Service::check_approval(store::Tx& tx, CosignDeviceRecord& d, Bytes
     return fail(problem_error(ErrorCode::kPermissionDenied, problem::kApprovalInvalid,
                               "not this device's passkey"));
   }
-  auto count = webauthn::verify_assertion(
-      {.authenticator_data = a.authenticator_data,
-       .client_data_json = a.client_data_json,
-       .signature = a.signature},
-      {.challenge = Bytes(challenge.begin(), challenge.end()),
-       .origin = config_.base_url,
-       .rp_id = config_.rp_id},
-      *d.credential_key, static_cast<std::uint32_t>(d.sign_count));
-  if (!count) {
+  webauthn::Credential stored;
+  stored.credential_id = *d.credential_id;
+  stored.public_key_spki = *d.credential_key;
+  stored.sign_count = static_cast<std::uint32_t>(d.sign_count);
+  stored.flags.bits = static_cast<std::uint8_t>(d.credential_flags);
+  auto verdict = webauthn::verify_assertion({.rp_id = config_.rp_id, .origin = config_.base_url},
+                                            challenge, stored,
+                                            {.credential_id = a.credential_id,
+                                             .authenticator_data = a.authenticator_data,
+                                             .client_data_json = a.client_data_json,
+                                             .signature = a.signature});
+  if (!verdict) {
     return fail(problem_error(ErrorCode::kPermissionDenied, problem::kApprovalInvalid,
-                              count.error().detail()));
+                              verdict.error().to_string()));
   }
-  d.sign_count = *count;
+  d.sign_count = verdict->sign_count;
   HPKI_TRY(tx.update_cosign_device(d));
   return {};
 }
@@ -809,11 +835,9 @@ Result<std::vector<SignStartAnswer>> Service::sign_start(const CosignDeviceRecor
       }
     }
   }
-  const Bytes d2 = sm2 ? HPKI_TRY(open_share(dev)) : Bytes{};
+  const SecretBytes d2 = sm2 ? HPKI_TRY(open_share(dev)) : SecretBytes{};
   const Bytes spki = dev.public_key;
-  const auto cert_der = HPKI_TRY(d_.store->read_value<store::CertificateRecord>([&](store::Tx& tx) {
-    return tx.get_certificate(dev.ca_id, HPKI_TRY(Serial::from_canonical(dev.serial)));
-  }));
+  const auto cert_der = HPKI_TRY(device_certificate(dev));
   std::vector<SignStartAnswer> out;
   std::vector<SigningRequestRecord> approved;
   HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
@@ -821,10 +845,10 @@ Result<std::vector<SignStartAnswer>> Service::sign_start(const CosignDeviceRecor
     approved.clear();
     auto d = HPKI_TRY(tx.get_cosign_device(dev.id));
     if (d.status != "active") {
-      return fail(problem_error(ErrorCode::kPermissionDenied,
-                                d.status == "locked" ? problem::kDeviceLocked
-                                                     : problem::kDeviceRevoked,
-                                "this device is " + d.status));
+      return fail(
+          problem_error(ErrorCode::kPermissionDenied,
+                        d.status == "locked" ? problem::kDeviceLocked : problem::kDeviceRevoked,
+                        "this device is " + d.status));
     }
     // The challenge covers every request in the order sent (a batch: one confirmation).
     std::string batch = "hpki-cosign-batch-v1";
@@ -848,18 +872,19 @@ Result<std::vector<SignStartAnswer>> Service::sign_start(const CosignDeviceRecor
       batch.append(single.begin(), single.end());
       approved.push_back(std::move(r));
     }
-    const Bytes challenge = items.size() == 1
-                                ? single
-                                : HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, as_bytes(batch)));
+    const Bytes challenge =
+        items.size() == 1 ? single
+                          : HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, as_bytes(batch)));
     HPKI_TRY(check_approval(tx, d, challenge, approval));
     for (std::size_t i = 0; i < items.size(); ++i) {
       SigningRequestRecord& r = approved[i];
       r.state = "approved";
       r.device_id = d.id;
-      r.signing_time = std::chrono::floor<std::chrono::seconds>(now);
+      r.signing_time = TimePoint(std::chrono::floor<std::chrono::seconds>(now));
       // The approved request must be finished soon; an abandoned one expires.
-      r.expires_at = std::min(r.expires_at, std::chrono::floor<std::chrono::seconds>(
-                                                now + config_.approval_ttl));
+      const TimePoint finish_by =
+          std::chrono::floor<std::chrono::seconds>(now + config_.approval_ttl);
+      r.expires_at = std::min(r.expires_at, finish_by);
       r.handwriting = d.handwriting;
       Bytes m;
       HPKI_TRY(build_output(r, d, {}, &m));
@@ -876,8 +901,7 @@ Result<std::vector<SignStartAnswer>> Service::sign_start(const CosignDeviceRecor
       }
       r.seq = HPKI_TRY(tx.next_counter("cosign.event"));
       HPKI_TRY(tx.update_signing_request(r));
-      HPKI_TRY(audit(tx, "device:" + d.id, "cosign.request.approve", r.id,
-                     audit::outcome::kSuccess,
+      HPKI_TRY(audit(tx, "device:" + d.id, "cosign.request.approve", r.id, audit::outcome::kSuccess,
                      json{{"method", approval.method}, {"batch", items.size()}}.dump(), r.org));
       out.push_back(std::move(a));
     }
@@ -891,10 +915,9 @@ Result<std::vector<SignStartAnswer>> Service::sign_start(const CosignDeviceRecor
 Result<Bytes> Service::build_output(const SigningRequestRecord& r, const CosignDeviceRecord& d,
                                     BytesView signature, Bytes* m_out) {
   const auto alg = algorithm_of(d);
-  const auto rec = HPKI_TRY(d_.store->read_value<store::CertificateRecord>([&](store::Tx& tx) {
-    return tx.get_certificate(d.ca_id, HPKI_TRY(Serial::from_canonical(d.serial)));
-  }));
-  const auto cert = HPKI_TRY(x509::Certificate::parse(rec.der));
+  const auto rec = HPKI_TRY(device_certificate(d));
+  if (!rec.der) return fail(ErrorCode::kNotFound, "the device's certificate was never delivered");
+  const auto cert = HPKI_TRY(x509::Certificate::parse(*rec.der));
   if (r.format == "raw") {
     if (m_out != nullptr) *m_out = r.document;
     return Bytes(signature.begin(), signature.end());
@@ -906,7 +929,7 @@ Result<Bytes> Service::build_output(const SigningRequestRecord& r, const CosignD
   }
   sign::SignRequest req;
   req.mode = r.format == "cms-detached" ? sign::Mode::kCmsDetached : sign::Mode::kCmsAttached;
-  req.signing_time = r.signing_time;
+  req.signing_time = r.signing_time.value_or(TimePoint{});
   if (r.handwriting) {
     der::Writer w;
     HPKI_TRY(w.add_sequence([&](der::Writer& s) -> Result<void> {
@@ -951,9 +974,10 @@ Result<std::vector<SignFinishAnswer>> Service::sign_finish(
       }
       const auto state = request_state(r, d_.clock->now());
       if (state != "approved" || r.device_id != dev.id || !r.to_be_signed) {
-        return fail(problem_error(ErrorCode::kConflict,
-                                  state == "expired" ? problem::kRequestExpired : problem::kNotPending,
-                                  "request " + r.id + " is " + std::string(state)));
+        return fail(
+            problem_error(ErrorCode::kConflict,
+                          state == "expired" ? problem::kRequestExpired : problem::kNotPending,
+                          "request " + r.id + " is " + std::string(state)));
       }
       const auto alg = algorithm_of(dev);
       Bytes signature;
@@ -986,15 +1010,14 @@ Result<std::vector<SignFinishAnswer>> Service::sign_finish(
             cur.seq = HPKI_TRY(tx.next_counter("cosign.event"));
             HPKI_TRY(tx.update_signing_request(cur));
           }
-          HPKI_TRY(audit(tx, "device:" + d.id, "cosign.request.sign", r.id,
-                         audit::outcome::kFailure,
-                         json{{"reason", "invalid final signature"}, {"failures", d.pin_failures}}
-                             .dump(),
-                         r.org));
+          HPKI_TRY(audit(
+              tx, "device:" + d.id, "cosign.request.sign", r.id, audit::outcome::kFailure,
+              json{{"reason", "invalid final signature"}, {"failures", d.pin_failures}}.dump(),
+              r.org));
           if (lock) {
             HPKI_TRY(audit(tx, "device:" + d.id, "cosign.device.lock", d.id,
-                           audit::outcome::kSuccess,
-                           json{{"failures", d.pin_failures}}.dump(), d.org));
+                           audit::outcome::kSuccess, json{{"failures", d.pin_failures}}.dump(),
+                           d.org));
           }
           return {};
         }));
@@ -1064,7 +1087,7 @@ Result<Bytes> Service::decrypt(const CosignDeviceRecord& dev, BytesView t1,
   std::string in = "hpki-cosign-decrypt-v1";
   in.append(reinterpret_cast<const char*>(t1.data()), t1.size());
   const Bytes challenge = HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, as_bytes(in)));
-  const Bytes d2 = HPKI_TRY(open_share(dev));
+  const SecretBytes d2 = HPKI_TRY(open_share(dev));
   Bytes t2;
   HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
     auto d = HPKI_TRY(tx.get_cosign_device(dev.id));
@@ -1121,7 +1144,8 @@ void Service::waiter_loop() {
     std::vector<std::shared_ptr<Waiter>> finished;
     for (auto& w : list) {
       // Checked after a local change, and every 2 s for changes made by other nodes.
-      const bool due = w->checked_generation != gen || now - w->checked_at >= std::chrono::seconds(2);
+      const bool due =
+          w->checked_generation != gen || now - w->checked_at >= std::chrono::seconds(2);
       std::vector<SigningRequestRecord> news;
       if (due) {
         w->checked_generation = gen;
@@ -1185,10 +1209,11 @@ void Service::webhook_loop() {
           }
         }
       }
-      const WebhookResult res = d_.webhook(
-          r->callback_url, body,
-          {{"Content-Type", "application/json"}, {"X-Hpki-Signature", sig},
-           {"X-Hpki-Delivery", id + "/" + std::to_string(attempt)}});
+      const WebhookResult res =
+          d_.webhook(r->callback_url, body,
+                     {{"Content-Type", "application/json"},
+                      {"X-Hpki-Signature", sig},
+                      {"X-Hpki-Delivery", id + "/" + std::to_string(attempt)}});
       const bool ok = res.status >= 200 && res.status < 300;
       (void)d_.store->transact([&](store::Tx& tx) -> Result<void> {
         HPKI_TRY(tx.insert_webhook_delivery({.id = 0,
@@ -1265,8 +1290,9 @@ Result<QrScan> Service::qr_scan(const CosignDeviceRecord& dev, const std::string
         return fail(ErrorCode::kNotFound, "no QR session " + id);
       }
       if (request_state(r, d_.clock->now()) != "pending") {
-        return fail(problem_error(ErrorCode::kConflict, problem::kNotPending,
-                                  "the request is " + std::string(request_state(r, d_.clock->now()))));
+        return fail(
+            problem_error(ErrorCode::kConflict, problem::kNotPending,
+                          "the request is " + std::string(request_state(r, d_.clock->now()))));
       }
       if (r.subject_id == 0) {
         r.subject_id = dev.subject_id;
@@ -1313,7 +1339,8 @@ Result<std::string> Service::qr_confirm(const CosignDeviceRecord& dev, const std
       return fail(problem_error(ErrorCode::kConflict, problem::kQrExpired, "the QR code expired"));
     }
     if (q.state != "scanned") {
-      return fail(problem_error(ErrorCode::kConflict, problem::kQrState, "the QR session is " + q.state));
+      return fail(
+          problem_error(ErrorCode::kConflict, problem::kQrState, "the QR session is " + q.state));
     }
     if (number != q.number) {
       // A wrong number: somebody else's QR (QRLjacking); the session is cancelled.

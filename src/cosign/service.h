@@ -75,8 +75,8 @@ struct Config {
   std::chrono::seconds approval_ttl{std::chrono::minutes(2)};  // approved → the phone's share
   std::chrono::seconds qr_ttl{std::chrono::seconds(120)};
   std::chrono::seconds session_ttl{std::chrono::hours(8)};  // a QR login's PC session
-  int max_code_attempts = 5;                                 // per enrollment
-  int max_pin_failures = 5;                                  // consecutive, per device
+  int max_code_attempts = 5;                                // per enrollment
+  int max_pin_failures = 5;                                 // consecutive, per device
   std::size_t max_document = 8 * 1024 * 1024;
   std::size_t max_batch = 50;
   std::string sm2_profile = "staff-sign";
@@ -89,9 +89,9 @@ struct WebhookResult {
   int status = 0;
   std::string detail;
 };
-using WebhookPost = std::function<WebhookResult(
-    const std::string& url, const std::string& body,
-    const std::vector<std::pair<std::string, std::string>>& headers)>;
+using WebhookPost =
+    std::function<WebhookResult(const std::string& url, const std::string& body,
+                                const std::vector<std::pair<std::string, std::string>>& headers)>;
 
 struct Deps {
   store::Store* store = nullptr;
@@ -236,6 +236,9 @@ class Service {
   // Device administration by the RA: revoke a device (its certificate stays; revoke that
   // through the certificate routes) or unlock one locked by PIN failures.
   [[nodiscard]] Result<store::CosignDeviceRecord> get_device(const std::string& id);
+  // The certificate record of a device's key.
+  [[nodiscard]] Result<store::CertificateRecord> device_certificate(
+      const store::CosignDeviceRecord& d);
   [[nodiscard]] Result<store::CosignDeviceRecord> set_device_status(const std::string& id,
                                                                     const std::string& status,
                                                                     const std::string& actor);
@@ -274,8 +277,8 @@ class Service {
   // changed after `after_seq` (their seq is the event id), as soon as there are any or at
   // `deadline` (then empty). Never blocks the caller.
   using EventsDone = std::function<void(std::vector<store::SigningRequestRecord>)>;
-  void wait_events(const store::CosignDeviceRecord& d, std::int64_t after_seq,
-                   TimePoint deadline, EventsDone done);
+  void wait_events(const store::CosignDeviceRecord& d, std::int64_t after_seq, TimePoint deadline,
+                   EventsDone done);
 
   // --- QR sessions
   [[nodiscard]] Result<NewQr> create_qr(const std::string& kind, const std::string& pc_ip,
@@ -297,16 +300,16 @@ class Service {
   [[nodiscard]] Result<std::string> new_id(std::string_view prefix) const;
   [[nodiscard]] Result<Bytes> code_hash(std::string_view code) const;
   [[nodiscard]] Result<store::CosignEnrollmentRecord> enrollment_by_code(store::Tx& tx,
-                                                                        const std::string& code);
+                                                                         const std::string& code);
   [[nodiscard]] Result<void> audit(store::Tx& tx, const std::string& actor, std::string action,
                                    std::string object, std::string_view outcome,
                                    std::string details, std::string org) const;
   [[nodiscard]] Result<void> check_approval(store::Tx& tx, store::CosignDeviceRecord& d,
                                             BytesView challenge, const Approval& a);
-  [[nodiscard]] Result<Bytes> open_share(const store::CosignDeviceRecord& d) const;
+  [[nodiscard]] Result<SecretBytes> open_share(const store::CosignDeviceRecord& d) const;
   [[nodiscard]] Result<Bytes> build_output(const store::SigningRequestRecord& r,
-                                           const store::CosignDeviceRecord& d,
-                                           BytesView signature, Bytes* m_out);
+                                           const store::CosignDeviceRecord& d, BytesView signature,
+                                           Bytes* m_out);
   void changed();  // wakes the waiters
   void deliver(const std::string& request_id);
   void waiter_loop();

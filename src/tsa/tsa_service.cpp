@@ -558,8 +558,8 @@ Result<store::TimestampRecord> TsaService::get(std::int64_t serial) const {
 }
 
 std::function<Result<Bytes>(crypto::HashAlg, BytesView)> local_token_fn(const TsaService& tsa,
-                                                                         std::string requester,
-                                                                         std::string org) {
+                                                                        std::string requester,
+                                                                        std::string org) {
   return [&tsa, requester = std::move(requester), org = std::move(org)](
              crypto::HashAlg hash, BytesView message) -> Result<Bytes> {
     x509::tsp::TimeStampReq req;

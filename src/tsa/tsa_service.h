@@ -185,7 +185,7 @@ class TsaService {
 // and answered in process, certReq set): the timestamp function of a CAdES-T signature
 // (sign::TimestampFn; the signature service's routes, mobile co-signing). kUnavailable when
 // the TSA refuses.
-[[nodiscard]] std::function<Result<Bytes>(crypto::HashAlg hash, BytesView message)>
-local_token_fn(const TsaService& tsa, std::string requester, std::string org);
+[[nodiscard]] std::function<Result<Bytes>(crypto::HashAlg hash, BytesView message)> local_token_fn(
+    const TsaService& tsa, std::string requester, std::string org);
 
 }  // namespace hpki::tsa
