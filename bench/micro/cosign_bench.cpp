@@ -10,6 +10,7 @@
 // After the run the ratio cosign_server / sign_file (CPU time) is printed. The message is
 // 32 bytes, as in sign_bench.cpp.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -135,6 +136,8 @@ void register_all(const std::shared_ptr<FileKey>& file_key) {
 // The console output plus the CPU time per iteration of each benchmark, for the ratio.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
+  // Colours only on a terminal (the library's own reporter decides this from its flags).
+  RatioReporter() : ConsoleReporter(::isatty(STDOUT_FILENO) == 1 ? OO_ColorTabular : OO_Tabular) {}
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& run : runs) {
       if (run.run_type == Run::RT_Iteration && !run.error_occurred) {
