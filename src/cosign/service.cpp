@@ -772,11 +772,20 @@ Result<void> Service::check_approval(store::Tx& tx, CosignDeviceRecord& d, Bytes
   }
   if (a.method == "pin") {
     // The PIN-hardened share is the proof (mobile.md §1.7(8)): a wrong PIN makes an invalid
-    // final signature, counted in sign_finish. P-256 keys have no share: passkey only.
+    // final signature. Each PIN approval counts as a failed attempt until its signature verifies
+    // (sign_finish resets the count): a phone that learns from r and s1 whether its PIN guess
+    // was right, without ever finishing, still runs into the limit. P-256 keys have no share:
+    // passkey only.
     if (d.algorithm != "sm2") {
       return fail(problem_error(ErrorCode::kPermissionDenied, problem::kApprovalInvalid,
                                 "this device approves with its passkey"));
     }
+    if (d.pin_failures >= config_.max_pin_failures) {
+      return fail(problem_error(ErrorCode::kPermissionDenied, problem::kDeviceLocked,
+                                "too many wrong PINs; ask the RA to unlock the device"));
+    }
+    ++d.pin_failures;
+    HPKI_TRY(tx.update_cosign_device(d));
     return {};
   }
   if (a.method != "webauthn") {
@@ -880,6 +889,7 @@ Result<std::vector<SignStartAnswer>> Service::sign_start(const CosignDeviceRecor
       SigningRequestRecord& r = approved[i];
       r.state = "approved";
       r.device_id = d.id;
+      r.approval = approval.method;
       r.signing_time = TimePoint(std::chrono::floor<std::chrono::seconds>(now));
       // The approved request must be finished soon; an abandoned one expires.
       const TimePoint finish_by =
@@ -998,7 +1008,7 @@ Result<std::vector<SignFinishAnswer>> Service::sign_finish(
         HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
           auto d = HPKI_TRY(tx.get_cosign_device(dev.id));
           auto cur = HPKI_TRY(tx.get_signing_request(r.id));
-          ++d.pin_failures;
+          if (cur.approval != "pin") ++d.pin_failures;  // a PIN approval counted already
           const bool lock = d.pin_failures >= config_.max_pin_failures && d.status == "active";
           if (lock) d.status = "locked";
           HPKI_TRY(tx.update_cosign_device(d));

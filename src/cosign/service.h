@@ -162,8 +162,8 @@ struct NewRequest {
 };
 
 struct Approval {
-  std::string method;  // "webauthn" | "pin"
-  Bytes credential_id, authenticator_data, client_data_json, signature;
+  std::string method{};  // "webauthn" | "pin"
+  Bytes credential_id{}, authenticator_data{}, client_data_json{}, signature{};
 };
 
 struct SignStartItem {

@@ -317,6 +317,7 @@ CREATE TABLE signing_requests (
   nonce {blob} NOT NULL,
   expires_at {int} NOT NULL,
   device_id TEXT NOT NULL,
+  approval TEXT NOT NULL,
   to_be_signed {blob},
   signing_time {int},
   sign_r {blob},

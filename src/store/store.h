@@ -256,6 +256,7 @@ struct SigningRequestRecord {
   Bytes nonce{};
   TimePoint expires_at{};
   std::string device_id{};  // the approving device
+  std::string approval{};   // how it was approved: webauthn | pin
   std::optional<Bytes> to_be_signed{};
   std::optional<TimePoint> signing_time{};
   std::optional<Bytes> sign_r{};

@@ -190,6 +190,7 @@ inline constexpr Column<SigningRequestRecord> kSigningRequestColumns[] = {
     field<&SigningRequestRecord::nonce>("nonce"),
     field<&SigningRequestRecord::expires_at>("expires_at"),
     field<&SigningRequestRecord::device_id>("device_id"),
+    field<&SigningRequestRecord::approval>("approval"),
     field<&SigningRequestRecord::to_be_signed>("to_be_signed"),
     field<&SigningRequestRecord::signing_time>("signing_time"),
     field<&SigningRequestRecord::sign_r>("sign_r"),
