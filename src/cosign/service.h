@@ -77,8 +77,8 @@ struct Config {
   std::chrono::seconds session_ttl{std::chrono::hours(8)};  // a QR login's PC session
   int max_code_attempts = 5;                                // per enrollment
   int max_pin_failures = 5;                                 // consecutive, per device
-  int decrypt_per_hour = 60;  // D2 calls per device and hour
-  std::string notify_url;    // wake-up sink (ca::CosignSettings::notify_url); empty: none
+  int decrypt_per_hour = 60;                                // D2 calls per device and hour
+  std::string notify_url;  // wake-up sink (ca::CosignSettings::notify_url); empty: none
   std::vector<std::string> callback_prefixes;  // allowed callback URL prefixes; empty: any
   bool reenroll_revokes = true;  // a new enrollment revokes the subject's older devices
   std::size_t max_document = 8 * 1024 * 1024;
