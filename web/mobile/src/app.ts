@@ -111,6 +111,7 @@ function errorText(e: unknown): string {
       ['qr-expired', 'errExpired'],
       ['request-not-pending', 'errNotPending'],
       ['approval-invalid', 'errApproval'],
+      ['signature-invalid', 'checkFailed'],
       ['device-locked', 'lockedTitle'],
       ['device-revoked', 'revokedTitle'],
     ];
@@ -608,13 +609,13 @@ async function signRequests(reqs: Req[]): Promise<void> {
     show(spinner(t('signing')));
     const nonces = new Map<string, sm2.SignStart>();
     const items = full.map((r) => {
-      if (d.algorithm !== 'sm2') return { id: r.id };
+      if (d.algorithm !== 'sm2') return { id: idOf(r) };
       const st = sm2.signStart(); // S1: a fresh w1 per request, dropped after S3
       nonces.set(idOf(r), st);
-      return { id: r.id, q1: st.q1 };
+      return { id: idOf(r), q1: st.q1 };
     });
     let approval: WebauthnApproval | { method: 'pin' };
-    if (approvalMethod() === 'webauthn' && d.credential_id) {
+    if ((approvalMethod() === 'webauthn' || d.algorithm !== 'sm2') && d.credential_id) {
       const chs = await Promise.all(full.map(challengeOf));
       approval = await approve(d.credential_id, chs.length === 1 ? chs[0]! : await batchChallenge(chs));
     } else {
@@ -645,23 +646,32 @@ async function signRequests(reqs: Req[]): Promise<void> {
           else mismatch++;
           s = sm2.randomScalar();
         }
-        out.push({ id: one.id, s: sm2.scalarToHex(s) });
+        out.push({ id: String(one.id), s: sm2.scalarToHex(s) });
       } else {
         if (!same) {
           mismatch++;
           continue;
         }
-        out.push({ id: one.id, signature: b64encode(p1363ToDer(await p256Sign(d.signKey!, m))) });
+        out.push({ id: String(one.id), signature: b64encode(p1363ToDer(await p256Sign(d.signKey!, m))) });
       }
     }
     d1 = undefined;
     let signedN = 0;
     let left: unknown;
     if (out.length) {
-      const fin = await api<{ requests: { id: string | number; state: string; attempts_left?: number; remaining_attempts?: number }[] }>('POST', '/api/v1/m/sign/finish', { requests: out });
-      for (const x of fin.requests ?? []) {
-        if (x.state === 'signed') signedN++;
-        left = x.attempts_left ?? x.remaining_attempts ?? left;
+      try {
+        const fin = await api<{ requests: { id: string | number; state: string; problem?: string }[] }>('POST', '/api/v1/m/sign/finish', { requests: out });
+        for (const x of fin.requests ?? []) if (x.state === 'signed') signedN++;
+      } catch (e) {
+        // one request: its problem is the answer (signature-invalid after a wrong PIN)
+        if (!(e instanceof ApiError && e.is('signature-invalid'))) throw e;
+        failed = Math.max(failed, 1);
+      }
+      try {
+        const info = await api<{ pin_failures?: number }>('GET', '/api/v1/m/me');
+        if (failed && typeof info.pin_failures === 'number') left = Math.max(0, 5 - info.pin_failures);
+      } catch (e) {
+        if (fatal(e)) return;
       }
     }
     for (const r of reqs) details.delete(idOf(r));
@@ -809,7 +819,8 @@ async function qrScreen(id: string): Promise<void> {
   const choose = async (n: number | string): Promise<void> => {
     show(spinner(t('loading')));
     try {
-      const approval = approvalMethod() === 'webauthn' && device?.credential_id ? await approve(device.credential_id, await qrChallenge(id, n)) : { method: 'pin' };
+      // QR login always needs the passkey (a PIN shows hpki nothing here).
+      const approval = device?.credential_id ? await approve(device.credential_id, await qrChallenge(id, n)) : { method: 'pin' };
       await api('POST', `/api/v1/m/qr/${encodeURIComponent(id)}/confirm`, { number: n, approval });
       show(h('section.card.center', { 'data-testid': 'qr-done' }, h('h2', '✓'), h('p', t('qrConfirmed')), h('a.button', { href: '#/' }, t('done'))));
     } catch (e) {
@@ -846,7 +857,8 @@ function decryptScreen(): HTMLElement {
       if (pin === null) return;
       const d1 = await unwrapShare(d, pin);
       const st = sm2.decryptStart(ct.c1); // D1
-      const approval = approvalMethod() === 'webauthn' && d.credential_id ? await approve(d.credential_id, await decryptChallenge(sm2.hexToBytes(st.t1))) : { method: 'pin' };
+      // D2 is a static-DH oracle: always the passkey (mobile.md §1.7(6)).
+      const approval = d.credential_id ? await approve(d.credential_id, await decryptChallenge(sm2.hexToBytes(st.t1))) : { method: 'pin' };
       const rep = await api<{ t2: string }>('POST', '/api/v1/m/decrypt', { t1: st.t1, approval });
       const plain = sm2.decryptFinish(d1, st.w, ct, rep.t2); // D3 with the C3 check
       out.textContent = new TextDecoder().decode(plain);

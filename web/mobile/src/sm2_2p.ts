@@ -261,9 +261,8 @@ function pokChallenge(ctx: string, X: Point, R: Point): bigint {
   return mod(bytesToBig(sm3(POK_TAG, new Uint8Array([c.length >> 8, c.length & 0xff]), c, pointToBytes(X), pointToBytes(R))), n);
 }
 
-/** Proof of knowledge of x for X = x·G, bound to ctx (the enrollment id). */
-export function provePoK(x: bigint, X: Point, ctx: string): Proof {
-  const k = randomScalar();
+/** Proof of knowledge of x for X = x·G, bound to ctx (the enrollment id). `k` only for vectors. */
+export function provePoK(x: bigint, X: Point, ctx: string, k: bigint = randomScalar()): Proof {
   const R = G.multiply(k);
   const c = pokChallenge(ctx, X, R);
   return { r: pointToHex(R), z: scalarToHex(mod(k + c * x, n)) };
@@ -292,12 +291,14 @@ export interface KeygenStart {
   proof: Proof;
 }
 
-/** K1: random d1; P1 = d1^-1·G with a proof of knowledge of d1^-1 bound to ctx. */
-export function keygenStart(ctx: string): KeygenStart {
-  const d1 = randomScalar();
+/**
+ * K1: random d1; P1 = d1^-1·G with a proof of knowledge of d1^-1 bound to ctx. (The fixed d1
+ * and proof nonce k are for the test vectors only; the app never passes them.)
+ */
+export function keygenStart(ctx: string, d1: bigint = randomScalar(), k?: bigint): KeygenStart {
   const d1inv = invert(d1, n);
   const P1 = G.multiply(d1inv);
-  return { d1, p1: pointToHex(P1), proof: provePoK(d1inv, P1, ctx) };
+  return { d1, p1: pointToHex(P1), proof: provePoK(d1inv, P1, ctx, k) };
 }
 
 /**
@@ -320,9 +321,8 @@ export interface SignStart {
   q1: string;
 }
 
-/** S1: a fresh w1 (never reused: the caller drops it after S3) and Q1 = w1·G. */
-export function signStart(): SignStart {
-  const w1 = randomScalar();
+/** S1: a fresh w1 (never reused: the caller drops it after S3) and Q1 = w1·G. (w1 given: vectors.) */
+export function signStart(w1: bigint = randomScalar()): SignStart {
   return { w1, q1: pointToHex(G.multiply(w1)) };
 }
 
@@ -350,9 +350,8 @@ export interface DecryptStart {
   t1: string;
 }
 
-/** D1: C1 was validated by parseCiphertext; fresh blinding w; T1 = w·C1. */
-export function decryptStart(c1: Point): DecryptStart {
-  const w = randomScalar();
+/** D1: C1 was validated by parseCiphertext; fresh blinding w; T1 = w·C1. (w given: vectors.) */
+export function decryptStart(c1: Point, w: bigint = randomScalar()): DecryptStart {
   return { w, t1: pointToHex(c1.multiply(w)) };
 }
 
