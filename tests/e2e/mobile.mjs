@@ -280,14 +280,282 @@ async function main() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${CAM}`],
   });
 
-  void RA;
-  void HIS;
-  void hookUrl;
-  void sm3;
-  void createHmac;
-  void QRCode;
-  void openssl;
-  throw new Error('the flows against the real server are written once its routes are on main');
+  const secret = (await apiCall(HIS, 'GET', 'cosign/webhook-secret')).json?.secret;
+  check('the organization has a webhook secret', typeof secret === 'string' && secret.length >= 32);
+  const cas = (await apiCall(RA, 'GET', 'cas')).json;
+  
+  // ---- SM2: enrollment --------------------------------------------------------------------------
+  const subject = async (name, dept) => {
+    const r = await apiCall(RA, 'POST', 'subjects', { kind: 'staff', subject: { name, org: '示例医院', dept } });
+    if (r.status !== 201) throw new Error(`subject: ${r.status} ${JSON.stringify(r.json)}`);
+    return r.json.id;
+  };
+  const li = await subject('李医生', '心内科');
+  const sm2 = await newPhone('sm2');
+  const en = await apiCall(HIS, 'POST', 'enrollments', { subject_id: li, algorithm: 'sm2', ttl_seconds: 3600 });
+  check('HIS creates an SM2 enrollment: 201', en.status === 201, JSON.stringify(en.json));
+  check('enrollment code: 8 Crockford base32 characters', /^[0-9A-HJKMNP-TV-Z]{4}-?[0-9A-HJKMNP-TV-Z]{4}$/.test(en.json.code ?? ''), en.json.code);
+  check('enrollment URL on base_url', en.json.url === `${BASE}/m/#/enroll/${en.json.code}`, en.json.url);
+  const sm2Pem = await enrollPhone(sm2, en.json.url, 'sm2');
+  writeFileSync(join(WORK, 'li.pem'), sm2Pem);
+  const liText = openssl('x509', '-in', join(WORK, 'li.pem'), '-noout', '-text', '-nameopt', 'utf8');
+  check('the SM2 certificate is issued for 李医生 on the SM2 curve', /SM2/.test(liText) && liText.includes('李医生'), liText.slice(0, 600));
+  writeFileSync(join(WORK, 'li.pub'), openssl('x509', '-in', join(WORK, 'li.pem'), '-pubkey', '-noout'));
+  const enState = await apiCall(HIS, 'GET', `enrollments/${en.json.id}`);
+  check('enrollment completed', enState.json?.state === 'completed', JSON.stringify(enState.json));
+  const liDevice = enState.json?.device_id;
+  const reuse = await fetch(`${BASE}/api/v1/m/enroll/start`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: en.json.code }) });
+  check('the enrollment code is single use', reuse.status >= 400 && reuse.status < 500, String(reuse.status));
+  log('SM2 phone enrolled');
+
+  // ---- SM2: a pushed request, approved with the passkey --------------------------------------------
+  const request = async (signer, format, text, extra = {}) => {
+    const r = await apiCall(HIS, 'POST', 'signing-requests', {
+      signer,
+      document: Buffer.from(text).toString('base64'),
+      format,
+      summary: { document_type: '处方', patient: '张*', department: '心内科' },
+      callback_url: hookUrl,
+      expires_in: 600,
+      ...extra,
+    });
+    if (r.status !== 201) throw new Error(`signing request: ${r.status} ${JSON.stringify(r.json)}`);
+    return r.json;
+  };
+  const signedResult = async (id) => {
+    const r = await waitFor(`request ${id} signed`, async () => {
+      const g = await apiCall(HIS, 'GET', `signing-requests/${id}`);
+      return g.json?.state === 'signed' || g.json?.state === 'failed' ? g.json : null;
+    });
+    check(`request ${id} signed`, r.state === 'signed', JSON.stringify(r));
+    return r;
+  };
+  const hookFor = async (id) => {
+    const d = await waitFor(`webhook for ${id}`, () => deliveries.find((x) => JSON.parse(x.body.toString()).id === id));
+    const mac = sm3(new Uint8Array(d.body), { key: Uint8Array.from(Buffer.from(secret, 'hex')), mode: 'hmac' });
+    check(`webhook for ${id}: valid HMAC-SM3`, d.headers['x-hpki-signature'] === `hmac-sm3=${mac}`, String(d.headers['x-hpki-signature']));
+    const bad = sm3(new Uint8Array(Buffer.concat([d.body, Buffer.from(' ')])), { key: Uint8Array.from(Buffer.from(secret, 'hex')), mode: 'hmac' });
+    check('the HMAC covers the body', d.headers['x-hpki-signature'] !== `hmac-sm3=${bad}`);
+    return JSON.parse(d.body.toString());
+  };
+  const verifyCms = async (b64, content) => (await apiCall(HIS, 'POST', 'verify', { signature: b64, mode: 'cms', ...(content ? { content } : {}) })).json;
+
+  const doc1 = '处方 Rx-20261207-0001\n阿莫西林胶囊 0.5g tid ×3 天\n医师：李医生';
+  const r1 = await request(li, 'cms', doc1);
+  await seesRequest(sm2, r1.id); // no reload: the event stream brought it
+  check('the badge counts the pending request', (await sm2.page.getByTestId('badge').textContent()) === '1');
+  await sm2.shot('pending-list');
+  await tid(sm2.page, `req-${r1.id}`).click();
+  await tid(sm2.page, 'request').waitFor();
+  check('the preview shows the document', (await tid(sm2.page, 'doc-preview').textContent()).includes('阿莫西林'));
+  await sm2.shot('request-preview');
+  await tid(sm2.page, 'btn-sign').click();
+  await tid(sm2.page, 'pin-input').fill(PIN);
+  await sm2.shot('pin');
+  await tid(sm2.page, 'pin-ok').click();
+  await tid(sm2.page, 'pending').waitFor({ timeout: 20000 });
+  const s1 = await signedResult(r1.id);
+  const v1 = await verifyCms(s1.signature);
+  check('SM2 CMS verifies with hpki (POST /api/v1/verify)', v1?.valid === true && v1?.signature_algorithm === 'sm2-sm3', JSON.stringify(v1));
+  const w1 = await hookFor(r1.id);
+  check('the webhook carries the signed request', w1.state === 'signed' && w1.signature === s1.signature);
+  writeFileSync(join(WORK, 'r1.p7s'), Buffer.from(s1.signature, 'base64'));
+  const cmsText = openssl('cms', '-cmsout', '-print', '-inform', 'DER', '-in', join(WORK, 'r1.p7s'));
+  check('the SM2 CMS carries the handwriting digest attribute and the signing time', /signingTime/.test(cmsText) && cmsText.includes('messageDigest'), '');
+  await sm2.shot('signed');
+  log('SM2 CMS signed and verified');
+
+  // raw SM2 signature, checked by openssl with the distinguishing ID
+  const doc2 = '检验报告 LAB-0042: 血常规 正常';
+  const r2 = await request(li, 'raw', doc2);
+  await seesRequest(sm2, r2.id);
+  await approveOne(sm2, r2.id, { algorithm: 'sm2' });
+  const s2 = await signedResult(r2.id);
+  writeFileSync(join(WORK, 'r2.sig'), Buffer.from(s2.signature, 'base64'));
+  writeFileSync(join(WORK, 'r2.txt'), doc2);
+  const pk = (sig) => openssl('pkeyutl', '-verify', '-pubin', '-inkey', join(WORK, 'li.pub'), '-rawin', '-digest', 'sm3', '-in', join(WORK, 'r2.txt'), '-sigfile', sig, '-pkeyopt', 'distid:1234567812345678');
+  check('raw SM2 verifies with openssl pkeyutl (distid 1234567812345678)', /Signature Verified Successfully/.test(pk(join(WORK, 'r2.sig'))));
+  writeFileSync(join(WORK, 'r2.txt'), doc2 + '!');
+  let refused = false;
+  try {
+    pk(join(WORK, 'r2.sig'));
+  } catch {
+    refused = true;
+  }
+  check('and openssl refuses it for other bytes', refused);
+  await hookFor(r2.id);
+
+  // ---- batch approval ------------------------------------------------------------------------------
+  const batch = [];
+  for (let i = 0; i < 3; i++) batch.push(await request(li, 'cms', `医嘱 ORD-${i}: 复查血压`));
+  for (const b of batch) await seesRequest(sm2, b.id);
+  await tid(sm2.page, 'sign-all').click();
+  await tid(sm2.page, 'batch-sheet').waitFor();
+  check('batch sheet counts 3', (await tid(sm2.page, 'batch-ok').textContent()).includes('3'));
+  await sm2.shot('batch');
+  await tid(sm2.page, 'batch-ok').click();
+  await tid(sm2.page, 'pin-input').fill(PIN);
+  await tid(sm2.page, 'pin-ok').click();
+  await tid(sm2.page, 'pending-empty').waitFor({ timeout: 20000 });
+  for (const b of batch) {
+    const r = await signedResult(b.id);
+    check(`batch member ${b.id} verifies`, (await verifyCms(r.signature))?.valid === true);
+  }
+  log('batch signed');
+
+  // ---- decryption of an openssl ciphertext for the doctor's certificate ---------------------------
+  const secretText = '会诊意见（机密）：建议 PCI 治疗';
+  writeFileSync(join(WORK, 'plain.txt'), secretText);
+  openssl('pkeyutl', '-encrypt', '-pubin', '-inkey', join(WORK, 'li.pub'), '-in', join(WORK, 'plain.txt'), '-out', join(WORK, 'ct.der'));
+  await sm2.page.goto(`${BASE}/m/#/decrypt`);
+  await tid(sm2.page, 'ct-input').fill(readFileSync(join(WORK, 'ct.der')).toString('base64'));
+  await tid(sm2.page, 'decrypt-go').click();
+  await tid(sm2.page, 'pin-input').fill(PIN);
+  await tid(sm2.page, 'pin-ok').click();
+  await sm2.page.waitForFunction(() => document.querySelector('[data-testid=pt-output]')?.textContent, null, { timeout: 15000 });
+  check('two-party decryption of an openssl SM2 ciphertext', (await tid(sm2.page, 'pt-output').textContent()) === secretText);
+  await sm2.shot('decrypt');
+
+  // ---- QR login: the PC shows the code, the phone scans it through the camera ------------------------
+  const pc = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' });
+  const pcPage = await pc.newPage();
+  let ticket = null;
+  pcPage.on('request', (rq) => {
+    if (/\/redeem$/.test(rq.url())) ticket = JSON.parse(rq.postData() ?? '{}').ticket;
+  });
+  await pcPage.goto(`${BASE}/qr/`);
+  await pcPage.waitForFunction(() => document.querySelector('[data-testid=qr-number]')?.textContent);
+  const number = (await tid(pcPage, 'qr-number').textContent()).trim();
+  const qrUrl = cameraFromScreenshot(await tid(pcPage, 'qr-canvas').screenshot());
+  await pcPage.screenshot({ path: join(OUT, 'pc-01-qr-login.png') });
+  check('the PC QR holds the phone URL and no secret', /^http:\/\/localhost:\d+\/m\/#\/qr\/[A-Za-z0-9_-]+$/.test(qrUrl ?? ''), qrUrl);
+  const qrId = qrUrl.split('/').pop();
+  await sm2.page.goto(`${BASE}/m/#/`);
+  await tid(sm2.page, 'tab-scan').click();
+  await tid(sm2.page, 'qr-confirm').waitFor({ timeout: 20000 });
+  check('the phone shows where the login happens', (await tid(sm2.page, 'qr-ip').textContent()).includes('127.0.0.1'));
+  await sm2.shot('qr-confirm');
+  await waitFor('PC sees the scan', async () => (await tid(pcPage, 'qr-state').textContent()).includes('李医生'));
+  await pcPage.screenshot({ path: join(OUT, 'pc-02-scanned.png') });
+  await tid(sm2.page, `qr-choice-${number}`).click();
+  await tid(sm2.page, 'qr-done').waitFor({ timeout: 15000 });
+  await sm2.shot('qr-done');
+  await tid(pcPage, 'login-subject').waitFor({ timeout: 15000 });
+  check('the PC is logged in as the doctor', (await tid(pcPage, 'login-subject').textContent()) === '李医生');
+  await pcPage.screenshot({ path: join(OUT, 'pc-03-logged-in.png') });
+  check('the ticket was redeemed', typeof ticket === 'string' && ticket.length > 10);
+  const again = await pcPage.request.post(`${BASE}/qr/api/sessions/${qrId}/redeem`, { data: { ticket } });
+  check('a second redeem of the ticket fails', again.status() >= 400, String(again.status()));
+  const session = await pcPage.request.get(`${BASE}/qr/api/session`);
+  check('the PC session cookie works', session.status() === 200 && (await session.json()).subject === '李医生');
+
+  // a wrong number cancels the session
+  await pcPage.goto(`${BASE}/qr/?again`);
+  await pcPage.waitForFunction((old) => {
+    const t = document.querySelector('[data-testid=qr-number]')?.textContent;
+    return t && t !== old;
+  }, number).catch(() => undefined);
+  const number2 = (await tid(pcPage, 'qr-number').textContent()).trim();
+  cameraFromScreenshot(await tid(pcPage, 'qr-canvas').screenshot());
+  await sm2.page.goto(`${BASE}/m/#/`);
+  await tid(sm2.page, 'tab-scan').click();
+  await tid(sm2.page, 'qr-confirm').waitFor({ timeout: 20000 });
+  const choices = await sm2.page.locator('button.choice').allTextContents();
+  check('three choices, one of them the PC number', choices.length === 3 && choices.includes(number2), JSON.stringify(choices));
+  await sm2.page.locator('button.choice').filter({ hasNotText: number2 }).first().click();
+  await tid(sm2.page, 'qr-error').waitFor({ timeout: 15000 });
+  await waitFor('PC shows cancelled', async () => /取消/.test(await tid(pcPage, 'qr-state').textContent()));
+  check('a wrong number cancels the QR login', true);
+  log('QR login done');
+
+  // ---- QR signing ------------------------------------------------------------------------------------
+  const rq = await request(li, 'cms', '出院小结 DS-7: 病情稳定', { qr: true });
+  check('a QR signing request answers its QR', typeof rq.qr?.id === 'string' && rq.qr.url === `${BASE}/m/#/qr/${rq.qr.id}`, JSON.stringify(rq.qr));
+  await pcPage.goto(`${BASE}/qr/#sign/${rq.qr.id}`);
+  await pcPage.waitForTimeout(300);
+  const signUrl = cameraFromScreenshot(await tid(pcPage, 'qr-canvas').screenshot());
+  check('the PC shows the signing QR', signUrl === rq.qr.url, signUrl);
+  await pcPage.screenshot({ path: join(OUT, 'pc-04-qr-sign.png') });
+  await sm2.page.goto(`${BASE}/m/#/`);
+  await tid(sm2.page, 'tab-scan').click();
+  await tid(sm2.page, 'request').waitFor({ timeout: 20000 });
+  await sm2.shot('qr-sign-request');
+  await tid(sm2.page, 'btn-sign').click();
+  await tid(sm2.page, 'pin-input').fill(PIN);
+  await tid(sm2.page, 'pin-ok').click();
+  const sq = await signedResult(rq.id);
+  check('the QR-signed CMS verifies', (await verifyCms(sq.signature))?.valid === true);
+  log('QR signing done');
+
+  // ---- ECDSA P-256 -----------------------------------------------------------------------------------
+  const wang = await subject('王医生', '急诊科');
+  const p256 = await newPhone('p256');
+  const en2 = await apiCall(RA, 'POST', 'enrollments', { subject_id: wang, algorithm: 'ecdsa-p256' });
+  check('RA creates a P-256 enrollment: 201', en2.status === 201, JSON.stringify(en2.json));
+  const wangPem = await enrollPhone(p256, en2.json.url, 'ecdsa-p256');
+  writeFileSync(join(WORK, 'wang.pem'), wangPem);
+  const wangText = openssl('x509', '-in', join(WORK, 'wang.pem'), '-noout', '-text');
+  check('the P-256 certificate is issued for the phone key', /prime256v1|P-256/.test(wangText), wangText.slice(0, 300));
+  writeFileSync(join(WORK, 'wang.pub'), openssl('x509', '-in', join(WORK, 'wang.pem'), '-pubkey', '-noout'));
+  const doc3 = 'Prescription RX-3: aspirin 100 mg qd';
+  const r3 = await request(wang, 'cms', doc3);
+  await seesRequest(p256, r3.id);
+  await tid(p256.page, 'lang').click(); // English, once
+  await p256.shot('pending-en');
+  await tid(p256.page, 'lang').click();
+  await approveOne(p256, r3.id, { algorithm: 'ecdsa-p256' });
+  const s3 = await signedResult(r3.id);
+  await hookFor(r3.id);
+  writeFileSync(join(WORK, 'r3.p7s'), Buffer.from(s3.signature, 'base64'));
+  writeFileSync(join(WORK, 'chain.pem'), caBundle(cas, 'ecdsa'));
+  const content = execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', join(WORK, 'r3.p7s'), '-CAfile', join(WORK, 'chain.pem'), '-purpose', 'any'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  check('P-256 CMS verifies with openssl cms -verify and carries the document', content.toString() === doc3);
+  const doc4 = 'Lab report L-9';
+  const r4 = await request(wang, 'raw', doc4);
+  await seesRequest(p256, r4.id);
+  await approveOne(p256, r4.id, { algorithm: 'ecdsa-p256' });
+  const s4 = await signedResult(r4.id);
+  writeFileSync(join(WORK, 'r4.sig'), Buffer.from(s4.signature, 'base64'));
+  writeFileSync(join(WORK, 'r4.txt'), doc4);
+  check('raw P-256 verifies with openssl dgst -sha256', /Verified OK/.test(openssl('dgst', '-sha256', '-verify', join(WORK, 'wang.pub'), '-signature', join(WORK, 'r4.sig'), join(WORK, 'r4.txt'))));
+  await p256.page.goto(`${BASE}/m/#/settings`);
+  await tid(p256.page, 'settings').waitFor();
+  await p256.shot('settings');
+  log('P-256 done');
+
+  // ---- wrong PIN ×5 → the device locks (last: it ends the SM2 phone) -------------------------------
+  await sm2.page.goto(`${BASE}/m/#/settings`);
+  await tid(sm2.page, 'approval-method').selectOption('pin');
+  await sm2.shot('settings');
+  const r5 = await request(li, 'cms', '处方 Rx-5');
+  await sm2.page.goto(`${BASE}/m/#/`);
+  await seesRequest(sm2, r5.id);
+  for (let i = 1; i <= 5; i++) {
+    await approveOne(sm2, r5.id, { algorithm: 'sm2', pin: '000000'.slice(0, 5) + String(i) });
+    await sm2.page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent, null, { timeout: 10000 });
+    if (i === 1) await sm2.shot('wrong-pin');
+    const st = await apiCall(HIS, 'GET', `signing-requests/${r5.id}`);
+    check(`wrong PIN ${i}: the request stays unsigned`, st.json?.state === 'pending', st.json?.state);
+  }
+  const dev = await apiCall(RA, 'GET', `cosign/devices/${liDevice}`);
+  check('5 wrong PINs lock the device', dev.json?.status === 'locked', JSON.stringify(dev.json));
+  await sm2.page.goto(`${BASE}/m/#/`);
+  await tid(sm2.page, `req-${r5.id}`).click().catch(() => undefined);
+  await tid(sm2.page, 'btn-sign').click().catch(() => undefined);
+  await tid(sm2.page, 'pin-input').fill(PIN).catch(() => undefined);
+  await tid(sm2.page, 'pin-ok').click().catch(() => undefined);
+  await tid(sm2.page, 'locked').waitFor({ timeout: 15000 });
+  await sm2.shot('locked');
+  const r5s = await apiCall(HIS, 'GET', `signing-requests/${r5.id}`);
+  check('even the right PIN no longer signs on a locked device', r5s.json?.state === 'pending', r5s.json?.state);
+  log('lockout done');
+}
+
+/** The PEM bundle of the CA certificates of one family (from GET /api/v1/cas). */
+function caBundle(cas, family) {
+  const list = Array.isArray(cas) ? cas : (cas?.items ?? cas?.cas ?? []);
+  const pems = list.filter((c) => (c.family ?? c.id ?? '').toString().includes(family)).map((c) => c.certificate ?? c.pem).filter(Boolean);
+  return pems.join('\n');
 }
 
 main()
