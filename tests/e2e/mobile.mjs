@@ -553,9 +553,7 @@ async function main() {
 
 /** The PEM bundle of the CA certificates of one family (from GET /api/v1/cas). */
 function caBundle(cas, family) {
-  const list = Array.isArray(cas) ? cas : (cas?.items ?? cas?.cas ?? []);
-  const pems = list.filter((c) => (c.family ?? c.id ?? '').toString().includes(family)).map((c) => c.certificate ?? c.pem).filter(Boolean);
-  return pems.join('\n');
+  return cas.filter((c) => c.family === family && /root|issuing/.test(c.role)).map((c) => c.certificate).join('\n');
 }
 
 main()
