@@ -92,6 +92,7 @@ const openssl = (...args) => execFileSync('openssl', args, { encoding: 'utf8', s
 // ---- the HIS / RA side: the HTTPS API with API keys ----------------------------------------------
 let API = ''; // https://127.0.0.1:PORT/api/v1/
 let BASE = ''; // http://localhost:PORT (base_url: the phone app's origin)
+let PLAIN = ''; // http://127.0.0.1:PORT (the same listener, for Node's own requests)
 let CA_PEM = '';
 function apiCall(key, method, path, body) {
   const url = new URL(path.replace(/^\//, ''), API);
@@ -269,7 +270,9 @@ async function main() {
   API = await waitFor('hpki serve', () => /https:\/\/\S+/.exec(out)?.[0] ?? (server.exitCode !== null ? Promise.reject(new Error(`hpki serve exited: ${out}`)) : null), 60000);
   if (!API.endsWith('/')) API += '/';
   CA_PEM = readFileSync(join(HOME, 'tls/ca.pem'));
-  await waitFor('/healthz', async () => (await fetch(`${BASE}/healthz`).catch(() => null))?.ok);
+  // Node asks 127.0.0.1 itself (Node 18 may try ::1 first for localhost); the browser uses BASE.
+  PLAIN = `http://127.0.0.1:${port}`;
+  await waitFor('/healthz', async () => (await fetch(`${PLAIN}/healthz`).catch(() => null))?.ok);
   log('hpki serve', BASE, API);
   const hookUrl = await startHooks();
 
@@ -304,7 +307,7 @@ async function main() {
   const enState = await apiCall(HIS, 'GET', `enrollments/${en.json.id}`);
   check('enrollment completed', enState.json?.state === 'completed', JSON.stringify(enState.json));
   const liDevice = enState.json?.device_id;
-  const reuse = await fetch(`${BASE}/api/v1/m/enroll/start`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: en.json.code }) });
+  const reuse = await fetch(`${PLAIN}/api/v1/m/enroll/start`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: en.json.code }) });
   check('the enrollment code is single use', reuse.status >= 400 && reuse.status < 500, String(reuse.status));
   log('SM2 phone enrolled');
 

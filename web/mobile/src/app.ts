@@ -11,9 +11,9 @@ import { api, ApiError, eventStream, setToken } from './api';
 import { getLang, setLang, t, type Key } from './i18n';
 import { kvClear, loadDevice, newP256Key, p256Sign, persist, saveDevice, unwrapShare, wrapShare, type Device } from './keystore';
 import * as sm2 from './sm2_2p';
-import { sm3 } from './sm3';
-import { b64decode, b64encode, digestBytes, equalBytes, fmtTime, h, messageDigestOf, p1363ToDer, sha256 } from './util';
-import { approve, batchChallenge, decryptChallenge, qrChallenge, register, requestChallenge, webauthnAvailable, type Registration, type WebauthnApproval } from './webauthn';
+import { b64decode, b64encode, fmtTime, h, p1363ToDer } from './util';
+import { approve, batchChallenge, decryptChallenge, qrChallenge, register, webauthnAvailable, type Registration, type WebauthnApproval } from './webauthn';
+import { challengeOf, documentMatches, type Req } from './checks';
 
 declare const __APP_VERSION__: string;
 
@@ -24,19 +24,6 @@ interface Summary {
   patient?: string;
   department?: string;
   [k: string]: unknown;
-}
-interface Req {
-  id: string | number;
-  summary?: Summary;
-  format?: string;
-  created_at?: string;
-  expires_at?: string;
-  document_sha256?: string;
-  challenge?: string;
-  nonce?: string;
-  document?: string;
-  document_size?: number;
-  source?: string;
 }
 interface StartResp {
   enrollment_id: string | number;
@@ -560,39 +547,6 @@ async function signAll(): Promise<void> {
 
 const approvalMethod = (): 'webauthn' | 'pin' => (device?.algorithm === 'ecdsa-p256' ? 'webauthn' : localStorage.getItem('hpki.approval') === 'pin' || !device?.credential_id ? 'pin' : 'webauthn');
 
-/** The WebAuthn challenge of a request: the server's, re-derived here when it sent the nonce. */
-async function challengeOf(r: Req): Promise<Uint8Array> {
-  const given = r.challenge ? (digestBytes(r.challenge) ?? b64decode(r.challenge)) : null;
-  if (r.nonce !== undefined && r.document_sha256 && r.expires_at) {
-    const mine = await requestChallenge(r.id, r.document_sha256, r.expires_at, r.nonce);
-    if (given && !equalBytes(mine, given)) throw new sm2.CosignError('invalid-proof', 'the approval challenge does not match the request shown');
-    return mine;
-  }
-  if (!given) throw new Error('request without an approval challenge');
-  return given;
-}
-
-/**
- * What-you-see-is-what-you-sign (mobile.md §1.7(4)): the bytes m hpki asks the phone to sign
- * must be the document shown (raw) or signed attributes whose messageDigest is the document's
- * SM3 or SHA-256 digest (CMS). Returns false on a mismatch.
- */
-async function documentMatches(r: Req, m: Uint8Array): Promise<boolean> {
-  const doc = r.document ? b64decode(r.document) : null;
-  const docSha = r.document_sha256 ? digestBytes(r.document_sha256) : null;
-  if (r.format === 'raw') {
-    if (doc) return equalBytes(doc, m);
-    return docSha ? equalBytes(await sha256(m), docSha) : false;
-  }
-  if (r.format === 'cms' || r.format === 'cms-detached') {
-    const md = messageDigestOf(m);
-    if (!md) return false;
-    if (doc) return equalBytes(md, sm3(doc)) || equalBytes(md, await sha256(doc));
-    return docSha ? equalBytes(md, docSha) || device?.algorithm === 'sm2' : false;
-  }
-  return true;
-}
-
 async function signRequests(reqs: Req[]): Promise<void> {
   const d = device!;
   if (!reqs.length) return;
@@ -616,7 +570,7 @@ async function signRequests(reqs: Req[]): Promise<void> {
     });
     let approval: WebauthnApproval | { method: 'pin' };
     if ((approvalMethod() === 'webauthn' || d.algorithm !== 'sm2') && d.credential_id) {
-      const chs = await Promise.all(full.map(challengeOf));
+      const chs = await Promise.all(full.map((r) => challengeOf(r)));
       approval = await approve(d.credential_id, chs.length === 1 ? chs[0]! : await batchChallenge(chs));
     } else {
       approval = { method: 'pin' };
@@ -629,7 +583,7 @@ async function signRequests(reqs: Req[]): Promise<void> {
       const r = full.find((x) => idOf(x) === String(one.id));
       if (!r) continue;
       const m = b64decode(one.m);
-      const same = await documentMatches(r, m);
+      const same = await documentMatches(r, m, d.algorithm);
       if (d.algorithm === 'sm2') {
         const st = nonces.get(idOf(r))!;
         nonces.delete(idOf(r));
