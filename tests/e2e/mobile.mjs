@@ -206,6 +206,10 @@ async function drawSignature(page) {
 
 async function enrollPhone(phone, url, algorithm) {
   const { page, shot } = phone;
+  let finish = null;
+  page.on('request', (rq) => {
+    if (rq.url().endsWith('/api/v1/m/enroll/finish')) finish = JSON.parse(rq.postData() ?? '{}');
+  });
   await page.goto(url);
   await tid(page, 'enroll-code').waitFor();
   await shot('enroll-code');
@@ -230,7 +234,8 @@ async function enrollPhone(phone, url, algorithm) {
   const pem = await tid(page, 'enroll-cert').textContent();
   await tid(page, 'to-pending').click();
   await tid(page, 'pending').waitFor();
-  return pem;
+  check(`${phone.name}: the drawn signature went to hpki as PNG with its strokes`, finish?.handwriting?.png?.length > 100 && Array.isArray(finish.handwriting.strokes) && finish.handwriting.strokes.length > 0);
+  return { pem, png: Buffer.from(finish?.handwriting?.png ?? '', 'base64') };
 }
 
 /** Waits until the phone's list shows request id without a reload (the event stream). */
@@ -299,7 +304,7 @@ async function main() {
   check('HIS creates an SM2 enrollment: 201', en.status === 201, JSON.stringify(en.json));
   check('enrollment code: 8 Crockford base32 characters', /^[0-9A-HJKMNP-TV-Z]{4}-?[0-9A-HJKMNP-TV-Z]{4}$/.test(en.json.code ?? ''), en.json.code);
   check('enrollment URL on base_url', en.json.url === `${BASE}/m/#/enroll/${en.json.code}`, en.json.url);
-  const sm2Pem = await enrollPhone(sm2, en.json.url, 'sm2');
+  const { pem: sm2Pem, png: liPng } = await enrollPhone(sm2, en.json.url, 'sm2');
   writeFileSync(join(WORK, 'li.pem'), sm2Pem);
   const liText = openssl('x509', '-in', join(WORK, 'li.pem'), '-noout', '-text', '-nameopt', 'utf8');
   check('the SM2 certificate is issued for 李医生 on the SM2 curve', /SM2/.test(liText) && liText.includes('李医生'), liText.slice(0, 600));
@@ -344,7 +349,7 @@ async function main() {
   const verifyCms = async (b64, content) => (await apiCall(HIS, 'POST', 'verify', { signature: b64, mode: 'cms', ...(content ? { content } : {}) })).json;
 
   const doc1 = '处方 Rx-20261207-0001\n阿莫西林胶囊 0.5g tid ×3 天\n医师：李医生';
-  const r1 = await request(li, 'cms', doc1);
+  const r1 = await request(li, 'cms', doc1, { timestamp: true });
   await seesRequest(sm2, r1.id); // no reload: the event stream brought it
   check('the badge counts the pending request', (await sm2.page.getByTestId('badge').textContent()) === '1');
   await sm2.shot('pending-list');
@@ -360,11 +365,14 @@ async function main() {
   const s1 = await signedResult(r1.id);
   const v1 = await verifyCms(s1.signature);
   check('SM2 CMS verifies with hpki (POST /api/v1/verify)', v1?.valid === true && v1?.signature_algorithm === 'sm2-sm3', JSON.stringify(v1));
+  check('with a valid hpki timestamp (CAdES-T)', v1?.timestamp?.valid === true, JSON.stringify(v1?.timestamp));
   const w1 = await hookFor(r1.id);
   check('the webhook carries the signed request', w1.state === 'signed' && w1.signature === s1.signature);
   writeFileSync(join(WORK, 'r1.p7s'), Buffer.from(s1.signature, 'base64'));
   const cmsText = openssl('cms', '-cmsout', '-print', '-inform', 'DER', '-in', join(WORK, 'r1.p7s'));
-  check('the SM2 CMS carries the handwriting digest attribute and the signing time', /signingTime/.test(cmsText) && cmsText.includes('messageDigest'), '');
+  check('the SM2 CMS has a signing time and a message digest', /signingTime/.test(cmsText) && cmsText.includes('messageDigest'));
+  const pngDigest = Buffer.from(sm3(new Uint8Array(liPng)), 'hex');
+  check('the SM2 CMS binds the handwritten signature (SM3 of its PNG as a signed attribute)', cmsText.includes('2.25.240905777343342455888160970493046707135') && readFileSync(join(WORK, 'r1.p7s')).includes(pngDigest));
   await sm2.shot('signed');
   log('SM2 CMS signed and verified');
 
@@ -495,7 +503,7 @@ async function main() {
   const p256 = await newPhone('p256');
   const en2 = await apiCall(RA, 'POST', 'enrollments', { subject_id: wang, algorithm: 'ecdsa-p256' });
   check('RA creates a P-256 enrollment: 201', en2.status === 201, JSON.stringify(en2.json));
-  const wangPem = await enrollPhone(p256, en2.json.url, 'ecdsa-p256');
+  const { pem: wangPem } = await enrollPhone(p256, en2.json.url, 'ecdsa-p256');
   writeFileSync(join(WORK, 'wang.pem'), wangPem);
   const wangText = openssl('x509', '-in', join(WORK, 'wang.pem'), '-noout', '-text');
   check('the P-256 certificate is issued for the phone key', /prime256v1|P-256/.test(wangText), wangText.slice(0, 300));
