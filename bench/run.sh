@@ -87,3 +87,8 @@ bash "$(dirname "$0")/crl.sh" "$BUILD_DIR" "${CRL_BENCH_ENTRIES:-1000000}"
 echo
 echo "== CMS verification (bench/compare/verify.sh)" >&2
 bash "$(dirname "$0")/compare/verify.sh" "$BUILD_DIR"
+# Two-party SM2 co-signing (issue 19): hpki's CPU per co-signed document against one plain SM2
+# signature by the file-key signer, and the ratio.
+echo
+echo "== two-party SM2 (bench_cosign)" >&2
+"$BUILD_DIR/bench/bench_cosign" --benchmark_min_time="$SECONDS_PER"

@@ -15,6 +15,7 @@
 #include "auth/roles.h"
 #include "ca/runtime.h"
 #include "core/bytes.h"
+#include "cosign/service.h"
 #include "crypto/signature_cache.h"
 #include "http/metrics.h"
 #include "http/rate_limit.h"
@@ -38,6 +39,8 @@ struct ApiContext {
   // the route answers 429 rate-limited with Retry-After. None: no per-caller limit. The HTTP
   // server limits per client address before this (http/server.h).
   http::RateLimiter* rate_limiter = nullptr;
+  // Mobile co-signing (issue 19); none: its routes are not added.
+  cosign::Service* cosign = nullptr;
 };
 
 // The principal of a request: "Authorization: Bearer <api key>" when the header is present

@@ -6,6 +6,7 @@
 #include "api/audit_routes.h"
 #include "api/ca_routes.h"
 #include "api/certificate_routes.h"
+#include "api/cosign_routes.h"
 #include "api/openapi.h"
 #include "api/route_table.h"
 #include "api/sign_routes.h"
@@ -18,7 +19,7 @@ const std::vector<ApiRoute>& api_routes() {
   static const std::vector<ApiRoute> all = [] {
     std::vector<ApiRoute> v;
     for (auto list : {ca_routes(), certificate_routes(), subject_routes(), audit_routes(),
-                      timestamp_routes(), sign_routes(), openapi_routes()}) {
+                      timestamp_routes(), sign_routes(), cosign_routes(), openapi_routes()}) {
       v.insert(v.end(), list.begin(), list.end());
     }
     return v;

@@ -14,6 +14,7 @@
 #include "revocation/store_designation.h"
 #include "sign/key_registry.h"
 #include "sign/sign_service.h"
+#include "tsa/tsa_service.h"
 #include "x509/bundle.h"
 #include "x509/cms.h"
 #include "x509/tsp.h"
@@ -36,26 +37,6 @@ Result<Bytes> base64_field(const json& j, const char* key, bool required) {
   if (!b)
     return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' is not base64");
   return *b;
-}
-
-// The token of this node's TSA for `message` (RFC 3161 request built and answered in process).
-sign::TimestampFn local_timestamp(const tsa::TsaService& tsa, std::string requester,
-                                  std::string org) {
-  return [&tsa, requester = std::move(requester), org = std::move(org)](
-             crypto::HashAlg hash, BytesView message) -> Result<Bytes> {
-    x509::tsp::TimeStampReq req;
-    req.message_imprint.hash_algorithm = x509::cms::hash_oid(hash);
-    req.message_imprint.hashed_message = HPKI_TRY(crypto::digest(hash, message));
-    req.cert_req = true;
-    const auto reply =
-        tsa.respond(HPKI_TRY(x509::tsp::encode_request(req)), std::nullopt, requester, org);
-    if (reply.status != x509::tsp::PkiStatus::kGranted &&
-        reply.status != x509::tsp::PkiStatus::kGrantedWithMods)
-      return fail(ErrorCode::kUnavailable, "the TSA refused: " + reply.status_string);
-    auto parsed = HPKI_TRY(x509::tsp::parse_response(reply.der));
-    if (!parsed.token) return fail(ErrorCode::kUnavailable, "the TSA answered without a token");
-    return *parsed.token;
-  };
 }
 
 // Revocation of certificates this home issued, from its store, as of the query time (the
@@ -106,7 +87,7 @@ Result<json> api_sign(ApiContext& c, const auth::Principal& p, const json& body)
   req.signing_time = c.runtime->clock().now();
   if (HPKI_TRY(flag(body, "timestamp"))) {
     if (c.tsa == nullptr) return fail(ErrorCode::kUnavailable, "no TSA on this node");
-    req.timestamp = local_timestamp(*c.tsa, p.actor(), p.org.value_or(""));
+    req.timestamp = tsa::local_token_fn(*c.tsa, p.actor(), p.org.value_or(""));
   }
   auto* keys = HPKI_TRY(c.runtime->keys_for(reg->key_ref));
   auto signer = HPKI_TRY(keys->signer(crypto::to_key_ref(reg->key_ref)));

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "api/cosign_routes.h"
 #include "api/crl_routes.h"
 #include "api/ocsp_routes.h"
 #include "api/openapi.h"
@@ -24,7 +25,11 @@
 #include "cli/common.h"
 #include "core/log.h"
 #include "core/pem.h"
+#include "core/random.h"
+#include "cosign/service.h"
 #include "crypto/key.h"
+#include "crypto/random.h"
+#include "http/client.h"
 #include "http/server.h"
 #include "http/worker_pool.h"
 #include "revocation/crl_publisher.h"
@@ -198,6 +203,58 @@ Result<int> serve_ocsp(cli::Context& ctx, const ServeArgs& a, sigset_t set) {
 }
 
 // The RFC 3161 TSA from the [tsa] settings, signing with the CA service's key access.
+// The built web front ends (m/, qr/): $HPKI_WEB_DIR, else the build's (CMake HPKI_WEB_DIR).
+std::filesystem::path web_dir() {
+  if (const char* env = std::getenv("HPKI_WEB_DIR"); env != nullptr && *env != '\0') return env;
+  return HPKI_WEB_DIR;
+}
+
+// Mobile co-signing's settings: the WebAuthn origin and RP ID are base_url's (a phone must
+// reach hpki under that name; docs/cosign.md).
+cosign::Config cosign_config(const ca::HomeConfig& cfg) {
+  cosign::Config c;
+  c.base_url = cfg.ca.base_url;
+  while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+  std::string host = c.base_url.substr(
+      c.base_url.find("://") == std::string::npos ? 0 : c.base_url.find("://") + 3);
+  host = host.substr(0, host.find('/'));
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(1, host.find(']') - 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  c.rp_id = host;
+  return c;
+}
+
+cosign::Deps cosign_deps(ca::Runtime& rt, const tsa::TsaService* tsa) {
+  static crypto::SystemRandom random;
+  cosign::Deps d;
+  d.store = &rt.store();
+  d.ca = &rt.ca();
+  d.audit = &rt.audit();
+  d.sealer = &rt.cosign_sealer();
+  d.tsa = tsa;
+  d.clock = &rt.clock();
+  d.random = &random;
+  // Webhooks: one POST per attempt on the service's delivery thread.
+  d.webhook = [](const std::string& url, const std::string& body,
+                 const std::vector<std::pair<std::string, std::string>>& headers) {
+    http::ClientOptions o;
+    o.timeout = std::chrono::seconds(10);
+    o.max_body_bytes = 64 * 1024;
+    for (const auto& h : headers) {
+      if (h.first != "Content-Type") o.headers.push_back(h);
+    }
+    auto r =
+        http::post(url, "application/json",
+                   BytesView(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()), o);
+    if (!r) return cosign::WebhookResult{0, r.error().detail()};
+    return cosign::WebhookResult{r->status, std::to_string(r->status)};
+  };
+  return d;
+}
+
 Result<std::unique_ptr<tsa::TsaService>> make_tsa(ca::Runtime& rt) {
   const auto& t = rt.config().tsa;
   tsa::TsaOptions o;
@@ -257,6 +314,14 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
                        &credentials, &signatures, &caller_limits};
   api::add_runtime_metrics(actx);
 
+  // Mobile co-signing (issue 19): not on a TSA node.
+  std::unique_ptr<cosign::Service> cosign_service;
+  if (a.role != "tsa") {
+    cosign_service =
+        std::make_unique<cosign::Service>(cosign_config(cfg), cosign_deps(*rt, tsa_service.get()));
+    actx.cosign = cosign_service.get();
+  }
+
   // CRLs (issue 6): published on schedule and after each revocation, hold or release; served
   // from the database on both listeners (not by a TSA node).
   std::unique_ptr<revocation::CrlPublisher> crls;
@@ -266,6 +331,9 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   }
   auto http_router = std::make_shared<http::Router>();
   if (a.role != "tsa") api::add_public_routes(*http_router, actx);
+  // The phone app and its API on the plain listener too: a phone browser trusts the hospital's
+  // TLS front (base_url), and http://localhost is a secure context for WebAuthn in tests.
+  api::add_cosign_phone_routes(*http_router, actx, web_dir());
   if (crls) api::add_crl_routes(*http_router, *crls, rt->clock(), metrics.get());
   api::add_tsa_routes(*http_router, actx);
   http::add_operational_routes(*http_router, metrics);
@@ -288,6 +356,7 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
     api_router = std::make_shared<http::Router>();
     api::add_api_routes(*api_router, actx);
     api::add_public_routes(*api_router, actx);
+    api::add_cosign_phone_routes(*api_router, actx, web_dir());
     if (crls) api::add_crl_routes(*api_router, *crls, rt->clock(), metrics.get());
     api::add_tsa_routes(*api_router, actx);
     http::add_operational_routes(*api_router, metrics);
@@ -375,6 +444,8 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   int sig = 0;
   sigwait(&set, &sig);
   log::info("signal {}: shutting down (in-flight requests finish)", sig);
+  // Open event streams of phones are answered now (they reconnect elsewhere).
+  if (cosign_service) cosign_service->stop();
   server->stop();
   // After the server's drain (in-flight timestamp requests were answered by the running TSA),
   // before the server is destroyed (a late answer is posted to its I/O contexts).

@@ -83,6 +83,10 @@ struct IssueRequest {
   SubjectInput subject;  // empty fields are taken from the CSR subject
   std::optional<int> days;
   Requester requester;  // checked against the profile's requesters
+  // The certificate is for this stored subject record (issue 19: a doctor enrolled on a phone):
+  // the subject's names and identifiers come from the record (`subject` must be empty) and the
+  // certificate refers to it; no record is created or changed. kNotFound when absent.
+  std::optional<std::int64_t> subject_id{};
 };
 
 struct IssueResult {
@@ -221,6 +225,9 @@ class CaService {
   [[nodiscard]] Result<SubjectView> create_subject(const SubjectChange& s,
                                                    const std::string& actor);
   [[nodiscard]] Result<SubjectView> get_subject(std::int64_t id);
+  // The names and identifiers of a stored subject (identity number in clear) as a certificate
+  // subject; for issuance to that subject (IssueRequest::subject_id), never shown.
+  [[nodiscard]] Result<x509::SubjectData> subject_data(std::int64_t id);
   [[nodiscard]] Result<SubjectView> update_subject(std::int64_t id, const SubjectChange& s,
                                                    const std::string& actor);
   [[nodiscard]] Result<void> delete_subject(std::int64_t id, const std::string& actor);

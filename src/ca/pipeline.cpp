@@ -63,6 +63,7 @@ Result<CaService::JobPtr> CaService::job_for(const IssueRequest& r) {
   }
   HPKI_TRY(check_requester(profile, r.requester));
   x509::SubjectData subject = r.subject.data;
+  if (r.subject_id) subject = HPKI_TRY(subject_data(*r.subject_id));
   Bytes spki;
   std::optional<Bytes> request;
   std::vector<x509::Extension> requested;
@@ -111,6 +112,10 @@ Result<CaService::JobPtr> CaService::job_for(const IssueRequest& r) {
                r.requester, "issue");
   j->request = std::move(request);
   j->requested = std::move(requested);
+  if (r.subject_id) {
+    j->subject_record = false;
+    j->existing_subject = r.subject_id;
+  }
   j->days = r.days;
   j->internal = r.internal_spki.has_value();
   j->key = std::move(key);
@@ -180,7 +185,7 @@ Result<void> CaService::sign(Job& j) {
 store::CommitBatcher::Unit CaService::commit_unit(Job& j) {
   return [this, &j](store::Tx& tx) -> Result<void> {
     store::CertificateRecord& rec = j.rec;
-    rec.subject_id = std::nullopt;
+    rec.subject_id = j.existing_subject;
     j.serial_taken = false;
     auto taken = [&j](const Error& e) {
       j.serial_taken = e.code() == ErrorCode::kConflict;

@@ -34,6 +34,13 @@ Result<void> Runtime::wire(SecretBytes passphrase, bool create_pii) {
   const auto pii_file = config_.keys_dir / "pii.key";
   pii_ = create_pii ? HPKI_TRY(PiiProtector::create(pii_file, passphrase))
                     : HPKI_TRY(PiiProtector::open(pii_file, passphrase));
+  // Issue 19: hpki's shares of the two-party keys of doctors' phones, sealed under a data key of
+  // their own (created on first use by homes made before), wrapped like the personal-data key.
+  const auto cosign_file = config_.keys_dir / "cosign.key";
+  std::error_code ec;
+  cosign_ = std::filesystem::exists(cosign_file, ec)
+                ? HPKI_TRY(PiiProtector::open(cosign_file, passphrase))
+                : HPKI_TRY(PiiProtector::create(cosign_file, passphrase));
   audit_ = std::make_unique<audit::AuditLog>(
       HPKI_TRY(audit::AuditLog::create(config_.audit_hash, clock_)));
   profiles_ = HPKI_TRY(x509::load_profiles(config_.profiles_dir));

@@ -45,6 +45,8 @@ class Runtime {
   [[nodiscard]] const Clock& clock() const { return clock_; }
   [[nodiscard]] const std::map<std::string, x509::Profile>& profiles() const { return profiles_; }
   [[nodiscard]] crypto::FileKeyStore& file_keys() { return *file_keys_; }
+  // The data key that seals hpki's shares of two-party keys (issue 19; keys/cosign.key).
+  [[nodiscard]] const PiiProtector& cosign_sealer() const { return *cosign_; }
   // The key store of a key: "pkcs11:..." on the configured token (kConfigMissing without
   // one), "file:..." in the file key store (ca::key_store_for).
   [[nodiscard]] Result<crypto::KeyStore*> keys_for(const KeyId& key_ref);
@@ -63,6 +65,7 @@ class Runtime {
   std::unique_ptr<crypto::FileKeyStore> file_keys_;
   std::unique_ptr<crypto::Pkcs11KeyStore> hsm_keys_;
   std::optional<PiiProtector> pii_;
+  std::optional<PiiProtector> cosign_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::map<std::string, x509::Profile> profiles_;
   std::unique_ptr<CaService> service_;

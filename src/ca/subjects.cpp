@@ -57,6 +57,25 @@ Result<std::int64_t> CaService::upsert_subject(store::Tx& tx, const store::Subje
   return tx.insert_subject(rec);
 }
 
+Result<x509::SubjectData> CaService::subject_data(std::int64_t id) {
+  if (d_.pii == nullptr) return fail(ErrorCode::kUnavailable, "personal-data key not available");
+  const auto rec = HPKI_TRY(d_.store->read_value<store::SubjectRecord>(
+      [&](store::Tx& tx) { return tx.get_subject(id); }));
+  x509::SubjectData s;
+  s.common_name = rec.name;
+  s.organization = rec.org;
+  s.department = rec.dept;
+  s.province = rec.province;
+  s.city = rec.city;
+  if (!rec.email.empty()) s.emails.push_back(rec.email);
+  s.dns_names = rec.dns;
+  if (!rec.staff_no.empty()) s.identifiers["staff_no"] = rec.staff_no;
+  if (!rec.licence_no.empty()) s.identifiers["licence_no"] = rec.licence_no;
+  if (!rec.org_code.empty()) s.identifiers["org_code"] = rec.org_code;
+  if (rec.id_number_enc) s.identifiers["id_number"] = HPKI_TRY(d_.pii->decrypt(*rec.id_number_enc));
+  return s;
+}
+
 Result<store::SubjectRecord> CaService::subject_record(const SubjectChange& c) {
   if (d_.pii == nullptr) return fail(ErrorCode::kUnavailable, "personal-data key not available");
   if (c.data.common_name.empty())

@@ -16,6 +16,8 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/bytes.h"
 #include "core/error.h"
@@ -32,6 +34,8 @@ struct ClientOptions {
   std::chrono::milliseconds timeout{10000};
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   std::string ca_file;  // https://: PEM trust anchors; empty = the system's trust store
+  // Further request headers (e.g. a webhook's signature header).
+  std::vector<std::pair<std::string, std::string>> headers{};
 };
 
 [[nodiscard]] Result<ClientResponse> post(std::string_view url, std::string_view content_type,

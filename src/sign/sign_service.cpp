@@ -163,12 +163,15 @@ Result<SignResult> sign(BytesView data, const SigningIdentity& id, const SignReq
   if (request.mode == Mode::kRaw) {
     if (request.timestamp)
       return fail(ErrorCode::kInvalidArgument, "a timestamp needs a CMS signature");
+    if (!request.extra_signed_attributes.empty())
+      return fail(ErrorCode::kInvalidArgument, "signed attributes need a CMS signature");
     out.output = HPKI_TRY(id.signer->sign(data));
     return out;
   }
   x509::cms::SignOptions o;
   o.detached = request.mode == Mode::kCmsDetached;
   o.signing_time = request.signing_time;
+  o.extra_signed_attributes = request.extra_signed_attributes;
   o.extra_certificates = id.chain;
   o.oid_style = request.gmt0010 ? x509::cms::OidStyle::kGmt0010 : x509::cms::OidStyle::kRfc5652;
   if (!request.timestamp) {

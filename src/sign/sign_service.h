@@ -48,6 +48,7 @@
 #include "crypto/signature_cache.h"
 #include "crypto/signer.h"
 #include "x509/certificate.h"
+#include "x509/cms.h"
 #include "x509/crl.h"
 #include "x509/designation.h"
 #include "x509/diag.h"
@@ -85,6 +86,9 @@ struct SignRequest {
   bool gmt0010 = false;
   TimePoint signing_time{};  // the signingTime attribute (CMS)
   TimestampFn timestamp{};   // CAdES-T when set (CMS only)
+  // Further signed attributes (CMS only), e.g. the digest of a handwritten signature image
+  // (issue 19, x509::cms handwriting attribute).
+  std::vector<x509::cms::Attribute> extra_signed_attributes{};
 };
 
 struct SignResult {

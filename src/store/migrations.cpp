@@ -255,6 +255,111 @@ ALTER TABLE certificates ADD CONSTRAINT certificates_der_check
   CHECK (der IS NOT NULL OR status = 'never_delivered');
 )sql";
 
+// Version 8 (issue 19, mobile co-signing): enrollments of phones, the enrolled devices (their
+// half of the two-party key is the phone's; hpki's half `share` is sealed), signing requests
+// from hospital systems, QR login / signing sessions and the webhook delivery log.
+constexpr std::string_view kV8Cosign = R"sql(
+CREATE TABLE cosign_enrollments (
+  id TEXT PRIMARY KEY,
+  org TEXT NOT NULL,
+  subject_id {int} NOT NULL REFERENCES subjects (id),
+  algorithm TEXT NOT NULL CHECK (algorithm IN ('sm2', 'ecdsa-p256')),
+  code_hash {blob} NOT NULL UNIQUE,
+  state TEXT NOT NULL,
+  attempts {int} NOT NULL,
+  created_by TEXT NOT NULL,
+  expires_at {int} NOT NULL,
+  challenge {blob} NOT NULL,
+  share {blob},
+  public_key {blob},
+  csr_info {blob},
+  sign_r {blob},
+  device_id TEXT NOT NULL,
+  created_at {int} NOT NULL,
+  updated_at {int} NOT NULL
+);
+CREATE INDEX cosign_enrollments_subject ON cosign_enrollments (org, subject_id);
+CREATE TABLE cosign_devices (
+  id TEXT PRIMARY KEY,
+  org TEXT NOT NULL,
+  subject_id {int} NOT NULL REFERENCES subjects (id),
+  algorithm TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active', 'locked', 'revoked')),
+  token_hash {blob} NOT NULL UNIQUE,
+  public_key {blob} NOT NULL,
+  share {blob},
+  ca_id TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  name TEXT NOT NULL,
+  user_agent TEXT NOT NULL,
+  credential_id {blob},
+  credential_key {blob},
+  sign_count {int} NOT NULL,
+  credential_flags {int} NOT NULL,
+  pin_failures {int} NOT NULL,
+  handwriting {blob},
+  strokes TEXT,
+  created_at {int} NOT NULL,
+  updated_at {int} NOT NULL
+);
+CREATE INDEX cosign_devices_subject ON cosign_devices (org, subject_id);
+CREATE TABLE signing_requests (
+  id TEXT PRIMARY KEY,
+  org TEXT NOT NULL,
+  subject_id {int} NOT NULL,
+  created_by TEXT NOT NULL,
+  state TEXT NOT NULL,
+  format TEXT NOT NULL,
+  with_timestamp {int} NOT NULL,
+  document {blob} NOT NULL,
+  summary TEXT NOT NULL,
+  callback_url TEXT NOT NULL,
+  nonce {blob} NOT NULL,
+  expires_at {int} NOT NULL,
+  device_id TEXT NOT NULL,
+  approval TEXT NOT NULL,
+  to_be_signed {blob},
+  signing_time {int},
+  sign_r {blob},
+  result {blob},
+  error TEXT NOT NULL,
+  handwriting {blob},
+  seq {int} NOT NULL,
+  signed_at {int},
+  created_at {int} NOT NULL,
+  updated_at {int} NOT NULL
+);
+CREATE INDEX signing_requests_subject ON signing_requests (org, subject_id, state);
+CREATE INDEX signing_requests_seq ON signing_requests (org, seq);
+CREATE TABLE qr_sessions (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  secret_hash {blob} NOT NULL,
+  number {int} NOT NULL,
+  pc_ip TEXT NOT NULL,
+  pc_user_agent TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  org TEXT NOT NULL,
+  subject_id {int} NOT NULL,
+  device_id TEXT NOT NULL,
+  ticket {blob},
+  expires_at {int} NOT NULL,
+  created_at {int} NOT NULL,
+  updated_at {int} NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+  id {auto_pk},
+  request_id TEXT NOT NULL,
+  attempt {int} NOT NULL,
+  url TEXT NOT NULL,
+  status {int} NOT NULL,
+  detail TEXT NOT NULL,
+  created_at {int} NOT NULL
+);
+CREATE INDEX webhook_deliveries_request ON webhook_deliveries (request_id, id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {.version = 1,
      .description = "issue 4: CAs, certificates, subjects, audit, counters",
@@ -281,6 +386,10 @@ constexpr Migration kMigrations[] = {
      .none_left_why = "certificate reservations of an hpki before schema 7 (left by a crash) are "
                       "unresolved; open the home with hpki itself (any command), which records "
                       "them as never delivered"},
+    {.version = 8,
+     .description = "issue 19: mobile co-signing (enrollments, devices, signing requests, QR "
+                    "sessions, webhook deliveries)",
+     .sql = kV8Cosign},
 };
 
 // pg_advisory_xact_lock key of the migration ("hpkimigr").

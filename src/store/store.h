@@ -195,6 +195,108 @@ struct ApiKeyRecord {
   std::optional<TimePoint> revoked_at{};
 };
 
+// --- mobile co-signing (issue 19; cosign/). Ids are the service's ("enr-...", "dev-...",
+// "sr-...", "qr-..."); states are the service's words, stored as text.
+
+struct CosignEnrollmentRecord {
+  std::string id{};
+  std::string org{};
+  std::int64_t subject_id = 0;
+  std::string algorithm{};  // "sm2" | "ecdsa-p256"
+  Bytes code_hash{};        // keyed hash of the enrollment code (unique)
+  std::string state{};      // open, started, completed, expired, cancelled, locked
+  std::int64_t attempts = 0;
+  std::string created_by{};
+  TimePoint expires_at{};
+  Bytes challenge{};                  // the WebAuthn registration challenge
+  std::optional<Bytes> share{};       // hpki's sealed share (SM2, after keygen)
+  std::optional<Bytes> public_key{};  // SPKI of the joint / the phone's key
+  std::optional<Bytes> csr_info{};    // the CertificationRequestInfo hpki built
+  std::optional<Bytes> sign_r{};      // r of the CSR's two-party signature (SM2)
+  std::string device_id{};            // once completed
+  TimePoint created_at{};             // set by the store
+  TimePoint updated_at{};             // set by the store
+};
+
+struct CosignDeviceRecord {
+  std::string id{};
+  std::string org{};
+  std::int64_t subject_id = 0;
+  std::string algorithm{};
+  std::string status{};          // active, locked, revoked
+  Bytes token_hash{};            // keyed hash of the device token (unique)
+  Bytes public_key{};            // SPKI of the signing key
+  std::optional<Bytes> share{};  // hpki's sealed share (SM2)
+  std::string ca_id{};
+  std::string serial{};  // the certificate (hex)
+  std::string name{};
+  std::string user_agent{};
+  std::optional<Bytes> credential_id{};   // WebAuthn
+  std::optional<Bytes> credential_key{};  // its SPKI (ES256)
+  std::int64_t sign_count = 0;
+  std::int64_t credential_flags = 0;  // WebAuthn flags at registration (BE is checked)
+  std::int64_t pin_failures = 0;
+  std::optional<Bytes> handwriting{};    // PNG
+  std::optional<std::string> strokes{};  // JSON
+  TimePoint created_at{};                // set by the store
+  TimePoint updated_at{};                // set by the store
+};
+
+struct SigningRequestRecord {
+  std::string id{};
+  std::string org{};
+  std::int64_t subject_id = 0;  // 0: no signer yet (claimed by a QR scan)
+  std::string created_by{};
+  std::string state{};   // pending, approved, signed, rejected, expired, failed
+  std::string format{};  // raw, cms, cms-detached
+  bool timestamp = false;
+  Bytes document{};
+  std::string summary{};  // JSON object
+  std::string callback_url{};
+  Bytes nonce{};
+  TimePoint expires_at{};
+  std::string device_id{};  // the approving device
+  std::string approval{};   // how it was approved: webauthn | pin
+  std::optional<Bytes> to_be_signed{};
+  std::optional<TimePoint> signing_time{};
+  std::optional<Bytes> sign_r{};
+  std::optional<Bytes> result{};
+  std::string error{};
+  std::optional<Bytes> handwriting{};
+  std::int64_t seq = 0;  // event sequence of the last change (counter "cosign.event")
+  std::optional<TimePoint> signed_at{};
+  TimePoint created_at{};  // set by the store
+  TimePoint updated_at{};  // set by the store
+};
+
+struct QrSessionRecord {
+  std::string id{};
+  std::string kind{};   // login, sign
+  std::string state{};  // created, scanned, confirmed, consumed, expired, cancelled
+  Bytes secret_hash{};  // hash of the PC's secret (cookie)
+  std::int64_t number = 0;
+  std::string pc_ip{};
+  std::string pc_user_agent{};
+  std::string request_id{};  // kind sign
+  std::string org{};         // once scanned
+  std::int64_t subject_id = 0;
+  std::string device_id{};
+  std::optional<Bytes> ticket{};  // a confirmed login's one-time ticket (with the secret)
+  TimePoint expires_at{};
+  TimePoint created_at{};  // set by the store
+  TimePoint updated_at{};  // set by the store
+};
+
+struct WebhookDeliveryRecord {
+  std::int64_t id = 0;  // assigned by the database
+  std::string request_id{};
+  std::int64_t attempt = 0;
+  std::string url{};
+  std::int64_t status = 0;  // HTTP status, 0 when no answer
+  std::string detail{};
+  TimePoint created_at{};  // set by the store
+};
+
 // One RFC 3161 token issued by the TSA (issue 7): written before the token is signed (the
 // durable record of DESIGN.md principle 2), the token DER added once signed.
 struct TimestampRecord {
@@ -384,6 +486,41 @@ class Tx {
   [[nodiscard]] virtual Result<std::vector<ApiKeyRecord>> list_api_keys() = 0;
   // kNotFound when absent or already revoked.
   [[nodiscard]] virtual Result<void> revoke_api_key(std::string_view id, TimePoint at) = 0;
+
+  // --- mobile co-signing (issue 19). insert_*: kConflict for a taken id or unique hash;
+  // get_*: kNotFound; update_*: every field but id and created_at, kNotFound when absent.
+  [[nodiscard]] virtual Result<void> insert_cosign_enrollment(const CosignEnrollmentRecord& r) = 0;
+  [[nodiscard]] virtual Result<CosignEnrollmentRecord> get_cosign_enrollment(
+      std::string_view id) = 0;
+  [[nodiscard]] virtual Result<std::optional<CosignEnrollmentRecord>>
+  find_cosign_enrollment_by_code(BytesView code_hash) = 0;
+  [[nodiscard]] virtual Result<void> update_cosign_enrollment(const CosignEnrollmentRecord& r) = 0;
+  [[nodiscard]] virtual Result<void> insert_cosign_device(const CosignDeviceRecord& r) = 0;
+  [[nodiscard]] virtual Result<CosignDeviceRecord> get_cosign_device(std::string_view id) = 0;
+  [[nodiscard]] virtual Result<std::optional<CosignDeviceRecord>> find_cosign_device_by_token(
+      BytesView token_hash) = 0;
+  [[nodiscard]] virtual Result<void> update_cosign_device(const CosignDeviceRecord& r) = 0;
+  // Devices of a subject, ordered by created_at, id.
+  [[nodiscard]] virtual Result<std::vector<CosignDeviceRecord>> list_cosign_devices(
+      std::string_view org, std::int64_t subject_id) = 0;
+  [[nodiscard]] virtual Result<void> insert_signing_request(const SigningRequestRecord& r) = 0;
+  [[nodiscard]] virtual Result<SigningRequestRecord> get_signing_request(std::string_view id) = 0;
+  [[nodiscard]] virtual Result<void> update_signing_request(const SigningRequestRecord& r) = 0;
+  // Requests of a subject of `org` with seq > after_seq, in `states` when not empty (any
+  // otherwise), ordered by seq, at most `limit` (1..kMaxSearchLimit); `with_documents` false
+  // leaves document, to_be_signed, result and handwriting empty.
+  [[nodiscard]] virtual Result<std::vector<SigningRequestRecord>> list_signing_requests(
+      std::string_view org, std::int64_t subject_id, std::span<const std::string> states,
+      std::int64_t after_seq, std::int64_t limit, bool with_documents) = 0;
+  [[nodiscard]] virtual Result<void> insert_qr_session(const QrSessionRecord& r) = 0;
+  [[nodiscard]] virtual Result<QrSessionRecord> get_qr_session(std::string_view id) = 0;
+  [[nodiscard]] virtual Result<void> update_qr_session(const QrSessionRecord& r) = 0;
+  // Returns the id.
+  [[nodiscard]] virtual Result<std::int64_t> insert_webhook_delivery(
+      const WebhookDeliveryRecord& r) = 0;
+  // Ordered by id.
+  [[nodiscard]] virtual Result<std::vector<WebhookDeliveryRecord>> list_webhook_deliveries(
+      std::string_view request_id) = 0;
 
   // --- CRLs (issue 6)
   // kConflict when (name, crl_number) exists; kConflict (foreign key) for an unknown CA;

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/thread.h"
 #include "crypto/algorithm.h"
+#include "crypto/digest.h"
 #include "der/oids.h"
 #include "der/reader.h"
 #include "der/writer.h"
@@ -554,6 +555,26 @@ Result<store::TimestampRecord> TsaService::get(std::int64_t serial) const {
   if (!token) return fail(token.error().with_context("timestamp " + std::to_string(serial)));
   out->token = std::move(*token);
   return std::move(*out);
+}
+
+std::function<Result<Bytes>(crypto::HashAlg, BytesView)> local_token_fn(const TsaService& tsa,
+                                                                        std::string requester,
+                                                                        std::string org) {
+  return [&tsa, requester = std::move(requester), org = std::move(org)](
+             crypto::HashAlg hash, BytesView message) -> Result<Bytes> {
+    x509::tsp::TimeStampReq req;
+    req.message_imprint.hash_algorithm = x509::cms::hash_oid(hash);
+    req.message_imprint.hashed_message = HPKI_TRY(crypto::digest(hash, message));
+    req.cert_req = true;
+    const auto reply =
+        tsa.respond(HPKI_TRY(x509::tsp::encode_request(req)), std::nullopt, requester, org);
+    if (reply.status != x509::tsp::PkiStatus::kGranted &&
+        reply.status != x509::tsp::PkiStatus::kGrantedWithMods)
+      return fail(ErrorCode::kUnavailable, "the TSA refused: " + reply.status_string);
+    auto parsed = HPKI_TRY(x509::tsp::parse_response(reply.der));
+    if (!parsed.token) return fail(ErrorCode::kUnavailable, "the TSA answered without a token");
+    return *parsed.token;
+  };
 }
 
 }  // namespace hpki::tsa

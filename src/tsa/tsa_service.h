@@ -181,4 +181,11 @@ class TsaService {
   std::unique_ptr<Pipeline> pipeline_;  // last: its threads use everything above
 };
 
+// The token of this node's TSA over `message` hashed with `hash` (an RFC 3161 request built
+// and answered in process, certReq set): the timestamp function of a CAdES-T signature
+// (sign::TimestampFn; the signature service's routes, mobile co-signing). kUnavailable when
+// the TSA refuses.
+[[nodiscard]] std::function<Result<Bytes>(crypto::HashAlg hash, BytesView message)> local_token_fn(
+    const TsaService& tsa, std::string requester, std::string org);
+
 }  // namespace hpki::tsa

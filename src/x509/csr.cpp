@@ -4,6 +4,7 @@
 #include "crypto/signer.h"
 #include "der/oids.h"
 #include "der/reader.h"
+#include "der/writer.h"
 #include "x509/detail/asn1_common.h"
 #include "x509/spki.h"
 
@@ -156,6 +157,31 @@ Result<void> CertificationRequest::verify_pop(std::string_view sm2_id) const {
                     ok.error().detail() + ")");
   }
   return fail(ok.error().with_context("proof of possession"));
+}
+
+Result<Bytes> build_csr_info(const Name& subject, BytesView spki_der) {
+  if (subject.der.empty() || spki_der.empty()) {
+    return fail(ErrorCode::kInvalidArgument, "a certification request needs a subject and a key");
+  }
+  der::Writer w;
+  HPKI_TRY(w.add_sequence([&](der::Writer& s) -> Result<void> {
+    s.add_integer(0);  // RFC 2986 4.1: version v1(0)
+    HPKI_TRY(s.add_raw(subject.der));
+    HPKI_TRY(s.add_raw(spki_der));
+    s.add_implicit_constructed(0, [](der::Writer&) {});  // attributes: none
+    return {};
+  }));
+  return w.take();
+}
+
+Result<Bytes> assemble_csr(BytesView info_der, crypto::SignatureAlg alg, BytesView signature) {
+  der::Writer w;
+  HPKI_TRY(w.add_sequence([&](der::Writer& s) -> Result<void> {
+    HPKI_TRY(s.add_raw(info_der));
+    HPKI_TRY(s.add_raw(algorithm_identifier_der(alg)));
+    return s.add_bit_string(signature);
+  }));
+  return w.take();
 }
 
 }  // namespace hpki::x509

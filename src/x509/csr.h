@@ -50,4 +50,13 @@ class CertificationRequest {
 
 using CsrPtr = std::shared_ptr<const CertificationRequest>;
 
+// RFC 2986 4.1 CertificationRequestInfo: version 0, `subject`, the SubjectPublicKeyInfo
+// `spki_der`, no attributes ([0] empty). For a request whose signature is made elsewhere (issue
+// 19: jointly by a phone and hpki).
+[[nodiscard]] Result<Bytes> build_csr_info(const Name& subject, BytesView spki_der);
+// RFC 2986 4.2 CertificationRequest: `info_der` with `signature` (as it goes into the BIT STRING:
+// DER SEQUENCE{r, s} for ECDSA and SM2) under `alg`.
+[[nodiscard]] Result<Bytes> assemble_csr(BytesView info_der, crypto::SignatureAlg alg,
+                                         BytesView signature);
+
 }  // namespace hpki::x509

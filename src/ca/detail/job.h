@@ -26,7 +26,8 @@ struct CaService::Job {
   // modify: the certificate revoked as superseded in the same transaction.
   std::optional<store::CertificateRecord> supersede;
   bool subject_record = true;  // false for the CA, OCSP and TSA certificates of init
-  bool internal = false;       // hpki's own certificate: any names (IssueRequest::internal_spki)
+  std::optional<std::int64_t> existing_subject;  // IssueRequest::subject_id
+  bool internal = false;  // hpki's own certificate: any names (IssueRequest::internal_spki)
   std::optional<crypto::PrivateKey> key;  // server-side key generation
   std::optional<SecretBytes> key_passphrase;
   // Filled by the steps.

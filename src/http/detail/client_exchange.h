@@ -53,6 +53,7 @@ Result<ClientResponse> exchange(boost::asio::io_context& io, Stream& stream,
   req.set(bhttp::field::host, u.host_header);
   req.set(bhttp::field::user_agent, "hpki");
   req.set(bhttp::field::content_type, content_type);
+  for (const auto& [name, value] : options.headers) req.set(name, value);
   req.body().assign(body.begin(), body.end());
   req.prepare_payload();
   tcp.expires_after(options.timeout);

@@ -128,6 +128,117 @@ inline constexpr Column<ApiKeyRecord> kApiKeyColumns[] = {
 };
 inline constexpr Descriptor<ApiKeyRecord> kApiKeys{"api_keys", kApiKeyColumns};
 
+inline constexpr Column<CosignEnrollmentRecord> kCosignEnrollmentColumns[] = {
+    field<&CosignEnrollmentRecord::id>("id"),
+    field<&CosignEnrollmentRecord::org>("org"),
+    field<&CosignEnrollmentRecord::subject_id>("subject_id"),
+    field<&CosignEnrollmentRecord::algorithm>("algorithm"),
+    field<&CosignEnrollmentRecord::code_hash>("code_hash"),
+    field<&CosignEnrollmentRecord::state>("state"),
+    field<&CosignEnrollmentRecord::attempts>("attempts"),
+    field<&CosignEnrollmentRecord::created_by>("created_by"),
+    field<&CosignEnrollmentRecord::expires_at>("expires_at"),
+    field<&CosignEnrollmentRecord::challenge>("challenge"),
+    field<&CosignEnrollmentRecord::share>("share"),
+    field<&CosignEnrollmentRecord::public_key>("public_key"),
+    field<&CosignEnrollmentRecord::csr_info>("csr_info"),
+    field<&CosignEnrollmentRecord::sign_r>("sign_r"),
+    field<&CosignEnrollmentRecord::device_id>("device_id"),
+    field<&CosignEnrollmentRecord::created_at>("created_at", Write::kStoreClock),
+    field<&CosignEnrollmentRecord::updated_at>("updated_at", Write::kStoreClock),
+};
+inline constexpr Descriptor<CosignEnrollmentRecord> kCosignEnrollments{"cosign_enrollments",
+                                                                       kCosignEnrollmentColumns};
+
+inline constexpr Column<CosignDeviceRecord> kCosignDeviceColumns[] = {
+    field<&CosignDeviceRecord::id>("id"),
+    field<&CosignDeviceRecord::org>("org"),
+    field<&CosignDeviceRecord::subject_id>("subject_id"),
+    field<&CosignDeviceRecord::algorithm>("algorithm"),
+    field<&CosignDeviceRecord::status>("status"),
+    field<&CosignDeviceRecord::token_hash>("token_hash"),
+    field<&CosignDeviceRecord::public_key>("public_key"),
+    field<&CosignDeviceRecord::share>("share"),
+    field<&CosignDeviceRecord::ca_id>("ca_id"),
+    field<&CosignDeviceRecord::serial>("serial"),
+    field<&CosignDeviceRecord::name>("name"),
+    field<&CosignDeviceRecord::user_agent>("user_agent"),
+    field<&CosignDeviceRecord::credential_id>("credential_id"),
+    field<&CosignDeviceRecord::credential_key>("credential_key"),
+    field<&CosignDeviceRecord::sign_count>("sign_count"),
+    field<&CosignDeviceRecord::credential_flags>("credential_flags"),
+    field<&CosignDeviceRecord::pin_failures>("pin_failures"),
+    field<&CosignDeviceRecord::handwriting>("handwriting"),
+    field<&CosignDeviceRecord::strokes>("strokes"),
+    field<&CosignDeviceRecord::created_at>("created_at", Write::kStoreClock),
+    field<&CosignDeviceRecord::updated_at>("updated_at", Write::kStoreClock),
+};
+inline constexpr Descriptor<CosignDeviceRecord> kCosignDevices{"cosign_devices",
+                                                               kCosignDeviceColumns};
+
+inline constexpr Column<SigningRequestRecord> kSigningRequestColumns[] = {
+    field<&SigningRequestRecord::id>("id"),
+    field<&SigningRequestRecord::org>("org"),
+    field<&SigningRequestRecord::subject_id>("subject_id"),
+    field<&SigningRequestRecord::created_by>("created_by"),
+    field<&SigningRequestRecord::state>("state"),
+    field<&SigningRequestRecord::format>("format"),
+    field<&SigningRequestRecord::timestamp>("with_timestamp"),
+    field<&SigningRequestRecord::document>("document"),
+    field<&SigningRequestRecord::summary>("summary"),
+    field<&SigningRequestRecord::callback_url>("callback_url"),
+    field<&SigningRequestRecord::nonce>("nonce"),
+    field<&SigningRequestRecord::expires_at>("expires_at"),
+    field<&SigningRequestRecord::device_id>("device_id"),
+    field<&SigningRequestRecord::approval>("approval"),
+    field<&SigningRequestRecord::to_be_signed>("to_be_signed"),
+    field<&SigningRequestRecord::signing_time>("signing_time"),
+    field<&SigningRequestRecord::sign_r>("sign_r"),
+    field<&SigningRequestRecord::result>("result"),
+    field<&SigningRequestRecord::error>("error"),
+    field<&SigningRequestRecord::handwriting>("handwriting"),
+    field<&SigningRequestRecord::seq>("seq"),
+    field<&SigningRequestRecord::signed_at>("signed_at"),
+    field<&SigningRequestRecord::created_at>("created_at", Write::kStoreClock),
+    field<&SigningRequestRecord::updated_at>("updated_at", Write::kStoreClock),
+};
+inline constexpr Descriptor<SigningRequestRecord> kSigningRequests{"signing_requests",
+                                                                   kSigningRequestColumns};
+// A list without the large columns.
+inline constexpr ColumnSet kSigningRequestSummary =
+    without(kSigningRequests, {"document", "to_be_signed", "result", "handwriting"});
+
+inline constexpr Column<QrSessionRecord> kQrSessionColumns[] = {
+    field<&QrSessionRecord::id>("id"),
+    field<&QrSessionRecord::kind>("kind"),
+    field<&QrSessionRecord::state>("state"),
+    field<&QrSessionRecord::secret_hash>("secret_hash"),
+    field<&QrSessionRecord::number>("number"),
+    field<&QrSessionRecord::pc_ip>("pc_ip"),
+    field<&QrSessionRecord::pc_user_agent>("pc_user_agent"),
+    field<&QrSessionRecord::request_id>("request_id"),
+    field<&QrSessionRecord::org>("org"),
+    field<&QrSessionRecord::subject_id>("subject_id"),
+    field<&QrSessionRecord::device_id>("device_id"),
+    field<&QrSessionRecord::ticket>("ticket"),
+    field<&QrSessionRecord::expires_at>("expires_at"),
+    field<&QrSessionRecord::created_at>("created_at", Write::kStoreClock),
+    field<&QrSessionRecord::updated_at>("updated_at", Write::kStoreClock),
+};
+inline constexpr Descriptor<QrSessionRecord> kQrSessions{"qr_sessions", kQrSessionColumns};
+
+inline constexpr Column<WebhookDeliveryRecord> kWebhookDeliveryColumns[] = {
+    field<&WebhookDeliveryRecord::id>("id", Write::kDatabase),
+    field<&WebhookDeliveryRecord::request_id>("request_id"),
+    field<&WebhookDeliveryRecord::attempt>("attempt"),
+    field<&WebhookDeliveryRecord::url>("url"),
+    field<&WebhookDeliveryRecord::status>("status"),
+    field<&WebhookDeliveryRecord::detail>("detail"),
+    field<&WebhookDeliveryRecord::created_at>("created_at", Write::kStoreClock),
+};
+inline constexpr Descriptor<WebhookDeliveryRecord> kWebhookDeliveries{"webhook_deliveries",
+                                                                      kWebhookDeliveryColumns};
+
 inline constexpr Column<CrlRecord> kCrlColumns[] = {
     field<&CrlRecord::name>("name"),
     field<&CrlRecord::crl_number>("crl_number"),

@@ -77,6 +77,31 @@ class SqlTx final : public Tx {
   Result<std::vector<ApiKeyRecord>> list_api_keys() override;
   Result<void> revoke_api_key(std::string_view id, TimePoint at) override;
 
+  Result<void> insert_cosign_enrollment(const CosignEnrollmentRecord& r) override;
+  Result<CosignEnrollmentRecord> get_cosign_enrollment(std::string_view id) override;
+  Result<std::optional<CosignEnrollmentRecord>> find_cosign_enrollment_by_code(
+      BytesView code_hash) override;
+  Result<void> update_cosign_enrollment(const CosignEnrollmentRecord& r) override;
+  Result<void> insert_cosign_device(const CosignDeviceRecord& r) override;
+  Result<CosignDeviceRecord> get_cosign_device(std::string_view id) override;
+  Result<std::optional<CosignDeviceRecord>> find_cosign_device_by_token(
+      BytesView token_hash) override;
+  Result<void> update_cosign_device(const CosignDeviceRecord& r) override;
+  Result<std::vector<CosignDeviceRecord>> list_cosign_devices(std::string_view org,
+                                                              std::int64_t subject_id) override;
+  Result<void> insert_signing_request(const SigningRequestRecord& r) override;
+  Result<SigningRequestRecord> get_signing_request(std::string_view id) override;
+  Result<void> update_signing_request(const SigningRequestRecord& r) override;
+  Result<std::vector<SigningRequestRecord>> list_signing_requests(
+      std::string_view org, std::int64_t subject_id, std::span<const std::string> states,
+      std::int64_t after_seq, std::int64_t limit, bool with_documents) override;
+  Result<void> insert_qr_session(const QrSessionRecord& r) override;
+  Result<QrSessionRecord> get_qr_session(std::string_view id) override;
+  Result<void> update_qr_session(const QrSessionRecord& r) override;
+  Result<std::int64_t> insert_webhook_delivery(const WebhookDeliveryRecord& r) override;
+  Result<std::vector<WebhookDeliveryRecord>> list_webhook_deliveries(
+      std::string_view request_id) override;
+
   Result<void> insert_crl(const CrlRecord& crl) override;
   Result<std::optional<CrlRecord>> latest_crl(std::string_view name, bool with_der) override;
   Result<std::int64_t> prune_crls(std::string_view name, int keep) override;

@@ -1,0 +1,565 @@
+// Mobile co-signing's server side (cosign::Service, docs/cosign.md) on a test CA home, SQLite and
+// PostgreSQL: a phone played by the C++ client half of the two-party protocol (ossl/sm2_2p.h)
+// and a software passkey (authenticator.h). Every step and its refusals: enrollment (code, K2
+// with proofs, the jointly signed CSR, the certificate), signing requests (approval bound to the
+// request, S2, the final share verified, CMS / raw output that verifies with hpki and with the
+// openssl CLI), batch, rejection, expiry, the PIN path with its lockout, QR login, two-party
+// decryption, and the organization boundary.
+#include "cosign/service.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "core/encoding.h"
+#include "core/pem.h"
+#include "crypto/hmac.h"
+#include "crypto/random.h"
+#include "crypto/sm2_ciphertext.h"
+#include "ossl/sm2_2p.h"
+#include "sign/sign_service.h"
+#include "tests/support/ca_fixture.h"
+#include "tests/unit/cosign/authenticator.h"
+#include "x509/certificate.h"
+#include "x509/cms.h"
+
+namespace hpki::cosign {
+namespace {
+
+namespace tp = ossl::sm2_2p;
+using webauthn::test_support::Authenticator;
+using webauthn::test_support::client_data;
+
+constexpr std::string_view kOrigin = "https://sign.hospital.example";
+
+// The phone: its share (SM2) or its own key (P-256), and its passkey.
+struct Phone {
+  std::string algorithm;
+  SecretBytes d1;
+  Bytes p;  // joint public point (SM2)
+  crypto::PrivateKey p256 = crypto::PrivateKey::generate({crypto::KeyType::kEcP256, 0}).value();
+  Authenticator passkey;
+  std::string token;
+  store::CosignDeviceRecord device;
+  Bytes certificate;
+};
+
+class CosignServiceTest : public test::CaFixture {
+ protected:
+  void SetUp() override {
+    CaFixture::SetUp();
+    if (HasFatalFailure()) return;
+    auto tsa = tsa::TsaService::create(
+        {.store = &rt_->store(),
+         .audit = &rt_->audit(),
+         .clock = &rt_->clock(),
+         .signer_for = [this](const store::CaRecord& ca) { return rt_->ca().ca_signer(ca); },
+         .batcher = &rt_->ca().batcher()},
+        tsa::TsaOptions{});
+    ASSERT_TRUE(tsa) << tsa.error().to_string();
+    tsa_ = std::move(*tsa);
+    Config c;
+    c.base_url = std::string(kOrigin);
+    c.rp_id = "sign.hospital.example";
+    Deps d;
+    d.store = &rt_->store();
+    d.ca = &rt_->ca();
+    d.audit = &rt_->audit();
+    d.sealer = &rt_->cosign_sealer();
+    d.tsa = tsa_.get();
+    d.clock = &rt_->clock();
+    d.random = &random_;
+    d.webhook = [this](const std::string& url, const std::string& body,
+                       const std::vector<std::pair<std::string, std::string>>& headers) {
+      std::lock_guard lock(hooks_mu_);
+      hooks_.push_back({url, body, headers});
+      return WebhookResult{200, "ok"};
+    };
+    svc_ = std::make_unique<Service>(c, d);
+    subject_ = staff_subject("示例医院", "310101199001011234");
+  }
+  void TearDown() override {
+    if (svc_) svc_->stop();
+    if (tsa_) tsa_->stop();
+  }
+
+  std::int64_t staff_subject(const std::string& org, const std::string& id_number) {
+    ca::SubjectChange s;
+    s.kind = store::SubjectKind::kStaff;
+    s.data.organization = org;
+    s.data.department = "心内科";
+    s.data.common_name = "张三";
+    s.data.identifiers["id_number"] = id_number;
+    auto v = rt_->ca().create_subject(s, "test");
+    EXPECT_TRUE(v) << v.error().to_string();
+    return v ? v->record.id : 0;
+  }
+
+  // Enrollment as the phone app runs it.
+  Phone enroll(const std::string& algorithm, bool passkey = true,
+               const std::string& org = "示例医院", std::int64_t subject = 0) {
+    Phone ph;
+    ph.algorithm = algorithm;
+    auto e = svc_->create_enrollment(org, subject != 0 ? subject : subject_, algorithm,
+                                     std::nullopt, "api-key:ra");
+    EXPECT_TRUE(e) << e.error().to_string();
+    if (!e) return ph;
+    auto start = svc_->enroll_start(e->code, "10.0.0.7");
+    EXPECT_TRUE(start) << start.error().to_string();
+    if (!start) return ph;
+    EnrollFinish f;
+    f.code = e->code;
+    f.device_name = "Pixel 7";
+    if (algorithm == "sm2") {
+      auto k1 = tp::keygen_client(start->record.id).value();
+      auto s1 = tp::sign_client_start().value();
+      auto k = svc_->enroll_keygen_sm2(e->code, k1.p1, {k1.proof.r, k1.proof.z}, s1.q1);
+      EXPECT_TRUE(k) << k.error().to_string();
+      if (!k) return ph;
+      // K3: the phone checks the joint key and hpki's proof.
+      EXPECT_TRUE(tp::check_joint_key(k1.d1, k->p, k->p2, {k->proof.r, k->proof.z},
+                                      start->record.id));
+      const Bytes e_csr = tp::message_digest(k->p, k->csr_info).value();
+      f.s = tp::sign_client_finish(k1.d1, std::move(s1.w1), k->r, k->s1, e_csr, k->p).value();
+      ph.d1 = std::move(k1.d1);
+      ph.p = k->p;
+    } else {
+      auto k = svc_->enroll_keygen_p256(e->code, ph.p256.public_key_der());
+      EXPECT_TRUE(k) << k.error().to_string();
+      if (!k) return ph;
+      f.signature = ph.p256.signer().value()->sign(k->csr_info).value();
+    }
+    if (passkey) {
+      const Bytes cd = client_data("webauthn.create", start->record.challenge, kOrigin);
+      const Bytes auth = ph.passkey.auth_data(webauthn::Flags::kUp | webauthn::Flags::kUv |
+                                                  webauthn::Flags::kAt,
+                                              0, ph.passkey.cose_key());
+      f.webauthn = WebauthnRegistration{
+          ph.passkey.credential_id,
+          webauthn::test_support::attestation_object("none", webauthn::test_support::empty_map(),
+                                                     auth),
+          cd};
+    }
+    auto done = svc_->enroll_finish(f);
+    EXPECT_TRUE(done) << done.error().to_string();
+    if (!done) return ph;
+    ph.token = done->token;
+    ph.device = done->device;
+    ph.certificate = done->certificate;
+    return ph;
+  }
+
+  // A passkey approval of `challenge`.
+  Approval passkey(Phone& ph, BytesView challenge, std::uint8_t flags = webauthn::Flags::kUp |
+                                                                        webauthn::Flags::kUv) {
+    const Bytes cd = client_data("webauthn.get", challenge, kOrigin);
+    const Bytes auth = ph.passkey.auth_data(flags, ++count_);
+    Approval a;
+    a.method = "webauthn";
+    a.credential_id = ph.passkey.credential_id;
+    a.authenticator_data = auth;
+    a.client_data_json = cd;
+    a.signature = ph.passkey.sign(auth, cd);
+    return a;
+  }
+
+  store::SigningRequestRecord request(const std::string& format = "cms",
+                                      std::string doc = "处方: 阿司匹林 100mg",
+                                      std::int64_t signer = 0, bool timestamp = false) {
+    NewRequest n;
+    n.signer = signer != 0 ? signer : subject_;
+    n.document = Bytes(doc.begin(), doc.end());
+    n.format = format;
+    n.timestamp = timestamp;
+    n.summary = R"({"document_type":"处方","patient":"李*","department":"心内科"})";
+    n.callback_url = "https://his.example/cb";
+    auto r = svc_->create_request("示例医院", n, "api-key:his", nullptr);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r.value_or(store::SigningRequestRecord{});
+  }
+
+  // The phone signs the given requests with one approval; returns the finish answers.
+  Result<std::vector<SignFinishAnswer>> sign(Phone& ph, const std::vector<std::string>& ids,
+                                             std::optional<Approval> approval = std::nullopt,
+                                             const SecretBytes* d1 = nullptr) {
+    std::vector<SignStartItem> items;
+    std::vector<SecretBytes> w1s;
+    Bytes batch;
+    std::string batch_in = "hpki-cosign-batch-v1";
+    for (const auto& id : ids) {
+      SignStartItem it{.id = id, .q1 = {}};
+      if (ph.algorithm == "sm2") {
+        auto s = tp::sign_client_start().value();
+        it.q1 = s.q1;
+        w1s.push_back(std::move(s.w1));
+      }
+      auto r = svc_->request_for(ph.device, id);
+      if (r) {
+        auto ch = Service::request_challenge(*r).value();
+        batch_in.append(ch.begin(), ch.end());
+        if (ids.size() == 1) batch = ch;
+      }
+      items.push_back(std::move(it));
+    }
+    if (ids.size() > 1) batch = crypto::digest(crypto::HashAlg::kSha256, as_bytes(batch_in)).value();
+    const Approval a = approval ? *approval : passkey(ph, batch);
+    auto started = HPKI_TRY(svc_->sign_start(ph.device, items, a));
+    std::vector<SignFinishItem> fin;
+    for (std::size_t i = 0; i < started.size(); ++i) {
+      SignFinishItem f{.id = started[i].id, .s = {}, .signature = {}};
+      if (ph.algorithm == "sm2") {
+        // The phone computes e itself from M; a wrong d1 (wrong PIN) gives a wrong s, which the
+        // phone's own check would catch: here it sends it anyway, as a broken phone would.
+        const Bytes e = tp::message_digest(ph.p, started[i].m).value();
+        const SecretBytes& share = d1 != nullptr ? *d1 : ph.d1;
+        auto s = tp::sign_client_finish(share, std::move(w1s[i]), started[i].r, started[i].s1, e,
+                                        ph.p);
+        f.s = s ? *s : Bytes(32, 0x11);
+      } else {
+        f.signature = ph.p256.signer().value()->sign(started[i].m).value();
+      }
+      fin.push_back(std::move(f));
+    }
+    return svc_->sign_finish(ph.device, fin);
+  }
+
+  std::string write_file(const std::string& name, BytesView data) {
+    const std::string path = dir_.file(name);
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    return path;
+  }
+
+  crypto::SystemRandom random_;
+  std::unique_ptr<tsa::TsaService> tsa_;
+  std::unique_ptr<Service> svc_;
+  std::int64_t subject_ = 0;
+  std::uint32_t count_ = 0;
+  std::mutex hooks_mu_;
+  struct Hook {
+    std::string url, body;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  std::vector<Hook> hooks_;
+};
+
+TEST_P(CosignServiceTest, Sm2EnrollmentIssuesACertificateForTheJointKey) {
+  Phone ph = enroll("sm2");
+  ASSERT_FALSE(ph.token.empty());
+  auto cert = x509::Certificate::parse(ph.certificate).value();
+  EXPECT_EQ(cert->spki_der(), tp::spki_from_point(ph.p).value());
+  EXPECT_NE(x509::to_string(cert->subject()).find("张三"), std::string::npos);
+  EXPECT_EQ(ph.device.algorithm, "sm2");
+  // The certificate belongs to the subject record the RA named.
+  auto rec = svc_->device_certificate(ph.device).value();
+  EXPECT_EQ(rec.subject_id, subject_);
+  EXPECT_EQ(svc_->authenticate(ph.token).value().id, ph.device.id);
+  EXPECT_FALSE(svc_->authenticate("hpkid_wrong").has_value());
+}
+
+TEST_P(CosignServiceTest, EnrollmentCodeIsSingleUseAndProofsAreChecked) {
+  auto e = svc_->create_enrollment("示例医院", subject_, "sm2", std::nullopt, "ra").value();
+  auto start = svc_->enroll_start(e.code, "ip").value();
+  // A proof made for another enrollment (ctx) is refused and counted.
+  auto k1 = tp::keygen_client("enr-other").value();
+  auto q = tp::sign_client_start().value();
+  auto bad = svc_->enroll_keygen_sm2(e.code, k1.p1, {k1.proof.r, k1.proof.z}, q.q1);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(problem_type(bad.error()), problem::kInvalidProof);
+  // An off-curve P1 is refused as a point.
+  Bytes off = k1.p1;
+  off[64] ^= 1;
+  auto off_curve = svc_->enroll_keygen_sm2(e.code, off, {k1.proof.r, k1.proof.z}, q.q1);
+  ASSERT_FALSE(off_curve);
+  EXPECT_EQ(problem_type(off_curve.error()), problem::kInvalidPoint);
+  // Unknown codes are refused.
+  EXPECT_EQ(problem_type(svc_->enroll_start("ZZZZZZZZ", "ip").error()), problem::kCodeInvalid);
+  (void)start;
+  // Five failures lock the enrollment.
+  for (int i = 0; i < 3; ++i) {
+    (void)svc_->enroll_keygen_sm2(e.code, off, {k1.proof.r, k1.proof.z}, q.q1);
+  }
+  EXPECT_EQ(problem_type(svc_->enroll_start(e.code, "ip").error()), problem::kEnrollmentLocked);
+  // A completed enrollment's code cannot be used again.
+  Phone ph = enroll("sm2");
+  auto e2 = svc_->get_enrollment(ph.device.id);
+  EXPECT_FALSE(e2);  // a device id is not an enrollment id
+}
+
+TEST_P(CosignServiceTest, EnrollmentForAnotherOrganizationsSubjectIsNotFound) {
+  const auto other = staff_subject("其他医院", "310101199001015678");
+  auto e = svc_->create_enrollment("示例医院", other, "sm2", std::nullopt, "ra");
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(CosignServiceTest, Sm2CmsSignatureVerifiesWithHpkiAndOpenssl) {
+  Phone ph = enroll("sm2");
+  auto r = request("cms");
+  auto pending = svc_->pending(ph.device).value();
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].id, r.id);
+  auto out = sign(ph, {r.id});
+  ASSERT_TRUE(out) << out.error().to_string();
+  auto done = svc_->get_request(r.id).value();
+  ASSERT_EQ(done.state, "signed");
+  ASSERT_TRUE(done.result);
+  // hpki's verifier: the signature under the doctor's certificate, chain to the SM2 root.
+  sign::VerifyRequest vr;
+  vr.signature = *done.result;
+  sign::TrustSettings t;
+  const std::string issuing = svc_->device_certificate(ph.device).value().ca_id;
+  const auto chain = rt_->ca().chain_of(issuing).value();
+  for (const auto& der : chain) {
+    auto c = x509::Certificate::parse(der).value();
+    (c->subject().der == c->issuer().der ? t.anchors : t.intermediates).push_back(c);
+  }
+  t.now = rt_->clock().now();
+  t.require_revocation = false;
+  const auto report = sign::verify(vr, t);
+  EXPECT_TRUE(report.valid) << report.status << ": " << report.detail;
+  // OpenSSL 3.0's `cms -verify` checks SM2 with the empty ID (docs/crypto.md), so the SignerInfo's
+  // signature over the DER signed attributes is checked with `openssl pkeyutl` and the standard ID.
+  auto sd = x509::cms::parse_signed_data(*done.result).value();
+  ASSERT_TRUE(done.to_be_signed);
+  const std::string pub =
+      write_file("pub.pem", as_bytes(pem_encode("PUBLIC KEY", ph.device.public_key)));
+  const std::string attrs = write_file("attrs.der", *done.to_be_signed);
+  const std::string sig = write_file("sig.der", sd.signers.at(0).signature);
+  auto res = test::run("openssl pkeyutl -verify -pubin -inkey " + pub +
+                       " -rawin -digest sm3 -in " + attrs + " -sigfile " + sig +
+                       " -pkeyopt distid:1234567812345678 2>&1");
+  EXPECT_EQ(res.exit_code, 0) << res.output;
+  // The webhook got the result with the HMAC-SM3 header.
+  bool hooked = false;
+  for (int i = 0; i < 50 && !hooked; ++i) {
+    {
+      std::lock_guard lock(hooks_mu_);
+      hooked = !hooks_.empty();
+    }
+    if (!hooked) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(hooked);
+  std::lock_guard lock(hooks_mu_);
+  EXPECT_NE(hooks_[0].body.find("\"signed\""), std::string::npos);
+  const auto secret = hex_decode(svc_->webhook_secret("示例医院").value()).value();
+  const auto mac = crypto::hmac(crypto::HashAlg::kSm3, secret, as_bytes(hooks_[0].body)).value();
+  bool header_ok = false;
+  for (const auto& [k, v] : hooks_[0].headers) {
+    if (k == "X-Hpki-Signature") header_ok = v == "hmac-sm3=" + hex_encode(mac);
+  }
+  EXPECT_TRUE(header_ok);
+}
+
+TEST_P(CosignServiceTest, Sm2RawSignatureVerifiesWithOpensslPkeyutl) {
+  Phone ph = enroll("sm2");
+  auto r = request("raw", "检查报告 #42");
+  ASSERT_TRUE(sign(ph, {r.id}));
+  auto done = svc_->get_request(r.id).value();
+  ASSERT_EQ(done.state, "signed");
+  const std::string pub = write_file("pub.pem", as_bytes(pem_encode("PUBLIC KEY", ph.device.public_key)));
+  const std::string msg = write_file("msg.bin", r.document);
+  const std::string sig = write_file("sig.bin", *done.result);
+  auto res = test::run("openssl pkeyutl -verify -pubin -inkey " + pub + " -rawin -digest sm3 -in " +
+                       msg + " -sigfile " + sig + " -pkeyopt distid:1234567812345678 2>&1");
+  EXPECT_EQ(res.exit_code, 0) << res.output;
+  EXPECT_NE(res.output.find("Signature Verified Successfully"), std::string::npos) << res.output;
+}
+
+TEST_P(CosignServiceTest, P256CmsWithTimestampVerifiesWithOpenssl) {
+  Phone ph = enroll("ecdsa-p256");
+  ASSERT_FALSE(ph.token.empty());
+  auto r = request("cms", "医嘱", 0, tsa_ != nullptr);
+  auto out = sign(ph, {r.id});
+  ASSERT_TRUE(out) << out.error().to_string();
+  auto done = svc_->get_request(r.id).value();
+  ASSERT_EQ(done.state, "signed") << done.error;
+  auto cert = x509::Certificate::parse(ph.certificate).value();
+  const auto chain = rt_->ca().chain_of(svc_->device_certificate(ph.device).value().ca_id).value();
+  const std::string ca = write_file("root.pem", as_bytes(pem_encode("CERTIFICATE", chain.back())));
+  const std::string cms = write_file("p256.der", *done.result);
+  auto res = test::run("openssl cms -verify -binary -inform DER -in " + cms + " -CAfile " + ca +
+                       " -purpose any -out /dev/null 2>&1");
+  EXPECT_EQ(res.exit_code, 0) << res.output;
+  if (tsa_) {
+    auto sd = x509::cms::parse_signed_data(*done.result).value();
+    EXPECT_NE(sd.signers.at(0).find_unsigned(der::oids::kAaTimeStampToken), nullptr);
+  }
+}
+
+TEST_P(CosignServiceTest, ApprovalIsBoundToTheRequestAndNeedsUserVerification) {
+  Phone ph = enroll("sm2");
+  auto r1 = request();
+  auto r2 = request();
+  // A passkey assertion over r2's challenge does not approve r1.
+  const Bytes ch2 = Service::request_challenge(r2).value();
+  auto wrong = sign(ph, {r1.id}, passkey(ph, ch2));
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(problem_type(wrong.error()), problem::kApprovalInvalid);
+  // Without UV the assertion is refused.
+  const Bytes ch1 = Service::request_challenge(r1).value();
+  auto no_uv = sign(ph, {r1.id}, passkey(ph, ch1, webauthn::Flags::kUp));
+  ASSERT_FALSE(no_uv);
+  EXPECT_NE(no_uv.error().detail().find("uv_missing"), std::string::npos) << no_uv.error().detail();
+  EXPECT_EQ(svc_->get_request(r1.id).value().state, "pending");
+  // The right one signs; the request cannot be signed twice.
+  ASSERT_TRUE(sign(ph, {r1.id}));
+  auto again = sign(ph, {r1.id});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(problem_type(again.error()), problem::kNotPending);
+}
+
+TEST_P(CosignServiceTest, BatchApprovalSignsEveryRequestWithOneAssertion) {
+  Phone ph = enroll("sm2");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(request("cms", "处方 " + std::to_string(i)).id);
+  auto out = sign(ph, ids);
+  ASSERT_TRUE(out) << out.error().to_string();
+  for (const auto& id : ids) EXPECT_EQ(svc_->get_request(id).value().state, "signed");
+  // The same Q1 twice in one batch is refused (nonces are per request).
+  auto a = request(), b = request();
+  auto q = tp::sign_client_start().value();
+  std::vector<SignStartItem> items{{a.id, q.q1}, {b.id, q.q1}};
+  auto dup = svc_->sign_start(ph.device, items, Approval{.method = "pin"});
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(problem_type(dup.error()), problem::kInvalidPoint);
+}
+
+TEST_P(CosignServiceTest, WrongPinFiveTimesLocksTheDevice) {
+  Phone ph = enroll("sm2");
+  auto wrong = tp::random_scalar().value();  // the share a wrong PIN unlocks
+  for (int i = 0; i < 5; ++i) {
+    auto r = request();
+    auto out = sign(ph, {r.id}, Approval{.method = "pin"}, &wrong);
+    ASSERT_FALSE(out);
+    EXPECT_EQ(problem_type(out.error()), problem::kSignatureInvalid);
+    EXPECT_EQ(svc_->get_request(r.id).value().state, "pending");  // back to pending
+  }
+  auto r = request();
+  auto locked = sign(ph, {r.id}, Approval{.method = "pin"});
+  ASSERT_FALSE(locked);
+  EXPECT_EQ(problem_type(locked.error()), problem::kDeviceLocked);
+  // The passkey path is locked too until the RA unlocks the device.
+  EXPECT_EQ(problem_type(sign(ph, {r.id}).error()), problem::kDeviceLocked);
+  ASSERT_TRUE(svc_->set_device_status(ph.device.id, "active", "ra"));
+  ph.device = svc_->get_device(ph.device.id).value();
+  EXPECT_TRUE(sign(ph, {r.id}, Approval{.method = "pin"}));
+}
+
+TEST_P(CosignServiceTest, NeitherShareAloneSigns) {
+  Phone ph = enroll("sm2");
+  auto r = request("raw");
+  // The phone alone: without hpki's s1 it has nothing; with an s1 from another server share the
+  // signature does not verify (the phone's own check refuses it).
+  auto other = tp::keygen_client("x").value();
+  auto other_server = tp::keygen_server(other.p1, other.proof, "x").value();
+  auto s1 = tp::sign_client_start().value();
+  const Bytes e = tp::message_digest(ph.p, r.document).value();
+  auto part = tp::sign_server(other_server.d2, s1.q1, e).value();
+  EXPECT_FALSE(tp::sign_client_finish(ph.d1, std::move(s1.w1), part.r, part.s1, e, ph.p));
+  // hpki alone: the server's half with any phone share but the real one fails.
+  auto fake = tp::random_scalar().value();
+  auto out = sign(ph, {r.id}, Approval{.method = "pin"}, &fake);
+  EXPECT_FALSE(out);
+  EXPECT_EQ(svc_->get_request(r.id).value().state, "pending");
+}
+
+TEST_P(CosignServiceTest, RejectAndOtherDoctorsRequests) {
+  Phone ph = enroll("sm2");
+  auto r = request();
+  auto rej = svc_->reject(ph.device, r.id, "剂量有误");
+  ASSERT_TRUE(rej);
+  EXPECT_EQ(svc_->get_request(r.id).value().state, "rejected");
+  // Another doctor's phone neither sees nor signs the first doctor's requests.
+  const auto other = staff_subject("示例医院", "310101199001019999");
+  Phone ph2 = enroll("sm2", true, "示例医院", other);
+  auto r2 = request();
+  EXPECT_TRUE(svc_->pending(ph2.device).value().empty());
+  EXPECT_EQ(svc_->request_for(ph2.device, r2.id).error().code(), ErrorCode::kNotFound);
+  EXPECT_FALSE(sign(ph2, {r2.id}));
+}
+
+TEST_P(CosignServiceTest, QrLoginNeedsTheNumberThePasskeyAndTheSecret) {
+  Phone ph = enroll("sm2");
+  auto q = svc_->create_qr("login", "10.1.2.3", "Chrome on 门诊 3").value();
+  auto scan = svc_->qr_scan(ph.device, q.record.id).value();
+  ASSERT_EQ(scan.choices.size(), 3u);
+  EXPECT_NE(std::find(scan.choices.begin(), scan.choices.end(), q.record.number),
+            scan.choices.end());
+  // A second scan is refused.
+  EXPECT_EQ(problem_type(svc_->qr_scan(ph.device, q.record.id).error()), problem::kQrState);
+  const std::string in = "hpki-cosign-qr-v1" + q.record.id + std::to_string(q.record.number);
+  const Bytes ch = crypto::digest(crypto::HashAlg::kSha256, as_bytes(in)).value();
+  ASSERT_TRUE(svc_->qr_confirm(ph.device, q.record.id, static_cast<int>(q.record.number),
+                               passkey(ph, ch)));
+  // Status with the wrong secret: not found; with the right one: the ticket.
+  EXPECT_FALSE(svc_->qr_status(q.record.id, "nope"));
+  auto st = svc_->qr_status(q.record.id, q.secret).value();
+  ASSERT_EQ(st.state, "confirmed");
+  ASSERT_TRUE(st.ticket);
+  const std::string ticket(st.ticket->begin(), st.ticket->end());
+  EXPECT_FALSE(svc_->qr_redeem(q.record.id, "nope", ticket));
+  auto session = svc_->qr_redeem(q.record.id, q.secret, ticket);
+  ASSERT_TRUE(session) << session.error().to_string();
+  EXPECT_EQ(session->subject, "张三");
+  EXPECT_TRUE(svc_->pc_session(session->token));
+  // Redeemed once only.
+  EXPECT_EQ(problem_type(svc_->qr_redeem(q.record.id, q.secret, ticket).error()), problem::kQrState);
+  // A wrong number cancels the session.
+  auto q2 = svc_->create_qr("login", "10.1.2.3", "").value();
+  ASSERT_TRUE(svc_->qr_scan(ph.device, q2.record.id));
+  const int wrong = q2.record.number == 99 ? 98 : static_cast<int>(q2.record.number) + 1;
+  auto bad = svc_->qr_confirm(ph.device, q2.record.id, wrong, passkey(ph, ch));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(svc_->qr_status(q2.record.id, q2.secret).value().state, "cancelled");
+}
+
+TEST_P(CosignServiceTest, TwoPartyDecryptionOfAnOpensslCiphertext) {
+  Phone ph = enroll("sm2");
+  const std::string pub = write_file("pub.pem", as_bytes(pem_encode("PUBLIC KEY", ph.device.public_key)));
+  const std::string msg = write_file("plain.txt", as_bytes("病历摘要"));
+  const std::string ct = dir_.file("ct.der");
+  auto res = test::run("openssl pkeyutl -encrypt -pubin -inkey " + pub + " -in " + msg + " -out " +
+                       ct + " 2>&1");
+  ASSERT_EQ(res.exit_code, 0) << res.output;
+  const Bytes der = test::read_file(ct);
+  const Bytes raw = crypto::sm2_ciphertext_der_to_raw(der, crypto::Sm2CiphertextFormat::kRawC1C3C2).value();
+  auto d1 = tp::decrypt_client_start(BytesView(raw).first(65)).value();
+  std::string in = "hpki-cosign-decrypt-v1";
+  in.append(reinterpret_cast<const char*>(d1.t1.data()), d1.t1.size());
+  const Bytes ch = crypto::digest(crypto::HashAlg::kSha256, as_bytes(in)).value();
+  // The PIN path is not enough for decryption.
+  EXPECT_FALSE(svc_->decrypt(ph.device, d1.t1, Approval{.method = "pin"}));
+  auto t2 = svc_->decrypt(ph.device, d1.t1, passkey(ph, ch));
+  ASSERT_TRUE(t2) << t2.error().to_string();
+  auto plain = tp::decrypt_client_finish(ph.d1, std::move(d1.w), *t2, raw).value();
+  EXPECT_EQ(plain.as_string_view(), "病历摘要");
+}
+
+TEST_P(CosignServiceTest, EventsWakeAWaitingPhone) {
+  Phone ph = enroll("sm2");
+  std::promise<std::vector<store::SigningRequestRecord>> got;
+  svc_->wait_events(ph.device, 1'000'000'000, rt_->clock().now() + std::chrono::seconds(10),
+                    [&](std::vector<store::SigningRequestRecord> news) { got.set_value(news); });
+  // Nothing newer than a huge id: a new request has a smaller seq, so wait from 0 instead.
+  auto f = got.get_future();
+  EXPECT_EQ(f.wait_for(std::chrono::seconds(15)), std::future_status::ready);
+  std::promise<std::vector<store::SigningRequestRecord>> got2;
+  svc_->wait_events(ph.device, 0, rt_->clock().now() + std::chrono::seconds(20),
+                    [&](std::vector<store::SigningRequestRecord> news) { got2.set_value(news); });
+  auto r = request();
+  auto f2 = got2.get_future();
+  ASSERT_EQ(f2.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  auto news = f2.get();
+  ASSERT_FALSE(news.empty());
+  EXPECT_EQ(news.back().id, r.id);
+  EXPECT_GT(news.back().seq, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CosignServiceTest, test::backends(), test::backend_name);
+
+}  // namespace
+}  // namespace hpki::cosign
