@@ -115,6 +115,7 @@ function fatal(e: unknown): boolean {
   if (e instanceof ApiError && (e.is('device-locked') || e.is('device-revoked'))) {
     stopStream?.();
     stopStream = null;
+    status('');
     show(lockedScreen(e.is('device-locked') ? 'lockedTitle' : 'revokedTitle'));
     return true;
   }
