@@ -816,42 +816,69 @@ void add_site(http::Router& router, const std::string& prefix, std::shared_ptr<S
       rest);
 }
 
+// The phone's and the PC's routes (docs/cosign.md), in the order of kPhoneHandlers.
+constexpr PhoneRouteDoc kPhoneRoutes[] = {
+    {"POST", "/api/v1/m/enroll/start", "Phone: start an enrollment with its code",
+     "enrollment-code"},
+    {"POST", "/api/v1/m/enroll/keygen",
+     "Phone: two-party key generation (K2) and hpki's half of the CSR signature (S2)",
+     "enrollment-code"},
+    {"POST", "/api/v1/m/enroll/finish",
+     "Phone: the jointly signed CSR and the passkey; the certificate and the device token",
+     "enrollment-code"},
+    {"GET", "/api/v1/m/me", "Phone: the device, its certificate and pending count", "device-token"},
+    {"GET", "/api/v1/m/requests", "Phone: pending signing requests (待签)", "device-token"},
+    {"GET", "/api/v1/m/requests/{id}", "Phone: one request with its document", "device-token"},
+    {"POST", "/api/v1/m/requests/{id}/reject", "Phone: reject a request", "device-token"},
+    {"POST", "/api/v1/m/sign/start",
+     "Phone: approve requests (passkey or PIN) and get hpki's half of each signature (S2)",
+     "device-token"},
+    {"POST", "/api/v1/m/sign/finish", "Phone: the final shares; hpki verifies and assembles",
+     "device-token"},
+    {"POST", "/api/v1/m/decrypt", "Phone: hpki's half of a two-party SM2 decryption (D2)",
+     "device-token"},
+    {"POST", "/api/v1/m/handwriting", "Phone: the handwritten signature image and strokes",
+     "device-token"},
+    {"POST", "/api/v1/m/qr/{id}/scan", "Phone: a scanned login or signing QR code", "device-token"},
+    {"POST", "/api/v1/m/qr/{id}/confirm", "Phone: confirm a QR login (number and passkey)",
+     "device-token"},
+    {"POST", "/qr/api/sessions", "PC: a new login QR code (sets the hpki_qr cookie)", "none"},
+    {"GET", "/qr/api/sessions/{id}", "PC: the state of its QR code (the ticket once confirmed)",
+     "pc-cookie"},
+    {"POST", "/qr/api/sessions/{id}/redeem", "PC: redeem the one-time ticket for a session",
+     "pc-cookie"},
+    {"GET", "/qr/api/session", "PC: the session of a QR login", "pc-cookie"},
+    {"GET", "/api/v1/m/events",
+     "Phone: server-sent events (text/event-stream) of its requests; Last-Event-ID resumes",
+     "device-token"},
+};
+using PhoneFn = http::Response (*)(ApiContext&, const http::Request&);
+constexpr PhoneFn kPhoneHandlers[] = {
+    &enroll_start,   &enroll_keygen, &enroll_finish, &me,        &list_pending, &show_request,
+    &reject_request, &sign_start,    &sign_finish,   &decrypt,   &handwriting,  &qr_scan,
+    &qr_confirm,     &qr_new,        &qr_get,        &qr_redeem, &qr_session,   nullptr};
+static_assert(std::size(kPhoneRoutes) == std::size(kPhoneHandlers));
+
 }  // namespace
 
 std::span<const ApiRoute> cosign_routes() { return kRoutes; }
+std::span<const PhoneRouteDoc> cosign_phone_route_docs() { return kPhoneRoutes; }
 
 void add_cosign_phone_routes(http::Router& router, ApiContext& c,
                              const std::filesystem::path& web_dir) {
   if (c.cosign == nullptr) return;
-  using Fn = http::Response (*)(ApiContext&, const http::Request&);
   http::RouteOptions o;
   o.public_route = true;  // no API key: the code, the device token or the PC secret
   o.rate_limited = true;  // the per-address limit of the server
-  const std::pair<std::pair<const char*, const char*>, Fn> phone[] = {
-      {{"POST", "/api/v1/m/enroll/start"}, &enroll_start},
-      {{"POST", "/api/v1/m/enroll/keygen"}, &enroll_keygen},
-      {{"POST", "/api/v1/m/enroll/finish"}, &enroll_finish},
-      {{"GET", "/api/v1/m/me"}, &me},
-      {{"GET", "/api/v1/m/requests"}, &list_pending},
-      {{"GET", "/api/v1/m/requests/{id}"}, &show_request},
-      {{"POST", "/api/v1/m/requests/{id}/reject"}, &reject_request},
-      {{"POST", "/api/v1/m/sign/start"}, &sign_start},
-      {{"POST", "/api/v1/m/sign/finish"}, &sign_finish},
-      {{"POST", "/api/v1/m/decrypt"}, &decrypt},
-      {{"POST", "/api/v1/m/handwriting"}, &handwriting},
-      {{"POST", "/api/v1/m/qr/{id}/scan"}, &qr_scan},
-      {{"POST", "/api/v1/m/qr/{id}/confirm"}, &qr_confirm},
-      {{"POST", "/qr/api/sessions"}, &qr_new},
-      {{"GET", "/qr/api/sessions/{id}"}, &qr_get},
-      {{"POST", "/qr/api/sessions/{id}/redeem"}, &qr_redeem},
-      {{"GET", "/qr/api/session"}, &qr_session},
-  };
-  for (const auto& [route, fn] : phone) {
+  for (std::size_t i = 0; i < std::size(kPhoneRoutes); ++i) {
+    const PhoneRouteDoc& doc = kPhoneRoutes[i];
+    const PhoneFn fn = kPhoneHandlers[i];
+    if (fn == nullptr) continue;  // the event stream: asynchronous, below
     http::RouteOptions ro = o;
-    ro.summary = std::string(route.first) + " " + route.second;
+    ro.summary = std::string(doc.summary);
     ro.max_body_bytes = 2 * 1024 * 1024;
     router.add(
-        route.first, route.second, [&c, fn](const http::Request& req) { return fn(c, req); }, ro);
+        doc.method, doc.pattern, [&c, fn](const http::Request& req) { return fn(c, req); }, ro);
   }
   http::RouteOptions ev = o;
   ev.summary = "server-sent events of the phone's signing requests";

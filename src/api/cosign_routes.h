@@ -22,6 +22,16 @@ namespace hpki::api {
 // The /api/v1 routes of hospital systems and RA officers (in the route table).
 [[nodiscard]] std::span<const ApiRoute> cosign_routes();
 
+// The phone's protocol routes and the PC's QR routes as the OpenAPI document lists them: how each
+// is authenticated ("enrollment-code", "device-token", "pc-cookie" or "none").
+struct PhoneRouteDoc {
+  std::string_view method;
+  std::string_view pattern;
+  std::string_view summary;
+  std::string_view auth;
+};
+[[nodiscard]] std::span<const PhoneRouteDoc> cosign_phone_route_docs();
+
 // The phone's protocol routes, the PC's QR routes and the static files of web_dir/m and
 // web_dir/qr (missing files: the routes answer 404 with a hint to build the web front ends).
 // On both listeners: the phone app must be same-origin with its API (WebAuthn).

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <utility>
 
+#include "api/cosign_routes.h"
 #include "api/routes.h"
 
 namespace hpki::api {
@@ -76,6 +77,22 @@ const std::string& openapi_json() {
       for (auto& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       paths[std::string(s.pattern)][method] = op;
     }
+    // Mobile co-signing's phone and PC routes (issue 19): not API-key routes.
+    for (const auto& r : cosign_phone_route_docs()) {
+      std::string method(r.method);
+      for (auto& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      json security = json::array();
+      if (r.auth == "device-token") security.push_back({{"deviceToken", json::array()}});
+      json op;
+      op["summary"] = std::string(r.summary);
+      op["operationId"] = std::string(r.method) + " " + std::string(r.pattern);
+      op["x-hpki-auth"] = std::string(r.auth);
+      op["security"] = security;
+      op["responses"]["200"]["description"] = "Success";
+      op["responses"]["4XX"]["description"] =
+          "Problem (application/problem+json); the cosign/... types of docs/cosign.md";
+      paths[std::string(r.pattern)][method] = op;
+    }
     json subject{{"type", "object"},
                  {"properties",
                   {{"name", {{"type", "string"}}},
@@ -108,6 +125,10 @@ const std::string& openapi_json() {
         {"components",
          {{"securitySchemes",
            {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
+            {"deviceToken",
+             {{"type", "http"},
+              {"scheme", "bearer"},
+              {"description", "a phone's device token (hpkid_...), docs/cosign.md"}}},
             {"mtls", {{"type", "mutualTLS"}}}}},
           {"schemas",
            {{"Problem",

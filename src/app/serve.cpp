@@ -213,7 +213,12 @@ std::filesystem::path web_dir() {
 // reach hpki under that name; docs/cosign.md).
 cosign::Config cosign_config(const ca::HomeConfig& cfg) {
   cosign::Config c;
-  c.base_url = cfg.ca.base_url;
+  c.base_url = cfg.cosign.base_url.empty() ? cfg.ca.base_url : cfg.cosign.base_url;
+  c.notify_url = cfg.cosign.notify_url;
+  c.callback_prefixes = cfg.cosign.callback_prefixes;
+  c.max_pin_failures = cfg.cosign.max_pin_failures;
+  c.decrypt_per_hour = cfg.cosign.decrypt_per_hour;
+  c.reenroll_revokes = cfg.cosign.reenroll == "revoke";
   while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
   std::string host = c.base_url.substr(
       c.base_url.find("://") == std::string::npos ? 0 : c.base_url.find("://") + 3);

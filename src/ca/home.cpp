@@ -106,6 +106,49 @@ Result<HomeConfig> load_home(const std::filesystem::path& home,
     return fail(ErrorCode::kConfigInvalid, doc.where("crl.regenerate_before_seconds") +
                                                ": must be less than validity_seconds");
   }
+  // [cosign]
+  for (const auto& name : HPKI_TRY(doc.keys_of("cosign"))) {
+    const std::string key = "cosign." + name;
+    auto number = [&](int& out, std::int64_t min, std::int64_t max) -> Result<void> {
+      if (auto v = HPKI_TRY(doc.get_int(key))) {
+        if (*v < min || *v > max)
+          return fail(ErrorCode::kConfigInvalid,
+                      doc.where(key) + ": " + std::to_string(min) + ".." + std::to_string(max));
+        out = static_cast<int>(*v);
+      }
+      return {};
+    };
+    auto url = [&](std::string& out) -> Result<void> {
+      if (auto v = HPKI_TRY(doc.get_string(key))) {
+        if (!v->empty() && !v->starts_with("https://") && !v->starts_with("http://"))
+          return fail(ErrorCode::kConfigInvalid, doc.where(key) + ": an http(s):// URL");
+        out = *v;
+      }
+      return {};
+    };
+    if (name == "base_url") {
+      HPKI_TRY(url(h.cosign.base_url));
+    } else if (name == "notify_url") {
+      HPKI_TRY(url(h.cosign.notify_url));
+    } else if (name == "callback_prefixes") {
+      if (auto v = HPKI_TRY(doc.get_string_list(key))) h.cosign.callback_prefixes = *v;
+    } else if (name == "max_pin_failures") {
+      HPKI_TRY(number(h.cosign.max_pin_failures, 1, 20));
+    } else if (name == "decrypt_per_hour") {
+      HPKI_TRY(number(h.cosign.decrypt_per_hour, 1, 10000));
+    } else if (name == "reenroll") {
+      if (auto v = HPKI_TRY(doc.get_string(key))) {
+        if (*v != "revoke" && *v != "keep")
+          return fail(ErrorCode::kConfigInvalid, doc.where(key) + ": \"revoke\" or \"keep\"");
+        h.cosign.reenroll = *v;
+      }
+    } else {
+      return fail(ErrorCode::kConfigInvalid,
+                  doc.where(key) +
+                      ": unknown key (base_url, notify_url, callback_prefixes, "
+                      "max_pin_failures, decrypt_per_hour, reenroll)");
+    }
+  }
   // [x509]
   h.build.base_url = h.ca.base_url;
   std::string style = "implicit";
@@ -175,7 +218,7 @@ Result<HomeConfig> load_home(const std::filesystem::path& home,
     o.permitted = std::move(*permitted);
     h.organizations.emplace(org, std::move(o));
   }
-  h.base = HPKI_TRY(read_config(doc, {"ocsp", "crl", "api", "serve"}));
+  h.base = HPKI_TRY(read_config(doc, {"ocsp", "crl", "api", "serve", "cosign"}));
   if (h.base.database.url.starts_with("sqlite:")) {
     std::filesystem::path p = h.base.database.url.substr(7);
     if (p.is_relative()) p = h.home / p;

@@ -81,12 +81,31 @@ struct OrganizationSettings {
   x509::PermittedNames permitted;  // dns and ip, parsed (x509/name_policy.h)
 };
 
+// [cosign]: mobile co-signing (issue 19; docs/cosign.md). Read here, used by cosign/ and app/.
+struct CosignSettings {
+  // The origin phones reach hpki at: the WebAuthn origin and RP ID (its host) and the links in
+  // QR codes. Empty: [ca] base_url. Must be https:// in production (http://localhost in tests).
+  std::string base_url;
+  // Wake-up sink for new signing requests (an SMS / 企业微信 / 钉钉 gateway): POST of
+  // {"event", "organization", "subject_id", "pending", "link"} — never patient data. Empty: none.
+  std::string notify_url;
+  // Allowed prefixes of hospital systems' callback URLs (e.g. "https://his.example/"); empty:
+  // any http(s) URL (every organization's callback is reached from hpki's network).
+  std::vector<std::string> callback_prefixes;
+  int max_pin_failures = 5;   // consecutive, per device (1..20)
+  int decrypt_per_hour = 60;  // two-party decryptions per device and hour (1..10000)
+  // A new enrollment of a doctor who has active devices: "revoke" (default: the old devices are
+  // revoked and their certificates revoked as superseded) or "keep".
+  std::string reenroll = "revoke";
+};
+
 struct HomeConfig {
   std::filesystem::path home;
   RawConfig base;
   CaSettings ca;
   OcspConfig ocsp;
   CrlSettings crl;
+  CosignSettings cosign;
   x509::BuildSettings build;
   crypto::HashAlg audit_hash = crypto::HashAlg::kSm3;
   TsaSettings tsa;

@@ -497,7 +497,9 @@ Result<Enrolled> Service::enroll_finish(const EnrollFinish& f) {
   }
   d.handwriting = f.handwriting_png;
   d.strokes = f.strokes;
+  std::vector<CosignDeviceRecord> replaced;
   HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
+    replaced.clear();
     auto cur = HPKI_TRY(tx.get_cosign_enrollment(r.id));
     if (cur.state != "started") {
       return fail(problem_error(ErrorCode::kConflict, problem::kEnrollmentState,
@@ -507,6 +509,19 @@ Result<Enrolled> Service::enroll_finish(const EnrollFinish& f) {
     cur.device_id = d.id;
     cur.share.reset();  // the device holds it now
     HPKI_TRY(tx.update_cosign_enrollment(cur));
+    if (config_.reenroll_revokes) {
+      // A lost or changed phone: the doctor's older devices stop working (hpki's share is
+      // destroyed); their certificates are revoked below, after this commit.
+      for (auto old : HPKI_TRY(tx.list_cosign_devices(d.org, d.subject_id))) {
+        if (old.status == "revoked") continue;
+        old.status = "revoked";
+        old.share.reset();
+        HPKI_TRY(tx.update_cosign_device(old));
+        replaced.push_back(old);
+        HPKI_TRY(audit(tx, "enrollment:" + r.id, "cosign.device.revoke", old.id,
+                       audit::outcome::kSuccess, json{{"reason", "re-enrollment"}}.dump(), d.org));
+      }
+    }
     HPKI_TRY(tx.insert_cosign_device(d));
     return audit(tx, "enrollment:" + r.id, "cosign.enroll", d.id, audit::outcome::kSuccess,
                  json{{"subject_id", d.subject_id},
@@ -517,6 +532,16 @@ Result<Enrolled> Service::enroll_finish(const EnrollFinish& f) {
                      .dump(),
                  d.org);
   }));
+  for (const auto& old : replaced) {
+    auto serial = Serial::from_canonical(old.serial);
+    if (!serial) continue;
+    auto revoked = d_.ca->revoke(*serial, x509::RevocationReason::kSuperseded, std::nullopt,
+                                 {.actor = "enrollment:" + r.id, .role = "ra_officer"});
+    if (!revoked && revoked.error().code() != ErrorCode::kBadState) {
+      log::warn("re-enrollment {}: revoking the old certificate {}: {}", r.id, old.serial,
+                revoked.error().to_string());
+    }
+  }
   return out;
 }
 
@@ -627,6 +652,12 @@ Result<SigningRequestRecord> Service::create_request(const std::string& org, con
   if (n.callback_url.size() > 2048) {
     return fail(ErrorCode::kInvalidArgument, "callback_url longer than 2048 characters");
   }
+  if (!n.callback_url.empty() && !config_.callback_prefixes.empty() &&
+      std::none_of(config_.callback_prefixes.begin(), config_.callback_prefixes.end(),
+                   [&](const std::string& p) { return n.callback_url.starts_with(p); })) {
+    return fail(ErrorCode::kPolicyRefused,
+                "callback_url is not under an allowed prefix ([cosign] callback_prefixes)");
+  }
   const auto life = n.expires_in.value_or(config_.request_ttl);
   if (life < std::chrono::seconds(30) || life > config_.request_ttl_max) {
     return fail(ErrorCode::kInvalidArgument, "expires_in must be between 30 and " +
@@ -677,6 +708,7 @@ Result<SigningRequestRecord> Service::create_request(const std::string& org, con
   }));
   if (qr != nullptr) *qr = std::move(q);
   changed();
+  if (n.signer != 0) notify(org, n.signer);
   return r;
 }
 
@@ -1094,6 +1126,19 @@ Result<Bytes> Service::decrypt(const CosignDeviceRecord& dev, BytesView t1,
     return fail(problem_error(ErrorCode::kPermissionDenied, problem::kApprovalInvalid,
                               "decryption needs a passkey approval"));
   }
+  {
+    // mobile.md §1.7(6): D2 is a static-DH oracle; at most decrypt_per_hour per device.
+    std::lock_guard lock(session_mu_);
+    auto& times = decrypts_[dev.id];
+    const auto now = d_.clock->now();
+    std::erase_if(times, [&](TimePoint t) { return now - t >= std::chrono::hours(1); });
+    if (static_cast<int>(times.size()) >= config_.decrypt_per_hour) {
+      return fail(ErrorCode::kLimitExceeded,
+                  "more than " + std::to_string(config_.decrypt_per_hour) +
+                      " decryptions in an hour on this device; try later");
+    }
+    times.push_back(now);
+  }
   std::string in = "hpki-cosign-decrypt-v1";
   in.append(reinterpret_cast<const char*>(t1.data()), t1.size());
   const Bytes challenge = HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, as_bytes(in)));
@@ -1188,6 +1233,16 @@ void Service::deliver(const std::string& request_id) {
   cv_.notify_all();
 }
 
+void Service::notify(const std::string& org, std::int64_t subject_id) {
+  if (config_.notify_url.empty() || !d_.webhook) return;
+  {
+    std::lock_guard lock(mu_);
+    webhook_queue_.push_back(
+        {d_.clock->now(), {"notify:" + org + "\n" + std::to_string(subject_id), 1}});
+  }
+  cv_.notify_all();
+}
+
 void Service::webhook_loop() {
   // Retries with backoff: 1 s, 5 s, 30 s, 2 min, 10 min (docs/cosign.md §3).
   static constexpr std::array<std::chrono::seconds, 5> kBackoff{
@@ -1207,6 +1262,39 @@ void Service::webhook_loop() {
     if (due.empty()) continue;
     lock.unlock();
     for (const auto& [id, attempt] : due) {
+      if (id.starts_with("notify:")) {
+        // The wake-up nudge: who has how many pending requests, and the app's link.
+        const auto nl = id.find('\n');
+        const std::string org = id.substr(7, nl - 7);
+        std::int64_t subject = 0;
+        try {
+          subject = std::stoll(id.substr(nl + 1));
+        } catch (...) {
+          continue;
+        }
+        static const std::vector<std::string> kPending{"pending"};
+        auto list = d_.store->read_value<std::vector<SigningRequestRecord>>([&](store::Tx& tx) {
+          return tx.list_signing_requests(org, subject, kPending, 0, 500, false);
+        });
+        const std::string body = json{
+            {"event", "pending"},
+            {"organization", org},
+            {"subject_id", subject},
+            {"pending", list ? list->size() : 0},
+            {"link", config_.base_url +
+                         "/m/"}}.dump();
+        std::string sig;
+        if (auto secret = webhook_secret(org); secret) {
+          if (auto key = hex_decode(*secret)) {
+            if (auto mac = crypto::hmac(crypto::HashAlg::kSm3, *key, as_bytes(body))) {
+              sig = "hmac-sm3=" + hex_encode(*mac);
+            }
+          }
+        }
+        (void)d_.webhook(config_.notify_url, body,
+                         {{"Content-Type", "application/json"}, {"X-Hpki-Signature", sig}});
+        continue;
+      }
       auto r = get_request(id);
       if (!r || r->callback_url.empty()) continue;
       const std::string body = request_json_for_webhook(*r, d_.clock->now()).dump();

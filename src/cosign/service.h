@@ -77,6 +77,10 @@ struct Config {
   std::chrono::seconds session_ttl{std::chrono::hours(8)};  // a QR login's PC session
   int max_code_attempts = 5;                                // per enrollment
   int max_pin_failures = 5;                                 // consecutive, per device
+  int decrypt_per_hour = 60;                                // D2 calls per device and hour
+  std::string notify_url;  // wake-up sink (ca::CosignSettings::notify_url); empty: none
+  std::vector<std::string> callback_prefixes;  // allowed callback URL prefixes; empty: any
+  bool reenroll_revokes = true;  // a new enrollment revokes the subject's older devices
   std::size_t max_document = 8 * 1024 * 1024;
   std::size_t max_batch = 50;
   std::string sm2_profile = "staff-sign";
@@ -312,6 +316,7 @@ class Service {
                                            Bytes* m_out);
   void changed();  // wakes the waiters
   void deliver(const std::string& request_id);
+  void notify(const std::string& org, std::int64_t subject_id);
   void waiter_loop();
   void webhook_loop();
 
@@ -321,7 +326,8 @@ class Service {
   std::condition_variable cv_;
   std::vector<std::shared_ptr<Waiter>> waiters_;
   std::vector<std::pair<TimePoint, std::pair<std::string, int>>> webhook_queue_;  // due, (id, try)
-  std::map<std::string, PcSession> sessions_;  // by token hash (hex)
+  std::map<std::string, PcSession> sessions_;               // by token hash (hex)
+  std::map<std::string, std::vector<TimePoint>> decrypts_;  // by device id, the last hour's
   mutable std::mutex session_mu_;
   bool stop_ = false;
   std::uint64_t generation_ = 0;

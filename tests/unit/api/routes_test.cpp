@@ -19,6 +19,8 @@
 #include "api/route_table.h"
 #include "api/routes.h"
 #include "auth/credentials.h"
+#include "core/encoding.h"
+#include "cosign/service.h"
 #include "crypto/digest.h"
 #include "crypto/random.h"
 #include "tests/support/ca_fixture.h"
@@ -125,16 +127,29 @@ class ApiRouterTest : public test::CaFixture {
         tsa::TsaOptions{});
     ASSERT_TRUE(tsa) << tsa.error().to_string();
     tsa_ = std::move(*tsa);
+    cosign::Config cc;
+    cc.base_url = "https://sign.hospital.example";
+    cc.rp_id = "sign.hospital.example";
+    cosign_ = std::make_unique<cosign::Service>(cc, cosign::Deps{.store = &rt_->store(),
+                                                                 .ca = &rt_->ca(),
+                                                                 .audit = &rt_->audit(),
+                                                                 .sealer = &rt_->cosign_sealer(),
+                                                                 .tsa = tsa_.get(),
+                                                                 .clock = &rt_->clock(),
+                                                                 .random = &random_,
+                                                                 .webhook = {}});
     ctx_ = ApiContext{.runtime = rt_.get(),
                       .pepper = &pepper_,
                       .metrics = &metrics_,
                       .tsa = tsa_.get(),
                       .credentials = nullptr,
                       .signatures = nullptr,
-                      .rate_limiter = nullptr};
+                      .rate_limiter = nullptr,
+                      .cosign = cosign_.get()};
     add_api_routes(router_, ctx_);
   }
   void TearDown() override {
+    if (cosign_) cosign_->stop();
     if (tsa_) tsa_->stop();
   }
 
@@ -196,6 +211,7 @@ class ApiRouterTest : public test::CaFixture {
   crypto::SystemRandom random_;
   http::MetricsRegistry metrics_;
   std::unique_ptr<tsa::TsaService> tsa_;
+  std::unique_ptr<cosign::Service> cosign_;
   ApiContext ctx_;
   http::Router router_;
 };
@@ -405,6 +421,63 @@ TEST_P(ApiRouterTest, AnotherOrganizationSeesNothingOfTheFirst) {
 // The per-caller bucket is taken only after the credentials are verified: requests that fail
 // authentication never touch it; over the burst a caller gets 429 with Retry-After (audited),
 // while another caller is unaffected.
+// Issue 19 through the router: 示例医院's enrollments and signing requests are 404 to every caller
+// of 其他医院 (403 where the role lacks the permission), which can neither enroll 示例医院's staff
+// nor send them requests; the webhook secrets of the two organizations differ.
+TEST_P(ApiRouterTest, CosignRoutesAreScopedByOrganization) {
+  const Key ra_a = key(Role::kRaOfficer, kOrgA);
+  const Key his_a = key(Role::kIntegration, kOrgA);
+  const json subject{
+      {"kind", "staff"},
+      {"subject", {{"name", "李四"}, {"org", kOrgA}, {"id_number", "11010519491231002X"}}}};
+  auto created = call({"POST", "/api/v1/subjects", subject.dump(), ra_a.token});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto subject_id = body_of(created).at("id").get<std::int64_t>();
+  auto enr =
+      call({"POST", "/api/v1/enrollments", json{{"subject_id", subject_id}}.dump(), his_a.token});
+  ASSERT_EQ(enr.status, 201) << enr.body;
+  EXPECT_EQ(body_of(enr).at("code").get<std::string>().size(), 8u);
+  const std::string enrollment = body_of(enr).at("id");
+  const json req{{"signer", subject_id},
+                 {"document", base64_encode(as_bytes("处方"))},
+                 {"summary", {{"document_type", "处方"}}}};
+  auto sr = call({"POST", "/api/v1/signing-requests", req.dump(), his_a.token});
+  ASSERT_EQ(sr.status, 201) << sr.body;
+  const std::string request = body_of(sr).at("id");
+  EXPECT_EQ(call({"GET", "/api/v1/signing-requests/" + request, "", his_a.token}).status, 200);
+  EXPECT_EQ(call({"GET", "/api/v1/enrollments/" + enrollment, "", ra_a.token}).status, 200);
+  const std::string secret_a =
+      body_of(call({"GET", "/api/v1/cosign/webhook-secret", "", his_a.token})).value("secret", "");
+  for (Role role : {Role::kRaOfficer, Role::kIntegration, Role::kAuditor}) {
+    const Key b = key(role, kOrgB);
+    const std::string who = std::string(auth::to_string(role)) + " of " + kOrgB;
+    auto expect = [&](Permission p) { return auth::role_has(role, p) ? 404 : 403; };
+    EXPECT_EQ(call({"GET", "/api/v1/enrollments/" + enrollment, "", b.token}).status,
+              expect(Permission::kCertRead))
+        << who;
+    for (const std::string& t : {"/api/v1/signing-requests/" + request,
+                                 "/api/v1/signing-requests/" + request + "/deliveries"}) {
+      EXPECT_EQ(call({"GET", t, "", b.token}).status, expect(Permission::kSign)) << who << t;
+    }
+    EXPECT_EQ(
+        call({"POST", "/api/v1/enrollments", json{{"subject_id", subject_id}}.dump(), b.token})
+            .status,
+        expect(Permission::kCertIssue))
+        << who;
+    EXPECT_EQ(call({"POST", "/api/v1/signing-requests", req.dump(), b.token}).status,
+              expect(Permission::kSign))
+        << who;
+    if (auth::role_has(role, Permission::kSign)) {
+      const auto secret_b =
+          body_of(call({"GET", "/api/v1/cosign/webhook-secret", "", b.token})).value("secret", "");
+      EXPECT_FALSE(secret_b.empty());
+      EXPECT_NE(secret_b, secret_a) << who;
+    }
+  }
+  // The phone's routes need the device token.
+  EXPECT_EQ(call({"GET", "/api/v1/m/requests", "", ""}).status, 404);  // not in this router
+}
+
 TEST_P(ApiRouterTest, PerCallerRateLimitAfterAuthentication) {
   http::RateLimiter limiter(http::RateLimitOptions{.rate_per_second = 0.001, .burst = 2});
   ctx_.rate_limiter = &limiter;

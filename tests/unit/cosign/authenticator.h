@@ -20,7 +20,8 @@ namespace hpki::cosign::webauthn::test_support {
 
 using cbor::Value;
 
-inline const RelyingParty kRp{.rp_id = "sign.hospital.example", .origin = "https://sign.hospital.example"};
+inline const RelyingParty kRp{.rp_id = "sign.hospital.example",
+                              .origin = "https://sign.hospital.example"};
 
 inline Bytes sha256(BytesView b) { return crypto::digest(crypto::HashAlg::kSha256, b).value(); }
 inline Bytes sha256(std::string_view s) { return sha256(as_bytes(s)); }
@@ -91,8 +92,8 @@ struct Authenticator {
 
 inline constexpr std::uint8_t kUp = Flags::kUp, kUv = Flags::kUv, kAt = Flags::kAt;
 
-inline Bytes client_data(std::string_view type, BytesView challenge, std::string_view origin = kRp.origin,
-                  nlohmann::json extra = {}) {
+inline Bytes client_data(std::string_view type, BytesView challenge,
+                         std::string_view origin = kRp.origin, nlohmann::json extra = {}) {
   nlohmann::json j = {{"type", std::string(type)},
                       {"challenge", base64url_encode(challenge)},
                       {"origin", std::string(origin)},

@@ -64,6 +64,8 @@ class CosignServiceTest : public test::CaFixture {
     Config c;
     c.base_url = std::string(kOrigin);
     c.rp_id = "sign.hospital.example";
+    c.decrypt_per_hour = 2;
+    c.callback_prefixes = {"https://his.example/"};
     Deps d;
     d.store = &rt_->store();
     d.ca = &rt_->ca();
@@ -120,8 +122,8 @@ class CosignServiceTest : public test::CaFixture {
       EXPECT_TRUE(k) << k.error().to_string();
       if (!k) return ph;
       // K3: the phone checks the joint key and hpki's proof.
-      EXPECT_TRUE(tp::check_joint_key(k1.d1, k->p, k->p2, {k->proof.r, k->proof.z},
-                                      start->record.id));
+      EXPECT_TRUE(
+          tp::check_joint_key(k1.d1, k->p, k->p2, {k->proof.r, k->proof.z}, start->record.id));
       const Bytes e_csr = tp::message_digest(k->p, k->csr_info).value();
       f.s = tp::sign_client_finish(k1.d1, std::move(s1.w1), k->r, k->s1, e_csr, k->p).value();
       ph.d1 = std::move(k1.d1);
@@ -134,14 +136,13 @@ class CosignServiceTest : public test::CaFixture {
     }
     if (passkey) {
       const Bytes cd = client_data("webauthn.create", start->record.challenge, kOrigin);
-      const Bytes auth = ph.passkey.auth_data(webauthn::Flags::kUp | webauthn::Flags::kUv |
-                                                  webauthn::Flags::kAt,
-                                              0, ph.passkey.cose_key());
-      f.webauthn = WebauthnRegistration{
-          ph.passkey.credential_id,
-          webauthn::test_support::attestation_object("none", webauthn::test_support::empty_map(),
-                                                     auth),
-          cd};
+      const Bytes auth =
+          ph.passkey.auth_data(webauthn::Flags::kUp | webauthn::Flags::kUv | webauthn::Flags::kAt,
+                               0, ph.passkey.cose_key());
+      f.webauthn = WebauthnRegistration{ph.passkey.credential_id,
+                                        webauthn::test_support::attestation_object(
+                                            "none", webauthn::test_support::empty_map(), auth),
+                                        cd};
     }
     auto done = svc_->enroll_finish(f);
     EXPECT_TRUE(done) << done.error().to_string();
@@ -153,8 +154,8 @@ class CosignServiceTest : public test::CaFixture {
   }
 
   // A passkey approval of `challenge`.
-  Approval passkey(Phone& ph, BytesView challenge, std::uint8_t flags = webauthn::Flags::kUp |
-                                                                        webauthn::Flags::kUv) {
+  Approval passkey(Phone& ph, BytesView challenge,
+                   std::uint8_t flags = webauthn::Flags::kUp | webauthn::Flags::kUv) {
     const Bytes cd = client_data("webauthn.get", challenge, kOrigin);
     const Bytes auth = ph.passkey.auth_data(flags, ++count_);
     Approval a;
@@ -204,7 +205,8 @@ class CosignServiceTest : public test::CaFixture {
       }
       items.push_back(std::move(it));
     }
-    if (ids.size() > 1) batch = crypto::digest(crypto::HashAlg::kSha256, as_bytes(batch_in)).value();
+    if (ids.size() > 1)
+      batch = crypto::digest(crypto::HashAlg::kSha256, as_bytes(batch_in)).value();
     const Approval a = approval ? *approval : passkey(ph, batch);
     auto started = HPKI_TRY(svc_->sign_start(ph.device, items, a));
     std::vector<SignFinishItem> fin;
@@ -215,8 +217,8 @@ class CosignServiceTest : public test::CaFixture {
         // phone's own check would catch: here it sends it anyway, as a broken phone would.
         const Bytes e = tp::message_digest(ph.p, started[i].m).value();
         const SecretBytes& share = d1 != nullptr ? *d1 : ph.d1;
-        auto s = tp::sign_client_finish(share, std::move(w1s[i]), started[i].r, started[i].s1, e,
-                                        ph.p);
+        auto s =
+            tp::sign_client_finish(share, std::move(w1s[i]), started[i].r, started[i].s1, e, ph.p);
         f.s = s ? *s : Bytes(32, 0x11);
       } else {
         f.signature = ph.p256.signer().value()->sign(started[i].m).value();
@@ -229,7 +231,8 @@ class CosignServiceTest : public test::CaFixture {
   std::string write_file(const std::string& name, BytesView data) {
     const std::string path = dir_.file(name);
     std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+        .write(reinterpret_cast<const char*>(data.data()),
+               static_cast<std::streamsize>(data.size()));
     return path;
   }
 
@@ -329,9 +332,8 @@ TEST_P(CosignServiceTest, Sm2CmsSignatureVerifiesWithHpkiAndOpenssl) {
       write_file("pub.pem", as_bytes(pem_encode("PUBLIC KEY", ph.device.public_key)));
   const std::string attrs = write_file("attrs.der", *done.to_be_signed);
   const std::string sig = write_file("sig.der", sd.signers.at(0).signature);
-  auto res = test::run("openssl pkeyutl -verify -pubin -inkey " + pub +
-                       " -rawin -digest sm3 -in " + attrs + " -sigfile " + sig +
-                       " -pkeyopt distid:1234567812345678 2>&1");
+  auto res = test::run("openssl pkeyutl -verify -pubin -inkey " + pub + " -rawin -digest sm3 -in " +
+                       attrs + " -sigfile " + sig + " -pkeyopt distid:1234567812345678 2>&1");
   EXPECT_EQ(res.exit_code, 0) << res.output;
   // The webhook got the result with the HMAC-SM3 header.
   bool hooked = false;
@@ -360,7 +362,8 @@ TEST_P(CosignServiceTest, Sm2RawSignatureVerifiesWithOpensslPkeyutl) {
   ASSERT_TRUE(sign(ph, {r.id}));
   auto done = svc_->get_request(r.id).value();
   ASSERT_EQ(done.state, "signed");
-  const std::string pub = write_file("pub.pem", as_bytes(pem_encode("PUBLIC KEY", ph.device.public_key)));
+  const std::string pub =
+      write_file("pub.pem", as_bytes(pem_encode("PUBLIC KEY", ph.device.public_key)));
   const std::string msg = write_file("msg.bin", r.document);
   const std::string sig = write_file("sig.bin", *done.result);
   auto res = test::run("openssl pkeyutl -verify -pubin -inkey " + pub + " -rawin -digest sm3 -in " +
@@ -493,8 +496,8 @@ TEST_P(CosignServiceTest, QrLoginNeedsTheNumberThePasskeyAndTheSecret) {
   EXPECT_EQ(problem_type(svc_->qr_scan(ph.device, q.record.id).error()), problem::kQrState);
   const std::string in = "hpki-cosign-qr-v1" + q.record.id + std::to_string(q.record.number);
   const Bytes ch = crypto::digest(crypto::HashAlg::kSha256, as_bytes(in)).value();
-  ASSERT_TRUE(svc_->qr_confirm(ph.device, q.record.id, static_cast<int>(q.record.number),
-                               passkey(ph, ch)));
+  ASSERT_TRUE(
+      svc_->qr_confirm(ph.device, q.record.id, static_cast<int>(q.record.number), passkey(ph, ch)));
   // Status with the wrong secret: not found; with the right one: the ticket.
   EXPECT_FALSE(svc_->qr_status(q.record.id, "nope"));
   auto st = svc_->qr_status(q.record.id, q.secret).value();
@@ -507,7 +510,8 @@ TEST_P(CosignServiceTest, QrLoginNeedsTheNumberThePasskeyAndTheSecret) {
   EXPECT_EQ(session->subject, "张三");
   EXPECT_TRUE(svc_->pc_session(session->token));
   // Redeemed once only.
-  EXPECT_EQ(problem_type(svc_->qr_redeem(q.record.id, q.secret, ticket).error()), problem::kQrState);
+  EXPECT_EQ(problem_type(svc_->qr_redeem(q.record.id, q.secret, ticket).error()),
+            problem::kQrState);
   // A wrong number cancels the session.
   auto q2 = svc_->create_qr("login", "10.1.2.3", "").value();
   ASSERT_TRUE(svc_->qr_scan(ph.device, q2.record.id));
@@ -519,14 +523,16 @@ TEST_P(CosignServiceTest, QrLoginNeedsTheNumberThePasskeyAndTheSecret) {
 
 TEST_P(CosignServiceTest, TwoPartyDecryptionOfAnOpensslCiphertext) {
   Phone ph = enroll("sm2");
-  const std::string pub = write_file("pub.pem", as_bytes(pem_encode("PUBLIC KEY", ph.device.public_key)));
+  const std::string pub =
+      write_file("pub.pem", as_bytes(pem_encode("PUBLIC KEY", ph.device.public_key)));
   const std::string msg = write_file("plain.txt", as_bytes("病历摘要"));
   const std::string ct = dir_.file("ct.der");
   auto res = test::run("openssl pkeyutl -encrypt -pubin -inkey " + pub + " -in " + msg + " -out " +
                        ct + " 2>&1");
   ASSERT_EQ(res.exit_code, 0) << res.output;
   const Bytes der = test::read_file(ct);
-  const Bytes raw = crypto::sm2_ciphertext_der_to_raw(der, crypto::Sm2CiphertextFormat::kRawC1C3C2).value();
+  const Bytes raw =
+      crypto::sm2_ciphertext_der_to_raw(der, crypto::Sm2CiphertextFormat::kRawC1C3C2).value();
   auto d1 = tp::decrypt_client_start(BytesView(raw).first(65)).value();
   std::string in = "hpki-cosign-decrypt-v1";
   in.append(reinterpret_cast<const char*>(d1.t1.data()), d1.t1.size());
@@ -557,6 +563,45 @@ TEST_P(CosignServiceTest, EventsWakeAWaitingPhone) {
   ASSERT_FALSE(news.empty());
   EXPECT_EQ(news.back().id, r.id);
   EXPECT_GT(news.back().seq, 0);
+}
+
+TEST_P(CosignServiceTest, ReEnrollmentRevokesTheOldDeviceAndItsCertificate) {
+  Phone old_phone = enroll("sm2");
+  Phone new_phone = enroll("sm2");
+  ASSERT_FALSE(new_phone.token.empty());
+  EXPECT_EQ(problem_type(svc_->authenticate(old_phone.token).error()), problem::kDeviceRevoked);
+  EXPECT_TRUE(svc_->authenticate(new_phone.token));
+  const auto old_cert = svc_->device_certificate(old_phone.device).value();
+  EXPECT_EQ(old_cert.status, store::CertStatus::kRevoked);
+  auto r = request();
+  EXPECT_TRUE(sign(new_phone, {r.id}));
+}
+
+TEST_P(CosignServiceTest, CallbackUrlsOutsideTheAllowedPrefixesAreRefused) {
+  NewRequest n;
+  n.signer = subject_;
+  n.document = Bytes{1, 2, 3};
+  n.callback_url = "http://169.254.169.254/latest/meta-data";
+  auto r = svc_->create_request("示例医院", n, "api-key:his", nullptr);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kPolicyRefused);
+}
+
+TEST_P(CosignServiceTest, DecryptionIsRateLimitedPerDevice) {
+  Phone ph = enroll("sm2");
+  auto attempt = [&] {
+    auto c = tp::keygen_client("c").value();  // any valid point serves as C1
+    auto d1 = tp::decrypt_client_start(c.p1).value();
+    std::string in = "hpki-cosign-decrypt-v1";
+    in.append(reinterpret_cast<const char*>(d1.t1.data()), d1.t1.size());
+    const Bytes ch = crypto::digest(crypto::HashAlg::kSha256, as_bytes(in)).value();
+    return svc_->decrypt(ph.device, d1.t1, passkey(ph, ch));
+  };
+  EXPECT_TRUE(attempt());
+  EXPECT_TRUE(attempt());
+  auto third = attempt();
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code(), ErrorCode::kLimitExceeded);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CosignServiceTest, test::backends(), test::backend_name);
