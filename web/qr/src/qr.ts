@@ -1,8 +1,8 @@
 // The PC-side QR page (served by hpki at /qr/; docs/cosign.md §4; mobile.md §2.4).
 //   /qr/            QR login: creates a session (the PC secret arrives as the HttpOnly cookie
 //                   hpki_qr and is never in the QR), shows the QR of {base_url}/m/#/qr/{id} and
-//                   the 2-digit number for number matching, follows the state (SSE, polling as
-//                   a backstop) and redeems the one-time ticket once confirmed.
+//                   the 2-digit number for number matching, polls the state every second,
+//                   redeems the one-time ticket once confirmed and renews an expired code.
 //   /qr/#sign/{id}  QR signing: shows the QR of a signing request created with "qr": true.
 
 import QRCode from 'qrcode';
@@ -69,13 +69,10 @@ let current: Session | null = null;
 let lastState = '';
 let redeemed = false;
 let timers: number[] = [];
-let source: EventSource | null = null;
 
 function stopWatching(): void {
   timers.forEach((x) => clearInterval(x));
   timers = [];
-  source?.close();
-  source = null;
 }
 
 function setState(text: string, kind: '' | 'ok' | 'error' = ''): void {
@@ -141,6 +138,7 @@ async function onState(s: Record<string, unknown>, mode: 'login' | 'sign'): Prom
       setState(t('expired'), 'error');
       stopWatching();
       showRenew();
+      if (mode === 'login') setTimeout(() => void startLogin(), 1500); // a fresh code
       break;
     case 'cancelled':
       setState(t('cancelled'), 'error');
@@ -197,18 +195,7 @@ function watch(id: string, mode: 'login' | 'sign'): void {
       /* no access (e.g. a signing QR this PC did not create): the QR stays shown */
     }
   };
-  if ('EventSource' in window) {
-    source = new EventSource(`/qr/api/sessions/${encodeURIComponent(id)}/events`, { withCredentials: true });
-    const handler = (ev: MessageEvent): void => {
-      try {
-        void onState(JSON.parse(String(ev.data)) as Record<string, unknown>, mode);
-      } catch {
-        void poll();
-      }
-    };
-    for (const name of ['message', 'session', 'state', 'qr']) source.addEventListener(name, handler as EventListener);
-  }
-  timers.push(window.setInterval(() => void poll(), 2000));
+  timers.push(window.setInterval(() => void poll(), 1000));
   void poll();
 }
 
