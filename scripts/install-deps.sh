@@ -17,7 +17,15 @@ PACKAGES=(
   openssl softhsm2 opensc postgresql sqlite3 jq curl python3
   # benchmarks: HTTP load generator (bench/compare/tsa.sh)
   wrk
+  # web front ends (web/: build with Node.js and npm) and their browser tests (tests/e2e:
+  # Playwright drives Debian's Chromium; a CJK font for the zh-CN screens)
+  nodejs chromium fonts-wqy-zenhei
 )
+# Debian's npm only where no npm command exists: a Node.js from elsewhere (e.g. Node 20 with
+# its own npm) conflicts with Debian's npm package.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(npm)
+fi
 
 # `make fuzz` (libFuzzer) needs a clang whose C++ front end handles libstdc++ 12's
 # <expected>: clang 16 (clang 14 lacks conditionally trivial special members).

@@ -1,0 +1,63 @@
+// What the phone checks before it approves or signs (docs/cosign.md §3, §7; mobile.md §1.7(4)):
+// the approval challenge re-derived from what it shows, and the bytes hpki asks it to sign
+// against the document it shows. Pure functions (no DOM): unit-tested in web/test/checks.test.ts.
+
+import { CosignError } from './sm2_2p';
+import { sm3 } from './sm3';
+import { b64decode, digestBytes, equalBytes, messageDigestOf, sha256 } from './util';
+import { requestChallenge } from './webauthn';
+
+/** A signing request as the phone routes list it (docs/cosign.md §3 "Phone routes"). */
+export interface Req {
+  id: string | number;
+  summary?: { document_type?: string; patient?: string; department?: string; [k: string]: unknown };
+  format?: string;
+  created_at?: string;
+  expires_at?: string;
+  document_sha256?: string;
+  challenge?: string;
+  nonce?: string;
+  document?: string;
+  size?: number;
+}
+
+/**
+ * The WebAuthn challenge of a request: re-derived from id, document_sha256, expires_at and
+ * nonce, and refused when the listed challenge differs; the listed one alone when the server
+ * sent no nonce.
+ */
+export async function challengeOf(r: Req): Promise<Uint8Array> {
+  const given = r.challenge ? (digestBytes(r.challenge) ?? b64decode(r.challenge)) : null;
+  if (r.nonce !== undefined && r.document_sha256 && r.expires_at) {
+    const mine = await requestChallenge(r.id, r.document_sha256, r.expires_at, r.nonce);
+    if (given && !equalBytes(mine, given)) throw new CosignError('invalid-proof', 'the approval challenge does not match the request shown');
+    return mine;
+  }
+  if (!given) throw new Error('request without an approval challenge');
+  return given;
+}
+
+/**
+ * What-you-see-is-what-you-sign: `m` (the bytes hpki asks the phone to sign) must be the
+ * document shown (`raw`), or DER signed attributes whose messageDigest is the document's SM3 or
+ * SHA-256 digest (`cms`, `cms-detached`); a document not downloaded (over 1 MiB) is compared
+ * through document_sha256 (SHA-256 only: an SM2 CMS with an SM3 digest is then not checkable
+ * and passes). False on a mismatch.
+ */
+export async function documentMatches(r: Req, m: Uint8Array, algorithm: 'sm2' | 'ecdsa-p256'): Promise<boolean> {
+  const doc = r.document ? b64decode(r.document) : null;
+  const docSha = r.document_sha256 ? digestBytes(r.document_sha256) : null;
+  if (doc && docSha && !equalBytes(await sha256(doc), docSha)) return false;
+  if (r.format === 'raw') {
+    if (doc) return equalBytes(doc, m);
+    return docSha ? equalBytes(await sha256(m), docSha) : false;
+  }
+  if (r.format === 'cms' || r.format === 'cms-detached') {
+    const md = messageDigestOf(m);
+    if (!md) return false;
+    if (doc) return equalBytes(md, sm3(doc)) || equalBytes(md, await sha256(doc));
+    if (!docSha) return false;
+    return equalBytes(md, docSha) || (algorithm === 'sm2' && md.length === 32);
+  }
+  return false;
+}
