@@ -453,7 +453,9 @@ http::Response me(ApiContext& c, const http::Request& req) {
     const auto pending = HPKI_TRY(svc(c).pending(d));
     j["pending"] = pending.size();
     if (auto cert = svc(c).device_certificate(d); cert && cert->der) {
-      j["certificate"] = {{"pem", pem_encode("CERTIFICATE", *cert->der)},
+      j["certificate"] = {{"ca", d.ca_id},
+                          {"serial", d.serial},
+                          {"pem", pem_encode("CERTIFICATE", *cert->der)},
                           {"subject", cert->subject},
                           {"not_after", format_rfc3339(cert->not_after)},
                           {"status", std::string(store::to_string(cert->status))}};
@@ -591,6 +593,13 @@ http::Response qr_confirm(ApiContext& c, const http::Request& req) {
     HPKI_TRY(svc(c).qr_confirm(d, std::string(req.param("id").value_or("")),
                                static_cast<int>(*number), approval));
     return json_response(200, json{{"state", "confirmed"}});
+  });
+}
+
+http::Response qr_cancel(ApiContext& c, const http::Request& req) {
+  return device_guard(c, req, [&](const CosignDeviceRecord& d) -> Result<http::Response> {
+    HPKI_TRY(svc(c).qr_cancel(d, std::string(req.param("id").value_or(""))));
+    return json_response(200, json{{"state", "cancelled"}});
   });
 }
 
@@ -842,6 +851,8 @@ constexpr PhoneRouteDoc kPhoneRoutes[] = {
     {"POST", "/api/v1/m/qr/{id}/scan", "Phone: a scanned login or signing QR code", "device-token"},
     {"POST", "/api/v1/m/qr/{id}/confirm", "Phone: confirm a QR login (number and passkey)",
      "device-token"},
+    {"POST", "/api/v1/m/qr/{id}/cancel", "Phone: \"not me\", cancel a scanned QR login",
+     "device-token"},
     {"POST", "/qr/api/sessions", "PC: a new login QR code (sets the hpki_qr cookie)", "none"},
     {"GET", "/qr/api/sessions/{id}", "PC: the state of its QR code (the ticket once confirmed)",
      "pc-cookie"},
@@ -853,10 +864,11 @@ constexpr PhoneRouteDoc kPhoneRoutes[] = {
      "device-token"},
 };
 using PhoneFn = http::Response (*)(ApiContext&, const http::Request&);
-constexpr PhoneFn kPhoneHandlers[] = {
-    &enroll_start,   &enroll_keygen, &enroll_finish, &me,        &list_pending, &show_request,
-    &reject_request, &sign_start,    &sign_finish,   &decrypt,   &handwriting,  &qr_scan,
-    &qr_confirm,     &qr_new,        &qr_get,        &qr_redeem, &qr_session,   nullptr};
+constexpr PhoneFn kPhoneHandlers[] = {&enroll_start, &enroll_keygen, &enroll_finish,  &me,
+                                      &list_pending, &show_request,  &reject_request, &sign_start,
+                                      &sign_finish,  &decrypt,       &handwriting,    &qr_scan,
+                                      &qr_confirm,   &qr_cancel,     &qr_new,         &qr_get,
+                                      &qr_redeem,    &qr_session,    nullptr};
 static_assert(std::size(kPhoneRoutes) == std::size(kPhoneHandlers));
 
 }  // namespace

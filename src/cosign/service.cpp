@@ -1470,6 +1470,23 @@ Result<std::string> Service::qr_confirm(const CosignDeviceRecord& dev, const std
   return ticket;
 }
 
+Result<void> Service::qr_cancel(const CosignDeviceRecord& dev, const std::string& id) {
+  HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
+    auto q = HPKI_TRY(tx.get_qr_session(id));
+    if (q.device_id != dev.id) return fail(ErrorCode::kNotFound, "no QR session " + id);
+    if (q.state != "scanned") {
+      return fail(
+          problem_error(ErrorCode::kConflict, problem::kQrState, "the QR session is " + q.state));
+    }
+    q.state = "cancelled";
+    HPKI_TRY(tx.update_qr_session(q));
+    return audit(tx, "device:" + dev.id, "cosign.qr.cancel", q.id, audit::outcome::kSuccess,
+                 json{{"pc_ip", q.pc_ip}}.dump(), dev.org);
+  }));
+  changed();
+  return {};
+}
+
 Result<PcSession> Service::qr_redeem(const std::string& id, std::string_view secret,
                                      std::string_view ticket) {
   PcSession out;

@@ -293,6 +293,8 @@ class Service {
   [[nodiscard]] Result<std::string> qr_confirm(const store::CosignDeviceRecord& d,
                                                const std::string& id, int number,
                                                const Approval& approval);
+  // "Not me" on the phone: a scanned session of this device is cancelled.
+  [[nodiscard]] Result<void> qr_cancel(const store::CosignDeviceRecord& d, const std::string& id);
   [[nodiscard]] Result<PcSession> qr_redeem(const std::string& id, std::string_view secret,
                                             std::string_view ticket);
   [[nodiscard]] Result<PcSession> pc_session(std::string_view token) const;

@@ -519,6 +519,14 @@ TEST_P(CosignServiceTest, QrLoginNeedsTheNumberThePasskeyAndTheSecret) {
   auto bad = svc_->qr_confirm(ph.device, q2.record.id, wrong, passkey(ph, ch));
   ASSERT_FALSE(bad);
   EXPECT_EQ(svc_->qr_status(q2.record.id, q2.secret).value().state, "cancelled");
+  // "Not me" on the phone cancels a scanned session; another device cannot.
+  auto q3 = svc_->create_qr("login", "10.1.2.3", "").value();
+  ASSERT_TRUE(svc_->qr_scan(ph.device, q3.record.id));
+  const auto other = staff_subject("示例医院", "310101199001017777");
+  Phone stranger = enroll("sm2", true, "示例医院", other);
+  EXPECT_EQ(svc_->qr_cancel(stranger.device, q3.record.id).error().code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(svc_->qr_cancel(ph.device, q3.record.id));
+  EXPECT_EQ(svc_->qr_status(q3.record.id, q3.secret).value().state, "cancelled");
 }
 
 TEST_P(CosignServiceTest, TwoPartyDecryptionOfAnOpensslCiphertext) {

@@ -792,7 +792,16 @@ async function qrScreen(id: string): Promise<void> {
       h('dl', h('dt', t('qrWorkstation')), h('dd', { 'data-testid': 'qr-workstation' }, s.workstation ?? '—'), h('dt', t('qrIp')), h('dd', { 'data-testid': 'qr-ip' }, s.ip ?? '—'), h('dt', t('qrBrowser')), h('dd', browserOf(s.user_agent)), h('dt', t('qrTime')), h('dd', fmtTime(s.created_at, getLang()))),
       h('p', t('qrPickNumber')),
       h('div.choices', ...(s.choices ?? []).map((n) => h('button.choice', { 'data-testid': `qr-choice-${fmtN(n)}`, onclick: () => void choose(n) }, fmtN(n)))),
-      h('a.button.link', { href: '#/', 'data-testid': 'qr-not-me' }, t('qrNotMe')),
+      h(
+        'a.button.link',
+        {
+          href: '#/',
+          'data-testid': 'qr-not-me',
+          // "Not me": the PC's session is cancelled (a relayed QR code dies at once).
+          onclick: () => void api('POST', `/api/v1/m/qr/${encodeURIComponent(id)}/cancel`, {}).catch(() => undefined),
+        },
+        t('qrNotMe'),
+      ),
     ),
   );
 }
