@@ -8,6 +8,7 @@
 #include "cosign/service.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <future>
@@ -66,6 +67,7 @@ class CosignServiceTest : public test::CaFixture {
     c.rp_id = "sign.hospital.example";
     c.decrypt_per_hour = 2;
     c.callback_prefixes = {"https://his.example/"};
+    c.notify_url = "https://gateway.example/notify";
     Deps d;
     d.store = &rt_->store();
     d.ca = &rt_->ca();
@@ -571,6 +573,28 @@ TEST_P(CosignServiceTest, EventsWakeAWaitingPhone) {
   ASSERT_FALSE(news.empty());
   EXPECT_EQ(news.back().id, r.id);
   EXPECT_GT(news.back().seq, 0);
+}
+
+TEST_P(CosignServiceTest, ANewRequestWakesTheDoctorWithoutPatientData) {
+  Phone ph = enroll("sm2");
+  (void)request("cms", "处方: 患者李四 身份证 310101199001011234");
+  std::string body;
+  for (int i = 0; i < 50 && body.empty(); ++i) {
+    {
+      std::lock_guard lock(hooks_mu_);
+      for (const auto& h : hooks_) {
+        if (h.url == "https://gateway.example/notify") body = h.body;
+      }
+    }
+    if (body.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(body.empty());
+  const auto j = nlohmann::json::parse(body);
+  EXPECT_EQ(j.at("event"), "pending");
+  EXPECT_EQ(j.at("subject_id"), subject_);
+  EXPECT_EQ(j.at("pending"), 1);
+  EXPECT_EQ(body.find("李四"), std::string::npos);  // no patient data, no summary
+  EXPECT_EQ(body.find("处方"), std::string::npos);
 }
 
 TEST_P(CosignServiceTest, ReEnrollmentRevokesTheOldDeviceAndItsCertificate) {
