@@ -120,8 +120,8 @@ class CosignServiceTest : public test::CaFixture {
       EXPECT_TRUE(k) << k.error().to_string();
       if (!k) return ph;
       // K3: the phone checks the joint key and hpki's proof.
-      EXPECT_TRUE(tp::check_joint_key(k1.d1, k->p, k->p2, {k->proof.r, k->proof.z},
-                                      start->record.id));
+      EXPECT_TRUE(
+          tp::check_joint_key(k1.d1, k->p, k->p2, {k->proof.r, k->proof.z}, start->record.id));
       const Bytes e_csr = tp::message_digest(k->p, k->csr_info).value();
       f.s = tp::sign_client_finish(k1.d1, std::move(s1.w1), k->r, k->s1, e_csr, k->p).value();
       ph.d1 = std::move(k1.d1);
@@ -134,14 +134,13 @@ class CosignServiceTest : public test::CaFixture {
     }
     if (passkey) {
       const Bytes cd = client_data("webauthn.create", start->record.challenge, kOrigin);
-      const Bytes auth = ph.passkey.auth_data(webauthn::Flags::kUp | webauthn::Flags::kUv |
-                                                  webauthn::Flags::kAt,
-                                              0, ph.passkey.cose_key());
-      f.webauthn = WebauthnRegistration{
-          ph.passkey.credential_id,
-          webauthn::test_support::attestation_object("none", webauthn::test_support::empty_map(),
-                                                     auth),
-          cd};
+      const Bytes auth =
+          ph.passkey.auth_data(webauthn::Flags::kUp | webauthn::Flags::kUv | webauthn::Flags::kAt,
+                               0, ph.passkey.cose_key());
+      f.webauthn = WebauthnRegistration{ph.passkey.credential_id,
+                                        webauthn::test_support::attestation_object(
+                                            "none", webauthn::test_support::empty_map(), auth),
+                                        cd};
     }
     auto done = svc_->enroll_finish(f);
     EXPECT_TRUE(done) << done.error().to_string();
@@ -153,8 +152,8 @@ class CosignServiceTest : public test::CaFixture {
   }
 
   // A passkey approval of `challenge`.
-  Approval passkey(Phone& ph, BytesView challenge, std::uint8_t flags = webauthn::Flags::kUp |
-                                                                        webauthn::Flags::kUv) {
+  Approval passkey(Phone& ph, BytesView challenge,
+                   std::uint8_t flags = webauthn::Flags::kUp | webauthn::Flags::kUv) {
     const Bytes cd = client_data("webauthn.get", challenge, kOrigin);
     const Bytes auth = ph.passkey.auth_data(flags, ++count_);
     Approval a;
@@ -204,7 +203,8 @@ class CosignServiceTest : public test::CaFixture {
       }
       items.push_back(std::move(it));
     }
-    if (ids.size() > 1) batch = crypto::digest(crypto::HashAlg::kSha256, as_bytes(batch_in)).value();
+    if (ids.size() > 1)
+      batch = crypto::digest(crypto::HashAlg::kSha256, as_bytes(batch_in)).value();
     const Approval a = approval ? *approval : passkey(ph, batch);
     auto started = HPKI_TRY(svc_->sign_start(ph.device, items, a));
     std::vector<SignFinishItem> fin;
@@ -215,8 +215,8 @@ class CosignServiceTest : public test::CaFixture {
         // phone's own check would catch: here it sends it anyway, as a broken phone would.
         const Bytes e = tp::message_digest(ph.p, started[i].m).value();
         const SecretBytes& share = d1 != nullptr ? *d1 : ph.d1;
-        auto s = tp::sign_client_finish(share, std::move(w1s[i]), started[i].r, started[i].s1, e,
-                                        ph.p);
+        auto s =
+            tp::sign_client_finish(share, std::move(w1s[i]), started[i].r, started[i].s1, e, ph.p);
         f.s = s ? *s : Bytes(32, 0x11);
       } else {
         f.signature = ph.p256.signer().value()->sign(started[i].m).value();
@@ -229,7 +229,8 @@ class CosignServiceTest : public test::CaFixture {
   std::string write_file(const std::string& name, BytesView data) {
     const std::string path = dir_.file(name);
     std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+        .write(reinterpret_cast<const char*>(data.data()),
+               static_cast<std::streamsize>(data.size()));
     return path;
   }
 
@@ -329,9 +330,8 @@ TEST_P(CosignServiceTest, Sm2CmsSignatureVerifiesWithHpkiAndOpenssl) {
       write_file("pub.pem", as_bytes(pem_encode("PUBLIC KEY", ph.device.public_key)));
   const std::string attrs = write_file("attrs.der", *done.to_be_signed);
   const std::string sig = write_file("sig.der", sd.signers.at(0).signature);
-  auto res = test::run("openssl pkeyutl -verify -pubin -inkey " + pub +
-                       " -rawin -digest sm3 -in " + attrs + " -sigfile " + sig +
-                       " -pkeyopt distid:1234567812345678 2>&1");
+  auto res = test::run("openssl pkeyutl -verify -pubin -inkey " + pub + " -rawin -digest sm3 -in " +
+                       attrs + " -sigfile " + sig + " -pkeyopt distid:1234567812345678 2>&1");
   EXPECT_EQ(res.exit_code, 0) << res.output;
   // The webhook got the result with the HMAC-SM3 header.
   bool hooked = false;
@@ -360,7 +360,8 @@ TEST_P(CosignServiceTest, Sm2RawSignatureVerifiesWithOpensslPkeyutl) {
   ASSERT_TRUE(sign(ph, {r.id}));
   auto done = svc_->get_request(r.id).value();
   ASSERT_EQ(done.state, "signed");
-  const std::string pub = write_file("pub.pem", as_bytes(pem_encode("PUBLIC KEY", ph.device.public_key)));
+  const std::string pub =
+      write_file("pub.pem", as_bytes(pem_encode("PUBLIC KEY", ph.device.public_key)));
   const std::string msg = write_file("msg.bin", r.document);
   const std::string sig = write_file("sig.bin", *done.result);
   auto res = test::run("openssl pkeyutl -verify -pubin -inkey " + pub + " -rawin -digest sm3 -in " +
@@ -467,6 +468,70 @@ TEST_P(CosignServiceTest, NeitherShareAloneSigns) {
   EXPECT_EQ(svc_->get_request(r.id).value().state, "pending");
 }
 
+// hpki seals its share with its inverse (d2 || d2^-1, 64 bytes: S2 and D2 skip the inversion);
+// a share sealed as d2 alone (32 bytes, before the inverse was stored) still signs and decrypts;
+// a sealed share of another size, or whose second half is not d2^-1, signs nothing and changes
+// nothing.
+TEST_P(CosignServiceTest, Sm2ShareIsSealedWithItsInverseAndOlderSharesStillWork) {
+  Phone ph = enroll("sm2");
+  const auto& sealer = rt_->cosign_sealer();
+  auto device = svc_->get_device(ph.device.id).value();
+  ASSERT_TRUE(device.share);
+  const std::string plain = sealer.decrypt(*device.share).value();
+  ASSERT_EQ(plain.size(), 64u);
+  const SecretBytes d2(std::string_view(plain).substr(0, 32));
+  const SecretBytes d2_inv(std::string_view(plain).substr(32));
+  EXPECT_TRUE(constant_time_equal(tp::share_inverse(d2).value().view(), d2_inv.view()));
+
+  // Replaces the sealed share of the device (as a store written by an older hpki).
+  auto reseal = [&](std::string_view share) {
+    const Bytes sealed = sealer.encrypt(share).value();
+    ASSERT_TRUE(rt_->store().transact([&](store::Tx& tx) -> Result<void> {
+      auto d = HPKI_TRY(tx.get_cosign_device(ph.device.id));
+      d.share = sealed;
+      return tx.update_cosign_device(d);
+    }));
+    ph.device = svc_->get_device(ph.device.id).value();
+  };
+  reseal(d2.as_string_view());
+  auto r = request("raw", "检查报告 #43");
+  ASSERT_TRUE(sign(ph, {r.id}, Approval{.method = "pin"}));
+  auto done = svc_->get_request(r.id).value();
+  ASSERT_EQ(done.state, "signed");
+  EXPECT_TRUE(crypto::verify_signature(ph.device.public_key, crypto::SignatureAlg::kSm2Sm3,
+                                       r.document, *done.result));
+  const Bytes raw = crypto::sm2_ciphertext_der_to_raw(
+                        crypto::encrypt(ph.device.public_key, as_bytes("病历摘要")).value(),
+                        crypto::Sm2CiphertextFormat::kRawC1C3C2)
+                        .value();
+  auto dec = tp::decrypt_client_start(BytesView(raw).first(65)).value();
+  std::string in = "hpki-cosign-decrypt-v1";
+  in.append(reinterpret_cast<const char*>(dec.t1.data()), dec.t1.size());
+  const Bytes ch = crypto::digest(crypto::HashAlg::kSha256, as_bytes(in)).value();
+  auto t2 = svc_->decrypt(ph.device, dec.t1, passkey(ph, ch));
+  ASSERT_TRUE(t2) << t2.error().to_string();
+  EXPECT_EQ(tp::decrypt_client_finish(ph.d1, std::move(dec.w), *t2, raw).value().as_string_view(),
+            "病历摘要");
+
+  // Broken seals: 48 bytes; d2 || d2 (the second half is not the inverse).
+  const std::string wrong_size = plain.substr(0, 48);
+  const std::string no_inverse = plain.substr(0, 32) + plain.substr(0, 32);
+  for (const std::string* bad : {&wrong_size, &no_inverse}) {
+    reseal(*bad);
+    auto pending = request("raw", "检查报告 #44");
+    auto out = sign(ph, {pending.id}, Approval{.method = "pin"});
+    ASSERT_FALSE(out);
+    EXPECT_NE(out.error().code(), ErrorCode::kBadSignature) << out.error().to_string();
+    EXPECT_EQ(svc_->get_request(pending.id).value().state, "pending");
+    EXPECT_EQ(svc_->get_device(ph.device.id).value().pin_failures, 0);
+  }
+  // The sealed d2 || d2^-1 of a new enrollment signs again.
+  reseal(plain);
+  auto again = request("raw", "检查报告 #45");
+  EXPECT_TRUE(sign(ph, {again.id}, Approval{.method = "pin"}));
+  EXPECT_EQ(svc_->get_request(again.id).value().state, "signed");
+}
+
 TEST_P(CosignServiceTest, RejectAndOtherDoctorsRequests) {
   Phone ph = enroll("sm2");
   auto r = request();
@@ -493,8 +558,8 @@ TEST_P(CosignServiceTest, QrLoginNeedsTheNumberThePasskeyAndTheSecret) {
   EXPECT_EQ(problem_type(svc_->qr_scan(ph.device, q.record.id).error()), problem::kQrState);
   const std::string in = "hpki-cosign-qr-v1" + q.record.id + std::to_string(q.record.number);
   const Bytes ch = crypto::digest(crypto::HashAlg::kSha256, as_bytes(in)).value();
-  ASSERT_TRUE(svc_->qr_confirm(ph.device, q.record.id, static_cast<int>(q.record.number),
-                               passkey(ph, ch)));
+  ASSERT_TRUE(
+      svc_->qr_confirm(ph.device, q.record.id, static_cast<int>(q.record.number), passkey(ph, ch)));
   // Status with the wrong secret: not found; with the right one: the ticket.
   EXPECT_FALSE(svc_->qr_status(q.record.id, "nope"));
   auto st = svc_->qr_status(q.record.id, q.secret).value();
@@ -507,7 +572,8 @@ TEST_P(CosignServiceTest, QrLoginNeedsTheNumberThePasskeyAndTheSecret) {
   EXPECT_EQ(session->subject, "张三");
   EXPECT_TRUE(svc_->pc_session(session->token));
   // Redeemed once only.
-  EXPECT_EQ(problem_type(svc_->qr_redeem(q.record.id, q.secret, ticket).error()), problem::kQrState);
+  EXPECT_EQ(problem_type(svc_->qr_redeem(q.record.id, q.secret, ticket).error()),
+            problem::kQrState);
   // A wrong number cancels the session.
   auto q2 = svc_->create_qr("login", "10.1.2.3", "").value();
   ASSERT_TRUE(svc_->qr_scan(ph.device, q2.record.id));
@@ -519,14 +585,16 @@ TEST_P(CosignServiceTest, QrLoginNeedsTheNumberThePasskeyAndTheSecret) {
 
 TEST_P(CosignServiceTest, TwoPartyDecryptionOfAnOpensslCiphertext) {
   Phone ph = enroll("sm2");
-  const std::string pub = write_file("pub.pem", as_bytes(pem_encode("PUBLIC KEY", ph.device.public_key)));
+  const std::string pub =
+      write_file("pub.pem", as_bytes(pem_encode("PUBLIC KEY", ph.device.public_key)));
   const std::string msg = write_file("plain.txt", as_bytes("病历摘要"));
   const std::string ct = dir_.file("ct.der");
   auto res = test::run("openssl pkeyutl -encrypt -pubin -inkey " + pub + " -in " + msg + " -out " +
                        ct + " 2>&1");
   ASSERT_EQ(res.exit_code, 0) << res.output;
   const Bytes der = test::read_file(ct);
-  const Bytes raw = crypto::sm2_ciphertext_der_to_raw(der, crypto::Sm2CiphertextFormat::kRawC1C3C2).value();
+  const Bytes raw =
+      crypto::sm2_ciphertext_der_to_raw(der, crypto::Sm2CiphertextFormat::kRawC1C3C2).value();
   auto d1 = tp::decrypt_client_start(BytesView(raw).first(65)).value();
   std::string in = "hpki-cosign-decrypt-v1";
   in.append(reinterpret_cast<const char*>(d1.t1.data()), d1.t1.size());
