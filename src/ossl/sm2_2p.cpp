@@ -360,15 +360,16 @@ Result<SecretBytes> coordinates(const EC_POINT* pt, BN_CTX* ctx) {
 
 // --- Verification tables of public keys ---
 
-// [t]P = Σ t_j·(2^(64j)·P) for the 64-bit pieces t_j of t: with the multiples kept per key,
-// [s]G + [t]P is one interleaved wNAF multiplication over scalars of at most 64 bits for the P
-// part (65 doublings instead of 257; G's part is split by its precomputed table).
-constexpr std::size_t kSplit = 4;
-constexpr std::size_t kPieceLen = kScalarLen / kSplit;  // 8 bytes
-constexpr int kPieceBits = 64;
+// [t]P = Σ t_j·(2^(32j)·P) for the 32-bit pieces t_j of t: with the multiples kept per key,
+// [s]G + [t]P is one interleaved wNAF multiplication over scalars of at most 32 bits for the P
+// part (33 doublings instead of 257; G's part is split by its precomputed table). Measured on
+// the 2-core VM: 4 pieces 149 µs, 6 and 8 pieces 136 µs, one EC_POINT_mul 260-280 µs.
+constexpr std::size_t kSplit = 8;
+constexpr std::size_t kPieceLen = kScalarLen / kSplit;  // 4 bytes
+constexpr int kPieceBits = 32;
 
 struct KeyTable {
-  std::array<Ptr<EC_POINT>, kSplit> multiples;  // 2^(64j)·P, j = 0..3
+  std::array<Ptr<EC_POINT>, kSplit> multiples;  // 2^(32j)·P, j = 0..7
 };
 
 // The tables of the most recently used keys, shared read-only between threads (OpenSSL only
@@ -546,7 +547,7 @@ Result<void> verify_table(const KeyTable& key, BytesView e, BytesView r_bytes, B
   // B5: t = (r + s) mod n, t != 0.
   HPKI_TRY(add_mod_n(t.get(), r->get(), s->get()));
   if (BN_is_zero(t.get())) return fail(ErrorCode::kBadSignature, "SM2 signature: t = 0");
-  // B6: (x1, y1) = [s]G + [t]P = [s]G + Σ t_j·(2^(64j)·P), t_j the 64-bit pieces of t.
+  // B6: (x1, y1) = [s]G + [t]P = [s]G + Σ t_j·(2^(32j)·P), t_j the 32-bit pieces of t.
   std::array<std::uint8_t, kScalarLen> t_bytes{};
   HPKI_TRY(scalar_to(t.get(), t_bytes.data()));
   std::array<Ptr<BIGNUM>, kSplit> pieces;
@@ -770,7 +771,8 @@ Result<void> validate_point(BytesView point, std::string_view name) {
 }
 
 Result<Bytes> message_digest(BytesView p, BytesView message, std::string_view id) {
-  HPKI_TRY(validate_point(p, "P"));
+  // A key in the verification cache passed parse_point with exactly these bytes.
+  if (!key_cache().contains(p)) HPKI_TRY(validate_point(p, "P"));
   if (id.size() > 8191) return fail(ErrorCode::kInvalidArgument, "SM2 ID longer than 8191 bytes");
   // GM/T 0003.2 5.5: Z = SM3(ENTL || ID || a || b || xG || yG || xP || yP), ENTL in bits.
   const std::size_t entl = id.size() * 8;

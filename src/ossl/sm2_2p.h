@@ -69,10 +69,11 @@ struct Proof {
 // wrong length of e, r or s is kInvalidArgument. This is hpki's check of the phone's s before any
 // output is assembled (docs/cosign.md §1.1, the row after S3).
 // Speed (public values only, so variable-time arithmetic): the process keeps, per P (its exact
-// 65 bytes, once validated), the multiples 2^64·P, 2^128·P and 2^192·P in a cache of at most
+// 65 bytes, once validated), the multiples 2^(32j)·P, j = 1..7, in a cache of at most
 // kKeyCacheSize keys (least recently used out), and G has a precomputed table, so that [s]G + [t]P
-// takes 65 doublings instead of 257. The first verification under a P pays 192 doublings more.
-// S3 (sign_client_finish) checks through the same cache.
+// takes 33 doublings instead of 257. The first verification under a P pays 224 doublings more.
+// S3 (sign_client_finish) checks through the same cache, and message_digest skips validating a P
+// that is in it.
 [[nodiscard]] Result<void> verify_signature(BytesView p, BytesView e, BytesView r, BytesView s);
 inline constexpr std::size_t kKeyCacheSize = 1024;
 

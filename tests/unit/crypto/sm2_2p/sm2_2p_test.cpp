@@ -541,7 +541,7 @@ TEST(Sm2TwoParty, StoredInverseOfTheServerShareGivesTheSameResults) {
 
 // A signature with a chosen t = r + s under P: s given, r = t − s, and
 // e = r − x([s]G + [t]P) mod n makes GM/T 0003.2 7.1 B7 hold (e is a digest of nothing; the test
-// needs t's 64-bit pieces at their edges, which real signatures reach only by chance). Computed
+// needs t's 32-bit pieces at their edges, which real signatures reach only by chance). Computed
 // with OpenSSL's own EC_POINT_mul on a group of its own.
 struct Crafted {
   Bytes e, r, s;
@@ -560,8 +560,8 @@ Crafted craft(BytesView p_bytes, const std::string& t_hex, const std::string& s_
     return b;
   };
   if (EC_POINT_oct2point(group, p, p_bytes.data(), p_bytes.size(), ctx) == 1 &&
-      BN_hex2bn(&t, t_hex.c_str()) > 0 && BN_hex2bn(&s, s_hex.c_str()) > 0 &&
-      EC_POINT_mul(group, q, s, p, t, ctx) == 1 &&
+      BN_hex2bn(&t, t_hex.c_str()) > 0 && BN_hex2bn(&s, s_hex.c_str()) > 0 && BN_cmp(t, n) < 0 &&
+      !BN_is_zero(t) && EC_POINT_mul(group, q, s, p, t, ctx) == 1 &&
       EC_POINT_get_affine_coordinates(group, q, x1, nullptr, ctx) == 1 &&
       BN_mod_sub(r, t, s, n, ctx) == 1 && BN_mod_sub(e, r, x1, n, ctx) == 1) {
     out = Crafted{bytes(e), bytes(r), bytes(s)};
@@ -580,24 +580,30 @@ Crafted craft(BytesView p_bytes, const std::string& t_hex, const std::string& s_
   return out;
 }
 
-// GM/T 0003.2 7.1 B6: verify_signature computes [t]P from t's four 64-bit pieces and the cached
-// multiples 2^64·P, 2^128·P, 2^192·P. Pieces that are 0 or all ones, t = 1 and t = n − 1 give the
-// verdict of ossl::sm2_verify_digest (one EC_POINT_mul, no cache), accepted and altered, with a
-// cold and a warm cache.
+// GM/T 0003.2 7.1 B6: verify_signature computes [t]P from t's eight 32-bit pieces and the cached
+// multiples 2^(32j)·P. Pieces that are 0 or all ones, t = 1 and t = n − 1 give the verdict of
+// ossl::sm2_verify_digest (one EC_POINT_mul, no cache), accepted and altered, with a cold and a
+// warm cache.
 TEST(Sm2TwoParty, VerificationAgreesWithOpensslWhateverThePiecesOfT) {
   Joint j = enroll();
   auto pkey = must(pkey_from_spki(must(spki_from_point(j.server.p))));
-  const std::string ones = "ffffffffffffffff";
-  const std::string zeros = "0000000000000000";
+  const std::string ones = "ffffffff";
+  const std::string zeros = "00000000";
+  auto repeat = [](const std::string& piece, int times) {
+    std::string out;
+    for (int i = 0; i < times; ++i) out += piece;
+    return out;
+  };
   const std::vector<std::string> ts = {
       "1",
-      "10000000000000000",                       // 2^64: pieces 0, 1, 0, 0
-      ones + ones,                               // 2^128 − 1
-      "1" + zeros + zeros + zeros,               // 2^192
-      "1" + zeros + "0000000000000001" + zeros,  // 2^192 + 2^64
-      ones + zeros + zeros + ones,               // the middle pieces 0
-      kN.substr(0, 63) + "2",                    // n − 1
-      "7203df6b21c6052b53bbf40939d54123",        // 128 bits
+      "1" + zeros,              // 2^32: pieces 0, 1, 0, ...
+      repeat(ones, 4),          // 2^128 − 1: the low half full, the high half 0
+      "1" + repeat(zeros, 7),   // 2^224: only the top piece
+      repeat(zeros + ones, 4),  // every other piece 0
+      "7fffffff" + repeat(zeros + ones, 3) + zeros,
+      "fffffffe" + repeat(zeros, 6) + ones,  // the middle pieces 0
+      kN.substr(0, 63) + "2",                // n − 1
+      "fffffffe" + repeat(zeros, 7),         // the top piece alone, near n
   };
   for (const std::string& t : ts) {
     for (const std::string& s_hex : {std::string("2"), std::string(kN.substr(0, 63) + "0")}) {
