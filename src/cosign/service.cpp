@@ -367,10 +367,14 @@ Result<KeygenAnswer> Service::enroll_keygen_sm2(const std::string& code, BytesVi
   out.csr_info = HPKI_TRY(x509::build_csr_info(name, spki));
   // S2 over the CSR (mobile.md §1.7(7), (f)): the certificate needs a jointly signed request.
   const Bytes e = HPKI_TRY(sm2_e(spki, out.csr_info));
-  auto part = HPKI_TRY(tp::sign_server(key->d2, q1, e));
+  auto part = HPKI_TRY(tp::sign_server(key->d2, key->d2_inv, q1, e));
   out.r = part.r;
   out.s1 = part.s1;
-  const Bytes sealed = HPKI_TRY(d_.sealer->encrypt(key->d2.as_string_view()));
+  // The share and its inverse, sealed together (open_share).
+  SecretBytes share(key->d2.size() + key->d2_inv.size());
+  std::copy_n(key->d2.data(), key->d2.size(), share.data());
+  std::copy_n(key->d2_inv.data(), key->d2_inv.size(), share.data() + key->d2.size());
+  const Bytes sealed = HPKI_TRY(d_.sealer->encrypt(share.as_string_view()));
   HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
     auto cur = HPKI_TRY(tx.get_cosign_enrollment(r.id));
     if (cur.state != "started") {
@@ -619,11 +623,22 @@ Result<CosignDeviceRecord> Service::set_handwriting(const CosignDeviceRecord& de
       });
 }
 
-Result<SecretBytes> Service::open_share(const CosignDeviceRecord& d) const {
+Result<Service::Share> Service::open_share(const CosignDeviceRecord& d) const {
   if (!d.share) return fail(ErrorCode::kBadState, "this device has no server share");
   std::string s = HPKI_TRY(d_.sealer->decrypt(*d.share));
-  SecretBytes out{std::string_view(s)};
+  SecretBytes plain{std::string_view(s)};
   std::fill(s.begin(), s.end(), '\0');
+  Share out;
+  if (plain.size() == 2 * tp::kScalarLen) {
+    out.d2 = SecretBytes(plain.view().first(tp::kScalarLen));
+    out.d2_inv = SecretBytes(plain.view().subspan(tp::kScalarLen));
+  } else if (plain.size() == tp::kScalarLen) {
+    out.d2_inv = HPKI_TRY(tp::share_inverse(plain));
+    out.d2 = std::move(plain);
+  } else {
+    return fail(ErrorCode::kInternal, "sealed server share: " + std::to_string(plain.size()) +
+                                          " bytes, expected 32 or 64");
+  }
   return out;
 }
 
@@ -876,7 +891,7 @@ Result<std::vector<SignStartAnswer>> Service::sign_start(const CosignDeviceRecor
       }
     }
   }
-  const SecretBytes d2 = sm2 ? HPKI_TRY(open_share(dev)) : SecretBytes{};
+  const Share share = sm2 ? HPKI_TRY(open_share(dev)) : Share{};
   const Bytes spki = dev.public_key;
   const auto cert_der = HPKI_TRY(device_certificate(dev));
   std::vector<SignStartAnswer> out;
@@ -936,7 +951,7 @@ Result<std::vector<SignStartAnswer>> Service::sign_start(const CosignDeviceRecor
         // S2 (mobile.md §1.7(3)): e from the bytes hpki stores, for an approved request only;
         // fresh w2 every time (a new approval = a new S2; nothing is resumed).
         const Bytes e = HPKI_TRY(sm2_e(spki, m));
-        auto part = HPKI_TRY(tp::sign_server(d2, items[i].q1, e));
+        auto part = HPKI_TRY(tp::sign_server(share.d2, share.d2_inv, items[i].q1, e));
         a.r = part.r;
         a.s1 = part.s1;
         r.sign_r = part.r;
@@ -1021,19 +1036,27 @@ Result<std::vector<SignFinishAnswer>> Service::sign_finish(
                           state == "expired" ? problem::kRequestExpired : problem::kNotPending,
                           "request " + r.id + " is " + std::string(state)));
       }
-      const auto alg = algorithm_of(dev);
       Bytes signature;
+      bool valid = false;
+      // hpki verifies the final signature under the certificate's key before it uses it. SM2:
+      // GM/T 0003.2 7.1 over e = SM3(Z || M) of the stored bytes by sm2_2p, which keeps a table
+      // of the device's key between signatures (about half the time of a verification from
+      // scratch, docs/performance.md).
       if (dev.algorithm == "sm2") {
         if (!r.sign_r) return fail(ErrorCode::kInternal, "approved request without r");
         auto der = tp::signature_der(*r.sign_r, it.s);
-        if (der) signature = std::move(*der);
+        auto point = point_of(dev.public_key);
+        if (der && point) {
+          auto e = tp::message_digest(*point, *r.to_be_signed);
+          valid = e && tp::verify_signature(*point, *e, *r.sign_r, it.s).has_value();
+          signature = std::move(*der);
+        }
       } else {
         signature = it.signature;
+        valid = !signature.empty() && crypto::verify_signature(dev.public_key, algorithm_of(dev),
+                                                               *r.to_be_signed, signature)
+                                          .has_value();
       }
-      // hpki verifies the final signature under the certificate's key before it uses it.
-      const bool valid =
-          !signature.empty() &&
-          crypto::verify_signature(dev.public_key, alg, *r.to_be_signed, signature).has_value();
       if (!valid) {
         // A wrong PIN (mobile.md §1.7(8)) or a broken phone: the request goes back to pending
         // (a new approval, new nonces); the device locks after max_pin_failures in a row.
@@ -1142,7 +1165,7 @@ Result<Bytes> Service::decrypt(const CosignDeviceRecord& dev, BytesView t1,
   std::string in = "hpki-cosign-decrypt-v1";
   in.append(reinterpret_cast<const char*>(t1.data()), t1.size());
   const Bytes challenge = HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, as_bytes(in)));
-  const SecretBytes d2 = HPKI_TRY(open_share(dev));
+  const Share share = HPKI_TRY(open_share(dev));
   Bytes t2;
   HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
     auto d = HPKI_TRY(tx.get_cosign_device(dev.id));
@@ -1151,7 +1174,7 @@ Result<Bytes> Service::decrypt(const CosignDeviceRecord& dev, BytesView t1,
                                 "this device is " + d.status));
     }
     HPKI_TRY(check_approval(tx, d, challenge, approval));
-    t2 = HPKI_TRY(tp::decrypt_server(d2, t1));
+    t2 = HPKI_TRY(tp::decrypt_server(share.d2, share.d2_inv, t1));
     return audit(tx, "device:" + d.id, "cosign.decrypt", d.id, audit::outcome::kSuccess, "{}",
                  d.org);
   }));

@@ -312,7 +312,14 @@ class Service {
                                    std::string details, std::string org) const;
   [[nodiscard]] Result<void> check_approval(store::Tx& tx, store::CosignDeviceRecord& d,
                                             BytesView challenge, const Approval& a);
-  [[nodiscard]] Result<SecretBytes> open_share(const store::CosignDeviceRecord& d) const;
+  // hpki's two-party SM2 share as sealed in the store's `share` column: d2 || d2^-1 (64 bytes,
+  // so that S2 and D2 skip an inversion), or d2 alone (32 bytes, sealed before the inverse was
+  // stored; the inverse is then computed on opening).
+  struct Share {
+    SecretBytes d2;
+    SecretBytes d2_inv;
+  };
+  [[nodiscard]] Result<Share> open_share(const store::CosignDeviceRecord& d) const;
   [[nodiscard]] Result<Bytes> build_output(const store::SigningRequestRecord& r,
                                            const store::CosignDeviceRecord& d, BytesView signature,
                                            Bytes* m_out);

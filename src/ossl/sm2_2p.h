@@ -68,7 +68,14 @@ struct Proof {
 // t = r + s != 0, R = e + x([s]G + [t]P) == r. kBadSignature when it does not hold; a bad P or a
 // wrong length of e, r or s is kInvalidArgument. This is hpki's check of the phone's s before any
 // output is assembled (docs/cosign.md §1.1, the row after S3).
+// Speed (public values only, so variable-time arithmetic): the process keeps, per P (its exact
+// 65 bytes, once validated), the multiples 2^(32j)·P, j = 1..7, in a cache of at most
+// kKeyCacheSize keys (least recently used out), and G has a precomputed table, so that [s]G + [t]P
+// takes 33 doublings instead of 257. The first verification under a P pays 224 doublings more.
+// S3 (sign_client_finish) checks through the same cache, and message_digest skips validating a P
+// that is in it.
 [[nodiscard]] Result<void> verify_signature(BytesView p, BytesView e, BytesView r, BytesView s);
+inline constexpr std::size_t kKeyCacheSize = 1024;
 
 // A uniformly random scalar in [1, n-1] (e.g. the factor t of a share refresh).
 [[nodiscard]] Result<SecretBytes> random_scalar();
@@ -84,10 +91,11 @@ struct Proof {
 // --- Server (hpki, holds d2) ---
 
 struct ServerKey {
-  SecretBytes d2;  // the server's share, 32 bytes
-  Bytes p;         // the joint public key P = d2^-1·P1 − G
-  Bytes p2;        // P2 = d2^-1·G
-  Proof proof;     // knowledge of d2^-1 for P2, bound to ctx
+  SecretBytes d2;      // the server's share, 32 bytes
+  SecretBytes d2_inv;  // d2^-1 mod n, 32 bytes: stored with d2, it spares S2 and D2 an inversion
+  Bytes p;             // the joint public key P = d2^-1·P1 − G
+  Bytes p2;            // P2 = d2^-1·G
+  Proof proof;         // knowledge of d2^-1 for P2, bound to ctx
 };
 // K2: validates P1 and its proof (for ctx), draws d2 and computes P (never O: another d2 is drawn
 // if d2^-1·P1 == G), P2 and the proof for P2. kInvalidArgument for a bad P1 or proof encoding,
@@ -103,10 +111,22 @@ struct ServerSignature {
 // Q1 and e give different r); Q = w2·G + d2^-1·Q1 (a new w2 while Q = O, r = 0 or s1 = 0).
 // The caller must have derived e itself from the stored document (mobile.md §1.7(3)).
 [[nodiscard]] Result<ServerSignature> sign_server(const SecretBytes& d2, BytesView q1, BytesView e);
+// S2 as above with the stored inverse d2_inv = d2^-1 (ServerKey::d2_inv, share_inverse), which
+// saves the constant-time inversion of d2 on every signature. kInvalidArgument when d2_inv is not
+// a scalar in [1, n-1] or d2·d2_inv != 1 mod n (a share stored wrongly).
+[[nodiscard]] Result<ServerSignature> sign_server(const SecretBytes& d2, const SecretBytes& d2_inv,
+                                                  BytesView q1, BytesView e);
+
+// The inverse d2^-1 mod n of a share (constant-time Fermat inversion), for shares stored without
+// it. kInvalidArgument when d2 is not a scalar in [1, n-1].
+[[nodiscard]] Result<SecretBytes> share_inverse(const SecretBytes& d2);
 
 // D2: validates T1, returns T2 = d2^-1·T1. A static-DH oracle (mobile.md §1.7(6)): the caller
 // rate-limits, requires an approval and audits every call.
 [[nodiscard]] Result<Bytes> decrypt_server(const SecretBytes& d2, BytesView t1);
+// D2 with the stored inverse (checked as in sign_server).
+[[nodiscard]] Result<Bytes> decrypt_server(const SecretBytes& d2, const SecretBytes& d2_inv,
+                                           BytesView t1);
 
 // mobile.md §1.7(9): the refreshed server share d2·t^-1 (the phone's is refresh_client(d1, t)),
 // P unchanged. t is a scalar in [1, n-1], e.g. from random_scalar().
@@ -189,6 +209,8 @@ namespace testing {
 // S2 with a given w2; kInvalidArgument when Q = O, r = 0 or s1 = 0.
 [[nodiscard]] Result<ServerSignature> sign_server(const SecretBytes& d2, BytesView q1, BytesView e,
                                                   const SecretBytes& w2);
+[[nodiscard]] Result<ServerSignature> sign_server(const SecretBytes& d2, const SecretBytes& d2_inv,
+                                                  BytesView q1, BytesView e, const SecretBytes& w2);
 // D1 with a given w.
 [[nodiscard]] Result<ClientDecryptStart> decrypt_client_start(BytesView c1, const SecretBytes& w);
 // GM/T 0003.4 6.1 A1-A8 encryption to P with a given k: C1 || C3 || C2 (raw). kInvalidArgument
@@ -201,6 +223,11 @@ namespace testing {
 // that published single-key vectors (GM/T 0003.5 annex) can run through the two-party steps.
 // kInvalidArgument when d = n − 1 (1 + d = 0).
 [[nodiscard]] Result<SecretBytes> split_private_key(const SecretBytes& d, const SecretBytes& d1);
+// Empties the per-key cache of verify_signature (tests and benchmarks of the first verification).
+void clear_key_cache();
+// How many keys the cache of verify_signature holds, and whether it holds P (exact bytes).
+[[nodiscard]] std::size_t key_cache_size();
+[[nodiscard]] bool key_cached(BytesView p);
 
 }  // namespace testing
 

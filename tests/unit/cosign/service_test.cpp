@@ -472,6 +472,70 @@ TEST_P(CosignServiceTest, NeitherShareAloneSigns) {
   EXPECT_EQ(svc_->get_request(r.id).value().state, "pending");
 }
 
+// hpki seals its share with its inverse (d2 || d2^-1, 64 bytes: S2 and D2 skip the inversion);
+// a share sealed as d2 alone (32 bytes, before the inverse was stored) still signs and decrypts;
+// a sealed share of another size, or whose second half is not d2^-1, signs nothing and changes
+// nothing.
+TEST_P(CosignServiceTest, Sm2ShareIsSealedWithItsInverseAndOlderSharesStillWork) {
+  Phone ph = enroll("sm2");
+  const auto& sealer = rt_->cosign_sealer();
+  auto device = svc_->get_device(ph.device.id).value();
+  ASSERT_TRUE(device.share);
+  const std::string plain = sealer.decrypt(*device.share).value();
+  ASSERT_EQ(plain.size(), 64u);
+  const SecretBytes d2(std::string_view(plain).substr(0, 32));
+  const SecretBytes d2_inv(std::string_view(plain).substr(32));
+  EXPECT_TRUE(constant_time_equal(tp::share_inverse(d2).value().view(), d2_inv.view()));
+
+  // Replaces the sealed share of the device (as a store written by an older hpki).
+  auto reseal = [&](std::string_view share) {
+    const Bytes sealed = sealer.encrypt(share).value();
+    ASSERT_TRUE(rt_->store().transact([&](store::Tx& tx) -> Result<void> {
+      auto d = HPKI_TRY(tx.get_cosign_device(ph.device.id));
+      d.share = sealed;
+      return tx.update_cosign_device(d);
+    }));
+    ph.device = svc_->get_device(ph.device.id).value();
+  };
+  reseal(d2.as_string_view());
+  auto r = request("raw", "检查报告 #43");
+  ASSERT_TRUE(sign(ph, {r.id}, Approval{.method = "pin"}));
+  auto done = svc_->get_request(r.id).value();
+  ASSERT_EQ(done.state, "signed");
+  EXPECT_TRUE(crypto::verify_signature(ph.device.public_key, crypto::SignatureAlg::kSm2Sm3,
+                                       r.document, *done.result));
+  const Bytes raw = crypto::sm2_ciphertext_der_to_raw(
+                        crypto::encrypt(ph.device.public_key, as_bytes("病历摘要")).value(),
+                        crypto::Sm2CiphertextFormat::kRawC1C3C2)
+                        .value();
+  auto dec = tp::decrypt_client_start(BytesView(raw).first(65)).value();
+  std::string in = "hpki-cosign-decrypt-v1";
+  in.append(reinterpret_cast<const char*>(dec.t1.data()), dec.t1.size());
+  const Bytes ch = crypto::digest(crypto::HashAlg::kSha256, as_bytes(in)).value();
+  auto t2 = svc_->decrypt(ph.device, dec.t1, passkey(ph, ch));
+  ASSERT_TRUE(t2) << t2.error().to_string();
+  EXPECT_EQ(tp::decrypt_client_finish(ph.d1, std::move(dec.w), *t2, raw).value().as_string_view(),
+            "病历摘要");
+
+  // Broken seals: 48 bytes; d2 || d2 (the second half is not the inverse).
+  const std::string wrong_size = plain.substr(0, 48);
+  const std::string no_inverse = plain.substr(0, 32) + plain.substr(0, 32);
+  for (const std::string* bad : {&wrong_size, &no_inverse}) {
+    reseal(*bad);
+    auto pending = request("raw", "检查报告 #44");
+    auto out = sign(ph, {pending.id}, Approval{.method = "pin"});
+    ASSERT_FALSE(out);
+    EXPECT_NE(out.error().code(), ErrorCode::kBadSignature) << out.error().to_string();
+    EXPECT_EQ(svc_->get_request(pending.id).value().state, "pending");
+    EXPECT_EQ(svc_->get_device(ph.device.id).value().pin_failures, 0);
+  }
+  // The sealed d2 || d2^-1 of a new enrollment signs again.
+  reseal(plain);
+  auto again = request("raw", "检查报告 #45");
+  EXPECT_TRUE(sign(ph, {again.id}, Approval{.method = "pin"}));
+  EXPECT_EQ(svc_->get_request(again.id).value().state, "signed");
+}
+
 TEST_P(CosignServiceTest, RejectAndOtherDoctorsRequests) {
   Phone ph = enroll("sm2");
   auto r = request();

@@ -5,6 +5,9 @@
 #include "ossl/sm2_2p.h"
 
 #include <gtest/gtest.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
 
 #include <string>
 #include <vector>
@@ -487,6 +490,207 @@ TEST(Sm2TwoParty, RefreshKeepsTheKeyAndRetiresOldShares) {
                "old d1 with new d2");
   expect_error(refresh_server(j.server.d2, SecretBytes(Bytes(32, 0))), ErrorCode::kInvalidArgument,
                "t: not in [1, n-1]", "t = 0");
+}
+
+// ServerKey::d2_inv and the S2 / D2 variants that take it (hpki stores d2 || d2^-1): the
+// same results as from d2 alone, and a stored inverse that does not belong to d2 is refused.
+TEST(Sm2TwoParty, StoredInverseOfTheServerShareGivesTheSameResults) {
+  Joint j = enroll();
+  ASSERT_EQ(j.server.d2_inv.size(), kScalarLen);
+  EXPECT_TRUE(constant_time_equal(must(share_inverse(j.server.d2)).view(), j.server.d2_inv.view()));
+  const Bytes e = must(message_digest(j.server.p, to_bytes("document")));
+  ClientSignStart start = must(sign_client_start());
+  SecretBytes w2 = must(random_scalar());
+  ServerSignature a = must(testing::sign_server(j.server.d2, start.q1, e, w2));
+  ServerSignature b = must(testing::sign_server(j.server.d2, j.server.d2_inv, start.q1, e, w2));
+  EXPECT_EQ(a.r, b.r);
+  EXPECT_EQ(a.s1, b.s1);
+  // The random-nonce variant completes a signature that OpenSSL accepts.
+  ServerSignature half = must(sign_server(j.server.d2, j.server.d2_inv, start.q1, e));
+  Bytes s =
+      must(sign_client_finish(j.client.d1, std::move(start.w1), half.r, half.s1, e, j.server.p));
+  auto pkey = must(pkey_from_spki(must(spki_from_point(j.server.p))));
+  EXPECT_TRUE(sm2_verify_digest(pkey.get(), e, must(signature_der(half.r, s))).has_value());
+  // D2 with the inverse opens what D2 without it opens.
+  const Bytes raw = must(crypto::sm2_ciphertext_der_to_raw(
+      must(crypto::encrypt(must(spki_from_point(j.server.p)), to_bytes("secret"))),
+      crypto::Sm2CiphertextFormat::kRawC1C3C2));
+  ClientDecryptStart d = must(decrypt_client_start(BytesView(raw).first(kPointLen)));
+  const Bytes t2 = must(decrypt_server(j.server.d2, j.server.d2_inv, d.t1));
+  EXPECT_EQ(t2, must(decrypt_server(j.server.d2, d.t1)));
+  EXPECT_EQ(must(decrypt_client_finish(j.client.d1, std::move(d.w), t2, raw)).as_string_view(),
+            "secret");
+
+  // Another key's inverse, d2 itself, 0 and a short value are refused by S2 and D2.
+  Joint other = enroll();
+  const SecretBytes d2_copy = j.server.d2.copy();
+  const SecretBytes zero(Bytes(kScalarLen, 0));
+  const SecretBytes short_inv(Bytes(31, 1));
+  using Case = std::pair<const SecretBytes*, std::string_view>;
+  for (const auto& [inv, why] :
+       {Case{&other.server.d2_inv, "not the inverse of d2"},
+        Case{&d2_copy, "not the inverse of d2"}, Case{&zero, "d2_inv: not in [1, n-1]"},
+        Case{&short_inv, "d2_inv: 31 bytes"}}) {
+    expect_error(sign_server(j.server.d2, *inv, start.q1, e), ErrorCode::kInvalidArgument, why,
+                 "S2 with a wrong d2_inv");
+    expect_error(decrypt_server(j.server.d2, *inv, d.t1), ErrorCode::kInvalidArgument, why,
+                 "D2 with a wrong d2_inv");
+  }
+  expect_error(share_inverse(zero), ErrorCode::kInvalidArgument, "d2: not in [1, n-1]", "d2 = 0");
+}
+
+// A signature with a chosen t = r + s under P: s given, r = t − s, and
+// e = r − x([s]G + [t]P) mod n makes GM/T 0003.2 7.1 B7 hold (e is a digest of nothing; the test
+// needs t's 32-bit pieces at their edges, which real signatures reach only by chance). Computed
+// with OpenSSL's own EC_POINT_mul on a group of its own.
+struct Crafted {
+  Bytes e, r, s;
+};
+Crafted craft(BytesView p_bytes, const std::string& t_hex, const std::string& s_hex) {
+  Crafted out;
+  EC_GROUP* group = EC_GROUP_new_by_curve_name(NID_sm2);
+  BN_CTX* ctx = BN_CTX_new();
+  EC_POINT* p = EC_POINT_new(group);
+  EC_POINT* q = EC_POINT_new(group);
+  BIGNUM *t = nullptr, *s = nullptr, *r = BN_new(), *x1 = BN_new(), *e = BN_new();
+  const BIGNUM* n = EC_GROUP_get0_order(group);
+  auto bytes = [](const BIGNUM* v) {
+    Bytes b(kScalarLen);
+    EXPECT_EQ(BN_bn2binpad(v, b.data(), static_cast<int>(b.size())), 32);
+    return b;
+  };
+  if (EC_POINT_oct2point(group, p, p_bytes.data(), p_bytes.size(), ctx) == 1 &&
+      BN_hex2bn(&t, t_hex.c_str()) > 0 && BN_hex2bn(&s, s_hex.c_str()) > 0 && BN_cmp(t, n) < 0 &&
+      !BN_is_zero(t) && EC_POINT_mul(group, q, s, p, t, ctx) == 1 &&
+      EC_POINT_get_affine_coordinates(group, q, x1, nullptr, ctx) == 1 &&
+      BN_mod_sub(r, t, s, n, ctx) == 1 && BN_mod_sub(e, r, x1, n, ctx) == 1) {
+    out = Crafted{bytes(e), bytes(r), bytes(s)};
+  } else {
+    ADD_FAILURE() << "crafting a signature for t = " << t_hex;
+  }
+  BN_free(t);
+  BN_free(s);
+  BN_free(r);
+  BN_free(x1);
+  BN_free(e);
+  EC_POINT_free(p);
+  EC_POINT_free(q);
+  BN_CTX_free(ctx);
+  EC_GROUP_free(group);
+  return out;
+}
+
+// GM/T 0003.2 7.1 B6: verify_signature computes [t]P from t's eight 32-bit pieces and the cached
+// multiples 2^(32j)·P. Pieces that are 0 or all ones, t = 1 and t = n − 1 give the verdict of
+// ossl::sm2_verify_digest (one EC_POINT_mul, no cache), accepted and altered, with a cold and a
+// warm cache.
+TEST(Sm2TwoParty, VerificationAgreesWithOpensslWhateverThePiecesOfT) {
+  Joint j = enroll();
+  auto pkey = must(pkey_from_spki(must(spki_from_point(j.server.p))));
+  const std::string ones = "ffffffff";
+  const std::string zeros = "00000000";
+  auto repeat = [](const std::string& piece, int times) {
+    std::string out;
+    for (int i = 0; i < times; ++i) out += piece;
+    return out;
+  };
+  const std::vector<std::string> ts = {
+      "1",
+      "1" + zeros,              // 2^32: pieces 0, 1, 0, ...
+      repeat(ones, 4),          // 2^128 − 1: the low half full, the high half 0
+      "1" + repeat(zeros, 7),   // 2^224: only the top piece
+      repeat(zeros + ones, 4),  // every other piece 0
+      "7fffffff" + repeat(zeros + ones, 3) + zeros,
+      "fffffffe" + repeat(zeros, 6) + ones,  // the middle pieces 0
+      kN.substr(0, 63) + "2",                // n − 1
+      "fffffffe" + repeat(zeros, 7),         // the top piece alone, near n
+  };
+  for (const std::string& t : ts) {
+    for (const std::string& s_hex : {std::string("2"), std::string(kN.substr(0, 63) + "0")}) {
+      const Crafted c = craft(j.server.p, t, s_hex);
+      if (c.r.empty()) continue;
+      const Bytes der = must(signature_der(c.r, c.s));
+      ASSERT_TRUE(sm2_verify_digest(pkey.get(), c.e, der).has_value()) << t;
+      testing::clear_key_cache();
+      EXPECT_TRUE(verify_signature(j.server.p, c.e, c.r, c.s).has_value()) << "cold, t = " << t;
+      EXPECT_TRUE(verify_signature(j.server.p, c.e, c.r, c.s).has_value()) << "warm, t = " << t;
+      Bytes e2 = c.e;
+      e2[31] ^= 1;
+      EXPECT_FALSE(sm2_verify_digest(pkey.get(), e2, der).has_value()) << t;
+      expect_error(verify_signature(j.server.p, e2, c.r, c.s), ErrorCode::kBadSignature, "R != r",
+                   "altered e, t = " + t);
+    }
+  }
+  // Real signatures, cold and warm, against OpenSSL; altered s refused.
+  for (int i = 0; i < 8; ++i) {
+    const Bytes e = must(message_digest(j.server.p, to_bytes("document " + std::to_string(i))));
+    Bytes r;
+    Bytes s = must(cosign(j.client.d1, j.server.d2, j.server.p, e, &r));
+    EXPECT_TRUE(sm2_verify_digest(pkey.get(), e, must(signature_der(r, s))).has_value());
+    testing::clear_key_cache();
+    EXPECT_TRUE(verify_signature(j.server.p, e, r, s).has_value());
+    EXPECT_TRUE(verify_signature(j.server.p, e, r, s).has_value());
+    s[0] ^= 0x01;
+    EXPECT_FALSE(verify_signature(j.server.p, e, r, s).has_value());
+  }
+}
+
+// The cache of verify_signature: bounded by kKeyCacheSize (least recently used out), keyed by the
+// exact bytes of P, and a refused P is never cached (it is refused again, with its name).
+TEST(Sm2TwoParty, KeyCacheIsBoundedAndHoldsOnlyValidatedKeys) {
+  testing::clear_key_cache();
+  EXPECT_EQ(testing::key_cache_size(), 0u);
+  const Bytes e(kDigestLen, 0x42);
+  const Bytes one = hex("0000000000000000000000000000000000000000000000000000000000000001");
+  // Distinct valid points: G, 2G, 3G, ... (any r, s: the table is made before the check).
+  EC_GROUP* group = EC_GROUP_new_by_curve_name(NID_sm2);
+  BN_CTX* ctx = BN_CTX_new();
+  EC_POINT* pt = EC_POINT_dup(EC_GROUP_get0_generator(group), group);
+  std::vector<Bytes> keys;
+  for (std::size_t i = 0; i <= kKeyCacheSize; ++i) {
+    Bytes b(kPointLen);
+    ASSERT_EQ(EC_POINT_point2oct(group, pt, POINT_CONVERSION_UNCOMPRESSED, b.data(), b.size(), ctx),
+              kPointLen);
+    keys.push_back(std::move(b));
+    ASSERT_EQ(EC_POINT_add(group, pt, pt, EC_GROUP_get0_generator(group), ctx), 1);
+  }
+  EC_POINT_free(pt);
+  BN_CTX_free(ctx);
+  EC_GROUP_free(group);
+  for (std::size_t i = 0; i < kKeyCacheSize; ++i) {
+    expect_error(verify_signature(keys[i], e, one, one), ErrorCode::kBadSignature, "",
+                 "a made-up signature");
+  }
+  EXPECT_EQ(testing::key_cache_size(), kKeyCacheSize);
+  // keys[0] used again, then one key more: keys[1] goes, keys[0] stays.
+  EXPECT_TRUE(testing::key_cached(keys[0]));
+  EXPECT_FALSE(verify_signature(keys[0], e, one, one).has_value());
+  EXPECT_FALSE(verify_signature(keys[kKeyCacheSize], e, one, one).has_value());
+  EXPECT_EQ(testing::key_cache_size(), kKeyCacheSize);
+  EXPECT_TRUE(testing::key_cached(keys[0]));
+  EXPECT_FALSE(testing::key_cached(keys[1]));
+  EXPECT_TRUE(testing::key_cached(keys[kKeyCacheSize]));
+
+  // A joint key evicted and used again verifies as before.
+  Joint j = enroll();
+  const Bytes doc_e = must(message_digest(j.server.p, to_bytes("document")));
+  Bytes r;
+  const Bytes s = must(cosign(j.client.d1, j.server.d2, j.server.p, doc_e, &r));
+  EXPECT_TRUE(testing::key_cached(j.server.p));  // the phone's check made its table
+  testing::clear_key_cache();
+  EXPECT_FALSE(testing::key_cached(j.server.p));
+  EXPECT_TRUE(verify_signature(j.server.p, doc_e, r, s).has_value());
+  EXPECT_TRUE(testing::key_cached(j.server.p));
+
+  // Refused points are not cached and are refused the second time as the first.
+  testing::clear_key_cache();
+  for (const BadPoint& bad : bad_points()) {
+    for (int round = 0; round < 2; ++round) {
+      expect_error(verify_signature(bad.bytes, doc_e, r, s), ErrorCode::kInvalidArgument,
+                   "P: " + bad.reason, bad.label);
+    }
+  }
+  EXPECT_EQ(testing::key_cache_size(), 0u);
 }
 
 }  // namespace
