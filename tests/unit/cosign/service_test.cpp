@@ -337,22 +337,23 @@ TEST_P(CosignServiceTest, Sm2CmsSignatureVerifiesWithHpkiAndOpenssl) {
   auto res = test::run("openssl pkeyutl -verify -pubin -inkey " + pub + " -rawin -digest sm3 -in " +
                        attrs + " -sigfile " + sig + " -pkeyopt distid:1234567812345678 2>&1");
   EXPECT_EQ(res.exit_code, 0) << res.output;
-  // The webhook got the result with the HMAC-SM3 header.
-  bool hooked = false;
-  for (int i = 0; i < 50 && !hooked; ++i) {
+  // The hospital system's webhook got the result with the HMAC-SM3 header.
+  std::optional<Hook> hook;
+  for (int i = 0; i < 50 && !hook; ++i) {
     {
       std::lock_guard lock(hooks_mu_);
-      hooked = !hooks_.empty();
+      for (const auto& h : hooks_) {
+        if (h.url == "https://his.example/cb") hook = h;
+      }
     }
-    if (!hooked) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!hook) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_TRUE(hooked);
-  std::lock_guard lock(hooks_mu_);
-  EXPECT_NE(hooks_[0].body.find("\"signed\""), std::string::npos);
+  ASSERT_TRUE(hook);
+  EXPECT_NE(hook->body.find("\"signed\""), std::string::npos);
   const auto secret = hex_decode(svc_->webhook_secret("示例医院").value()).value();
-  const auto mac = crypto::hmac(crypto::HashAlg::kSm3, secret, as_bytes(hooks_[0].body)).value();
+  const auto mac = crypto::hmac(crypto::HashAlg::kSm3, secret, as_bytes(hook->body)).value();
   bool header_ok = false;
-  for (const auto& [k, v] : hooks_[0].headers) {
+  for (const auto& [k, v] : hook->headers) {
     if (k == "X-Hpki-Signature") header_ok = v == "hmac-sm3=" + hex_encode(mac);
   }
   EXPECT_TRUE(header_ok);
