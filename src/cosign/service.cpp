@@ -893,7 +893,6 @@ Result<std::vector<SignStartAnswer>> Service::sign_start(const CosignDeviceRecor
   }
   const Share share = sm2 ? HPKI_TRY(open_share(dev)) : Share{};
   const Bytes spki = dev.public_key;
-  const auto cert_der = HPKI_TRY(device_certificate(dev));
   std::vector<SignStartAnswer> out;
   std::vector<SigningRequestRecord> approved;
   HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
@@ -964,7 +963,6 @@ Result<std::vector<SignStartAnswer>> Service::sign_start(const CosignDeviceRecor
     }
     return {};
   }));
-  (void)cert_der;
   changed();
   return out;
 }
