@@ -94,3 +94,8 @@ echo "== two-party SM2 (bench_cosign)" >&2
 # Medians of 5 interleaved repetitions: single runs drift too much on a shared machine.
 "$BUILD_DIR/bench/bench_cosign" --benchmark_min_time=0.5 --benchmark_repetitions=5 \
   --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
+# Mobile co-signing end to end (issue 19): HIS + simulated phones, SQLite and PostgreSQL, next to
+# POST /api/v1/sign with a key hpki holds.
+echo
+echo "== mobile co-signing end to end (bench/compare/cosign.sh)" >&2
+bash "$(dirname "$0")/compare/cosign.sh" "$BUILD_DIR"
