@@ -303,7 +303,12 @@ http::Response phone_guard(const http::Request& req, const PhoneBody& body) {
   store::TxLabel label(req.route);
   try {
     auto r = body();
-    return r ? std::move(*r) : problem(r.error());
+    if (r) return std::move(*r);
+    if (http::problem_mapping(r.error().code()).status >= 500) {
+      // The answer hides the detail (problem_for); the operator needs it.
+      log::error("{} {}: {}", req.method, req.route, r.error().to_string());
+    }
+    return problem(r.error());
   } catch (const std::exception& e) {
     log::error("{} {}: handler failed: {}", req.method, req.route, e.what());
     return http::problem_for(Error{ErrorCode::kInternal, "internal error"});

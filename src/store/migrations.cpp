@@ -329,8 +329,8 @@ CREATE TABLE signing_requests (
   created_at {int} NOT NULL,
   updated_at {int} NOT NULL
 );
-CREATE INDEX signing_requests_subject ON signing_requests (org, subject_id, state);
-CREATE INDEX signing_requests_seq ON signing_requests (org, seq);
+CREATE INDEX signing_requests_subject ON signing_requests (org, subject_id, state, seq);
+CREATE INDEX signing_requests_subject_seq ON signing_requests (org, subject_id, seq);
 CREATE TABLE qr_sessions (
   id TEXT PRIMARY KEY,
   kind TEXT NOT NULL,
