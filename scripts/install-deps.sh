@@ -10,11 +10,16 @@ PACKAGES=(
   # libraries
   libssl-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev libpq-dev libp11-kit-dev libboost-dev
+  # PDF signatures and seals (src/pdf, src/seal; issue 20): qpdf reads and checks the PDF
+  # structure, poppler-cpp finds anchor text, libpng + zlib turn seal images into PDF images
+  libqpdf-dev libpoppler-cpp-dev libpng-dev zlib1g-dev
   # data: the Public Suffix List, compiled into the validator (--rules webpki wildcards)
   publicsuffix
   # tests, fuzzing, formatting, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format
   openssl softhsm2 opensc postgresql sqlite3 jq curl python3
+  # PDF interop: qpdf --check, poppler's pdfsig / pdftoppm / pdftotext
+  qpdf poppler-utils
   # benchmarks: HTTP load generator (bench/compare/tsa.sh)
   wrk
   # web front ends (web/: build with Node.js and npm) and their browser tests (tests/e2e:
