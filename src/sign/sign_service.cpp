@@ -158,6 +158,8 @@ Result<SignResult> sign(BytesView data, const SigningIdentity& id, const SignReq
                 "data larger than " + std::to_string(kMaxDataSize) + " bytes");
   if (id.signer->public_key_der() != id.certificate->spki_der())
     return fail(ErrorCode::kKeyMismatch, "the key is not the certificate's key");
+  if (request.content_digest && request.mode != Mode::kCmsDetached)
+    return fail(ErrorCode::kInvalidArgument, "a content digest needs a detached CMS signature");
   SignResult out;
   out.signature_alg = id.signer->algorithm();
   if (request.mode == Mode::kRaw) {
@@ -170,7 +172,8 @@ Result<SignResult> sign(BytesView data, const SigningIdentity& id, const SignReq
   }
   x509::cms::SignOptions o;
   o.detached = request.mode == Mode::kCmsDetached;
-  o.signing_time = request.signing_time;
+  if (!request.omit_signing_time) o.signing_time = request.signing_time;
+  o.content_digest = request.content_digest;
   o.extra_signed_attributes = request.extra_signed_attributes;
   o.extra_certificates = id.chain;
   o.oid_style = request.gmt0010 ? x509::cms::OidStyle::kGmt0010 : x509::cms::OidStyle::kRfc5652;
@@ -237,6 +240,7 @@ VerifyReport verify(const VerifyRequest& request, const TrustSettings& trust) {
     r.oid_style = sd->oid_style == x509::cms::OidStyle::kGmt0010 ? "gmt0010" : "rfc5652";
     x509::cms::VerifyOptions vo;
     vo.detached_content = request.content;
+    if (!request.content) vo.detached_digest = request.content_digest;
     vo.key_policy.cache = trust.signature_cache;
     if (request.signer_certificate) vo.extra_certificates.push_back(request.signer_certificate);
     auto v = x509::cms::verify_signed_data(*sd, vo);

@@ -85,7 +85,12 @@ struct SignRequest {
   Mode mode = Mode::kCmsAttached;
   bool gmt0010 = false;
   TimePoint signing_time{};  // the signingTime attribute (CMS)
-  TimestampFn timestamp{};   // CAdES-T when set (CMS only)
+  // PAdES (ETSI EN 319 142-1 5.2.2, issue 20): no signingTime attribute; the PDF's /M says it.
+  bool omit_signing_time = false;
+  // kCmsDetached only: the content's digest with the signer's hash instead of `data` (which is
+  // then ignored), e.g. streamed over a PDF's ByteRange by the caller.
+  std::optional<Bytes> content_digest{};
+  TimestampFn timestamp{};  // CAdES-T when set (CMS only)
   // Further signed attributes (CMS only), e.g. the digest of a handwritten signature image
   // (issue 19, x509::cms handwriting attribute).
   std::vector<x509::cms::Attribute> extra_signed_attributes{};
@@ -103,9 +108,12 @@ struct SignResult {
                                       const SignRequest& request);
 
 struct VerifyRequest {
-  Mode mode = Mode::kCmsAttached;             // kCmsAttached and kCmsDetached both mean "CMS"
-  BytesView signature;                        // the CMS ContentInfo DER or the raw signature
-  std::optional<BytesView> content{};         // detached content / the data of a raw signature
+  Mode mode = Mode::kCmsAttached;      // kCmsAttached and kCmsDetached both mean "CMS"
+  BytesView signature;                 // the CMS ContentInfo DER or the raw signature
+  std::optional<BytesView> content{};  // detached content / the data of a raw signature
+  // CMS with signed attributes, instead of `content`: the detached content's digest with a
+  // given hash (e.g. streamed over a PDF's ByteRange).
+  std::function<Result<Bytes>(crypto::HashAlg)> content_digest{};
   x509::CertificatePtr signer_certificate{};  // required for kRaw; extra candidate for CMS
 };
 

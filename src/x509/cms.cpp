@@ -334,7 +334,16 @@ Result<Bytes> sign(BytesView content, const Certificate& signer_cert, const cryp
   }
   {
     der::Writer v;
-    v.add_octet_string(HPKI_TRY(crypto::digest(h, content)));
+    if (o.content_digest) {
+      if (!o.detached)
+        return fail(ErrorCode::kInvalidArgument,
+                    "CMS: a content digest needs a detached signature");
+      if (o.content_digest->size() != crypto::hash_size(h))
+        return fail(ErrorCode::kInvalidArgument, "CMS: the content digest has the wrong length");
+      v.add_octet_string(*o.content_digest);
+    } else {
+      v.add_octet_string(HPKI_TRY(crypto::digest(h, content)));
+    }
     attrs.push_back({der::oids::kMessageDigest, {v.take()}});
   }
   if (o.signing_time) {
@@ -482,7 +491,7 @@ Result<VerifyResult> verify_signed_data(const SignedData& sd, const VerifyOption
     out.content = *sd.content;
   } else if (o.detached_content) {
     out.content.assign(o.detached_content->begin(), o.detached_content->end());
-  } else {
+  } else if (!o.detached_digest) {
     return fail(bad(diag::kContentMissing, "detached signature and no content given"));
   }
 
@@ -528,14 +537,18 @@ Result<VerifyResult> verify_signed_data(const SignedData& sd, const VerifyOption
     auto md_value = mdr.read_octet_string();
     if (!md_value)
       return fail(bad(diag::kMessageDigestMissing, "messageDigest is not an OCTET STRING"));
-    auto want = HPKI_TRY(crypto::digest(*h, out.content));
-    if (!std::ranges::equal(*md_value, want))
+    const bool by_digest = !sd.content && !o.detached_content;
+    auto want = by_digest ? o.detached_digest(*h) : crypto::digest(*h, out.content);
+    if (!want) return fail(want.error());
+    if (!std::ranges::equal(*md_value, *want))
       return fail(bad(diag::kMessageDigestMismatch, "the content does not match messageDigest"));
     if (const Attribute* st = si.find_signed(der::oids::kSigningTime); st && !st->values.empty()) {
       der::Reader str(st->values[0]);
       if (auto t = str.read_time()) out.signing_time = to_time_point(*t);
     }
     signed_bytes = *si.signed_attrs_der;
+  } else if (!sd.content && !o.detached_content) {
+    return fail(bad(diag::kContentMissing, "no signed attributes: the content itself is needed"));
   }
   // The document's own signature differs per document: never remembered.
   auto sig_ok = crypto::verify_signature_once(out.signer->spki_der(), out.signature_alg,

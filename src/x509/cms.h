@@ -35,6 +35,7 @@
 // are kBadSignature whose detail starts with one of the cms::diag ids (x509/diag.h).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -73,8 +74,12 @@ struct Attribute {
 struct SignOptions {
   der::Oid content_type = der::oids::kData;  // eContentType
   bool detached = false;                     // omit eContent
-  std::optional<TimePoint> signing_time{};   // PKCS#9 signingTime (RFC 5652 11.3)
-  bool signing_certificate_v2 = true;        // RFC 5035 ESSCertIDv2 with issuerSerial
+  // The content's digest (with the signer's hash algorithm) instead of the content: for a
+  // detached signature over data too large to copy (a PDF's ByteRange, issue 20); sign()'s
+  // `content` is then ignored. kInvalidArgument without `detached` or for a wrong length.
+  std::optional<Bytes> content_digest{};
+  std::optional<TimePoint> signing_time{};  // PKCS#9 signingTime (RFC 5652 11.3)
+  bool signing_certificate_v2 = true;       // RFC 5035 ESSCertIDv2 with issuerSerial
   std::vector<Attribute> extra_signed_attributes{};
   std::vector<Attribute> unsigned_attributes{};  // e.g. id-aa-timeStampToken (RFC 3161 App. A)
   bool include_signer_certificate = true;
@@ -139,6 +144,10 @@ struct SignedData {
 
 struct VerifyOptions {
   std::optional<BytesView> detached_content{};  // required when eContent is absent
+  // Instead of detached_content: the detached content's digest with a given hash (streamed by
+  // the caller, e.g. over a PDF's ByteRange). Needs signed attributes (messageDigest); the
+  // result's `content` stays empty.
+  std::function<Result<Bytes>(crypto::HashAlg)> detached_digest{};
   std::vector<CertificatePtr> extra_certificates{};
   std::size_t signer_index = 0;
   bool require_signing_certificate = false;  // refuse a SignerInfo without the ESS attribute

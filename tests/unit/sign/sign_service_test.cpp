@@ -125,6 +125,42 @@ TEST_P(SignTest, AttachedAndDetached) {
   EXPECT_EQ(j["path"]["status"], "valid");
 }
 
+// Issue 20 (PDF ByteRange): a detached CMS made from the content's digest, without signingTime
+// (PAdES, ETSI EN 319 142-1 5.2.2), verifies against the content and against a digest function;
+// another digest fails; a digest needs kCmsDetached.
+TEST_P(SignTest, DetachedFromAPrecomputedDigest) {
+  SigningIdentity id{org_.signer.get(), org_.cert, {issuing_.cert}};
+  const auto h = crypto::signature_hash(org_.signer->algorithm());
+  SignRequest r;
+  r.mode = Mode::kCmsDetached;
+  r.omit_signing_time = true;
+  r.content_digest = crypto::digest(h, data_).value();
+  auto det = sign({}, id, r);
+  ASSERT_TRUE(det) << det.error().to_string();
+  const auto by_content = check(det->output, BytesView(data_));
+  EXPECT_TRUE(by_content.valid) << verify_report_text(by_content);
+  EXPECT_FALSE(by_content.signing_time);  // no signingTime attribute
+
+  VerifyRequest vr;
+  vr.signature = det->output;
+  vr.content_digest = [this](crypto::HashAlg alg) { return crypto::digest(alg, data_); };
+  EXPECT_TRUE(verify(vr, trust()).valid);
+  vr.content_digest = [this](crypto::HashAlg alg) {
+    Bytes other = data_;
+    other.front() ^= 1;
+    return crypto::digest(alg, other);
+  };
+  const auto bad = verify(vr, trust());
+  EXPECT_FALSE(bad.valid);
+  EXPECT_EQ(bad.status, x509::cms::diag::kMessageDigestMismatch) << verify_report_text(bad);
+
+  r.mode = Mode::kCmsAttached;
+  EXPECT_EQ(sign({}, id, r).error().code(), ErrorCode::kInvalidArgument);
+  r.mode = Mode::kCmsDetached;
+  r.content_digest = Bytes(3, 0);
+  EXPECT_EQ(sign({}, id, r).error().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST_P(SignTest, TamperedContent) {
   auto det = sign_with(org_, Mode::kCmsDetached);
   ASSERT_TRUE(det);
