@@ -76,12 +76,14 @@ Result<std::vector<x509::CertificatePtr>> certs_of(const std::vector<std::string
 }
 
 // An RFC 3161 client (RFC 3161 3.4): the token for `message`, checked to answer the request.
-sign::TimestampFn http_timestamp(std::string url, std::string cacert) {
+sign::DigestTimestampFn http_digest_timestamp(std::string url, std::string cacert) {
   return [url = std::move(url), cacert = std::move(cacert)](crypto::HashAlg hash,
-                                                            BytesView message) -> Result<Bytes> {
+                                                            BytesView digest) -> Result<Bytes> {
+    if (digest.size() != crypto::hash_size(hash))
+      return fail(ErrorCode::kInvalidArgument, "the digest has the wrong length");
     x509::tsp::TimeStampReq req;
     req.message_imprint.hash_algorithm = x509::cms::hash_oid(hash);
-    req.message_imprint.hashed_message = HPKI_TRY(crypto::digest(hash, message));
+    req.message_imprint.hashed_message.assign(digest.begin(), digest.end());
     req.cert_req = true;
     Bytes nonce = HPKI_TRY(crypto::random_bytes(8));
     nonce[0] = static_cast<std::uint8_t>((nonce[0] & 0x7F) | 0x40);
@@ -141,7 +143,8 @@ Result<int> run_sign(Context& ctx, const SignArgs& a) {
       a.raw ? sign::Mode::kRaw : (a.detached ? sign::Mode::kCmsDetached : sign::Mode::kCmsAttached);
   req.gmt0010 = a.gmt0010;
   req.signing_time = rt->clock().now();
-  if (!a.tsa.empty()) req.timestamp = http_timestamp(a.tsa, a.tsa_cacert);
+  if (!a.tsa.empty())
+    req.timestamp = sign::timestamp_over_digest(http_digest_timestamp(a.tsa, a.tsa_cacert));
   auto out = HPKI_TRY(sign::sign(data, id, req));
   HPKI_TRY(write_output_file(a.out, out.output));
   ctx.out << "signed (" << sign::mode_name(req.mode) << ", "

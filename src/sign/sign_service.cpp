@@ -150,6 +150,12 @@ Result<Mode> parse_mode(std::string_view s) {
               "mode must be raw, cms or cms-detached, not '" + std::string(s) + "'");
 }
 
+TimestampFn timestamp_over_digest(DigestTimestampFn fn) {
+  return [fn = std::move(fn)](crypto::HashAlg hash, BytesView message) -> Result<Bytes> {
+    return fn(hash, HPKI_TRY(crypto::digest(hash, message)));
+  };
+}
+
 Result<SignResult> sign(BytesView data, const SigningIdentity& id, const SignRequest& request) {
   if (id.signer == nullptr || !id.certificate)
     return fail(ErrorCode::kInvalidArgument, "no signing key or certificate");

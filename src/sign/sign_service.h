@@ -74,6 +74,11 @@ enum class Mode { kRaw, kCmsAttached, kCmsDetached };
 // Returns an RFC 3161 TimeStampToken (ContentInfo DER) whose messageImprint is the digest
 // (algorithm `hash`) of `message`, i.e. of the signature value for CAdES-T.
 using TimestampFn = std::function<Result<Bytes>(crypto::HashAlg hash, BytesView message)>;
+// The same over a digest the caller computed (`digest` = hash of the data): a PDF document
+// timestamp over its ByteRange (issue 20), hashed where it lies.
+using DigestTimestampFn = std::function<Result<Bytes>(crypto::HashAlg hash, BytesView digest)>;
+// A TimestampFn that hashes the message and asks `fn` for the token.
+[[nodiscard]] TimestampFn timestamp_over_digest(DigestTimestampFn fn);
 
 struct SigningIdentity {
   const crypto::Signer* signer = nullptr;     // the key (file key store or PKCS#11)

@@ -557,14 +557,15 @@ Result<store::TimestampRecord> TsaService::get(std::int64_t serial) const {
   return std::move(*out);
 }
 
-std::function<Result<Bytes>(crypto::HashAlg, BytesView)> local_token_fn(const TsaService& tsa,
-                                                                        std::string requester,
-                                                                        std::string org) {
+std::function<Result<Bytes>(crypto::HashAlg, BytesView)> local_digest_token_fn(
+    const TsaService& tsa, std::string requester, std::string org) {
   return [&tsa, requester = std::move(requester), org = std::move(org)](
-             crypto::HashAlg hash, BytesView message) -> Result<Bytes> {
+             crypto::HashAlg hash, BytesView digest) -> Result<Bytes> {
+    if (digest.size() != crypto::hash_size(hash))
+      return fail(ErrorCode::kInvalidArgument, "the digest has the wrong length");
     x509::tsp::TimeStampReq req;
     req.message_imprint.hash_algorithm = x509::cms::hash_oid(hash);
-    req.message_imprint.hashed_message = HPKI_TRY(crypto::digest(hash, message));
+    req.message_imprint.hashed_message.assign(digest.begin(), digest.end());
     req.cert_req = true;
     const auto reply =
         tsa.respond(HPKI_TRY(x509::tsp::encode_request(req)), std::nullopt, requester, org);
@@ -574,6 +575,15 @@ std::function<Result<Bytes>(crypto::HashAlg, BytesView)> local_token_fn(const Ts
     auto parsed = HPKI_TRY(x509::tsp::parse_response(reply.der));
     if (!parsed.token) return fail(ErrorCode::kUnavailable, "the TSA answered without a token");
     return *parsed.token;
+  };
+}
+
+std::function<Result<Bytes>(crypto::HashAlg, BytesView)> local_token_fn(const TsaService& tsa,
+                                                                        std::string requester,
+                                                                        std::string org) {
+  return [by_digest = local_digest_token_fn(tsa, std::move(requester), std::move(org))](
+             crypto::HashAlg hash, BytesView message) -> Result<Bytes> {
+    return by_digest(hash, HPKI_TRY(crypto::digest(hash, message)));
   };
 }
 

@@ -187,5 +187,9 @@ class TsaService {
 // the TSA refuses.
 [[nodiscard]] std::function<Result<Bytes>(crypto::HashAlg hash, BytesView message)> local_token_fn(
     const TsaService& tsa, std::string requester, std::string org);
+// The same over a digest the caller computed (`digest` = the hash of the data with `hash`): a
+// PDF document timestamp over its ByteRange (issue 20). kInvalidArgument for a wrong length.
+[[nodiscard]] std::function<Result<Bytes>(crypto::HashAlg hash, BytesView digest)>
+local_digest_token_fn(const TsaService& tsa, std::string requester, std::string org);
 
 }  // namespace hpki::tsa
