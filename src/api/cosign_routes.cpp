@@ -467,6 +467,7 @@ http::Response me(ApiContext& c, const http::Request& req) {
       j["public_key"] = base64_encode(d.public_key);
     }
     j["handwriting"] = d.handwriting.has_value();
+    if (d.algorithm == "sm2") j["p2"] = hex_encode(HPKI_TRY(svc(c).share_point(d)));
     if (d.credential_id) j["credential_id"] = base64_encode(*d.credential_id);
     return json_response(200, j);
   });
@@ -562,6 +563,17 @@ http::Response decrypt(ApiContext& c, const http::Request& req) {
     const Bytes t1 = HPKI_TRY(hex_field(body, "t1", 65));
     const auto approval = HPKI_TRY(approval_of(body));
     return json_response(200, json{{"t2", hex_encode(HPKI_TRY(svc(c).decrypt(d, t1, approval)))}});
+  });
+}
+
+// docs/cosign.md §2.4: share refresh (PIN change, new phone) with a passkey approval.
+http::Response refresh(ApiContext& c, const http::Request& req) {
+  return device_guard(c, req, [&](const CosignDeviceRecord& d) -> Result<http::Response> {
+    const json body = HPKI_TRY(parse_body(req));
+    const Bytes t = HPKI_TRY(hex_field(body, "t", 32));
+    const auto approval = HPKI_TRY(approval_of(body));
+    return json_response(200,
+                         json{{"p2", hex_encode(HPKI_TRY(svc(c).refresh_share(d, t, approval)))}});
   });
 }
 
@@ -853,6 +865,9 @@ constexpr PhoneRouteDoc kPhoneRoutes[] = {
      "device-token"},
     {"POST", "/api/v1/m/handwriting", "Phone: the handwritten signature image and strokes",
      "device-token"},
+    {"POST", "/api/v1/m/refresh",
+     "Phone: refresh the key shares (PIN change, new phone) with a passkey approval",
+     "device-token"},
     {"POST", "/api/v1/m/qr/{id}/scan", "Phone: a scanned login or signing QR code", "device-token"},
     {"POST", "/api/v1/m/qr/{id}/confirm", "Phone: confirm a QR login (number and passkey)",
      "device-token"},
@@ -871,9 +886,9 @@ constexpr PhoneRouteDoc kPhoneRoutes[] = {
 using PhoneFn = http::Response (*)(ApiContext&, const http::Request&);
 constexpr PhoneFn kPhoneHandlers[] = {&enroll_start, &enroll_keygen, &enroll_finish,  &me,
                                       &list_pending, &show_request,  &reject_request, &sign_start,
-                                      &sign_finish,  &decrypt,       &handwriting,    &qr_scan,
-                                      &qr_confirm,   &qr_cancel,     &qr_new,         &qr_get,
-                                      &qr_redeem,    &qr_session,    nullptr};
+                                      &sign_finish,  &decrypt,       &refresh,        &handwriting,
+                                      &qr_scan,      &qr_confirm,    &qr_cancel,      &qr_new,
+                                      &qr_get,       &qr_redeem,     &qr_session,     nullptr};
 static_assert(std::size(kPhoneRoutes) == std::size(kPhoneHandlers));
 
 }  // namespace

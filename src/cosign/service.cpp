@@ -1179,6 +1179,61 @@ Result<Bytes> Service::decrypt(const CosignDeviceRecord& dev, BytesView t1,
   return t2;
 }
 
+// ------------------------------------------------------------------ share refresh
+
+Result<Bytes> Service::refresh_challenge(std::string_view device_id, BytesView t, BytesView p2) {
+  std::string in = "hpki-cosign-refresh-v1";
+  in.push_back(static_cast<char>((device_id.size() >> 8) & 0xFF));
+  in.push_back(static_cast<char>(device_id.size() & 0xFF));
+  in.append(device_id);
+  in.append(reinterpret_cast<const char*>(t.data()), t.size());
+  in.append(reinterpret_cast<const char*>(p2.data()), p2.size());
+  return crypto::digest(crypto::HashAlg::kSha256, as_bytes(in));
+}
+
+Result<Bytes> Service::share_point(const CosignDeviceRecord& d) const {
+  if (d.algorithm != "sm2") return fail(ErrorCode::kInvalidArgument, "not an sm2 device");
+  const Share share = HPKI_TRY(open_share(d));
+  return tp::share_point(share.d2, share.d2_inv);
+}
+
+Result<Bytes> Service::refresh_share(const CosignDeviceRecord& dev, BytesView t,
+                                     const Approval& approval) {
+  if (dev.algorithm != "sm2") {
+    return fail(ErrorCode::kInvalidArgument, "a share refresh needs an sm2 device");
+  }
+  if (approval.method != "webauthn") {
+    return fail(problem_error(ErrorCode::kPermissionDenied, problem::kApprovalInvalid,
+                              "a share refresh needs a passkey approval"));
+  }
+  const SecretBytes factor{t};
+  Bytes p2_new;
+  HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
+    auto d = HPKI_TRY(tx.get_cosign_device(dev.id));
+    if (d.status != "active") {
+      return fail(problem_error(ErrorCode::kPermissionDenied, problem::kDeviceLocked,
+                                "this device is " + d.status));
+    }
+    // Bound to the share as it is now: a replayed assertion names an old P2.
+    const Share share = HPKI_TRY(open_share(d));
+    const Bytes p2_old = HPKI_TRY(tp::share_point(share.d2, share.d2_inv));
+    HPKI_TRY(check_approval(tx, d, HPKI_TRY(refresh_challenge(d.id, t, p2_old)), approval));
+    // mobile.md §1.7(9): d2 ← d2·t^-1 (t a scalar in [1, n-1], checked by refresh_server).
+    auto d2 = tp::refresh_server(share.d2, factor);
+    if (!d2) return fail(ErrorCode::kInvalidArgument, "t: " + d2.error().detail());
+    const SecretBytes d2_inv = HPKI_TRY(tp::share_inverse(*d2));
+    p2_new = HPKI_TRY(tp::share_point(*d2, d2_inv));
+    SecretBytes sealed_in(2 * tp::kScalarLen);
+    std::copy_n(d2->data(), tp::kScalarLen, sealed_in.data());
+    std::copy_n(d2_inv.data(), tp::kScalarLen, sealed_in.data() + tp::kScalarLen);
+    d.share = HPKI_TRY(d_.sealer->encrypt(sealed_in.as_string_view()));
+    HPKI_TRY(tx.update_cosign_device(d));
+    return audit(tx, "device:" + d.id, "cosign.refresh", d.id, audit::outcome::kSuccess, "{}",
+                 d.org);
+  }));
+  return p2_new;
+}
+
 // ------------------------------------------------------------------ events
 
 void Service::changed() {

@@ -834,6 +834,15 @@ Result<Bytes> decrypt_server(const SecretBytes& d2, const SecretBytes& d2_inv, B
   return decrypt_server_impl(d2, &d2_inv, t1);
 }
 
+Result<Bytes> share_point(const SecretBytes& d2_bytes, const SecretBytes& d2_inv_bytes) {
+  Ptr<BN_CTX> bn_ctx = HPKI_TRY(new_ctx());
+  Ptr<BIGNUM> d2 = HPKI_TRY(parse_secret(d2_bytes, "d2"));
+  Ptr<BIGNUM> d2_inv = HPKI_TRY(share_inverse_bn(d2.get(), &d2_inv_bytes, bn_ctx.get()));
+  Ptr<EC_POINT> p2 = HPKI_TRY(new_point());
+  HPKI_TRY(mul_point(p2.get(), EC_GROUP_get0_generator(group()), d2_inv.get(), bn_ctx.get()));
+  return point_bytes(p2.get(), bn_ctx.get());
+}
+
 Result<SecretBytes> refresh_server(const SecretBytes& d2, const SecretBytes& t) {
   return refresh(d2, "d2", t, true);
 }

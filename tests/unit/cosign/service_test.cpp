@@ -620,6 +620,48 @@ TEST_P(CosignServiceTest, TwoPartyDecryptionOfAnOpensslCiphertext) {
   EXPECT_EQ(plain.as_string_view(), "病历摘要");
 }
 
+// mobile.md §1.7(9), docs/cosign.md §2.4: a share refresh keeps the key (the certificate stays)
+// and retires the old shares: the refreshed phone share signs, the old one no longer does; the
+// approval is a passkey bound to the current share point, so a replay refreshes nothing; a PIN
+// approval and a bad t are refused and change nothing.
+TEST_P(CosignServiceTest, ShareRefreshKeepsTheKeyAndRetiresTheOldShare) {
+  Phone ph = enroll("sm2");
+  // The phone derives hpki's share point from its own share: d1·(P+G) == P2.
+  const Bytes p2 = svc_->share_point(ph.device).value();
+  const SecretBytes t = tp::random_scalar().value();
+  const Bytes t_bytes(t.data(), t.data() + t.size());
+  const Bytes ch = Service::refresh_challenge(ph.device.id, t_bytes, p2).value();
+
+  EXPECT_FALSE(svc_->refresh_share(ph.device, t_bytes, Approval{.method = "pin"}));
+  auto wrong = svc_->refresh_share(ph.device, t_bytes, passkey(ph, Bytes(32, 7)));
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(problem_type(wrong.error()), problem::kApprovalInvalid);
+  EXPECT_FALSE(svc_->refresh_share(ph.device, Bytes(32, 0), passkey(ph, ch)));  // t = 0
+  EXPECT_EQ(svc_->share_point(ph.device).value(), p2);                          // nothing changed
+
+  const Approval ok = passkey(ph, ch);
+  auto p2_new = svc_->refresh_share(ph.device, t_bytes, ok);
+  ASSERT_TRUE(p2_new) << p2_new.error().to_string();
+  EXPECT_NE(*p2_new, p2);
+  ph.device = svc_->get_device(ph.device.id).value();
+  EXPECT_EQ(svc_->share_point(ph.device).value(), *p2_new);
+  // The same assertion again: bound to the old share point, refused.
+  EXPECT_FALSE(svc_->refresh_share(ph.device, t_bytes, ok));
+  EXPECT_EQ(svc_->share_point(ph.device).value(), *p2_new);
+
+  const SecretBytes old_d1{ph.d1.view()};
+  ph.d1 = tp::refresh_client(old_d1, t).value();
+  auto r = request();
+  auto signed_ = sign(ph, {r.id});
+  ASSERT_TRUE(signed_) << signed_.error().to_string();
+  EXPECT_EQ(svc_->get_request(r.id).value().state, "signed");
+  // The old phone share with the new server share: an invalid signature.
+  ph.device = svc_->get_device(ph.device.id).value();
+  auto r2 = request();
+  auto stale = sign(ph, {r2.id}, std::nullopt, &old_d1);
+  EXPECT_FALSE(stale);
+}
+
 TEST_P(CosignServiceTest, EventsWakeAWaitingPhone) {
   Phone ph = enroll("sm2");
   std::promise<std::vector<store::SigningRequestRecord>> got;
