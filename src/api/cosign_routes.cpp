@@ -467,7 +467,6 @@ http::Response me(ApiContext& c, const http::Request& req) {
       j["public_key"] = base64_encode(d.public_key);
     }
     j["handwriting"] = d.handwriting.has_value();
-    if (d.algorithm == "sm2") j["p2"] = hex_encode(HPKI_TRY(svc(c).share_point(d)));
     if (d.credential_id) j["credential_id"] = base64_encode(*d.credential_id);
     return json_response(200, j);
   });
@@ -863,10 +862,10 @@ constexpr PhoneRouteDoc kPhoneRoutes[] = {
      "device-token"},
     {"POST", "/api/v1/m/decrypt", "Phone: hpki's half of a two-party SM2 decryption (D2)",
      "device-token"},
-    {"POST", "/api/v1/m/handwriting", "Phone: the handwritten signature image and strokes",
-     "device-token"},
     {"POST", "/api/v1/m/refresh",
      "Phone: refresh the key shares (PIN change, new phone) with a passkey approval",
+     "device-token"},
+    {"POST", "/api/v1/m/handwriting", "Phone: the handwritten signature image and strokes",
      "device-token"},
     {"POST", "/api/v1/m/qr/{id}/scan", "Phone: a scanned login or signing QR code", "device-token"},
     {"POST", "/api/v1/m/qr/{id}/confirm", "Phone: confirm a QR login (number and passkey)",

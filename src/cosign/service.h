@@ -274,8 +274,8 @@ class Service {
       const store::CosignDeviceRecord& d, const std::vector<SignFinishItem>& items);
   [[nodiscard]] Result<Bytes> decrypt(const store::CosignDeviceRecord& d, BytesView t1,
                                       const Approval& approval);
-  // Share refresh (mobile.md §1.7(9), docs/cosign.md §2.4): on a PIN change or a move to a new
-  // phone, without a new certificate. The phone draws t, keeps d1·t and approves with its
+  // Share refresh (mobile.md §1.7(9), docs/cosign.md §2 "Share refresh"): on a PIN change or a move
+  // to a new phone, without a new certificate. The phone draws t, keeps d1·t and approves with its
   // passkey over refresh_challenge(device, t, P2), P2 = hpki's current share point d2^-1·G
   // (which the phone derives as d1·(P+G)): an assertion is good for one refresh of one share.
   // hpki stores d2·t^-1 and returns the new share point (the phone checks d1·t·(P+G) against
@@ -285,8 +285,10 @@ class Service {
   // SHA-256("hpki-cosign-refresh-v1" ‖ u16be(len(device id)) ‖ device id ‖ t ‖ P2).
   [[nodiscard]] static Result<Bytes> refresh_challenge(std::string_view device_id, BytesView t,
                                                        BytesView p2);
-  // hpki's current share point P2 = d2^-1·G of an SM2 device (GET /api/v1/m/me "p2"): after a
-  // lost answer the phone learns which of its shares is current.
+  // hpki's current share point P2 = d2^-1·G of an SM2 device. Never shown to the phone: with it,
+  // a stolen phone could test PINs offline (d1·(P+G) == P2; mobile.md §1.7(8)). After a lost
+  // refresh answer the phone probes its candidate share with a refresh by t = 1 (a no-op whose
+  // passkey approval only verifies for the current share).
   [[nodiscard]] Result<Bytes> share_point(const store::CosignDeviceRecord& d) const;
   [[nodiscard]] Result<store::CosignDeviceRecord> set_handwriting(
       const store::CosignDeviceRecord& d, BytesView png, const std::string& strokes);

@@ -128,9 +128,9 @@ struct ServerSignature {
 [[nodiscard]] Result<Bytes> decrypt_server(const SecretBytes& d2, const SecretBytes& d2_inv,
                                            BytesView t1);
 
-// hpki's public share point P2 = d2^-1·G (K2 answers it; docs/cosign.md §2.4: a share refresh
-// is bound to it, and the phone checks its refreshed share against the new one:
-// d1·(P+G) == P2). d2_inv as stored, checked against d2 as in decrypt_server.
+// hpki's public share point P2 = d2^-1·G (K2 answers it; docs/cosign.md §2 "Share refresh": a share
+// refresh is bound to it, and the phone checks its refreshed share against the new one: d1·(P+G) ==
+// P2). d2_inv as stored, checked against d2 as in decrypt_server.
 [[nodiscard]] Result<Bytes> share_point(const SecretBytes& d2, const SecretBytes& d2_inv);
 
 // mobile.md §1.7(9): the refreshed server share d2·t^-1 (the phone's is refresh_client(d1, t)),

@@ -9,7 +9,8 @@
 // posted by the HIS reaches the phone's list through the event stream → approval (passkey) →
 // webhook with a valid HMAC-SM3 → the signature verifies (openssl cms / pkeyutl, hpki's
 // /api/v1/verify); batch approval; QR login with number matching (ticket redeemed once) and a
-// wrong number; QR signing; decryption of an openssl ciphertext; wrong PIN ×5 → device locked.
+// wrong number; QR signing; decryption of an openssl ciphertext; PIN change (share refresh);
+// wrong PIN ×5 → device locked.
 //
 //   HPKI_BIN=build/bin/hpki node tests/e2e/mobile.mjs [artifacts-dir]
 // Screenshots of the key phone screens go to <artifacts-dir> (default ./e2e-artifacts/mobile).
@@ -498,6 +499,34 @@ async function main() {
   check('the QR-signed CMS verifies', (await verifyCms(sq.signature))?.valid === true);
   log('QR signing done');
 
+  // ---- PIN change = share refresh (docs/cosign.md §2 "Share refresh"; mobile.md §1.7(9)) --------------------------
+  const PIN2 = '314159';
+  await sm2.page.goto(`${BASE}/m/#/settings`);
+  await tid(sm2.page, 'to-pin').click();
+  await tid(sm2.page, 'pin-change').waitFor();
+  await tid(sm2.page, 'pin-new').fill(PIN2);
+  await tid(sm2.page, 'pin-repeat').fill(PIN2);
+  await tid(sm2.page, 'pin-change-go').click();
+  await tid(sm2.page, 'pin-input').fill('000001'); // a wrong current PIN
+  await tid(sm2.page, 'pin-ok').click();
+  await sm2.page.waitForFunction(() => document.querySelector('[data-testid=pin-error]')?.textContent, null, { timeout: 15000 });
+  const wrongPinText = await tid(sm2.page, 'pin-error').textContent();
+  check('a wrong current PIN: hpki refuses the refresh (its approval names another share point)', /PIN/.test(wrongPinText), wrongPinText);
+  await tid(sm2.page, 'pin-change-go').click();
+  await tid(sm2.page, 'pin-input').fill(PIN);
+  await tid(sm2.page, 'pin-ok').click();
+  await sm2.page.waitForFunction(() => document.querySelector('[data-testid=settings]') || document.querySelector('[data-testid=pin-error]')?.textContent, null, { timeout: 20000 });
+  const pinChangeError = await tid(sm2.page, 'pin-error').textContent().catch(() => '');
+  check('the right current PIN changes the PIN (shares refreshed)', await tid(sm2.page, 'settings').isVisible(), pinChangeError);
+  await sm2.shot('pin-changed');
+  const r6 = await request(li, 'cms', '处方 Rx-6: 新 PIN');
+  await sm2.page.goto(`${BASE}/m/#/`);
+  await seesRequest(sm2, r6.id);
+  await approveOne(sm2, r6.id, { algorithm: 'sm2', pin: PIN2 });
+  const s6 = await signedResult(r6.id);
+  check('after the PIN change the refreshed shares sign: the CMS verifies, same certificate', (await verifyCms(s6.signature))?.valid === true);
+  log('PIN change done');
+
   // ---- ECDSA P-256 -----------------------------------------------------------------------------------
   const wang = await subject('王医生', '急诊科');
   const p256 = await newPhone('p256');
@@ -553,7 +582,7 @@ async function main() {
   await sm2.page.goto(`${BASE}/m/#/`);
   await tid(sm2.page, `req-${r5.id}`).click().catch(() => undefined);
   await tid(sm2.page, 'btn-sign').click().catch(() => undefined);
-  await tid(sm2.page, 'pin-input').fill(PIN).catch(() => undefined);
+  await tid(sm2.page, 'pin-input').fill(PIN2).catch(() => undefined);
   await tid(sm2.page, 'pin-ok').click().catch(() => undefined);
   await tid(sm2.page, 'locked').waitFor({ timeout: 15000 });
   await sm2.shot('locked');

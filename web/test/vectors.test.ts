@@ -58,7 +58,12 @@ test('D1/D3: T1 for the recorded w; the plaintext back from T2', () => {
 test('share refresh: d1·t signs the same e under the unchanged P', () => {
   const R = v.refresh;
   assert.equal(c.scalarToHex(mod(big(K.d1) * big(R.t), c.ORDER)), R.d1);
+  assert.equal(c.scalarToHex(c.refreshShare(big(K.d1), big(R.t))), R.d1);
   const P = c.pointFromHex(K.p);
+  // hpki's share point as the phone derives it, d1·(P+G), is the P2 hpki answered at K2 (the
+  // refresh challenge binds it, docs/cosign.md §2.4); t = 0 is refused.
+  assert.equal(c.bytesToHex(c.sharePoint(big(K.d1), P)), K.p2);
+  assert.throws(() => c.refreshShare(big(K.d1), 0n), (e: unknown) => e instanceof c.CosignError && e.code === 'invalid-scalar');
   const st = c.signStart(big(R.w1));
   assert.equal(st.q1, R.q1);
   const s = c.signFinish(big(R.d1), st.w1, P, c.hexToBytes(v.sign.message), { r: R.r, s1: R.s1 });

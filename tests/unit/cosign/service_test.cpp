@@ -620,10 +620,10 @@ TEST_P(CosignServiceTest, TwoPartyDecryptionOfAnOpensslCiphertext) {
   EXPECT_EQ(plain.as_string_view(), "病历摘要");
 }
 
-// mobile.md §1.7(9), docs/cosign.md §2.4: a share refresh keeps the key (the certificate stays)
-// and retires the old shares: the refreshed phone share signs, the old one no longer does; the
-// approval is a passkey bound to the current share point, so a replay refreshes nothing; a PIN
-// approval and a bad t are refused and change nothing.
+// mobile.md §1.7(9), docs/cosign.md §2 "Share refresh": a share refresh keeps the key (the
+// certificate stays) and retires the old shares: the refreshed phone share signs, the old one no
+// longer does; the approval is a passkey bound to the current share point, so a replay refreshes
+// nothing; a PIN approval and a bad t are refused and change nothing.
 TEST_P(CosignServiceTest, ShareRefreshKeepsTheKeyAndRetiresTheOldShare) {
   Phone ph = enroll("sm2");
   // The phone derives hpki's share point from its own share: d1·(P+G) == P2.

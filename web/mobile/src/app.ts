@@ -12,7 +12,7 @@ import { getLang, setLang, t, type Key } from './i18n';
 import { kvClear, loadDevice, newP256Key, p256Sign, persist, saveDevice, unwrapShare, wrapShare, type Device } from './keystore';
 import * as sm2 from './sm2_2p';
 import { b64decode, b64encode, fmtTime, h, p1363ToDer } from './util';
-import { approve, batchChallenge, decryptChallenge, qrChallenge, register, webauthnAvailable, type Registration, type WebauthnApproval } from './webauthn';
+import { approve, batchChallenge, decryptChallenge, qrChallenge, refreshChallenge, register, webauthnAvailable, type Registration, type WebauthnApproval } from './webauthn';
 import { challengeOf, documentMatches, type Req } from './checks';
 
 declare const __APP_VERSION__: string;
@@ -835,6 +835,88 @@ function decryptScreen(): HTMLElement {
   return h('section.card', { 'data-testid': 'decrypt' }, h('a.back', { href: '#/settings' }, '‹ ', t('back')), h('h2', t('decryptTitle')), h('p', t('decryptIntro')), input, h('button.primary', { 'data-testid': 'decrypt-go', onclick: () => void go() }, t('decryptGo')), h('h3', t('decryptResult')), out);
 }
 
+// ---- PIN change: share refresh (docs/cosign.md §2 "Share refresh"; mobile.md §1.7(9)) -----------------------------
+
+/**
+ * One refresh of the key shares by `factor` (1: a probe that changes nothing and succeeds only
+ * when `d1` is the current share); hpki's answer (its new share point) is checked against d1·factor.
+ */
+async function refreshOnce(d: Device, d1: bigint, factor: bigint): Promise<void> {
+  const P = sm2.pointFromHex(d.p!, 'P');
+  const tb = sm2.bigToBytes(factor);
+  const approval = await approve(d.credential_id!, await refreshChallenge(d.device_id, tb, sm2.sharePoint(d1, P)));
+  const rep = await api<{ p2: string }>('POST', '/api/v1/m/refresh', { t: sm2.bytesToHex(tb), approval });
+  if (rep.p2 !== sm2.bytesToHex(sm2.sharePoint(sm2.refreshShare(d1, factor), P))) throw new Error(t('refreshMismatch'));
+}
+
+function pinScreen(): HTMLElement {
+  const d = device!;
+  const a = h('input', { type: 'password', inputmode: 'numeric', maxlength: 6, autocomplete: 'new-password', 'data-testid': 'pin-new', 'aria-label': t('pinEnter') }) as HTMLInputElement;
+  const b = h('input', { type: 'password', inputmode: 'numeric', maxlength: 6, autocomplete: 'new-password', 'data-testid': 'pin-repeat', 'aria-label': t('pinRepeat') }) as HTMLInputElement;
+  const err = h('p.error', { 'data-testid': 'pin-error' });
+  const go = async (): Promise<void> => {
+    err.textContent = '';
+    if (!/^\d{6}$/.test(a.value)) return void (err.textContent = t('pinFormat'));
+    if (weakPin(a.value)) return void (err.textContent = t('pinWeak'));
+    if (a.value !== b.value) return void (err.textContent = t('pinMismatch'));
+    const oldPin = await askPin(t('pinOld'));
+    if (oldPin === null) return;
+    try {
+      const d1 = await unwrapShare(d, oldPin);
+      const tf = sm2.randomScalar();
+      // The new share is kept (under the new PIN) before hpki is asked: an answer lost on the way
+      // is settled later by a probe (settings), never by guessing.
+      const next = await wrapShare(sm2.refreshShare(d1, tf), a.value);
+      d.pending = next;
+      await saveDevice(d);
+      try {
+        await refreshOnce(d, d1, tf);
+      } catch (e) {
+        if (e instanceof ApiError && e.status !== 0) {
+          // hpki answered: nothing changed there (e.g. a wrong old PIN fails the approval).
+          d.pending = undefined;
+          await saveDevice(d);
+        }
+        throw e;
+      }
+      Object.assign(d, next);
+      d.pending = undefined;
+      await saveDevice(d);
+      status(t('pinChanged'), 'ok');
+      location.hash = '#/settings';
+    } catch (e) {
+      if (fatal(e)) return;
+      err.textContent = e instanceof ApiError && e.is('approval-invalid') ? t('pinOldWrong') : errorText(e);
+    }
+  };
+  return h('section.card', { 'data-testid': 'pin-change' }, h('a.back', { href: '#/settings' }, '‹ ', t('back')), h('h2', t('pinChangeTitle')), h('p', t('pinChangeIntro')), h('label', t('pinEnter'), a), h('label', t('pinRepeat'), b), err, h('button.primary', { 'data-testid': 'pin-change-go', onclick: () => void go() }, t('confirm')));
+}
+
+/** A PIN change whose answer was lost: which share is hpki's? A probe (t = 1) with the new one. */
+async function settlePending(): Promise<void> {
+  const d = device!;
+  if (!d.pending) return;
+  const pin = await askPin(t('pinNew'));
+  if (pin === null) return;
+  try {
+    const cand = await unwrapShare({ ...d, ...d.pending }, pin);
+    try {
+      await refreshOnce(d, cand, 1n);
+      Object.assign(d, d.pending);
+      status(t('pinChanged'), 'ok');
+    } catch (e) {
+      if (!(e instanceof ApiError && e.is('approval-invalid'))) throw e;
+      status(t('pinUnchanged'), 'info'); // hpki kept the old share: so does the phone
+    }
+    d.pending = undefined;
+    await saveDevice(d);
+    await settingsScreen();
+  } catch (e) {
+    if (fatal(e)) return;
+    status(errorText(e), 'error');
+  }
+}
+
 // ---- settings ---------------------------------------------------------------------------------------
 
 async function settingsScreen(): Promise<void> {
@@ -881,7 +963,8 @@ async function settingsScreen(): Promise<void> {
         Number.isFinite(days) && days < 30 ? h('p.warn', t('certExpiring')) : null,
       ),
       h('div.card', h('label', t('approveWith'), method), h('label', t('language'), h('button.secondary.small', { onclick: () => { setLang(getLang() === 'zh' ? 'en' : 'zh'); renderChrome(); void route(); } }, t('langSwitch')))),
-      h('div.card.links', h('a.button.secondary', { href: '#/redraw', 'data-testid': 'to-redraw' }, t('redraw')), d.algorithm === 'sm2' ? h('a.button.secondary', { href: '#/decrypt', 'data-testid': 'to-decrypt' }, t('decryptTitle')) : null, h('button.danger', { 'data-testid': 'reenroll', onclick: () => void reenroll() }, t('reenroll'))),
+      d.pending ? h('div.card', h('p.warn', t('pinPending')), h('button.primary', { 'data-testid': 'pin-settle', onclick: () => void settlePending() }, t('pinSettle'))) : null,
+      h('div.card.links', h('a.button.secondary', { href: '#/redraw', 'data-testid': 'to-redraw' }, t('redraw')), d.algorithm === 'sm2' && d.credential_id ? h('a.button.secondary', { href: '#/pin', 'data-testid': 'to-pin' }, t('pinChangeTitle')) : null, d.algorithm === 'sm2' ? h('a.button.secondary', { href: '#/decrypt', 'data-testid': 'to-decrypt' }, t('decryptTitle')) : null, h('button.danger', { 'data-testid': 'reenroll', onclick: () => void reenroll() }, t('reenroll'))),
       h('p.muted.small', `hpki ${__APP_VERSION__}`),
     ),
   );
@@ -952,6 +1035,9 @@ async function route(): Promise<void> {
       return;
     case 'redraw':
       show(redrawScreen());
+      return;
+    case 'pin':
+      show(pinScreen());
       return;
     default:
       show(pendingScreen());

@@ -56,6 +56,8 @@ export interface Device {
   p?: string; // the joint public key P (hex), to check every final signature
   share?: { iv: Uint8Array; ct: Uint8Array; salt: Uint8Array; iterations: number };
   wrapKey?: CryptoKey; // AES-GCM, non-extractable
+  // a PIN change sent to hpki whose answer did not arrive: the refreshed share, wrapped
+  pending?: Pick<Device, 'share' | 'wrapKey'>;
   // P-256
   signKey?: CryptoKey; // ECDSA P-256 private key, non-extractable
 }

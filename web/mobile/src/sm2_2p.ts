@@ -390,3 +390,17 @@ export const hardenShare = (d1: bigint, h: bigint): bigint => mod(d1 * invert(h,
 export const unhardenShare = (c: bigint, h: bigint): bigint => mod(c * h, n);
 
 export const ORDER = n;
+
+// ---- share refresh (mobile.md §1.7(9); docs/cosign.md §2 "Share refresh") ---------------------------------------
+
+/** The refreshed phone share d1·t (hpki keeps d2·t^-1; P stays). */
+export function refreshShare(d1: bigint, t: bigint): bigint {
+  if (t <= 0n || t >= n) throw new CosignError('invalid-scalar', 't: not in [1, n-1]');
+  return mod(d1 * t, n);
+}
+
+/** hpki's share point as the phone derives it: P2 = d2^-1·G = d1·(P+G), 65 bytes. */
+export function sharePoint(d1: bigint, P: Point): Uint8Array {
+  return P.add(G).multiply(d1).toBytes(false);
+}
+

@@ -8,6 +8,8 @@
 //   batch    SHA-256("hpki-cosign-batch-v1" ‖ challenge_1 ‖ … ‖ challenge_n), each the 32 raw bytes
 //   QR       SHA-256("hpki-cosign-qr-v1" ‖ id ‖ number), UTF-8 text (number as sent to the phone)
 //   decrypt  SHA-256("hpki-cosign-decrypt-v1" ‖ t1), t1 as the 65 bytes of the point
+//   refresh  SHA-256("hpki-cosign-refresh-v1" ‖ u16be(len(device id)) ‖ device id ‖ t ‖ P2),
+//            t the 32 bytes of the factor, P2 = d1·(P+G) the 65 bytes of hpki's share point
 
 import { b64decode, b64encode, buf, sha256 } from './util';
 
@@ -25,6 +27,11 @@ export async function qrChallenge(id: string, number: string | number): Promise<
 }
 export async function decryptChallenge(t1: Uint8Array): Promise<Uint8Array> {
   return sha256(u('hpki-cosign-decrypt-v1'), t1);
+}
+
+export async function refreshChallenge(deviceId: string, t: Uint8Array, p2: Uint8Array): Promise<Uint8Array> {
+  const id = u(deviceId);
+  return sha256(u('hpki-cosign-refresh-v1'), new Uint8Array([(id.length >> 8) & 0xff, id.length & 0xff]), id, t, p2);
 }
 
 export const webauthnAvailable = (): boolean => typeof window !== 'undefined' && 'PublicKeyCredential' in window && !!navigator.credentials;
