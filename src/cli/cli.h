@@ -55,6 +55,8 @@ void add_ts_commands(CLI::App& app, Context& ctx);
 // `hpki sign`, `hpki key import` and `hpki verify cms` (sign_cmd.cpp): signing service.
 void add_sign_commands(CLI::App& app, Context& ctx);
 void add_verify_cms_command(CLI::App& verify, Context& ctx);
+// `hpki seal create|list|show|revoke` (seal_cmd.cpp): electronic seals.
+void add_seal_commands(CLI::App& app, Context& ctx);
 // `hpki cert lint` (cert_lint_cmd.cpp), registered under the `cert` group.
 void add_cert_lint_command(CLI::App& cert, Context& ctx);
 

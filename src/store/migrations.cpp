@@ -360,6 +360,37 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_request ON webhook_deliveries (request_id, id);
 )sql";
 
+// Version 9 (issue 20, electronic seals): organization and personal seals and handwritten
+// signature images, with the GB/T 38540 SESeal of SM2 seals and the certificates allowed to use
+// them.
+constexpr std::string_view kV9Seals = R"sql(
+CREATE TABLE seals (
+  id TEXT PRIMARY KEY,
+  org TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('organization', 'personal', 'handwriting')),
+  name TEXT NOT NULL,
+  subject_id {int} REFERENCES subjects (id),
+  algorithm TEXT NOT NULL CHECK (algorithm IN ('sm2', 'rsa', 'ecdsa')),
+  image {blob} NOT NULL,
+  width_mm {int} NOT NULL,
+  height_mm {int} NOT NULL,
+  es_id TEXT NOT NULL,
+  seal_der {blob},
+  maker_key TEXT NOT NULL,
+  allowed_serials TEXT NOT NULL,
+  allowed_certs TEXT NOT NULL,
+  valid_from {int} NOT NULL,
+  valid_to {int} NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active', 'revoked')),
+  revoked_at {int},
+  reason TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at {int} NOT NULL,
+  updated_at {int} NOT NULL
+);
+CREATE INDEX seals_org ON seals (org, created_at, id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {.version = 1,
      .description = "issue 4: CAs, certificates, subjects, audit, counters",
@@ -390,6 +421,9 @@ constexpr Migration kMigrations[] = {
      .description = "issue 19: mobile co-signing (enrollments, devices, signing requests, QR "
                     "sessions, webhook deliveries)",
      .sql = kV8Cosign},
+    {.version = 9,
+     .description = "issue 20: electronic seals (organization, personal, handwriting)",
+     .sql = kV9Seals},
 };
 
 // pg_advisory_xact_lock key of the migration ("hpkimigr").

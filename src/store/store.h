@@ -297,6 +297,33 @@ struct WebhookDeliveryRecord {
   TimePoint created_at{};  // set by the store
 };
 
+// --- electronic seals (issue 20; seal/). Ids are the service's ("seal-..."); kind and state are
+// the service's words, stored as text (the schema checks them).
+struct SealRecord {
+  std::string id{};
+  std::string org{};
+  std::string kind{};  // organization, personal, handwriting
+  std::string name{};
+  std::optional<std::int64_t> subject_id{};  // subjects.id of a personal seal's owner
+  std::string algorithm{};                   // sm2, rsa, ecdsa: the family of its certificates
+  Bytes image{};                             // PNG
+  std::int64_t width_mm = 0;
+  std::int64_t height_mm = 0;
+  std::string es_id{};                         // GB/T 38540 esID (SM2 seals), else ""
+  std::optional<Bytes> seal_der{};             // the GB/T 38540 SESeal (SM2 seals)
+  std::string maker_key{};                     // the registered key that made the SESeal, else ""
+  std::vector<std::string> allowed_serials{};  // serials (hex) of the allowed certificates
+  std::vector<std::string> allowed_certs{};    // the allowed certificates, base64 DER
+  TimePoint valid_from{};
+  TimePoint valid_to{};
+  std::string state{};  // active, revoked
+  std::optional<TimePoint> revoked_at{};
+  std::string reason{};
+  std::string created_by{};
+  TimePoint created_at{};  // set by the store
+  TimePoint updated_at{};  // set by the store
+};
+
 // One RFC 3161 token issued by the TSA (issue 7): written before the token is signed (the
 // durable record of DESIGN.md principle 2), the token DER added once signed.
 struct TimestampRecord {
@@ -521,6 +548,19 @@ class Tx {
   // Ordered by id.
   [[nodiscard]] virtual Result<std::vector<WebhookDeliveryRecord>> list_webhook_deliveries(
       std::string_view request_id) = 0;
+
+  // --- electronic seals (issue 20). insert_seal: kConflict for a taken id, kInvalidArgument
+  // for an empty id; get_seal: kNotFound; update_seal: every field but id and created_at,
+  // kNotFound when absent.
+  [[nodiscard]] virtual Result<void> insert_seal(const SealRecord& r) = 0;
+  [[nodiscard]] virtual Result<SealRecord> get_seal(std::string_view id) = 0;
+  [[nodiscard]] virtual Result<void> update_seal(const SealRecord& r) = 0;
+  // Seals of `org` (every organization when empty), ordered by created_at, id; at most `limit`
+  // (1..kMaxSearchLimit) from `offset`; `with_images` false leaves image and seal_der empty.
+  [[nodiscard]] virtual Result<std::vector<SealRecord>> list_seals(std::string_view org,
+                                                                   std::int64_t limit,
+                                                                   std::int64_t offset,
+                                                                   bool with_images) = 0;
 
   // --- CRLs (issue 6)
   // kConflict when (name, crl_number) exists; kConflict (foreign key) for an unknown CA;

@@ -239,6 +239,34 @@ inline constexpr Column<WebhookDeliveryRecord> kWebhookDeliveryColumns[] = {
 inline constexpr Descriptor<WebhookDeliveryRecord> kWebhookDeliveries{"webhook_deliveries",
                                                                       kWebhookDeliveryColumns};
 
+inline constexpr Column<SealRecord> kSealColumns[] = {
+    field<&SealRecord::id>("id"),
+    field<&SealRecord::org>("org"),
+    field<&SealRecord::kind>("kind"),
+    field<&SealRecord::name>("name"),
+    field<&SealRecord::subject_id>("subject_id"),
+    field<&SealRecord::algorithm>("algorithm"),
+    field<&SealRecord::image>("image"),
+    field<&SealRecord::width_mm>("width_mm"),
+    field<&SealRecord::height_mm>("height_mm"),
+    field<&SealRecord::es_id>("es_id"),
+    field<&SealRecord::seal_der>("seal_der"),
+    field<&SealRecord::maker_key>("maker_key"),
+    field<&SealRecord::allowed_serials>("allowed_serials"),  // a JSON array
+    field<&SealRecord::allowed_certs>("allowed_certs"),      // a JSON array
+    field<&SealRecord::valid_from>("valid_from"),
+    field<&SealRecord::valid_to>("valid_to"),
+    field<&SealRecord::state>("state"),
+    field<&SealRecord::revoked_at>("revoked_at"),
+    field<&SealRecord::reason>("reason"),
+    field<&SealRecord::created_by>("created_by"),
+    field<&SealRecord::created_at>("created_at", Write::kStoreClock),
+    field<&SealRecord::updated_at>("updated_at", Write::kStoreClock),
+};
+inline constexpr Descriptor<SealRecord> kSeals{"seals", kSealColumns};
+// A list without the large columns.
+inline constexpr ColumnSet kSealSummary = without(kSeals, {"image", "seal_der"});
+
 inline constexpr Column<CrlRecord> kCrlColumns[] = {
     field<&CrlRecord::name>("name"),
     field<&CrlRecord::crl_number>("crl_number"),

@@ -102,6 +102,12 @@ class SqlTx final : public Tx {
   Result<std::vector<WebhookDeliveryRecord>> list_webhook_deliveries(
       std::string_view request_id) override;
 
+  Result<void> insert_seal(const SealRecord& r) override;
+  Result<SealRecord> get_seal(std::string_view id) override;
+  Result<void> update_seal(const SealRecord& r) override;
+  Result<std::vector<SealRecord>> list_seals(std::string_view org, std::int64_t limit,
+                                             std::int64_t offset, bool with_images) override;
+
   Result<void> insert_crl(const CrlRecord& crl) override;
   Result<std::optional<CrlRecord>> latest_crl(std::string_view name, bool with_der) override;
   Result<std::int64_t> prune_crls(std::string_view name, int keep) override;

@@ -20,6 +20,7 @@
 #include "api/routes.h"
 #include "auth/credentials.h"
 #include "core/encoding.h"
+#include "core/pem.h"
 #include "cosign/service.h"
 #include "crypto/digest.h"
 #include "crypto/random.h"
@@ -476,6 +477,89 @@ TEST_P(ApiRouterTest, CosignRoutesAreScopedByOrganization) {
   }
   // The phone's routes need the device token.
   EXPECT_EQ(call({"GET", "/api/v1/m/requests", "", ""}).status, 404);  // not in this router
+}
+
+TEST_P(ApiRouterTest, SealRoutesAreScopedByOrganization) {
+  const Key ra_a = key(Role::kRaOfficer, kOrgA);
+  const Key aud_a = key(Role::kAuditor, kOrgA);
+  // A 4 x 4 PNG (seal/png.h checks it) and an RSA certificate allowed to use the seal (an RSA
+  // seal is image + record: no maker key needed).
+  const std::string png = base64_encode(
+      hex_decode(
+          "89504e470d0a1a0a0000000d4948445200000004000000040802000000269309290000001049444154"
+          "789c63f8cfc000470cc47100ae930ff1d05f239e0000000049454e44ae426082")
+          .value());
+  auto issued = issue_csr("rsa");
+  ASSERT_TRUE(issued) << issued.error().to_string();
+  const json req{{"name", "示例医院电子公章"},
+                 {"image", png},
+                 {"width_mm", 42},
+                 {"certificates", {pem_encode("CERTIFICATE", issued->der)}},
+                 {"days", 30}};
+  auto created = call({"POST", "/api/v1/seals", req.dump(), ra_a.token});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const json seal = body_of(created);
+  EXPECT_EQ(seal.at("organization"), kOrgA);
+  EXPECT_EQ(seal.at("algorithm"), "rsa");
+  EXPECT_EQ(seal.at("width_mm"), 42);
+  EXPECT_EQ(seal.at("status"), "active");
+  const std::string id = seal.at("id");
+  auto shown = call({"GET", "/api/v1/seals/" + id, "", aud_a.token});
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_EQ(body_of(shown).at("image"), png);
+  EXPECT_EQ(body_of(call({"GET", "/api/v1/seals", "", aud_a.token})).at("items").size(), 1u);
+  // JSON numbers are type- and range-checked; a non-PNG image is refused; nothing is stored.
+  for (const auto& [field, value] :
+       std::vector<std::pair<std::string, json>>{{"width_mm", "42"},
+                                                 {"width_mm", 1.5},
+                                                 {"width_mm", 0},
+                                                 {"width_mm", 501},
+                                                 {"height_mm", true},
+                                                 {"days", 4294967297LL},
+                                                 {"image", base64_encode(as_bytes("GIF89a"))},
+                                                 {"certificates", json::array()},
+                                                 {"kind", "stamp"}}) {
+    json bad = req;
+    bad[field] = value;
+    auto r = call({"POST", "/api/v1/seals", bad.dump(), ra_a.token});
+    EXPECT_EQ(r.status, 400) << field << "=" << value.dump() << ": " << r.body;
+    EXPECT_EQ(body_of(r).value("status", 0), 400) << field;  // an RFC 9457 problem
+  }
+  EXPECT_EQ(body_of(call({"GET", "/api/v1/seals", "", aud_a.token})).at("items").size(), 1u);
+  // The auditor reads but may not create or revoke.
+  EXPECT_EQ(call({"POST", "/api/v1/seals", req.dump(), aud_a.token}).status, 403);
+  EXPECT_EQ(
+      call({"POST", "/api/v1/seals/" + id + "/revoke", R"({"reason":"x"})", aud_a.token}).status,
+      403);
+  // Another organization: 404 where the role may act, 403 where it may not, empty listings;
+  // creating for 示例医院 is 403.
+  for (Role role : {Role::kRaOfficer, Role::kIntegration, Role::kAuditor}) {
+    const Key b = key(role, kOrgB);
+    const std::string who = std::string(auth::to_string(role)) + " of " + kOrgB;
+    auto expect = [&](Permission p) { return auth::role_has(role, p) ? 404 : 403; };
+    EXPECT_EQ(call({"GET", "/api/v1/seals/" + id, "", b.token}).status,
+              expect(Permission::kCertRead))
+        << who;
+    EXPECT_EQ(
+        call({"POST", "/api/v1/seals/" + id + "/revoke", R"({"reason":"x"})", b.token}).status,
+        expect(Permission::kCertLifecycle))
+        << who;
+    if (auth::role_has(role, Permission::kCertRead)) {
+      EXPECT_TRUE(body_of(call({"GET", "/api/v1/seals", "", b.token})).at("items").empty()) << who;
+      const std::string of_a = "/api/v1/seals?org=%E7%A4%BA%E4%BE%8B%E5%8C%BB%E9%99%A2";
+      EXPECT_TRUE(body_of(call({"GET", of_a, "", b.token})).at("items").empty()) << who;
+    }
+    json other = req;
+    other["organization"] = kOrgA;
+    EXPECT_EQ(call({"POST", "/api/v1/seals", other.dump(), b.token}).status, 403) << who;
+  }
+  // Revoked by its own organization's RA officer; twice is a conflict.
+  auto rv = call({"POST", "/api/v1/seals/" + id + "/revoke", R"({"reason":"lost"})", ra_a.token});
+  ASSERT_EQ(rv.status, 200) << rv.body;
+  EXPECT_EQ(body_of(rv).at("status"), "revoked");
+  EXPECT_EQ(
+      call({"POST", "/api/v1/seals/" + id + "/revoke", R"({"reason":"lost"})", ra_a.token}).status,
+      409);
 }
 
 TEST_P(ApiRouterTest, PerCallerRateLimitAfterAuthentication) {
