@@ -41,6 +41,12 @@ auto guarded(std::string_view what, F&& f) -> decltype(f()) {
     return f();
   } catch (const std::bad_alloc&) {
     throw;
+  } catch (const QPDFExc& e) {
+    if (e.getErrorCode() == qpdf_e_password) {
+      return fail(ErrorCode::kUnsupported,
+                  fmt::format("{}: encrypted documents cannot be signed ({})", what, e.what()));
+    }
+    return fail(ErrorCode::kMalformed, fmt::format("{}: {}", what, e.what()));
   } catch (const std::exception& e) {
     return fail(ErrorCode::kMalformed, fmt::format("{}: {}", what, e.what()));
   }
@@ -101,9 +107,12 @@ Result<Doc> open(BytesView pdf) {
   return d;
 }
 
-// A reference to object `n` (which may not exist in the input yet) usable inside qpdf objects.
+// A reference to object `n`, a new object of the update, usable inside qpdf objects. qpdf drops
+// dictionary entries whose value resolves to null, so the object gets a placeholder value in
+// qpdf's memory (its real text is written by the update, never by qpdf).
 QPDFObjectHandle ref(QPDF& q, int n) {
-  return QPDFObjectHandle::parse(&q, fmt::format("[{} 0 R]", n)).getArrayItem(0);
+  q.replaceObject(n, 0, QPDFObjectHandle::newDictionary());
+  return q.getObject(n, 0);
 }
 
 // Objects of the input changed in memory, written once each at the end of the update.
@@ -435,8 +444,7 @@ Result<Prepared> prepare_impl(BytesView pdf, const FieldSpec& spec) {
       perms.replaceKey("/DocMDP", ref(q, sig));
       dirty.add(perms.isIndirect() ? perms : root);
     } else {
-      root.replaceKey("/Perms",
-                      QPDFObjectHandle::parse(&q, fmt::format("<< /DocMDP {} 0 R >>", sig)));
+      root.replaceKey("/Perms", QPDFObjectHandle::newDictionary({{"/DocMDP", ref(q, sig)}}));
       dirty.add(root);
     }
   }

@@ -107,7 +107,9 @@ struct Prepared {
 
 // Validation data, each element DER.
 struct Dss {
-  std::vector<Bytes> certs, ocsps, crls;
+  std::vector<Bytes> certs{};
+  std::vector<Bytes> ocsps{};
+  std::vector<Bytes> crls{};
 };
 
 // PAdES B-LT (ETSI EN 319 142-1 5.4.2): the validation data, DER certificates, OCSP responses
