@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,9 @@ Result<Rect> find_text(BytesView pdf, int page, std::string_view text) {
     return fail(ErrorCode::kTooLarge, "anchor: document too large");
   }
   // poppler reports syntax problems on stderr by default; the caller gets an Error instead.
-  poppler::set_debug_error_function(quiet, nullptr);
+  // The hook is process-wide: set once.
+  static std::once_flag once;
+  std::call_once(once, [] { poppler::set_debug_error_function(quiet, nullptr); });
   std::unique_ptr<poppler::document> doc(poppler::document::load_from_raw_data(
       reinterpret_cast<const char*>(pdf.data()), static_cast<int>(pdf.size())));
   if (!doc || doc->is_locked()) {

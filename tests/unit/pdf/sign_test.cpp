@@ -304,6 +304,14 @@ TEST_P(PdfSignInterop, OneThenTwoSignaturesPdfsigValid) {
   EXPECT_EQ(count(r1.output, "Signature Validation: Signature is Valid."), 1) << r1.output;
   EXPECT_EQ(count(r1.output, "Total document signed"), 1) << r1.output;
   EXPECT_NE(r1.output.find("ETSI.CAdES.detached"), std::string::npos) << r1.output;
+  // The check above can fail: one byte changed inside the ByteRange and pdfsig refuses.
+  {
+    Bytes tampered = *out1;
+    tampered[p1.byte_range[1] - 20] ^= 0x01;
+    test::write_file(dir_.file("tampered.pdf"), tampered);
+    auto rt = run("pdfsig " + dir_.file("tampered.pdf"));
+    EXPECT_EQ(count(rt.output, "Signature Validation: Signature is Valid."), 0) << rt.output;
+  }
 
   // The existing text field is kept; the signature field joined it; the text is UTF-16.
   FieldInfo fi = field_info(*out1, "Signature1");
