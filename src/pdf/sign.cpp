@@ -466,8 +466,8 @@ Result<Prepared> prepare_impl(BytesView pdf, const FieldSpec& spec) {
 
 Result<void> check_prepared(const Prepared& p) {
   const auto& br = p.byte_range;
-  if (br[0] != 0 || br[1] != p.contents_offset || p.contents_capacity == 0 ||
-      p.contents_capacity > kMaxContentsCapacity ||
+  if (p.contents_offset >= p.pdf.size() || br[0] != 0 || br[1] != p.contents_offset ||
+      p.contents_capacity == 0 || p.contents_capacity > kMaxContentsCapacity ||
       br[2] != p.contents_offset + 2 * p.contents_capacity + 2 || br[2] > p.pdf.size() ||
       br[3] != p.pdf.size() - br[2] || p.pdf[br[1]] != '<' || p.pdf[br[2] - 1] != '>') {
     return fail(ErrorCode::kInvalidArgument, "prepared PDF: byte range and /Contents disagree");

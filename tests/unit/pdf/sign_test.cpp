@@ -621,6 +621,18 @@ TEST_F(PdfSign, RefusesBadInput) {
   ASSERT_TRUE(p);
   expect(finish(*p, Bytes(65, 0x30)), ErrorCode::kInvalidArgument, "do not fit");
   EXPECT_TRUE(finish(*p, Bytes(64, 0x30)));
+  // A Prepared whose ByteRange and /Contents disagree (e.g. changed on its way back from a
+  // phone), also with offsets that would wrap around.
+  Prepared moved = *p;
+  ++moved.byte_range[1];
+  expect(byte_range_digest(moved, crypto::HashAlg::kSha256), ErrorCode::kInvalidArgument,
+         "disagree");
+  expect(finish(moved, Bytes(8, 0x30)), ErrorCode::kInvalidArgument, "disagree");
+  Prepared wrap = *p;
+  wrap.contents_offset = SIZE_MAX - 10;
+  wrap.byte_range = {0, wrap.contents_offset, wrap.contents_offset + 130,
+                     p->pdf.size() - (wrap.contents_offset + 130)};
+  expect(finish(wrap, Bytes(8, 0x30)), ErrorCode::kInvalidArgument, "disagree");
 
   // Encrypted documents.
   test::write_file(dir_.file("plain.pdf"), good);
