@@ -18,8 +18,10 @@ PACKAGES=(
   # tests, fuzzing, formatting, benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev clang-format
   openssl softhsm2 opensc postgresql sqlite3 jq curl python3
-  # PDF interop: qpdf --check, poppler's pdfsig / pdftoppm / pdftotext
-  qpdf poppler-utils
+  # PDF interop: qpdf --check, poppler's pdfsig / pdftoppm / pdftotext; poppler-data holds the
+  # CMaps (UniGB-UTF16-H) without which poppler neither renders nor finds (anchors) Chinese text
+  # in the non-embedded STSong-Light font
+  qpdf poppler-utils poppler-data
   # benchmarks: HTTP load generator (bench/compare/tsa.sh)
   wrk
   # web front ends (web/: build with Node.js and npm) and their browser tests (tests/e2e:
