@@ -20,6 +20,8 @@ PACKAGES=(
   openssl softhsm2 opensc postgresql sqlite3 jq curl python3
   # PDF interop: qpdf --check, poppler's pdfsig / pdftoppm / pdftotext
   qpdf poppler-utils
+  # PDF interop: podofosign, a third-party PDF signer (tests/unit/pdf)
+  libpodofo-utils
   # benchmarks: HTTP load generator (bench/compare/tsa.sh)
   wrk
   # web front ends (web/: build with Node.js and npm) and their browser tests (tests/e2e:
