@@ -306,7 +306,8 @@ std::string verify_report_json(const VerifyPdfReport& rep) {
                 {"ocsp_responses", rep.dss.ocsp_responses},
                 {"errors", rep.dss.errors}};
   }
-  return j.dump(2) + "\n";
+  // Names and reasons come from the file: invalid UTF-8 becomes U+FFFD, never an exception.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string verify_report_text(const VerifyPdfReport& rep) {

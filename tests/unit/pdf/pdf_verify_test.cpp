@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 
+#include "core/pem.h"
 #include "crypto/digest.h"
 #include "pdf/document.h"
 #include "pdf/signatures.h"
@@ -297,6 +299,31 @@ TEST_P(PdfVerifyTest, UntrustedSigner) {
   EXPECT_EQ(r.status, x509::diag::kNoPath) << verify_report_text(r);
 }
 
+// poppler's pdfsig (NSS) reads the same file and agrees: valid, then a digest mismatch after
+// one changed byte. NSS has no SM2: RSA and P-256 only.
+TEST_P(PdfVerifyTest, PdfsigAgrees) {
+  if (GetParam().type == KeyType::kSm2) GTEST_SKIP() << "NSS (pdfsig) has no SM2";
+  if (hpki::test::run("command -v pdfsig").exit_code != 0) GTEST_SKIP() << "pdfsig not installed";
+  hpki::test::TempDir dir;
+  PdfBuilder b;
+  b.sign({}, cms_by(signer_));
+  hpki::test::write_file(dir.file("signed.pdf"), b.data);
+  const auto ok = hpki::test::run("pdfsig " + dir.file("signed.pdf"));
+  EXPECT_NE(ok.output.find("Signature Validation: Signature is Valid."), std::string::npos)
+      << ok.output;
+  EXPECT_NE(ok.output.find("Signature Type: adbe.pkcs7.detached"), std::string::npos) << ok.output;
+  EXPECT_TRUE(check(b.data).valid);
+
+  Bytes bad = b.data;
+  const std::string text(bad.begin(), bad.end());
+  bad[text.find("Page 1 discharge") + 5] = '9';
+  hpki::test::write_file(dir.file("bad.pdf"), bad);
+  const auto no = hpki::test::run("pdfsig " + dir.file("bad.pdf"));
+  EXPECT_NE(no.output.find("Signature Validation: Digest Mismatch."), std::string::npos)
+      << no.output;
+  EXPECT_EQ(check(bad).status, diag::kDigestMismatch);
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, PdfVerifyTest,
                          ::testing::Values(KeySpec{KeyType::kRsa, 2048},
                                            KeySpec{KeyType::kEcP256, 0}, KeySpec{KeyType::kSm2, 0}),
@@ -305,6 +332,88 @@ INSTANTIATE_TEST_SUITE_P(Families, PdfVerifyTest,
                                               : param_info.param.type == KeyType::kSm2 ? "sm2"
                                                                                        : "p256");
                          });
+
+// podofosign (PoDoFo, Debian libpodofo-utils), a third-party signer: hpki verifies what it
+// signs (RSA, SHA-256), and sees the change when a page is added after it.
+TEST(PdfInterop, PodofosignRsa) {
+  if (hpki::test::run("command -v podofosign").exit_code != 0)
+    GTEST_SKIP() << "podofosign not installed (libpodofo-utils)";
+  const KeySpec rsa{KeyType::kRsa, 2048};
+  auto root = testca::make_ca(rsa, "podofo-root", nullptr);
+  auto issuing = testca::make_ca(rsa, "podofo-issuing", &root);
+  x509::SubjectData subj = testca::subject("podofo signer");
+  subj.country = "CN";
+  auto who = testca::issue(issuing, rsa,
+                           {.profile = "org-sign",
+                            .subject = std::move(subj),
+                            .not_before = testca::now() - std::chrono::hours(2)});
+  hpki::test::TempDir dir;
+  PdfBuilder b;
+  hpki::test::write_file(dir.file("in.pdf"), b.data);
+  hpki::test::write_file(dir.file("cert.pem"), testca::pem(*who.cert));
+  hpki::test::write_file(dir.file("key.pem"),
+                         pem_encode("PRIVATE KEY", who.key.to_pkcs8_der().value().view()));
+  const auto run =
+      hpki::test::run("podofosign -in " + dir.file("in.pdf") + " -out " + dir.file("out.pdf") +
+                      " -cert " + dir.file("cert.pem") + " -pkey " + dir.file("key.pem") +
+                      " -digest sha256 -field-name Podofo1 -reason 'I agree'");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const Bytes signed_pdf = hpki::test::read_file(dir.file("out.pdf"));
+  sign::TrustSettings t;
+  t.anchors = {root.cert};
+  t.intermediates = {issuing.cert};
+  t.now = testca::now();
+  const auto r = verify(signed_pdf, t);
+  EXPECT_TRUE(r.valid) << verify_report_text(r);
+  ASSERT_EQ(r.signatures.size(), 1U);
+  EXPECT_EQ(r.signatures[0].info.field_name, "Podofo1");
+  EXPECT_EQ(r.signatures[0].info.reason, "I agree");
+  EXPECT_TRUE(r.signatures[0].info.covers_whole_file);
+  // poppler agrees on podofosign's signature too.
+  const auto ps = hpki::test::run("pdfsig " + dir.file("out.pdf"));
+  EXPECT_NE(ps.output.find("Signature Validation: Signature is Valid."), std::string::npos)
+      << ps.output;
+  // One byte changed inside the signed range.
+  Bytes bad = signed_pdf;
+  const std::string text(bad.begin(), bad.end());
+  bad[text.find("Page 3 discharge") + 5] = '8';
+  EXPECT_EQ(verify(bad, t).status, diag::kDigestMismatch);
+}
+
+// Seeds fuzz/corpus/pdf_signatures/ (run once by hand with --gtest_also_run_disabled_tests and
+// HPKI_PDF_CORPUS=<dir>): an unsigned file, a signed one, one signed twice with a later page,
+// a certified one with a later annotation, and a document timestamp.
+TEST(PdfCorpus, DISABLED_WriteFuzzCorpus) {
+  const char* out = std::getenv("HPKI_PDF_CORPUS");
+  ASSERT_NE(out, nullptr);
+  const KeySpec ec{KeyType::kEcP256, 0};
+  auto root = testca::make_ca(ec, "corpus-root", nullptr);
+  x509::SubjectData subj = testca::subject("corpus signer");
+  subj.country = "CN";
+  auto who = testca::issue(root, ec, {.profile = "org-sign", .subject = std::move(subj)});
+  auto cms = [&](BytesView covered) {
+    return x509::cms::sign(covered, *who.cert, *who.signer, {.detached = true}).value();
+  };
+  const std::string dir(out);
+  PdfBuilder plain(1);
+  hpki::test::write_file(dir + "/unsigned.pdf", plain.data);
+  PdfBuilder one(1);
+  one.sign({.placeholder = 3000}, cms);
+  hpki::test::write_file(dir + "/signed.pdf", one.data);
+  PdfBuilder two(2);
+  two.sign({.placeholder = 3000}, cms);
+  two.sign({.field = "Signature2", .placeholder = 3000, .page = 1}, cms);
+  two.add_page();
+  hpki::test::write_file(dir + "/signed_twice_page_added.pdf", two.data);
+  PdfBuilder cert(1);
+  cert.sign({.docmdp_p = 1, .placeholder = 3000}, cms);
+  cert.add_text_annotation(0);
+  cert.fill_field("(Li Si)");
+  hpki::test::write_file(dir + "/certified_then_changed.pdf", cert.data);
+  PdfBuilder bad(1);
+  bad.sign({.placeholder = 3000, .widen_gap = 4}, cms);
+  hpki::test::write_file(dir + "/byte_range_gap.pdf", bad.data);
+}
 
 TEST(PdfParse, RefusesNonPdfTruncatedAndTooLarge) {
   const auto text = to_bytes("hello, not a PDF");
