@@ -22,6 +22,8 @@ PACKAGES=(
   # CMaps (UniGB-UTF16-H) without which poppler neither renders nor finds (anchors) Chinese text
   # in the non-embedded STSong-Light font
   qpdf poppler-utils poppler-data
+  # PDF interop: podofosign, a third-party PDF signer (tests/unit/pdf)
+  libpodofo-utils
   # benchmarks: HTTP load generator (bench/compare/tsa.sh)
   wrk
   # web front ends (web/: build with Node.js and npm) and their browser tests (tests/e2e:
