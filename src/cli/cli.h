@@ -12,11 +12,17 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "sign/sign_service.h"
+
+namespace hpki::ca {
+class Runtime;
+}
 
 namespace hpki::cli {
 
@@ -57,6 +63,26 @@ void add_sign_commands(CLI::App& app, Context& ctx);
 void add_verify_cms_command(CLI::App& verify, Context& ctx);
 // `hpki seal create|list|show|revoke` (seal_cmd.cpp): electronic seals.
 void add_seal_commands(CLI::App& app, Context& ctx);
+// `hpki sign pdf` and `hpki verify pdf` (pdf_cmd.cpp), under `sign` and `verify`.
+void add_sign_pdf_command(CLI::App& sign, Context& ctx);
+void add_verify_pdf_command(CLI::App& verify, Context& ctx);
+
+// A key the home holds, for `hpki sign` and `hpki sign pdf` (sign_cmd.cpp): a registered key id
+// (hpki key register) or a key reference file:NAME / pkcs11:LABEL with its certificate file;
+// more certificates (the registration's, or `chain`) are the chain.
+struct SigningKey {
+  std::unique_ptr<crypto::Signer> signer;
+  std::vector<x509::CertificatePtr> certificates;  // the signer's first
+  std::string org;                                 // a registered key's organization
+  [[nodiscard]] sign::SigningIdentity identity() const;
+};
+[[nodiscard]] Result<SigningKey> open_signing_key(Context& ctx, ca::Runtime& rt,
+                                                  const std::string& key, const std::string& cert,
+                                                  const std::string& chain);
+// An RFC 3161 client (RFC 3161 3.4) for `--tsa URL`: the token over a digest, checked to
+// answer the request (nonce); `cacert` trusts an https:// TSA's server certificate.
+[[nodiscard]] sign::DigestTimestampFn http_digest_timestamp(std::string url, std::string cacert);
+
 // `hpki cert lint` (cert_lint_cmd.cpp), registered under the `cert` group.
 void add_cert_lint_command(CLI::App& cert, Context& ctx);
 

@@ -75,69 +75,13 @@ Result<std::vector<x509::CertificatePtr>> certs_of(const std::vector<std::string
   return out;
 }
 
-// An RFC 3161 client (RFC 3161 3.4): the token for `message`, checked to answer the request.
-sign::DigestTimestampFn http_digest_timestamp(std::string url, std::string cacert) {
-  return [url = std::move(url), cacert = std::move(cacert)](crypto::HashAlg hash,
-                                                            BytesView digest) -> Result<Bytes> {
-    if (digest.size() != crypto::hash_size(hash))
-      return fail(ErrorCode::kInvalidArgument, "the digest has the wrong length");
-    x509::tsp::TimeStampReq req;
-    req.message_imprint.hash_algorithm = x509::cms::hash_oid(hash);
-    req.message_imprint.hashed_message.assign(digest.begin(), digest.end());
-    req.cert_req = true;
-    Bytes nonce = HPKI_TRY(crypto::random_bytes(8));
-    nonce[0] = static_cast<std::uint8_t>((nonce[0] & 0x7F) | 0x40);
-    req.nonce = nonce;
-    http::ClientOptions opts;
-    opts.ca_file = cacert;
-    auto resp = HPKI_TRY(http::post(url, "application/timestamp-query",
-                                    HPKI_TRY(x509::tsp::encode_request(req)), opts));
-    if (resp.status != 200)
-      return fail(ErrorCode::kUnavailable, url + " answered HTTP " + std::to_string(resp.status));
-    auto parsed = HPKI_TRY(x509::tsp::parse_response(to_bytes(resp.body)));
-    if ((parsed.status != x509::tsp::PkiStatus::kGranted &&
-         parsed.status != x509::tsp::PkiStatus::kGrantedWithMods) ||
-        !parsed.token)
-      return fail(ErrorCode::kUnavailable,
-                  "the TSA refused: " + std::string(x509::tsp::to_string(parsed.status)));
-    auto sd = HPKI_TRY(x509::cms::parse_signed_data(*parsed.token));
-    auto info = HPKI_TRY(x509::tsp::parse_tst_info(sd.content.value_or(Bytes{})));
-    if (info.nonce != req.nonce)
-      return fail(ErrorCode::kBadSignature,
-                  "tsp.nonce_mismatch: the reply does not echo the nonce");
-    return *parsed.token;
-  };
-}
-
 Result<int> run_sign(Context& ctx, const SignArgs& a) {
   if (a.raw && (a.detached || !a.tsa.empty() || a.gmt0010))
     return fail(ErrorCode::kInvalidArgument, "--raw excludes --detached, --tsa and --gmt0010");
-  // A registered key id, or a key reference with --cert.
-  KeyId key_ref;
-  std::vector<x509::CertificatePtr> certs;
-  if (a.key.find(':') == std::string::npos) {
-    auto reg = HPKI_TRY(registry_of(ctx).get(a.key));
-    key_ref = reg.key_ref;
-    certs = reg.certificates;
-  } else {
-    key_ref = HPKI_TRY(KeyId::parse(a.key));
-  }
-  if (!a.cert.empty()) {
-    certs = HPKI_TRY(certs_of({a.cert}));
-  } else if (certs.empty()) {
-    return fail(ErrorCode::kInvalidArgument, "--key " + a.key + " needs --cert CERT.pem");
-  }
-  std::vector<x509::CertificatePtr> chain(certs.begin() + 1, certs.end());
-  if (!a.chain.empty()) {
-    auto more = HPKI_TRY(certs_of({a.chain}));
-    chain.insert(chain.end(), more.begin(), more.end());
-  }
   const Bytes data = HPKI_TRY(read_input_file(a.in, sign::kMaxDataSize));
   auto rt = HPKI_TRY(open_runtime(ctx));
-  auto* store = HPKI_TRY(rt->keys_for(key_ref));
-  auto signer =
-      HPKI_TRY(store->signer(crypto::to_key_ref(key_ref), std::nullopt, crypto::kSm2DefaultId));
-  sign::SigningIdentity id{signer.get(), certs.front(), chain};
+  auto key = HPKI_TRY(open_signing_key(ctx, *rt, a.key, a.cert, a.chain));
+  const sign::SigningIdentity id = key.identity();
   sign::SignRequest req;
   req.mode =
       a.raw ? sign::Mode::kRaw : (a.detached ? sign::Mode::kCmsDetached : sign::Mode::kCmsAttached);
@@ -224,20 +168,86 @@ Result<int> run_key_register(Context& ctx, const RegisterArgs& a) {
 
 }  // namespace
 
+// An RFC 3161 client (RFC 3161 3.4): the token for `message`, checked to answer the request.
+sign::DigestTimestampFn http_digest_timestamp(std::string url, std::string cacert) {
+  return [url = std::move(url), cacert = std::move(cacert)](crypto::HashAlg hash,
+                                                            BytesView digest) -> Result<Bytes> {
+    if (digest.size() != crypto::hash_size(hash))
+      return fail(ErrorCode::kInvalidArgument, "the digest has the wrong length");
+    x509::tsp::TimeStampReq req;
+    req.message_imprint.hash_algorithm = x509::cms::hash_oid(hash);
+    req.message_imprint.hashed_message.assign(digest.begin(), digest.end());
+    req.cert_req = true;
+    Bytes nonce = HPKI_TRY(crypto::random_bytes(8));
+    nonce[0] = static_cast<std::uint8_t>((nonce[0] & 0x7F) | 0x40);
+    req.nonce = nonce;
+    http::ClientOptions opts;
+    opts.ca_file = cacert;
+    auto resp = HPKI_TRY(http::post(url, "application/timestamp-query",
+                                    HPKI_TRY(x509::tsp::encode_request(req)), opts));
+    if (resp.status != 200)
+      return fail(ErrorCode::kUnavailable, url + " answered HTTP " + std::to_string(resp.status));
+    auto parsed = HPKI_TRY(x509::tsp::parse_response(to_bytes(resp.body)));
+    if ((parsed.status != x509::tsp::PkiStatus::kGranted &&
+         parsed.status != x509::tsp::PkiStatus::kGrantedWithMods) ||
+        !parsed.token)
+      return fail(ErrorCode::kUnavailable,
+                  "the TSA refused: " + std::string(x509::tsp::to_string(parsed.status)));
+    auto sd = HPKI_TRY(x509::cms::parse_signed_data(*parsed.token));
+    auto info = HPKI_TRY(x509::tsp::parse_tst_info(sd.content.value_or(Bytes{})));
+    if (info.nonce != req.nonce)
+      return fail(ErrorCode::kBadSignature,
+                  "tsp.nonce_mismatch: the reply does not echo the nonce");
+    return *parsed.token;
+  };
+}
+
+Result<SigningKey> open_signing_key(Context& ctx, ca::Runtime& rt, const std::string& key,
+                                    const std::string& cert, const std::string& chain) {
+  // A registered key id, or a key reference with --cert.
+  KeyId key_ref;
+  SigningKey out;
+  if (key.find(':') == std::string::npos) {
+    auto reg = HPKI_TRY(registry_of(ctx).get(key));
+    key_ref = reg.key_ref;
+    out.certificates = reg.certificates;
+    out.org = reg.org;
+  } else {
+    key_ref = HPKI_TRY(KeyId::parse(key));
+  }
+  if (!cert.empty()) {
+    out.certificates = HPKI_TRY(certs_of({cert}));
+  } else if (out.certificates.empty()) {
+    return fail(ErrorCode::kInvalidArgument, "--key " + key + " needs --cert CERT.pem");
+  }
+  if (!chain.empty()) {
+    auto more = HPKI_TRY(certs_of({chain}));
+    out.certificates.insert(out.certificates.end(), more.begin(), more.end());
+  }
+  auto* store = HPKI_TRY(rt.keys_for(key_ref));
+  out.signer =
+      HPKI_TRY(store->signer(crypto::to_key_ref(key_ref), std::nullopt, crypto::kSm2DefaultId));
+  return out;
+}
+
+sign::SigningIdentity SigningKey::identity() const {
+  return {signer.get(), certificates.front(),
+          std::vector<x509::CertificatePtr>(certificates.begin() + 1, certificates.end())};
+}
+
 void add_sign_commands(CLI::App& app, Context& ctx) {
   auto s = std::make_shared<SignArgs>();
   auto* cmd = app.add_subcommand(
       "sign", "sign a file with a key the home holds (CMS SignedData or raw signature)");
   cmd->add_option("--key", s->key,
                   "a registered key id (hpki key register), or a key reference file:NAME / "
-                  "pkcs11:LABEL with --cert")
-      ->required();
+                  "pkcs11:LABEL with --cert");
   cmd->add_option("--cert", s->cert,
                   "the key's certificate (PEM or DER; more certificates in "
                   "the file are the chain); optional for a registered key id");
   cmd->add_option("--chain", s->chain, "issuing CA certificates to include");
-  cmd->add_option("--in", s->in, "the file to sign")->required();
-  cmd->add_option("--out", s->out, "the signature (.p7s, DER)")->required();
+  cmd->add_option("--in", s->in, "the file to sign");
+  cmd->add_option("--out", s->out, "the signature (.p7s, DER)");
   cmd->add_flag("--detached", s->detached, "CMS without the content");
   cmd->add_flag("--raw", s->raw, "a bare signature instead of CMS");
   cmd->add_option("--tsa", s->tsa, "add a signatureTimeStampToken from this TSA URL (CAdES-T)");
@@ -246,7 +256,19 @@ void add_sign_commands(CLI::App& app, Context& ctx) {
                   "system's trust store)")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--gmt0010", s->gmt0010, "GM/T 0010 content-type OIDs");
-  cmd->callback([s, &ctx] { run_command(ctx, [&]() { return run_sign(ctx, *s); }); });
+  add_sign_pdf_command(*cmd, ctx);
+  cmd->callback([s, cmd, &ctx] {
+    if (!cmd->get_subcommands().empty()) return;  // hpki sign pdf
+    run_command(ctx, [&]() -> Result<int> {
+      // Required unless a subcommand runs (CLI11 would demand them of `hpki sign pdf` too).
+      for (const auto& [name, value] :
+           {std::pair{"--key", &s->key}, {"--in", &s->in}, {"--out", &s->out}}) {
+        if (value->empty())
+          return fail(ErrorCode::kInvalidArgument, std::string(name) + " is required");
+      }
+      return run_sign(ctx, *s);
+    });
+  });
 
   auto k = std::make_shared<ImportArgs>();
   auto* key = app.add_subcommand("key", "keys of the home's file key store");

@@ -250,6 +250,7 @@ void add_verify_commands(CLI::App& app, Context& ctx) {
                 "accept 1024..2047-bit RSA keys (historic chains; INSECURE)");
   cmd->callback([o, &ctx] { run_command(ctx, [&]() { return run_verify_cert(*o, ctx); }); });
   add_verify_cms_command(*verify, ctx);
+  add_verify_pdf_command(*verify, ctx);
 }
 
 }  // namespace hpki::cli

@@ -23,10 +23,9 @@
 
 #include "core/bytes.h"
 #include "core/error.h"
+#include "pdf/limits.h"
 
 namespace hpki::pdf {
-
-inline constexpr std::size_t kMaxPdfSize = 64 * 1024 * 1024;
 
 struct Revision {
   std::size_t eof_end = 0;    // the offset just after "%%EOF"

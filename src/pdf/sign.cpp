@@ -199,7 +199,9 @@ Result<void> check_spec(const FieldSpec& spec) {
     return fail(ErrorCode::kInvalidArgument, "field_name: '.' is not allowed in a partial name");
   }
   const Appearance& a = spec.appearance;
-  if (a.page < 1) return fail(ErrorCode::kInvalidArgument, "page: 1-based");
+  if (a.page < 0 || (a.page == 0 && !a.anchor)) {
+    return fail(ErrorCode::kInvalidArgument, "page: 1-based (0 only with an anchor: any page)");
+  }
   if (a.text_lines.size() > kMaxTextLines) {
     return fail(ErrorCode::kInvalidArgument, fmt::format("text_lines: {} lines, at most {}",
                                                          a.text_lines.size(), kMaxTextLines));
@@ -308,7 +310,23 @@ Result<Prepared> prepare_impl(BytesView pdf, const FieldSpec& spec) {
         ErrorCode::kInvalidArgument,
         fmt::format("page {} out of range: the document has {} page(s)", a.page, pages.size()));
   }
-  QPDFObjectHandle page = pages[static_cast<std::size_t>(a.page - 1)].getObjectHandle();
+  // Page 0 with an anchor: the first page that has the text.
+  int page_no = a.page;
+  std::optional<Rect> anchor_box;
+  for (int p = page_no == 0 ? 1 : page_no; a.anchor && p <= static_cast<int>(pages.size()); ++p) {
+    auto found = detail::find_text(pdf, p, *a.anchor);
+    if (found) {
+      page_no = p;
+      anchor_box = *found;
+      break;
+    }
+    if (found.error().code() != ErrorCode::kNotFound || a.page != 0) return fail(found.error());
+  }
+  if (a.anchor && !anchor_box) {
+    return fail(ErrorCode::kNotFound,
+                fmt::format("anchor: text \"{}\" not found in the document", *a.anchor));
+  }
+  QPDFObjectHandle page = pages[static_cast<std::size_t>(page_no - 1)].getObjectHandle();
   if (!page.isIndirect()) return fail(ErrorCode::kMalformed, "PDF: page is not an indirect object");
 
   QPDFObjectHandle acroform = root.getKey("/AcroForm");
@@ -351,7 +369,7 @@ Result<Prepared> prepare_impl(BytesView pdf, const FieldSpec& spec) {
   Rect rect{};
   bool visible = a.rect || a.anchor;
   if (a.anchor) {
-    Rect found = HPKI_TRY(detail::find_text(pdf, a.page, *a.anchor));
+    const Rect found = *anchor_box;
     double w = 150, h = 50;
     if (a.rect) {
       w = a.rect->w;
@@ -364,7 +382,7 @@ Result<Prepared> prepare_impl(BytesView pdf, const FieldSpec& spec) {
   } else if (a.rect) {
     rect = *a.rect;
     // Origin of the MediaBox (usually 0 0).
-    QPDFObjectHandle mb = pages[static_cast<std::size_t>(a.page - 1)].getMediaBox();
+    QPDFObjectHandle mb = pages[static_cast<std::size_t>(page_no - 1)].getMediaBox();
     if (mb.isRectangle()) {
       auto r = mb.getArrayAsRectangle();
       rect.x += std::min(r.llx, r.urx);

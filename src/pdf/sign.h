@@ -37,11 +37,11 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "crypto/algorithm.h"
+#include "pdf/limits.h"
 
 namespace hpki::pdf {
 
 // Limits, checked before any parsing.
-inline constexpr std::size_t kMaxPdfSize = 64 * 1024 * 1024;      // input PDF
 inline constexpr std::size_t kMaxImageSize = 8 * 1024 * 1024;     // PNG file
 inline constexpr std::uint32_t kMaxImageDimension = 4096;         // PNG width and height
 inline constexpr std::size_t kMaxContentsCapacity = 1024 * 1024;  // FieldSpec::contents_capacity
@@ -57,7 +57,7 @@ struct Rect {
 // `page` (poppler-cpp page text; white space ignored when matching); its size is rect's w/h when
 // `rect` is given too, else derived from the image (height 60 pt), else 150 x 50 pt.
 struct Appearance {
-  int page = 1;  // 1-based
+  int page = 1;  // 1-based; 0 with an anchor: the first page that has the text
   std::optional<Rect> rect;
   std::optional<std::string> anchor;    // UTF-8
   std::optional<Bytes> png;             // seal / handwriting image, drawn with its alpha (SMask)
