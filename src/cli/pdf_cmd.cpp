@@ -29,6 +29,7 @@
 #include "pdf/verify.h"
 #include "revocation/store_designation.h"
 #include "revocation/store_source.h"
+#include "seal/service.h"
 #include "x509/bundle.h"
 #include "x509/crl.h"
 
@@ -36,8 +37,8 @@ namespace hpki::cli {
 namespace {
 
 struct SignPdfArgs {
-  std::string key, cert, chain, in, out, image, rect, anchor, level = "b-b", tsa, tsa_cacert,
-                                                              reason, location, field;
+  std::string key, cert, chain, in, out, image, seal, rect, anchor, level = "b-b", tsa, tsa_cacert,
+                                                                    reason, location, field;
   std::vector<std::string> text, crls;
   int page = 0;  // 0: not given (1, or with --anchor the first page that has it)
   int certify = 0;
@@ -72,6 +73,8 @@ Result<int> run_sign_pdf(Context& ctx, const SignPdfArgs& a) {
     return fail(ErrorCode::kInvalidArgument, "--level " + a.level + " needs --tsa URL");
   if (a.certify < 0 || a.certify > 3)
     return fail(ErrorCode::kInvalidArgument, "--certify must be 1, 2 or 3");
+  if (!a.seal.empty() && !a.image.empty())
+    return fail(ErrorCode::kInvalidArgument, "--seal and --image exclude each other");
   if (!a.rect.empty() && !a.anchor.empty())
     return fail(ErrorCode::kInvalidArgument, "--rect and --anchor exclude each other");
   if (a.page < 0) return fail(ErrorCode::kInvalidArgument, "--page must be 1 or more");
@@ -94,6 +97,23 @@ Result<int> run_sign_pdf(Context& ctx, const SignPdfArgs& a) {
   if (!a.rect.empty()) f.appearance.rect = HPKI_TRY(parse_rect(a.rect));
   if (!a.anchor.empty()) f.appearance.anchor = a.anchor;
   if (!a.image.empty()) f.appearance.png = HPKI_TRY(read_input_file(a.image, pdf::kMaxImageSize));
+  // A seal of the key's organization: active, valid now, this certificate allowed (the seal
+  // service's check); its image is the appearance, sized as the seal says (mm) unless --rect.
+  std::optional<seal::SealUse> use;
+  if (!a.seal.empty()) {
+    if (a.rect.empty() && a.anchor.empty())
+      return fail(ErrorCode::kInvalidArgument, "--seal needs --rect or --anchor (where it goes)");
+    seal::Service seals(rt->store(), rt->audit(), rt->clock());
+    use = HPKI_TRY(seals.lookup_for_signing(
+        a.seal, *id.certificate,
+        key.org.empty() ? std::nullopt : std::optional<std::string>(key.org)));
+    f.appearance.png = use->record.image;
+    if (f.appearance.anchor) {
+      constexpr double kPointsPerMm = 72.0 / 25.4;
+      f.appearance.rect = pdf::Rect{0, 0, static_cast<double>(use->record.width_mm) * kPointsPerMm,
+                                    static_cast<double>(use->record.height_mm) * kPointsPerMm};
+    }
+  }
   if (f.appearance.rect || f.appearance.anchor) {
     f.appearance.text_lines = a.text;
     if (a.text.empty()) {
@@ -112,6 +132,21 @@ Result<int> run_sign_pdf(Context& ctx, const SignPdfArgs& a) {
   }
   o.validation_data = pdf::crl_validation_data(std::move(vs));
 
+  if (use && use->seal) {
+    // An SM2 seal: a GB/T 38540 SES_Signature in /Contents (pdf/pades.h stamp_with_seal).
+    if (o.level == pdf::Level::kBLT || o.level == pdf::Level::kBLTA)
+      return fail(ErrorCode::kInvalidArgument,
+                  "an SM2 seal stamp (GB/T 38540) is b-b, or b-t with --tsa; not " + a.level);
+    seal::TimestampFn ts;
+    if (o.timestamp) ts = sign::timestamp_over_digest(o.timestamp);
+    const Bytes out =
+        HPKI_TRY(pdf::stamp_with_seal(input, o.field, *use->seal, *id.signer, *id.certificate, ts));
+    HPKI_TRY(write_output_file(a.out, out));
+    ctx.out << "stamped " << a.in << " with seal " << use->record.id << " '" << use->record.name
+            << "' (GB/T 38540 SES_Signature, sm2-sm3" << (ts ? ", timestamp" : "")
+            << "), written to " << a.out << "\n";
+    return kExitOk;
+  }
   auto out = HPKI_TRY(pdf::sign_pades(input, id, o));
   HPKI_TRY(write_output_file(a.out, out.pdf));
   ctx.out << "signed " << a.in << " (PAdES " << pdf::level_name(o.level) << ", "
@@ -219,6 +254,9 @@ void add_sign_pdf_command(CLI::App& sign, Context& ctx) {
   cmd->add_option("--chain", a->chain, "issuing CA certificates to include");
   cmd->add_option("--in", a->in, "the PDF to sign")->required();
   cmd->add_option("--out", a->out, "the signed PDF")->required();
+  cmd->add_option("--seal", a->seal,
+                  "a seal of the key's organization (hpki seal create): its image is shown; an "
+                  "SM2 seal stamps a GB/T 38540 SES_Signature");
   cmd->add_option("--image", a->image, "a PNG (seal or handwritten signature) to show");
   cmd->add_option("--page", a->page,
                   "the page of the visible signature (1 = first; with --anchor default: the "

@@ -145,4 +145,24 @@ Result<PadesResult> sign_pades(BytesView pdf, const sign::SigningIdentity& id,
   return out;
 }
 
+Result<Bytes> stamp_with_seal(BytesView pdf, FieldSpec field, const seal::Seal& seal,
+                              const crypto::Signer& signer, const x509::Certificate& signer_cert,
+                              const seal::TimestampFn& timestamp) {
+  field.sub_filter = std::string(kSubFilterSes);
+  auto prepared = HPKI_TRY(prepare(pdf, field));
+  // TBS_Sign.dataHash = SM3 of the bytes the ByteRange covers (the two ranges in order).
+  const auto& br = prepared.byte_range;
+  Bytes data;
+  data.reserve(br[1] + br[3]);
+  const auto* base = prepared.pdf.data();
+  data.insert(data.end(), base + br[0], base + br[0] + br[1]);
+  data.insert(data.end(), base + br[2], base + br[2] + br[3]);
+  seal::SignatureRequest req;
+  req.time_info = std::chrono::time_point_cast<std::chrono::seconds>(field.signing_time);
+  req.property_info = "PDF /ByteRange";  // IA5String: what the dataHash covers
+  req.timestamp = timestamp;
+  const auto sig = HPKI_TRY(seal::make_signature(seal, data, signer, signer_cert.der(), req));
+  return finish(std::move(prepared), sig.der);
+}
+
 }  // namespace hpki::pdf

@@ -25,6 +25,7 @@
 #include "core/error.h"
 #include "crypto/algorithm.h"
 #include "pdf/sign.h"
+#include "seal/ses.h"
 #include "sign/sign_service.h"
 #include "x509/certificate.h"
 
@@ -79,5 +80,16 @@ struct PadesResult {
 [[nodiscard]] Result<Bytes> add_document_timestamp(BytesView pdf,
                                                    const sign::DigestTimestampFn& timestamp,
                                                    std::size_t capacity = 16384);
+
+// An SM2 seal stamped on `pdf` (GB/T 38540; standards.md §5.3 variant (b)): the field's
+// /Contents hold an SES_Signature whose dataHash is SM3 of the ByteRange bytes, made with
+// `seal` (a v4 SESeal the seal service checked: active, valid now, `signer_cert` allowed) by
+// the SM2 `signer`; timeInfo = field.signing_time; with `timestamp` the SES_Signature carries a
+// token over its signature value. field.sub_filter is set to kSubFilterSes. The signer's and
+// the writer's errors as they are.
+[[nodiscard]] Result<Bytes> stamp_with_seal(BytesView pdf, FieldSpec field, const seal::Seal& seal,
+                                            const crypto::Signer& signer,
+                                            const x509::Certificate& signer_cert,
+                                            const seal::TimestampFn& timestamp = {});
 
 }  // namespace hpki::pdf

@@ -168,12 +168,12 @@ void scan_fields(QPDFObjectHandle list, const std::string& prefix, std::size_t d
 }
 
 Result<void> check_spec(const FieldSpec& spec) {
-  static const std::set<std::string_view> kSubFilters = {"ETSI.CAdES.detached",
-                                                         "adbe.pkcs7.detached", "ETSI.RFC3161"};
+  static const std::set<std::string_view> kSubFilters = {kSubFilterCades, kSubFilterPkcs7,
+                                                         kSubFilterRfc3161, kSubFilterSes};
   if (!kSubFilters.contains(spec.sub_filter)) {
     return fail(ErrorCode::kInvalidArgument,
                 fmt::format("sub_filter \"{}\": expected ETSI.CAdES.detached, "
-                            "adbe.pkcs7.detached or ETSI.RFC3161",
+                            "adbe.pkcs7.detached, ETSI.RFC3161 or GBT38540.SES",
                             spec.sub_filter));
   }
   if (spec.filter.empty() || spec.filter.size() > 127 ||

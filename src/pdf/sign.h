@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/bytes.h"
@@ -46,6 +47,14 @@ inline constexpr std::size_t kMaxImageSize = 8 * 1024 * 1024;     // PNG file
 inline constexpr std::uint32_t kMaxImageDimension = 4096;         // PNG width and height
 inline constexpr std::size_t kMaxContentsCapacity = 1024 * 1024;  // FieldSpec::contents_capacity
 inline constexpr std::size_t kMaxTextLines = 16;                  // Appearance::text_lines
+
+// /SubFilter values hpki writes and reads. kSubFilterSes: the /Contents hold a GB/T 38540
+// SES_Signature (an SM2 seal stamp, standards.md §5.3 variant (b); no national rule names the
+// SubFilter, so this is hpki's, and verification accepts it).
+inline constexpr std::string_view kSubFilterCades = "ETSI.CAdES.detached";
+inline constexpr std::string_view kSubFilterPkcs7 = "adbe.pkcs7.detached";
+inline constexpr std::string_view kSubFilterRfc3161 = "ETSI.RFC3161";
+inline constexpr std::string_view kSubFilterSes = "GBT38540.SES";
 
 // PDF points (1/72 inch), origin at the bottom-left corner of the page's MediaBox.
 struct Rect {

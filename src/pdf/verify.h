@@ -13,6 +13,13 @@
 //   - document timestamps (/SubFilter ETSI.RFC3161, /Type /DocTimeStamp): the TimeStampToken's
 //     messageImprint over the covered bytes and its TSA chain (x509::tsp::verify_token;
 //     revocation of the TSA certificate is not checked) (pdf.timestamp_invalid);
+//   - SM2 seal stamps (/SubFilter GBT38540.SES, pdf/sign.h kSubFilterSes; GB/T 38540 v4 or
+//     GM/T 0031 v1 SES_Signature in /Contents): seal::verify_signature on the covered bytes
+//     (dataHash, the signer's SM2 signature, the embedded seal: maker signature, validity at
+//     timeInfo, signer allowed; a timestamp bound to the signature), then the signer
+//     certificate's path at the signing time (the token's genTime when it verifies, else the
+//     claimed timeInfo) with the trust anchors, CRLs and revocation sources; failures keep the
+//     seal.* ids (pdf.digest_mismatch for a dataHash that does not match);
 //   - other /SubFilter values (adbe.pkcs7.sha1, adbe.x509.rsa_sha1 ...): pdf.unsupported_subfilter;
 //   - the changes made after the revision it signs (changes.h), judged against the DocMDP
 //     permissions of the certification signature in force; an invalidating finding makes the
@@ -34,13 +41,25 @@
 #include "pdf/changes.h"
 #include "pdf/diag.h"
 #include "pdf/signatures.h"
+#include "seal/ses.h"
 #include "sign/sign_service.h"
+#include "x509/path.h"
 
 namespace hpki::pdf {
 
 struct VerifyPdfOptions {
   bool analyze_changes = true;  // compare each signed revision with the final document
   bool use_dss = true;          // take certificates, CRLs and OCSP responses from /DSS
+};
+
+// An SM2 seal stamp (GB/T 38540 SES_Signature).
+struct SesReport {
+  seal::SignatureReport stamp;           // data hash, signer signature, seal, timestamp imprint
+  std::optional<x509::PathReport> path;  // the signer certificate at the signing time
+  std::string signer;                    // subject of the signer certificate
+  std::string seal_name, es_id;
+  TimePoint validation_time{};
+  std::string time_source;  // "timestamp" or "time_info" (claimed by the signer)
 };
 
 struct SignatureReport {
@@ -50,6 +69,7 @@ struct SignatureReport {
   std::string detail;
   std::optional<sign::VerifyReport> cms{};               // CMS signatures
   std::optional<sign::TimestampReport> doc_timestamp{};  // document timestamps
+  std::optional<SesReport> ses{};                        // SM2 seal stamps
   std::vector<Finding> findings{};                       // changes after it and other notes
 };
 
