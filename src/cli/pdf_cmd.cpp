@@ -176,6 +176,23 @@ Result<std::vector<x509::CertificatePtr>> certificates_in(const std::vector<std:
   return out;
 }
 
+// hpki's store as a revocation source of `verify pdf`: a certificate revoked only after the
+// signing time is good there, and reported as sign.revoked_after_signing so that the
+// signature's report carries the note (sign/sign_service.h).
+class SigningTimeStoreSource final : public x509::RevocationSource {
+ public:
+  explicit SigningTimeStoreSource(store::Store& s) : inner_(s) {}
+  [[nodiscard]] x509::RevocationAnswer check(const x509::RevocationQuery& q) const override {
+    auto a = inner_.check(q);
+    if (a.status == x509::RevocationStatus::kGood && a.diag == revocation::diag::kStoreRevokedLater)
+      a.diag = sign::diag::kRevokedAfterSigning;
+    return a;
+  }
+
+ private:
+  revocation::StoreRevocationSource inner_;
+};
+
 Result<int> run_verify_pdf(Context& ctx, const VerifyPdfArgs& a) {
   const Bytes input = HPKI_TRY(read_input_file(a.in, pdf::kMaxPdfSize));
   sign::TrustSettings t;
@@ -193,7 +210,7 @@ Result<int> run_verify_pdf(Context& ctx, const VerifyPdfArgs& a) {
   // own CA certificates as the trust anchors and intermediates.
   auto home_store = HPKI_TRY(open_home_store(ctx, clock));
   std::optional<revocation::StoreDesignationSource> designation;
-  std::optional<revocation::StoreRevocationSource> revocations;
+  std::optional<SigningTimeStoreSource> revocations;
   if (home_store) {
     t.designation = &designation.emplace(*home_store);
     t.revocation_sources.push_back(&revocations.emplace(*home_store));

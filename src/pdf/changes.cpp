@@ -207,6 +207,11 @@ class Analysis {
               c_.changed(v_fin.getObjGen()))
             add(diag::kSignatureRemoved,
                 "the signature of field '" + name + "' was removed or replaced", true);
+          // The appearance of a signed signature (the seal or handwriting image a reader sees)
+          // is part of what was signed: its widget, /AP and images must stay as they were.
+          else if (c_.reaches_change(f.node, {"/V"}))
+            add(diag::kSignatureAppearanceChanged,
+                "the appearance of signed signature field '" + name + "' changed", true);
           continue;
         }
         if (!signed_now) {

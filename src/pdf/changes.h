@@ -10,7 +10,8 @@
 //     field analysis (later signatures legitimately add them); a changed widget of a form field
 //     whose value changed is form filling;
 //   - form field values changed, fields removed, signature fields signed (a signature added),
-//     signed signature fields removed or replaced;
+//     signed signature fields removed or replaced, or their appearance changed (the widget of a
+//     signed signature field or anything it reaches: /AP, the seal image; never allowed);
 //   - catalog entries changed other than /AcroForm, /Pages (analysed above), /DSS (noted:
 //     PAdES validation data) and /Perms, /Metadata, /Extensions (noted).
 // Each finding is judged against the DocMDP permissions in force (ISO 32000-1 12.8.2.2.2 Table

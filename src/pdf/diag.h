@@ -31,9 +31,9 @@ inline constexpr std::string_view kDssOcspNotChecked = "pdf.dss_ocsp_not_checked
 
 // Changes made by incremental updates after the revision a signature covers (changes.h).
 // "_after_signature" findings are allowed by the signature's DocMDP level (or there is none)
-// and do not invalidate, except the three that are never allowed (pages, page content, the
-// catalog); "_after_certification" findings break the DocMDP permissions of a certification
-// signature (ISO 32000-1 12.8.2.2) and invalidate.
+// and do not invalidate, except those never allowed (pages, page content, the catalog, a
+// signed signature removed or its appearance changed); "_after_certification" findings break the
+// DocMDP permissions of a certification signature (ISO 32000-1 12.8.2.2) and invalidate.
 inline constexpr std::string_view kPageAdded = "pdf.page_added_after_signature";
 inline constexpr std::string_view kPageRemoved = "pdf.page_removed_after_signature";
 inline constexpr std::string_view kContentChanged = "pdf.content_changed_after_signature";
@@ -55,6 +55,9 @@ inline constexpr std::string_view kSignatureAdded = "pdf.signature_added_after_s
 inline constexpr std::string_view kSignatureAddedAfterCertification =
     "pdf.signature_added_after_certification";
 inline constexpr std::string_view kSignatureRemoved = "pdf.signature_removed_after_signature";
+// The widget of a signed signature field or anything it reaches (/AP, the seal image) changed.
+inline constexpr std::string_view kSignatureAppearanceChanged =
+    "pdf.signature_appearance_changed_after_signature";
 inline constexpr std::string_view kDssUpdated = "pdf.dss_updated_after_signature";
 inline constexpr std::string_view kMetadataChanged = "pdf.metadata_changed_after_signature";
 

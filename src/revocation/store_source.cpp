@@ -83,7 +83,7 @@ RevocationAnswer StoreRevocationSource::check(const x509::RevocationQuery& q) co
                 " but no revocation record"};
   const store::RevocationRecord& rv = *l.revocation;
   if (rv.revoked_at > at)
-    return {RevocationStatus::kGood, diag::kStoreGood,
+    return {RevocationStatus::kGood, diag::kStoreRevokedLater,
             who + (hold ? " was put on hold" : " was revoked") + " only at " +
                 format_rfc3339(rv.revoked_at) + ", after the validation time"};
   if (hold)

@@ -5,7 +5,8 @@
 // The certificate's issuer on the path is looked up among hpki's CA records (by certificate
 // DER); then the certificate by (CA, serial):
 //   - issued -> good; revoked / never_delivered -> revoked (reason and time of the revocation
-//     record) when revoked_at <= the validation time, else good (revoked only later);
+//     record) when revoked_at <= the validation time, else good with diag kStoreRevokedLater
+//     (revoked only later: a signature made before stays valid, and its verifier notes it);
 //   - hold -> revoked with reason certificateHold while on hold (hold time <= validation time);
 //     a released hold leaves no record, so the certificate is good at every time afterwards;
 //   - issuing (serial reserved, never completed) -> revoked, as hpki's OCSP responder answers
@@ -28,6 +29,8 @@ namespace hpki::revocation {
 // Diagnostic ids of this source's answers (x509's own ids are in x509/diag.h; none repeated).
 namespace diag {
 inline constexpr std::string_view kStoreGood = "store_good";
+// Good at the validation time, revoked (or put on hold) only after it.
+inline constexpr std::string_view kStoreRevokedLater = "store_revoked_later";
 inline constexpr std::string_view kStoreRevoked = "store_revoked";
 inline constexpr std::string_view kStoreOnHold = "store_on_hold";
 inline constexpr std::string_view kStoreNotIssued = "store_not_issued";  // serial reserved only

@@ -17,6 +17,10 @@
 #   - tamper cases with their diagnostics: a changed byte in the ByteRange, a page added, an
 #     annotation added after a P=1 certification, a swapped appearance image, a signer revoked
 #     before (invalid) and after (valid, noted) the timestamp;
+#   - seals: an SM2 seal stamp (GB/T 38540 SES_Signature: valid in hpki; OpenSSL checks its
+#     dataHash, the signer's and the seal maker's SM2 signatures, the picture), drawn in its
+#     rectangle; a changed byte and a swapped seal image; an RSA seal checked by pdfsig; an
+#     expired seal and another signer's seal are refused;
 #   - the newcomer's commands of docs/pdf.md on a fresh home.
 # pdf_tool.py reads the files from outside hpki (ByteRange, CMS, PNG pixels) and writes the
 # tampering incremental updates.
@@ -31,6 +35,7 @@ cd "$WORK"
 
 code_of() { set +e; "$@" >out.txt 2>err.txt; echo $?; set -e; }
 fails() { ! "$@" >/dev/null 2>&1; }
+quiet() { "$@" >/dev/null 2>&1; }
 qcheck() { qpdf --check "$1" >/dev/null 2>&1; }        # exit 0: no errors, no warnings
 hs() { h sign pdf "$@" >/dev/null; }
 # vjson FILE: `hpki --json verify pdf FILE` into v.json; prints the exit code.
@@ -83,7 +88,7 @@ second_check() {
   python3 "$TOOL" extract "$file" "$n" x
   if [ "$fam" != "sm2" ]; then
     check "$what: openssl cms -verify over the ByteRange" \
-      openssl cms -verify -binary -inform DER -in x.cms -content x.bin -CAfile "$fam-root.pem" -out /dev/null
+      quiet openssl cms -verify -binary -inform DER -in x.cms -content x.bin -CAfile "$fam-root.pem" -out /dev/null
     return
   fi
   local dalg salg md
@@ -95,7 +100,7 @@ second_check() {
   check "$what: the signer certificate is in the CMS" python3 -c \
     'import sys; sys.exit(open(sys.argv[2], "rb").read() not in open(sys.argv[1], "rb").read())' x.cms org-sm2.der
   check "$what: openssl pkeyutl verifies the SM2 signature over the signed attributes (ID 1234567812345678)" \
-    openssl pkeyutl -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678 -pubin -inkey sm2-pub.pem \
+    quiet openssl pkeyutl -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678 -pubin -inkey sm2-pub.pem \
     -in x.attrs -sigfile x.sig
   check "$what: and not with OpenSSL's empty default ID" \
     fails openssl pkeyutl -verify -rawin -digest sm3 -pubin -inkey sm2-pub.pem -in x.attrs -sigfile x.sig
@@ -133,7 +138,7 @@ for fam in rsa ecdsa sm2; do
       expect_eq "$fam $lv: the document timestamp is valid" true "$(jv '.signatures[1].document_timestamp.valid')"
       python3 "$TOOL" extract "$out" 2 ts
       check "$fam $lv: openssl ts -verify checks the document timestamp over its ByteRange" \
-        openssl ts -verify -data ts.bin -in ts.cms -token_in -CAfile tsa-roots.pem
+        quiet openssl ts -verify -data ts.bin -in ts.cms -token_in -CAfile tsa-roots.pem
     fi
     [ "$fam" != sm2 ] && expect_eq "$fam $lv: pdfsig: Signature is Valid" 1 "$(pdfsig_valid "$out")"
     second_check "$out" 1 "$fam $lv" "$fam"
@@ -281,6 +286,79 @@ for fam in ecdsa sm2; do
   expect_eq "revoked after ($fam): noted sign.revoked_after_signing" sign.revoked_after_signing \
     "$(jv '[.signatures[0].cms.notes[].id] | join(" ")')"
 done
+
+# ---- seals (hpki seal create; docs/seals.md) ------------------------------------------------
+# An SM2 seal made by the seal maker's key (a GB/T 38540 SESeal) for the SM2 signer, an RSA
+# seal (image and record) for the RSA signer, an SM2 seal that expired.
+new_signer seal-maker sm2 "示例医院 制章"
+seal_id() { jq -r .id; }
+SM2_SEAL=$(h --json seal create --org 示例医院 --name 示例医院电子公章 --image seal.png --cert org-sm2.pem \
+  --maker-key seal-maker | seal_id)
+RSA_SEAL=$(h --json seal create --org 示例医院 --name 示例医院合同章 --image seal.png --cert org-rsa.pem | seal_id)
+OLD_SEAL=$(h --json seal create --org 示例医院 --name 过期公章 --image seal.png --cert org-sm2.pem \
+  --maker-key seal-maker --valid-from 2025-01-01T00:00:00Z --valid-to 2025-06-01T00:00:00Z | seal_id)
+check "seals created ($SM2_SEAL $RSA_SEAL $OLD_SEAL)" test -n "$SM2_SEAL" -a -n "$RSA_SEAL" -a -n "$OLD_SEAL"
+
+check "SM2 seal: stamp B-B at a rect" hs --key org-sm2 --in doc.pdf --out stamp.pdf --seal "$SM2_SEAL" \
+  --page 1 --rect 350,400,150,150
+check "SM2 seal: stamp B-T at the anchor" hs --key org-sm2 --in doc.pdf --out stamp-t.pdf --seal "$SM2_SEAL" \
+  --anchor 医生签名: --level b-t --tsa "$TSA"
+for f in stamp stamp-t; do
+  check "$f: qpdf --check" qcheck "$f.pdf"
+  expect_eq "$f: hpki verify pdf exit 0" 0 "$(vjson "$f.pdf")"
+  expect_eq "$f: a GB/T 38540 stamp" GBT38540.SES "$(jv '.signatures[0].sub_filter')"
+  expect_eq "$f: valid" valid "$(jv '.signatures[0].status')"
+  expect_eq "$f: the seal's name" 示例医院电子公章 "$(jv '.signatures[0].seal_stamp.seal_name')"
+  expect_eq "$f: the seal's esID" "$SM2_SEAL" "$(jv '.signatures[0].seal_stamp.es_id')"
+done
+expect_eq "stamp-t: judged at the timestamp" timestamp "$(jv '.signatures[0].seal_stamp.time_source')"
+# The SES_Signature in /Contents checked by OpenSSL: dataHash = SM3 of the ByteRange bytes, the
+# signer's SM2 signature over TBS_Sign and the maker's over the seal (GM/T 0009 ID), the picture.
+python3 "$TOOL" extract stamp.pdf 1 x
+read -r salg dhash prop < <(python3 "$TOOL" ses x.cms x)
+expect_eq "SES_Signature: SM2-with-SM3" 1.2.156.10197.1.501 "$salg"
+expect_eq "SES_Signature: dataHash = SM3 of the ByteRange bytes (openssl dgst)" \
+  "$(openssl dgst -sm3 -r x.bin | cut -d' ' -f1)" "$dhash"
+expect_eq "SES_Signature: propertyInfo" "PDF /ByteRange" "$prop"
+check "SES_Signature: the signer's certificate" cmp -s <(openssl x509 -inform DER -in x.cert -outform DER) org-sm2.der
+check "SES_Signature: openssl pkeyutl verifies the signature over TBS_Sign" quiet openssl pkeyutl -verify -rawin \
+  -digest sm3 -pkeyopt distid:1234567812345678 -pubin -inkey sm2-pub.pem -in x.tbs -sigfile x.sig
+check "SES_Signature: and not with the empty default ID" \
+  fails openssl pkeyutl -verify -rawin -digest sm3 -pubin -inkey sm2-pub.pem -in x.tbs -sigfile x.sig
+check "SESeal: the maker's certificate" cmp -s <(openssl x509 -inform DER -in x.maker-cert -outform DER) \
+  <(openssl x509 -in seal-maker.pem -outform DER)
+check "SESeal: openssl pkeyutl verifies the maker's signature" quiet openssl pkeyutl -verify -rawin -digest sm3 \
+  -pkeyopt distid:1234567812345678 -pubin -inkey <(openssl x509 -in seal-maker.pem -pubkey -noout) \
+  -in x.seal-tbs -sigfile x.seal-sig
+check "SESeal: the picture is the seal's image" cmp -s x.picture seal.png
+pdftoppm -r 72 -png -f 1 -l 1 stamp.pdf render-stamp
+read -r inside outside < <(python3 "$TOOL" pixels render-stamp-1.png 350,400,150,150 red)
+check "SM2 seal: the seal's red pixels are inside the rectangle ($inside)" test "$inside" -gt 2000
+expect_eq "SM2 seal: no red pixels outside the rectangle" 0 "$outside"
+# Tampering with a stamp: a changed byte; the seal image swapped in a later update.
+python3 - stamp.pdf tb-stamp.pdf <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+i = d.index(b"(Zhang San)")
+open(sys.argv[2], "wb").write(d[:i] + b"(Zhang Sun)" + d[i + 11:])
+PY
+expect_eq "SM2 seal, changed byte: exit 1" 1 "$(vjson tb-stamp.pdf)"
+expect_eq "SM2 seal, changed byte: pdf.digest_mismatch" pdf.digest_mismatch "$(jv '.signatures[0].status')"
+python3 "$TOOL" swap-image stamp.pdf ts-stamp.pdf >/dev/null
+check "SM2 seal, swapped image: qpdf --check" qcheck ts-stamp.pdf
+expect_eq "SM2 seal, swapped image: exit 1" 1 "$(vjson ts-stamp.pdf)"
+expect_eq "SM2 seal, swapped image: pdf.signature_appearance_changed_after_signature" \
+  pdf.signature_appearance_changed_after_signature "$(jv '.signatures[0].status')"
+# An RSA seal: a PAdES signature with the seal's image; pdfsig checks it.
+check "RSA seal: sign" hs --key org-rsa --in doc.pdf --out rsa-seal.pdf --seal "$RSA_SEAL" --page 1 --rect 350,400,150,150
+expect_eq "RSA seal: hpki verify pdf exit 0" 0 "$(vjson rsa-seal.pdf)"
+expect_eq "RSA seal: pdfsig: Signature is Valid" 1 "$(pdfsig_valid rsa-seal.pdf)"
+# Refusals: an expired seal, a seal that does not list the signer; nothing is written.
+expect_eq "expired seal: refused (exit 2)" 2 "$(code_of hs --key org-sm2 --in doc.pdf --out expired.pdf --seal "$OLD_SEAL" --page 1 --rect 350,400,150,150)"
+check "expired seal: seal.expired" grep -q "seal.expired" err.txt
+check "expired seal: no output" test ! -e expired.pdf
+check "another signer's seal: refused" test "$(code_of hs --key org-ecdsa --in doc.pdf --out other.pdf --seal "$RSA_SEAL" --page 1 --rect 350,400,150,150)" -ne 0
+check "another signer's seal: seal.signer_not_allowed" grep -q "seal.signer_not_allowed" err.txt
 stop_server
 
 # ---- the newcomer's commands (docs/pdf.md) on a fresh home ----------------------------------
@@ -293,7 +371,7 @@ openssl req -new -key doctor.key -sm3 -sigopt distid:1234567812345678 -utf8 -out
 n cert issue --profile org-sign --csr doctor.csr --name "示例医院 电子公章" --org 示例医院 --country CN --out doctor.pem >/dev/null
 n ca chain --family sm2 | csplit -s -z -f newcomer-ca- - '/-----BEGIN CERTIFICATE-----/' '{*}'
 n key import --name hospital --in doctor.key >/dev/null
-check "newcomer (1): key register" n key register --id hospital --ref file:hospital --cert doctor.pem \
+check "newcomer (1): key register" quiet n key register --id hospital --ref file:hospital --cert doctor.pem \
   --chain newcomer-ca-00 --org 示例医院
 check "newcomer (2): sign with the seal at the anchor" ns --key hospital --in doc.pdf --out signed.pdf \
   --image seal.png --anchor 医生签名:

@@ -10,6 +10,14 @@ Python standard library and the qpdf CLI):
                                                signed attributes as the SET that is signed,
                                                RFC 5652 5.4), PREFIX.sig (the signature value);
                                                prints "DIGEST_OID SIGALG_OID MESSAGE_DIGEST_HEX"
+    pdf_tool.py ses PREFIX.cms PREFIX          a GB/T 38540 SES_Signature: PREFIX.tbs (DER of
+                                               TBS_Sign), PREFIX.sig (its SM2 signature),
+                                               PREFIX.cert (the signer's certificate, DER),
+                                               PREFIX.seal-tbs (what the seal maker signed:
+                                               SEQUENCE { eSealInfo, cert, signAlgID }),
+                                               PREFIX.seal-sig, PREFIX.maker-cert,
+                                               PREFIX.picture (the seal image); prints
+                                               "SIGALG_OID DATA_HASH_HEX PROPERTY_INFO"
     pdf_tool.py pixels PNG X,Y,W,H COLOR       counts COLOR (red|blue) pixels of a pdftoppm
                                                -r 72 PNG inside and outside the rectangle given
                                                in PDF points: prints "INSIDE OUTSIDE"
@@ -109,6 +117,42 @@ def signer_info(cms_path, prefix):
             md = b[value[2]:value[3]].hex()
     sig_alg_oid = children(b, sig_alg[2], sig_alg[3])[0]
     print(oid(b[digest_alg[2]:digest_alg[3]]), oid(b[sig_alg_oid[2]:sig_alg_oid[3]]), md)
+
+
+def der_len(n):
+    if n < 0x80:
+        return bytes([n])
+    k = (n.bit_length() + 7) // 8
+    return bytes([0x80 | k]) + n.to_bytes(k, "big")
+
+
+def ses(path, prefix):
+    """GB/T 38540-2020 v4: SES_Signature ::= SEQUENCE { toSign TBS_Sign, cert OCTET STRING,
+    signatureAlgID OID, signature BIT STRING, timeStamp [0] OPTIONAL }; TBS_Sign ::= SEQUENCE {
+    version, eseal SESeal, timeInfo, dataHash BIT STRING, propertyInfo IA5String, ... };
+    SESeal ::= SEQUENCE { eSealInfo, cert OCTET STRING, signAlgID OID, signedValue BIT STRING }"""
+    b = read(path)
+    _, _, cs, ce = tlv(b, 0)
+    tbs, cert, alg, sig = children(b, cs, ce)[:4]
+
+    def write(suffix, data):
+        with open(prefix + suffix, "wb") as f:
+            f.write(data)
+
+    write(".tbs", b[tbs[1]:tbs[3]])
+    write(".cert", b[cert[2]:cert[3]])
+    write(".sig", b[sig[2] + 1:sig[3]])  # a BIT STRING: after its unused-bits octet
+    t = children(b, tbs[2], tbs[3])
+    eseal, data_hash, prop = t[1], t[3], t[4]
+    e = children(b, eseal[2], eseal[3])
+    signed = b[e[0][1]:e[2][3]]
+    write(".seal-tbs", b"\x30" + der_len(len(signed)) + signed)
+    write(".maker-cert", b[e[1][2]:e[1][3]])
+    write(".seal-sig", b[e[3][2] + 1:e[3][3]])
+    info = children(b, e[0][2], e[0][3])
+    picture = children(b, info[3][2], info[3][3])
+    write(".picture", b[picture[1][2]:picture[1][3]])
+    print(oid(b[alg[2]:alg[3]]), b[data_hash[2] + 1:data_hash[3]].hex(), b[prop[2]:prop[3]].decode())
 
 
 # ---- PNG (pdftoppm output: 8-bit RGB or RGBA, not interlaced) ----------------------------------
@@ -328,6 +372,8 @@ def main():
         extract(args[0], int(args[1]), args[2])
     elif cmd == "signer-info":
         signer_info(args[0], args[1])
+    elif cmd == "ses":
+        ses(args[0], args[1])
     elif cmd == "pixels":
         pixels(args[0], args[1], args[2])
     elif cmd == "sig-rects":

@@ -141,6 +141,7 @@ class PdfBuilder {
     // taken off the second range.
     std::size_t widen_gap = 0;
     std::size_t shorten_end = 0;
+    std::string widget_extra{};  // more entries of the widget, e.g. " /AP << /N 12 0 R >>"
   };
   using SignFn = std::function<Bytes(BytesView covered)>;
 
@@ -163,7 +164,8 @@ class PdfBuilder {
     s += " >>";
     obj_[sig] = s;
     obj_[widget] = "<< /Type /Annot /Subtype /Widget /FT /Sig /T (" + spec.field + ") /V " +
-                   ref(sig) + " /Rect [0 0 0 0] /F 132 /P " + ref(page_id(spec.page)) + " >>";
+                   ref(sig) + " /Rect [0 0 0 0] /F 132 /P " + ref(page_id(spec.page)) +
+                   spec.widget_extra + " >>";
     annots_.at(static_cast<std::size_t>(spec.page)).push_back(widget);
     fields_.push_back(widget);
     sig_flags = 3;

@@ -184,6 +184,25 @@ TEST_P(PdfVerifyTest, PageAddedAfterSignature) {
   EXPECT_EQ(r.pages, 4U);
 }
 
+// The appearance of a signed signature (the seal image a reader sees) redrawn in a later
+// update: never allowed, whatever the DocMDP level (approval signature here).
+TEST_P(PdfVerifyTest, SignatureAppearanceChangedAfterSignature) {
+  PdfBuilder b;
+  const std::string form = " /Type /XObject /Subtype /Form /BBox [0 0 100 100]";
+  const int ap = b.alloc();
+  b.set(ap, PdfBuilder::stream("1 0 0 rg 0 0 100 100 re f", form));  // a red seal
+  b.update({ap});
+  b.sign({.widget_extra = " /AP << /N " + PdfBuilder::ref(ap) + " >>"}, cms_by(signer_));
+  ASSERT_TRUE(check(b.data).valid) << verify_report_text(check(b.data));
+  b.set(ap, PdfBuilder::stream("0 0 1 rg 0 0 100 100 re f", form));  // swapped for a blue one
+  b.update({ap});
+  const auto r = check(b.data);
+  EXPECT_FALSE(r.valid);
+  EXPECT_EQ(r.status, diag::kSignatureAppearanceChanged) << verify_report_text(r);
+  const auto& s = r.signatures.at(0);
+  EXPECT_TRUE(s.cms && s.cms->valid);  // the signature itself is intact
+}
+
 TEST_P(PdfVerifyTest, ContentChangedAfterSignature) {
   PdfBuilder b;
   b.sign({}, cms_by(signer_));

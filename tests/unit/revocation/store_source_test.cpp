@@ -82,6 +82,7 @@ TEST_P(StoreSourceTest, StatusAtTheValidationTime) {
     EXPECT_NE(a.detail.find("certificateHold"), std::string::npos) << a.detail;
     a = ask(*c.leaf, *c.issuing, *held->revoked_at - seconds(1));
     EXPECT_EQ(a.status, RevocationStatus::kGood) << a.diag << ": " << a.detail;
+    EXPECT_EQ(a.diag, diag::kStoreRevokedLater);
     ASSERT_TRUE(rt_->ca().release(c.serial, hpki::test::admin()));
     EXPECT_EQ(ask(*c.leaf, *c.issuing, now() + minutes(1)).status, RevocationStatus::kGood);
 
@@ -96,6 +97,7 @@ TEST_P(StoreSourceTest, StatusAtTheValidationTime) {
     EXPECT_NE(a.detail.find("keyCompromise"), std::string::npos) << a.detail;
     a = ask(*c.leaf, *c.issuing, *rv->revoked_at - seconds(1));
     EXPECT_EQ(a.status, RevocationStatus::kGood) << a.diag << ": " << a.detail;
+    EXPECT_EQ(a.diag, diag::kStoreRevokedLater);  // a signature made before notes it
 
     // hpki's CA certificates are good; a serial the CA never issued is unknown.
     a = ask(*c.issuing, *c.root, now());
