@@ -1,13 +1,14 @@
 // Peak memory of PDF signing and verification against the document's size (issue 20): does
 // hashing stream, or does memory grow with copies of the document?
 //   usage: bench_pdf_memory [MB ...]   (default: 5 50; each a 100-page PDF of about that size)
-// For each document and operation a child process is forked (the document already in memory),
-// returns free heap to the system (malloc_trim), resets its peak RSS (/proc/self/clear_refs
-// "5", Linux >= 4.0), runs the operation once and reads VmHWM: extra = VmHWM - VmRSS before,
-// the memory the operation needed on top of the document, including its result (a signed PDF
-// is a new buffer of the input's size plus the update). The child runs the operation once
-// before the reset, so that the code pages it touches are not counted. P-256 (the hash and key do not change
-// the memory; the operations are those of bench_pdf).
+// For each document and operation a child process is forked (the document already in memory).
+// It runs the operation once (fork does not copy the page tables of file mappings, so the code
+// of qpdf, OpenSSL and hpki would otherwise be faulted in and counted), returns free heap to the
+// system (malloc_trim), resets its peak RSS (/proc/self/clear_refs "5", Linux >= 4.0), runs the
+// operation again and reads VmHWM: extra = VmHWM - VmRSS before, the memory the operation
+// needed on top of the document, including its result (a signed PDF is a new buffer of the
+// input's size plus the update). P-256 (the hash and key do not change the memory; the
+// operations are those of bench_pdf).
 #include <malloc.h>
 #include <sys/wait.h>
 #include <unistd.h>
