@@ -99,3 +99,11 @@ echo "== two-party SM2 (bench_cosign)" >&2
 echo
 echo "== mobile co-signing end to end (bench/compare/cosign.sh)" >&2
 bash "$(dirname "$0")/compare/cosign.sh" "$BUILD_DIR"
+# PDF signatures (issue 20): PAdES B-B signatures and verifications per second of a 1-page and a
+# 100-page (~5 MB) PDF next to the raw signature of the same key (overhead_us = the PDF layer),
+# then peak memory against the document's size (5 and 50 MB).
+echo
+echo "== PDF signatures (bench_pdf, bench_pdf_memory)" >&2
+"$BUILD_DIR/bench/bench_pdf" --benchmark_min_time="${PDF_BENCH_SECONDS:-0.5}"
+echo
+"$BUILD_DIR/bench/bench_pdf_memory"

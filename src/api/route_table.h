@@ -37,6 +37,7 @@ struct ApiRoute {
   std::string_view request_schema;  // its #/components/schemas name; "" without a body
   int success;                      // status of a successful call
   RouteHandler handler;
+  std::size_t max_body_bytes = 0;  // request body limit; 0 = the server's ([server])
 };
 
 // Every /api/v1 route: the resources' lists (cas and profiles, certificates, subjects, audit,

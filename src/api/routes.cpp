@@ -33,6 +33,7 @@ void add_api_routes(http::Router& router, ApiContext& c) {
   for (const ApiRoute& spec : api_routes()) {
     http::RouteOptions o;
     o.summary = std::string(spec.summary);
+    o.max_body_bytes = spec.max_body_bytes;
     std::visit(
         [&](auto fn) {
           using Fn = decltype(fn);

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "crypto/digest.h"
 #include "pdf/detail/document_impl.h"
 #include "pdf/detail/objects.h"
 
@@ -249,6 +250,16 @@ Result<std::vector<SignatureInfo>> extract_signatures(const Document& doc) {
     return x.signed_end < y.signed_end;
   });
   return out;
+}
+
+Result<Bytes> signed_digest(const Document& doc, const SignatureInfo& sig, crypto::HashAlg alg) {
+  if (!sig.byte_range) return fail(ErrorCode::kInvalidArgument, "no valid /ByteRange");
+  const auto& r = *sig.byte_range;
+  const BytesView pdf = doc.bytes();
+  auto h = HPKI_TRY(crypto::Hasher::create(alg));
+  HPKI_TRY(h.update(pdf.subspan(r[0], r[1])));
+  HPKI_TRY(h.update(pdf.subspan(r[2], r[3])));
+  return h.finish();
 }
 
 Bytes signed_bytes(const Document& doc, const SignatureInfo& sig) {

@@ -24,6 +24,7 @@
 
 #include "core/bytes.h"
 #include "core/error.h"
+#include "crypto/algorithm.h"
 #include "pdf/document.h"
 
 namespace hpki::pdf {
@@ -59,5 +60,8 @@ struct SignatureInfo {
 
 // The bytes a valid ByteRange covers: [0, a) followed by [b, b + c). Empty without one.
 [[nodiscard]] Bytes signed_bytes(const Document& doc, const SignatureInfo& sig);
+// The digest with `alg` of the bytes the ByteRange covers, hashed where they lie (no copy).
+[[nodiscard]] Result<Bytes> signed_digest(const Document& doc, const SignatureInfo& sig,
+                                          crypto::HashAlg alg);
 
 }  // namespace hpki::pdf

@@ -191,8 +191,8 @@ void check_signature(const Document& doc, const sign::TrustSettings& trust,
     r.detail = s.contents_error;
     return;
   }
-  const Bytes content = signed_bytes(doc, s);
   if (s.is_document_timestamp()) {
+    const Bytes content = signed_bytes(doc, s);
     // ETSI EN 319 142-1 5.4.3: a document time-stamp is a TimeStampToken whose messageImprint
     // is the digest of the bytes the ByteRange covers.
     sign::TimestampReport ts;
@@ -224,7 +224,9 @@ void check_signature(const Document& doc, const sign::TrustSettings& trust,
     sign::VerifyRequest req;
     req.mode = sign::Mode::kCmsDetached;
     req.signature = s.contents;
-    req.content = BytesView(content);
+    // The covered bytes are hashed where they lie (a CMS without signed attributes, which PDF
+    // signatures do not use, needs the bytes themselves).
+    req.content_digest = [&](crypto::HashAlg alg) { return signed_digest(doc, s, alg); };
     sign::TrustSettings t = trust;
     t.intermediates = pool;
     r.cms = sign::verify(req, t);
@@ -235,7 +237,7 @@ void check_signature(const Document& doc, const sign::TrustSettings& trust,
       return;
     }
   } else if (s.sub_filter == kSubFilterSes) {
-    check_stamp(s, content, trust, pool, r);
+    check_stamp(s, signed_bytes(doc, s), trust, pool, r);
     if (!r.ses || r.status != diag::kValid) return;
   } else {
     r.status = diag::kUnsupportedSubFilter;

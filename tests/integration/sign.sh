@@ -206,6 +206,46 @@ expect_eq "an unknown key: 404" 404 "$(code -H "Authorization: Bearer $INTEG" "$
 expect_eq "auditor may not sign: 403" 403 "$(code -H "Authorization: Bearer $AUDITOR" "${API}sign" -d "{\"key\":\"org-rsa\",\"data\":\"$DATA\"}")"
 expect_eq "bad base64: 400" 400 "$(code -H "Authorization: Bearer $INTEG" "${API}sign" -d '{"key":"org-rsa","data":"!!"}')"
 expect_eq "not a CMS: 400" 400 "$(code -H "Authorization: Bearer $INTEG" "${API}verify" -d "{\"signature\":\"$DATA\"}")"
+# PDFs over the API (issue 20, docs/pdf.md "API"): mode pdf signs a PDF (PAdES) with a registered
+# key, a seal of the key's organization is drawn (an SM2 seal stamps a GB/T 38540 SES_Signature),
+# and POST /verify with mode pdf reports every signature.
+python3 "$(dirname "$0")/make_pdf.py" rec.pdf 2
+python3 "$(dirname "$0")/make_pdf.py" --seal seal.png
+PDF=$(base64 -w0 rec.pdf)
+h seal create --org 示例医院 --name 示例医院电子公章 --image seal.png --cert sm2-org.pem --maker-key org-sm2 >seal.txt
+SEAL=$(awk '/^id:/ {print $2}' seal.txt)
+for fam in rsa sm2; do
+  printf '{"key":"org-%s","mode":"pdf","data":"%s","pdf":{"level":"b-t","anchor":"医生签名:","image":"%s","reason":"出院小结"}}' \
+    "$fam" "$PDF" "$(base64 -w0 seal.png)" >req.json
+  expect_eq "$fam: POST /sign mode pdf (PAdES B-T, image at the anchor): 200" 200 \
+    "$(code -H "Authorization: Bearer $INTEG" "${API}sign" --data-binary @req.json)"
+  expect_eq "$fam: the answer names PAdES B-T" pades-b-t "$(jq -r .format body.json)"
+  jq -r .pdf body.json | base64 -d >"api-$fam.pdf"
+  check "$fam: qpdf --check accepts the API's PDF" qpdf --check "api-$fam.pdf"
+  check "$fam: hpki verify pdf: valid" h verify pdf "api-$fam.pdf"
+  printf '{"mode":"pdf","signature":"%s"}' "$(base64 -w0 "api-$fam.pdf")" >vreq.json
+  expect_eq "$fam: POST /verify mode pdf: 200" 200 "$(code -H "Authorization: Bearer $AUDITOR" "${API}verify" --data-binary @vreq.json)"
+  expect_eq "$fam: API verify pdf: valid" true "$(jq -r .valid body.json)"
+  expect_eq "$fam: API verify pdf: the signature timestamp is valid" true "$(jq -r '.signatures[0].cms.timestamp.valid' body.json)"
+done
+check "rsa: pdfsig says the API's PDF signature is valid" grep -q "Signature is Valid" <(pdfsig api-rsa.pdf 2>&1)
+printf '{"key":"org-sm2","mode":"pdf","data":"%s","pdf":{"seal":"%s","page":1,"rect":{"x":380,"y":600,"w":113,"h":113}}}' "$PDF" "$SEAL" >req.json
+expect_eq "sm2: POST /sign with an SM2 seal: 200" 200 "$(code -H "Authorization: Bearer $INTEG" "${API}sign" --data-binary @req.json)"
+expect_eq "sm2: the seal stamps a GB/T 38540 SES_Signature" GBT38540.SES "$(jq -r .format body.json)"
+jq -r .pdf body.json | base64 -d >api-seal.pdf
+h --json verify pdf api-seal.pdf >seal-report.json || true
+expect_eq "sm2: the stamp verifies" true "$(jq -r .valid seal-report.json)"
+expect_eq "sm2: the report names the seal" 示例医院电子公章 "$(jq -r '.signatures[0].seal_stamp.seal_name' seal-report.json)"
+expect_eq "a seal for a certificate it does not list: 403/409/400" true \
+  "$(c=$(printf '{"key":"org-rsa","mode":"pdf","data":"%s","pdf":{"seal":"%s","page":1,"rect":{"x":1,"y":1,"w":50,"h":50}}}' "$PDF" "$SEAL" >req.json; code -H "Authorization: Bearer $INTEG" "${API}sign" --data-binary @req.json); [ "$c" -ge 400 ] && [ "$c" -lt 500 ] && echo true)"
+check "the refusal names seal.signer_not_allowed" grep -q "seal.signer_not_allowed" body.json
+printf '{"key":"org-rsa","mode":"pdf","data":"%s"}' "$DATA" >req.json
+expect_eq "mode pdf with data that is not a PDF: 400" 400 "$(code -H "Authorization: Bearer $INTEG" "${API}sign" --data-binary @req.json)"
+printf '{"key":"org-rsa","mode":"pdf","data":"%s","pdf":{"rect":{"x":"1","y":1,"w":1,"h":1}}}' "$PDF" >req.json
+expect_eq "mode pdf with a string for a number: 400" 400 "$(code -H "Authorization: Bearer $INTEG" "${API}sign" --data-binary @req.json)"
+printf '{"key":"org-rsa","mode":"pdf","data":"%s"}' "$PDF" >req.json
+expect_eq "mode pdf, a key of another organization: 404" 404 "$(code -H "Authorization: Bearer $INTEG_B" "${API}sign" --data-binary @req.json)"
+
 # Revoked in this home's store after the time-stamped signature: still valid (noted); a
 # signature without a timestamp, verified now, is revoked.
 RSA_SIG=$(base64 -w0 api-rsa.p7s)
