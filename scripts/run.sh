@@ -5,7 +5,7 @@
 # once), then starts `hpki serve` and prints a curl line that issues a certificate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=$PWD/build/bin/hpki
+BIN=${HPKI_BIN:-$PWD/build/bin/hpki}  # tests/integration/pdf.sh runs it with the binary under test
 HOME_DIR=${HPKI_HOME:-./hpki-data}
 API_LISTEN=${HPKI_API_LISTEN:-127.0.0.1:8443}
 HTTP_LISTEN=${HPKI_HTTP_LISTEN:-127.0.0.1:8080}

@@ -21,7 +21,8 @@
 #     dataHash, the signer's and the seal maker's SM2 signatures, the picture), drawn in its
 #     rectangle; a changed byte and a swapped seal image; an RSA seal checked by pdfsig; an
 #     expired seal and another signer's seal are refused;
-#   - the newcomer's commands of docs/pdf.md on a fresh home.
+#   - the Quick start of docs/pdf.md (after `make run`'s scripts/run.sh made the demo home), and
+#     the same three steps on a fresh home of one's own.
 # pdf_tool.py reads the files from outside hpki (ByteRange, CMS, PNG pixels) and writes the
 # tampering incremental updates.
 source "$(dirname "$0")/lib.sh"
@@ -361,8 +362,47 @@ check "another signer's seal: refused" test "$(code_of hs --key org-ecdsa --in d
 check "another signer's seal: seal.signer_not_allowed" grep -q "seal.signer_not_allowed" err.txt
 stop_server
 
-# ---- the newcomer's commands (docs/pdf.md) on a fresh home ----------------------------------
-N=$WORK/newcomer
+# ---- the newcomer: docs/pdf.md "Quick start" -----------------------------------------------
+# `make run` (scripts/run.sh) creates the demo home with its signing keys and seals, then serves;
+# once it serves it is stopped, and the commands of the Quick start run as docs/pdf.md prints
+# them (build/bin/hpki and hpki-data pointed at this test's binary and home), without
+# HPKI_PASSPHRASE (the demo home keeps its own).
+REPO=$(cd "$(dirname "$TOOL")/../.." && pwd)
+DEMO=$WORK/hpki-data
+env -u HPKI_PASSPHRASE HPKI_HOME="$DEMO" HPKI_API_LISTEN=127.0.0.1:0 HPKI_HTTP_LISTEN=127.0.0.1:0 \
+  bash "$REPO/scripts/run.sh" >run.out 2>run.err &
+RUN_PID=$!
+SERVERS="$SERVERS $RUN_PID"  # stopped by cleanup if the test ends early
+for _ in $(seq 1 900); do
+  grep -q "Stop with Ctrl-C" run.out 2>/dev/null && break
+  kill -0 "$RUN_PID" 2>/dev/null || break
+  sleep 0.1
+done
+grep -q "Stop with Ctrl-C" run.out || { echo "---- make run:"; cat run.out run.err; } >&2
+check "make run: the demo home is ready (keys and seals)" grep -q "Stop with Ctrl-C" run.out
+sleep 0.5
+kill -TERM "$RUN_PID" 2>/dev/null || true
+wait "$RUN_PID" 2>/dev/null || true
+SERVERS=$(tr ' ' '\n' <<<"$SERVERS" | grep -vx "$RUN_PID" | tr '\n' ' ' || true)
+awk '/^## Quick start/ {q = 1} q && /^```/ {n++; next} q && n == 1 {print} n >= 2 {exit}' "$REPO/docs/pdf.md" |
+  sed -e ':a' -e '/\\$/{N;s/\\\n//;ba}' >quickstart.sh
+expect_eq "docs/pdf.md Quick start: three commands" 3 "$(grep -c . quickstart.sh)"
+sed -i -e "s#build/bin/hpki#\"$HPKI\"#g" -e "s#hpki-data#$DEMO#g" \
+  -e "s#tests/integration/make_pdf.py#$MAKE_PDF#g" quickstart.sh
+mkdir newcomer && cp quickstart.sh newcomer/
+expect_eq "docs/pdf.md Quick start: the commands succeed (exit 0 of verify)" 0 \
+  "$(cd newcomer && set +e; env -u HPKI_PASSPHRASE bash -e quickstart.sh >../out.txt 2>../err.txt; echo $?)"
+check "Quick start: the report says valid" grep -q "PDF verification: OK (valid)" out.txt
+read -r qpage qrect < <(python3 "$TOOL" sig-rects newcomer/signed.pdf)
+expect_eq "Quick start: the seal is on the last page" 3 "$qpage"
+pdftoppm -r 72 -png -f 3 -l 3 newcomer/signed.pdf render-quick
+read -r inside outside < <(python3 "$TOOL" pixels render-quick-3.png "$qrect" red)
+check "Quick start: the seal is drawn on the anchor ($inside red pixels in $qrect)" test "$inside" -gt 1000
+expect_eq "Quick start: no red pixels elsewhere" 0 "$outside"
+
+# The same with a fresh home of one's own, as the brief of issue 20 puts it: an org-sign key
+# registered, then sign with a seal image at the anchor, then verify.
+N=$WORK/newcomer-home
 new_home "$N"
 n() { "$HPKI" --home "$N" "$@"; }
 ns() { n sign pdf "$@" >/dev/null; }
@@ -371,11 +411,11 @@ openssl req -new -key doctor.key -sm3 -sigopt distid:1234567812345678 -utf8 -out
 n cert issue --profile org-sign --csr doctor.csr --name "示例医院 电子公章" --org 示例医院 --country CN --out doctor.pem >/dev/null
 n ca chain --family sm2 | csplit -s -z -f newcomer-ca- - '/-----BEGIN CERTIFICATE-----/' '{*}'
 n key import --name hospital --in doctor.key >/dev/null
-check "newcomer (1): key register" quiet n key register --id hospital --ref file:hospital --cert doctor.pem \
+check "own home (1): key register" quiet n key register --id hospital --ref file:hospital --cert doctor.pem \
   --chain newcomer-ca-00 --org 示例医院
-check "newcomer (2): sign with the seal at the anchor" ns --key hospital --in doc.pdf --out signed.pdf \
+check "own home (2): sign with the seal image at the anchor" ns --key hospital --in doc.pdf --out signed.pdf \
   --image seal.png --anchor 医生签名:
-expect_eq "newcomer (3): hpki verify pdf exit 0" 0 "$(code_of n verify pdf signed.pdf)"
-check "newcomer (3): the report names the signer" grep -q "示例医院 电子公章" out.txt
+expect_eq "own home (3): hpki verify pdf exit 0" 0 "$(code_of n verify pdf signed.pdf)"
+check "own home (3): the report names the signer" grep -q "示例医院 电子公章" out.txt
 
 finish
