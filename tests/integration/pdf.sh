@@ -403,7 +403,7 @@ expect_eq "Quick start: no red pixels elsewhere" 0 "$outside"
 # The same with a fresh home of one's own, as the brief of issue 20 puts it: an org-sign key
 # registered, then sign with a seal image at the anchor, then verify.
 N=$WORK/newcomer-home
-new_home "$N"
+(DB_URL=""; new_home "$N")  # its own SQLite file: the test database belongs to $H
 n() { "$HPKI" --home "$N" "$@"; }
 ns() { n sign pdf "$@" >/dev/null; }
 openssl genpkey -algorithm SM2 -out doctor.key 2>/dev/null
