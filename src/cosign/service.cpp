@@ -793,7 +793,8 @@ Result<SigningRequestRecord> Service::create_request(const std::string& org, con
     // field itself is added at the approval (docs/cosign.md §3 "Format pdf").
     const PdfOptions o = n.pdf.value_or(PdfOptions{});
     pdf_options = pdf_options_json(o);
-    HPKI_TRY(parse_pdf_options(pdf_options));  // the same rules for the service's callers
+    // The same rules for every caller of the service.
+    if (auto checked = parse_pdf_options(pdf_options); !checked) return fail(checked.error());
     if (auto ok = d_.pdf.check(n.document, o); !ok) {
       return fail(problem_error(ok.error().code() == ErrorCode::kTooLarge
                                     ? ErrorCode::kTooLarge

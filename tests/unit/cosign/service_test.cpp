@@ -14,10 +14,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "api/cosign_pdf.h"
@@ -902,7 +904,8 @@ class CosignPdfTest : public CosignServiceTest {
 
     // hpki's PDF verifier: valid, one PAdES signature by the doctor's certificate.
     sign::TrustSettings t;
-    for (const auto& ca : rt_->ca().list_cas().value()) {
+    const auto cas = rt_->ca().list_cas().value();
+    for (const auto& ca : cas) {
       auto c = x509::Certificate::parse(ca.certificate).value();
       (c->subject().der == c->issuer().der ? t.anchors : t.intermediates).push_back(c);
     }
@@ -919,7 +922,9 @@ class CosignPdfTest : public CosignServiceTest {
     EXPECT_EQ(sig.cms->signer->der(), ph.certificate);
     EXPECT_FALSE(sig.cms->signing_time) << "PAdES: no signingTime attribute (the /M says it)";
     EXPECT_EQ(sig.info.name.value_or(""), "张三");
-    if (visible) EXPECT_EQ(sig.info.reason.value_or(""), "主治医师签名");
+    if (visible) {
+      EXPECT_EQ(sig.info.reason.value_or(""), "主治医师签名");
+    }
     EXPECT_EQ(sig.cms->timestamp.has_value(), timestamp);
     if (timestamp) {
       ASSERT_TRUE(sig.cms->timestamp);
