@@ -201,7 +201,10 @@ Result<http::Response> create_signing_request(ApiContext& c, const http::Request
     n.pdf = HPKI_TRY(cosign::parse_pdf_options(body.at("pdf").dump()));
   }
   std::optional<cosign::NewQr> qr;
-  auto r = HPKI_TRY(svc(c).create_request(*p.org, n, p.actor(), &qr));
+  auto created = svc(c).create_request(*p.org, n, p.actor(), &qr);
+  // A cosign problem (format pdf: cosign/document-invalid) keeps its type.
+  if (!created && !cosign::problem_type(created.error()).empty()) return problem(created.error());
+  auto r = HPKI_TRY(std::move(created));
   json j = request_json(r);
   if (qr) j["qr"] = {{"id", qr->record.id}, {"url", qr->url}};
   return json_response(201, j);
