@@ -97,6 +97,10 @@ json request_json(const SigningRequestRecord& r) {
   if (r.signing_time) j["signing_time"] = format_rfc3339(*r.signing_time);
   if (!r.error.empty()) j["error"] = r.error;
   if (!r.device_id.empty()) j["device_id"] = r.device_id;
+  if (r.format == "pdf" && !r.pdf_options.empty()) {
+    json o = json::parse(r.pdf_options, nullptr, false);
+    if (!o.is_discarded()) j["pdf"] = o;
+  }
   return j;
 }
 
@@ -191,8 +195,16 @@ Result<http::Response> create_signing_request(ApiContext& c, const http::Request
     n.expires_in = std::chrono::seconds(*e);
   }
   n.qr = HPKI_TRY(bool_field(body, "qr"));
+  if (body.contains("pdf") && !body.at("pdf").is_null()) {
+    if (!body.at("pdf").is_object())
+      return fail(ErrorCode::kInvalidArgument, "field 'pdf' must be an object");
+    n.pdf = HPKI_TRY(cosign::parse_pdf_options(body.at("pdf").dump()));
+  }
   std::optional<cosign::NewQr> qr;
-  auto r = HPKI_TRY(svc(c).create_request(*p.org, n, p.actor(), &qr));
+  auto created = svc(c).create_request(*p.org, n, p.actor(), &qr);
+  // A cosign problem (format pdf: cosign/document-invalid) keeps its type.
+  if (!created && !cosign::problem_type(created.error()).empty()) return problem(created.error());
+  auto r = HPKI_TRY(std::move(created));
   json j = request_json(r);
   if (qr) j["qr"] = {{"id", qr->record.id}, {"url", qr->url}};
   return json_response(201, j);
@@ -484,6 +496,27 @@ http::Response show_request(ApiContext& c, const http::Request& req) {
   return device_guard(c, req, [&](const CosignDeviceRecord& d) -> Result<http::Response> {
     auto r = HPKI_TRY(svc(c).request_for(d, std::string(req.param("id").value_or(""))));
     return json_response(200, phone_request_json(r, true));
+  });
+}
+
+// Format pdf: the prepared PDF of a request this device approved (docs/cosign.md §3 "Format
+// pdf"), so that the phone can check that M's messageDigest is the digest of its ByteRange and
+// that it begins with the document it showed.
+http::Response prepared_pdf(ApiContext& c, const http::Request& req) {
+  return device_guard(c, req, [&](const CosignDeviceRecord& d) -> Result<http::Response> {
+    auto r = HPKI_TRY(svc(c).request_for(d, std::string(req.param("id").value_or(""))));
+    if (r.format != "pdf" || r.state != "approved" || r.device_id != d.id || !r.prepared) {
+      return fail(Error{ErrorCode::kConflict,
+                        std::string(cosign::problem::kNotPending) + ": request " + r.id +
+                            " is not an approved PDF request of this device (" + r.state + ")"});
+    }
+    json range = json::array();
+    std::istringstream in(r.byte_range);
+    for (std::uint64_t v = 0; in >> v;) range.push_back(v);
+    return json_response(200, json{{"id", r.id},
+                                   {"pdf", base64_encode(*r.prepared)},
+                                   {"byte_range", range},
+                                   {"size", r.prepared->size()}});
   });
 }
 
@@ -854,6 +887,8 @@ constexpr PhoneRouteDoc kPhoneRoutes[] = {
     {"GET", "/api/v1/m/me", "Phone: the device, its certificate and pending count", "device-token"},
     {"GET", "/api/v1/m/requests", "Phone: pending signing requests (待签)", "device-token"},
     {"GET", "/api/v1/m/requests/{id}", "Phone: one request with its document", "device-token"},
+    {"GET", "/api/v1/m/requests/{id}/prepared",
+     "Phone: the prepared PDF of an approved format-pdf request (to check M)", "device-token"},
     {"POST", "/api/v1/m/requests/{id}/reject", "Phone: reject a request", "device-token"},
     {"POST", "/api/v1/m/sign/start",
      "Phone: approve requests (passkey or PIN) and get hpki's half of each signature (S2)",
@@ -883,11 +918,11 @@ constexpr PhoneRouteDoc kPhoneRoutes[] = {
      "device-token"},
 };
 using PhoneFn = http::Response (*)(ApiContext&, const http::Request&);
-constexpr PhoneFn kPhoneHandlers[] = {&enroll_start, &enroll_keygen, &enroll_finish,  &me,
-                                      &list_pending, &show_request,  &reject_request, &sign_start,
-                                      &sign_finish,  &decrypt,       &refresh,        &handwriting,
-                                      &qr_scan,      &qr_confirm,    &qr_cancel,      &qr_new,
-                                      &qr_get,       &qr_redeem,     &qr_session,     nullptr};
+constexpr PhoneFn kPhoneHandlers[] = {
+    &enroll_start, &enroll_keygen,  &enroll_finish, &me,          &list_pending, &show_request,
+    &prepared_pdf, &reject_request, &sign_start,    &sign_finish, &decrypt,      &refresh,
+    &handwriting,  &qr_scan,        &qr_confirm,    &qr_cancel,   &qr_new,       &qr_get,
+    &qr_redeem,    &qr_session,     nullptr};
 static_assert(std::size(kPhoneRoutes) == std::size(kPhoneHandlers));
 
 }  // namespace

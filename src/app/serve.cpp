@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "api/cosign_pdf.h"
 #include "api/cosign_routes.h"
 #include "api/crl_routes.h"
 #include "api/ocsp_routes.h"
@@ -257,6 +258,8 @@ cosign::Deps cosign_deps(ca::Runtime& rt, const tsa::TsaService* tsa) {
     if (!r) return cosign::WebhookResult{0, r.error().detail()};
     return cosign::WebhookResult{r->status, std::to_string(r->status)};
   };
+  // Format pdf: the PDF module's steps (pdf/ is above cosign/; docs/cosign.md §3).
+  d.pdf = api::cosign_pdf_steps();
   return d;
 }
 

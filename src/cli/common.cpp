@@ -1,5 +1,7 @@
 #include "cli/common.h"
 
+#include "x509/bundle.h"
+
 #include <termios.h>
 #include <unistd.h>
 
@@ -207,6 +209,28 @@ std::unique_ptr<revocation::CrlPublisher> publish_crls_on_change(ca::Runtime& rt
     p->on_status_change(c.ca_id, c.serial, c.action);
   });
   return pub;
+}
+
+Result<std::vector<x509::CertificatePtr>> read_certificates(const std::vector<std::string>& files) {
+  std::vector<x509::CertificatePtr> out;
+  for (const auto& f : files) {
+    auto data = HPKI_TRY(read_input_file(f, x509::kMaxBundleSize));
+    auto certs = x509::parse_certificate_bundle(data);
+    if (!certs) return fail(certs.error().with_context(f));
+    out.insert(out.end(), certs->begin(), certs->end());
+  }
+  return out;
+}
+
+Result<std::vector<x509::CrlPtr>> read_crls(const std::vector<std::string>& files) {
+  std::vector<x509::CrlPtr> out;
+  for (const auto& f : files) {
+    auto data = HPKI_TRY(read_input_file(f, x509::kMaxBundleSize));
+    auto crls = x509::parse_crl_bundle(data);
+    if (!crls) return fail(crls.error().with_context(f));
+    out.insert(out.end(), crls->begin(), crls->end());
+  }
+  return out;
 }
 
 }  // namespace hpki::cli

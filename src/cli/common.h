@@ -14,6 +14,8 @@
 #include "core/error.h"
 #include "revocation/crl_publisher.h"
 #include "store/store.h"
+#include "x509/certificate.h"
+#include "x509/crl.h"
 
 namespace hpki::cli {
 
@@ -31,6 +33,12 @@ namespace hpki::cli {
 
 // Reads a passphrase from the terminal without echo (kConfigMissing when stdin is not a tty).
 [[nodiscard]] Result<SecretBytes> prompt_passphrase(const std::string& prompt, bool confirm);
+
+// The certificates (PEM or DER bundles) and the CRLs of the given files, in order; an error
+// names the file.
+[[nodiscard]] Result<std::vector<x509::CertificatePtr>> read_certificates(
+    const std::vector<std::string>& files);
+[[nodiscard]] Result<std::vector<x509::CrlPtr>> read_crls(const std::vector<std::string>& files);
 
 [[nodiscard]] Result<Bytes> read_input_file(const std::string& path,
                                             std::size_t limit = 16 * 1024 * 1024);

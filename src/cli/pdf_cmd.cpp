@@ -124,12 +124,7 @@ Result<int> run_sign_pdf(Context& ctx, const SignPdfArgs& a) {
   if (!a.tsa.empty()) o.timestamp = http_digest_timestamp(a.tsa, a.tsa_cacert);
   pdf::ValidationSources vs;
   vs.store = &rt->store();
-  for (const auto& file : a.crls) {
-    auto der = HPKI_TRY(read_input_file(file, x509::kMaxCrlSize));
-    auto crl = x509::Crl::parse(der);
-    if (!crl) return fail(crl.error().with_context(file));
-    vs.crls.push_back(*crl);
-  }
+  vs.crls = HPKI_TRY(read_crls(a.crls));
   o.validation_data = pdf::crl_validation_data(std::move(vs));
 
   if (use && use->seal) {
@@ -165,17 +160,6 @@ struct VerifyPdfArgs {
   bool require_revocation = false, no_changes = false;
 };
 
-Result<std::vector<x509::CertificatePtr>> certificates_in(const std::vector<std::string>& files) {
-  std::vector<x509::CertificatePtr> out;
-  for (const auto& f : files) {
-    auto data = HPKI_TRY(read_input_file(f, x509::kMaxBundleSize));
-    auto certs = x509::parse_certificate_bundle(data);
-    if (!certs) return fail(certs.error().with_context(f));
-    out.insert(out.end(), certs->begin(), certs->end());
-  }
-  return out;
-}
-
 // hpki's store as a revocation source of `verify pdf`: a certificate revoked only after the
 // signing time is good there, and reported as sign.revoked_after_signing so that the
 // signature's report carries the note (sign/sign_service.h).
@@ -196,14 +180,9 @@ class SigningTimeStoreSource final : public x509::RevocationSource {
 Result<int> run_verify_pdf(Context& ctx, const VerifyPdfArgs& a) {
   const Bytes input = HPKI_TRY(read_input_file(a.in, pdf::kMaxPdfSize));
   sign::TrustSettings t;
-  t.anchors = HPKI_TRY(certificates_in(a.trust));
-  t.intermediates = HPKI_TRY(certificates_in(a.intermediates));
-  for (const auto& f : a.crls) {
-    auto data = HPKI_TRY(read_input_file(f, x509::kMaxBundleSize));
-    auto crls = x509::parse_crl_bundle(data);
-    if (!crls) return fail(crls.error().with_context(f));
-    t.crls.insert(t.crls.end(), crls->begin(), crls->end());
-  }
+  t.anchors = HPKI_TRY(read_certificates(a.trust));
+  t.intermediates = HPKI_TRY(read_certificates(a.intermediates));
+  t.crls = HPKI_TRY(read_crls(a.crls));
   const SystemClock clock;
   t.now = clock.now();
   // With an hpki home: its TSA designations, its revocation records, and (without --trust) its

@@ -64,17 +64,6 @@ sign::KeyRegistry registry_of(Context& ctx) {
   return sign::KeyRegistry(std::filesystem::path(ctx.home) / "signing-keys");
 }
 
-Result<std::vector<x509::CertificatePtr>> certs_of(const std::vector<std::string>& files) {
-  std::vector<x509::CertificatePtr> out;
-  for (const auto& f : files) {
-    auto data = HPKI_TRY(read_input_file(f, x509::kMaxBundleSize));
-    auto certs = x509::parse_certificate_bundle(data);
-    if (!certs) return fail(certs.error().with_context(f));
-    out.insert(out.end(), certs->begin(), certs->end());
-  }
-  return out;
-}
-
 Result<int> run_sign(Context& ctx, const SignArgs& a) {
   if (a.raw && (a.detached || !a.tsa.empty() || a.gmt0010))
     return fail(ErrorCode::kInvalidArgument, "--raw excludes --detached, --tsa and --gmt0010");
@@ -117,14 +106,9 @@ Result<int> run_verify_cms(Context& ctx, const VerifyCmsArgs& a) {
     req.content = content;
   }
   sign::TrustSettings t;
-  t.anchors = HPKI_TRY(certs_of(a.trust));
-  t.intermediates = HPKI_TRY(certs_of(a.intermediates));
-  for (const auto& f : a.crls) {
-    auto data = HPKI_TRY(read_input_file(f, x509::kMaxBundleSize));
-    auto crls = x509::parse_crl_bundle(data);
-    if (!crls) return fail(crls.error().with_context(f));
-    t.crls.insert(t.crls.end(), crls->begin(), crls->end());
-  }
+  t.anchors = HPKI_TRY(read_certificates(a.trust));
+  t.intermediates = HPKI_TRY(read_certificates(a.intermediates));
+  t.crls = HPKI_TRY(read_crls(a.crls));
   t.require_revocation = a.require_revocation;
   const SystemClock clock;
   t.now = clock.now();
@@ -151,9 +135,9 @@ Result<int> run_key_import(Context& ctx, const ImportArgs& a) {
 
 Result<int> run_key_register(Context& ctx, const RegisterArgs& a) {
   const KeyId ref = HPKI_TRY(KeyId::parse(a.ref));
-  auto certs = HPKI_TRY(certs_of({a.cert}));
+  auto certs = HPKI_TRY(read_certificates({a.cert}));
   if (!a.chain.empty()) {
-    auto more = HPKI_TRY(certs_of({a.chain}));
+    auto more = HPKI_TRY(read_certificates({a.chain}));
     certs.insert(certs.end(), more.begin(), more.end());
   }
   auto rt = HPKI_TRY(open_runtime(ctx));
@@ -216,12 +200,12 @@ Result<SigningKey> open_signing_key(Context& ctx, ca::Runtime& rt, const std::st
     key_ref = HPKI_TRY(KeyId::parse(key));
   }
   if (!cert.empty()) {
-    out.certificates = HPKI_TRY(certs_of({cert}));
+    out.certificates = HPKI_TRY(read_certificates({cert}));
   } else if (out.certificates.empty()) {
     return fail(ErrorCode::kInvalidArgument, "--key " + key + " needs --cert CERT.pem");
   }
   if (!chain.empty()) {
-    auto more = HPKI_TRY(certs_of({chain}));
+    auto more = HPKI_TRY(read_certificates({chain}));
     out.certificates.insert(out.certificates.end(), more.begin(), more.end());
   }
   auto* store = HPKI_TRY(rt.keys_for(key_ref));

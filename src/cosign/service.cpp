@@ -134,6 +134,39 @@ class HandedSigner final : public crypto::Signer {
   mutable Bytes seen_;
 };
 
+// The stored /ByteRange of a prepared PDF: "0 a b c".
+std::string byte_range_text(const std::array<std::size_t, 4>& br) {
+  return std::to_string(br[0]) + " " + std::to_string(br[1]) + " " + std::to_string(br[2]) + " " +
+         std::to_string(br[3]);
+}
+Result<PreparedPdf> prepared_of(const SigningRequestRecord& r) {
+  if (!r.prepared)
+    return fail(ErrorCode::kInternal, "approved PDF request without its prepared PDF");
+  PreparedPdf p;
+  p.pdf = *r.prepared;
+  std::size_t pos = 0;
+  for (auto& v : p.byte_range) {
+    while (pos < r.byte_range.size() && r.byte_range[pos] == ' ') ++pos;
+    std::size_t end = pos;
+    while (end < r.byte_range.size() && std::isdigit(static_cast<unsigned char>(r.byte_range[end])))
+      ++end;
+    if (end == pos || end - pos > 19)
+      return fail(ErrorCode::kInternal, "stored byte range '" + r.byte_range + "'");
+    v = std::stoull(r.byte_range.substr(pos, end - pos));
+    pos = end;
+  }
+  return p;
+}
+
+// The time shown in a visible PDF signature (UTC, to the second).
+std::string shown_time(TimePoint t) {
+  std::string s = format_rfc3339(std::chrono::floor<std::chrono::seconds>(t));
+  // 2026-12-07T10:00:00Z -> 2026-12-07 10:00:00 UTC
+  if (s.size() == 20 && s[10] == 'T' && s[19] == 'Z')
+    s = s.substr(0, 10) + " " + s.substr(11, 8) + " UTC";
+  return s;
+}
+
 json request_json_for_webhook(const SigningRequestRecord& r, TimePoint now) {
   json j{{"id", r.id}, {"state", request_state(r, now)}};
   if (r.result) j["signature"] = base64_encode(*r.result);
@@ -149,6 +182,72 @@ std::string_view problem_type(const Error& e) {
   if (d.rfind("cosign/", 0) != 0) return {};
   const auto colon = d.find(':');
   return std::string_view(d).substr(0, colon == std::string::npos ? d.size() : colon);
+}
+
+Result<PdfOptions> parse_pdf_options(std::string_view text) {
+  const json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return fail(ErrorCode::kInvalidArgument, "pdf: must be an object");
+  }
+  PdfOptions o;
+  for (const auto& [k, v] : j.items()) {
+    if (k == "page") {
+      if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > 100000) {
+        return fail(ErrorCode::kInvalidArgument, "pdf.page: an integer from 0 to 100000");
+      }
+      o.page = static_cast<int>(v.get<std::int64_t>());
+    } else if (k == "rect") {
+      if (!v.is_object()) return fail(ErrorCode::kInvalidArgument, "pdf.rect: {x, y, w, h}");
+      PdfRect r;
+      for (const auto& [rk, rv] : v.items()) {
+        double* dst = rk == "x"   ? &r.x
+                      : rk == "y" ? &r.y
+                      : rk == "w" ? &r.w
+                      : rk == "h" ? &r.h
+                                  : nullptr;
+        if (dst == nullptr)
+          return fail(ErrorCode::kInvalidArgument, "pdf.rect." + rk + ": unknown");
+        if (!rv.is_number()) {
+          return fail(ErrorCode::kInvalidArgument, "pdf.rect." + rk + ": a number (PDF points)");
+        }
+        *dst = rv.get<double>();
+      }
+      if (!v.contains("x") || !v.contains("y") || !v.contains("w") || !v.contains("h")) {
+        return fail(ErrorCode::kInvalidArgument, "pdf.rect: needs x, y, w and h");
+      }
+      if (!(r.w > 0 && r.h > 0 && r.w <= 14400 && r.h <= 14400 && r.x >= 0 && r.y >= 0 &&
+            r.x <= 14400 && r.y <= 14400)) {
+        return fail(ErrorCode::kInvalidArgument,
+                    "pdf.rect: x, y from 0, w, h above 0, all at most 14400 points");
+      }
+      o.rect = r;
+    } else if (k == "anchor") {
+      if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > 256) {
+        return fail(ErrorCode::kInvalidArgument, "pdf.anchor: a text of 1 to 256 bytes");
+      }
+      o.anchor = v.get<std::string>();
+    } else if (k == "reason") {
+      if (!v.is_string() || v.get<std::string>().size() > 256) {
+        return fail(ErrorCode::kInvalidArgument, "pdf.reason: a text of at most 256 bytes");
+      }
+      o.reason = v.get<std::string>();
+    } else {
+      return fail(ErrorCode::kInvalidArgument,
+                  "pdf." + k + ": unknown (page, rect, anchor, reason)");
+    }
+  }
+  if (o.page == 0 && !o.anchor) {
+    return fail(ErrorCode::kInvalidArgument, "pdf.page: 1-based (0 only with an anchor: any page)");
+  }
+  return o;
+}
+
+std::string pdf_options_json(const PdfOptions& o) {
+  json j{{"page", o.page}};
+  if (o.rect) j["rect"] = {{"x", o.rect->x}, {"y", o.rect->y}, {"w", o.rect->w}, {"h", o.rect->h}};
+  if (o.anchor) j["anchor"] = *o.anchor;
+  if (!o.reason.empty()) j["reason"] = o.reason;
+  return j.dump();
 }
 
 struct Service::Waiter {
@@ -647,8 +746,14 @@ Result<Service::Share> Service::open_share(const CosignDeviceRecord& d) const {
 Result<SigningRequestRecord> Service::create_request(const std::string& org, const NewRequest& n,
                                                      const std::string& actor,
                                                      std::optional<NewQr>* qr) {
-  if (n.format != "raw" && n.format != "cms" && n.format != "cms-detached") {
-    return fail(ErrorCode::kInvalidArgument, "format must be raw, cms or cms-detached");
+  if (n.format != "raw" && n.format != "cms" && n.format != "cms-detached" && n.format != "pdf") {
+    return fail(ErrorCode::kInvalidArgument, "format must be raw, cms, cms-detached or pdf");
+  }
+  if (n.pdf && n.format != "pdf") {
+    return fail(ErrorCode::kInvalidArgument, "pdf options need format pdf");
+  }
+  if (n.format == "pdf" && !d_.pdf) {
+    return fail(ErrorCode::kUnavailable, "no PDF signing on this node");
   }
   if (n.timestamp && n.format == "raw") {
     return fail(ErrorCode::kInvalidArgument, "a timestamp needs a CMS signature");
@@ -682,6 +787,21 @@ Result<SigningRequestRecord> Service::create_request(const std::string& org, con
   if (n.signer == 0 && !n.qr) {
     return fail(ErrorCode::kInvalidArgument, "signer is required (or qr: true)");
   }
+  std::string pdf_options;
+  if (n.format == "pdf") {
+    // Checked now, so that the HIS learns at once that hpki cannot sign the document; the
+    // field itself is added at the approval (docs/cosign.md §3 "Format pdf").
+    const PdfOptions o = n.pdf.value_or(PdfOptions{});
+    pdf_options = pdf_options_json(o);
+    // The same rules for every caller of the service.
+    if (auto checked = parse_pdf_options(pdf_options); !checked) return fail(checked.error());
+    if (auto ok = d_.pdf.check(n.document, o); !ok) {
+      return fail(problem_error(ok.error().code() == ErrorCode::kTooLarge
+                                    ? ErrorCode::kTooLarge
+                                    : ErrorCode::kInvalidArgument,
+                                problem::kDocumentInvalid, ok.error().detail()));
+    }
+  }
   SigningRequestRecord r;
   r.id = HPKI_TRY(new_id("sr"));
   r.org = org;
@@ -692,6 +812,7 @@ Result<SigningRequestRecord> Service::create_request(const std::string& org, con
   r.timestamp = n.timestamp;
   r.document = n.document;
   r.summary = n.summary;
+  r.pdf_options = pdf_options;
   r.callback_url = n.callback_url;
   r.nonce = HPKI_TRY(random_bytes(16));
   r.expires_at = std::chrono::floor<std::chrono::seconds>(d_.clock->now() + life);
@@ -895,9 +1016,11 @@ Result<std::vector<SignStartAnswer>> Service::sign_start(const CosignDeviceRecor
   const Bytes spki = dev.public_key;
   std::vector<SignStartAnswer> out;
   std::vector<SigningRequestRecord> approved;
+  std::vector<std::pair<std::string, Error>> failed;  // format pdf: could not be prepared
   HPKI_TRY(d_.store->transact([&](store::Tx& tx) -> Result<void> {
     out.clear();
     approved.clear();
+    failed.clear();
     auto d = HPKI_TRY(tx.get_cosign_device(dev.id));
     if (d.status != "active") {
       return fail(
@@ -942,6 +1065,27 @@ Result<std::vector<SignStartAnswer>> Service::sign_start(const CosignDeviceRecor
           std::chrono::floor<std::chrono::seconds>(now + config_.approval_ttl);
       r.expires_at = std::min(r.expires_at, finish_by);
       r.handwriting = d.handwriting;
+      if (r.format == "pdf") {
+        // Format pdf: the signature field is added now, once per approval (the device's
+        // handwriting, the doctor and the time are known only now); the prepared bytes and
+        // their ByteRange are stored with M, which commits to their digest, and the final CMS
+        // goes into exactly these bytes (build_output).
+        auto prepared = prepare_pdf(tx, r, d);
+        if (!prepared) {
+          // A document hpki cannot sign this way (e.g. the anchor text is not in it): the
+          // request fails for good, the HIS learns why; the others of a batch go on.
+          r.state = "failed";
+          r.error = prepared.error().detail().substr(0, 512);
+          r.seq = HPKI_TRY(tx.next_counter("cosign.event"));
+          HPKI_TRY(tx.update_signing_request(r));
+          HPKI_TRY(audit(tx, "device:" + d.id, "cosign.request.approve", r.id,
+                         audit::outcome::kFailure, json{{"reason", r.error}}.dump(), r.org));
+          failed.push_back({r.id, prepared.error()});
+          continue;
+        }
+        r.byte_range = byte_range_text(prepared->byte_range);
+        r.prepared = std::move(prepared->pdf);
+      }
       Bytes m;
       HPKI_TRY(build_output(r, d, {}, &m));
       r.to_be_signed = m;
@@ -964,7 +1108,24 @@ Result<std::vector<SignStartAnswer>> Service::sign_start(const CosignDeviceRecor
     return {};
   }));
   changed();
+  for (const auto& f : failed) deliver(f.first);
+  if (out.empty() && !failed.empty()) {
+    return fail(problem_error(ErrorCode::kInvalidArgument, problem::kDocumentInvalid,
+                              failed.front().second.detail()));
+  }
   return out;
+}
+
+Result<PreparedPdf> Service::prepare_pdf(store::Tx& tx, const SigningRequestRecord& r,
+                                         const CosignDeviceRecord& d) {
+  if (!d_.pdf) return fail(ErrorCode::kUnavailable, "no PDF signing on this node");
+  PdfField f;
+  f.options = HPKI_TRY(parse_pdf_options(r.pdf_options.empty() ? "{}" : r.pdf_options));
+  f.name = HPKI_TRY(tx.get_subject(d.subject_id)).name;
+  f.signing_time = r.signing_time.value_or(d_.clock->now());
+  f.png = d.handwriting;
+  f.text_lines = {f.name, shown_time(f.signing_time)};
+  return d_.pdf.prepare(r.document, f);
 }
 
 Result<Bytes> Service::build_output(const SigningRequestRecord& r, const CosignDeviceRecord& d,
@@ -985,6 +1146,16 @@ Result<Bytes> Service::build_output(const SigningRequestRecord& r, const CosignD
   sign::SignRequest req;
   req.mode = r.format == "cms-detached" ? sign::Mode::kCmsDetached : sign::Mode::kCmsAttached;
   req.signing_time = r.signing_time.value_or(TimePoint{});
+  std::optional<PreparedPdf> prepared;
+  if (r.format == "pdf") {
+    // PAdES (ETSI EN 319 142-1 5.2.2): a detached CMS over the ByteRange of the prepared PDF,
+    // no signingTime attribute (the dictionary's /M holds the claimed time).
+    if (!d_.pdf) return fail(ErrorCode::kUnavailable, "no PDF signing on this node");
+    prepared = HPKI_TRY(prepared_of(r));
+    req.mode = sign::Mode::kCmsDetached;
+    req.omit_signing_time = true;
+    req.content_digest = HPKI_TRY(d_.pdf.digest(*prepared, crypto::signature_hash(alg)));
+  }
   if (r.handwriting) {
     der::Writer w;
     HPKI_TRY(w.add_sequence([&](der::Writer& s) -> Result<void> {
@@ -1009,7 +1180,9 @@ Result<Bytes> Service::build_output(const SigningRequestRecord& r, const CosignD
     *m_out = signer.seen();
     return Bytes{};
   }
-  return HPKI_TRY(std::move(out)).output;
+  Bytes cms = HPKI_TRY(std::move(out)).output;
+  if (prepared) return d_.pdf.finish(std::move(*prepared), cms);
+  return cms;
 }
 
 Result<std::vector<SignFinishAnswer>> Service::sign_finish(
@@ -1070,6 +1243,8 @@ Result<std::vector<SignFinishAnswer>> Service::sign_finish(
             cur.to_be_signed.reset();
             cur.sign_r.reset();
             cur.signing_time.reset();
+            cur.prepared.reset();  // format pdf: a new approval prepares anew
+            cur.byte_range.clear();
             cur.seq = HPKI_TRY(tx.next_counter("cosign.event"));
             HPKI_TRY(tx.update_signing_request(cur));
           }

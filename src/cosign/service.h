@@ -7,17 +7,20 @@
 //     staff-sign certificate through the CA's issuance pipeline, the device and its token;
 //   - signing requests: pending → approved (a WebAuthn assertion whose challenge binds the
 //     request, or the PIN path) → S2 over e = SM3(Z‖M) from the bytes hpki stores → the phone's
-//     final share, verified under the certificate's key → the output (raw, CMS, CAdES-T) →
-//     signed; webhook delivery with retries;
+//     final share, verified under the certificate's key → the output (raw, CMS, CAdES-T, or a
+//     signed PDF: PAdES B-B / B-T) → signed; webhook delivery with retries;
 //   - QR sessions (created → scanned → confirmed → consumed);
 //   - D2 of two-party decryption after the same approval.
 // Every step is audited in the transaction that changes the state. Errors are values whose
 // detail starts with the stable problem id (problem_type() maps them for the API).
 //
 // Level 7 (cmake/layers.txt): above ca (issuance), sign (output formats), tsa (CAdES-T) and
-// http (webhook client); below the front ends.
+// http (webhook client); below pdf (level 8) and the front ends. The PDF steps of format "pdf"
+// are injected (Deps::pdf, PdfSteps) by the front end, which knows both modules
+// (api/cosign_pdf.h).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -39,6 +42,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/random.h"
+#include "crypto/algorithm.h"
 #include "store/store.h"
 #include "tsa/tsa_service.h"
 
@@ -60,6 +64,9 @@ inline constexpr std::string_view kDeviceLocked = "cosign/device-locked";
 inline constexpr std::string_view kDeviceRevoked = "cosign/device-revoked";
 inline constexpr std::string_view kQrExpired = "cosign/qr-expired";
 inline constexpr std::string_view kQrState = "cosign/qr-state";
+// Format pdf: the document is not a PDF hpki can sign (not a PDF, damaged, encrypted, no such
+// page, the anchor text not found).
+inline constexpr std::string_view kDocumentInvalid = "cosign/document-invalid";
 }  // namespace problem
 
 // The problem id an error's detail starts with, or "" (then the API maps the error code).
@@ -97,6 +104,52 @@ using WebhookPost =
     std::function<WebhookResult(const std::string& url, const std::string& body,
                                 const std::vector<std::pair<std::string, std::string>>& headers)>;
 
+// --- format "pdf" (issue 20 meets issue 19; docs/cosign.md §3 "Format pdf")
+
+// Where the doctor's signature shows. Neither rect nor anchor: invisible. The JSON form (the
+// API's "pdf" object, the store's pdf_options column): {"page": 1, "rect": {"x", "y", "w",
+// "h"}, "anchor": "医师签名", "reason": "..."} (PDF points, origin bottom-left).
+struct PdfRect {
+  double x = 0, y = 0, w = 0, h = 0;
+};
+struct PdfOptions {
+  int page = 1;  // 1-based; 0 with an anchor: the first page that has the text
+  std::optional<PdfRect> rect{};
+  std::optional<std::string> anchor{};  // UTF-8, at most 256 bytes
+  std::string reason{};                 // /Reason, at most 256 bytes
+};
+// kInvalidArgument naming the field for anything else (unknown fields included).
+[[nodiscard]] Result<PdfOptions> parse_pdf_options(std::string_view json_object);
+[[nodiscard]] std::string pdf_options_json(const PdfOptions& o);
+
+// The signature field hpki adds at the approval.
+struct PdfField {
+  PdfOptions options;
+  std::string name;                     // /Name: the doctor (the subject's name)
+  TimePoint signing_time{};             // /M: the approval's time (also shown)
+  std::optional<Bytes> png{};           // the device's handwriting image, if it has one
+  std::vector<std::string> text_lines;  // drawn with it: the name and the time
+};
+// A PDF with the signature hole: the signed bytes are pdf[0, a) and pdf[b, b + c) of
+// byte_range {0, a, b, c}; /Contents (hex) fills [a, b).
+struct PreparedPdf {
+  Bytes pdf;
+  std::array<std::size_t, 4> byte_range{};
+};
+// The PDF module's steps, injected because cosign (level 7) may not use pdf (level 8):
+//   check    at creation: the document opens as a PDF hpki can sign with these options
+//            (errors: the PDF module's, e.g. kMalformed, kTooLarge, kUnsupported);
+//   prepare  at the approval, once: the field (and its appearance) as an incremental update;
+//   digest   the ByteRange's digest with the signer's hash (what the CMS's messageDigest is);
+//   finish   the DER CMS into /Contents: the signed PDF.
+struct PdfSteps {
+  std::function<Result<void>(BytesView document, const PdfOptions& options)> check{};
+  std::function<Result<PreparedPdf>(BytesView document, const PdfField& field)> prepare{};
+  std::function<Result<Bytes>(const PreparedPdf& prepared, crypto::HashAlg hash)> digest{};
+  std::function<Result<Bytes>(PreparedPdf prepared, BytesView cms)> finish{};
+  [[nodiscard]] explicit operator bool() const { return check && prepare && digest && finish; }
+};
+
 struct Deps {
   store::Store* store = nullptr;
   ca::CaService* ca = nullptr;
@@ -106,6 +159,7 @@ struct Deps {
   const Clock* clock = nullptr;
   Random* random = nullptr;
   WebhookPost webhook{};  // optional: no deliveries without it
+  PdfSteps pdf{};         // optional: format "pdf" is refused (kUnavailable) without it
 };
 
 // --- results handed to the front end
@@ -157,9 +211,10 @@ struct Enrolled {
 struct NewRequest {
   std::int64_t signer = 0;  // subject id; 0 with qr = claimed by the scanning phone
   Bytes document;
-  std::string format = "cms";  // raw | cms | cms-detached
-  bool timestamp = false;
-  std::string summary = "{}";  // JSON object
+  std::string format = "cms";       // raw | cms | cms-detached | pdf
+  bool timestamp = false;           // CAdES-T (pdf: PAdES B-T)
+  std::optional<PdfOptions> pdf{};  // format pdf only; none: invisible, page 1
+  std::string summary = "{}";       // JSON object
   std::string callback_url;
   std::optional<std::chrono::seconds> expires_in;
   bool qr = false;
@@ -176,7 +231,7 @@ struct SignStartItem {
 };
 struct SignStartAnswer {
   std::string id;
-  Bytes m;      // the bytes signed: the document (raw) or the DER signed attributes (CMS)
+  Bytes m;      // the bytes signed: the document (raw) or the DER signed attributes (CMS, pdf)
   Bytes r, s1;  // SM2
 };
 struct SignFinishItem {
@@ -336,6 +391,10 @@ class Service {
     SecretBytes d2_inv;
   };
   [[nodiscard]] Result<Share> open_share(const store::CosignDeviceRecord& d) const;
+  // Format pdf, at the approval: the signature field with the doctor's name, the time and the
+  // device's handwriting, as the prepared PDF (PdfSteps::prepare).
+  [[nodiscard]] Result<PreparedPdf> prepare_pdf(store::Tx& tx, const store::SigningRequestRecord& r,
+                                                const store::CosignDeviceRecord& d);
   [[nodiscard]] Result<Bytes> build_output(const store::SigningRequestRecord& r,
                                            const store::CosignDeviceRecord& d, BytesView signature,
                                            Bytes* m_out);

@@ -1,6 +1,6 @@
 #include "pdf/changes.h"
 
-#include <qpdf/QPDFXRefEntry.hh>
+#include "pdf/detail/qpdf.h"
 
 #include <map>
 #include <set>

@@ -1,6 +1,6 @@
 #include "pdf/document.h"
 
-#include <qpdf/QPDFExc.hh>
+#include "pdf/detail/qpdf.h"
 
 #include <algorithm>
 #include <cstring>

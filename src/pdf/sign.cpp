@@ -1,10 +1,6 @@
 #include "pdf/sign.h"
 
-#include <qpdf/QPDF.hh>
-#include <qpdf/QPDFExc.hh>
-#include <qpdf/QPDFObjectHandle.hh>
-#include <qpdf/QPDFPageDocumentHelper.hh>
-#include <qpdf/QPDFPageObjectHelper.hh>
+#include "pdf/detail/qpdf.h"
 
 #include <fmt/format.h>
 #include <algorithm>

@@ -391,6 +391,16 @@ CREATE TABLE seals (
 CREATE INDEX seals_org ON seals (org, created_at, id);
 )sql";
 
+// Version 10 (issue 20 meets issue 19): signing requests whose output is a signed PDF (format
+// "pdf", docs/cosign.md §3): the PDF options given at creation (JSON), and, from the approval
+// on, the prepared PDF (with its /Contents hole) and its /ByteRange ("0 a b c"), which the
+// final CMS is put into.
+constexpr std::string_view kV10CosignPdf = R"sql(
+ALTER TABLE signing_requests ADD COLUMN pdf_options TEXT NOT NULL DEFAULT '';
+ALTER TABLE signing_requests ADD COLUMN prepared {blob};
+ALTER TABLE signing_requests ADD COLUMN byte_range TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {.version = 1,
      .description = "issue 4: CAs, certificates, subjects, audit, counters",
@@ -424,6 +434,10 @@ constexpr Migration kMigrations[] = {
     {.version = 9,
      .description = "issue 20: electronic seals (organization, personal, handwriting)",
      .sql = kV9Seals},
+    {.version = 10,
+     .description = "issue 20: signing requests with a signed PDF as output (pdf_options, "
+                    "prepared, byte_range)",
+     .sql = kV10CosignPdf},
 };
 
 // pg_advisory_xact_lock key of the migration ("hpkimigr").

@@ -248,7 +248,7 @@ struct SigningRequestRecord {
   std::int64_t subject_id = 0;  // 0: no signer yet (claimed by a QR scan)
   std::string created_by{};
   std::string state{};   // pending, approved, signed, rejected, expired, failed
-  std::string format{};  // raw, cms, cms-detached
+  std::string format{};  // raw, cms, cms-detached, pdf
   bool timestamp = false;
   Bytes document{};
   std::string summary{};  // JSON object
@@ -265,6 +265,12 @@ struct SigningRequestRecord {
   std::optional<Bytes> handwriting{};
   std::int64_t seq = 0;  // event sequence of the last change (counter "cosign.event")
   std::optional<TimePoint> signed_at{};
+  // Format pdf (schema 10): the options given at creation (JSON object, "" otherwise); from the
+  // approval on the prepared PDF (the document plus the signature field, /Contents a hole) and
+  // its /ByteRange as "0 a b c" (cosign::Service, docs/cosign.md §3).
+  std::string pdf_options{};
+  std::optional<Bytes> prepared{};
+  std::string byte_range{};
   TimePoint created_at{};  // set by the store
   TimePoint updated_at{};  // set by the store
 };

@@ -31,7 +31,7 @@ expect_eq "before: one reservation left by a crash" 1 "$(issuing_rows)"
 # The first command that opens the home upgrades it, and says so.
 all=$(h --json cert list --limit 1000 2>upgrade.err)
 check "the upgrade says what it did" grep -q "1 issuance(s) interrupted under the older version recorded as never delivered" upgrade.err
-expect_eq "after: schema 9 (7, then mobile co-signing's tables, then seals)" 9 "$(version)"
+expect_eq "after: schema 10 (7, then mobile co-signing's tables, seals, PDF signing requests)" 10 "$(version)"
 expect_eq "after: no reservation" 0 "$(issuing_rows)"
 count() { jq "[.[] | select(.profile == \"staff-sign\" and .status == \"$1\")] | length" <<<"$all"; }
 expect_eq "issued as before (two) " 2 "$(count issued)"

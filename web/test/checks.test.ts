@@ -48,3 +48,37 @@ test('challengeOf re-derives the challenge and refuses a listed one that differs
   assert.deepEqual(Buffer.from(await challengeOf({ ...base, challenge: mine.toString('base64') })), mine, 'without a nonce: the listed one');
   await assert.rejects(challengeOf({ ...base }), /without an approval challenge/);
 });
+
+test('pdf: m must commit to the ByteRange of a prepared PDF that begins with the document shown', async () => {
+  const original = Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n');
+  const head = Buffer.from('\n2 0 obj << /Type /Sig /Contents ');
+  const hole = Buffer.from('<' + '0'.repeat(64) + '>');
+  const tail = Buffer.from(' >> endobj\n%%EOF\n');
+  const pdf = new Uint8Array(Buffer.concat([original, head, hole, tail]));
+  const a = original.length + head.length;
+  const b = a + hole.length;
+  const byteRange = [0, a, b, tail.length];
+  const covered = Buffer.concat([original, head, tail]);
+  const r: Req = { id: '9', format: 'pdf', size: original.length, document_sha256: createHash('sha256').update(original).digest('hex') };
+  const prepared = { pdf, byteRange };
+  const sha = createHash('sha256').update(covered).digest();
+  assert.ok(await documentMatches(r, attrs(sha), 'ecdsa-p256', prepared));
+  assert.ok(await documentMatches(r, attrs(sm3(new Uint8Array(covered))), 'sm2', prepared));
+  // without the prepared PDF the phone cannot check: refused
+  assert.ok(!(await documentMatches(r, attrs(sha), 'sm2')));
+  // M over other bytes (the digest of the original alone)
+  assert.ok(!(await documentMatches(r, attrs(createHash('sha256').update(original).digest()), 'sm2', prepared)));
+  // a prepared PDF that does not begin with the document shown
+  const changed = new Uint8Array(pdf);
+  changed[3] = 0x41;
+  assert.ok(!(await documentMatches(r, attrs(sha), 'sm2', { pdf: changed, byteRange })));
+  // a ByteRange that leaves out more than the hole, or does not reach the end
+  assert.ok(!(await documentMatches(r, attrs(sha), 'sm2', { pdf, byteRange: [0, a, b + 2, tail.length - 2] })));
+  assert.ok(!(await documentMatches(r, attrs(sha), 'sm2', { pdf, byteRange: [0, a, b, tail.length - 1] })));
+  // a "hole" that hides bytes of the update
+  const hidden = new Uint8Array(pdf);
+  hidden[a + 5] = 0x41;
+  assert.ok(!(await documentMatches(r, attrs(sha), 'sm2', { pdf: hidden, byteRange })));
+  // a hole that starts inside the document shown
+  assert.ok(!(await documentMatches(r, attrs(sha), 'sm2', { pdf, byteRange: [0, original.length - 1, b, tail.length] })));
+});

@@ -2,8 +2,7 @@
 // prefix that is one revision) into qpdf with every exception caught.
 #pragma once
 
-#include <qpdf/QPDF.hh>
-#include <qpdf/QPDFObjectHandle.hh>
+#include "pdf/detail/qpdf.h"
 
 #include <functional>
 #include <memory>

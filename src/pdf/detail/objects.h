@@ -3,7 +3,7 @@
 // resolving an indirect object can throw on a damaged file.
 #pragma once
 
-#include <qpdf/QPDFObjectHandle.hh>
+#include "pdf/detail/qpdf.h"
 
 #include <optional>
 #include <string>

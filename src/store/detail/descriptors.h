@@ -199,6 +199,9 @@ inline constexpr Column<SigningRequestRecord> kSigningRequestColumns[] = {
     field<&SigningRequestRecord::handwriting>("handwriting"),
     field<&SigningRequestRecord::seq>("seq"),
     field<&SigningRequestRecord::signed_at>("signed_at"),
+    field<&SigningRequestRecord::pdf_options>("pdf_options"),
+    field<&SigningRequestRecord::prepared>("prepared"),
+    field<&SigningRequestRecord::byte_range>("byte_range"),
     field<&SigningRequestRecord::created_at>("created_at", Write::kStoreClock),
     field<&SigningRequestRecord::updated_at>("updated_at", Write::kStoreClock),
 };
@@ -206,7 +209,7 @@ inline constexpr Descriptor<SigningRequestRecord> kSigningRequests{"signing_requ
                                                                    kSigningRequestColumns};
 // A list without the large columns.
 inline constexpr ColumnSet kSigningRequestSummary =
-    without(kSigningRequests, {"document", "to_be_signed", "result", "handwriting"});
+    without(kSigningRequests, {"document", "to_be_signed", "result", "handwriting", "prepared"});
 
 inline constexpr Column<QrSessionRecord> kQrSessionColumns[] = {
     field<&QrSessionRecord::id>("id"),

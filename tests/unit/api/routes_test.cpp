@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "api/cosign_pdf.h"
 #include "api/route_table.h"
 #include "api/routes.h"
 #include "auth/credentials.h"
@@ -26,6 +27,7 @@
 #include "crypto/random.h"
 #include "tests/support/ca_fixture.h"
 #include "tests/support/test_util.h"
+#include "tests/unit/pdf/pdf_fixture.h"
 #include "tsa/tsa_service.h"
 #include "x509/certificate.h"
 #include "x509/cms.h"
@@ -138,7 +140,8 @@ class ApiRouterTest : public test::CaFixture {
                                                                  .tsa = tsa_.get(),
                                                                  .clock = &rt_->clock(),
                                                                  .random = &random_,
-                                                                 .webhook = {}});
+                                                                 .webhook = {},
+                                                                 .pdf = cosign_pdf_steps()});
     ctx_ = ApiContext{.runtime = rt_.get(),
                       .pepper = &pepper_,
                       .metrics = &metrics_,
@@ -477,6 +480,52 @@ TEST_P(ApiRouterTest, CosignRoutesAreScopedByOrganization) {
   }
   // The phone's routes need the device token.
   EXPECT_EQ(call({"GET", "/api/v1/m/requests", "", ""}).status, 404);  // not in this router
+}
+
+// Format pdf through the router (docs/cosign.md §3 "Format pdf"): the options are answered as
+// given; a document that is not a PDF is a problem of type cosign/document-invalid; bad options
+// name the field; nothing is created for a refused request.
+TEST_P(ApiRouterTest, PdfSigningRequestsTakeOptionsAndRefuseNonPdfs) {
+  const Key ra_a = key(Role::kRaOfficer, kOrgA);
+  const Key his_a = key(Role::kIntegration, kOrgA);
+  const json subject{
+      {"kind", "staff"},
+      {"subject", {{"name", "李四"}, {"org", kOrgA}, {"id_number", "11010519491231002X"}}}};
+  auto created = call({"POST", "/api/v1/subjects", subject.dump(), ra_a.token});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto subject_id = body_of(created).at("id").get<std::int64_t>();
+  const json options{{"page", 1},
+                     {"rect", {{"x", 100}, {"y", 500}, {"w", 150}, {"h", 80}}},
+                     {"reason", "主治医师签名"}};
+  json req{{"signer", subject_id}, {"format", "pdf"},
+           {"timestamp", true},    {"document", base64_encode(pdf::test::PdfBuilder(1).data)},
+           {"pdf", options},       {"summary", {{"document_type", "出院小结"}}}};
+  auto sr = call({"POST", "/api/v1/signing-requests", req.dump(), his_a.token});
+  ASSERT_EQ(sr.status, 201) << sr.body;
+  const json got =
+      body_of(call({"GET", "/api/v1/signing-requests/" + body_of(sr).at("id").get<std::string>(),
+                    "", his_a.token}));
+  EXPECT_EQ(got.at("format"), "pdf");
+  EXPECT_EQ(got.at("pdf").at("rect").at("w"), 150);
+  EXPECT_EQ(got.at("pdf").at("reason"), "主治医师签名");
+
+  json not_pdf = req;
+  not_pdf["document"] = base64_encode(as_bytes("处方: 阿司匹林 100mg"));
+  auto bad = call({"POST", "/api/v1/signing-requests", not_pdf.dump(), his_a.token});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(body_of(bad).value("type", "").find("cosign/document-invalid"), std::string::npos)
+      << bad.body;
+  json bad_rect = req;
+  bad_rect["pdf"]["rect"]["w"] = -1;
+  bad = call({"POST", "/api/v1/signing-requests", bad_rect.dump(), his_a.token});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(body_of(bad).value("detail", "").find("pdf.rect"), std::string::npos) << bad.body;
+  json unknown = req;
+  unknown["pdf"]["colour"] = "red";
+  EXPECT_EQ(call({"POST", "/api/v1/signing-requests", unknown.dump(), his_a.token}).status, 400);
+  json cms = req;
+  cms["format"] = "cms";
+  EXPECT_EQ(call({"POST", "/api/v1/signing-requests", cms.dump(), his_a.token}).status, 400);
 }
 
 TEST_P(ApiRouterTest, SealRoutesAreScopedByOrganization) {

@@ -4,26 +4,37 @@
 // with proofs, the jointly signed CSR, the certificate), signing requests (approval bound to the
 // request, S2, the final share verified, CMS / raw output that verifies with hpki and with the
 // openssl CLI), batch, rejection, expiry, the PIN path with its lockout, QR login, two-party
-// decryption, and the organization boundary.
+// decryption, and the organization boundary. Format pdf (docs/cosign.md §3 "Format pdf"): the
+// signed PDF checked by hpki's PDF verifier, qpdf --check, poppler's pdfsig (P-256) and pdftoppm
+// (the handwriting drawn).
 #include "cosign/service.h"
+
+#include <png.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
+#include "api/cosign_pdf.h"
 #include "core/encoding.h"
 #include "core/pem.h"
 #include "crypto/hmac.h"
 #include "crypto/random.h"
 #include "crypto/sm2_ciphertext.h"
 #include "ossl/sm2_2p.h"
+#include "pdf/sign.h"
+#include "pdf/verify.h"
 #include "sign/sign_service.h"
 #include "tests/support/ca_fixture.h"
 #include "tests/unit/cosign/authenticator.h"
+#include "tests/unit/pdf/pdf_fixture.h"
 #include "x509/certificate.h"
 #include "x509/cms.h"
 
@@ -82,6 +93,7 @@ class CosignServiceTest : public test::CaFixture {
       hooks_.push_back({url, body, headers});
       return WebhookResult{200, "ok"};
     };
+    d.pdf = api::cosign_pdf_steps();
     svc_ = std::make_unique<Service>(c, d);
     subject_ = staff_subject("示例医院", "310101199001011234");
   }
@@ -742,6 +754,274 @@ TEST_P(CosignServiceTest, DecryptionIsRateLimitedPerDevice) {
   ASSERT_FALSE(third);
   EXPECT_EQ(third.error().code(), ErrorCode::kLimitExceeded);
 }
+
+// ------------------------------------------------------------------ format pdf
+
+// A w x h PNG: a red disc on a transparent background (the doctor's "handwriting").
+Bytes red_png(std::uint32_t w, std::uint32_t h) {
+  Bytes rgba(std::size_t{w} * h * 4, 0);
+  for (std::uint32_t y = 0; y < h; ++y) {
+    for (std::uint32_t x = 0; x < w; ++x) {
+      const double dx = (x + 0.5) / w - 0.5, dy = (y + 0.5) / h - 0.5;
+      if (dx * dx + dy * dy <= 0.25) {
+        std::uint8_t* px = &rgba[(std::size_t{y} * w + x) * 4];
+        px[0] = 0xE0;
+        px[3] = 0xFF;
+      }
+    }
+  }
+  png_image img;
+  std::memset(&img, 0, sizeof img);
+  img.version = PNG_IMAGE_VERSION;
+  img.width = w;
+  img.height = h;
+  img.format = PNG_FORMAT_RGBA;
+  png_alloc_size_t size = 0;
+  EXPECT_TRUE(png_image_write_to_memory(&img, nullptr, &size, 0, rgba.data(), 0, nullptr));
+  Bytes out(size);
+  EXPECT_TRUE(png_image_write_to_memory(&img, out.data(), &size, 0, rgba.data(), 0, nullptr));
+  out.resize(size);
+  return out;
+}
+
+// Red pixels of page 1 rendered by pdftoppm at 72 dpi, inside and outside a rectangle given
+// in PDF points (origin bottom-left).
+struct RedCount {
+  int inside = 0, outside = 0;
+};
+RedCount red_pixels(const std::string& pdf_path, const std::string& out_prefix, const PdfRect& r) {
+  RedCount c;
+  auto run = test::run("pdftoppm -r 72 -png -f 1 -l 1 -singlefile " + pdf_path + " " + out_prefix);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  std::ifstream in(out_prefix + ".png", std::ios::binary);
+  Bytes b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  png_image img;
+  std::memset(&img, 0, sizeof img);
+  img.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_memory(&img, b.data(), b.size())) return c;
+  img.format = PNG_FORMAT_RGBA;
+  Bytes px(PNG_IMAGE_SIZE(img));
+  if (!png_image_finish_read(&img, nullptr, px.data(), 0, nullptr)) return c;
+  for (std::uint32_t y = 0; y < img.height; ++y) {
+    for (std::uint32_t x = 0; x < img.width; ++x) {
+      const std::uint8_t* p = &px[(std::size_t{y} * img.width + x) * 4];
+      if (!(p[0] > 180 && p[1] < 80 && p[2] < 80)) continue;
+      const double py = img.height - (y + 0.5);  // page y, bottom-left origin
+      const bool in_rect = x + 0.5 >= r.x && x + 0.5 <= r.x + r.w && py >= r.y && py <= r.y + r.h;
+      (in_rect ? c.inside : c.outside)++;
+    }
+  }
+  return c;
+}
+
+// issue 20 meets issue 19 (docs/cosign.md §3 "Format pdf"): a signing request with format pdf
+// → the phone approves and co-signs M (the CMS signed attributes over the ByteRange digest of
+// the PDF prepared once at the approval) → hpki assembles the CMS (+ the TSA's token: PAdES
+// B-T) into exactly those prepared bytes → a signed PDF that hpki's PDF verifier reports valid
+// with the doctor's certificate as signer, that qpdf --check accepts, that pdfsig (NSS, P-256)
+// accepts, with the doctor's handwriting drawn in the rectangle.
+class CosignPdfTest : public CosignServiceTest {
+ public:
+  void run_pdf(const std::string& algorithm, bool visible, bool timestamp) {
+    Phone ph = enroll(algorithm);
+    ASSERT_FALSE(ph.token.empty());
+    const Bytes png = red_png(96, 96);
+    auto hw = svc_->set_handwriting(ph.device, png, "[]");
+    ASSERT_TRUE(hw) << hw.error().to_string();
+    ph.device = *hw;
+    pdf::test::PdfBuilder builder(2);
+    const Bytes original = builder.data;
+    const PdfRect rect{100, 500, 150, 120};
+    NewRequest n;
+    n.signer = subject_;
+    n.document = original;
+    n.format = "pdf";
+    n.timestamp = timestamp;
+    n.summary = R"({"document_type":"出院小结","patient":"李*"})";
+    if (visible)
+      n.pdf = PdfOptions{.page = 1, .rect = rect, .anchor = {}, .reason = "主治医师签名"};
+    auto created = svc_->create_request("示例医院", n, "api-key:his", nullptr);
+    ASSERT_TRUE(created) << created.error().to_string();
+    EXPECT_EQ(created->format, "pdf");
+    EXPECT_FALSE(created->prepared);  // prepared at the approval, not before
+
+    // Approval: hpki prepares the PDF once and answers M over its ByteRange.
+    SignStartItem item{.id = created->id, .q1 = {}};
+    std::optional<SecretBytes> w1;
+    if (algorithm == "sm2") {
+      auto s1 = tp::sign_client_start().value();
+      item.q1 = s1.q1;
+      w1 = std::move(s1.w1);
+    }
+    auto started = svc_->sign_start(ph.device, {item},
+                                    passkey(ph, Service::request_challenge(*created).value()));
+    ASSERT_TRUE(started) << started.error().to_string();
+    ASSERT_EQ(started->size(), 1u);
+    const Bytes m = (*started)[0].m;
+    auto approved = svc_->request_for(ph.device, created->id).value();
+    ASSERT_EQ(approved.state, "approved");
+    ASSERT_TRUE(approved.prepared);
+    // What the phone checks (docs/cosign.md §3 "Format pdf"): the prepared PDF begins with the
+    // document it showed, and M's messageDigest is the digest of the prepared PDF's ByteRange.
+    const Bytes& prep = *approved.prepared;
+    ASSERT_GT(prep.size(), original.size());
+    EXPECT_TRUE(std::equal(original.begin(), original.end(), prep.begin()));
+    pdf::Prepared p;
+    p.pdf = prep;
+    std::istringstream br(approved.byte_range);
+    for (auto& v : p.byte_range) br >> v;
+    p.contents_offset = p.byte_range[1];
+    p.contents_capacity = (p.byte_range[2] - p.byte_range[1] - 2) / 2;
+    const auto hash = algorithm == "sm2" ? crypto::HashAlg::kSm3 : crypto::HashAlg::kSha256;
+    const Bytes digest = pdf::byte_range_digest(p, hash).value();
+    Bytes md{0x04, 0x20};  // messageDigest OCTET STRING
+    md.insert(md.end(), digest.begin(), digest.end());
+    EXPECT_NE(std::search(m.begin(), m.end(), md.begin(), md.end()), m.end())
+        << "M does not commit to the prepared PDF's ByteRange";
+
+    SignFinishItem fin{.id = created->id, .s = {}, .signature = {}};
+    if (algorithm == "sm2") {
+      const Bytes e = tp::message_digest(ph.p, m).value();
+      fin.s =
+          tp::sign_client_finish(ph.d1, std::move(*w1), (*started)[0].r, (*started)[0].s1, e, ph.p)
+              .value();
+    } else {
+      fin.signature = ph.p256.signer().value()->sign(m).value();
+    }
+    auto finished = svc_->sign_finish(ph.device, {fin});
+    ASSERT_TRUE(finished) << finished.error().to_string();
+    auto done = svc_->get_request(created->id).value();
+    ASSERT_EQ(done.state, "signed") << done.error;
+    ASSERT_TRUE(done.result);
+    const Bytes& signed_pdf = *done.result;
+    // The CMS went into the stored prepared bytes: everything but /Contents is unchanged.
+    ASSERT_EQ(signed_pdf.size(), prep.size());
+    EXPECT_TRUE(std::equal(prep.begin(),
+                           prep.begin() + static_cast<std::ptrdiff_t>(p.byte_range[1]),
+                           signed_pdf.begin()));
+    EXPECT_TRUE(std::equal(prep.begin() + static_cast<std::ptrdiff_t>(p.byte_range[2]), prep.end(),
+                           signed_pdf.begin() + static_cast<std::ptrdiff_t>(p.byte_range[2])));
+
+    // hpki's PDF verifier: valid, one PAdES signature by the doctor's certificate.
+    sign::TrustSettings t;
+    const auto cas = rt_->ca().list_cas().value();
+    for (const auto& ca : cas) {
+      auto c = x509::Certificate::parse(ca.certificate).value();
+      (c->subject().der == c->issuer().der ? t.anchors : t.intermediates).push_back(c);
+    }
+    t.now = rt_->clock().now();
+    t.require_revocation = false;
+    const auto report = pdf::verify(signed_pdf, t);
+    EXPECT_TRUE(report.valid) << pdf::verify_report_text(report);
+    ASSERT_EQ(report.signatures.size(), 1u);
+    const auto& sig = report.signatures[0];
+    EXPECT_EQ(sig.info.sub_filter, "ETSI.CAdES.detached");
+    EXPECT_TRUE(sig.info.covers_whole_file);
+    ASSERT_TRUE(sig.cms);
+    ASSERT_TRUE(sig.cms->signer);
+    EXPECT_EQ(sig.cms->signer->der(), ph.certificate);
+    EXPECT_FALSE(sig.cms->signing_time) << "PAdES: no signingTime attribute (the /M says it)";
+    EXPECT_EQ(sig.info.name.value_or(""), "张三");
+    if (visible) {
+      EXPECT_EQ(sig.info.reason.value_or(""), "主治医师签名");
+    }
+    EXPECT_EQ(sig.cms->timestamp.has_value(), timestamp);
+    if (timestamp) {
+      ASSERT_TRUE(sig.cms->timestamp);
+      EXPECT_TRUE(sig.cms->timestamp->valid) << sig.cms->timestamp->detail;
+      EXPECT_EQ(sig.cms->time_source, "timestamp");
+    }
+
+    const std::string path = write_file("signed-" + algorithm + ".pdf", signed_pdf);
+    // qpdf: the structure (incremental update, xref) is sound.
+    auto q = test::run("qpdf --check " + path);
+    EXPECT_EQ(q.exit_code, 0) << q.output;
+    // poppler's pdfsig (NSS has no SM2): P-256 only.
+    if (algorithm != "sm2") {
+      auto ps = test::run("pdfsig " + path);
+      EXPECT_NE(ps.output.find("Signature Validation: Signature is Valid."), std::string::npos)
+          << ps.output;
+    }
+    // The handwriting: red pixels in the rectangle when visible, none anywhere when invisible.
+    const auto red = red_pixels(path, dir_.file("page-" + algorithm), rect);
+    if (visible) {
+      EXPECT_GT(red.inside, 1000);
+    } else {
+      EXPECT_EQ(red.inside, 0);
+    }
+    EXPECT_EQ(red.outside, 0);
+  }
+};
+
+TEST_P(CosignPdfTest, Sm2PdfRequestGivesASignedPdfWithTheHandwriting) {
+  run_pdf("sm2", /*visible=*/true, /*timestamp=*/true);
+}
+
+TEST_P(CosignPdfTest, P256PdfRequestGivesASignedPdfThatPdfsigAccepts) {
+  run_pdf("ecdsa-p256", /*visible=*/true, /*timestamp=*/true);
+}
+
+TEST_P(CosignPdfTest, InvisiblePdfSignatureWithoutATimestamp) {
+  run_pdf("ecdsa-p256", /*visible=*/false, /*timestamp=*/false);
+  run_pdf("sm2", /*visible=*/false, /*timestamp=*/false);
+}
+
+// Bad input changes nothing: a document that is not a PDF, a page the document lacks, options
+// without format pdf, unknown option fields; an anchor that is not in the document fails the
+// request at the approval with the problem, and the HIS reads why.
+TEST_P(CosignPdfTest, ANonPdfDocumentIsRefusedWithAProblem) {
+  Phone ph = enroll("ecdsa-p256");
+  NewRequest n;
+  n.signer = subject_;
+  n.format = "pdf";
+  const std::string text = "处方: 阿司匹林 100mg";
+  n.document = Bytes(text.begin(), text.end());
+  auto bad = svc_->create_request("示例医院", n, "api-key:his", nullptr);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(problem_type(bad.error()), problem::kDocumentInvalid) << bad.error().to_string();
+  // A damaged PDF: the header, then garbage.
+  std::string damaged = "%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer<<>>";
+  n.document = Bytes(damaged.begin(), damaged.end());
+  bad = svc_->create_request("示例医院", n, "api-key:his", nullptr);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(problem_type(bad.error()), problem::kDocumentInvalid) << bad.error().to_string();
+  // No such page.
+  n.document = pdf::test::PdfBuilder(2).data;
+  n.pdf = PdfOptions{.page = 3, .rect = PdfRect{10, 10, 100, 50}, .anchor = {}, .reason = {}};
+  bad = svc_->create_request("示例医院", n, "api-key:his", nullptr);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(problem_type(bad.error()), problem::kDocumentInvalid) << bad.error().to_string();
+  // Options need format pdf.
+  NewRequest cms = n;
+  cms.format = "cms";
+  EXPECT_EQ(svc_->create_request("示例医院", cms, "api-key:his", nullptr).error().code(),
+            ErrorCode::kInvalidArgument);
+  // Option parsing: unknown fields, bad rectangles, page 0 without an anchor.
+  EXPECT_FALSE(parse_pdf_options(R"({"pages": 1})"));
+  EXPECT_FALSE(parse_pdf_options(R"({"rect": {"x": 1, "y": 1, "w": 0, "h": 5}})"));
+  EXPECT_FALSE(parse_pdf_options(R"({"rect": {"x": 1, "y": 1, "w": 5}})"));
+  EXPECT_FALSE(parse_pdf_options(R"({"page": 0})"));
+  EXPECT_FALSE(parse_pdf_options(R"([1])"));
+  auto ok = parse_pdf_options(R"({"page": 0, "anchor": "医师签名", "reason": "r"})");
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  EXPECT_EQ(parse_pdf_options(pdf_options_json(*ok)).value().anchor, ok->anchor);
+  // Nothing was created.
+  EXPECT_TRUE(svc_->pending(ph.device).value().empty());
+
+  // An anchor that is not in the document: refused at the approval, the request failed.
+  n.pdf = PdfOptions{.page = 1, .rect = {}, .anchor = "没有这段文字", .reason = {}};
+  auto r = svc_->create_request("示例医院", n, "api-key:his", nullptr);
+  ASSERT_TRUE(r) << r.error().to_string();
+  auto started = svc_->sign_start(ph.device, {{.id = r->id, .q1 = {}}},
+                                  passkey(ph, Service::request_challenge(*r).value()));
+  ASSERT_FALSE(started);
+  EXPECT_EQ(problem_type(started.error()), problem::kDocumentInvalid);
+  auto failed = svc_->get_request(r->id).value();
+  EXPECT_EQ(failed.state, "failed");
+  EXPECT_NE(failed.error.find("anchor"), std::string::npos) << failed.error;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CosignPdfTest, test::backends(), test::backend_name);
 
 INSTANTIATE_TEST_SUITE_P(Backends, CosignServiceTest, test::backends(), test::backend_name);
 

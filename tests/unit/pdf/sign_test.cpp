@@ -5,8 +5,7 @@
 #include "pdf/sign.h"
 
 #include <png.h>
-#include <qpdf/QPDF.hh>
-#include <qpdf/QPDFObjectHandle.hh>
+#include "pdf/detail/qpdf.h"
 
 #include <gtest/gtest.h>
 

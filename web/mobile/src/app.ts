@@ -13,7 +13,7 @@ import { kvClear, loadDevice, newP256Key, p256Sign, persist, saveDevice, unwrapS
 import * as sm2 from './sm2_2p';
 import { b64decode, b64encode, fmtTime, h, p1363ToDer } from './util';
 import { approve, batchChallenge, decryptChallenge, qrChallenge, refreshChallenge, register, webauthnAvailable, type Registration, type WebauthnApproval } from './webauthn';
-import { challengeOf, documentMatches, type Req } from './checks';
+import { challengeOf, documentMatches, type PreparedPdf, type Req } from './checks';
 
 declare const __APP_VERSION__: string;
 
@@ -477,7 +477,12 @@ async function detailOf(r: Req): Promise<Req> {
   return d;
 }
 
+function fmtSize(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+}
+
 function previewOf(d: Req): HTMLElement {
+  if (d.format === 'pdf') return h('p.muted', { 'data-testid': 'doc-preview' }, t('previewPdf'), ` (${fmtSize(d.size ?? 0)})`);
   if (!d.document) return h('p.muted', t('previewTooLarge'));
   const bytes = b64decode(d.document);
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, 20000));
@@ -504,7 +509,8 @@ async function requestScreen(id: string): Promise<void> {
     ['department', s.department],
     ['createdAt', fmtTime(d.created_at, getLang())],
     ['expiresAt', fmtTime(d.expires_at, getLang())],
-    ['format', d.format],
+    ['format', d.format === 'pdf' ? `PDF${d.pdf?.rect || d.pdf?.anchor ? '' : ` (${t('invisible')})`}` : d.format],
+    ['docSize', d.size !== undefined ? fmtSize(d.size) : undefined],
   ];
   show(
     h(
@@ -584,7 +590,13 @@ async function signRequests(reqs: Req[]): Promise<void> {
       const r = full.find((x) => idOf(x) === String(one.id));
       if (!r) continue;
       const m = b64decode(one.m);
-      const same = await documentMatches(r, m, d.algorithm);
+      let prepared: PreparedPdf | undefined;
+      if (r.format === 'pdf') {
+        // Format pdf: M commits to the PDF hpki prepared at the approval; fetch it to check.
+        const got = await api<{ pdf: string; byte_range: number[] }>('GET', `/api/v1/m/requests/${encodeURIComponent(idOf(r))}/prepared`);
+        prepared = { pdf: b64decode(got.pdf), byteRange: got.byte_range };
+      }
+      const same = await documentMatches(r, m, d.algorithm, prepared);
       if (d.algorithm === 'sm2') {
         const st = nonces.get(idOf(r))!;
         nonces.delete(idOf(r));
