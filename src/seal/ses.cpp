@@ -76,6 +76,14 @@ Result<void> write_time(der::Writer& w, TimePoint t, Format f) {
 Result<TimePoint> read_time(der::Reader& r, Format f) {
   const der::Time t =
       f == Format::kV4 ? HPKI_TRY(r.read_generalized_time()) : HPKI_TRY(r.read_utc_time());
+  // TimePoint counts nanoseconds in 64 bits (years 1678..2261): a time outside would overflow
+  // the conversion (found by fuzz_ses). Refused as malformed rather than clamped, so that what
+  // decodes re-encodes to the same bytes.
+  constexpr auto kMax = std::chrono::floor<std::chrono::seconds>(TimePoint::max());
+  constexpr auto kMin = std::chrono::ceil<std::chrono::seconds>(TimePoint::min());
+  if (t.time_since_epoch() >= kMax.time_since_epoch() ||
+      t.time_since_epoch() <= kMin.time_since_epoch())
+    return fail(ErrorCode::kMalformed, "time outside the years 1678..2261");
   return TimePoint(t);
 }
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdlib>
 
 #include "core/pem.h"
@@ -81,6 +83,20 @@ TEST_F(SesTest, V4SealRoundTrips) {
       assemble_seal(Format::kV4, back->info, back->cert, back->sign_alg, back->signed_value);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->der, made.der);
+}
+
+// A GeneralizedTime beyond what TimePoint holds (64-bit nanoseconds: years 1678..2261) is
+// refused as malformed; its conversion overflowed before (fuzz_ses, corpus regress-year-4052).
+TEST_F(SesTest, TimeBeyondTheTimePointRangeIsMalformed) {
+  Bytes der = v4_seal().der;
+  const std::string valid_end = "20270101000000Z";
+  auto at = std::search(der.begin(), der.end(), valid_end.begin(), valid_end.end());
+  ASSERT_NE(at, der.end());
+  der[static_cast<std::size_t>(at - der.begin())] = '4';  // 4027
+  auto back = decode_seal(der);
+  ASSERT_FALSE(back);
+  EXPECT_EQ(back.error().code(), ErrorCode::kMalformed);
+  EXPECT_NE(back.error().detail().find("1678..2261"), std::string::npos) << back.error().detail();
 }
 
 TEST_F(SesTest, MakerSignatureVerifiesWithOpensslOverTheStandardBytes) {
