@@ -73,18 +73,21 @@ Result<void> write_time(der::Writer& w, TimePoint t, Format f) {
   return f == Format::kV4 ? w.add_generalized_time(to_der_time(t)) : w.add_utc_time(to_der_time(t));
 }
 
-Result<TimePoint> read_time(der::Reader& r, Format f) {
-  const der::Time t =
-      f == Format::kV4 ? HPKI_TRY(r.read_generalized_time()) : HPKI_TRY(r.read_utc_time());
-  // TimePoint counts nanoseconds in 64 bits (years 1678..2261): a time outside would overflow
-  // the conversion (found by fuzz_ses). Refused as malformed rather than clamped, so that what
-  // decodes re-encodes to the same bytes.
+// TimePoint counts nanoseconds in 64 bits (years 1678..2261): a time outside would overflow
+// the conversion (found by fuzz_ses). Refused as malformed rather than clamped, so that what
+// decodes re-encodes to the same bytes.
+Result<TimePoint> checked_time(der::Time t) {
   constexpr auto kMax = std::chrono::floor<std::chrono::seconds>(TimePoint::max());
   constexpr auto kMin = std::chrono::ceil<std::chrono::seconds>(TimePoint::min());
   if (t.time_since_epoch() >= kMax.time_since_epoch() ||
       t.time_since_epoch() <= kMin.time_since_epoch())
     return fail(ErrorCode::kMalformed, "time outside the years 1678..2261");
   return TimePoint(t);
+}
+
+Result<TimePoint> read_time(der::Reader& r, Format f) {
+  return checked_time(f == Format::kV4 ? HPKI_TRY(r.read_generalized_time())
+                                       : HPKI_TRY(r.read_utc_time()));
 }
 
 // --- SES_SealInfo
@@ -484,15 +487,15 @@ Result<SesSignature> decode_signature(BytesView der) {
   // v4 timeInfo is a GeneralizedTime, v1 a BIT STRING.
   sig.format = t.peek_is(der::kBitString) ? Format::kV1 : Format::kV4;
   if (sig.format == Format::kV4) {
-    tbs.time_info = TimePoint(HPKI_TRY(t.read_generalized_time()));
+    tbs.time_info = HPKI_TRY(checked_time(HPKI_TRY(t.read_generalized_time())));
   } else {
     const auto bits = HPKI_TRY(t.read_bit_string());
     tbs.time_info_raw.assign(bits.bytes.begin(), bits.bytes.end());
     der::Reader inner(bits.bytes);
     if (auto u = inner.read_utc_time(); u && inner.at_end()) {
-      tbs.time_info = TimePoint(*u);
+      tbs.time_info = HPKI_TRY(checked_time(*u));
     } else if (auto g = der::decode_utc_time(bits.bytes)) {
-      tbs.time_info = TimePoint(*g);
+      tbs.time_info = HPKI_TRY(checked_time(*g));
     }  // else: a time-stamp token (no time of its own here)
   }
   const auto hash = HPKI_TRY(t.read_bit_string());
