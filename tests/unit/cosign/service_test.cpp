@@ -33,6 +33,7 @@
 #include "pdf/verify.h"
 #include "sign/sign_service.h"
 #include "tests/support/ca_fixture.h"
+#include "tests/support/test_png.h"
 #include "tests/unit/cosign/authenticator.h"
 #include "tests/unit/pdf/pdf_fixture.h"
 #include "x509/certificate.h"
@@ -757,33 +758,6 @@ TEST_P(CosignServiceTest, DecryptionIsRateLimitedPerDevice) {
 
 // ------------------------------------------------------------------ format pdf
 
-// A w x h PNG: a red disc on a transparent background (the doctor's "handwriting").
-Bytes red_png(std::uint32_t w, std::uint32_t h) {
-  Bytes rgba(std::size_t{w} * h * 4, 0);
-  for (std::uint32_t y = 0; y < h; ++y) {
-    for (std::uint32_t x = 0; x < w; ++x) {
-      const double dx = (x + 0.5) / w - 0.5, dy = (y + 0.5) / h - 0.5;
-      if (dx * dx + dy * dy <= 0.25) {
-        std::uint8_t* px = &rgba[(std::size_t{y} * w + x) * 4];
-        px[0] = 0xE0;
-        px[3] = 0xFF;
-      }
-    }
-  }
-  png_image img;
-  std::memset(&img, 0, sizeof img);
-  img.version = PNG_IMAGE_VERSION;
-  img.width = w;
-  img.height = h;
-  img.format = PNG_FORMAT_RGBA;
-  png_alloc_size_t size = 0;
-  EXPECT_TRUE(png_image_write_to_memory(&img, nullptr, &size, 0, rgba.data(), 0, nullptr));
-  Bytes out(size);
-  EXPECT_TRUE(png_image_write_to_memory(&img, out.data(), &size, 0, rgba.data(), 0, nullptr));
-  out.resize(size);
-  return out;
-}
-
 // Red pixels of page 1 rendered by pdftoppm at 72 dpi, inside and outside a rectangle given
 // in PDF points (origin bottom-left).
 struct RedCount {
@@ -825,7 +799,7 @@ class CosignPdfTest : public CosignServiceTest {
   void run_pdf(const std::string& algorithm, bool visible, bool timestamp) {
     Phone ph = enroll(algorithm);
     ASSERT_FALSE(ph.token.empty());
-    const Bytes png = red_png(96, 96);
+    const Bytes png = hpki::test::red_disc_png(96, 96);
     auto hw = svc_->set_handwriting(ph.device, png, "[]");
     ASSERT_TRUE(hw) << hw.error().to_string();
     ph.device = *hw;

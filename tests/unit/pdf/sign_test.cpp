@@ -17,6 +17,7 @@
 #include "crypto/digest.h"
 #include "pdf/detail/writer.h"
 #include "tests/support/test_ca.h"
+#include "tests/support/test_png.h"
 #include "tests/support/test_util.h"
 #include "x509/cms.h"
 #include "x509/tsp.h"
@@ -106,33 +107,6 @@ Bytes make_pdf_xref_stream(const test::TempDir& dir) {
   EXPECT_NE(as_string(b).find("/ObjStm"), std::string_view::npos);
   EXPECT_NE(as_string(b).find("/XRef"), std::string_view::npos);
   return b;
-}
-
-// A w x h PNG: a red disc on a transparent background (RGBA).
-Bytes red_seal_png(std::uint32_t w, std::uint32_t h) {
-  Bytes rgba(std::size_t{w} * h * 4, 0);
-  for (std::uint32_t y = 0; y < h; ++y) {
-    for (std::uint32_t x = 0; x < w; ++x) {
-      double dx = (x + 0.5) / w - 0.5, dy = (y + 0.5) / h - 0.5;
-      if (dx * dx + dy * dy <= 0.25) {
-        std::uint8_t* p = &rgba[(std::size_t{y} * w + x) * 4];
-        p[0] = 0xE0;
-        p[3] = 0xFF;
-      }
-    }
-  }
-  png_image img;
-  std::memset(&img, 0, sizeof img);
-  img.version = PNG_IMAGE_VERSION;
-  img.width = w;
-  img.height = h;
-  img.format = PNG_FORMAT_RGBA;
-  png_alloc_size_t size = 0;
-  EXPECT_TRUE(png_image_write_to_memory(&img, nullptr, &size, 0, rgba.data(), 0, nullptr));
-  Bytes out(size);
-  EXPECT_TRUE(png_image_write_to_memory(&img, out.data(), &size, 0, rgba.data(), 0, nullptr));
-  out.resize(size);
-  return out;
 }
 
 struct Rgba {
@@ -270,7 +244,7 @@ TEST_P(PdfSignInterop, OneThenTwoSignaturesPdfsigValid) {
   Who who = make(GetParam().key);
   Bytes in = GetParam().xref_stream ? make_pdf_xref_stream(dir_) : make_pdf();
   FieldSpec s1 = spec(Rect{100, 500, 120, 120});
-  s1.appearance.png = red_seal_png(64, 64);
+  s1.appearance.png = hpki::test::red_disc_png(64, 64);
   s1.appearance.text_lines = {"王医生", "2026-11-27 10:00"};
   Prepared p1;
   auto out1 = sign(in, s1, who, &p1);
@@ -353,7 +327,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST_F(PdfSign, SealRenderedInsideTheRect) {
   Who who = make({KeyType::kEcP256, 0});
   FieldSpec s = spec(Rect{100, 500, 120, 120});
-  s.appearance.png = red_seal_png(64, 64);
+  s.appearance.png = hpki::test::red_disc_png(64, 64);
   auto out = sign(make_pdf(), s, who);
   ASSERT_TRUE(out) << out.error().to_string();
   test::write_file(dir_.file("seal.pdf"), *out);
@@ -426,7 +400,7 @@ TEST_F(PdfSign, AnchorLandsOnTheText) {
     FieldSpec s = spec();
     s.appearance.page = 2;
     s.appearance.anchor = a.anchor;
-    s.appearance.png = red_seal_png(80, 40);
+    s.appearance.png = hpki::test::red_disc_png(80, 40);
     auto out = sign(in, s, who);
     ASSERT_TRUE(out) << out.error().to_string();
     EXPECT_EQ(qpdf_check(dir_, *out), "");
@@ -586,11 +560,11 @@ TEST_F(PdfSign, RefusesBadInput) {
   FieldSpec s = spec(Rect{10, 10, 100, 50});
   s.appearance.png = to_bytes("GIF89a not a png");
   expect(prepare(good, s), ErrorCode::kInvalidArgument, "not a PNG");
-  Bytes broken = red_seal_png(16, 16);
+  Bytes broken = hpki::test::red_disc_png(16, 16);
   broken.resize(40);
   s.appearance.png = broken;
   expect(prepare(good, s), ErrorCode::kInvalidArgument, "bad PNG");
-  s.appearance.png = red_seal_png(4097, 1);
+  s.appearance.png = hpki::test::red_disc_png(4097, 1);
   expect(prepare(good, s), ErrorCode::kTooLarge, "4097 x 1");
 
   FieldSpec page = spec(Rect{10, 10, 100, 50});
