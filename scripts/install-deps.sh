@@ -13,6 +13,9 @@ PACKAGES=(
   # PDF signatures and seals (src/pdf, src/seal; issue 20): qpdf reads and checks the PDF
   # structure, poppler-cpp finds anchor text, libpng + zlib turn seal images into PDF images
   libqpdf-dev libpoppler-cpp-dev libpng-dev zlib1g-dev
+  # evidence packages (src/evidence; issue 21): libzip for the ZIP container, cairo + pango for
+  # the PDF report (Chinese text with fonts-wqy-zenhei, below); unzip for the interop tests
+  libzip-dev libcairo2-dev libpango1.0-dev unzip
   # data: the Public Suffix List, compiled into the validator (--rules webpki wildcards)
   publicsuffix
   # tests, fuzzing, formatting, benchmarks
