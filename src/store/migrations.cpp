@@ -401,6 +401,19 @@ ALTER TABLE signing_requests ADD COLUMN prepared {blob};
 ALTER TABLE signing_requests ADD COLUMN byte_range TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 11 (issue 21, evidence packages): the cache of the audit log's Merkle subtree hashes
+// (store::AuditSubtree), so that an inclusion proof reads O(log n) rows. Filled by each
+// checkpoint; a database upgraded to it starts with an empty cache (proofs are then computed
+// from the entries until the next checkpoint fills it).
+constexpr std::string_view kV11AuditSubtrees = R"sql(
+CREATE TABLE audit_subtrees (
+  height {int} NOT NULL,
+  idx {int} NOT NULL,
+  hash {blob} NOT NULL,
+  PRIMARY KEY (height, idx)
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {.version = 1,
      .description = "issue 4: CAs, certificates, subjects, audit, counters",
@@ -438,6 +451,9 @@ constexpr Migration kMigrations[] = {
      .description = "issue 20: signing requests with a signed PDF as output (pdf_options, "
                     "prepared, byte_range)",
      .sql = kV10CosignPdf},
+    {.version = 11,
+     .description = "issue 21: audit_subtrees (cached Merkle subtree hashes for inclusion proofs)",
+     .sql = kV11AuditSubtrees},
 };
 
 // pg_advisory_xact_lock key of the migration ("hpkimigr").

@@ -178,6 +178,22 @@ struct AuditCheckpoint {
   TimePoint signed_at{};
 };
 
+// The Merkle tree hash (RFC 9162 2.1.1) of a perfect, aligned subtree of the audit log's
+// checkpoint tree: the leaves (entries) with 0-based indexes index·2^height ..
+// (index+1)·2^height - 1, i.e. seqs index·2^height + 1 .. (index+1)·2^height. A cache the audit
+// module derives from the entries (schema version 11), never evidence by itself.
+struct AuditSubtree {
+  int height = 0;
+  std::int64_t index = 0;
+  Bytes hash{};
+};
+
+// An audit entry's seq and stored hash, without the rest of the row.
+struct AuditEntryHash {
+  std::int64_t seq = 0;
+  Bytes hash{};
+};
+
 struct KeyRefRecord {
   KeyId id{};                // the key's id (core/key_id.h)
   std::string store_kind{};  // "file" | "pkcs11"
@@ -506,6 +522,19 @@ class Tx {
   [[nodiscard]] virtual Result<void> insert_checkpoint(const AuditCheckpoint& c) = 0;
   // Ascending by seq.
   [[nodiscard]] virtual Result<std::vector<AuditCheckpoint>> list_checkpoints() = 0;
+  // The seq and hash of the entries with from_seq <= seq, ascending, at most `limit` (>= 1,
+  // else kInvalidArgument): the Merkle tree's leaves without the cost of whole rows.
+  [[nodiscard]] virtual Result<std::vector<AuditEntryHash>> read_audit_hashes(
+      std::int64_t from_seq, std::int64_t limit) = 0;
+  // The cache of Merkle subtree hashes (AuditSubtree): stores each given subtree, replacing
+  // a stored one of the same (height, index), in few statements. kInvalidArgument for a
+  // negative height or index. Nothing checks a hash against the entries: the audit module does.
+  [[nodiscard]] virtual Result<void> put_audit_subtrees(std::span<const AuditSubtree> s) = 0;
+  // The cached hash of one subtree; none when it is not cached.
+  [[nodiscard]] virtual Result<std::optional<Bytes>> get_audit_subtree(int height,
+                                                                       std::int64_t index) = 0;
+  // Every cached subtree with height >= min_height, ordered by height, index.
+  [[nodiscard]] virtual Result<std::vector<AuditSubtree>> list_audit_subtrees(int min_height) = 0;
 
   // --- key references, API keys
   // Key references by key id: kConflict when the id exists, kInvalidArgument for an empty id.

@@ -68,6 +68,11 @@ class SqlTx final : public Tx {
   Result<std::optional<AuditRecord>> last_audit() override;
   Result<void> insert_checkpoint(const AuditCheckpoint& c) override;
   Result<std::vector<AuditCheckpoint>> list_checkpoints() override;
+  Result<std::vector<AuditEntryHash>> read_audit_hashes(std::int64_t from_seq,
+                                                        std::int64_t limit) override;
+  Result<void> put_audit_subtrees(std::span<const AuditSubtree> s) override;
+  Result<std::optional<Bytes>> get_audit_subtree(int height, std::int64_t index) override;
+  Result<std::vector<AuditSubtree>> list_audit_subtrees(int min_height) override;
 
   Result<void> insert_key_ref(const KeyRefRecord& k) override;
   Result<KeyRefRecord> get_key_ref(const KeyId& id) override;

@@ -2,6 +2,8 @@
 #include "store/detail/sql_tx.h"
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -137,6 +139,67 @@ Result<std::vector<AuditCheckpoint>> SqlTx::list_checkpoints() {
       cat({"SELECT ", select_list(kCheckpoints), " FROM audit_checkpoints ORDER BY seq"});
   auto rows = HPKI_TRY(conn_.query(sql, {}));
   return read_rows(kCheckpoints, rows);
+}
+
+// ---------------------------------------------------------------- Merkle subtree cache
+
+Result<std::vector<AuditEntryHash>> SqlTx::read_audit_hashes(std::int64_t from_seq,
+                                                             std::int64_t limit) {
+  if (limit < 1) return fail(ErrorCode::kInvalidArgument, "audit read limit must be positive");
+  HPKI_TRY(flush_audit());
+  static constexpr std::string_view kSql =
+      "SELECT seq, hash FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?";
+  const Value p[] = {Value{from_seq}, Value{limit}};
+  auto rows = HPKI_TRY(conn_.query(kSql, p));
+  std::vector<AuditEntryHash> out;
+  out.reserve(rows.size());
+  for (auto& r : rows) {
+    out.push_back({.seq = HPKI_TRY(read_value<std::int64_t>(r, 0, {"audit_log", "seq"})),
+                   .hash = HPKI_TRY(read_value<Bytes>(r, 1, {"audit_log", "hash"}))});
+  }
+  return out;
+}
+
+Result<void> SqlTx::put_audit_subtrees(std::span<const AuditSubtree> s) {
+  std::vector<Value> p;
+  p.reserve(3 * s.size());
+  for (const auto& t : s) {
+    if (t.height < 0 || t.index < 0) {
+      return fail(ErrorCode::kInvalidArgument, "audit subtree (" + std::to_string(t.height) + ", " +
+                                                   std::to_string(t.index) +
+                                                   "): negative height or index");
+    }
+    p.push_back(Value{std::int64_t{t.height}});
+    p.push_back(Value{t.index});
+    p.push_back(Value{t.hash});
+  }
+  HPKI_TRY(exec_rows_here("INSERT INTO audit_subtrees (height, idx, hash)", 3, p,
+                          "ON CONFLICT (height, idx) DO UPDATE SET hash = excluded.hash"));
+  return {};
+}
+
+Result<std::optional<Bytes>> SqlTx::get_audit_subtree(int height, std::int64_t index) {
+  static constexpr std::string_view kSql =
+      "SELECT hash FROM audit_subtrees WHERE height = ? AND idx = ?";
+  const Value p[] = {Value{std::int64_t{height}}, Value{index}};
+  auto rows = HPKI_TRY(conn_.query(kSql, p));
+  if (rows.empty()) return std::nullopt;
+  return read_value<Bytes>(rows[0], 0, {"audit_subtrees", "hash"});
+}
+
+Result<std::vector<AuditSubtree>> SqlTx::list_audit_subtrees(int min_height) {
+  static constexpr std::string_view kSql =
+      "SELECT height, idx, hash FROM audit_subtrees WHERE height >= ? ORDER BY height, idx";
+  const Value p[] = {Value{std::int64_t{min_height}}};
+  auto rows = HPKI_TRY(conn_.query(kSql, p));
+  std::vector<AuditSubtree> out;
+  out.reserve(rows.size());
+  for (auto& r : rows) {
+    out.push_back({.height = HPKI_TRY(read_value<int>(r, 0, {"audit_subtrees", "height"})),
+                   .index = HPKI_TRY(read_value<std::int64_t>(r, 1, {"audit_subtrees", "idx"})),
+                   .hash = HPKI_TRY(read_value<Bytes>(r, 2, {"audit_subtrees", "hash"}))});
+  }
+  return out;
 }
 
 }  // namespace hpki::store::detail
