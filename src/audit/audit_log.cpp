@@ -15,6 +15,7 @@ namespace hpki::audit {
 namespace {
 
 constexpr std::int64_t kMaxBatch = 10000;
+constexpr int kMaxSubtreeHeight = 20;
 
 // --- the version-1 encodings (see the header)
 
@@ -50,16 +51,6 @@ TimePoint whole_seconds(TimePoint t) {
   return TimePoint(std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()));
 }
 
-Result<Bytes> node_hash(crypto::HashAlg alg, BytesView left, BytesView right) {
-  // RFC 9162 2.1.1: MTH(D[n]) = HASH(0x01 || MTH(D[0:k]) || MTH(D[k:n]))
-  Bytes buf;
-  buf.reserve(1 + left.size() + right.size());
-  buf.push_back(0x01);
-  buf.insert(buf.end(), left.begin(), left.end());
-  buf.insert(buf.end(), right.begin(), right.end());
-  return crypto::digest(alg, buf);
-}
-
 Result<std::int64_t> checked_batch(std::int64_t n) {
   if (n < 1 || n > kMaxBatch) {
     return fail(ErrorCode::kInvalidArgument,
@@ -86,6 +77,15 @@ class Scanner {
  public:
   Scanner(crypto::HashAlg alg, VerifyOptions options)
       : alg_(alg), opts_(std::move(options)), acc_(alg) {}
+
+  // Keeps the hash of every perfect subtree of height >= min_height completed by the entries
+  // that pass (subtrees()).
+  void collect_subtrees(int min_height) {
+    acc_.on_subtree(min_height, [this](int height, std::int64_t index, BytesView hash) {
+      subtrees_.push_back(
+          {.height = height, .index = index, .hash = Bytes(hash.begin(), hash.end())});
+    });
+  }
 
   Result<void> run(store::Store& store, std::optional<std::int64_t> upto) {
     const std::int64_t batch = HPKI_TRY(checked_batch(opts_.batch_size));
@@ -151,6 +151,7 @@ class Scanner {
   [[nodiscard]] const MerkleAccumulator& tree() const { return acc_; }
   [[nodiscard]] const Bytes& last_hash() const { return prev_; }
   [[nodiscard]] std::int64_t last_seq() const { return expected_ - 1; }
+  [[nodiscard]] const std::vector<store::AuditSubtree>& subtrees() const { return subtrees_; }
 
  private:
   Result<void> stop(VerifyFailure f) {
@@ -287,6 +288,7 @@ class Scanner {
   Bytes prev_;
   VerifyReport report_;
   std::map<KeyId, Result<crypto::PublicKey>> keys_;
+  std::vector<store::AuditSubtree> subtrees_;
 };
 
 }  // namespace
@@ -327,46 +329,19 @@ Result<Bytes> checkpoint_statement(crypto::HashAlg alg, const store::AuditCheckp
   return out;
 }
 
-// ---------------------------------------------------------------- Merkle tree
-
-Result<void> MerkleAccumulator::add(BytesView entry_hash) {
-  // RFC 9162 2.1.1: MTH({d(0)}) = HASH(0x00 || d(0))
-  Bytes leaf_input;
-  leaf_input.reserve(1 + entry_hash.size());
-  leaf_input.push_back(0x00);
-  leaf_input.insert(leaf_input.end(), entry_hash.begin(), entry_hash.end());
-  Subtree node{.height = 0, .hash = HPKI_TRY(crypto::digest(alg_, leaf_input))};
-  // Two perfect subtrees of equal height are the left and right halves of the next one: the
-  // split point k (largest power of two < n) always falls at such a boundary.
-  while (!stack_.empty() && stack_.back().height == node.height) {
-    node.hash = HPKI_TRY(node_hash(alg_, stack_.back().hash, node.hash));
-    ++node.height;
-    stack_.pop_back();
-  }
-  stack_.push_back(std::move(node));
-  ++size_;
-  return {};
-}
-
-Result<Bytes> MerkleAccumulator::root() const {
-  // RFC 9162 2.1.1: the hash of an empty list is the hash of an empty string.
-  if (stack_.empty()) return crypto::digest(alg_, BytesView{});
-  // The leftmost (largest) subtree is D[0:k]; the rest, folded right to left, is D[k:n].
-  Bytes acc = stack_.back().hash;
-  for (auto it = std::next(stack_.rbegin()); it != stack_.rend(); ++it) {
-    acc = HPKI_TRY(node_hash(alg_, it->hash, acc));
-  }
-  return acc;
-}
-
 // ---------------------------------------------------------------- AuditLog
 
-Result<AuditLog> AuditLog::create(crypto::HashAlg alg, const Clock& clock) {
+Result<AuditLog> AuditLog::create(crypto::HashAlg alg, const Clock& clock,
+                                  AuditLogOptions options) {
   if (alg != crypto::HashAlg::kSha256 && alg != crypto::HashAlg::kSm3) {
     return fail(ErrorCode::kUnsupportedAlgorithm, "the audit log hashes with sha256 or sm3, not " +
                                                       std::string(crypto::hash_name(alg)));
   }
-  return AuditLog(alg, clock);
+  if (options.subtree_height < 1 || options.subtree_height > kMaxSubtreeHeight) {
+    return fail(ErrorCode::kInvalidArgument,
+                "audit subtree height must be in 1.." + std::to_string(kMaxSubtreeHeight));
+  }
+  return AuditLog(alg, clock, options);
 }
 
 Result<std::int64_t> AuditLog::append(store::Tx& tx, const Event& e) const {
@@ -429,6 +404,7 @@ Result<store::AuditCheckpoint> AuditLog::checkpoint(store::Store& store,
 
   // Never sign a broken log: verify the chain and the earlier roots up to `upto` first.
   Scanner scan(alg_, VerifyOptions{});
+  scan.collect_subtrees(options_.subtree_height);
   HPKI_TRY(scan.run(store, upto));
   if (const auto& f = scan.report().failure) {
     return fail(ErrorCode::kAuditBroken, std::string(f->reason) + ": " + f->message);
@@ -453,9 +429,106 @@ Result<store::AuditCheckpoint> AuditLog::checkpoint(store::Store& store,
       return fail(ErrorCode::kConflict,
                   "audit entry " + std::to_string(upto) + " changed while checkpointing");
     }
-    return tx.insert_checkpoint(c);
+    HPKI_TRY(tx.insert_checkpoint(c));
+    // The subtrees the scan completed are all below `upto` (complete, so final: entries are
+    // append-only) and computed from verified entries. Written when missing or different.
+    std::map<std::pair<int, std::int64_t>, Bytes> cached;
+    for (auto& t : HPKI_TRY(tx.list_audit_subtrees(options_.subtree_height))) {
+      cached.emplace(std::pair{t.height, t.index}, std::move(t.hash));
+    }
+    std::vector<store::AuditSubtree> missing;
+    for (const auto& t : scan.subtrees()) {
+      auto it = cached.find({t.height, t.index});
+      if (it == cached.end() || it->second != t.hash) missing.push_back(t);
+    }
+    if (!missing.empty()) HPKI_TRY(tx.put_audit_subtrees(missing));
+    return {};
   }));
   return c;
+}
+
+Result<InclusionProof> AuditLog::inclusion_proof(store::Store& store, std::int64_t seq,
+                                                 std::int64_t tree_size) const {
+  if (seq < 1 || seq > tree_size) {
+    return fail(ErrorCode::kInvalidArgument, "audit entry " + std::to_string(seq) +
+                                                 " is not in a tree of " +
+                                                 std::to_string(tree_size) + " entries");
+  }
+  const int k = options_.subtree_height;
+  const std::int64_t block = std::int64_t{1} << k;
+  const std::size_t hs = crypto::hash_size(alg_);
+  InclusionProof proof{.leaf_index = seq - 1, .tree_size = tree_size};
+
+  // The entry hashes of leaves first .. first + count - 1, read in ranges; kNotFound when one is
+  // missing.
+  auto read_leaves = [](store::Tx& tx, std::int64_t first,
+                        std::int64_t count) -> Result<std::vector<Bytes>> {
+    std::vector<Bytes> out;
+    out.reserve(static_cast<std::size_t>(std::min(count, kMaxBatch)));
+    while (static_cast<std::int64_t>(out.size()) < count) {
+      const std::int64_t from_seq = first + static_cast<std::int64_t>(out.size()) + 1;
+      const std::int64_t want = std::min(kMaxBatch, count - static_cast<std::int64_t>(out.size()));
+      auto rows = HPKI_TRY(tx.read_audit_hashes(from_seq, want));
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (rows[i].seq != from_seq + static_cast<std::int64_t>(i)) {
+          return fail(ErrorCode::kNotFound,
+                      "audit entry " + std::to_string(from_seq + static_cast<std::int64_t>(i)) +
+                          " is missing");
+        }
+        out.push_back(std::move(rows[i].hash));
+      }
+      if (static_cast<std::int64_t>(rows.size()) < want) {
+        return fail(ErrorCode::kNotFound,
+                    "audit entry " +
+                        std::to_string(first + static_cast<std::int64_t>(out.size()) + 1) +
+                        " is missing");
+      }
+    }
+    return out;
+  };
+
+  HPKI_TRY(store.read([&](store::Tx& tx) -> Result<void> {
+    // The tree's last entry must exist: a cached subtree cannot stand in for it.
+    HPKI_TRY(read_leaves(tx, tree_size - 1, 1));
+    // Blocks of 2^K leaves (clipped to the tree), read whole when a subtree below height K
+    // inside them is needed: the entry's block and the tree's last one.
+    std::map<std::int64_t, std::vector<Bytes>> blocks;
+    auto subtree = [&](int height, std::int64_t index) -> Result<Bytes> {
+      const std::int64_t first = index << height;
+      const std::int64_t count = std::int64_t{1} << height;
+      if (height >= k) {
+        // Not trusted for correctness: a wrong hash here only makes a proof that fails
+        // verify_inclusion against the signed root.
+        auto cached = HPKI_TRY(tx.get_audit_subtree(height, index));
+        if (cached && cached->size() == hs) return std::move(*cached);
+        // Not cached (an older database): from the entry hashes, streamed.
+        MerkleAccumulator acc(alg_);
+        for (std::int64_t done = 0; done < count; done += kMaxBatch) {
+          for (const auto& d :
+               HPKI_TRY(read_leaves(tx, first + done, std::min(kMaxBatch, count - done)))) {
+            HPKI_TRY(acc.add(d));
+          }
+        }
+        return acc.root();
+      }
+      const std::int64_t b = first / block;
+      auto it = blocks.find(b);
+      if (it == blocks.end()) {
+        const std::int64_t start = b * block;
+        auto leaves = HPKI_TRY(read_leaves(tx, start, std::min(block, tree_size - start)));
+        it = blocks.emplace(b, std::move(leaves)).first;
+      }
+      MerkleAccumulator acc(alg_);
+      const auto offset = static_cast<std::size_t>(first - b * block);
+      for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
+        HPKI_TRY(acc.add(it->second.at(offset + i)));
+      }
+      return acc.root();
+    };
+    proof.path = HPKI_TRY(inclusion_path(alg_, proof.leaf_index, tree_size, subtree));
+    return {};
+  }));
+  return proof;
 }
 
 Result<VerifyReport> AuditLog::verify(store::Store& store, const VerifyOptions& options) const {

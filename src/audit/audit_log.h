@@ -80,6 +80,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/merkle.h"
 #include "core/bytes.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -192,27 +193,6 @@ struct Event {
 [[nodiscard]] Result<Bytes> checkpoint_statement(crypto::HashAlg alg,
                                                  const store::AuditCheckpoint& c);
 
-// RFC 9162 2.1.1 Merkle tree head, computed incrementally with O(log n) memory: the
-// perfect subtrees of the binary decomposition of n, folded right to left give MTH(D[n]).
-class MerkleAccumulator {
- public:
-  explicit MerkleAccumulator(crypto::HashAlg alg) : alg_(alg) {}
-  // Appends a leaf (the entry hash d; the leaf node is H(0x00 || d)).
-  [[nodiscard]] Result<void> add(BytesView entry_hash);
-  // MTH of the leaves added so far (H() when none).
-  [[nodiscard]] Result<Bytes> root() const;
-  [[nodiscard]] std::int64_t size() const noexcept { return size_; }
-
- private:
-  struct Subtree {
-    int height;
-    Bytes hash;
-  };
-  crypto::HashAlg alg_;
-  std::vector<Subtree> stack_;  // heights strictly decreasing
-  std::int64_t size_ = 0;
-};
-
 // --- verification
 
 struct VerifyOptions {
@@ -248,10 +228,22 @@ struct VerifyReport {
   std::optional<VerifyFailure> failure{};  // the FIRST problem in seq order
 };
 
+// The default height K of the cached Merkle subtrees (2^K = 1024 entries each).
+inline constexpr int kDefaultSubtreeHeight = 10;
+
+struct AuditLogOptions {
+  // Checkpoints cache the hash of every perfect subtree of height >= subtree_height
+  // (store::AuditSubtree); an inclusion proof then reads at most 2·2^K entry hashes and
+  // O(log n) cached subtrees. 1..20. Lower only to exercise the cache with few entries (tests).
+  int subtree_height = kDefaultSubtreeHeight;
+};
+
 class AuditLog {
  public:
-  // kUnsupportedAlgorithm unless alg is kSha256 or kSm3. The clock must outlive the log.
-  [[nodiscard]] static Result<AuditLog> create(crypto::HashAlg alg, const Clock& clock);
+  // kUnsupportedAlgorithm unless alg is kSha256 or kSm3; kInvalidArgument for options out of
+  // range. The clock must outlive the log.
+  [[nodiscard]] static Result<AuditLog> create(crypto::HashAlg alg, const Clock& clock,
+                                               AuditLogOptions options = {});
 
   [[nodiscard]] crypto::HashAlg hash_alg() const noexcept { return alg_; }
 
@@ -269,10 +261,27 @@ class AuditLog {
   // is (nothing is signed). The signer must use the default signature algorithm of its key
   // type (kInvalidArgument otherwise; see the file comment). kBadState for an empty log;
   // kAuditBroken (detail: reason id and message) when verification fails — a broken log is
-  // never signed; kConflict when a concurrent checkpoint took the same seq.
+  // never signed; kConflict when a concurrent checkpoint took the same seq. In the same
+  // transaction as the checkpoint it stores the hashes of the perfect subtrees of height >= K
+  // (AuditLogOptions::subtree_height) below the new tree_size that the cache lacks or has
+  // wrong (computed by the verification pass), for inclusion_proof().
   [[nodiscard]] Result<store::AuditCheckpoint> checkpoint(store::Store& store,
                                                           const crypto::Signer& audit_key,
                                                           KeyId key_ref) const;
+
+  // RFC 9162 2.1.3.1: the inclusion proof of entry `seq` in the tree of the first tree_size
+  // entries (a checkpoint's tree_size; verify it against that checkpoint's root with
+  // verify_inclusion). Reads, in one read transaction, the entry hashes of at most two blocks of
+  // 2^K entries (the entry's and the tree's last, incomplete one) and O(log tree_size) cached
+  // subtree hashes; a subtree missing from the cache (a database older than schema 11, entries
+  // not yet covered by a checkpoint) is computed from the entry hashes instead, read in ranges
+  // (O(size of the subtree)). The cache is not trusted for correctness: a wrong cached hash
+  // makes a proof that does not verify against the signed root, never a proof of something
+  // the root does not commit to. The entries are not verified here (that is verify()'s job).
+  // kInvalidArgument unless 1 <= seq <= tree_size; kNotFound when an entry 1..tree_size is
+  // missing; store errors as they come.
+  [[nodiscard]] Result<InclusionProof> inclusion_proof(store::Store& store, std::int64_t seq,
+                                                       std::int64_t tree_size) const;
 
   // Checks the whole log offline (reads in batches, each in its own transaction). Problems
   // of the log are in the report; an Error only when the log cannot be read (a row whose
@@ -288,9 +297,11 @@ class AuditLog {
       std::optional<std::string> org = std::nullopt) const;
 
  private:
-  AuditLog(crypto::HashAlg alg, const Clock& clock) : alg_(alg), clock_(&clock) {}
+  AuditLog(crypto::HashAlg alg, const Clock& clock, AuditLogOptions options)
+      : alg_(alg), clock_(&clock), options_(options) {}
   crypto::HashAlg alg_;
   const Clock* clock_;
+  AuditLogOptions options_;
 };
 
 }  // namespace hpki::audit

@@ -1,22 +1,27 @@
 // The audit log against both backends (SQLite in a temp file, the PostgreSQL server of the CTest
 // fixture "pg") and both hashes (SHA-256 logs checkpointed with a P-256 key, SM3 logs with an
 // SM2 key; RSA in one case). Tamper tests edit, delete, insert and reorder rows directly with
-// SQL and check that verify() names the first bad entry and the reason.
+// SQL and check that verify() names the first bad entry and the reason. Inclusion proofs
+// (RFC 9162 2.1.3) against checkpoints, with and without the subtree cache, and a corrupted cache.
 #include <gtest/gtest.h>
 
 #include <libpq-fe.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <ostream>
+#include <span>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "audit/audit_log.h"
@@ -913,11 +918,208 @@ TEST_P(AuditTest, EmptyLogAndListing) {
   EXPECT_EQ(bad_batch.error().code(), ErrorCode::kInvalidArgument);
 }
 
+// ---------------------------------------------------------------- inclusion proofs
+
+// A log whose checkpoints cache subtrees of height >= 4 (16 entries), so that a few thousand
+// entries exercise the cache on many levels; `n` entries appended in transactions of 500.
+class AuditProofTest : public AuditTest {
+ protected:
+  static constexpr int kHeight = 4;
+
+  void SetUp() override {
+    AuditTest::SetUp();
+    auto l = AuditLog::create(alg(), clock_, {.subtree_height = kHeight});
+    ASSERT_TRUE(l.has_value()) << l.error().to_string();
+    small_.emplace(std::move(*l));
+  }
+
+  void append_many(int n) {
+    for (int done = 0; done < n; done += 500) {
+      clock_.advance(1s);
+      auto r = store_->transact([&](store::Tx& tx) -> Result<void> {
+        for (int i = done; i < std::min(n, done + 500); ++i) HPKI_TRY(small_->append(tx, event(i)));
+        return {};
+      });
+      ASSERT_TRUE(r.has_value()) << r.error().to_string();
+    }
+  }
+
+  store::AuditCheckpoint small_checkpoint() {
+    clock_.advance(1s);
+    auto c = small_->checkpoint(*store_, *signer_, test::key_id("file:audit"));
+    EXPECT_TRUE(c.has_value()) << c.error().to_string();
+    return c.value_or(store::AuditCheckpoint{});
+  }
+
+  std::vector<Bytes> hashes() {
+    std::vector<Bytes> out;
+    for (std::int64_t from = 1;;) {
+      auto rows = store_->read_value<std::vector<store::AuditEntryHash>>(
+          [&](store::Tx& tx) { return tx.read_audit_hashes(from, 10000); });
+      EXPECT_TRUE(rows.has_value());
+      if (!rows || rows->empty()) return out;
+      for (auto& r : *rows) out.push_back(std::move(r.hash));
+      from = static_cast<std::int64_t>(out.size()) + 1;
+    }
+  }
+
+  std::vector<store::AuditSubtree> cache() {
+    auto r = store_->read_value<std::vector<store::AuditSubtree>>(
+        [](store::Tx& tx) { return tx.list_audit_subtrees(0); });
+    EXPECT_TRUE(r.has_value());
+    return r.value_or(std::vector<store::AuditSubtree>{});
+  }
+
+  // The proof of `seq` against checkpoint c; checks it against the in-memory proof and returns
+  // the verification's result.
+  Result<void> prove(std::int64_t seq, const store::AuditCheckpoint& c,
+                     const std::vector<Bytes>& all) {
+    auto p = small_->inclusion_proof(*store_, seq, c.tree_size);
+    if (!p) return std::unexpected(p.error());
+    EXPECT_EQ(p->leaf_index, seq - 1);
+    EXPECT_EQ(p->tree_size, c.tree_size);
+    EXPECT_EQ(p->path.size(), inclusion_path_length(seq - 1, c.tree_size));
+    return verify_inclusion(alg(), all.at(static_cast<std::size_t>(seq - 1)), *p, c.root_hash);
+  }
+
+  std::optional<AuditLog> small_;
+};
+
+// RFC 9162 2.1.3.1 / 2.1.3.2 on the database: proofs of entries at the edges of blocks and
+// subtrees verify against signed checkpoints, with the subtree cache, without it (an older
+// database), and with the default height (whose subtrees the small-height checkpoints did not
+// cache: computed from the entries).
+TEST_P(AuditProofTest, ProofsVerifyWithAndWithoutTheCache) {
+  append_many(1000);
+  const auto c1000 = small_checkpoint();
+  append_many(2000);
+  const auto c3000 = small_checkpoint();
+  ASSERT_EQ(c3000.tree_size, 3000);
+  const auto all = hashes();
+  ASSERT_EQ(all.size(), 3000u);
+
+  // The cache holds every perfect subtree of height >= 4 below 3000, with its MTH.
+  const auto cached = cache();
+  std::size_t want = 0;
+  for (int height = kHeight; (std::int64_t{1} << height) <= 3000; ++height) {
+    want += 3000u >> height;
+  }
+  EXPECT_EQ(cached.size(), want);  // 187 + 93 + 46 + 23 + 11 + 5 + 2 + 1
+  for (const auto& t : cached) {
+    ASSERT_GE(t.height, kHeight);
+    const std::size_t size = std::size_t{1} << t.height;
+    const auto first = static_cast<std::size_t>(t.index) * size;
+    ASSERT_LE(first + size, all.size());
+    EXPECT_EQ(t.hash, textbook_mth(alg(), std::span<const Bytes>(all).subspan(first, size)));
+  }
+
+  const std::vector<std::int64_t> seqs = {1,    2,    15,   16,   17,   32,   33,   1000,
+                                          1024, 1025, 1500, 2047, 2048, 2049, 2999, 3000};
+  auto check_all = [&](AuditLog& log, const std::string& what) {
+    for (std::int64_t seq : seqs) {
+      auto p = log.inclusion_proof(*store_, seq, c3000.tree_size);
+      ASSERT_TRUE(p.has_value()) << what << " seq " << seq << ": " << p.error().to_string();
+      // The same path as the in-memory construction (RFC 9162 2.1.3.1).
+      auto mem = inclusion_proof_from_hashes(alg(), all, seq - 1);
+      ASSERT_TRUE(mem.has_value());
+      EXPECT_EQ(p->path, mem->path) << what << " seq " << seq;
+      auto v = verify_inclusion(alg(), all[static_cast<std::size_t>(seq - 1)], *p, c3000.root_hash);
+      EXPECT_TRUE(v.has_value()) << what << " seq " << seq << ": " << v.error().to_string();
+    }
+    for (std::int64_t seq : {1, 500, 999, 1000}) {
+      auto v = prove(seq, c1000, all);
+      EXPECT_TRUE(v.has_value()) << what << " seq " << seq << " of 1000";
+    }
+  };
+  check_all(*small_, "cached");
+  check_all(*log_, "height 10, not cached");
+  exec("DELETE FROM audit_subtrees");
+  check_all(*small_, "cache deleted");
+  // The next checkpoint fills the cache again.
+  append_many(1);
+  const auto c3001 = small_checkpoint();
+  EXPECT_EQ(cache().size(), want);
+  EXPECT_TRUE(prove(3001, c3001, hashes()).has_value());
+}
+
+// A wrong cached hash never yields a proof that verifies: the verifier checks against the
+// signed root only. The next checkpoint repairs the cache.
+TEST_P(AuditProofTest, CorruptedCacheGivesAProofThatFails) {
+  append_many(3000);
+  const auto c = small_checkpoint();
+  const auto all = hashes();
+  ASSERT_TRUE(prove(1, c, all).has_value());
+  ASSERT_TRUE(prove(2500, c, all).has_value());
+
+  // (4, 1) = entries 17..32 is on leaf 0's path; (9, 4) = entries 2049..2560 is part of the
+  // right edge D[2048:3000] on that path too, and (4, 157) = entries 2513..2528 is on the
+  // path of entry 2500.
+  for (auto [height, index] : {std::pair{4, 1}, std::pair{9, 4}}) {
+    auto stored = cache();
+    Bytes bad;
+    for (const auto& t : stored) {
+      if (t.height == height && t.index == index) bad = t.hash;
+    }
+    ASSERT_FALSE(bad.empty());
+    bad[3] ^= 0x10;
+    exec("UPDATE audit_subtrees SET hash = ? WHERE height = ? AND idx = ?",
+         {Value{bad}, Value{std::int64_t{height}}, Value{std::int64_t{index}}});
+    auto v = prove(1, c, all);
+    ASSERT_FALSE(v.has_value()) << "corrupted (" << height << ", " << index << ") not detected";
+    EXPECT_EQ(v.error().code(), ErrorCode::kAuditBroken);
+  }
+  exec("UPDATE audit_subtrees SET hash = ? WHERE height = 4 AND idx = 157",
+       {Value{Bytes(crypto::hash_size(alg()), 0x42)}});
+  auto v = prove(2500, c, all);
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().code(), ErrorCode::kAuditBroken);
+  // A cached hash of the wrong length is not used (the subtree is computed instead).
+  exec("UPDATE audit_subtrees SET hash = ? WHERE height = 4 AND idx = 157", {Value{Bytes{1, 2}}});
+  EXPECT_TRUE(prove(2500, c, all).has_value());
+
+  // A new checkpoint recomputes every subtree while verifying and rewrites the wrong ones.
+  append_many(1);
+  const auto next = small_checkpoint();
+  const auto now = hashes();
+  EXPECT_TRUE(prove(1, next, now).has_value());
+  EXPECT_TRUE(prove(2500, next, now).has_value());
+}
+
+TEST_P(AuditProofTest, BadRequestsAndMissingEntries) {
+  append_many(100);
+  const auto c = small_checkpoint();
+  auto code = [&](std::int64_t seq, std::int64_t size) {
+    auto p = small_->inclusion_proof(*store_, seq, size);
+    return p.has_value() ? std::optional<ErrorCode>{} : p.error().code();
+  };
+  EXPECT_EQ(code(0, 100), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(code(-1, 100), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(code(101, 100), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(code(5, 101), ErrorCode::kNotFound);  // the tree is larger than the log
+  EXPECT_EQ(code(100, 100), std::nullopt);
+  // An entry deleted in the block of the proven one: kNotFound, not a wrong proof.
+  exec("DELETE FROM audit_log WHERE seq = ?", {Value{std::int64_t{40}}});
+  EXPECT_EQ(code(35, c.tree_size), ErrorCode::kNotFound);
+  // The cache alone cannot stand in for the tree's last entry.
+  exec("DELETE FROM audit_log WHERE seq = ?", {Value{std::int64_t{100}}});
+  EXPECT_EQ(code(1, 100), ErrorCode::kNotFound);
+  // Log options are checked.
+  for (int height : {0, 21}) {
+    auto bad = AuditLog::create(alg(), clock_, {.subtree_height = height});
+    ASSERT_FALSE(bad.has_value()) << height;
+    EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+  }
+}
+
 std::string param_name(const ::testing::TestParamInfo<AuditTest::ParamType>& info) {
   return std::get<0>(info.param) + "_" + std::string(crypto::hash_name(std::get<1>(info.param)));
 }
 
 INSTANTIATE_TEST_SUITE_P(BackendsAndHashes, AuditTest,
+                         ::testing::Combine(::testing::Values("sqlite", "postgresql"),
+                                            ::testing::Values(HashAlg::kSha256, HashAlg::kSm3)),
+                         param_name);
+INSTANTIATE_TEST_SUITE_P(BackendsAndHashes, AuditProofTest,
                          ::testing::Combine(::testing::Values("sqlite", "postgresql"),
                                             ::testing::Values(HashAlg::kSha256, HashAlg::kSm3)),
                          param_name);
