@@ -107,3 +107,8 @@ echo "== PDF signatures (bench_pdf, bench_pdf_memory)" >&2
 "$BUILD_DIR/bench/bench_pdf" --benchmark_min_time="${PDF_BENCH_SECONDS:-0.5}"
 echo
 "$BUILD_DIR/bench/bench_pdf_memory"
+# Audit inclusion proofs (issue 21): proof and verification time and proof length for logs of
+# 10^3 .. 10^6 entries (SQLite, built once in a temporary directory; about a minute in all).
+echo
+echo "== audit inclusion proofs (bench_audit)" >&2
+"$BUILD_DIR/bench/bench_audit" --benchmark_min_time="${AUDIT_BENCH_SECONDS:-0.3}"
