@@ -53,6 +53,17 @@
 // "1234567812345678"); the signature is stored as the Signer returns it. tree_size equals
 // seq (seqs are contiguous from 1).
 //
+// Inclusion proofs (RFC 9162 2.1.3; audit/merkle.h): the audit path of one entry in a
+// checkpoint's tree, at most ceil(log2(tree_size)) hashes, verifiable with the entry's hash and
+// the signed checkpoint alone (verify_inclusion). inclusion_proof() builds it in O(log n) reads
+// from a cache of subtree hashes (store::AuditSubtree, table audit_subtrees, schema version 11):
+// the MTH of every perfect, aligned subtree of height >= K (AuditLogOptions::subtree_height,
+// default 10 = 1024 entries), written by checkpoint() from its own verification pass for the
+// subtrees below the new tree_size. A proof reads at most 2·2^K entry hashes (the blocks of 2^K
+// entries holding the entry and the tree's last entry) and O(log n) cached hashes. The cache is
+// derived data, not evidence: a missing row is computed from the entries, and a wrong one only
+// makes a proof that fails verification against the signed root.
+//
 // What verify() detects, and what it cannot:
 //  - an edited field of any entry (its recomputed hash differs: audit.hash_mismatch);
 //  - a deleted entry in the middle (audit.seq_gap), or a renumbering to hide it (the seq is
