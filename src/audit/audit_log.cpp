@@ -6,7 +6,9 @@
 #include <chrono>
 #include <limits>
 #include <map>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "crypto/digest.h"
 #include "crypto/key.h"
@@ -518,10 +520,12 @@ Result<InclusionProof> AuditLog::inclusion_proof(store::Store& store, std::int64
         auto leaves = HPKI_TRY(read_leaves(tx, start, std::min(block, tree_size - start)));
         it = blocks.emplace(b, std::move(leaves)).first;
       }
-      MerkleAccumulator acc(alg_);
+      // A perfect subtree of the tree lies inside its block and below tree_size.
       const auto offset = static_cast<std::size_t>(first - b * block);
+      HPKI_CHECK(offset + static_cast<std::size_t>(count) <= it->second.size());
+      MerkleAccumulator acc(alg_);
       for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
-        HPKI_TRY(acc.add(it->second.at(offset + i)));
+        HPKI_TRY(acc.add(it->second[offset + i]));
       }
       return acc.root();
     };
