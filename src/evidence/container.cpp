@@ -182,42 +182,61 @@ std::uint64_t le(BytesView b, std::size_t at, std::size_t n) {
   return v;
 }
 
-// Whether a central directory that libzip could accept lists more than `max` entries. libzip
-// allocates its state for every entry before anyone can count them, so this walk bounds memory by
-// max_members rather than by the archive's size. It looks at every end-of-central-directory
-// record that libzip would accept with ZIP_CHECKCONS (the record and its comment end the file),
-// follows a ZIP64 locator as libzip does, and counts the central-directory headers one by one
-// (libzip reads on past the announced count, the Info-ZIP convention for more than 65535
-// members). Anything it cannot follow is left to libzip to refuse.
-bool lists_more_than(BytesView a, std::size_t max) {
+// The end-of-central-directory record, checked before libzip sees the file. libzip, with
+// ZIP_CHECKCONS, takes any record within the last 64 KiB whose comment reaches the end of the
+// file, reads the central directory of each such candidate and keeps the "best" one; a file with
+// several candidates is read differently by different tools (a classic ZIP ambiguity) and costs
+// libzip a full central-directory read per candidate. So: exactly one candidate, and it has no
+// comment (the record is the last 22 bytes).
+//
+// Then the members are counted here, because libzip allocates its state for every entry before
+// anyone can count them: this walk bounds memory by max_members rather than by the archive's
+// size. It follows a ZIP64 locator as libzip does and counts the central-directory headers one by
+// one (libzip reads on past the announced count, the Info-ZIP convention for more than 65535
+// members). Whatever else is wrong is left to libzip to refuse.
+Result<void> check_end_record(BytesView a, std::size_t max_members) {
   constexpr std::size_t kEocd = 22, kLocator = 20, kEocd64 = 56, kCentral = 46;
-  if (a.size() < kEocd) return false;
+  auto malformed = [](std::string_view why) {
+    return fail(ErrorCode::kMalformed, "not a well-formed ZIP archive: " + std::string(why));
+  };
+  if (a.size() < kEocd) return malformed("no end-of-central-directory record");
   const std::size_t last = a.size() - kEocd;
   const std::size_t first = last > 0xffff ? last - 0xffff : 0;
+  std::optional<std::size_t> found;
   for (std::size_t p = last + 1; p-- > first;) {
     if (le(a, p, 4) != 0x06054b50 || p + kEocd + le(a, p + 20, 2) != a.size()) continue;
-    std::uint64_t announced = le(a, p + 10, 2);
-    std::uint64_t cd_size = le(a, p + 12, 4);
-    std::uint64_t cd_offset = le(a, p + 16, 4);
-    if (p >= kLocator && le(a, p - kLocator, 4) == 0x07064b50) {
-      const std::uint64_t at = le(a, p - kLocator + 8, 8);
-      if (a.size() >= kEocd64 && at <= a.size() - kEocd64 && le(a, at, 4) == 0x06064b50) {
-        announced = le(a, at + 32, 8);
-        cd_size = le(a, at + 40, 8);
-        cd_offset = le(a, at + 48, 8);
-      }
-    }
-    if (announced > max) return true;
-    if (cd_offset > a.size()) continue;
-    const std::uint64_t end = cd_offset + std::min<std::uint64_t>(cd_size, a.size() - cd_offset);
-    std::uint64_t at = cd_offset;
-    std::size_t count = 0;
-    while (at + kCentral <= end && le(a, at, 4) == 0x02014b50) {
-      if (++count > max) return true;
-      at += kCentral + le(a, at + 28, 2) + le(a, at + 30, 2) + le(a, at + 32, 2);
+    if (found) return malformed("more than one end-of-central-directory record (ambiguous)");
+    found = p;
+  }
+  if (!found) return malformed("no end-of-central-directory record");
+  const std::size_t p = *found;
+  if (p != last) return malformed("an archive comment (not allowed)");
+
+  std::uint64_t announced = le(a, p + 10, 2);
+  std::uint64_t cd_size = le(a, p + 12, 4);
+  std::uint64_t cd_offset = le(a, p + 16, 4);
+  if (p >= kLocator && le(a, p - kLocator, 4) == 0x07064b50) {
+    const std::uint64_t at = le(a, p - kLocator + 8, 8);
+    if (a.size() >= kEocd64 && at <= a.size() - kEocd64 && le(a, at, 4) == 0x06064b50) {
+      announced = le(a, at + 32, 8);
+      cd_size = le(a, at + 40, 8);
+      cd_offset = le(a, at + 48, 8);
     }
   }
-  return false;
+  auto too_many = [&] {
+    return fail(ErrorCode::kTooLarge, "the central directory lists more than the limit of " +
+                                          std::to_string(max_members) + " members");
+  };
+  if (announced > max_members) return too_many();
+  if (cd_offset > a.size()) return {};
+  const std::uint64_t end = cd_offset + std::min<std::uint64_t>(cd_size, a.size() - cd_offset);
+  std::uint64_t at = cd_offset;
+  std::size_t count = 0;
+  while (at + kCentral <= end && le(a, at, 4) == 0x02014b50) {
+    if (++count > max_members) return too_many();
+    at += kCentral + le(a, at + 28, 2) + le(a, at + 30, 2) + le(a, at + 32, 2);
+  }
+  return {};
 }
 
 // --- reading
@@ -501,10 +520,7 @@ Result<std::vector<Member>> read(BytesView archive, const Limits& limits) {
                                           " bytes, more than the limit of " +
                                           std::to_string(limits.max_archive_size));
   }
-  if (lists_more_than(archive, limits.max_members)) {
-    return fail(ErrorCode::kTooLarge, "the central directory lists more than the limit of " +
-                                          std::to_string(limits.max_members) + " members");
-  }
+  HPKI_TRY(check_end_record(archive, limits.max_members));
   int zip_code = 0;
   auto opened = open_archive(archive.data(), archive.size(), ZIP_CHECKCONS | ZIP_RDONLY, zip_code);
   if (!opened && zip_code == ZIP_ER_EXISTS) {

@@ -443,11 +443,29 @@ TEST(EvidenceZip, ReadRefusesTruncatedArchives) {
     expect_error(read(BytesView(*zip).first(cut)), ErrorCode::kMalformed,
                  "not a well-formed ZIP archive");
   }
-  expect_error(read(BytesView{}), ErrorCode::kMalformed, "no members");
+  expect_error(read(BytesView{}), ErrorCode::kMalformed, "not a well-formed ZIP archive");
   // Trailing bytes after the end record are refused as well (ZIP_CHECKCONS).
   Bytes longer = *zip;
   longer.push_back(0);
   expect_error(read(longer), ErrorCode::kMalformed, "not a well-formed ZIP archive");
+}
+
+// One end-of-central-directory record, the last 22 bytes: no archive comment, and so no second
+// record hidden in a comment, which tools resolve differently (libzip alone would take this one,
+// the one whose central directory checks out).
+TEST(EvidenceZip, ReadRefusesCommentsAndAmbiguousEndRecords) {
+  const Bytes zip = build({mimetype_raw(), stored("a.txt", to_bytes("x"))});
+  ASSERT_TRUE(read(zip).has_value());
+  auto with_comment = [&](BytesView comment) {
+    Bytes out = zip;
+    out[out.size() - 2] = static_cast<std::uint8_t>(comment.size());
+    out.insert(out.end(), comment.begin(), comment.end());
+    return out;
+  };
+  expect_error(read(with_comment(as_bytes("hello"))), ErrorCode::kMalformed,
+               "an archive comment (not allowed)");
+  expect_error(read(with_comment(BytesView(zip).last(22))), ErrorCode::kMalformed,
+               "more than one end-of-central-directory record (ambiguous)");
 }
 
 // ETSI EN 319 162-1 A.1: the first member is "mimetype", stored, with the package's media type.
