@@ -39,8 +39,9 @@ struct Member {
   Bytes data;
 };
 
-// kInvalidArgument for a bad or duplicate name, or when the first member is not `mimetype`.
-// Deterministic: the same members give the same bytes (fixed timestamps, no extra fields).
+// kInvalidArgument for a bad or duplicate name, or when the first member is not `mimetype`
+// holding kMimeType. Deterministic: the same members give the same bytes (fixed timestamps,
+// 1980-01-01 00:00 in every time zone; no extra fields; the same zlib).
 [[nodiscard]] Result<Bytes> write(const std::vector<Member>& members);
 
 // The members in the archive's order. kTooLarge beyond a limit, kMalformed for anything that is
@@ -48,7 +49,10 @@ struct Member {
 [[nodiscard]] Result<std::vector<Member>> read(BytesView archive, const Limits& limits = {});
 
 // Writes each member to dir/name (creating sub-folders; dir must exist). Refuses (kInvalidArgument)
-// names that are not valid by the rules above, and never follows a symbolic link found under dir.
+// names that are not valid by the rules above, all of them checked before anything is written;
+// never follows a symbolic link found under dir (kPermissionDenied) and never replaces an
+// existing file (kAlreadyExists); kIo when the file system fails. After such a failure, the
+// members written before it stay: extract into a fresh folder.
 [[nodiscard]] Result<void> extract(const std::vector<Member>& members,
                                    const std::filesystem::path& dir);
 
