@@ -112,3 +112,8 @@ echo
 echo
 echo "== audit inclusion proofs (bench_audit)" >&2
 "$BUILD_DIR/bench/bench_audit" --benchmark_min_time="${AUDIT_BENCH_SECONDS:-0.3}"
+# Evidence packages (issue 21): packages exported per second and their size for one detached CMS
+# signature, the offline verification of the package next to the signature's verification alone.
+echo
+echo "== evidence packages (bench_evidence)" >&2
+"$BUILD_DIR/bench/bench_evidence" --benchmark_min_time="${EVIDENCE_BENCH_SECONDS:-0.5}"

@@ -20,6 +20,7 @@
 #include "http/metrics.h"
 #include "http/rate_limit.h"
 #include "http/router.h"
+#include "revocation/crl_publisher.h"
 #include "tsa/tsa_service.h"
 
 namespace hpki::api {
@@ -41,6 +42,8 @@ struct ApiContext {
   http::RateLimiter* rate_limiter = nullptr;
   // Mobile co-signing (issue 19); none: its routes are not added.
   cosign::Service* cosign = nullptr;
+  // Fresh CRLs for evidence packages (issue 21); none: POST /api/v1/evidence answers 503.
+  revocation::CrlPublisher* crls = nullptr;
 };
 
 // The principal of a request: "Authorization: Bearer <api key>" when the header is present

@@ -50,14 +50,6 @@ Result<Bytes> hex_field(const json& j, const char* key, std::size_t length) {
   return *b;
 }
 
-Result<bool> bool_field(const json& j, const char* key) {
-  if (!j.contains(key) || j.at(key).is_null()) return false;
-  if (!j.at(key).is_boolean()) {
-    return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' must be a boolean");
-  }
-  return j.at(key).get<bool>();
-}
-
 // A problem response; the cosign services' stable problem ids become the type
 // ("https://hpki.dev/problems/cosign/approval-invalid").
 http::Response problem(const Error& e) {

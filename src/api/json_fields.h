@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/bytes.h"
+#include "core/encoding.h"
 #include "core/error.h"
 
 namespace hpki::api {
@@ -57,6 +59,24 @@ namespace hpki::api {
   const auto n = v.get<std::int64_t>();
   if (n < min || n > max) return bad();
   return std::optional<std::int64_t>{n};
+}
+
+// The boolean field `key` of `j`: false when absent or null, kInvalidArgument when not a boolean.
+[[nodiscard]] inline Result<bool> bool_field(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key) || j.at(key).is_null()) return false;
+  if (!j.at(key).is_boolean())
+    return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' must be a boolean");
+  return j.at(key).get<bool>();
+}
+
+// The base64 field `key` of `j` decoded: empty when absent (kInvalidArgument "missing field" when
+// `required`), kInvalidArgument when not a string or not base64.
+[[nodiscard]] inline Result<Bytes> base64_field(const nlohmann::json& j, const char* key,
+                                                bool required) {
+  auto s = HPKI_TRY(string_field(j, key, required));
+  auto b = base64_decode(s);
+  if (!b) return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' is not base64");
+  return *b;
 }
 
 }  // namespace hpki::api

@@ -9,6 +9,7 @@
 #include "api/cosign_routes.h"
 #include "api/openapi.h"
 #include "api/route_table.h"
+#include "api/evidence_routes.h"
 #include "api/seal_routes.h"
 #include "api/sign_routes.h"
 #include "api/subject_routes.h"
@@ -21,7 +22,7 @@ const std::vector<ApiRoute>& api_routes() {
     std::vector<ApiRoute> v;
     for (auto list :
          {ca_routes(), certificate_routes(), subject_routes(), audit_routes(), timestamp_routes(),
-          sign_routes(), cosign_routes(), seal_routes(), openapi_routes()}) {
+          sign_routes(), cosign_routes(), seal_routes(), evidence_routes(), openapi_routes()}) {
       v.insert(v.end(), list.begin(), list.end());
     }
     return v;

@@ -24,13 +24,6 @@ seal::Service service(ApiContext& c) {
   return seal::Service(c.runtime->store(), c.runtime->audit(), c.runtime->clock());
 }
 
-Result<bool> bool_field(const json& j, const char* key) {
-  if (!j.contains(key) || j.at(key).is_null()) return false;
-  if (!j.at(key).is_boolean())
-    return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' must be a boolean");
-  return j.at(key).get<bool>();
-}
-
 Result<TimePoint> time_field(const json& j, const char* key, TimePoint dflt) {
   const auto s = HPKI_TRY(string_field(j, key, false));
   if (s.empty()) return dflt;

@@ -28,21 +28,6 @@ namespace {
 
 using nlohmann::json;
 
-Result<bool> flag(const json& j, const char* key) {
-  if (!j.contains(key) || j.at(key).is_null()) return false;
-  if (!j.at(key).is_boolean())
-    return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' must be a boolean");
-  return j.at(key).get<bool>();
-}
-
-Result<Bytes> base64_field(const json& j, const char* key, bool required) {
-  auto s = HPKI_TRY(string_field(j, key, required));
-  auto b = base64_decode(s);
-  if (!b)
-    return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' is not base64");
-  return *b;
-}
-
 // Revocation of certificates this home issued, from its store, as of the query time (the
 // signing time): revoked (or on hold) on or before it is revoked, later is good.
 class StoreRevocationSource final : public x509::RevocationSource {
@@ -99,14 +84,14 @@ Result<json> api_sign_pdf(ApiContext& c, const auth::Principal& p, const json& b
   o.level = HPKI_TRY(pdf::parse_level(HPKI_TRY(string_field(opts, "level")).empty()
                                           ? "b-b"
                                           : HPKI_TRY(string_field(opts, "level"))));
-  o.gmt0010 = HPKI_TRY(flag(body, "gmt0010"));
+  o.gmt0010 = HPKI_TRY(bool_field(body, "gmt0010"));
   pdf::FieldSpec& f = o.field;
   f.field_name = HPKI_TRY(string_field(opts, "field"));
   f.reason = HPKI_TRY(string_field(opts, "reason"));
   f.location = HPKI_TRY(string_field(opts, "location"));
   f.name = who.certificate->subject().get(der::oids::kCommonName);
   f.signing_time = c.runtime->clock().now();
-  if (HPKI_TRY(flag(opts, "pkcs7"))) f.sub_filter = std::string(pdf::kSubFilterPkcs7);
+  if (HPKI_TRY(bool_field(opts, "pkcs7"))) f.sub_filter = std::string(pdf::kSubFilterPkcs7);
   if (auto certify = HPKI_TRY(int_field(opts, "certify", 1, 3)))
     f.docmdp = static_cast<int>(*certify);
   auto& a = f.appearance;
@@ -174,9 +159,11 @@ Result<json> api_sign_pdf(ApiContext& c, const auth::Principal& p, const json& b
   audit::Event e;
   e.actor = p.actor();
   e.action = audit::action::kSignCreate;
-  e.object = "key:" + id;
+  // The object names the signed output, so that an evidence export finds this entry (issue 21).
+  e.object = "signature:" + hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, out)));
   e.outcome = std::string(audit::outcome::kSuccess);
   json details{
+      {"key", id},
       {"mode", "pdf"},
       {"format", j["format"]},
       {"bytes", input.size()},
@@ -213,9 +200,9 @@ Result<json> api_sign(ApiContext& c, const auth::Principal& p, const json& body)
   const Bytes data = HPKI_TRY(base64_field(body, "data", true));
   sign::SignRequest req;
   req.mode = HPKI_TRY(sign::parse_mode(mode_text.empty() ? "cms" : mode_text));
-  req.gmt0010 = HPKI_TRY(flag(body, "gmt0010"));
+  req.gmt0010 = HPKI_TRY(bool_field(body, "gmt0010"));
   req.signing_time = c.runtime->clock().now();
-  if (HPKI_TRY(flag(body, "timestamp"))) {
+  if (HPKI_TRY(bool_field(body, "timestamp"))) {
     if (c.tsa == nullptr) return fail(ErrorCode::kUnavailable, "no TSA on this node");
     req.timestamp = tsa::local_token_fn(*c.tsa, p.actor(), p.org.value_or(""));
   }
@@ -229,9 +216,11 @@ Result<json> api_sign(ApiContext& c, const auth::Principal& p, const json& body)
   audit::Event e;
   e.actor = p.actor();
   e.action = audit::action::kSignCreate;
-  e.object = "key:" + id;
+  e.object =
+      "signature:" + hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, out.output)));
   e.outcome = std::string(audit::outcome::kSuccess);
-  e.details = json{{"mode", sign::mode_name(req.mode)},
+  e.details = json{{"key", id},
+                   {"mode", sign::mode_name(req.mode)},
                    {"bytes", data.size()},
                    {"sha256", hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, data)))}}
                   .dump();
@@ -280,7 +269,7 @@ Result<json> api_verify(ApiContext& c, const auth::Principal&, const json& body)
   // Issue 16: a timestamp counts only from a TSA this home designated (for its own CAs).
   const revocation::StoreDesignationSource designation(c.runtime->store());
   t.designation = &designation;
-  t.require_revocation = HPKI_TRY(flag(body, "require_revocation"));
+  t.require_revocation = HPKI_TRY(bool_field(body, "require_revocation"));
   t.now = c.runtime->clock().now();
   t.signature_cache = c.signatures;
   if (pdf_mode) {

@@ -24,6 +24,7 @@
 #include "api/tsa_routes.h"
 #include "auth/credentials.h"
 #include "cli/common.h"
+#include "evidence/exporter.h"
 #include "core/log.h"
 #include "core/pem.h"
 #include "core/random.h"
@@ -263,23 +264,6 @@ cosign::Deps cosign_deps(ca::Runtime& rt, const tsa::TsaService* tsa) {
   return d;
 }
 
-Result<std::unique_ptr<tsa::TsaService>> make_tsa(ca::Runtime& rt) {
-  const auto& t = rt.config().tsa;
-  tsa::TsaOptions o;
-  o.policy = HPKI_TRY(der::Oid::from_string(t.policy));
-  o.accuracy = {
-      .seconds = t.accuracy_seconds, .millis = t.accuracy_millis, .micros = t.accuracy_micros};
-  o.include_tsa_name = t.tsa_name;
-  return tsa::TsaService::create(
-      {.store = &rt.store(),
-       .audit = &rt.audit(),
-       .clock = &rt.clock(),
-       .signer_for = [&rt](const store::CaRecord& ca) { return rt.ca().ca_signer(ca); },
-       // One group-commit batcher for the node: tokens and issuances share commits.
-       .batcher = &rt.ca().batcher()},
-      o);
-}
-
 Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   if (a.role != "all" && a.role != "api" && a.role != "ocsp" && a.role != "tsa") {
     return fail(ErrorCode::kUnsupported,
@@ -305,7 +289,7 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   auto pepper = HPKI_TRY(auth::load_or_create_pepper(auth::pepper_path(cfg.keys_dir)));
   auto metrics = std::make_shared<http::MetricsRegistry>();
   std::unique_ptr<tsa::TsaService> tsa_service;
-  if (auto t = make_tsa(*rt)) {
+  if (auto t = cli::make_tsa(*rt)) {
     tsa_service = std::move(*t);
   } else if (a.role == "tsa") {
     return fail(t.error().with_context("TSA"));
@@ -336,6 +320,7 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
   if (a.role != "tsa") {
     crls = cli::make_crl_publisher(*rt);
     api::observe_crl_metrics(*crls, *metrics);
+    actx.crls = crls.get();
   }
   auto http_router = std::make_shared<http::Router>();
   if (a.role != "tsa") api::add_public_routes(*http_router, actx);
@@ -449,12 +434,47 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
       lock.lock();
     }
   });
+  // Evidence packages (issue 21): re-time-stamped before their newest timestamp's TSA
+  // certificate expires ([evidence]); every node may run it (a package renewed by another node
+  // meanwhile is skipped).
+  std::mutex renew_mu;
+  std::condition_variable renew_cv;
+  bool renew_stopping = false;
+  std::thread renewer;
+  if (tsa_service && crls) {
+    renewer = std::thread([&] {
+      evidence::Exporter ex({.runtime = rt.get(),
+                             .tsa = tsa_service.get(),
+                             .crls = crls.get(),
+                             .policy = evidence::renewal_policy(cfg.evidence)});
+      std::unique_lock lock(renew_mu);
+      do {
+        lock.unlock();
+        auto n = ex.renew_due();
+        if (!n) {
+          log::error("evidence renewal: {}", n.error().to_string());
+        } else if (*n > 0) {
+          log::info("evidence renewal: {} package(s) re-time-stamped", *n);
+        }
+        lock.lock();
+      } while (!renew_cv.wait_for(lock, std::chrono::seconds(cfg.evidence.check_interval_seconds),
+                                  [&] { return renew_stopping; }));
+    });
+  }
   int sig = 0;
   sigwait(&set, &sig);
   log::info("signal {}: shutting down (in-flight requests finish)", sig);
   // Open event streams of phones are answered now (they reconnect elsewhere).
   if (cosign_service) cosign_service->stop();
   server->stop();
+  if (renewer.joinable()) {
+    {
+      std::lock_guard lock(renew_mu);
+      renew_stopping = true;
+    }
+    renew_cv.notify_all();
+    renewer.join();
+  }
   // After the server's drain (in-flight timestamp requests were answered by the running TSA),
   // before the server is destroyed (a late answer is posted to its I/O contexts).
   if (tsa_service) tsa_service->stop();

@@ -12,10 +12,10 @@ bool table(Role r, Permission p) noexcept {
     case Role::kRaOfficer:
       return p == P::kCaRead || p == P::kProfileRead || p == P::kCertIssue || p == P::kCertRead ||
              p == P::kCertLifecycle || p == P::kSubjectRead || p == P::kSubjectWrite ||
-             p == P::kSign || p == P::kVerify;
+             p == P::kSign || p == P::kVerify || p == P::kEvidenceExport;
     case Role::kAuditor:
       return p == P::kCaRead || p == P::kProfileRead || p == P::kCertRead || p == P::kSubjectRead ||
-             p == P::kAuditRead || p == P::kVerify;
+             p == P::kAuditRead || p == P::kVerify || p == P::kEvidenceExport;
     case Role::kIntegration:
       return p == P::kCaRead || p == P::kProfileRead || p == P::kCertIssue || p == P::kCertRead ||
              p == P::kSign || p == P::kVerify;
@@ -69,6 +69,8 @@ std::string_view to_string(Permission p) noexcept {
       return "sign";
     case Permission::kVerify:
       return "verify";
+    case Permission::kEvidenceExport:
+      return "evidence.export";
     case Permission::kAdmin:
       return "admin";
   }

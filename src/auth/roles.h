@@ -7,7 +7,8 @@
 //   admin        everything, every organization.
 //   ra_officer   lifecycle of certificates and subject records of its own organization, and
 //                signing with its organization's registered keys (issue 8).
-//   auditor      read-only: CAs, profiles, certificates, subjects, the audit log.
+//   auditor      read-only: CAs, profiles, certificates, subjects, the audit log; evidence
+//                packages (issue 21; also ra_officer).
 //   integration  a hospital system (HIS, EMR, PACS...): issue, sign, verify, read certificates
 //                of its own organization.
 // ra_officer and integration always carry an organization; an auditor may carry one (then it
@@ -47,6 +48,7 @@ enum class Permission {
   kAuditRead,      // audit entries and checkpoints
   kSign,           // signing services for an organization (issue 5+: sign / TSA)
   kVerify,         // verification services
+  kEvidenceExport,  // evidence packages of signatures of an organization (issue 21)
   kAdmin,          // API keys, operators, CA administration
 };
 [[nodiscard]] std::string_view to_string(Permission p) noexcept;
@@ -54,7 +56,7 @@ inline constexpr Permission kAllPermissions[] = {
     Permission::kCaRead,       Permission::kProfileRead,   Permission::kCertIssue,
     Permission::kCertRead,     Permission::kCertLifecycle, Permission::kSubjectRead,
     Permission::kSubjectWrite, Permission::kAuditRead,     Permission::kSign,
-    Permission::kVerify,       Permission::kAdmin};
+    Permission::kVerify,       Permission::kEvidenceExport, Permission::kAdmin};
 
 // The role table.
 [[nodiscard]] bool role_has(Role r, Permission p) noexcept;

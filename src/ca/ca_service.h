@@ -178,6 +178,12 @@ class CaService {
   [[nodiscard]] Result<std::vector<Bytes>> chain(CaFamily family);
   // The chain of a CA by id: that CA's certificate first, its root last.
   [[nodiscard]] Result<std::vector<Bytes>> chain_of(const std::string& ca_id);
+  // The certificate (DER) of hpki's audit checkpoint key ("file:audit") under `family`'s issuing
+  // CA, profile "audit-signer" (issue 21: evidence packages carry it, so that the checkpoint
+  // signature checks offline against the root). Issued (and audited) the first time it is asked
+  // for, and again when the newest one expires within 30 days or was revoked. kNotFound
+  // without that hierarchy or without the audit key.
+  [[nodiscard]] Result<Bytes> audit_certificate(CaFamily family);
 
   [[nodiscard]] Result<IssueResult> issue(const IssueRequest& r);
 

@@ -16,6 +16,7 @@ using store::CaRole;
 
 namespace {
 constexpr std::string_view kInitActor = "hpki-init";
+constexpr std::string_view kAuditSignerProfile = "audit-signer";
 }  // namespace
 
 Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
@@ -159,6 +160,38 @@ Result<void> CaService::init_hierarchy(const InitHierarchyOptions& o) {
     }
   }
   return {};
+}
+
+Result<Bytes> CaService::audit_certificate(CaFamily family) {
+  auto pub = d_.file_keys->public_key(crypto::to_key_ref(audit_key_id()));
+  if (!pub) return fail(ErrorCode::kNotFound, "this home has no audit checkpoint key");
+  auto issuer = HPKI_TRY(issuer_for(family));
+  store::CertificateFilter f;
+  f.ca_id = issuer.record.id;
+  f.profile = std::string(kAuditSignerProfile);
+  f.statuses = {store::CertStatus::kIssued};
+  f.not_after_from = d_.clock->now() + std::chrono::days(30);
+  f.limit = 10;
+  const auto found = HPKI_TRY(search(f));
+  for (const auto& rec : found) {
+    if (!rec.der) continue;
+    auto c = x509::Certificate::parse(*rec.der);
+    if (c && (*c)->spki_der() == *pub) return *rec.der;
+  }
+  const auto it = d_.profiles->find(std::string(kAuditSignerProfile));
+  if (it == d_.profiles->end())
+    return fail(ErrorCode::kUnknownProfile, "no profile audit-signer (profiles/audit-signer.toml)");
+  x509::SubjectData s;
+  s.country = d_.home->ca.country;
+  s.province = d_.home->ca.province;
+  s.city = d_.home->ca.city;
+  s.organization = d_.home->ca.organization;
+  s.common_name = d_.home->ca.organization + " " + detail::family_title(family) + " Audit Signer";
+  const Requester by{std::string(kInitActor), std::string(kAdminRole)};
+  auto j = job(it->second, std::move(issuer), s, *pub, by, "issue");
+  j->subject_record = false;
+  auto issued = HPKI_TRY(run_and_wait(std::move(j)));
+  return issued.der;
 }
 
 }  // namespace hpki::ca

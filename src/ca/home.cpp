@@ -106,6 +106,30 @@ Result<HomeConfig> load_home(const std::filesystem::path& home,
     return fail(ErrorCode::kConfigInvalid, doc.where("crl.regenerate_before_seconds") +
                                                ": must be less than validity_seconds");
   }
+  // [evidence]
+  for (const auto& name : HPKI_TRY(doc.keys_of("evidence"))) {
+    const std::string key = "evidence." + name;
+    auto range = [&](std::int64_t& out, std::int64_t min, std::int64_t max) -> Result<void> {
+      if (auto v = HPKI_TRY(doc.get_int(key))) {
+        if (*v < min || *v > max)
+          return fail(ErrorCode::kConfigInvalid,
+                      doc.where(key) + ": " + std::to_string(min) + ".." + std::to_string(max));
+        out = *v;
+      }
+      return {};
+    };
+    if (name == "renew_before_days") {
+      HPKI_TRY(range(h.evidence.renew_before_days, 1, 3650));
+    } else if (name == "max_age_days") {
+      HPKI_TRY(range(h.evidence.max_age_days, 0, 36500));
+    } else if (name == "check_interval_seconds") {
+      HPKI_TRY(range(h.evidence.check_interval_seconds, 1, 7 * 86400));
+    } else {
+      return fail(ErrorCode::kConfigInvalid,
+                  doc.where(key) +
+                      ": unknown key (renew_before_days, max_age_days, check_interval_seconds)");
+    }
+  }
   // [cosign]
   for (const auto& name : HPKI_TRY(doc.keys_of("cosign"))) {
     const std::string key = "cosign." + name;
@@ -218,7 +242,7 @@ Result<HomeConfig> load_home(const std::filesystem::path& home,
     o.permitted = std::move(*permitted);
     h.organizations.emplace(org, std::move(o));
   }
-  h.base = HPKI_TRY(read_config(doc, {"ocsp", "crl", "api", "serve", "cosign"}));
+  h.base = HPKI_TRY(read_config(doc, {"ocsp", "crl", "api", "serve", "cosign", "evidence"}));
   if (h.base.database.url.starts_with("sqlite:")) {
     std::filesystem::path p = h.base.database.url.substr(7);
     if (p.is_relative()) p = h.home / p;

@@ -55,6 +55,16 @@ struct TsaSettings {
 };
 
 // [crl] (issue 6): CRL publication. Times in seconds.
+// [evidence] (issue 21): when `hpki serve` re-time-stamps the evidence packages it exported.
+struct EvidenceSettings {
+  // Renew when the newest timestamp's TSA certificate has less than this left.
+  std::int64_t renew_before_days = 180;
+  // Also renew when the newest timestamp is older than this (0 = only before expiry): a
+  // deployment that retires an algorithm or a key size renews everything with the new TSA.
+  std::int64_t max_age_days = 0;
+  std::int64_t check_interval_seconds = 3600;  // how often serve looks for due packages
+};
+
 struct CrlSettings {
   std::int64_t validity_seconds = 7 * 86400;  // nextUpdate - thisUpdate of complete CRLs
   // A new complete CRL is published once the current one has less than this left, so
@@ -105,6 +115,7 @@ struct HomeConfig {
   CaSettings ca;
   OcspConfig ocsp;
   CrlSettings crl;
+  EvidenceSettings evidence;
   CosignSettings cosign;
   x509::BuildSettings build;
   crypto::HashAlg audit_hash = crypto::HashAlg::kSm3;

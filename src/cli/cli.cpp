@@ -71,6 +71,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   add_sign_commands(app, ctx);
   add_ts_commands(app, ctx);
   add_seal_commands(app, ctx);
+  add_evidence_commands(app, ctx);
   for (const auto& r : extra) r(app, ctx);
 
   try {

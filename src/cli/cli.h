@@ -63,6 +63,8 @@ void add_sign_commands(CLI::App& app, Context& ctx);
 void add_verify_cms_command(CLI::App& verify, Context& ctx);
 // `hpki seal create|list|show|revoke` (seal_cmd.cpp): electronic seals.
 void add_seal_commands(CLI::App& app, Context& ctx);
+// hpki evidence export|verify (issue 21): evidence_cmd.cpp.
+void add_evidence_commands(CLI::App& app, Context& ctx);
 // `hpki sign pdf` and `hpki verify pdf` (pdf_cmd.cpp), under `sign` and `verify`.
 void add_sign_pdf_command(CLI::App& sign, Context& ctx);
 void add_verify_pdf_command(CLI::App& verify, Context& ctx);

@@ -12,6 +12,7 @@
 
 #include "ca/upgrade.h"
 #include "core/pem.h"
+#include "der/oid.h"
 
 namespace hpki::cli {
 
@@ -231,6 +232,23 @@ Result<std::vector<x509::CrlPtr>> read_crls(const std::vector<std::string>& file
     out.insert(out.end(), crls->begin(), crls->end());
   }
   return out;
+}
+
+Result<std::unique_ptr<tsa::TsaService>> make_tsa(ca::Runtime& rt) {
+  const auto& t = rt.config().tsa;
+  tsa::TsaOptions o;
+  o.policy = HPKI_TRY(der::Oid::from_string(t.policy));
+  o.accuracy = {
+      .seconds = t.accuracy_seconds, .millis = t.accuracy_millis, .micros = t.accuracy_micros};
+  o.include_tsa_name = t.tsa_name;
+  return tsa::TsaService::create(
+      {.store = &rt.store(),
+       .audit = &rt.audit(),
+       .clock = &rt.clock(),
+       .signer_for = [&rt](const store::CaRecord& ca) { return rt.ca().ca_signer(ca); },
+       // One group-commit batcher for the node: tokens and issuances share commits.
+       .batcher = &rt.ca().batcher()},
+      o);
 }
 
 }  // namespace hpki::cli

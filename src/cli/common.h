@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "revocation/crl_publisher.h"
 #include "store/store.h"
+#include "tsa/tsa_service.h"
 #include "x509/certificate.h"
 #include "x509/crl.h"
 
@@ -72,5 +73,9 @@ struct SubjectOptions {
 // right after each committed revocation, hold or release of this process (a failure is logged,
 // the change itself stands). Keep the returned publisher alive while using `rt`.
 [[nodiscard]] std::unique_ptr<revocation::CrlPublisher> publish_crls_on_change(ca::Runtime& rt);
+
+// This home's TSA in process (the [tsa] settings; tokens share the CA's group commits): for
+// `hpki serve` and for commands that time-stamp (evidence export). kNotFound without a TSA.
+[[nodiscard]] Result<std::unique_ptr<tsa::TsaService>> make_tsa(ca::Runtime& rt);
 
 }  // namespace hpki::cli

@@ -131,6 +131,10 @@
   X(kAaSigningCertificate,       "1.2.840.113549.1.9.16.2.12", "id-smime-aa-signingCertificate") \
   X(kAaTimeStampToken,           "1.2.840.113549.1.9.16.2.14", "id-smime-aa-timeStampToken")    \
   X(kAaSigningCertificateV2,     "1.2.840.113549.1.9.16.2.47", "signingCertificateV2")          \
+  /* hpki's own key purpose (X.667 UUID arc 2.25, no registration needed): the certificate of */ \
+  /* the audit checkpoint key, which evidence packages check (issue 21, docs/evidence.md) */      \
+  X(kHpkiAuditCheckpointSigning, "2.25.211302810790840878094416978654048294110",                 \
+    "hpkiAuditCheckpointSigning")                                                               \
   /* GM/T 0015-2012 private certificate extensions (standards.md 1.7) */                        \
   X(kGmIdentifyCode,             "1.2.156.10260.4.1.1",   "IdentifyCode")                       \
   X(kGmInsuranceNumber,          "1.2.156.10260.4.1.2",   "InsuranceNumber")                    \

@@ -61,6 +61,7 @@ struct Report {
     std::string authority;
     std::string hash;  // "sha256" or "sm3"
     Verdict status = Verdict::kIndeterminate;
+    std::string tsa_valid_until;  // RFC 3339: the TSA certificate's notAfter (renewal planning)
   };
   std::vector<PackageTimestamp> package_timestamps;
 

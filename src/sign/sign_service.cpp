@@ -289,6 +289,9 @@ VerifyReport verify(const VerifyRequest& request, const TrustSettings& trust) {
   if (r.timestamp && r.timestamp->valid) {
     r.validation_time = *r.timestamp->gen_time;
     r.time_source = "timestamp";
+  } else if (request.attested_time) {
+    r.validation_time = *request.attested_time;
+    r.time_source = request.attested_time_source;
   }
 
   std::vector<x509::CertificatePtr> all = pool;

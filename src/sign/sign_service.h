@@ -120,6 +120,11 @@ struct VerifyRequest {
   // given hash (e.g. streamed over a PDF's ByteRange).
   std::function<Result<Bytes>(crypto::HashAlg)> content_digest{};
   x509::CertificatePtr signer_certificate{};  // required for kRaw; extra candidate for CMS
+  // A signing time the caller vouches for (e.g. the time of hpki's audit entry of the
+  // signature, kept in an evidence package; issue 21), used when the signature has no valid
+  // timestamp; reported with time_source `attested_time_source`.
+  std::optional<TimePoint> attested_time{};
+  std::string attested_time_source = "audit";
 };
 
 struct TrustSettings {
@@ -164,7 +169,7 @@ struct VerifyReport {
   std::optional<TimePoint> signing_time{};  // the signed attribute
   std::optional<TimestampReport> timestamp{};
   TimePoint validation_time{};
-  std::string time_source;  // "timestamp", "signing_time" or "now"
+  std::string time_source;  // "timestamp", "now" or VerifyRequest::attested_time_source
   std::optional<x509::PathReport> path{};
   std::vector<x509::Diagnostic> notes{};  // findings that do not invalidate (e.g. revoked later)
 };

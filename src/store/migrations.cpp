@@ -414,6 +414,26 @@ CREATE TABLE audit_subtrees (
 );
 )sql";
 
+// Version 12 (issue 21): exported evidence packages, kept so that hpki serve re-time-stamps them
+// before their newest timestamp's TSA certificate (valid until tsa_until) expires or that
+// timestamp (of stamped_at) gets too old; audit entries are looked up by object
+// (the certificate, subject record and signature an export packages).
+constexpr std::string_view kV12Evidence = R"sql(
+CREATE TABLE evidence_packages (
+  id TEXT PRIMARY KEY,
+  org TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  renewals {int} NOT NULL,
+  tsa_until {int} NOT NULL,
+  stamped_at {int} NOT NULL,
+  package {blob} NOT NULL,
+  created_at {int} NOT NULL,
+  updated_at {int} NOT NULL
+);
+CREATE INDEX evidence_packages_tsa_until ON evidence_packages (tsa_until);
+CREATE INDEX audit_log_object ON audit_log (object);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {.version = 1,
      .description = "issue 4: CAs, certificates, subjects, audit, counters",
@@ -454,6 +474,9 @@ constexpr Migration kMigrations[] = {
     {.version = 11,
      .description = "issue 21: audit_subtrees (cached Merkle subtree hashes for inclusion proofs)",
      .sql = kV11AuditSubtrees},
+    {.version = 12,
+     .description = "issue 21: evidence packages kept for renewal, audit entries by object",
+     .sql = kV12Evidence},
 };
 
 // pg_advisory_xact_lock key of the migration ("hpkimigr").

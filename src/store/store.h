@@ -194,6 +194,19 @@ struct AuditEntryHash {
   Bytes hash{};
 };
 
+// An exported evidence package, kept for renewal (issue 21, evidence/exporter.h).
+struct EvidenceRecord {
+  std::string id{};
+  std::string org{};     // the signer certificate's organization
+  std::string serial{};  // the signer certificate's serial (hex)
+  std::int64_t renewals = 0;
+  TimePoint tsa_until{};   // notAfter of the newest timestamp's TSA certificate
+  TimePoint stamped_at{};  // genTime of the newest timestamp
+  Bytes package{};         // the ZIP as last renewed
+  TimePoint created_at{};  // set by the store
+  TimePoint updated_at{};  // set by the store
+};
+
 struct KeyRefRecord {
   KeyId id{};                // the key's id (core/key_id.h)
   std::string store_kind{};  // "file" | "pkcs11"
@@ -517,6 +530,10 @@ class Tx {
   // that organization.
   [[nodiscard]] virtual Result<std::vector<AuditRecord>> read_audit(
       std::int64_t from_seq, std::int64_t limit, std::optional<std::string> org = {}) = 0;
+  // Entries whose object is one of `objects` (at most 64), ascending by seq, at most `limit`
+  // (evidence packages, issue 21).
+  [[nodiscard]] virtual Result<std::vector<AuditRecord>> find_audit(
+      const std::vector<std::string>& objects, std::int64_t limit) = 0;
   [[nodiscard]] virtual Result<std::optional<AuditRecord>> last_audit() = 0;
   // kConflict when a checkpoint at c.seq exists; kInvalidArgument without a key id.
   [[nodiscard]] virtual Result<void> insert_checkpoint(const AuditCheckpoint& c) = 0;
@@ -535,6 +552,23 @@ class Tx {
                                                                        std::int64_t index) = 0;
   // Every cached subtree with height >= min_height, ordered by height, index.
   [[nodiscard]] virtual Result<std::vector<AuditSubtree>> list_audit_subtrees(int min_height) = 0;
+
+  // --- evidence packages (issue 21)
+  // kConflict when the id exists.
+  [[nodiscard]] virtual Result<void> insert_evidence(const EvidenceRecord& r) = 0;
+  // kNotFound when absent.
+  [[nodiscard]] virtual Result<EvidenceRecord> get_evidence(std::string_view id) = 0;
+  // Packages due for renewal, soonest tsa_until first, at most `limit` (1..100), with their
+  // bytes: tsa_until <= tsa_until_by, or (with stamped_by) stamped_at <= stamped_by; and in
+  // either case stamped_at <= not_stamped_after.
+  [[nodiscard]] virtual Result<std::vector<EvidenceRecord>> due_evidence(
+      TimePoint tsa_until_by, std::optional<TimePoint> stamped_by, TimePoint not_stamped_after,
+      std::int64_t limit) = 0;
+  // Replaces the package, renewals, tsa_until and stamped_at of r.id when its stored renewals
+  // count is still
+  // `expected_renewals` (kConflict otherwise: another node renewed it; kNotFound when absent).
+  [[nodiscard]] virtual Result<void> update_evidence(const EvidenceRecord& r,
+                                                     std::int64_t expected_renewals) = 0;
 
   // --- key references, API keys
   // Key references by key id: kConflict when the id exists, kInvalidArgument for an empty id.

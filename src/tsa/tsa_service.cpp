@@ -558,8 +558,9 @@ Result<store::TimestampRecord> TsaService::get(std::int64_t serial) const {
 }
 
 std::function<Result<Bytes>(crypto::HashAlg, BytesView)> local_digest_token_fn(
-    const TsaService& tsa, std::string requester, std::string org) {
-  return [&tsa, requester = std::move(requester), org = std::move(org)](
+    const TsaService& tsa, std::string requester, std::string org,
+    std::optional<store::CaFamily> family) {
+  return [&tsa, requester = std::move(requester), org = std::move(org), family](
              crypto::HashAlg hash, BytesView digest) -> Result<Bytes> {
     if (digest.size() != crypto::hash_size(hash))
       return fail(ErrorCode::kInvalidArgument, "the digest has the wrong length");
@@ -568,7 +569,7 @@ std::function<Result<Bytes>(crypto::HashAlg, BytesView)> local_digest_token_fn(
     req.message_imprint.hashed_message.assign(digest.begin(), digest.end());
     req.cert_req = true;
     const auto reply =
-        tsa.respond(HPKI_TRY(x509::tsp::encode_request(req)), std::nullopt, requester, org);
+        tsa.respond(HPKI_TRY(x509::tsp::encode_request(req)), family, requester, org);
     if (reply.status != x509::tsp::PkiStatus::kGranted &&
         reply.status != x509::tsp::PkiStatus::kGrantedWithMods)
       return fail(ErrorCode::kUnavailable, "the TSA refused: " + reply.status_string);
@@ -578,10 +579,10 @@ std::function<Result<Bytes>(crypto::HashAlg, BytesView)> local_digest_token_fn(
   };
 }
 
-std::function<Result<Bytes>(crypto::HashAlg, BytesView)> local_token_fn(const TsaService& tsa,
-                                                                        std::string requester,
-                                                                        std::string org) {
-  return [by_digest = local_digest_token_fn(tsa, std::move(requester), std::move(org))](
+std::function<Result<Bytes>(crypto::HashAlg, BytesView)> local_token_fn(
+    const TsaService& tsa, std::string requester, std::string org,
+    std::optional<store::CaFamily> family) {
+  return [by_digest = local_digest_token_fn(tsa, std::move(requester), std::move(org), family)](
              crypto::HashAlg hash, BytesView message) -> Result<Bytes> {
     return by_digest(hash, HPKI_TRY(crypto::digest(hash, message)));
   };

@@ -185,11 +185,15 @@ class TsaService {
 // and answered in process, certReq set): the timestamp function of a CAdES-T signature
 // (sign::TimestampFn; the signature service's routes, mobile co-signing). kUnavailable when
 // the TSA refuses.
+// `family`: that family's TSA (an evidence package of an ECDSA signature is time-stamped by the
+// ECDSA TSA, so that one root checks it all); none: by the hash (SM3: SM2, else RSA or ECDSA).
 [[nodiscard]] std::function<Result<Bytes>(crypto::HashAlg hash, BytesView message)> local_token_fn(
-    const TsaService& tsa, std::string requester, std::string org);
+    const TsaService& tsa, std::string requester, std::string org,
+    std::optional<store::CaFamily> family = std::nullopt);
 // The same over a digest the caller computed (`digest` = the hash of the data with `hash`): a
 // PDF document timestamp over its ByteRange (issue 20). kInvalidArgument for a wrong length.
 [[nodiscard]] std::function<Result<Bytes>(crypto::HashAlg hash, BytesView digest)>
-local_digest_token_fn(const TsaService& tsa, std::string requester, std::string org);
+local_digest_token_fn(const TsaService& tsa, std::string requester, std::string org,
+                      std::optional<store::CaFamily> family = std::nullopt);
 
 }  // namespace hpki::tsa

@@ -5,6 +5,8 @@
 #include <set>
 #include <sstream>
 
+#include "der/oid.h"
+
 namespace hpki::x509 {
 namespace {
 
@@ -387,11 +389,13 @@ bool is_dotted_oid(std::string_view s) {
     std::size_t j = s.find('.', i);
     if (j == std::string_view::npos) j = s.size();
     auto arc = s.substr(i, j - i);
-    if (arc.empty() || arc.size() > 18 || (arc.size() > 1 && arc[0] == '0')) return false;
+    // Any number of digits (X.667 UUID arcs under 2.25 have 39), no leading zero.
+    if (arc.empty() || (arc.size() > 1 && arc[0] == '0')) return false;
     for (char c : arc) {
       if (c < '0' || c > '9') return false;
     }
-    long v = std::stol(std::string(arc));
+    // Only the first two arcs are limited (X.660: 0..2, then below 40 under 0 and 1).
+    const long v = arc.size() > 18 ? 1000 : std::stol(std::string(arc));
     if (arcs == 0) {
       if (v > 2) return false;
       first = v;
@@ -402,7 +406,7 @@ bool is_dotted_oid(std::string_view s) {
     i = j + 1;
     if (j == s.size()) break;
   }
-  return arcs >= 2;
+  return arcs >= 2 && der::Oid::from_string(s).has_value();
 }
 
 Result<Profile> parse_profile(std::string_view toml_text, std::string source) {

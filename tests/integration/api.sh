@@ -65,8 +65,8 @@ expect_eq "subjects listing scoped to the organization" 0 "$("${C[@]}" -H "Autho
 # role with it, scoped to another organization, gets 404 for a certificate of 示例医院. The
 # expected permissions per role are written here independently of src/api/auth.cpp.
 declare -A ALLOWED=(
-  [auditor]="ca.read profile.read cert.read subject.read audit.read verify"
-  [ra_officer]="ca.read profile.read cert.read cert.issue cert.lifecycle subject.read subject.write sign verify"
+  [auditor]="ca.read profile.read cert.read subject.read audit.read verify evidence.export"
+  [ra_officer]="ca.read profile.read cert.read cert.issue cert.lifecycle subject.read subject.write sign verify evidence.export"
   [integration]="ca.read profile.read cert.read cert.issue sign verify"
 )
 declare -A KEY_OF=([auditor]=$AUDITOR_B [ra_officer]=$RA_B [integration]=$INTEG_B)

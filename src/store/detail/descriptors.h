@@ -270,6 +270,19 @@ inline constexpr Descriptor<SealRecord> kSeals{"seals", kSealColumns};
 // A list without the large columns.
 inline constexpr ColumnSet kSealSummary = without(kSeals, {"image", "seal_der"});
 
+inline constexpr Column<EvidenceRecord> kEvidenceColumns[] = {
+    field<&EvidenceRecord::id>("id"),
+    field<&EvidenceRecord::org>("org"),
+    field<&EvidenceRecord::serial>("serial"),
+    field<&EvidenceRecord::renewals>("renewals"),
+    field<&EvidenceRecord::tsa_until>("tsa_until"),
+    field<&EvidenceRecord::stamped_at>("stamped_at"),
+    field<&EvidenceRecord::package>("package"),
+    field<&EvidenceRecord::created_at>("created_at", Write::kStoreClock),
+    field<&EvidenceRecord::updated_at>("updated_at", Write::kStoreClock),
+};
+inline constexpr Descriptor<EvidenceRecord> kEvidence{"evidence_packages", kEvidenceColumns};
+
 inline constexpr Column<CrlRecord> kCrlColumns[] = {
     field<&CrlRecord::name>("name"),
     field<&CrlRecord::crl_number>("crl_number"),

@@ -63,6 +63,15 @@ class SqlTx final : public Tx {
 
   Result<std::optional<AuditRecord>> lock_audit_tail() override;
   Result<std::int64_t> append_audit(const AuditRecord& e) override;
+  Result<void> insert_evidence(const EvidenceRecord& r) override;
+  Result<EvidenceRecord> get_evidence(std::string_view id) override;
+  Result<std::vector<EvidenceRecord>> due_evidence(TimePoint tsa_until_by,
+                                                   std::optional<TimePoint> stamped_by,
+                                                   TimePoint not_stamped_after,
+                                                   std::int64_t limit) override;
+  Result<void> update_evidence(const EvidenceRecord& r, std::int64_t expected_renewals) override;
+  Result<std::vector<AuditRecord>> find_audit(const std::vector<std::string>& objects,
+                                              std::int64_t limit) override;
   Result<std::vector<AuditRecord>> read_audit(std::int64_t from_seq, std::int64_t limit,
                                               std::optional<std::string> org) override;
   Result<std::optional<AuditRecord>> last_audit() override;

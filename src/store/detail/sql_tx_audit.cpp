@@ -109,6 +109,25 @@ Result<std::vector<AuditRecord>> SqlTx::read_audit(std::int64_t from_seq, std::i
   return read_rows(kAuditLog, rows);
 }
 
+Result<std::vector<AuditRecord>> SqlTx::find_audit(const std::vector<std::string>& objects,
+                                                   std::int64_t limit) {
+  if (limit < 1) return fail(ErrorCode::kInvalidArgument, "audit read limit must be positive");
+  if (objects.empty()) return std::vector<AuditRecord>{};
+  if (objects.size() > 64) return fail(ErrorCode::kInvalidArgument, "at most 64 audit objects");
+  HPKI_TRY(flush_audit());
+  std::string in;
+  std::vector<Value> p;
+  for (const auto& o : objects) {
+    in += in.empty() ? "?" : ", ?";
+    p.push_back(text(o));
+  }
+  p.push_back(Value{limit});
+  const std::string sql = cat({"SELECT ", select_list(kAuditLog), " FROM audit_log WHERE object IN (",
+                               in, ") ORDER BY seq LIMIT ?"});
+  auto rows = HPKI_TRY(conn_.query(sql, p));
+  return read_rows(kAuditLog, rows);
+}
+
 Result<std::optional<AuditRecord>> SqlTx::last_audit() {
   HPKI_TRY(flush_audit());
   static const std::string sql =

@@ -50,7 +50,8 @@ Report make_report(Verdict verdict, int elements, std::string algorithm = "rsa-p
   r.package_timestamps = {{.time = "2026-03-01T08:15:01Z",
                            .authority = "CN=hpki TSA RSA,O=某市第一人民医院,C=CN",
                            .hash = "sha256",
-                           .status = Verdict::kValid}};
+                           .status = Verdict::kValid,
+                           .tsa_valid_until = "2031-03-01T08:15:01Z"}};
   for (int i = 0; i < elements; ++i) {
     ElementResult e{.element = "audit:" + std::to_string(100000 + i),
                     .status = Verdict::kValid,

@@ -164,6 +164,10 @@ TEST(Oid, DottedForm) {
   EXPECT_FALSE(is_dotted_oid("1.2."));
   EXPECT_FALSE(is_dotted_oid("1.02"));
   EXPECT_FALSE(is_dotted_oid("1..2"));
+  // X.667: UUID arcs under 2.25 (hpki's audit-checkpoint key purpose) are longer than 64 bits.
+  EXPECT_TRUE(is_dotted_oid("2.25.211302810790840878094416978654048294110"));
+  EXPECT_FALSE(is_dotted_oid("2.25.0211302810790840878094416978654048294110"));
+  EXPECT_FALSE(is_dotted_oid("1.4000000000000000000000"));
 }
 
 }  // namespace
