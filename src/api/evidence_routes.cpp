@@ -23,12 +23,14 @@ Result<http::Response> export_evidence(ApiContext& c, const http::Request& req,
   if (c.crls == nullptr) return fail(ErrorCode::kUnavailable, "no CRL publisher on this node");
   const json body = HPKI_TRY(parse_body(req));
   evidence::ExportRequest r;
-  r.signed_object = HPKI_TRY(base64_field(body, "signature", true));
+  const auto request_id = HPKI_TRY(string_field(body, "request_id", false));
+  if (!request_id.empty()) r.request_id = request_id;
+  r.signed_object = HPKI_TRY(base64_field(body, "signature", request_id.empty()));
   if (body.contains("data") && !body.at("data").is_null())
     r.data = HPKI_TRY(base64_field(body, "data", true));
   if (const auto pem = HPKI_TRY(string_field(body, "certificate", false)); !pem.empty()) {
-    auto certs = HPKI_TRY(x509::parse_certificate_bundle(BytesView(
-        reinterpret_cast<const std::uint8_t*>(pem.data()), pem.size())));
+    auto certs = HPKI_TRY(x509::parse_certificate_bundle(
+        BytesView(reinterpret_cast<const std::uint8_t*>(pem.data()), pem.size())));
     if (certs.size() != 1)
       return fail(ErrorCode::kInvalidArgument, "field 'certificate' must hold one certificate");
     r.certificate = certs.front();

@@ -75,7 +75,8 @@ namespace hpki::api {
                                                 bool required) {
   auto s = HPKI_TRY(string_field(j, key, required));
   auto b = base64_decode(s);
-  if (!b) return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' is not base64");
+  if (!b)
+    return fail(ErrorCode::kInvalidArgument, std::string("field '") + key + "' is not base64");
   return *b;
 }
 

@@ -38,24 +38,24 @@ inline constexpr Role kAllRoles[] = {Role::kAdmin, Role::kRaOfficer, Role::kAudi
                                      Role::kIntegration};
 
 enum class Permission {
-  kCaRead,         // CAs, chains
-  kProfileRead,    // certificate profiles
-  kCertIssue,      // issue from a CSR or with key generation
-  kCertRead,       // list / search / show / status
-  kCertLifecycle,  // renew, rekey, modify, revoke, hold, release
-  kSubjectRead,    // subject records
-  kSubjectWrite,   // create / change / delete subject records
-  kAuditRead,      // audit entries and checkpoints
-  kSign,           // signing services for an organization (issue 5+: sign / TSA)
-  kVerify,         // verification services
+  kCaRead,          // CAs, chains
+  kProfileRead,     // certificate profiles
+  kCertIssue,       // issue from a CSR or with key generation
+  kCertRead,        // list / search / show / status
+  kCertLifecycle,   // renew, rekey, modify, revoke, hold, release
+  kSubjectRead,     // subject records
+  kSubjectWrite,    // create / change / delete subject records
+  kAuditRead,       // audit entries and checkpoints
+  kSign,            // signing services for an organization (issue 5+: sign / TSA)
+  kVerify,          // verification services
   kEvidenceExport,  // evidence packages of signatures of an organization (issue 21)
-  kAdmin,          // API keys, operators, CA administration
+  kAdmin,           // API keys, operators, CA administration
 };
 [[nodiscard]] std::string_view to_string(Permission p) noexcept;
 inline constexpr Permission kAllPermissions[] = {
-    Permission::kCaRead,       Permission::kProfileRead,   Permission::kCertIssue,
-    Permission::kCertRead,     Permission::kCertLifecycle, Permission::kSubjectRead,
-    Permission::kSubjectWrite, Permission::kAuditRead,     Permission::kSign,
+    Permission::kCaRead,       Permission::kProfileRead,    Permission::kCertIssue,
+    Permission::kCertRead,     Permission::kCertLifecycle,  Permission::kSubjectRead,
+    Permission::kSubjectWrite, Permission::kAuditRead,      Permission::kSign,
     Permission::kVerify,       Permission::kEvidenceExport, Permission::kAdmin};
 
 // The role table.

@@ -19,7 +19,7 @@ namespace hpki::cli {
 namespace {
 
 struct ExportArgs {
-  std::string in, data, cert, name, out;
+  std::string in, data, cert, name, out, request_id;
   bool hash_only = false;
 };
 
@@ -48,7 +48,10 @@ int exit_code_of(evidence::Verdict v) {
 
 Result<int> run_export(Context& ctx, const ExportArgs& a) {
   evidence::ExportRequest req;
-  req.signed_object = HPKI_TRY(read_input_file(a.in, 96u * 1024 * 1024));
+  if (a.in.empty() && a.request_id.empty())
+    return fail(ErrorCode::kInvalidArgument, "give the signature (--in) or --request-id");
+  if (!a.in.empty()) req.signed_object = HPKI_TRY(read_input_file(a.in, 96u * 1024 * 1024));
+  if (!a.request_id.empty()) req.request_id = a.request_id;
   if (!a.data.empty()) req.data = HPKI_TRY(read_input_file(a.data, 96u * 1024 * 1024));
   if (!a.cert.empty()) {
     auto certs = HPKI_TRY(read_certificates({a.cert}));
@@ -82,7 +85,8 @@ Result<int> run_export(Context& ctx, const ExportArgs& a) {
 }
 
 Result<int> run_verify(Context& ctx, const VerifyArgs& a) {
-  const Bytes package = HPKI_TRY(read_input_file(a.package, evidence::zip::Limits{}.max_archive_size));
+  const Bytes package =
+      HPKI_TRY(read_input_file(a.package, evidence::zip::Limits{}.max_archive_size));
   if (a.trust.empty())
     return fail(ErrorCode::kInvalidArgument, "--trust ROOT.pem is required (the trust anchors)");
   const auto anchors = HPKI_TRY(read_certificates(a.trust));
@@ -126,14 +130,17 @@ Result<int> run_verify(Context& ctx, const VerifyArgs& a) {
 
 void add_evidence_commands(CLI::App& app, Context& ctx) {
   auto* ev = app.add_subcommand(
-      "evidence", "evidence packages (举证): export a signature's proofs, verify a package offline");
+      "evidence",
+      "evidence packages (举证): export a signature's proofs, verify a package offline");
   ev->require_subcommand(1);
 
   auto e = std::make_shared<ExportArgs>();
   auto* exp = ev->add_subcommand(
       "export", "package a signature with everything that proves it (needs this hpki's home)");
-  exp->add_option("--in", e->in, "the signature: a CMS (.p7s, DER or PEM) or a raw signature")
-      ->required();
+  exp->add_option("--in", e->in,
+                  "the signature: a CMS (.p7s, DER or PEM), a raw signature or a signed PDF");
+  exp->add_option("--request-id", e->request_id,
+                  "a mobile co-signing request: its signature, document and approval record");
   exp->add_option("--data", e->data, "the signed data (detached CMS, raw signature)");
   exp->add_option("--cert", e->cert, "the signer's certificate (raw signatures)");
   exp->add_option("--name", e->name, "the document's name in the package (default: --data's)");

@@ -52,8 +52,8 @@ std::string member_file_name(std::string_view name) {
   if (slash != std::string_view::npos) name = name.substr(slash + 1);
   std::string out;
   for (char ch : name) {
-    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                    ch == '.' || ch == '-' || ch == '_';
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
     out += ok ? ch : '_';
   }
   while (!out.empty() && out.front() == '.') out.erase(out.begin());
@@ -82,8 +82,26 @@ Result<ExportResult> Exporter::export_signature(const ExportRequest& r) {
     if (ca.role == store::CaRole::kRoot)
       roots.push_back(HPKI_TRY(x509::Certificate::parse(ca.certificate)));
 
+  // A co-signing request: its result and document.
+  std::optional<store::SigningRequestRecord> request;
+  std::optional<Bytes> request_data;
+  if (r.request_id) {
+    auto got = rt.store().read_value<store::SigningRequestRecord>(
+        [&](store::Tx& tx) { return tx.get_signing_request(*r.request_id); });
+    if (!got || (r.org && got->org != *r.org))
+      return fail(ErrorCode::kNotFound, "no signing request " + *r.request_id);
+    if (got->state != "signed" || !got->result)
+      return fail(ErrorCode::kBadState, "signing request " + *r.request_id + " is " + got->state +
+                                            ", not signed: there is no signature to package");
+    if (!r.signed_object.empty() && r.signed_object != *got->result)
+      return fail(ErrorCode::kInvalidArgument,
+                  "the signature given is not the result of signing request " + *r.request_id);
+    if (got->format != "pdf" && got->format != "cms") request_data = got->document;
+    request = std::move(*got);
+  }
   // What was given: a CMS (DER or PEM) or a raw signature.
-  Bytes signed_object = r.signed_object;
+  Bytes signed_object = request ? *request->result : r.signed_object;
+  const std::optional<Bytes>& given_data = r.data ? r.data : request_data;
   if (looks_like_pem(signed_object)) {
     const std::string text(signed_object.begin(), signed_object.end());
     auto blocks = HPKI_TRY(pem_decode_all(text));
@@ -95,20 +113,20 @@ Result<ExportResult> Exporter::export_signature(const ExportRequest& r) {
   const bool is_pdf = signed_object.size() > kPdfMagic.size() &&
                       std::equal(kPdfMagic.begin(), kPdfMagic.end(), signed_object.begin());
   const bool is_cms = !is_pdf && x509::cms::parse_signed_data(signed_object).has_value();
-  if (!r.include_data && (is_pdf || (is_cms && !r.data)))
+  if (!r.include_data && (is_pdf || (is_cms && !given_data)))
     return fail(ErrorCode::kInvalidArgument,
                 "the data is inside this signature (a PDF, an attached CMS): it cannot be exported "
                 "as a hash only; sign detached for that");
   sign::VerifyRequest vr;
   vr.signature = signed_object;
-  if (r.data) vr.content = BytesView(*r.data);
+  if (given_data) vr.content = BytesView(*given_data);
   if (is_cms) {
     vr.mode = sign::Mode::kCmsAttached;
     if (r.certificate) vr.signer_certificate = r.certificate;
   } else if (is_pdf) {
     // below
   } else {
-    if (!r.certificate || !r.data)
+    if (!r.certificate || !given_data)
       return fail(ErrorCode::kInvalidArgument,
                   "not a CMS signature; a raw signature needs --cert and --data");
     vr.mode = sign::Mode::kRaw;
@@ -151,8 +169,8 @@ Result<ExportResult> Exporter::export_signature(const ExportRequest& r) {
                                           ") was not issued by this hpki");
   if (r.org && view->record.org != *r.org) return fail(ErrorCode::kNotFound, "not found");
   const auto& rec = view->record;
-  const auto signer_ca = HPKI_TRY(rt.store().read_value<store::CaRecord>(
-      [&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
+  const auto signer_ca = HPKI_TRY(
+      rt.store().read_value<store::CaRecord>([&](store::Tx& tx) { return tx.get_ca(rec.ca_id); }));
   const bool sm2 = signer_ca.family == store::CaFamily::kSm2;
   const crypto::HashAlg ts_hash = sm2 ? crypto::HashAlg::kSm3 : crypto::HashAlg::kSha256;
 
@@ -202,6 +220,10 @@ Result<ExportResult> Exporter::export_signature(const ExportRequest& r) {
       "signature:" + hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, signed_object)));
   std::vector<std::string> objects{signature_object, rec.ca_id + "/" + rec.serial.hex()};
   if (rec.subject_id) objects.push_back("subject/" + std::to_string(*rec.subject_id));
+  if (request) {
+    objects.push_back(request->id);
+    if (!request->device_id.empty()) objects.push_back(request->device_id);
+  }
   std::vector<store::AuditRecord> entries;
   HPKI_TRY(rt.store().read([&](store::Tx& tx) -> Result<void> {
     entries = HPKI_TRY(tx.find_audit(objects, 1000));
@@ -282,8 +304,8 @@ Result<ExportResult> Exporter::export_signature(const ExportRequest& r) {
   Bytes document;
   if (is_pdf) {
     document = signed_object;
-  } else if (r.data) {
-    document = *r.data;
+  } else if (given_data) {
+    document = *given_data;
   } else if (auto sd = x509::cms::parse_signed_data(signed_object); sd && sd->content) {
     document = *sd->content;
   }
@@ -291,13 +313,14 @@ Result<ExportResult> Exporter::export_signature(const ExportRequest& r) {
   m.document.size = static_cast<std::int64_t>(document.size());
   m.document.sha256 = hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, document)));
   m.document.sm3 = hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSm3, document)));
-  m.document.included = is_pdf || (is_cms && !r.data) || (r.include_data && r.data.has_value());
+  m.document.included =
+      is_pdf || (is_cms && !given_data) || (r.include_data && given_data.has_value());
   if (!r.include_data) m.document.size = -1;
 
   std::vector<PackageMember> members;
-  if (!is_pdf && r.include_data && r.data)
-    members.push_back({std::string(role::kData),
-                       {"data/" + member_file_name(r.document_name), *r.data}});
+  if (!is_pdf && r.include_data && given_data)
+    members.push_back(
+        {std::string(role::kData), {"data/" + member_file_name(r.document_name), *given_data}});
   members.push_back({std::string(role::kSignature),
                      {is_pdf   ? "signature/document.pdf"
                       : is_cms ? "signature/signature.p7s"
@@ -306,13 +329,35 @@ Result<ExportResult> Exporter::export_signature(const ExportRequest& r) {
   members.push_back({std::string(role::kSignerCertificate), {"certs/signer.cer", signer->der()}});
   members.push_back({std::string(role::kAuditCertificate), {"certs/audit.cer", audit_cert}});
   for (std::size_t i = 0; i < ca_certs.size(); ++i)
-    members.push_back(
-        {std::string(role::kCaCertificate), {"certs/ca-" + std::to_string(i + 1) + ".cer", ca_certs[i]}});
+    members.push_back({std::string(role::kCaCertificate),
+                       {"certs/ca-" + std::to_string(i + 1) + ".cer", ca_certs[i]}});
   for (std::size_t i = 0; i < crl_ders.size(); ++i)
-    members.push_back(
-        {std::string(role::kCrl), {"revocation/crl-" + std::to_string(i + 1) + ".crl", crl_ders[i]}});
+    members.push_back({std::string(role::kCrl),
+                       {"revocation/crl-" + std::to_string(i + 1) + ".crl", crl_ders[i]}});
   members.push_back(
       {std::string(role::kIdentityRecord), {"records/identity.json", as_bytes(identity.dump(2))}});
+  if (request) {
+    const json approval{
+        {"request_id", request->id},
+        {"organization", request->org},
+        {"requested_by", request->created_by},
+        {"requested_at", format_rfc3339(request->created_at)},
+        {"format", request->format},
+        {"summary",
+         json::parse(request->summary.empty() ? "{}" : request->summary, nullptr, false)},
+        {"document_sha256",
+         hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, request->document)))},
+        {"device_id", request->device_id},
+        {"approval", request->approval},
+        {"signing_time", request->signing_time ? format_rfc3339(*request->signing_time) : ""},
+        {"signed_at", request->signed_at ? format_rfc3339(*request->signed_at) : ""},
+        {"handwriting_sha256",
+         request->handwriting
+             ? hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, *request->handwriting)))
+             : ""}};
+    members.push_back({std::string(role::kApprovalRecord),
+                       {"records/approval.json", as_bytes(approval.dump(2))}});
+  }
   members.push_back(
       {std::string(role::kAuditEntries), {"audit/entries.json", as_bytes(entries_json.dump(2))}});
   members.push_back({std::string(role::kAuditCheckpoint),
@@ -379,7 +424,8 @@ Result<store::EvidenceRecord> Exporter::kept(std::string_view id,
                                              const std::optional<std::string>& org) {
   auto rec = HPKI_TRY(d_.runtime->store().read_value<store::EvidenceRecord>(
       [&](store::Tx& tx) { return tx.get_evidence(id); }));
-  if (org && rec.org != *org) return fail(ErrorCode::kNotFound, "no evidence package " + std::string(id));
+  if (org && rec.org != *org)
+    return fail(ErrorCode::kNotFound, "no evidence package " + std::string(id));
   return rec;
 }
 
@@ -390,11 +436,11 @@ Result<std::size_t> Exporter::renew_due(std::int64_t limit) {
   const TimePoint now = rt.clock().now();
   std::vector<store::EvidenceRecord> due;
   HPKI_TRY(rt.store().read([&](store::Tx& tx) -> Result<void> {
-    due = HPKI_TRY(tx.due_evidence(
-        now + d_.policy.renew_before,
-        d_.policy.max_age.count() > 0 ? std::optional<TimePoint>(now - d_.policy.max_age)
-                                      : std::nullopt,
-        now - d_.policy.min_gap, limit));
+    due = HPKI_TRY(tx.due_evidence(now + d_.policy.renew_before,
+                                   d_.policy.max_age.count() > 0
+                                       ? std::optional<TimePoint>(now - d_.policy.max_age)
+                                       : std::nullopt,
+                                   now - d_.policy.min_gap, limit));
     return {};
   }));
   std::vector<x509::CertificatePtr> roots;
@@ -437,12 +483,13 @@ Result<std::size_t> Exporter::renew_due(std::int64_t limit) {
       e.action = std::string(kRenewAction);
       e.object = "evidence:" + d.id;
       e.outcome = std::string(audit::outcome::kSuccess);
-      e.details = json{{"renewals", next.renewals},
-                       {"tsa_until", format_rfc3339(next.tsa_until)},
-                       {"tsa_certificate_ending", tsa_ending},
-                       {"package_sha256", hex_encode(HPKI_TRY(crypto::digest(
-                                              crypto::HashAlg::kSha256, next.package)))}}
-                      .dump();
+      e.details =
+          json{{"renewals", next.renewals},
+               {"tsa_until", format_rfc3339(next.tsa_until)},
+               {"tsa_certificate_ending", tsa_ending},
+               {"package_sha256",
+                hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, next.package)))}}
+              .dump();
       e.org = d.org;
       return rt.store().transact([&](store::Tx& tx) -> Result<void> {
         HPKI_TRY(tx.update_evidence(next, d.renewals));

@@ -34,8 +34,13 @@ struct ExportRequest {
   std::optional<Bytes> data{};       // the signed data (detached CMS, raw signature)
   x509::CertificatePtr certificate;  // raw signatures: the signer's certificate
   std::string document_name{};       // a file name for the data (kept in the manifest)
-  bool include_data = true;          // false: only the data's SHA-256 and SM3 are exported
-  std::string actor;                 // the audit actor of the export
+  // A mobile co-signing request (issue 19) of this hpki: its signed result is the signature
+  // (signed_object may then be empty; if given it must be that result), its document the data,
+  // and the package gets its approval record (records/approval.json: who asked, which device
+  // approved how and when) and the audit entries of the request and of the device.
+  std::optional<std::string> request_id{};
+  bool include_data = true;  // false: only the data's SHA-256 and SM3 are exported
+  std::string actor;         // the audit actor of the export
   // The caller's organization scope: a signer certificate of another organization is
   // kNotFound, as an unknown one is. None: every organization (admin, CLI).
   std::optional<std::string> org{};

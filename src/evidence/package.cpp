@@ -68,9 +68,8 @@ Result<std::string> hash_hex_field(const json& j, std::string_view key, std::siz
   if (s.size() != bytes * 2 || !std::ranges::all_of(s, [](char c) {
         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
       }))
-    return fail(ErrorCode::kMalformed,
-                "field '" + std::string(key) + "' is not " + std::to_string(bytes * 2) +
-                    " lower-case hex digits");
+    return fail(ErrorCode::kMalformed, "field '" + std::string(key) + "' is not " +
+                                           std::to_string(bytes * 2) + " lower-case hex digits");
   return s;
 }
 
@@ -89,8 +88,11 @@ constexpr std::int64_t kMaxTime = 253402300799;  // 9999-12-31T23:59:59Z
 std::string manifest_json(const Manifest& m) {
   json members = json::array();
   for (const auto& x : m.members) {
-    members.push_back(
-        {{"name", x.name}, {"role", x.role}, {"size", x.size}, {"sha256", x.sha256}, {"sm3", x.sm3}});
+    members.push_back({{"name", x.name},
+                       {"role", x.role},
+                       {"size", x.size},
+                       {"sha256", x.sha256},
+                       {"sm3", x.sm3}});
   }
   json doc{{"name", m.document.name},
            {"included", m.document.included},
@@ -421,7 +423,8 @@ void check_package_timestamps(Checker& c, const std::vector<zip::Member>& member
     rt.status = Verdict::kValid;
     rt.tsa_valid_until = format_rfc3339(rv->tsa->validity().not_after);
     c.r.package_timestamps.push_back(rt);
-    c.add(element, Verdict::kValid, reason::kValid, "renewed at " + rt.time + " by " + rt.authority);
+    c.add(element, Verdict::kValid, reason::kValid,
+          "renewed at " + rt.time + " by " + rt.authority);
     last_tsa = rv->tsa;
   }
   // RFC 4998 5.3 in spirit: the newest timestamp must still be verifiable now.
@@ -492,7 +495,8 @@ Result<store::AuditCheckpoint> parse_checkpoint(BytesView data, std::string& has
 // checkpoint's time, with the packaged CRLs), the checkpoint signature, and each entry's hash
 // and inclusion proof.
 void check_audit(Checker& c, std::optional<std::int64_t>& signature_entry_seq,
-                 std::optional<TimePoint>& signature_entry_time, std::string_view signature_object) {
+                 std::optional<TimePoint>& signature_entry_time,
+                 std::string_view signature_object) {
   const auto* entries_m = c.member_of_role(role::kAuditEntries);
   const auto* cp_m = c.member_of_role(role::kAuditCheckpoint);
   const auto* cert_m = c.member_of_role(role::kAuditCertificate);
@@ -525,9 +529,9 @@ void check_audit(Checker& c, std::optional<std::int64_t>& signature_entry_seq,
   po.revocation = &crl_source;
   const auto path = x509::validate_path(*audit_cert, c.certs, c.o.anchors, po);
   if (!path.valid) {
-    c.add("audit_checkpoint_signer", path_verdict(path.status) == Verdict::kIndeterminate
-                                         ? Verdict::kIndeterminate
-                                         : Verdict::kInvalid,
+    c.add("audit_checkpoint_signer",
+          path_verdict(path.status) == Verdict::kIndeterminate ? Verdict::kIndeterminate
+                                                               : Verdict::kInvalid,
           reason::kCheckpointSignerUntrusted, std::string(path.status) + ": " + path.detail);
   } else {
     c.add("audit_checkpoint_signer", Verdict::kValid, reason::kValid,
@@ -597,9 +601,9 @@ void add_signature_elements(Checker& c, const sign::VerifyReport& v) {
   c.r.signing_time.source = v.time_source;
   if (v.timestamp) {
     c.add("signature_timestamp", v.timestamp->valid ? Verdict::kValid : Verdict::kInvalid,
-          v.timestamp->status, v.timestamp->valid ? "genTime " + c.r.signing_time.time + " by " +
-                                                        v.timestamp->tsa
-                                                  : v.timestamp->detail);
+          v.timestamp->status,
+          v.timestamp->valid ? "genTime " + c.r.signing_time.time + " by " + v.timestamp->tsa
+                             : v.timestamp->detail);
     if (v.timestamp->valid) c.r.signing_time.authority = v.timestamp->tsa;
   }
   if (v.time_source == "now") {
@@ -614,9 +618,9 @@ void add_signature_elements(Checker& c, const sign::VerifyReport& v) {
         c.r.signer.algorithm + " over the document, by serial " + c.r.signer.serial);
   if (!v.path) return;
   const auto pv = path_verdict(v.path->status);
-  std::string detail = v.path->valid ? "valid at " + format_rfc3339(v.validation_time) + " (" +
-                                           v.time_source + ")"
-                                     : v.path->detail;
+  std::string detail =
+      v.path->valid ? "valid at " + format_rfc3339(v.validation_time) + " (" + v.time_source + ")"
+                    : v.path->detail;
   for (const auto& n : v.notes) detail += "; " + std::string(n.id) + ": " + n.detail;
   c.add("certificate_path", pv, v.path->status, detail);
 }
@@ -697,11 +701,10 @@ void check_signature(Checker& c) {
       if (s.valid) {
         c.add(element, Verdict::kValid, reason::kValid, s.info.sub_filter);
       } else {
-        const bool undecided =
-            s.cms && s.cms->signature_valid && s.cms->path && !s.cms->path->valid &&
-            path_verdict(s.cms->path->status) == Verdict::kIndeterminate;
-        c.add(element, undecided ? Verdict::kIndeterminate : Verdict::kInvalid, s.status,
-              s.detail);
+        const bool undecided = s.cms && s.cms->signature_valid && s.cms->path &&
+                               !s.cms->path->valid &&
+                               path_verdict(s.cms->path->status) == Verdict::kIndeterminate;
+        c.add(element, undecided ? Verdict::kIndeterminate : Verdict::kInvalid, s.status, s.detail);
       }
       if (mine == nullptr && s.cms && s.cms->signer && s.cms->signer->der() == (*signer)->der())
         mine = &*s.cms;
@@ -733,8 +736,9 @@ void openssl_commands(Checker& c) {
   if (alg.empty()) return;
   const bool sm2 = alg.find("sm2") != std::string::npos;
   auto& out = c.r.openssl_commands;
-  out.push_back("# in the folder the package was extracted to (hpki evidence verify --extract DIR), "
-                "with the root certificate copied to ROOT.pem");
+  out.push_back(
+      "# in the folder the package was extracted to (hpki evidence verify --extract DIR), "
+      "with the root certificate copied to ROOT.pem");
   std::string sums = "printf '%s  %s\\n'";
   for (const auto& m : c.manifest.members) sums += " " + m.sha256 + " " + m.name;
   out.push_back(sums + " | sha256sum --check --quiet -");
@@ -742,10 +746,12 @@ void openssl_commands(Checker& c) {
   const auto* sig_m = c.member_of_role(role::kSignature);
   if (sm2) {
     if (c.manifest.signature_format == "raw" && data_m != nullptr && sig_m != nullptr) {
-      out.push_back("openssl x509 -inform DER -in certs/signer.cer -pubkey -noout > signer-pub.pem");
-      out.push_back("openssl pkeyutl -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678 "
-                    "-pubin -inkey signer-pub.pem -in " +
-                    data_m->name + " -sigfile " + sig_m->name);
+      out.push_back(
+          "openssl x509 -inform DER -in certs/signer.cer -pubkey -noout > signer-pub.pem");
+      out.push_back(
+          "openssl pkeyutl -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678 "
+          "-pubin -inkey signer-pub.pem -in " +
+          data_m->name + " -sigfile " + sig_m->name);
     }
     return;
   }
@@ -771,11 +777,11 @@ void openssl_commands(Checker& c) {
   }
   if (c.by_name.contains(std::string(kManifestTimestampName)) &&
       c.manifest.timestamp_hash == "sha256")
-    out.push_back("openssl ts -verify -data META-INF/manifest.json -in META-INF/manifest.tst "
-                  "-token_in -CAfile ROOT.pem -untrusted chain.pem");
+    out.push_back(
+        "openssl ts -verify -data META-INF/manifest.json -in META-INF/manifest.tst "
+        "-token_in -CAfile ROOT.pem -untrusted chain.pem");
   for (const auto* crl : c.members_of_role(role::kCrl))
-    out.push_back("openssl crl -inform DER -in " + crl->name +
-                  " -CAfile chain.pem -noout");
+    out.push_back("openssl crl -inform DER -in " + crl->name + " -CAfile chain.pem -noout");
 }
 
 }  // namespace
@@ -792,9 +798,9 @@ Report verify(BytesView package, const VerifyOptions& o) {
       if (e.status == Verdict::kInvalid) invalid = true;
       if (e.status == Verdict::kIndeterminate) indeterminate = true;
     }
-    r.verdict = invalid ? Verdict::kInvalid
-                        : (indeterminate || r.elements.empty() ? Verdict::kIndeterminate
-                                                               : Verdict::kValid);
+    r.verdict =
+        invalid ? Verdict::kInvalid
+                : (indeterminate || r.elements.empty() ? Verdict::kIndeterminate : Verdict::kValid);
     return r;
   };
   auto members = zip::read(package, o.limits);
@@ -805,7 +811,8 @@ Report verify(BytesView package, const VerifyOptions& o) {
   for (const auto& m : *members) c.by_name.emplace(m.name, &m);
   const auto man = c.by_name.find(std::string(kManifestName));
   if (man == c.by_name.end()) {
-    c.add("manifest", Verdict::kInvalid, reason::kManifestMalformed, "META-INF/manifest.json absent");
+    c.add("manifest", Verdict::kInvalid, reason::kManifestMalformed,
+          "META-INF/manifest.json absent");
     return finish();
   }
   auto manifest = parse_manifest(man->second->data);
@@ -887,8 +894,8 @@ std::string report_text(const Report& r) {
   s << "verdict: " << verdict_name(r.verdict) << "\n";
   for (const auto& x : r.reasons) s << "  reason: " << x << "\n";
   s << "package: " << r.package_id << " (created " << r.created_at << ")\n";
-  s << "document: " << (r.document.name.empty() ? "(unnamed)" : r.document.name)
-    << " sha256 " << r.document.sha256 << (r.document.included ? "" : " (hash only)") << "\n";
+  s << "document: " << (r.document.name.empty() ? "(unnamed)" : r.document.name) << " sha256 "
+    << r.document.sha256 << (r.document.included ? "" : " (hash only)") << "\n";
   s << "signer: " << r.signer.name << ", " << r.signer.organization << ", serial "
     << r.signer.serial << ", issuer " << r.signer.issuer << "\n";
   s << "signed: " << (r.signing_time.time.empty() ? "unknown" : r.signing_time.time) << " ("

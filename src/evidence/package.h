@@ -93,7 +93,8 @@ inline constexpr std::string_view kAuditMalformed = "evidence.audit_malformed";
 inline constexpr std::string_view kAuditMissing = "evidence.audit_missing";
 inline constexpr std::string_view kCheckpointSignatureInvalid =
     "evidence.checkpoint_signature_invalid";
-inline constexpr std::string_view kCheckpointSignerUntrusted = "evidence.checkpoint_signer_untrusted";
+inline constexpr std::string_view kCheckpointSignerUntrusted =
+    "evidence.checkpoint_signer_untrusted";
 inline constexpr std::string_view kRecordMalformed = "evidence.record_malformed";
 inline constexpr std::string_view kValid = "valid";
 }  // namespace reason
@@ -108,8 +109,8 @@ struct ManifestMember {
 struct Manifest {
   std::string format = std::string(kFormat);
   std::string id;
-  std::string created_at;    // RFC 3339
-  std::string hpki_version;  // of the exporting hpki
+  std::string created_at;        // RFC 3339
+  std::string hpki_version;      // of the exporting hpki
   std::string signature_format;  // "raw", "cms" or "pdf"
   std::string timestamp_hash;    // "sha256" or "sm3": the package timestamps' hash
   Report::Document document;

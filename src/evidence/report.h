@@ -34,7 +34,7 @@ struct Report {
   std::string verified_at;  // RFC 3339 UTC, when this report was made
 
   struct Document {
-    std::string name;  // file name as given at export ("" when unknown)
+    std::string name;         // file name as given at export ("" when unknown)
     std::string sha256, sm3;  // lower-case hex of the signed data (or of the PDF as signed)
     std::int64_t size = -1;   // bytes; -1 when only the hash was exported
     bool included = false;    // whether the data itself is in the package

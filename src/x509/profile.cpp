@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "der/oid.h"
+#include "der/oids.h"
 
 namespace hpki::x509 {
 namespace {
@@ -271,8 +272,9 @@ Result<Profile> read_profile(ConfigDoc& doc) {
       if (p.trust_service() && role != "admin") {
         return fail(
             r.error("requesters", "profile " + p.name +
-                                      " is a trust-service profile (CA, OCSP, TSA or operator "
-                                      "certificates): only admin may request it, not " +
+                                      " is a trust-service profile (CA, OCSP, TSA, operator or "
+                                      "audit signer certificates): only admin may request it, "
+                                      "not " +
                                       role));
       }
     }
@@ -362,8 +364,11 @@ std::string_view key_usage_name(KeyUsageBit b) {
 bool Profile::allows_requester(std::string_view role) const { return contains(requesters, role); }
 
 bool Profile::trust_service() const {
+  // Issue 21: the audit checkpoint signer, which evidence packages trust for the audit log.
+  static const std::string audit_eku = der::oids::kHpkiAuditCheckpointSigning.to_string();
   return kind != CertKind::kEndEntity || contains(extended_key_usage, kEkuOcspSigning) ||
-         contains(extended_key_usage, kEkuTimeStamping) || name == kOperatorProfileName;
+         contains(extended_key_usage, kEkuTimeStamping) ||
+         contains(extended_key_usage, audit_eku) || name == kOperatorProfileName;
 }
 
 bool Profile::allows(const crypto::KeySpec& k) const {

@@ -120,7 +120,7 @@ struct Profile {
   std::vector<std::string> requesters;
   [[nodiscard]] bool allows_requester(std::string_view role) const;
   // True for the profiles whose certificates others trust for OCSP answers, timestamps,
-  // certificate signing or operator access.
+  // certificate signing, operator access or audit checkpoints (hpkiAuditCheckpointSigning).
   [[nodiscard]] bool trust_service() const;
 
   [[nodiscard]] bool allows(const crypto::KeySpec& k) const;
@@ -148,7 +148,7 @@ inline constexpr std::string_view kOperatorProfileName = "operator";
 // `require_standard_set` is true.
 inline constexpr std::string_view kStandardProfiles[] = {
     "root-ca", "issuing-ca", "staff-sign",     "staff-enc", "org-sign", "org-enc",
-    "device",  "ssl-server", "ocsp-responder", "tsa",       "operator"};
+    "device",  "ssl-server", "ocsp-responder", "tsa",       "operator", "audit-signer"};
 
 [[nodiscard]] Result<void> check_standard_set(const std::map<std::string, Profile>& profiles);
 

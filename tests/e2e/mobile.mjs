@@ -370,6 +370,20 @@ async function main() {
   const w1 = await hookFor(r1.id);
   check('the webhook carries the signed request', w1.state === 'signed' && w1.signature === s1.signature);
   writeFileSync(join(WORK, 'r1.p7s'), Buffer.from(s1.signature, 'base64'));
+  // Issue 21: the evidence package of the co-signed request carries its approval record and the
+  // audit entries of the request and the device, and verifies offline with only the SM2 root.
+  const ev = await apiCall(RA, 'POST', 'evidence', { request_id: r1.id });
+  check('evidence of a co-signed request: 201, valid', ev.status === 201 && ev.json?.verdict === 'valid', JSON.stringify(ev.json?.report?.reasons));
+  writeFileSync(join(WORK, 'r1-evidence.zip'), Buffer.from(ev.json?.package ?? '', 'base64'));
+  writeFileSync(join(WORK, 'sm2-root.pem'), cas.filter((c) => c.family === 'sm2' && c.role === 'root').map((c) => c.certificate).join('\n'));
+  const offline = JSON.parse(execFileSync(HPKI, ['evidence', 'verify', join(WORK, 'r1-evidence.zip'), '--trust', join(WORK, 'sm2-root.pem'), '--json'], { encoding: 'utf8', env: { PATH: process.env.PATH } }));
+  check('the package verifies offline without a home', offline.verdict === 'valid', JSON.stringify(offline.reasons));
+  const approvalEntries = offline.elements.filter((e) => / cosign\.request\.(approve|sign)$/.test(e.element) && e.status === 'valid');
+  check('with the audit entries of the approval and the signature', approvalEntries.length >= 2, JSON.stringify(offline.elements.map((e) => e.element)));
+  const approval = JSON.parse(execFileSync('unzip', ['-p', join(WORK, 'r1-evidence.zip'), 'records/approval.json'], { encoding: 'utf8' }));
+  check('and the approval record: device, method, requester', approval.request_id === r1.id && approval.device_id !== '' && ['pin', 'webauthn'].includes(approval.approval) && approval.requested_by !== '', JSON.stringify(approval));
+  const otherOrg = hpki('apikey', 'create', '--role', 'auditor', '--org', '其他医院').trim().split('\n').pop();
+  check('another organization cannot export it: 404', (await apiCall(otherOrg, 'POST', 'evidence', { request_id: r1.id })).status === 404);
   const cmsText = openssl('cms', '-cmsout', '-print', '-inform', 'DER', '-in', join(WORK, 'r1.p7s'));
   check('the SM2 CMS has a signing time and a message digest', /signingTime/.test(cmsText) && cmsText.includes('messageDigest'));
   const pngDigest = Buffer.from(sm3(new Uint8Array(liPng)), 'hex');

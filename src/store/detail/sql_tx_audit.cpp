@@ -122,8 +122,8 @@ Result<std::vector<AuditRecord>> SqlTx::find_audit(const std::vector<std::string
     p.push_back(text(o));
   }
   p.push_back(Value{limit});
-  const std::string sql = cat({"SELECT ", select_list(kAuditLog), " FROM audit_log WHERE object IN (",
-                               in, ") ORDER BY seq LIMIT ?"});
+  const std::string sql = cat({"SELECT ", select_list(kAuditLog),
+                               " FROM audit_log WHERE object IN (", in, ") ORDER BY seq LIMIT ?"});
   auto rows = HPKI_TRY(conn_.query(sql, p));
   return read_rows(kAuditLog, rows);
 }

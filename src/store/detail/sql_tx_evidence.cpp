@@ -32,9 +32,9 @@ Result<EvidenceRecord> SqlTx::get_evidence(std::string_view id) {
 }
 
 Result<std::vector<EvidenceRecord>> SqlTx::due_evidence(TimePoint tsa_until_by,
-                                                         std::optional<TimePoint> stamped_by,
-                                                         TimePoint not_stamped_after,
-                                                         std::int64_t limit) {
+                                                        std::optional<TimePoint> stamped_by,
+                                                        TimePoint not_stamped_after,
+                                                        std::int64_t limit) {
   if (limit < 1 || limit > 100)
     return fail(ErrorCode::kInvalidArgument, "evidence limit out of range (1..100)");
   static const std::string sql =

@@ -17,12 +17,14 @@ const std::map<Role, std::set<Permission>>& expected_table() {
   static const std::map<Role, std::set<Permission>> t = {
       {Role::kAdmin,
        {P::kCaRead, P::kProfileRead, P::kCertIssue, P::kCertRead, P::kCertLifecycle,
-        P::kSubjectRead, P::kSubjectWrite, P::kAuditRead, P::kSign, P::kVerify, P::kAdmin}},
+        P::kSubjectRead, P::kSubjectWrite, P::kAuditRead, P::kSign, P::kVerify, P::kEvidenceExport,
+        P::kAdmin}},
       {Role::kRaOfficer,
        {P::kCaRead, P::kProfileRead, P::kCertIssue, P::kCertRead, P::kCertLifecycle,
-        P::kSubjectRead, P::kSubjectWrite, P::kSign, P::kVerify}},
+        P::kSubjectRead, P::kSubjectWrite, P::kSign, P::kVerify, P::kEvidenceExport}},
       {Role::kAuditor,
-       {P::kCaRead, P::kProfileRead, P::kCertRead, P::kSubjectRead, P::kAuditRead, P::kVerify}},
+       {P::kCaRead, P::kProfileRead, P::kCertRead, P::kSubjectRead, P::kAuditRead, P::kVerify,
+        P::kEvidenceExport}},
       {Role::kIntegration,
        {P::kCaRead, P::kProfileRead, P::kCertIssue, P::kCertRead, P::kSign, P::kVerify}},
   };

@@ -194,7 +194,7 @@ TEST_P(ChainTest, EveryProfileVerifiesWithOpenssl) {
     }
     ++checked;
   }
-  EXPECT_EQ(checked, 9);
+  EXPECT_EQ(checked, 10);
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, ChainTest,

@@ -96,7 +96,8 @@ TEST(Profiles, Rejections) {
 // admin-only whatever the file says; others default to every requesting role.
 TEST(Profiles, Requesters) {
   auto all = load_profiles(kProfiles).value();
-  for (const char* name : {"ocsp-responder", "tsa", "operator", "root-ca", "issuing-ca"}) {
+  for (const char* name :
+       {"ocsp-responder", "tsa", "operator", "root-ca", "issuing-ca", "audit-signer"}) {
     EXPECT_TRUE(all.at(name).trust_service()) << name;
     EXPECT_TRUE(all.at(name).allows_requester("admin")) << name;
     EXPECT_FALSE(all.at(name).allows_requester("ra_officer")) << name;
