@@ -19,13 +19,13 @@ constexpr std::size_t kMaxEvidenceBody = 96u * 1024 * 1024;
 
 Result<http::Response> export_evidence(ApiContext& c, const http::Request& req,
                                        const auth::Principal& p) {
-  if (c.tsa == nullptr) return fail(ErrorCode::kUnavailable, "no TSA on this node");
-  if (c.crls == nullptr) return fail(ErrorCode::kUnavailable, "no CRL publisher on this node");
   const json body = HPKI_TRY(parse_body(req));
   evidence::ExportRequest r;
   const auto request_id = HPKI_TRY(string_field(body, "request_id", false));
   if (!request_id.empty()) r.request_id = request_id;
-  r.signed_object = HPKI_TRY(base64_field(body, "signature", request_id.empty()));
+  const auto serial = HPKI_TRY(string_field(body, "serial", false));
+  if (!serial.empty()) r.serial = HPKI_TRY(Serial::parse(serial));
+  r.signed_object = HPKI_TRY(base64_field(body, "signature", request_id.empty() && serial.empty()));
   if (body.contains("data") && !body.at("data").is_null())
     r.data = HPKI_TRY(base64_field(body, "data", true));
   if (const auto pem = HPKI_TRY(string_field(body, "certificate", false)); !pem.empty()) {
@@ -41,6 +41,9 @@ Result<http::Response> export_evidence(ApiContext& c, const http::Request& req,
   r.include_data = !HPKI_TRY(bool_field(body, "hash_only"));
   r.actor = p.actor();
   r.org = auth::org_scope(p);
+  // Input first (400 for a bad request on any node), then what this node can do.
+  if (c.tsa == nullptr) return fail(ErrorCode::kUnavailable, "no TSA on this node");
+  if (c.crls == nullptr) return fail(ErrorCode::kUnavailable, "no CRL publisher on this node");
   evidence::Exporter exporter({.runtime = c.runtime,
                                .tsa = c.tsa,
                                .crls = c.crls,

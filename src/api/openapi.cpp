@@ -274,7 +274,11 @@ const std::string& openapi_json() {
             {"EvidenceRequest",
              {{"type", "object"},
               {"properties",
-               {{"request_id",
+               {{"serial",
+                 {{"type", "string"},
+                  {"description",
+                   "a certificate of this hpki, without a signature: its issuance and status"}}},
+                {"request_id",
                  {{"type", "string"},
                   {"description",
                    "a mobile co-signing request: its signature, document and approval record "

@@ -450,11 +450,17 @@ Result<int> serve(cli::Context& ctx, const ServeArgs& a) {
       std::unique_lock lock(renew_mu);
       do {
         lock.unlock();
-        auto n = ex.renew_due();
-        if (!n) {
-          log::error("evidence renewal: {}", n.error().to_string());
-        } else if (*n > 0) {
-          log::info("evidence renewal: {} package(s) re-time-stamped", *n);
+        // A backlog is worked off in rounds of 16 (the oldest timestamps first).
+        for (int round = 0; round < 1000; ++round) {
+          auto n = ex.renew_due(16);
+          if (!n) {
+            log::error("evidence renewal: {}", n.error().to_string());
+            break;
+          }
+          if (*n > 0) log::info("evidence renewal: {} package(s) re-time-stamped", *n);
+          if (*n < 16) break;
+          std::lock_guard stop(renew_mu);
+          if (renew_stopping) break;
         }
         lock.lock();
       } while (!renew_cv.wait_for(lock, std::chrono::seconds(cfg.evidence.check_interval_seconds),

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "ca/detail/builtin_profiles.h"
 #include "ca/keys.h"
 #include "ca/upgrade.h"
 
@@ -44,6 +45,12 @@ Result<void> Runtime::wire(SecretBytes passphrase, bool create_pii) {
   audit_ = std::make_unique<audit::AuditLog>(
       HPKI_TRY(audit::AuditLog::create(config_.audit_hash, clock_)));
   profiles_ = HPKI_TRY(x509::load_profiles(config_.profiles_dir));
+  // Homes made before issue 21 have no audit-signer profile file: the shipped one applies.
+  if (!profiles_.contains("audit-signer")) {
+    profiles_.emplace("audit-signer",
+                      HPKI_TRY(x509::parse_profile(detail::audit_signer_profile_toml(),
+                                                   "built-in profiles/audit-signer.toml")));
+  }
   HPKI_TRY(x509::check_standard_set(profiles_));
   CaDeps d;
   d.home = &config_;

@@ -19,7 +19,7 @@ namespace hpki::cli {
 namespace {
 
 struct ExportArgs {
-  std::string in, data, cert, name, out, request_id;
+  std::string in, data, cert, name, out, request_id, serial;
   bool hash_only = false;
 };
 
@@ -48,8 +48,10 @@ int exit_code_of(evidence::Verdict v) {
 
 Result<int> run_export(Context& ctx, const ExportArgs& a) {
   evidence::ExportRequest req;
-  if (a.in.empty() && a.request_id.empty())
-    return fail(ErrorCode::kInvalidArgument, "give the signature (--in) or --request-id");
+  if (a.in.empty() && a.request_id.empty() && a.serial.empty())
+    return fail(ErrorCode::kInvalidArgument,
+                "give the signature (--in), --request-id or a certificate's --serial");
+  if (!a.serial.empty()) req.serial = HPKI_TRY(Serial::parse(a.serial));
   if (!a.in.empty()) req.signed_object = HPKI_TRY(read_input_file(a.in, 96u * 1024 * 1024));
   if (!a.request_id.empty()) req.request_id = a.request_id;
   if (!a.data.empty()) req.data = HPKI_TRY(read_input_file(a.data, 96u * 1024 * 1024));
@@ -139,6 +141,8 @@ void add_evidence_commands(CLI::App& app, Context& ctx) {
       "export", "package a signature with everything that proves it (needs this hpki's home)");
   exp->add_option("--in", e->in,
                   "the signature: a CMS (.p7s, DER or PEM), a raw signature or a signed PDF");
+  exp->add_option("--serial", e->serial,
+                  "a certificate of this home, without a signature: its issuance and status");
   exp->add_option("--request-id", e->request_id,
                   "a mobile co-signing request: its signature, document and approval record");
   exp->add_option("--data", e->data, "the signed data (detached CMS, raw signature)");

@@ -24,28 +24,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// The CRL record name of an hpki distribution point URL ".../crl/NAME.crl", or "".
-std::string crl_name_of(std::string_view url) {
-  const auto at = url.rfind("/crl/");
-  if (at == std::string_view::npos || !url.ends_with(".crl")) return {};
-  const auto name = url.substr(at + 5, url.size() - at - 5 - 4);
-  if (name.empty() || name.find('/') != std::string_view::npos) return {};
-  return std::string(name);
-}
-
-Result<std::vector<std::string>> crl_names(const x509::Certificate& c) {
-  std::vector<std::string> out;
-  const auto* ext = c.find_extension(der::oids::kCrlDistributionPoints);
-  if (ext == nullptr) return out;
-  for (const auto& dp : HPKI_TRY(x509::parse_crl_distribution_points(ext->value))) {
-    for (const auto& gn : dp.full_name) {
-      if (gn.type != x509::GeneralName::Type::kUri) continue;
-      if (auto n = crl_name_of(gn.text); !n.empty()) out.push_back(n);
-    }
-  }
-  return out;
-}
-
 // A file name for the data member: the given name's safe characters, else "document.bin".
 std::string member_file_name(std::string_view name) {
   const auto slash = name.find_last_of("/\\");
@@ -109,11 +87,23 @@ Result<ExportResult> Exporter::export_signature(const ExportRequest& r) {
       return fail(ErrorCode::kInvalidArgument, "the PEM input must hold exactly one CMS");
     signed_object = std::move(blocks.front().data);
   }
+  // A certificate alone: it is the document and the object of the package.
+  x509::CertificatePtr cert_only;
+  if (r.serial) {
+    if (!signed_object.empty())
+      return fail(ErrorCode::kInvalidArgument, "give a signature or a serial, not both");
+    auto v = rt.ca().show(*r.serial);
+    if (!v || !v->record.der || (r.org && v->record.org != *r.org))
+      return fail(ErrorCode::kNotFound, "no certificate " + r.serial->hex());
+    cert_only = HPKI_TRY(x509::Certificate::parse(*v->record.der));
+    signed_object = *v->record.der;
+  }
   static constexpr std::string_view kPdfMagic = "%PDF-";
-  const bool is_pdf = signed_object.size() > kPdfMagic.size() &&
+  const bool is_pdf = !cert_only && signed_object.size() > kPdfMagic.size() &&
                       std::equal(kPdfMagic.begin(), kPdfMagic.end(), signed_object.begin());
-  const bool is_cms = !is_pdf && x509::cms::parse_signed_data(signed_object).has_value();
-  if (!r.include_data && (is_pdf || (is_cms && !given_data)))
+  const bool is_cms =
+      !cert_only && !is_pdf && x509::cms::parse_signed_data(signed_object).has_value();
+  if (!r.include_data && (cert_only || is_pdf || (is_cms && !given_data)))
     return fail(ErrorCode::kInvalidArgument,
                 "the data is inside this signature (a PDF, an attached CMS): it cannot be exported "
                 "as a hash only; sign detached for that");
@@ -123,7 +113,7 @@ Result<ExportResult> Exporter::export_signature(const ExportRequest& r) {
   if (is_cms) {
     vr.mode = sign::Mode::kCmsAttached;
     if (r.certificate) vr.signer_certificate = r.certificate;
-  } else if (is_pdf) {
+  } else if (is_pdf || cert_only) {
     // below
   } else {
     if (!r.certificate || !given_data)
@@ -138,7 +128,9 @@ Result<ExportResult> Exporter::export_signature(const ExportRequest& r) {
     trust.intermediates.push_back(HPKI_TRY(x509::Certificate::parse(ca.certificate)));
   trust.now = now;
   x509::CertificatePtr signer;
-  if (is_pdf) {
+  if (cert_only) {
+    signer = cert_only;
+  } else if (is_pdf) {
     // The first CMS signature of the PDF that verifies (PAdES; SM2 seal stamps carry their
     // signer inside the GB/T 38540 structure and are packaged by document only when another
     // signature names the signer).
@@ -198,7 +190,7 @@ Result<ExportResult> Exporter::export_signature(const ExportRequest& r) {
     std::optional<TimePoint> changed;
     if (auto v = rt.ca().show(c->serial_number()); v && v->record.der && *v->record.der == c->der())
       changed = v->record.updated_at;
-    for (const auto& name : HPKI_TRY(crl_names(*c))) {
+    for (const auto& name : HPKI_TRY(revocation::crl_names_of(*c))) {
       std::optional<store::CrlRecord> latest;
       HPKI_TRY(rt.store().read([&](store::Tx& tx) -> Result<void> {
         latest = HPKI_TRY(tx.latest_crl(name, true));
@@ -236,7 +228,11 @@ Result<ExportResult> Exporter::export_signature(const ExportRequest& r) {
     return {};
   }));
   const std::int64_t last_seq = entries.empty() ? 0 : entries.back().seq;
-  if (!cp || cp->seq < last_seq) {
+  // The checkpoint must cover the entries and be signed while the audit signer certificate was
+  // valid (a checkpoint older than a newly issued audit-signer certificate would not verify).
+  const auto audit_not_before =
+      HPKI_TRY(x509::Certificate::parse(audit_cert))->validity().not_before;
+  if (!cp || cp->seq < last_seq || cp->signed_at < audit_not_before) {
     auto audit_signer = HPKI_TRY(rt.file_keys().signer(crypto::to_key_ref(ca::audit_key_id())));
     cp = HPKI_TRY(rt.audit().checkpoint(rt.store(), *audit_signer, ca::audit_key_id()));
   }
@@ -298,11 +294,11 @@ Result<ExportResult> Exporter::export_signature(const ExportRequest& r) {
   m.id = hex_encode(id_bytes);
   m.created_at = format_rfc3339(now);
   m.hpki_version = std::string(version());
-  m.signature_format = is_pdf ? "pdf" : (is_cms ? "cms" : "raw");
+  m.signature_format = cert_only ? "certificate" : is_pdf ? "pdf" : (is_cms ? "cms" : "raw");
   m.timestamp_hash = std::string(crypto::hash_name(ts_hash));
   // The document: the given data, or the content of an attached CMS.
   Bytes document;
-  if (is_pdf) {
+  if (is_pdf || cert_only) {
     document = signed_object;
   } else if (given_data) {
     document = *given_data;
@@ -314,18 +310,19 @@ Result<ExportResult> Exporter::export_signature(const ExportRequest& r) {
   m.document.sha256 = hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSha256, document)));
   m.document.sm3 = hex_encode(HPKI_TRY(crypto::digest(crypto::HashAlg::kSm3, document)));
   m.document.included =
-      is_pdf || (is_cms && !given_data) || (r.include_data && given_data.has_value());
+      cert_only || is_pdf || (is_cms && !given_data) || (r.include_data && given_data.has_value());
   if (!r.include_data) m.document.size = -1;
 
   std::vector<PackageMember> members;
-  if (!is_pdf && r.include_data && given_data)
+  if (!is_pdf && !cert_only && r.include_data && given_data)
     members.push_back(
         {std::string(role::kData), {"data/" + member_file_name(r.document_name), *given_data}});
-  members.push_back({std::string(role::kSignature),
-                     {is_pdf   ? "signature/document.pdf"
-                      : is_cms ? "signature/signature.p7s"
-                               : "signature/signature.sig",
-                      signed_object}});
+  if (!cert_only)
+    members.push_back({std::string(role::kSignature),
+                       {is_pdf   ? "signature/document.pdf"
+                        : is_cms ? "signature/signature.p7s"
+                                 : "signature/signature.sig",
+                        signed_object}});
   members.push_back({std::string(role::kSignerCertificate), {"certs/signer.cer", signer->der()}});
   members.push_back({std::string(role::kAuditCertificate), {"certs/audit.cer", audit_cert}});
   for (std::size_t i = 0; i < ca_certs.size(); ++i)

@@ -19,6 +19,7 @@
 #include "ca/runtime.h"
 #include "core/bytes.h"
 #include "core/error.h"
+#include "core/serial.h"
 #include "evidence/package.h"
 #include "evidence/report.h"
 #include "revocation/crl_publisher.h"
@@ -39,6 +40,10 @@ struct ExportRequest {
   // and the package gets its approval record (records/approval.json: who asked, which device
   // approved how and when) and the audit entries of the request and of the device.
   std::optional<std::string> request_id{};
+  // A certificate of this hpki by serial, without a signature: the package proves who it was
+  // issued to, by whom, when, and its revocation status at the package time (signature_format
+  // "certificate"; the certificate is the document).
+  std::optional<Serial> serial{};
   bool include_data = true;  // false: only the data's SHA-256 and SM3 are exported
   std::string actor;         // the audit actor of the export
   // The caller's organization scope: a signer certificate of another organization is

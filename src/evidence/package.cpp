@@ -123,7 +123,8 @@ Result<Manifest> parse_manifest(BytesView data) {
     return fail(ErrorCode::kMalformed, "created_at is not an RFC 3339 time");
   m.hpki_version = HPKI_TRY(str_field(j, "hpki_version", false));
   m.signature_format = HPKI_TRY(str_field(j, "signature_format"));
-  if (m.signature_format != "raw" && m.signature_format != "cms" && m.signature_format != "pdf")
+  if (m.signature_format != "raw" && m.signature_format != "cms" && m.signature_format != "pdf" &&
+      m.signature_format != "certificate")
     return fail(ErrorCode::kMalformed, "unknown signature_format");
   m.timestamp_hash = HPKI_TRY(str_field(j, "timestamp_hash"));
   if (m.timestamp_hash != "sha256" && m.timestamp_hash != "sm3")
@@ -628,7 +629,8 @@ void add_signature_elements(Checker& c, const sign::VerifyReport& v) {
 void check_signature(Checker& c) {
   const auto* sig_m = c.member_of_role(role::kSignature);
   const auto* cert_m = c.member_of_role(role::kSignerCertificate);
-  if (sig_m == nullptr || cert_m == nullptr) {
+  const bool cert_only = c.manifest.signature_format == "certificate";
+  if ((sig_m == nullptr && !cert_only) || cert_m == nullptr) {
     c.add("signature", Verdict::kInvalid, reason::kMemberMissing,
           "the package has no signature or no signer certificate");
     return;
@@ -650,6 +652,29 @@ void check_signature(Checker& c) {
             "the data member is not the document the manifest names");
       return;
     }
+  }
+  if (cert_only) {
+    // A certificate package: the certificate is the document; its path and revocation status
+    // at the package time.
+    std::optional<std::int64_t> seq;
+    std::optional<TimePoint> at;
+    check_audit(c, seq, at, "");
+    if (hex_of(crypto::HashAlg::kSha256, cert_m->data).value_or("") != c.manifest.document.sha256) {
+      c.add("document", Verdict::kInvalid, reason::kDocumentHashMismatch,
+            "certs/signer.cer is not the certificate the manifest names");
+      return;
+    }
+    std::vector<x509::CertificatePtr> all = c.certs;
+    all.insert(all.end(), c.o.anchors.begin(), c.o.anchors.end());
+    const x509::CrlRevocationSource crl_source(c.crls, all);
+    x509::PathOptions po;
+    po.at = c.have_package_time ? c.package_time : c.o.now;
+    po.revocation = &crl_source;
+    const auto path = x509::validate_path(*signer, c.certs, c.o.anchors, po);
+    c.add("certificate_path", path_verdict(path.status), path.status,
+          path.valid ? "valid and not revoked at " + format_rfc3339(po.at) + " (package time)"
+                     : path.detail);
+    return;
   }
   const std::string signature_object =
       "signature:" + hex_of(crypto::HashAlg::kSha256, sig_m->data).value_or("");

@@ -5,35 +5,10 @@
 #include <string>
 #include <utility>
 
-#include "der/oids.h"
-#include "x509/extensions.h"
+#include "revocation/crl_publisher.h"
 #include "x509/name.h"
 
 namespace hpki::pdf {
-namespace {
-
-// The CRL record name of an hpki distribution point URL ".../crl/NAME.crl", or "".
-std::string crl_name_of(std::string_view url) {
-  const auto at = url.rfind("/crl/");
-  if (at == std::string_view::npos || !url.ends_with(".crl")) return {};
-  const auto name = url.substr(at + 5, url.size() - at - 5 - 4);
-  if (name.empty() || name.find('/') != std::string_view::npos) return {};
-  return std::string(name);
-}
-
-Result<std::vector<std::string>> distribution_point_urls(const x509::Certificate& c) {
-  std::vector<std::string> out;
-  const auto* ext = c.find_extension(der::oids::kCrlDistributionPoints);
-  if (ext == nullptr) return out;
-  for (const auto& dp : HPKI_TRY(x509::parse_crl_distribution_points(ext->value))) {
-    for (const auto& gn : dp.full_name) {
-      if (gn.type == x509::GeneralName::Type::kUri) out.push_back(gn.text);
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 ValidationDataFn crl_validation_data(ValidationSources sources) {
   return [src = std::move(sources)](
@@ -52,9 +27,7 @@ ValidationDataFn crl_validation_data(ValidationSources sources) {
         }
       }
       if (src.store != nullptr) {
-        for (const auto& url : HPKI_TRY(distribution_point_urls(*c))) {
-          const auto name = crl_name_of(url);
-          if (name.empty()) continue;
+        for (const auto& name : HPKI_TRY(revocation::crl_names_of(*c))) {
           std::optional<store::CrlRecord> rec;
           HPKI_TRY(src.store->read([&](store::Tx& tx) -> Result<void> {
             rec = HPKI_TRY(tx.latest_crl(name, true));

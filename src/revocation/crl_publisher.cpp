@@ -59,6 +59,24 @@ std::string crl_name(const CrlScope& scope, bool delta) {
   return name;
 }
 
+Result<std::vector<std::string>> crl_names_of(const x509::Certificate& c) {
+  std::vector<std::string> out;
+  const auto* ext = c.find_extension(der::oids::kCrlDistributionPoints);
+  if (ext == nullptr) return out;
+  for (const auto& dp : HPKI_TRY(x509::parse_crl_distribution_points(ext->value))) {
+    for (const auto& gn : dp.full_name) {
+      if (gn.type != x509::GeneralName::Type::kUri) continue;
+      const std::string_view url = gn.text;
+      const auto at = url.rfind("/crl/");
+      if (at == std::string_view::npos || !url.ends_with(".crl")) continue;
+      const auto name = url.substr(at + 5, url.size() - at - 5 - 4);
+      if (name.empty() || name.find('/') != std::string_view::npos) continue;
+      out.emplace_back(name);
+    }
+  }
+  return out;
+}
+
 struct CrlPublisher::Loaded {
   store::CaRecord ca;
   x509::CertificatePtr ca_cert;

@@ -53,6 +53,7 @@
 #include "core/error.h"
 #include "crypto/signer.h"
 #include "store/store.h"
+#include "x509/certificate.h"
 
 namespace hpki::revocation {
 
@@ -82,6 +83,10 @@ struct CrlScope {
 
 // "<ca>[-<shard>][-delta]".
 [[nodiscard]] std::string crl_name(const CrlScope& scope, bool delta);
+// The CRL names a certificate's CRL distribution points give in hpki's URL layout
+// "<base_url>/crl/<name>.crl" (url_of()), in order; other URLs are skipped. kMalformed when the
+// extension does not decode.
+[[nodiscard]] Result<std::vector<std::string>> crl_names_of(const x509::Certificate& c);
 
 // Reported after each stored CRL (metrics, logs). Called on the generating thread.
 struct CrlGenerated {

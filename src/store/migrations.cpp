@@ -431,6 +431,7 @@ CREATE TABLE evidence_packages (
   updated_at {int} NOT NULL
 );
 CREATE INDEX evidence_packages_tsa_until ON evidence_packages (tsa_until);
+CREATE INDEX evidence_packages_stamped_at ON evidence_packages (stamped_at);
 CREATE INDEX audit_log_object ON audit_log (object);
 )sql";
 

@@ -558,7 +558,7 @@ class Tx {
   [[nodiscard]] virtual Result<void> insert_evidence(const EvidenceRecord& r) = 0;
   // kNotFound when absent.
   [[nodiscard]] virtual Result<EvidenceRecord> get_evidence(std::string_view id) = 0;
-  // Packages due for renewal, soonest tsa_until first, at most `limit` (1..100), with their
+  // Packages due for renewal, the longest unstamped first, at most `limit` (1..100), with their
   // bytes: tsa_until <= tsa_until_by, or (with stamped_by) stamped_at <= stamped_by; and in
   // either case stamped_at <= not_stamped_after.
   [[nodiscard]] virtual Result<std::vector<EvidenceRecord>> due_evidence(

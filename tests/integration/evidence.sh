@@ -80,6 +80,12 @@ for fam in rsa ecdsa sm2; do
   expect_eq "$fam-pdf: document = the signed PDF" "$(sha256sum "$fam-signed.pdf" | cut -d' ' -f1)" "$(jq -r .document.sha256 out.txt)"
   expect_eq "$fam: a PDF cannot be exported as a hash only: exit 2" 2 \
     "$(code_of h evidence export --in "$fam-signed.pdf" --hash-only --out x.zip)"
+  # A certificate alone (--serial): who it was issued to, by whom, its status at the package time.
+  check "$fam: export a certificate" h evidence export --serial "$(cat "$fam.serial")" --out "$fam-cert.zip"
+  cp "$fam-cert.zip" offline/
+  expect_eq "$fam-cert: offline verify exit 0" 0 "$(offline_code evidence verify "$fam-cert.zip" --trust "$fam-root.pem" --json)"
+  expect_eq "$fam-cert: the certificate is the document" "$(openssl x509 -in "$fam-org.pem" -outform DER | sha256sum | cut -d' ' -f1)" "$(jq -r .document.sha256 out.txt)"
+  check "$fam-cert: its issuance entry" grep -q "cert.issue" <(jq -r '.elements[] | select(.status == "valid") | .element' out.txt)
   # A raw signature without its data cannot be re-checked: could not decide (exit 2).
   expect_eq "$fam: export raw, hash only: written, could not decide (exit 2)" 2 \
     "$(code_of h evidence export --in "$fam.sig" --cert "$fam-org.pem" --data doc.txt --hash-only --out "$fam-rawhash.zip")"
@@ -223,6 +229,12 @@ for fam in rsa sm2; do
   expect_eq "$fam: signature after the revocation: exit 1 offline" 1 \
     "$(offline_code evidence verify "$fam-late.zip" --trust "$fam-root.pem" --json)"
   check "$fam: named: revoked" grep -q "certificate_path: revoked" <(jq -r '.reasons[]' out.txt)
+  expect_eq "$fam: certificate package exported before the revocation: still valid" 0 \
+    "$(offline_code evidence verify "$fam-cert.zip" --trust "$fam-root.pem")"
+  expect_eq "$fam: certificate package exported after the revocation: exit 1" 1 \
+    "$(code_of h evidence export --serial "$(cat "$fam.serial")" --out "offline/$fam-cert-late.zip")"
+  expect_eq "$fam: and offline: revoked" revoked \
+    "$(offline evidence verify "$fam-cert-late.zip" --trust "$fam-root.pem" --json | jq -r '.elements[] | select(.element == "certificate_path") | .reason')"
 done
 
 # An audit entry altered in the database after export: the package keeps its verdict, the log

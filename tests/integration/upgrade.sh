@@ -31,7 +31,7 @@ expect_eq "before: one reservation left by a crash" 1 "$(issuing_rows)"
 # The first command that opens the home upgrades it, and says so.
 all=$(h --json cert list --limit 1000 2>upgrade.err)
 check "the upgrade says what it did" grep -q "1 issuance(s) interrupted under the older version recorded as never delivered" upgrade.err
-expect_eq "after: schema 10 (7, then mobile co-signing's tables, seals, PDF signing requests)" 10 "$(version)"
+expect_eq "after: schema 12 (7, then mobile co-signing's tables, seals, PDF signing requests, audit subtrees, evidence packages)" 12 "$(version)"
 expect_eq "after: no reservation" 0 "$(issuing_rows)"
 count() { jq "[.[] | select(.profile == \"staff-sign\" and .status == \"$1\")] | length" <<<"$all"; }
 expect_eq "issued as before (two) " 2 "$(count issued)"
@@ -82,5 +82,10 @@ check "an old token still verifies" h ts verify --data old-data --in "$FIX/token
   --trust rsa-chain2.pem
 check "the new token verifies" h ts verify --data data --in new.tsr --trust rsa-chain2.pem
 stop_server
+# Issue 21: the home has no profiles/audit-signer.toml; the built-in one lets it export evidence
+# (the audit-signer certificate is issued on first use) that verifies with the SM2 root.
+check "an old home exports a certificate's evidence" h evidence export --serial "$s1" --out old.zip
+h ca chain --family sm2 | awk '/BEGIN/{n++} n==2' >sm2-root.pem
+check "and it verifies offline" h evidence verify old.zip --trust sm2-root.pem
 check "audit log verifies after all" grep -q '^audit log OK' <(h audit verify)
 finish

@@ -40,7 +40,7 @@ Result<std::vector<EvidenceRecord>> SqlTx::due_evidence(TimePoint tsa_until_by,
   static const std::string sql =
       cat({"SELECT ", select_list(kEvidence),
            " FROM evidence_packages WHERE (tsa_until <= ? OR stamped_at <= ?) AND stamped_at <= ?"
-           " ORDER BY tsa_until, id LIMIT ?"});
+           " ORDER BY stamped_at, id LIMIT ?"});
   // Without a maximum age, a stamped_at bound no row has.
   const TimePoint stamped = stamped_by.value_or(TimePoint{});
   const Value p[] = {Codec<TimePoint>::bind(tsa_until_by), Codec<TimePoint>::bind(stamped),
